@@ -1,0 +1,32 @@
+"""``mimamori check``: validate gateway and hub files without starting anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import configfile
+from .errors import ConfigError, Problem
+from .settings import context_for
+
+
+def check_file(path: Path) -> list[Problem]:
+    """Every problem in one file; an empty list when it is a valid config."""
+    try:
+        doc = configfile.read_yaml(path)
+        if isinstance(doc.data, dict) and "gateway" in doc.data:
+            from .edge.config import GatewayConfig
+
+            configfile.validate(doc, GatewayConfig, context_for(path))
+        elif isinstance(doc.data, dict) and "hub" in doc.data:
+            from .hub.config import HubConfig
+
+            configfile.validate(doc, HubConfig, context_for(path))
+        else:
+            return [doc.problem((), "not a mimamori file: expected a top-level 'gateway:' or 'hub:' key")]
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def check_files(paths: list[Path]) -> list[Problem]:
+    return [problem for path in paths for problem in check_file(path)]

@@ -1,0 +1,122 @@
+"""A private Mosquitto on a free loopback port, with its own config and data.
+
+Used by ``mimamori demo`` and the tests. It never touches a system broker: its
+config, persistence file and log live in the directory it is given.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ..errors import BrokerError
+
+log = logging.getLogger(__name__)
+
+# Run as whoever started us (as root Mosquitto would switch to the 'mosquitto'
+# user, which cannot write the private data directory).
+# Per-client queue for a subscriber that is away (the hub restarting): Mosquitto's
+# default of 1000 would drop a town's events within minutes, so hold far more.
+CONFIG = """\
+# mimamori private broker: loopback only, written by mimamori/demo/mosquitto.py
+per_listener_settings false
+user {user}
+listener {port} {host}
+allow_anonymous true
+persistence true
+persistence_location {dir}/
+persistence_file mosquitto.db
+autosave_interval 10
+max_queued_messages 1000000
+max_packet_size 270000
+log_dest file {dir}/mosquitto.log
+log_type error
+log_type warning
+log_type notice
+log_timestamp_format %Y-%m-%dT%H:%M:%S
+"""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError as exc:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"nothing listens on {host}:{port} after {timeout} s") from exc
+            time.sleep(0.05)
+
+
+class PrivateBroker:
+    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.dir = directory
+        self.host = host
+        self.port = port or free_port(host)
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "mosquitto.conf"
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(binary).exists():
+            raise BrokerError("mosquitto is not installed: sudo apt-get install -y mosquitto")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(CONFIG.format(
+                host=self.host, port=self.port, dir=self.dir, user=getpass.getuser()
+            ))
+        self._proc = subprocess.Popen(
+            [binary, "-c", str(self.config_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            wait_for_port(self.host, self.port)
+        except BrokerError:
+            self.stop()
+            raise
+        log.info("private broker listening on %s:%d", self.host, self.port)
+
+    def stop(self, kill: bool = False) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()  # SIGTERM: Mosquitto saves its persistence file first
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def __enter__(self) -> PrivateBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

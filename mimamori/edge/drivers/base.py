@@ -1,0 +1,28 @@
+"""The driver port: one adapter per kind of receiver hardware.
+
+A driver owns its hardware connection for the life of the daemon: it opens it,
+survives its loss (reopening with backoff), and yields observations. It never
+raises for a bad frame (that is counted) nor for a lost device (that becomes a
+``ReceiverState(up=False)``); it raises only when it cannot work at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from ...protocol.status import DriverStatus
+from ..observations import Observation
+
+
+class Driver(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    def observations(self) -> AsyncIterator[Observation]:
+        """Yield observations until cancelled."""
+        ...
+
+    def status(self) -> DriverStatus:
+        """State and counters for the gateway status message."""
+        ...

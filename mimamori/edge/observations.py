@@ -1,0 +1,55 @@
+"""What drivers yield: typed, immutable observations of the hardware.
+
+Observations stay on the gateway. Rules turn them into events; only events leave.
+``at`` is a monotonic reading (seconds) used for every duration, because a Raspberry
+Pi has no real-time clock and its wall clock jumps when NTP first syncs; ``ts`` is
+the UTC wall time used to stamp events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Advert:
+    """One BLE advertisement heard by a receiver, reduced to what tags put in it.
+
+    ``manufacturer`` maps a Bluetooth SIG company id to the bytes after it;
+    ``service_data`` maps a 16-bit service UUID to its bytes. The device address is
+    deliberately not kept: tags are named by their frames, and an address is a
+    tracking handle we have no use for.
+    """
+
+    receiver: str
+    at: float
+    ts: datetime
+    rssi: int
+    manufacturer: Mapping[int, bytes] = field(default_factory=dict)
+    service_data: Mapping[int, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """The receiver is alive (its own heartbeat line, or any advert on BLE)."""
+
+    receiver: str
+    at: float
+    ts: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverState:
+    """A receiver went down (port lost, silent, scanner failed) or came back up."""
+
+    receiver: str
+    at: float
+    ts: datetime
+    up: bool
+    reason: str = ""
+
+
+Observation = Advert | Heartbeat | ReceiverState

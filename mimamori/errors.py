@@ -1,0 +1,59 @@
+"""The one error tree of the project.
+
+    MimamoriError
+     ├── ConfigError     a YAML file is not what it must be (carries every problem found)
+     ├── DriverError     a hardware driver cannot go on (port gone, adapter missing)
+     ├── BrokerError     the MQTT link failed (connect refused, connection lost)
+     ├── StoreError      a database operation failed
+     └── ProtocolError   a message on the wire is not valid v1
+
+Lower-level exceptions are converted at the boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MimamoriError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a config file, with the place where it was made."""
+
+    file: str
+    line: int
+    column: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.key}: {self.message}"
+
+
+class ConfigError(MimamoriError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class DriverError(MimamoriError):
+    pass
+
+
+class BrokerError(MimamoriError):
+    pass
+
+
+class StoreError(MimamoriError):
+    pass
+
+
+class ProtocolError(MimamoriError):
+    """A payload that is not valid v1; ``reason`` is a short code for counters."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)

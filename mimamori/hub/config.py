@@ -1,0 +1,129 @@
+"""The hub's YAML config: service settings and the registry of gateways, people and
+families (see configs/hub.yaml). Imports nothing beyond pydantic, so that
+``mimamori check`` works on a gateway that has only ``mimamori[edge]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from .. import configfile
+from ..protocol.tags import is_valid_tag_id
+from ..settings import BrokerSettings, FilePath, Id, Strict, context_for
+
+# 地理院タイル (GSI standard map): Japanese labels, free with attribution.
+GSI_TILES = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+GSI_ATTRIBUTION = '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
+
+
+class HttpSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests, demo)
+    # How families' phones reach the hub; used in sign-in links. Cookies are marked
+    # Secure when this is https.
+    public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://")
+
+
+class DatabaseSettings(Strict):
+    path: FilePath
+
+
+class HubBrokerSettings(BrokerSettings):
+    # The hub's MQTT session must outlive its restarts so the broker keeps what
+    # arrived meanwhile: one fixed client id per hub.
+    client_id: Id = "mimamori-hub"
+
+
+class TileSettings(Strict):
+    url: str = GSI_TILES
+    attribution: str = GSI_ATTRIBUTION
+    max_zoom: int = Field(default=18, ge=1, le=22)
+
+
+class MapSettings(Strict):
+    tiles: TileSettings = Field(default_factory=TileSettings)
+    zoom: int = Field(default=16, ge=1, le=22)
+
+
+class AuthSettings(Strict):
+    signin_link_ttl_h: float = Field(default=72.0, gt=0, le=24 * 30)
+    session_ttl_days: float = Field(default=30.0, gt=0, le=365)
+
+
+class HubSection(Strict):
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    database: DatabaseSettings
+    broker: HubBrokerSettings
+    map: MapSettings = Field(default_factory=MapSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    language: Literal["ja", "en"] = "ja"
+
+
+class GatewayEntry(Strict):
+    id: Id
+    name: str = Field(min_length=1, max_length=100)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    site: Literal["vending", "shop", "home", "other"] = "vending"
+
+
+class PersonEntry(Strict):
+    id: Id
+    name: str = Field(min_length=1, max_length=100)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_ids(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if not is_valid_tag_id(tag):
+                raise ValueError(f"{tag!r} is not a tag id (see docs/protocol.md)")
+        return value
+
+
+class FamilyEntry(Strict):
+    id: Id
+    name: str = Field(min_length=1, max_length=100)
+    people: list[Id] = Field(min_length=1)
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ValueError(f"{what} ids must be unique: {', '.join(dupes)}")
+
+
+class HubConfig(Strict):
+    hub: HubSection
+    gateways: list[GatewayEntry] = Field(default_factory=list)
+    people: list[PersonEntry] = Field(default_factory=list)
+    families: list[FamilyEntry] = Field(default_factory=list)
+
+    @field_validator("gateways")
+    @classmethod
+    def _unique_gateways(cls, value: list[GatewayEntry]) -> list[GatewayEntry]:
+        _unique("gateway", [g.id for g in value])
+        return value
+
+    @field_validator("people")
+    @classmethod
+    def _unique_people(cls, value: list[PersonEntry]) -> list[PersonEntry]:
+        _unique("person", [p.id for p in value])
+        _unique("tag", [t for p in value for t in p.tags])
+        return value
+
+    @field_validator("families")
+    @classmethod
+    def _known_people(cls, value: list[FamilyEntry], info: ValidationInfo) -> list[FamilyEntry]:
+        _unique("family", [f.id for f in value])
+        known = {p.id for p in info.data.get("people", [])}
+        for family in value:
+            if missing := [p for p in family.people if p not in known]:
+                raise ValueError(f"family {family.id!r} names unknown people: {', '.join(missing)}")
+        return value
+
+
+def load_hub_config(path: Path) -> HubConfig:
+    return configfile.load(path, HubConfig, context_for(path))

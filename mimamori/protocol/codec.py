@@ -1,0 +1,111 @@
+"""Bytes <-> event batches and status messages, with the limits of v1.
+
+Decoding is lenient per event: one bad event in a batch is reported and the valid
+ones still go through, so a single malformed entry never costs a good event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ProtocolError
+from .events import Event, EventBatch
+from .status import GatewayStatus
+from .topics import is_valid_id
+
+# A batch of 1000 events is ~250 KiB; anything larger is not ours. The broker is
+# configured with the same limit (message_size_limit) so it refuses them first.
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class EventError:
+    index: int
+    message: str
+
+
+@dataclass(frozen=True)
+class DecodedBatch:
+    gateway_id: str
+    events: list[Event]
+    errors: list[EventError]
+
+
+def encode_batch(gateway_id: str, events: list[Event]) -> bytes:
+    batch = EventBatch(gw=gateway_id, events=events)
+    return batch.model_dump_json().encode()
+
+
+def encode_event_bodies(gateway_id: str, bodies: list[str]) -> bytes:
+    """A batch from events already serialised as JSON (the outbox keeps them so)."""
+    return (
+        b'{"v":1,"gw":' + json.dumps(gateway_id).encode() + b',"events":['
+        + ",".join(bodies).encode() + b"]}"
+    )
+
+
+def _load_json_object(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError("not_json", f"payload is not JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ProtocolError("not_object", "payload is not a JSON object")
+    return doc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"])
+    return f"{where}: {err['msg']}" if where else str(err["msg"])
+
+
+def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
+    """Decode one events message received on ``.../gw/{topic_gateway}/events``.
+
+    Raises ProtocolError when the envelope is unusable (nothing can be trusted);
+    returns per-event errors for entries that are invalid on their own.
+    """
+    doc = _load_json_object(payload)
+    if doc.get("v") != 1:
+        raise ProtocolError("version", f"unsupported version {doc.get('v')!r}, expected 1")
+    gw = doc.get("gw")
+    if not isinstance(gw, str) or not is_valid_id(gw):
+        raise ProtocolError("gateway", f"invalid gateway id {gw!r}")
+    if gw != topic_gateway:
+        # A gateway may only speak for itself; the broker ACL enforces the topic.
+        raise ProtocolError("gateway", f"payload names gateway {gw!r} on the topic of {topic_gateway!r}")
+    raw_events = doc.get("events")
+    if not isinstance(raw_events, list) or not raw_events:
+        raise ProtocolError("events", "'events' must be a non-empty list")
+    if unknown := set(doc) - {"v", "gw", "events"}:
+        raise ProtocolError("envelope", f"unknown envelope keys {sorted(unknown)}")
+    events: list[Event] = []
+    errors: list[EventError] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            events.append(Event.model_validate(raw))
+        except ValidationError as exc:
+            errors.append(EventError(index, _first_error(exc)))
+    return DecodedBatch(gw, events, errors)
+
+
+def encode_status(status: GatewayStatus) -> bytes:
+    return status.model_dump_json(exclude_none=True).encode()
+
+
+def decode_status(payload: bytes, *, topic_gateway: str) -> GatewayStatus:
+    doc = _load_json_object(payload)
+    try:
+        status = GatewayStatus.model_validate(doc)
+    except ValidationError as exc:
+        raise ProtocolError("status", _first_error(exc)) from exc
+    if status.gw != topic_gateway:
+        raise ProtocolError("gateway", f"status of {status.gw!r} on the topic of {topic_gateway!r}")
+    return status

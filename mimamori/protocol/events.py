@@ -1,0 +1,134 @@
+"""Events: what leaves a gateway. Readings (single adverts) never do.
+
+An event is immutable and validates itself: the envelope (id, seq, ts, kind) and the
+``data`` of its kind. ``data`` stays a plain JSON object on the wire so the hub can
+store it as it came; the typed view is ``Event.tag_data()`` and friends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from .tags import TAG_ID_PATTERN
+from .timefmt import format_ts, utc_ms
+from .topics import ID_PATTERN
+
+
+class EventKind(StrEnum):
+    TAG_ARRIVED = "tag.arrived"
+    TAG_SEEN = "tag.seen"
+    TAG_LEFT = "tag.left"
+    CHECKIN_DONE = "checkin.done"
+    CHECKIN_CONSULT = "checkin.consult"
+    CHECKIN_SOS = "checkin.sos"
+    CHECKIN_MISSED = "checkin.missed"
+    DEVICE_SILENT = "device.silent"
+    DEVICE_BACK = "device.back"
+    DEVICE_BATTERY_LOW = "device.battery_low"
+    RECEIVER_DOWN = "receiver.down"
+    RECEIVER_UP = "receiver.up"
+
+
+TAG_KINDS = frozenset({EventKind.TAG_ARRIVED, EventKind.TAG_SEEN, EventKind.TAG_LEFT})
+
+UtcDatetime = Annotated[
+    AwareDatetime, AfterValidator(utc_ms), PlainSerializer(format_ts, when_used="json")
+]
+TagId = Annotated[str, Field(pattern=TAG_ID_PATTERN)]
+LocalId = Annotated[str, Field(pattern=ID_PATTERN)]
+Rssi = Annotated[int, Field(ge=-127, le=20)]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TagData(_Data):
+    """``tag.arrived`` / ``tag.seen`` / ``tag.left``."""
+
+    tag: TagId
+    receiver: LocalId
+    rssi: Rssi | None = None  # smoothed; absent on tag.left
+    adverts: int = Field(default=1, ge=0)  # adverts heard since the previous event
+    arrived_at: UtcDatetime | None = None  # on tag.left: when this visit began
+    last_seen: UtcDatetime | None = None  # on tag.left: the last advert of the visit
+
+
+class ReceiverData(_Data):
+    """``receiver.down`` / ``receiver.up``."""
+
+    receiver: LocalId
+    reason: str = Field(default="", max_length=200)
+
+
+DATA_MODELS: dict[EventKind, type[_Data]] = {
+    EventKind.TAG_ARRIVED: TagData,
+    EventKind.TAG_SEEN: TagData,
+    EventKind.TAG_LEFT: TagData,
+    EventKind.RECEIVER_DOWN: ReceiverData,
+    EventKind.RECEIVER_UP: ReceiverData,
+}
+
+
+def new_event_id() -> str:
+    """128 random bits: unique even if a gateway's sequence restarts on a new SD card."""
+    return uuid.uuid4().hex
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    seq: Annotated[int, Field(ge=1)]
+    ts: UtcDatetime
+    kind: EventKind
+    data: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _data_fits_kind(self) -> Event:
+        model = DATA_MODELS.get(self.kind)
+        if model is not None:
+            model.model_validate(self.data)
+        return self
+
+    def tag_data(self) -> TagData:
+        return TagData.model_validate(self.data)
+
+    def receiver_data(self) -> ReceiverData:
+        return ReceiverData.model_validate(self.data)
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """An event decided by a rule, before the outbox gives it an id and a sequence."""
+
+    kind: EventKind
+    ts: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def numbered(self, event_id: str, seq: int) -> Event:
+        return Event(id=event_id, seq=seq, ts=self.ts, kind=self.kind, data=self.data)
+
+
+class EventBatch(BaseModel):
+    """The payload of ``mimamori/v1/gw/{id}/events``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1] = 1
+    gw: LocalId
+    events: Annotated[list[Event], Field(min_length=1, max_length=1000)]

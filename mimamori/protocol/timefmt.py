@@ -1,0 +1,29 @@
+"""Times on the wire: UTC, ISO 8601, millisecond precision, ``Z`` suffix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_ms(value: datetime) -> datetime:
+    """``value`` in UTC, cut to whole milliseconds (what the wire can carry)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: times must carry a zone")
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def format_ts(value: datetime) -> str:
+    value = utc_ms(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def to_epoch_ms(value: datetime) -> int:
+    value = utc_ms(value)
+    return int(value.timestamp()) * 1000 + value.microsecond // 1000
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC).replace(
+        microsecond=(ms % 1000) * 1000
+    )

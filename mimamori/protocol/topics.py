@@ -1,0 +1,51 @@
+"""MQTT topics of wire contract v1.
+
+    mimamori/v1/gw/{gateway_id}/events   gateway -> hub, QoS 1, batches of events
+    mimamori/v1/gw/{gateway_id}/status   gateway -> hub, retained, last will "offline"
+    mimamori/v1/gw/{gateway_id}/cmd      hub -> one gateway
+    mimamori/v1/search/{search_id}       hub -> every gateway, retained; empty ends it
+"""
+
+from __future__ import annotations
+
+import re
+
+PREFIX = "mimamori/v1"
+
+# Ids become topic levels, so they may never hold '/', '+' or '#'. Lower-case keeps
+# them stable when typed by hand on a technician's phone.
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+_ID = re.compile(ID_PATTERN)
+
+EVENTS_SUBSCRIPTION = f"{PREFIX}/gw/+/events"
+STATUS_SUBSCRIPTION = f"{PREFIX}/gw/+/status"
+
+
+def is_valid_id(value: str) -> bool:
+    return bool(_ID.match(value))
+
+
+def events_topic(gateway_id: str) -> str:
+    return f"{PREFIX}/gw/{gateway_id}/events"
+
+
+def status_topic(gateway_id: str) -> str:
+    return f"{PREFIX}/gw/{gateway_id}/status"
+
+
+def command_topic(gateway_id: str) -> str:
+    return f"{PREFIX}/gw/{gateway_id}/cmd"
+
+
+def search_topic(search_id: str) -> str:
+    return f"{PREFIX}/search/{search_id}"
+
+
+def parse_gateway_topic(topic: str) -> tuple[str, str] | None:
+    """``mimamori/v1/gw/ID/LEAF`` -> ``(ID, LEAF)``; anything else -> None."""
+    parts = topic.split("/")
+    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != PREFIX or parts[2] != "gw":
+        return None
+    if not is_valid_id(parts[3]):
+        return None
+    return parts[3], parts[4]
