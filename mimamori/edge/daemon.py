@@ -1,0 +1,311 @@
+"""The gateway daemon: drivers -> rules -> outbox -> uplink, wired in one TaskGroup.
+
+Every loop has an owner (a named task in the group); nothing is fire-and-forget.
+SIGTERM/SIGINT stop it in order: inputs first, then the rules flush what they
+decided into the outbox, then a last "offline" status, then the link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import ConfigError, MimamoriError
+from ..link import LinkSettings, MqttLink, Will
+from ..protocol.codec import encode_status
+from ..protocol.events import EventDraft
+from ..protocol.status import GatewayStatus, OutboxStatus
+from ..protocol.tags import matches
+from ..protocol.topics import status_topic
+from .adverts import decode_tag
+from .clock import Clock, SystemClock
+from .config import BleReceiver, GatewayConfig, SerialReceiver, load_gateway_config
+from .drivers.base import Driver
+from .observations import Advert, Heartbeat, Observation, ReceiverState
+from .outbox import Outbox
+from .rules.health import ReceiverHealth
+from .rules.presence import PresenceParams, PresenceTracker
+from .uplink import Uplink
+
+log = logging.getLogger(__name__)
+
+SWEEP_S = 1.0  # how often the leave timers are checked
+QUEUE_MAX = 20_000  # adverts waiting for the rules; beyond this, adverts are shed (counted)
+_ALLOW_CACHE_MAX = 10_000
+
+
+def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) -> list[Driver]:
+    drivers: list[Driver] = []
+    for receiver in config.receivers:
+        if isinstance(receiver, SerialReceiver):
+            from .drivers.serial_line import SerialLineDriver
+
+            drivers.append(SerialLineDriver(receiver, clock))
+        elif isinstance(receiver, BleReceiver):
+            from .drivers.ble import BleDriver
+
+            drivers.append(BleDriver(receiver, clock, backend=ble_backend))
+    return drivers
+
+
+class EdgeDaemon:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Clock | None = None,
+        drivers: list[Driver] | None = None,
+        ble_backend: Any = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.drivers = drivers if drivers is not None else build_drivers(config, self.clock, ble_backend)
+        p = config.presence
+        self.presence = PresenceTracker(
+            PresenceParams(p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s)
+        )
+        self.health = ReceiverHealth()
+        self.counters: dict[str, int] = {
+            "adverts": 0,
+            "adverts_unknown_format": 0,
+            "adverts_not_allowed": 0,
+            "adverts_shed": 0,
+            "events": 0,
+        }
+        self._formats = set(config.tags.formats)
+        self._allow = tuple(config.tags.allow)
+        self._allowed: dict[str, bool] = {}
+        self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
+        self._stop = asyncio.Event()
+        self.outbox: Outbox | None = None
+        self.link: MqttLink | None = None
+        self.uplink: Uplink | None = None
+        self.ready = asyncio.Event()  # set once the outbox is open and tasks run
+
+    # -- decisions ------------------------------------------------------------------
+
+    def _is_allowed(self, tag_id: str) -> bool:
+        allowed = self._allowed.get(tag_id)
+        if allowed is None:
+            if len(self._allowed) >= _ALLOW_CACHE_MAX:
+                self._allowed.clear()
+            allowed = any(matches(p, tag_id) for p in self._allow)
+            self._allowed[tag_id] = allowed
+        return allowed
+
+    def decide(self, obs: Observation) -> list[EventDraft]:
+        """One observation in, the events it causes out (pure but for counters)."""
+        if isinstance(obs, Advert):
+            self.counters["adverts"] += 1
+            frame = decode_tag(dict(obs.manufacturer), dict(obs.service_data))
+            if frame is None or frame.format not in self._formats:
+                self.counters["adverts_unknown_format"] += 1
+                return []
+            if not self._is_allowed(frame.tag_id):
+                self.counters["adverts_not_allowed"] += 1  # never leaves the gateway
+                return []
+            return self.presence.observe(frame.tag_id, obs.rssi, obs.receiver, obs.at, obs.ts)
+        if isinstance(obs, ReceiverState):
+            return self.health.observe(obs)
+        if isinstance(obs, Heartbeat):
+            return []
+        raise TypeError(f"unknown observation {obs!r}")
+
+    # -- status -----------------------------------------------------------------------
+
+    def status(self, state: str = "online") -> GatewayStatus:
+        outbox = self.outbox
+        return GatewayStatus(
+            gw=self.config.gateway.id,
+            state="online" if state == "online" else "offline",
+            ts=self.clock.now(),
+            version=__version__,
+            config_hash=self.config.digest(),
+            drivers={d.id: d.status() for d in self.drivers},
+            outbox=OutboxStatus(depth=outbox.depth, dropped=outbox.dropped) if outbox else None,
+            counters=dict(self.counters),
+        )
+
+    # -- tasks ------------------------------------------------------------------------
+
+    async def _pump(self, driver: Driver) -> None:
+        async for obs in driver.observations():
+            if isinstance(obs, Advert):
+                try:
+                    self._queue.put_nowait(obs)
+                except asyncio.QueueFull:
+                    self.counters["adverts_shed"] += 1
+            else:
+                await self._queue.put(obs)  # state changes are never shed
+
+    async def _rules(self, outbox: Outbox) -> None:
+        next_sweep = self.clock.monotonic() + SWEEP_S
+        while True:
+            drafts: list[EventDraft] = []
+            try:
+                obs = await asyncio.wait_for(
+                    self._queue.get(), max(0.0, next_sweep - self.clock.monotonic())
+                )
+                drafts += self.decide(obs)
+                while not self._queue.empty() and len(drafts) < 1000:
+                    drafts += self.decide(self._queue.get_nowait())
+            except TimeoutError:
+                pass
+            now = self.clock.monotonic()
+            if now >= next_sweep:
+                drafts += self.presence.expire(now, self.clock.now())
+                next_sweep = now + SWEEP_S
+            if drafts:
+                await _finish(outbox.append(drafts))
+                self.counters["events"] += len(drafts)
+
+    async def _flush(self, outbox: Outbox) -> None:
+        """Decide on what the drivers already delivered, and commit it."""
+        drafts: list[EventDraft] = []
+        while not self._queue.empty():
+            drafts += self.decide(self._queue.get_nowait())
+        if drafts:
+            await outbox.append(drafts)
+            self.counters["events"] += len(drafts)
+
+    async def _status_loop(self, uplink: Uplink) -> None:
+        while True:
+            await asyncio.sleep(self.config.status_interval_s)
+            await uplink.publish_status()
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _link_settings(self) -> LinkSettings:
+        b = self.config.broker
+        gw = self.config.gateway.id
+        try:
+            password = b.read_password()
+        except OSError as exc:
+            raise MimamoriError(f"cannot read broker.password_file: {exc.strerror}") from exc
+        offline = encode_status(GatewayStatus(gw=gw, state="offline"))
+        return LinkSettings(
+            host=b.host,
+            port=b.port,
+            client_id=f"mimamori-gw-{gw}",
+            username=b.username,
+            password=password,
+            tls=b.tls,
+            keepalive_s=b.keepalive_s,
+            will=Will(status_topic(gw), offline, qos=1, retain=True),
+        )
+
+    async def run(self) -> None:
+        data_dir = self.config.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with _exclusive(data_dir / "edge.lock"):
+            outbox = await Outbox.open(data_dir / "outbox.sqlite3", self.config.outbox.max_events)
+            self.outbox = outbox
+            try:
+                await self._run_tasks(outbox)
+            finally:
+                await outbox.close()
+
+    async def _run_tasks(self, outbox: Outbox) -> None:
+        async def announce() -> None:  # on every (re)connect: who we are, how we are
+            await uplink.publish_status()
+
+        link = MqttLink(
+            self._link_settings(), on_connected=announce, name=f"gw {self.config.gateway.id}"
+        )
+        uplink = Uplink(
+            self.config.gateway.id, link, outbox, self.status, batch_size=self.config.outbox.batch_size
+        )
+        self.link, self.uplink = link, uplink
+        async with asyncio.TaskGroup() as tg:
+            inputs = [tg.create_task(self._pump(d), name=f"driver-{d.id}") for d in self.drivers]
+            rules = tg.create_task(self._rules(outbox), name="rules")
+            others = [
+                tg.create_task(link.run(), name="link"),
+                tg.create_task(uplink.run(), name="uplink"),
+                tg.create_task(self._status_loop(uplink), name="status"),
+            ]
+            self.ready.set()
+            log.info(
+                "gateway %s running: %d receiver(s), outbox depth %d",
+                self.config.gateway.id, len(self.drivers), outbox.depth,
+            )
+            await self._stop.wait()
+            log.info("stopping: flushing decisions, then going offline")
+            for task in inputs:
+                task.cancel()
+            rules.cancel()
+            await asyncio.wait([rules, *inputs])
+            await self._flush(outbox)
+            try:
+                await asyncio.wait_for(uplink.publish_status(self.status("offline")), 3.0)
+            except TimeoutError:
+                log.warning("could not say 'offline' in time; the last will will")
+            for task in others:
+                task.cancel()
+
+
+async def _finish(coro: Any) -> Any:
+    """Await ``coro`` to its end even if we are cancelled meanwhile (then re-raise).
+
+    An outbox write that was started must commit before the daemon stops, or the
+    rules would have decided events that exist nowhere.
+    """
+    task = asyncio.ensure_future(coro)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
+class _exclusive:
+    """An exclusive lock on the data directory: one daemon per outbox."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(self.fd)
+            raise MimamoriError(f"another mimamori edge is using {self.path.parent}") from exc
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+async def _main_async(config: GatewayConfig) -> None:
+    daemon = EdgeDaemon(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, daemon.stop)
+    await daemon.run()
+
+
+def main(config_path: Path) -> int:
+    try:
+        config = load_gateway_config(config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_main_async(config))
+    except MimamoriError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0

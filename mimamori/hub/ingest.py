@@ -1,0 +1,162 @@
+"""Ingest: MQTT -> decode -> store (one commit) -> acknowledge -> live fan-out.
+
+The hub keeps a persistent MQTT session (fixed client id, clean_start off) and
+acknowledges each message only after the transaction holding its events has
+committed. If the hub dies in between, the broker still holds the message and
+delivers it again; the store ignores events it already has (by id). So nothing
+the broker accepted is lost, and nothing is stored twice.
+
+Invalid payloads are acknowledged too (they will never become valid), counted by
+reason and logged with the gateway's id, at most once a minute per gateway and
+reason so a misbehaving gateway cannot flood the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ..errors import ProtocolError, StoreError
+from ..link import LinkSettings, Message, MqttLink, backoff_delay
+from ..protocol.codec import decode_batch, decode_status
+from ..protocol.events import Event
+from ..protocol.status import GatewayStatus
+from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, parse_gateway_topic
+from .config import HubBrokerSettings
+from .store.base import Store, StoredEvent
+
+log = logging.getLogger(__name__)
+
+# Mosquitto sends a subscriber at most 20 unacknowledged QoS 1 messages (its
+# max_inflight_messages default), so one commit rarely sees more than that.
+MAX_MESSAGES_PER_COMMIT = 500
+SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue through a week of hub outage
+_LOG_EVERY_S = 60.0
+
+
+def link_settings(settings: HubBrokerSettings) -> LinkSettings:
+    return LinkSettings(
+        host=settings.host,
+        port=settings.port,
+        client_id=settings.client_id,
+        username=settings.username,
+        password=settings.read_password(),
+        tls=settings.tls,
+        keepalive_s=settings.keepalive_s,
+        clean_start=False,
+        session_expiry_s=SESSION_EXPIRY_S,
+        manual_ack=True,
+        subscriptions=((EVENTS_SUBSCRIPTION, 1), (STATUS_SUBSCRIPTION, 1)),
+    )
+
+
+class Ingest:
+    def __init__(
+        self,
+        settings: HubBrokerSettings,
+        store: Store,
+        *,
+        on_new_events: Callable[[list[StoredEvent]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.on_new_events = on_new_events
+        self._queue: asyncio.Queue[Message] = asyncio.Queue()
+        self.link = MqttLink(link_settings(settings), on_message=self._queue.put_nowait, name="hub ingest")
+        self.counters: dict[str, int] = {
+            "messages": 0,
+            "events_stored": 0,
+            "events_duplicate": 0,
+            "events_rejected": 0,
+            "payloads_rejected": 0,
+            "statuses": 0,
+            "store_retries": 0,
+        }
+        self._last_logged: dict[tuple[str, str], float] = {}
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected.is_set()
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self.link.run(), name="ingest-link")
+            tg.create_task(self._consume(), name="ingest-consume")
+
+    def _reject(self, gateway: str, reason: str, message: str) -> None:
+        self.counters[f"rejected_{reason}"] = self.counters.get(f"rejected_{reason}", 0) + 1
+        now = time.monotonic()
+        key = (gateway, reason)
+        if now - self._last_logged.get(key, -_LOG_EVERY_S) >= _LOG_EVERY_S:
+            self._last_logged[key] = now
+            log.warning("rejected from gateway %s (%s): %s", gateway, reason, message)
+
+    def _decode(
+        self, message: Message, events: list[tuple[str, Event]], statuses: list[GatewayStatus]
+    ) -> None:
+        parsed = parse_gateway_topic(message.topic)
+        if parsed is None:
+            self.counters["payloads_rejected"] += 1
+            self._reject("?", "topic", f"unexpected topic {message.topic!r}")
+            return
+        gateway, leaf = parsed
+        try:
+            if leaf == "events":
+                batch = decode_batch(message.payload, topic_gateway=gateway)
+                events.extend((gateway, event) for event in batch.events)
+                for error in batch.errors:
+                    self.counters["events_rejected"] += 1
+                    self._reject(gateway, "event", f"event #{error.index}: {error.message}")
+            elif leaf == "status":
+                if message.payload:  # an empty retained message clears it: nothing to keep
+                    statuses.append(decode_status(message.payload, topic_gateway=gateway))
+            else:
+                self._reject(gateway, "topic", f"unexpected topic {message.topic!r}")
+        except ProtocolError as exc:
+            self.counters["payloads_rejected"] += 1
+            self._reject(gateway, exc.reason, str(exc))
+
+    async def _consume(self) -> None:
+        while True:
+            messages = [await self._queue.get()]
+            while not self._queue.empty() and len(messages) < MAX_MESSAGES_PER_COMMIT:
+                messages.append(self._queue.get_nowait())
+            events: list[tuple[str, Event]] = []
+            statuses: list[GatewayStatus] = []
+            for message in messages:
+                self._decode(message, events, statuses)
+            new_events = await self._commit(events, statuses)
+            for message in messages:
+                self.link.ack(message)  # only now: the commit is on disk
+            self.counters["messages"] += len(messages)
+            self.counters["statuses"] += len(statuses)
+            if new_events and self.on_new_events is not None:
+                try:
+                    self.on_new_events(new_events)
+                except Exception:  # the live view must never stop ingest
+                    log.exception("live fan-out failed")
+
+    async def _commit(
+        self, events: list[tuple[str, Event]], statuses: list[GatewayStatus]
+    ) -> list[StoredEvent]:
+        if not events and not statuses:
+            return []
+        attempt = 0
+        while True:
+            try:
+                result = await self.store.ingest(events, statuses, datetime.now(UTC))
+            except StoreError as exc:
+                # Not acknowledged, so nothing is lost: keep trying until the store is back.
+                self.counters["store_retries"] += 1
+                if attempt == 0:
+                    log.error("store write failed, holding %d event(s): %s", len(events), exc)
+                await asyncio.sleep(backoff_delay(attempt, 0.2, 10.0))
+                attempt += 1
+                continue
+            if attempt:
+                log.info("store recovered after %d retries", attempt)
+            self.counters["events_stored"] += len(result.new_events)
+            self.counters["events_duplicate"] += result.duplicates
+            return result.new_events

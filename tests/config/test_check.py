@@ -1,0 +1,127 @@
+"""``mimamori check``: every mistake reported as FILE:LINE:COL: key: message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mimamori.check import check_file
+from mimamori.edge.config import load_gateway_config
+from mimamori.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "configs").glob("*.yaml"))
+
+GOOD = """\
+gateway:
+  id: gw-1
+  name: 自販機
+  lat: 26.28
+  lon: 127.78
+broker:
+  host: localhost
+receivers:
+  - id: vm
+    driver: serial_line
+    port: /dev/ttyUSB0
+tags:
+  allow: ["ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:*"]
+data_dir: data
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "gw.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def lines(tmp_path: Path, text: str) -> list[str]:
+    return [str(p) for p in check_file(write(tmp_path, text))]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_the_example_configs_are_accepted(example: Path) -> None:
+    assert check_file(example) == []
+
+
+def test_a_good_file_loads_and_relative_paths_mean_next_to_the_file(tmp_path: Path) -> None:
+    config = load_gateway_config(write(tmp_path, GOOD))
+    assert config.data_dir == tmp_path / "data"
+    assert config.presence.leave_after_s == 120
+
+
+def test_an_unknown_key_is_reported_where_it_was_written(tmp_path: Path) -> None:
+    text = GOOD.replace("  lon: 127.78\n", "  lon: 127.78\n  lno: 1\n")
+    assert lines(tmp_path, text) == [f"{tmp_path}/gw.yaml:6:3: gateway.lno: unknown key"]
+
+
+def test_a_bad_value_in_a_list_item_points_at_the_item(tmp_path: Path) -> None:
+    text = GOOD.replace("    port: /dev/ttyUSB0\n", "    port: /dev/ttyUSB0\n    baudrate: 1234\n")
+    [line] = lines(tmp_path, text)
+    assert line.startswith(f"{tmp_path}/gw.yaml:12:5: receivers[0].baudrate: ")
+
+
+def test_a_missing_key_names_the_key_and_points_at_its_parent(tmp_path: Path) -> None:
+    text = GOOD.replace("  name: 自販機\n", "")
+    assert lines(tmp_path, text) == [f"{tmp_path}/gw.yaml:1:1: gateway.name: required key is missing"]
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
+    text = GOOD.replace("lat: 26.28", "lat: 126.28").replace("host: localhost", "host: localhost\n  prot: 1")
+    found = lines(tmp_path, text)
+    assert len(found) == 2
+    assert ":4:3: gateway.lat: " in found[0]
+    assert ":8:3: broker.prot: unknown key" in found[1]
+
+
+def test_duplicate_keys_are_reported(tmp_path: Path) -> None:
+    text = GOOD.replace("  lat: 26.28\n", "  lat: 26.28\n  lat: 26.29\n")
+    assert lines(tmp_path, text) == [f"{tmp_path}/gw.yaml:5:3: gateway.lat: duplicate key"]
+
+
+def test_yaml_syntax_errors_carry_their_position(tmp_path: Path) -> None:
+    [line] = lines(tmp_path, "gateway:\n  id: [unclosed\n")
+    assert line.startswith(f"{tmp_path}/gw.yaml:3:1: (syntax): ")
+
+
+def test_an_allow_pattern_of_an_unknown_format_is_refused(tmp_path: Path) -> None:
+    text = GOOD.replace('"ibeacon:fda50693', '"airtag:fda50693')
+    [line] = lines(tmp_path, text)
+    assert ":13:3: tags.allow: " in line and "unknown tag format 'airtag'" in line
+
+
+def test_hub_files_are_checked_too(tmp_path: Path) -> None:
+    text = "hub:\n  database: {path: h.db}\n  broker: {host: x}\npeople:\n  - {id: p1, name: A, tags: [nope]}\n"
+    [line] = lines(tmp_path, text)
+    assert ":5:23: people[0].tags: " in line and "'nope' is not a tag id" in line
+
+
+def test_a_file_that_is_neither_is_refused(tmp_path: Path) -> None:
+    assert lines(tmp_path, "hello: world\n") == [
+        f"{tmp_path}/gw.yaml:1:1: (document): not a mimamori file: "
+        "expected a top-level 'gateway:' or 'hub:' key"
+    ]
+
+
+def test_the_command_exits_2_on_problems_and_0_when_clean(tmp_path: Path) -> None:
+    bad = write(tmp_path, GOOD.replace("lat: 26.28", "lat: north"), "bad.yaml")
+    good = write(tmp_path, GOOD, "good.yaml")
+    run = [sys.executable, "-m", "mimamori", "check"]
+    failed = subprocess.run([*run, str(good), str(bad)], capture_output=True, text=True, check=False)
+    assert failed.returncode == 2
+    assert failed.stdout.strip().splitlines() == [
+        f"{bad}:4:3: gateway.lat: Input should be a valid number, unable to parse string as a number"
+    ]
+    passed = subprocess.run([*run, str(good)], capture_output=True, text=True, check=False)
+    assert passed.returncode == 0
+
+
+def test_loading_a_bad_file_raises_config_error_with_every_problem(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_gateway_config(write(tmp_path, "gateway: {}\n"))
+    keys = {p.key for p in info.value.problems}
+    assert {"gateway.id", "broker", "receivers", "tags", "data_dir"} <= keys

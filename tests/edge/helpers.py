@@ -1,0 +1,102 @@
+"""Test helpers for the edge: a config builder and a scripted receiver.
+
+``ScriptedReceiver`` stands in for receiver hardware (the one place fakes belong):
+the test feeds it observations and the daemon consumes them through the same
+Driver port as the real serial and BLE drivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from mimamori.edge.clock import Clock
+from mimamori.edge.config import GatewayConfig
+from mimamori.edge.observations import Advert, Observation
+from mimamori.firmware_sim.frames import adv_for_tag
+from mimamori.edge.adverts import parse_ad_structures
+from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.protocol import DriverStatus
+
+TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
+
+
+def tag_id(n: int) -> str:
+    return f"ibeacon:{TOWN}:1:{n}"
+
+
+def gateway_config(gw: str, port: int, data_dir: Path, **overrides: Any) -> GatewayConfig:
+    doc: dict[str, Any] = {
+        "gateway": {"id": gw, "name": "テスト自販機", "lat": 26.28, "lon": 127.78},
+        "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5},
+        "receivers": [{"id": "r1", "driver": "serial_line", "port": "/dev/null"}],
+        "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
+        "presence": {"enter_rssi": -80, "exit_rssi": -90, "leave_after_s": 5, "report_interval_s": 2},
+        "data_dir": str(data_dir),
+        "status_interval_s": 1,
+    }
+    for key, value in overrides.items():
+        doc[key] = value
+    return GatewayConfig.model_validate(doc)
+
+
+class ScriptedReceiver:
+    def __init__(self, receiver_id: str, clock: Clock) -> None:
+        self._id = receiver_id
+        self.clock = clock
+        self.queue: asyncio.Queue[Observation] = asyncio.Queue()
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    def advert(self, tag: str, rssi: int) -> None:
+        manufacturer, service_data = parse_ad_structures(adv_for_tag(tag))
+        self.queue.put_nowait(
+            Advert(self._id, self.clock.monotonic(), self.clock.now(), rssi, manufacturer, service_data)
+        )
+
+    async def observations(self) -> AsyncIterator[Observation]:
+        while True:
+            yield await self.queue.get()
+
+    def status(self) -> DriverStatus:
+        return DriverStatus(driver="scripted", state="up")
+
+
+class Listener:
+    """A test-side MQTT subscriber that collects what the gateways publish."""
+
+    def __init__(self, port: int, topic: str, client_id: str) -> None:
+        self.messages: list[Message] = []
+        self.arrived = asyncio.Event()
+        self.link = MqttLink(
+            LinkSettings("127.0.0.1", port, client_id, subscriptions=((topic, 1),)),
+            on_message=self._got,
+            name="listener",
+        )
+
+    def _got(self, message: Message) -> None:
+        self.messages.append(message)
+        self.arrived.set()
+
+    def events(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for m in self.messages:
+            if m.topic.endswith("/events"):
+                out += json.loads(m.payload)["events"]
+        return out
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return [json.loads(m.payload) for m in self.messages if m.topic.endswith("/status")]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        async def until() -> None:
+            while not predicate():
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(until(), timeout)
