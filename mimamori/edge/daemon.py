@@ -8,6 +8,7 @@ decided into the outbox, then a last "offline" status, then the link.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
@@ -136,14 +137,17 @@ class EdgeDaemon:
     # -- tasks ------------------------------------------------------------------------
 
     async def _pump(self, driver: Driver) -> None:
-        async for obs in driver.observations():
-            if isinstance(obs, Advert):
-                try:
-                    self._queue.put_nowait(obs)
-                except asyncio.QueueFull:
-                    self.counters["adverts_shed"] += 1
-            else:
-                await self._queue.put(obs)  # state changes are never shed
+        # aclosing: on stop the driver's generator is closed at once, releasing its
+        # port or scanner, rather than whenever the garbage collector gets to it.
+        async with contextlib.aclosing(driver.observations()) as observations:
+            async for obs in observations:
+                if isinstance(obs, Advert):
+                    try:
+                        self._queue.put_nowait(obs)
+                    except asyncio.QueueFull:
+                        self.counters["adverts_shed"] += 1
+                else:
+                    await self._queue.put(obs)  # state changes are never shed
 
     async def _rules(self, outbox: Outbox) -> None:
         next_sweep = self.clock.monotonic() + SWEEP_S

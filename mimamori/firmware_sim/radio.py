@@ -66,4 +66,5 @@ class RadioModel:
 
     def range_m(self, tx_power_1m: float) -> float:
         """Where the mean RSSI meets the sensitivity: how far a tag is heard on average."""
-        return float(10 ** ((tx_power_1m - self.sensitivity_dbm) / (10.0 * self.path_loss_exponent)))
+        exponent = (tx_power_1m - self.sensitivity_dbm) / (10.0 * self.path_loss_exponent)
+        return float(10**exponent)

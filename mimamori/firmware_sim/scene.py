@@ -145,7 +145,9 @@ class Scene:
         self.receivers = [
             PlacedReceiver(
                 spec,
-                SimReceiver(spec.link, firmware=spec.firmware, heartbeat_s=spec.heartbeat_s, clock=clock),
+                SimReceiver(
+                    spec.link, firmware=spec.firmware, heartbeat_s=spec.heartbeat_s, clock=clock
+                ),
             )
             for spec in scenario.receivers
         ]
@@ -166,14 +168,17 @@ class Scene:
         self.started_at: float | None = None
 
     def plug(self) -> None:
+        """Power every receiver on (those already on stay so); scene time starts now."""
         for receiver in self.receivers:
             if not receiver.sim.plugged:
                 receiver.sim.plug()
-        self.started_at = self._clock()
+        if self.started_at is None:
+            self.started_at = self._clock()
 
     def unplug(self) -> None:
         for receiver in self.receivers:
             receiver.sim.unplug()
+        self.started_at = None
 
     def advertise(self, tag: SimTag, t: float) -> list[str]:
         """One advert of ``tag`` at scene time ``t``: the ids of the receivers that heard it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,7 @@ class ScriptedReceiver:
             Advert(self._id, self.clock.monotonic(), self.clock.now(), rssi, manufacturer, service_data)
         )
 
-    async def observations(self) -> AsyncIterator[Observation]:
+    async def observations(self) -> AsyncGenerator[Observation, None]:
         while True:
             yield await self.queue.get()
 

@@ -8,7 +8,7 @@ raises for a bad frame (that is counted) nor for a lost device (that becomes a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from ...protocol.status import DriverStatus
@@ -19,8 +19,8 @@ class Driver(Protocol):
     @property
     def id(self) -> str: ...
 
-    def observations(self) -> AsyncIterator[Observation]:
-        """Yield observations until cancelled."""
+    def observations(self) -> AsyncGenerator[Observation, None]:
+        """Yield observations until cancelled; ``aclose()`` releases the hardware."""
         ...
 
     def status(self) -> DriverStatus:

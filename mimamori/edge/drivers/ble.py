@@ -7,7 +7,13 @@ what we want to hear; ``mode: auto`` tries it and falls back to active scanning.
 BlueZ is known to stop delivering adverts without any error (Home Assistant's
 habluetooth restarts a local scanner that went quiet for the same reason, see its
 ``SCANNER_WATCHDOG_TIMEOUT``), so a watchdog restarts the scanner when nothing at
-all was heard for ``watchdog_s``.
+all was heard for ``watchdog_s``. In passive mode BlueZ passes on only our tags,
+so a site where no tag goes by for ``watchdog_s`` looks the same as a stall. A
+restart is cheap and harmless, so the watchdog restarts without calling the
+receiver down: a quiet street at night must not raise ``receiver.down`` alarms.
+The receiver is down only when the scanner cannot start (no adapter, BlueZ
+refusing); restarts are counted in the status. In active mode any nearby phone
+keeps the watchdog fed.
 
 Only adverts that look like our tags leave the driver; the device address is
 never read, so no MAC address is kept by this code.
@@ -20,7 +26,7 @@ import contextlib
 import logging
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Literal
 
@@ -57,6 +63,9 @@ QUEUE_MAX = 10_000
 RESTART_BASE_S = 0.25
 RESTART_MAX_S = 30.0  # like a serial receiver's default reopen_max_s
 MAX_REASON = 200  # ReceiverData.reason on the wire holds at most 200 characters
+# A healthy BlueZ answers a start or stop over D-Bus in milliseconds; this bound
+# only catches a wedged daemon, which must not hang the driver for good.
+BLUEZ_CALL_TIMEOUT_S = 15.0
 
 ScanMode = Literal["active", "passive"]
 
@@ -80,6 +89,12 @@ def is_tag_advert(data: AdvertisementData) -> bool:
     return any(key.lower() == EDDYSTONE_UUID for key in data.service_data)
 
 
+async def _stop_quietly(scanner: BleakScanner) -> None:
+    with contextlib.suppress(BleakError, OSError):  # TimeoutError is an OSError
+        async with asyncio.timeout(BLUEZ_CALL_TIMEOUT_S):
+            await scanner.stop()
+
+
 class BleDriver:
     """Scans with bleak and yields tag adverts heard by the gateway's own adapter."""
 
@@ -97,7 +112,7 @@ class BleDriver:
         self._rng = rng or random.Random()
         self._mode: ScanMode = "active" if config.mode == "active" else "passive"
         self._state: Literal["starting", "up", "down"] = "starting"
-        self._stalled = False  # down because the watchdog fired: up again on the next advert
+        self._quiet = False  # the watchdog fired and no advert came since (logged once)
         self._detail = ""
         self._last_frame: datetime | None = None
         self._counters: Counter[str] = Counter()
@@ -122,7 +137,8 @@ class BleDriver:
             counters=dict(self._counters),
         )
 
-    async def observations(self) -> AsyncIterator[Observation]:
+    async def observations(self) -> AsyncGenerator[Observation, None]:
+        """Observations until cancelled (or ``aclose()``-d: the scanner is stopped)."""
         loop = asyncio.get_running_loop()
         failures = 0
         while True:
@@ -139,13 +155,12 @@ class BleDriver:
             failures = 0
             self._last_heard = loop.time()
             try:
-                if not self._stalled:
+                if self._state != "up":
                     yield self._went_up(f"scanning ({self._mode})")
                 async for observation in self._watch():
                     yield observation
             finally:
-                with contextlib.suppress(BleakError, OSError):
-                    await scanner.stop()
+                await _stop_quietly(scanner)
             # The watchdog fired: a fresh scanner object starts at once.
             self._counters["restarts"] += 1
 
@@ -160,14 +175,19 @@ class BleDriver:
             except TimeoutError:
                 if loop.time() - self._last_heard < watchdog:
                     continue  # other devices were heard meanwhile: BlueZ still delivers
-                reason = f"no advert for {watchdog:g} s; scanner restarted"
-                if (down := self._went_down(reason)) is not None:
-                    self._stalled = True
-                    yield down
+                self._detail = f"no advert for {watchdog:g} s; scanner restarted"
+                if not self._quiet:
+                    self._quiet = True
+                    _log.warning(
+                        "receiver %s: no advert for %g s; restarting the scanner "
+                        "(BlueZ may have stopped silently, or the street is quiet)",
+                        self.id, watchdog,
+                    )
                 return
-            if self._state != "up":
-                self._stalled = False
-                yield self._went_up("adverts arrive again")
+            if self._quiet:
+                self._quiet = False
+                self._detail = f"scanning ({self._mode})"
+                _log.info("receiver %s: adverts arrive again", self.id)
             yield advert
 
     async def _start(self) -> BleakScanner:
@@ -190,8 +210,15 @@ class BleDriver:
         bluez: BlueZScannerArgs = {"adapter": self._config.adapter}
         if mode == "passive":
             bluez["or_patterns"] = TAG_PATTERNS
-        scanner = BleakScanner(self._on_advert, scanning_mode=mode, bluez=bluez, backend=self._backend)
-        await scanner.start()
+        scanner = BleakScanner(
+            self._on_advert, scanning_mode=mode, bluez=bluez, backend=self._backend
+        )
+        try:
+            async with asyncio.timeout(BLUEZ_CALL_TIMEOUT_S):
+                await scanner.start()
+        except BaseException:
+            await _stop_quietly(scanner)  # a half-started scan must not linger
+            raise
         return scanner
 
     def _on_advert(self, device: BLEDevice, data: AdvertisementData) -> None:
@@ -226,7 +253,7 @@ class BleDriver:
             return None
         self._state = "down"
         _log.warning("receiver %s down: %s", self.id, reason)
-        return ReceiverState(self._config.id, self._clock.monotonic(), self._clock.now(), False, reason)
+        return self._state_change(up=False, reason=reason)
 
     def _went_up(self, detail: str) -> ReceiverState:
         if self._state == "down":
@@ -235,4 +262,8 @@ class BleDriver:
             _log.info("receiver %s up: %s", self.id, detail)
         self._state = "up"
         self._detail = detail
-        return ReceiverState(self._config.id, self._clock.monotonic(), self._clock.now(), True, detail)
+        return self._state_change(up=True, reason=detail)
+
+    def _state_change(self, *, up: bool, reason: str) -> ReceiverState:
+        clock = self._clock
+        return ReceiverState(self._config.id, clock.monotonic(), clock.now(), up, reason)

@@ -84,7 +84,7 @@ def _unsigned(field: bytes, name: str) -> int:
 
 def _token(field: bytes, name: str) -> str:
     if not field or len(field) > MAX_TOKEN or not _TOKEN_CHARS.issuperset(field):
-        raise LineError("bad_field", f"{name} {field[:40]!r} is not a token of 1-32 [A-Za-z0-9._+-]")
+        raise LineError("bad_field", f"{name} {field[:40]!r} is not 1-32 of [A-Za-z0-9._+-]")
     return field.decode("ascii")
 
 
@@ -108,16 +108,15 @@ def _advert(fields: list[bytes]) -> AdvertLine:
     if not MIN_RSSI <= rssi <= MAX_RSSI:
         raise LineError("bad_field", f"rssi {rssi} outside {MIN_RSSI}..{MAX_RSSI}")
     if len(data) > MAX_AD_BYTES:
-        raise LineError("bad_field", f"{len(data)} bytes of advertising data, at most {MAX_AD_BYTES}")
+        raise LineError("bad_field", f"{len(data)} bytes of AD data, at most {MAX_AD_BYTES}")
     return AdvertLine(rssi, data)
 
 
 def _heartbeat(fields: list[bytes]) -> HeartbeatLine:
     if len(fields) != 4:
         raise LineError("bad_field", f"heartbeat line has {len(fields) - 1} fields, expected 3")
-    return HeartbeatLine(
-        _unsigned(fields[1], "uptime"), _token(fields[2], "firmware"), _unsigned(fields[3], "dropped")
-    )
+    uptime = _unsigned(fields[1], "uptime")
+    return HeartbeatLine(uptime, _token(fields[2], "firmware"), _unsigned(fields[3], "dropped"))
 
 
 def _boot(fields: list[bytes]) -> BootLine:
