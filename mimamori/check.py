@@ -22,7 +22,11 @@ def check_file(path: Path) -> list[Problem]:
 
             configfile.validate(doc, HubConfig, context_for(path))
         else:
-            return [doc.problem((), "not a mimamori file: expected a top-level 'gateway:' or 'hub:' key")]
+            return [
+                doc.problem(
+                    (), "not a mimamori file: expected a top-level 'gateway:' or 'hub:' key"
+                )
+            ]
     except ConfigError as exc:
         return exc.problems
     return []

@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mimamori", description="mimamori: a watch-over network for older people"
     )
     parser.add_argument("--version", action="version", version=f"mimamori {__version__}")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     edge = sub.add_parser("edge", help="run the gateway daemon")
@@ -73,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_sim_parser(sub)
 
     demo = sub.add_parser("demo", help="broker, hub, three gateways and a walking person")
-    demo.add_argument("--dir", type=Path, default=None, help="keep demo files here (default: a temp dir)")
+    demo.add_argument(
+        "--dir", type=Path, default=None, help="keep demo files here (default: a temp dir)"
+    )
     demo.add_argument("--http-port", type=int, default=0, help="hub port (default: a free one)")
     demo.set_defaults(func=_cmd_demo)
     return parser

@@ -78,8 +78,9 @@ class Message:
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential backoff with 'equal jitter': half fixed, half random."""
-    ceiling = min(cap, base * (2 ** min(attempt, 30)))
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    ceiling = min(cap, base * (2.0 ** min(attempt, 30)))
+    jitter: float = (rng or random).uniform(0, ceiling / 2)
+    return ceiling / 2 + jitter
 
 
 def _settle(future: asyncio.Future[Any], value: Any) -> None:
@@ -127,7 +128,9 @@ class MqttLink:
                     log.debug("%s: %s", self.name, exc)
             else:
                 failing = False
-            delay = backoff_delay(attempt, self.settings.backoff_base_s, self.settings.backoff_max_s)
+            delay = backoff_delay(
+                attempt, self.settings.backoff_base_s, self.settings.backoff_max_s
+            )
             attempt += 1
             await asyncio.sleep(delay)
 
@@ -173,11 +176,15 @@ class MqttLink:
 
     def _connect_blocking(self, client: mqtt.Client) -> None:
         s = self.settings
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if s.session_expiry_s:
             properties.SessionExpiryInterval = s.session_expiry_s
         client.connect(
-            s.host, s.port, keepalive=s.keepalive_s, clean_start=s.clean_start, properties=properties
+            s.host,
+            s.port,
+            keepalive=s.keepalive_s,
+            clean_start=s.clean_start,
+            properties=properties,
         )
 
     async def _session(self) -> None:
@@ -270,7 +277,9 @@ class MqttLink:
 
     # -- using the link ----------------------------------------------------------
 
-    async def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
         """Publish; for QoS 1 return only once the broker acknowledged it.
 
         Raises BrokerError when not connected, when the connection is lost first, or

@@ -9,7 +9,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from .protocol.topics import ID_PATTERN
 
-Id = Annotated[str, Field(pattern=ID_PATTERN, description="lower-case letters, digits, '.', '_', '-'")]
+Id = Annotated[
+    str, Field(pattern=ID_PATTERN, description="lower-case letters, digits, '.', '_', '-'")
+]
 
 
 def _relative_to_file(value: Path, info: ValidationInfo) -> Path:

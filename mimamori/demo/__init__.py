@@ -86,7 +86,12 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                 "gateway": {"id": g.id, "name": g.name, "lat": g.lat, "lon": g.lon},
                 "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive_s": 10},
                 "receivers": [
-                    {"id": "vm", "driver": "serial_line", "port": f"tty/{g.id}", "silent_after_s": 30}
+                    {
+                        "id": "vm",
+                        "driver": "serial_line",
+                        "port": f"tty/{g.id}",
+                        "silent_after_s": 30,
+                    }
                 ],
                 "tags": {"allow": [f"ibeacon:{TOWN_UUID}:*"]},
                 # Demo speed: a short memory, so the map shows "left" between gateways.
@@ -155,7 +160,7 @@ class Processes:
         return [name for name, proc in self.children if proc.poll() is not None]
 
     def stop(self) -> None:
-        for name, proc in reversed(self.children):
+        for _name, proc in reversed(self.children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
@@ -178,8 +183,20 @@ def _wait_for(predicate: Any, what: str, timeout: float = 15.0) -> None:
 
 def signin_link(hub_config: Path) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "mimamori", "hub", "link", "--config", str(hub_config), "--family", "f-demo"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "mimamori",
+            "hub",
+            "link",
+            "--config",
+            str(hub_config),
+            "--family",
+            "f-demo",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     match = re.search(r"https?://\S+", out)
     if match is None:
@@ -210,7 +227,9 @@ def main(args: argparse.Namespace) -> int:
         http_port = args.http_port or free_port()
         files = write_files(root, broker.port, http_port)
         procs.start("sim", "sim", "walk", "--scenario", str(files["scenario"]))
-        _wait_for(lambda: all((root / "tty" / g.id).exists() for g in GATEWAYS), "the simulated receivers")
+        _wait_for(
+            lambda: all((root / "tty" / g.id).exists() for g in GATEWAYS), "the simulated receivers"
+        )
         procs.start("hub", "hub", "--config", str(files["hub"]))
         wait_for_port("127.0.0.1", http_port, timeout=20)
         for g in GATEWAYS:

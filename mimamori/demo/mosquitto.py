@@ -76,9 +76,9 @@ class PrivateBroker:
         if not Path(binary).exists():
             raise BrokerError("mosquitto is not installed: sudo apt-get install -y mosquitto")
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(CONFIG.format(
-                host=self.host, port=self.port, dir=self.dir, user=getpass.getuser()
-            ))
+        self.config_path.write_text(
+            CONFIG.format(host=self.host, port=self.port, dir=self.dir, user=getpass.getuser())
+        )
         self._proc = subprocess.Popen(
             [binary, "-c", str(self.config_path)],
             stdin=subprocess.DEVNULL,

@@ -51,7 +51,9 @@ def parse_ad_structures(data: bytes) -> tuple[dict[int, bytes], dict[int, bytes]
         if length == 0:  # padding: the significant part is over
             break
         if i + 1 + length > end:
-            raise AdvertError("truncated", f"AD structure at byte {i} claims {length} bytes, {end - i - 1} left")
+            raise AdvertError(
+                "truncated", f"AD structure at byte {i} claims {length} bytes, {end - i - 1} left"
+            )
         ad_type = data[i + 1]
         body = data[i + 2 : i + 1 + length]
         if ad_type == AD_MANUFACTURER:

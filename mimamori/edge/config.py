@@ -107,7 +107,9 @@ class GatewayConfig(Strict):
 
     @field_validator("receivers")
     @classmethod
-    def _unique_receivers(cls, value: list[SerialReceiver | BleReceiver]) -> list[SerialReceiver | BleReceiver]:
+    def _unique_receivers(
+        cls, value: list[SerialReceiver | BleReceiver]
+    ) -> list[SerialReceiver | BleReceiver]:
         ids = [r.id for r in value]
         if dupes := sorted({i for i in ids if ids.count(i) > 1}):
             raise ValueError(f"receiver ids must be unique: {', '.join(dupes)}")

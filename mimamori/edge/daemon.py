@@ -13,12 +13,11 @@ import fcntl
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import ConfigError, MimamoriError
+from ..errors import MimamoriError
 from ..link import LinkSettings, MqttLink, Will
 from ..protocol.codec import encode_status
 from ..protocol.events import EventDraft
@@ -67,10 +66,14 @@ class EdgeDaemon:
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
-        self.drivers = drivers if drivers is not None else build_drivers(config, self.clock, ble_backend)
+        self.drivers = (
+            drivers if drivers is not None else build_drivers(config, self.clock, ble_backend)
+        )
         p = config.presence
         self.presence = PresenceTracker(
-            PresenceParams(p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s)
+            PresenceParams(
+                p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
+            )
         )
         self.health = ReceiverHealth()
         self.counters: dict[str, int] = {
@@ -227,7 +230,11 @@ class EdgeDaemon:
             self._link_settings(), on_connected=announce, name=f"gw {self.config.gateway.id}"
         )
         uplink = Uplink(
-            self.config.gateway.id, link, outbox, self.status, batch_size=self.config.outbox.batch_size
+            self.config.gateway.id,
+            link,
+            outbox,
+            self.status,
+            batch_size=self.config.outbox.batch_size,
         )
         self.link, self.uplink = link, uplink
         async with asyncio.TaskGroup() as tg:
@@ -241,7 +248,9 @@ class EdgeDaemon:
             self.ready.set()
             log.info(
                 "gateway %s running: %d receiver(s), outbox depth %d",
-                self.config.gateway.id, len(self.drivers), outbox.depth,
+                self.config.gateway.id,
+                len(self.drivers),
+                outbox.depth,
             )
             await self._stop.wait()
             log.info("stopping: flushing decisions, then going offline")
@@ -301,12 +310,8 @@ async def _main_async(config: GatewayConfig) -> None:
 
 
 def main(config_path: Path) -> int:
-    try:
-        config = load_gateway_config(config_path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+    """Run until SIGTERM/SIGINT. A bad config raises ConfigError (the CLI prints it)."""
+    config = load_gateway_config(config_path)
     try:
         asyncio.run(_main_async(config))
     except MimamoriError as exc:

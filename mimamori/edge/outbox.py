@@ -151,7 +151,9 @@ class Outbox:
                 victims = [(int(s), str(k)) async for s, k in cur]
             if not victims:
                 continue
-            await self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s, _ in victims])
+            await self._db.executemany(
+                "DELETE FROM outbox WHERE seq = ?", [(s,) for s, _ in victims]
+            )
             for _, kind in victims:
                 dropped[kind] = dropped.get(kind, 0) + 1
             excess -= len(victims)
@@ -167,7 +169,8 @@ class Outbox:
             self._warned_over_cap = True
             log.warning(
                 "outbox holds %d events over its cap of %d, all protected: keeping them",
-                excess, self.max_events,
+                excess,
+                self.max_events,
             )
         return dropped
 
@@ -180,7 +183,8 @@ class Outbox:
         """The oldest events after ``after_seq``, in order, as their JSON bodies."""
         try:
             async with self._db.execute(
-                "SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
+                "SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
             ) as cur:
                 return [Pending(int(s), str(b)) async for s, b in cur]
         except sqlite3.Error as exc:

@@ -80,7 +80,9 @@ class Uplink:
             await asyncio.sleep(0)
         raise BrokerError("disconnected")
 
-    async def _send(self, slots: asyncio.Semaphore, payload: bytes, first: int, last: int, n: int) -> None:
+    async def _send(
+        self, slots: asyncio.Semaphore, payload: bytes, first: int, last: int, n: int
+    ) -> None:
         try:
             await self.link.publish(events_topic(self.gateway_id), payload, qos=1)
             await self.outbox.remove(first, last)

@@ -36,15 +36,34 @@ def add_parser(sub: Any) -> None:
     receiver = commands.add_parser(
         "receiver", help="one receiver on a pseudo-terminal, optionally with a tag nearby"
     )
-    receiver.add_argument("--link", required=True, type=Path, metavar="PATH",
-                          help="symlink to create for the receiver's serial port")
-    receiver.add_argument("--tag", default=None, metavar="TAG",
-                          help="a tag id (ibeacon:... or eddystone-uid:...) to report")
+    receiver.add_argument(
+        "--link",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="symlink to create for the receiver's serial port",
+    )
+    receiver.add_argument(
+        "--tag",
+        default=None,
+        metavar="TAG",
+        help="a tag id (ibeacon:... or eddystone-uid:...) to report",
+    )
     receiver.add_argument("--rssi", type=int, default=-60, help="RSSI of the tag's adverts (dBm)")
-    receiver.add_argument("--every", type=float, default=1.0, metavar="SECONDS",
-                          help="seconds between the tag's adverts")
-    receiver.add_argument("--heartbeat", type=float, default=10.0, metavar="SECONDS",
-                          help="seconds between heartbeat lines")
+    receiver.add_argument(
+        "--every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between the tag's adverts",
+    )
+    receiver.add_argument(
+        "--heartbeat",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds between heartbeat lines",
+    )
     receiver.set_defaults(func=_cmd_receiver)
 
 

@@ -64,7 +64,9 @@ class Ingest:
         self.store = store
         self.on_new_events = on_new_events
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
-        self.link = MqttLink(link_settings(settings), on_message=self._queue.put_nowait, name="hub ingest")
+        self.link = MqttLink(
+            link_settings(settings), on_message=self._queue.put_nowait, name="hub ingest"
+        )
         self.counters: dict[str, int] = {
             "messages": 0,
             "events_stored": 0,

@@ -43,14 +43,19 @@ def encode_batch(gateway_id: str, events: list[Event]) -> bytes:
 def encode_event_bodies(gateway_id: str, bodies: list[str]) -> bytes:
     """A batch from events already serialised as JSON (the outbox keeps them so)."""
     return (
-        b'{"v":1,"gw":' + json.dumps(gateway_id).encode() + b',"events":['
-        + ",".join(bodies).encode() + b"]}"
+        b'{"v":1,"gw":'
+        + json.dumps(gateway_id).encode()
+        + b',"events":['
+        + ",".join(bodies).encode()
+        + b"]}"
     )
 
 
 def _load_json_object(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError("too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+        raise ProtocolError(
+            "too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}"
+        )
     try:
         doc = json.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -80,7 +85,9 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
         raise ProtocolError("gateway", f"invalid gateway id {gw!r}")
     if gw != topic_gateway:
         # A gateway may only speak for itself; the broker ACL enforces the topic.
-        raise ProtocolError("gateway", f"payload names gateway {gw!r} on the topic of {topic_gateway!r}")
+        raise ProtocolError(
+            "gateway", f"payload names gateway {gw!r} on the topic of {topic_gateway!r}"
+        )
     raw_events = doc.get("events")
     if not isinstance(raw_events, list) or not raw_events:
         raise ProtocolError("events", "'events' must be a non-empty list")

@@ -24,6 +24,4 @@ def to_epoch_ms(value: datetime) -> int:
 
 
 def from_epoch_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC).replace(
-        microsecond=(ms % 1000) * 1000
-    )
+    return datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=(ms % 1000) * 1000)

@@ -1,9 +1,9 @@
 """MQTT topics of wire contract v1.
 
-    mimamori/v1/gw/{gateway_id}/events   gateway -> hub, QoS 1, batches of events
-    mimamori/v1/gw/{gateway_id}/status   gateway -> hub, retained, last will "offline"
-    mimamori/v1/gw/{gateway_id}/cmd      hub -> one gateway
-    mimamori/v1/search/{search_id}       hub -> every gateway, retained; empty ends it
+mimamori/v1/gw/{gateway_id}/events   gateway -> hub, QoS 1, batches of events
+mimamori/v1/gw/{gateway_id}/status   gateway -> hub, retained, last will "offline"
+mimamori/v1/gw/{gateway_id}/cmd      hub -> one gateway
+mimamori/v1/search/{search_id}       hub -> every gateway, retained; empty ends it
 """
 
 from __future__ import annotations

@@ -67,11 +67,15 @@ def test_a_bad_value_in_a_list_item_points_at_the_item(tmp_path: Path) -> None:
 
 def test_a_missing_key_names_the_key_and_points_at_its_parent(tmp_path: Path) -> None:
     text = GOOD.replace("  name: 自販機\n", "")
-    assert lines(tmp_path, text) == [f"{tmp_path}/gw.yaml:1:1: gateway.name: required key is missing"]
+    assert lines(tmp_path, text) == [
+        f"{tmp_path}/gw.yaml:1:1: gateway.name: required key is missing"
+    ]
 
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
-    text = GOOD.replace("lat: 26.28", "lat: 126.28").replace("host: localhost", "host: localhost\n  prot: 1")
+    text = GOOD.replace("lat: 26.28", "lat: 126.28").replace(
+        "host: localhost", "host: localhost\n  prot: 1"
+    )
     found = lines(tmp_path, text)
     assert len(found) == 2
     assert ":4:3: gateway.lat: " in found[0]
@@ -95,7 +99,10 @@ def test_an_allow_pattern_of_an_unknown_format_is_refused(tmp_path: Path) -> Non
 
 
 def test_hub_files_are_checked_too(tmp_path: Path) -> None:
-    text = "hub:\n  database: {path: h.db}\n  broker: {host: x}\npeople:\n  - {id: p1, name: A, tags: [nope]}\n"
+    text = (
+        "hub:\n  database: {path: h.db}\n  broker: {host: x}\n"
+        "people:\n  - {id: p1, name: A, tags: [nope]}\n"
+    )
     [line] = lines(tmp_path, text)
     assert ":5:23: people[0].tags: " in line and "'nope' is not a tag id" in line
 
@@ -111,10 +118,13 @@ def test_the_command_exits_2_on_problems_and_0_when_clean(tmp_path: Path) -> Non
     bad = write(tmp_path, GOOD.replace("lat: 26.28", "lat: north"), "bad.yaml")
     good = write(tmp_path, GOOD, "good.yaml")
     run = [sys.executable, "-m", "mimamori", "check"]
-    failed = subprocess.run([*run, str(good), str(bad)], capture_output=True, text=True, check=False)
+    failed = subprocess.run(
+        [*run, str(good), str(bad)], capture_output=True, text=True, check=False
+    )
     assert failed.returncode == 2
     assert failed.stdout.strip().splitlines() == [
-        f"{bad}:4:3: gateway.lat: Input should be a valid number, unable to parse string as a number"
+        f"{bad}:4:3: gateway.lat: "
+        "Input should be a valid number, unable to parse string as a number"
     ]
     passed = subprocess.run([*run, str(good)], capture_output=True, text=True, check=False)
     assert passed.returncode == 0

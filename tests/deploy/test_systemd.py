@@ -18,7 +18,10 @@ def verify(root: Path, unit: Path) -> subprocess.CompletedProcess[str]:
     stand-in for the program it starts, so the check needs no installation."""
     (root / "etc/systemd/system").mkdir(parents=True, exist_ok=True)
     shutil.copytree(
-        "/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True, dirs_exist_ok=True
+        "/usr/lib/systemd/system",
+        root / "usr/lib/systemd/system",
+        symlinks=True,
+        dirs_exist_ok=True,
     )
     shutil.copy(unit, root / "etc/systemd/system" / unit.name)
     for match in re.finditer(r"^ExecStart=(\S+)", unit.read_text(), re.MULTILINE):
@@ -28,11 +31,15 @@ def verify(root: Path, unit: Path) -> subprocess.CompletedProcess[str]:
         program.chmod(0o755)
     return subprocess.run(
         ["systemd-analyze", "verify", f"--root={root}", unit.name],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
+)
 @pytest.mark.parametrize("unit", UNITS, ids=[u.name for u in UNITS])
 def test_the_unit_file_verifies_cleanly(unit: Path, tmp_path: Path) -> None:
     result = verify(tmp_path, unit)
@@ -40,7 +47,9 @@ def test_the_unit_file_verifies_cleanly(unit: Path, tmp_path: Path) -> None:
     assert result.stderr.strip() == ""
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
+)
 def test_the_check_catches_a_broken_unit(tmp_path: Path) -> None:
     broken = tmp_path / "broken.service"
     broken.write_text(UNITS[0].read_text().replace("Restart=on-failure", "Restart=sometimes"))

@@ -13,11 +13,11 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
+from mimamori.edge.adverts import parse_ad_structures
 from mimamori.edge.clock import Clock
 from mimamori.edge.config import GatewayConfig
 from mimamori.edge.observations import Advert, Observation
 from mimamori.firmware_sim.frames import adv_for_tag
-from mimamori.edge.adverts import parse_ad_structures
 from mimamori.link import LinkSettings, Message, MqttLink
 from mimamori.protocol import DriverStatus
 
@@ -34,7 +34,12 @@ def gateway_config(gw: str, port: int, data_dir: Path, **overrides: Any) -> Gate
         "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5},
         "receivers": [{"id": "r1", "driver": "serial_line", "port": "/dev/null"}],
         "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
-        "presence": {"enter_rssi": -80, "exit_rssi": -90, "leave_after_s": 5, "report_interval_s": 2},
+        "presence": {
+            "enter_rssi": -80,
+            "exit_rssi": -90,
+            "leave_after_s": 5,
+            "report_interval_s": 2,
+        },
         "data_dir": str(data_dir),
         "status_interval_s": 1,
     }
@@ -56,7 +61,9 @@ class ScriptedReceiver:
     def advert(self, tag: str, rssi: int) -> None:
         manufacturer, service_data = parse_ad_structures(adv_for_tag(tag))
         self.queue.put_nowait(
-            Advert(self._id, self.clock.monotonic(), self.clock.now(), rssi, manufacturer, service_data)
+            Advert(
+                self._id, self.clock.monotonic(), self.clock.now(), rssi, manufacturer, service_data
+            )
         )
 
     async def observations(self) -> AsyncGenerator[Observation, None]:
@@ -93,10 +100,16 @@ class Listener:
     def statuses(self) -> list[dict[str, Any]]:
         return [json.loads(m.payload) for m in self.messages if m.topic.endswith("/status")]
 
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
-        async def until() -> None:
+    async def wait_for(self, predicate: Any, within: float = 10.0) -> None:
+        """Wait until ``predicate()`` holds, re-checking on every message."""
+        async with asyncio.timeout(within):
             while not predicate():
                 self.arrived.clear()
                 await self.arrived.wait()
 
-        await asyncio.wait_for(until(), timeout)
+
+async def eventually(predicate: Any, within: float = 10.0) -> None:
+    """Poll state owned by another component until ``predicate()`` holds."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 - the state has no event to wait on
+            await asyncio.sleep(0.02)

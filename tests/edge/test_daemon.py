@@ -14,7 +14,7 @@ from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.errors import MimamoriError
 
-from .helpers import Listener, ScriptedReceiver, gateway_config, tag_id
+from .helpers import Listener, ScriptedReceiver, eventually, gateway_config, tag_id
 
 
 @asynccontextmanager
@@ -48,7 +48,7 @@ async def test_an_allowed_tag_arrives_at_the_broker_as_an_event(
     daemon = EdgeDaemon(config, drivers=[receiver])
     async with listening(broker.port, unique_id) as listener, running(daemon):
         receiver.advert(tag_id(7), -60)
-        await listener.wait_for(lambda: listener.events())
+        await listener.wait_for(listener.events)
         [event] = listener.events()
         assert event["kind"] == "tag.arrived"
         assert event["data"]["tag"] == tag_id(7)
@@ -67,7 +67,7 @@ async def test_tags_off_the_allow_list_never_leave_the_gateway(
     async with listening(broker.port, unique_id) as listener, running(daemon):
         receiver.advert(stranger, -50)
         receiver.advert(tag_id(1), -50)
-        await listener.wait_for(lambda: listener.events())
+        await listener.wait_for(listener.events)
         assert [e["data"]["tag"] for e in listener.events()] == [tag_id(1)]
         assert daemon.counters["adverts_not_allowed"] == 1
 
@@ -80,7 +80,9 @@ async def test_a_quiet_tag_leaves_without_any_further_advert(
     daemon = EdgeDaemon(config, drivers=[receiver])
     async with listening(broker.port, unique_id) as listener, running(daemon):
         receiver.advert(tag_id(2), -60)
-        await listener.wait_for(lambda: [e["kind"] for e in listener.events()] == ["tag.arrived", "tag.left"])
+        await listener.wait_for(
+            lambda: [e["kind"] for e in listener.events()] == ["tag.arrived", "tag.left"]
+        )
 
 
 async def test_events_decided_during_a_broker_outage_arrive_in_order_after_it(
@@ -94,15 +96,14 @@ async def test_events_decided_during_a_broker_outage_arrive_in_order_after_it(
         own_broker.stop()
         for n in range(50):
             receiver.advert(tag_id(n), -60)
-        while daemon.outbox is None or daemon.outbox.depth < 50:
-            await asyncio.sleep(0.02)
+        await eventually(lambda: daemon.outbox is not None and daemon.outbox.depth >= 50)
         own_broker.start()
         async with listening(own_broker.port, unique_id) as listener:
-            await listener.wait_for(lambda: len(listener.events()) >= 50, timeout=30)
+            await listener.wait_for(lambda: len(listener.events()) >= 50, within=30)
             seqs = [e["seq"] for e in listener.events()]
             assert seqs[:50] == list(range(1, 51))
-        while daemon.outbox.depth:  # each batch leaves the outbox once acknowledged
-            await asyncio.sleep(0.02)
+        # each batch leaves the outbox once acknowledged
+        await eventually(lambda: daemon.outbox is not None and daemon.outbox.depth == 0)
 
 
 async def test_a_second_daemon_on_the_same_data_dir_is_refused(
@@ -124,5 +125,7 @@ async def test_stopping_publishes_offline_and_keeps_unsent_events(
     daemon = EdgeDaemon(config, drivers=[receiver])
     async with listening(own_broker.port, unique_id) as listener:
         async with running(daemon):
-            await listener.wait_for(lambda: any(s["state"] == "online" for s in listener.statuses()))
+            await listener.wait_for(
+                lambda: any(s["state"] == "online" for s in listener.statuses())
+            )
         await listener.wait_for(lambda: listener.statuses()[-1]["state"] == "offline")

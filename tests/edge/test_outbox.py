@@ -14,7 +14,9 @@ T0 = datetime(2026, 11, 22, 1, 2, 3, 456000, tzinfo=UTC)
 
 
 def seen(i: int = 0) -> EventDraft:
-    return EventDraft(EventKind.TAG_SEEN, T0, {"tag": TAG, "receiver": "r1", "rssi": -60, "adverts": i})
+    return EventDraft(
+        EventKind.TAG_SEEN, T0, {"tag": TAG, "receiver": "r1", "rssi": -60, "adverts": i}
+    )
 
 
 def tag(kind: EventKind) -> EventDraft:

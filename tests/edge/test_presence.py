@@ -11,7 +11,9 @@ from mimamori.protocol import EventKind
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:2"
 OTHER = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:3"
-PARAMS = PresenceParams(enter_rssi=-80, exit_rssi=-90, smoothing=0.5, leave_after_s=30, report_interval_s=10)
+PARAMS = PresenceParams(
+    enter_rssi=-80, exit_rssi=-90, smoothing=0.5, leave_after_s=30, report_interval_s=10
+)
 
 
 def advert(t: PresenceTracker, clock: VirtualClock, rssi: int, tag: str = TAG) -> list[EventKind]:
@@ -76,7 +78,9 @@ def test_tag_left_is_emitted_when_the_site_goes_quiet() -> None:
     assert left.kind is EventKind.TAG_LEFT
     assert left.data["tag"] == TAG
     assert left.data["last_seen"] == last.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    assert left.data["arrived_at"] == arrived.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert left.data["arrived_at"] == arrived.isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
     assert not t.is_present(TAG)
     assert len(t) == 0
 

@@ -28,8 +28,13 @@ tags:
 
 async def start(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mimamori", "sim", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "mimamori",
+        "sim",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -68,8 +73,9 @@ async def stop(process: asyncio.subprocess.Process, signum: int) -> tuple[int, s
 
 async def test_sim_receiver_reports_a_tag_on_its_link_until_sigterm(tmp_path: Path) -> None:
     link = tmp_path / "rx-1"
-    process = await start("receiver", "--link", str(link), "--tag", TAG, "--rssi", "-55",
-                          "--every", "0.05")
+    process = await start(
+        "receiver", "--link", str(link), "--tag", TAG, "--rssi", "-55", "--every", "0.05"
+    )
     try:
         assert (await stdout_line(process)).startswith(f"receiver: {link} -> /dev/pts/")
         advert = first_advert(link)

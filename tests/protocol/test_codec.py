@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -29,8 +30,11 @@ JST = timezone(timedelta(hours=9))
 
 
 def event(seq: int = 1, **data: object) -> Event:
-    draft = EventDraft(EventKind.TAG_SEEN, datetime(2026, 11, 22, 9, 0, 0, 123456, tzinfo=JST),
-                       {"tag": TAG, "receiver": "r1", "rssi": -61, **data})
+    draft = EventDraft(
+        EventKind.TAG_SEEN,
+        datetime(2026, 11, 22, 9, 0, 0, 123456, tzinfo=JST),
+        {"tag": TAG, "receiver": "r1", "rssi": -61, **data},
+    )
     return draft.numbered(f"{seq:032x}", seq)
 
 
@@ -49,7 +53,9 @@ def test_a_batch_round_trips() -> None:
 
 def test_one_bad_event_does_not_cost_the_good_ones() -> None:
     good = json.loads(event(1).model_dump_json())
-    bad = dict(good, id="00000000000000000000000000000002", data={"tag": "not-a-tag", "receiver": "r1"})
+    bad = dict(
+        good, id="00000000000000000000000000000002", data={"tag": "not-a-tag", "receiver": "r1"}
+    )
     payload = json.dumps({"v": 1, "gw": "gw-1", "events": [bad, good]}).encode()
     decoded = decode_batch(payload, topic_gateway="gw-1")
     assert [e.seq for e in decoded.events] == [1]
@@ -78,25 +84,51 @@ def test_unusable_envelopes_are_refused_with_a_reason(payload: bytes, reason: st
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValidationError):
-        Event(id="0" * 32, seq=1, ts=datetime(2026, 1, 1), kind=EventKind.TAG_SEEN,  # noqa: DTZ001
-              data={"tag": TAG, "receiver": "r1"})
+        Event(
+            id="0" * 32,
+            seq=1,
+            ts=datetime(2026, 1, 1),  # noqa: DTZ001 - naive on purpose
+            kind=EventKind.TAG_SEEN,
+            data={"tag": TAG, "receiver": "r1"},
+        )
 
 
 def test_unknown_kinds_and_data_keys_are_refused() -> None:
     with pytest.raises(ValidationError):
-        Event.model_validate({"id": "0" * 32, "seq": 1, "ts": "2026-01-01T00:00:00Z",
-                              "kind": "tag.teleported", "data": {}})
+        Event.model_validate(
+            {
+                "id": "0" * 32,
+                "seq": 1,
+                "ts": "2026-01-01T00:00:00Z",
+                "kind": "tag.teleported",
+                "data": {},
+            }
+        )
     with pytest.raises(ValidationError):
-        Event.model_validate({"id": "0" * 32, "seq": 1, "ts": "2026-01-01T00:00:00Z",
-                              "kind": "tag.seen", "data": {"tag": TAG, "receiver": "r1", "name": "x"}})
+        Event.model_validate(
+            {
+                "id": "0" * 32,
+                "seq": 1,
+                "ts": "2026-01-01T00:00:00Z",
+                "kind": "tag.seen",
+                "data": {"tag": TAG, "receiver": "r1", "name": "x"},
+            }
+        )
 
 
 def test_status_and_last_will_round_trip() -> None:
-    status = GatewayStatus(gw="gw-1", state="online", ts=datetime(2026, 1, 1, tzinfo=UTC), version="0.1.0")
+    status = GatewayStatus(
+        gw="gw-1", state="online", ts=datetime(2026, 1, 1, tzinfo=UTC), version="0.1.0"
+    )
     assert decode_status(encode_status(status), topic_gateway="gw-1") == status
     will = GatewayStatus(gw="gw-1", state="offline")
-    assert json.loads(encode_status(will)) == {"v": 1, "gw": "gw-1", "state": "offline",
-                                                "drivers": {}, "counters": {}}
+    assert json.loads(encode_status(will)) == {
+        "v": 1,
+        "gw": "gw-1",
+        "state": "offline",
+        "drivers": {},
+        "counters": {},
+    }
     with pytest.raises(ProtocolError):
         decode_status(encode_status(status), topic_gateway="gw-2")
 
@@ -111,15 +143,15 @@ def test_gateway_topics_parse_and_strangers_do_not() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_only_ever_raise_protocol_errors(payload: bytes) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         decode_batch(payload, topic_gateway="gw-1")
-    except ProtocolError:
-        pass
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -181,7 +181,8 @@ class BleDriver:
                     _log.warning(
                         "receiver %s: no advert for %g s; restarting the scanner "
                         "(BlueZ may have stopped silently, or the street is quiet)",
-                        self.id, watchdog,
+                        self.id,
+                        watchdog,
                     )
                 return
             if self._quiet:

@@ -47,7 +47,7 @@ class _Track:
 
 
 def _tag_data(tag: str, track: _Track, **extra: object) -> dict[str, object]:
-    data = TagData(tag=tag, receiver=track.receiver, **extra)  # type: ignore[arg-type]
+    data = TagData.model_validate({"tag": tag, "receiver": track.receiver, **extra})
     return data.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
@@ -63,7 +63,9 @@ class PresenceTracker:
     def is_present(self, tag: str) -> bool:
         return tag in self._present
 
-    def observe(self, tag: str, rssi: int, receiver: str, at: float, ts: datetime) -> list[EventDraft]:
+    def observe(
+        self, tag: str, rssi: int, receiver: str, at: float, ts: datetime
+    ) -> list[EventDraft]:
         """One advert of ``tag`` at ``rssi`` dBm; returns the events it causes."""
         p = self.params
         track = self._present.get(tag)
@@ -126,8 +128,11 @@ class PresenceTracker:
                     EventKind.TAG_LEFT,
                     ts,
                     _tag_data(
-                        tag, track, adverts=track.adverts,
-                        arrived_at=track.arrived_ts, last_seen=track.last_ts,
+                        tag,
+                        track,
+                        adverts=track.adverts,
+                        arrived_at=track.arrived_ts,
+                        last_seen=track.last_ts,
                     ),
                 )
             )

@@ -137,7 +137,13 @@ def test_arbitrary_bytes_only_ever_raise_line_errors(data: bytes) -> None:
         parse_line(data)
     except LineError as exc:
         assert exc.reason in {
-            "no_start", "no_crc", "bad_crc", "too_long", "not_ascii", "unknown_type", "bad_field"
+            "no_start",
+            "no_crc",
+            "bad_crc",
+            "too_long",
+            "not_ascii",
+            "unknown_type",
+            "bad_field",
         }
 
 
