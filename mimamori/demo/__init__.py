@@ -89,7 +89,7 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                     {
                         "id": "vm",
                         "driver": "serial_line",
-                        "port": f"tty/{g.id}",
+                        "port": str(root / "tty" / g.id),  # where the sim makes its link
                         "silent_after_s": 30,
                     }
                 ],

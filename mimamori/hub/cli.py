@@ -1,19 +1,92 @@
-"""``mimamori hub ...``: serve the hub, and manage sign-in links and API tokens."""
+"""``mimamori hub ...``: serve the hub; make sign-in links and API tokens.
+
+    mimamori hub --config FILE
+    mimamori hub link --config FILE --family ID [--ttl-hours H]
+    mimamori hub token create --config FILE (--family ID | --admin) --name NAME
+
+Only the standard library is imported here: the parser is built for every
+``mimamori`` command, also on gateways without the hub's packages.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if not args.config:
+        print("mimamori hub: --config FILE is required", file=sys.stderr)
+        return 2
     from .server import serve
 
     return serve(Path(args.config))
+
+
+async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
+    from .auth import issue
+    from .config import load_hub_config
+    from .store.base import CredentialKind
+    from .store.sqlite import SqliteStore
+
+    config = load_hub_config(Path(args.config))
+    family = getattr(args, "family", None)
+    if family is not None and family not in {f.id for f in config.families}:
+        raise SystemExit(f"mimamori hub: no family {family!r} in {args.config}")
+    store = await SqliteStore.open(config.hub.database.path)
+    try:
+        if kind == "signin":
+            ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
+            token = await issue(
+                store, CredentialKind.SIGNIN, role="family", family_id=family,
+                name=f"link for {family}", ttl=ttl,
+            )
+        else:
+            token = await issue(
+                store, CredentialKind.TOKEN, role="admin" if args.admin else "family",
+                family_id=None if args.admin else family, name=args.name, ttl=None,
+            )
+    finally:
+        await store.close()
+    return config, token
+
+
+def _link(args: argparse.Namespace) -> int:
+    config, token = asyncio.run(_issue(args, "signin"))
+    base = config.hub.http.public_url.rstrip("/")
+    print(f"{base}/signin?token={token}")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    _, token = asyncio.run(_issue(args, "token"))
+    print(token)
+    print("Keep it secret: it is shown only this once.", file=sys.stderr)
+    return 0
 
 
 def add_parser(sub: Any) -> None:
     hub = sub.add_parser("hub", help="run the hub, or manage it")
     hub.add_argument("--config", metavar="FILE", help="hub YAML file")
     hub.set_defaults(func=_serve)
+    actions = hub.add_subparsers(dest="hub_command", metavar="ACTION")
+
+    link = actions.add_parser("link", help="print a one-time sign-in link for a family")
+    link.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    link.add_argument("--family", required=True, metavar="ID")
+    link.add_argument("--ttl-hours", type=float, default=None, help="default: from the config")
+    link.set_defaults(func=_link)
+
+    token = actions.add_parser("token", help="API bearer tokens")
+    token_actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_actions.add_parser("create", help="print a new bearer token")
+    create.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    who = create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--family", metavar="ID")
+    who.add_argument("--admin", action="store_true")
+    create.add_argument("--name", required=True, help="who or what uses it")
+    create.set_defaults(func=_token_create)

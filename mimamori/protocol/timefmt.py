@@ -25,3 +25,9 @@ def to_epoch_ms(value: datetime) -> int:
 
 def from_epoch_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=(ms % 1000) * 1000)
+
+
+def from_iso(value: str) -> datetime:
+    """Parse a wire time (``...Z`` or with an offset) into an aware UTC datetime."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return utc_ms(parsed)

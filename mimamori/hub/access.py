@@ -1,0 +1,40 @@
+"""Access control: who is asking, and what they may see.
+
+One policy decides. A family sees only its own people; an admin sees everyone.
+Pages and API routes ask ``visible_people`` / ``can_see`` and nothing else, and
+answer "not found" both for people who do not exist and for people the caller may
+not see, so a stranger cannot even learn who is watched over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import PersonEntry
+from .registry import Registry
+from .store.base import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    family_id: str | None
+    name: str
+
+
+def visible_people(registry: Registry, principal: Principal) -> list[PersonEntry]:
+    if principal.role == "admin":
+        return list(registry.people.values())
+    family = registry.families.get(principal.family_id or "")
+    if family is None:
+        return []
+    return [registry.people[p] for p in family.people if p in registry.people]
+
+
+def can_see(registry: Registry, principal: Principal, person_id: str) -> bool:
+    if person_id not in registry.people:
+        return False
+    if principal.role == "admin":
+        return True
+    family = registry.families.get(principal.family_id or "")
+    return family is not None and person_id in family.people

@@ -1,0 +1,129 @@
+"""The REST API under /api/v1 (OpenAPI at /docs and /openapi.json).
+
+Every route needs a signed-in principal; person routes also need the right to see
+that person (``deps.visible_person``), and answer 404 otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from ..protocol.timefmt import format_ts
+from .access import visible_people
+from .deps import Caller, Hub, Person
+from .views import Location, TrailPoint, location, trail_point
+
+router = APIRouter(prefix="/api/v1")
+
+TRAIL_DEFAULT = timedelta(hours=24)
+TRAIL_MAX_RANGE = timedelta(days=31)
+TRAIL_MAX_POINTS = 10_000
+
+
+class PersonOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+
+
+class Trail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    person_id: str
+    since: str
+    until: str
+    points: list[TrailPoint]
+
+
+class GatewayOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    lat: float | None
+    lon: float | None
+    site: Literal["vending", "shop", "home", "other"] | None
+    online: bool | None  # None: the gateway has never reported a status
+    status_at: str | None
+    last_event_at: str | None
+
+
+@router.get("/people", response_model=list[PersonOut], summary="The people the caller may see")
+async def people(hub: Hub, caller: Caller) -> list[PersonOut]:
+    return [PersonOut(id=p.id, name=p.name) for p in visible_people(hub.registry, caller)]
+
+
+@router.get(
+    "/people/{person_id}/location",
+    response_model=Location,
+    summary="Last known position (fields null when never seen)",
+)
+async def person_location(hub: Hub, person: Person) -> Location:
+    sighting = await hub.store.last_sighting(person.tags)
+    return location(hub.registry, person.id, sighting)
+
+
+@router.get("/people/{person_id}/trail", response_model=Trail, summary="Sightings over a time range")
+async def person_trail(
+    hub: Hub,
+    person: Person,
+    since: Annotated[AwareDatetime | None, Query(description="default: 24 h before until")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+    limit: Annotated[int, Query(ge=1, le=TRAIL_MAX_POINTS)] = 1000,
+) -> Trail:
+    until = (until or datetime.now(UTC)).astimezone(UTC)
+    since = (since or until - TRAIL_DEFAULT).astimezone(UTC)
+    if since > until:
+        raise HTTPException(status_code=422, detail="'since' must not be after 'until'")
+    if until - since > TRAIL_MAX_RANGE:
+        raise HTTPException(status_code=422, detail="the range may span at most 31 days")
+    found = await hub.store.sightings(person.tags, since, until, limit)
+    return Trail(
+        person_id=person.id,
+        since=format_ts(since),
+        until=format_ts(until),
+        points=[trail_point(hub.registry, s) for s in found],
+    )
+
+
+@router.get(
+    "/people/{person_id}/live",
+    response_class=EventSourceResponse,
+    summary="Server-Sent Events: a 'sighting' for every new tag event of this person",
+)
+async def person_live(hub: Hub, person: Person) -> AsyncIterator[ServerSentEvent]:
+    with hub.live.subscribe(person.id) as subscription:
+        async for item in subscription:
+            yield ServerSentEvent(event="sighting", data=item.model_dump(mode="json"))
+
+
+@router.get("/gateways", response_model=list[GatewayOut], summary="Gateways, online or not")
+async def gateways(hub: Hub, caller: Caller) -> list[GatewayOut]:
+    del caller  # any signed-in principal: gateways hold no personal data
+    states = {s.gateway_id: s for s in await hub.store.gateway_states()}
+    out: list[GatewayOut] = []
+    for gid in sorted(set(hub.registry.gateways) | set(states)):
+        entry = hub.registry.gateways.get(gid)
+        state = states.get(gid)
+        out.append(
+            GatewayOut(
+                id=gid,
+                name=entry.name if entry else gid,
+                lat=entry.lat if entry else None,
+                lon=entry.lon if entry else None,
+                site=entry.site if entry else None,
+                online=state.online if state else None,
+                status_at=format_ts(state.status_at) if state and state.status_at else None,
+                last_event_at=(
+                    format_ts(state.last_event_at) if state and state.last_event_at else None
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,84 @@
+"""The hub as an ASGI app: API, pages, static files, and the ingest it owns."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from .. import __version__
+from .api import router as api_router
+from .config import HubConfig
+from .ingest import Ingest
+from .live import LiveHub
+from .registry import Registry
+from .state import HubState
+from .store.sqlite import SqliteStore
+from .web.pages import router as pages_router
+
+log = logging.getLogger(__name__)
+
+
+def leaflet_dir() -> Path:
+    """Leaflet 1.9.4, shipped as package data by django-js-lib-leaflet: no CDN."""
+    return Path(str(resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"))
+
+
+def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
+    """The app; its lifespan opens the store and runs MQTT ingest beside the server."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await SqliteStore.open(config.hub.database.path)
+        registry = Registry.from_config(config)
+        live = LiveHub(registry)
+        hub = HubState(config, registry, store, live)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                if with_ingest:
+                    hub.ingest = Ingest(config.hub.broker, store, on_new_events=live.publish)
+                    task = tg.create_task(hub.ingest.run(), name="ingest")
+                app.state.hub = hub
+                log.info("hub ready: %d people, %d gateways", len(registry.people),
+                         len(registry.gateways))
+                try:
+                    yield
+                finally:
+                    if with_ingest:
+                        task.cancel()
+        finally:
+            await store.close()
+
+    app = FastAPI(title="mimamori hub", version=__version__, lifespan=lifespan)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
+    app.mount(
+        "/static/app",
+        StaticFiles(directory=Path(str(resources.files("mimamori.hub.web") / "static"))),
+        name="app",
+    )
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: database and broker")
+    async def healthz() -> dict[str, Any]:
+        hub: HubState = app.state.hub
+        db_ok = await hub.store.ping()
+        broker = "off" if hub.ingest is None else (
+            "connected" if hub.ingest.connected else "disconnected"
+        )
+        ok = db_ok and broker != "disconnected"
+        return {
+            "status": "ok" if ok else "degraded",
+            "db": "ok" if db_ok else "failing",
+            "broker": broker,
+            "ingest": dict(hub.ingest.counters) if hub.ingest else {},
+        }
+
+    return app

@@ -1,0 +1,60 @@
+"""FastAPI dependencies: the hub's state, and who is asking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from .access import Principal, can_see
+from .auth import SESSION_COOKIE, token_hash
+from .config import PersonEntry
+from .state import HubState
+from .store.base import CredentialKind
+
+
+def hub_state(request: Request) -> HubState:
+    state: HubState = request.app.state.hub
+    return state
+
+
+Hub = Annotated[HubState, Depends(hub_state)]
+
+
+async def find_principal(request: Request, hub: HubState) -> Principal | None:
+    """A bearer token (API clients) or the session cookie (browsers); else None."""
+    now = datetime.now(UTC)
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        found = await hub.store.find_credential(CredentialKind.TOKEN, token_hash(value.strip()), now)
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        found = await hub.store.find_credential(CredentialKind.SESSION, token_hash(cookie), now)
+    else:
+        return None
+    return Principal(found.role, found.family_id, found.name) if found else None
+
+
+async def require_principal(request: Request, hub: Hub) -> Principal:
+    principal = await find_principal(request, hub)
+    if principal is None:
+        raise HTTPException(
+            status_code=401,
+            detail="sign-in required: a session cookie or an Authorization: Bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+Caller = Annotated[Principal, Depends(require_principal)]
+
+
+def visible_person(person_id: str, hub: Hub, caller: Caller) -> PersonEntry:
+    """The person, if the caller may see them. Unknown and forbidden look the same."""
+    if not can_see(hub.registry, caller, person_id):
+        raise HTTPException(status_code=404, detail="no such person")
+    return hub.registry.people[person_id]
+
+
+Person = Annotated[PersonEntry, Depends(visible_person)]

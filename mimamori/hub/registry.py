@@ -1,0 +1,32 @@
+"""Who is who: people and their tags, families, gateways (from the hub's YAML).
+
+A database-backed admin replaces this file-based registry in a later issue; the
+lookups below are what the rest of the hub relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import FamilyEntry, GatewayEntry, HubConfig, PersonEntry
+
+
+@dataclass(frozen=True)
+class Registry:
+    people: dict[str, PersonEntry]
+    families: dict[str, FamilyEntry]
+    gateways: dict[str, GatewayEntry]
+    person_of_tag: dict[str, str]
+
+    @classmethod
+    def from_config(cls, config: HubConfig) -> Registry:
+        return cls(
+            people={p.id: p for p in config.people},
+            families={f.id: f for f in config.families},
+            gateways={g.id: g for g in config.gateways},
+            person_of_tag={tag: p.id for p in config.people for tag in p.tags},
+        )
+
+    def tags_of(self, person_id: str) -> list[str]:
+        person = self.people.get(person_id)
+        return list(person.tags) if person else []

@@ -1,0 +1,23 @@
+"""What every request handler reaches: the hub's parts, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .config import HubConfig
+from .live import LiveHub
+from .registry import Registry
+from .store.base import Store
+
+if TYPE_CHECKING:
+    from .ingest import Ingest
+
+
+@dataclass
+class HubState:
+    config: HubConfig
+    registry: Registry
+    store: Store
+    live: LiveHub
+    ingest: Ingest | None = None

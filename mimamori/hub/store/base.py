@@ -1,0 +1,131 @@
+"""The store port: everything the hub keeps, behind one interface.
+
+Callers never see SQL. SQLite is the default engine (``sqlite.py``); PostgreSQL
+comes later as another implementation of the same Protocol, tested by the same
+suite. Times go in and come out as UTC-aware datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from ...protocol.events import Event
+from ...protocol.status import GatewayStatus
+
+Role = Literal["admin", "family"]
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: str
+    gateway_id: str
+    seq: int
+    ts: datetime
+    kind: str
+    data: dict[str, Any]
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    new_events: list[StoredEvent]
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A tag event, reduced to where and when."""
+
+    event_id: str
+    gateway_id: str
+    tag: str
+    kind: str
+    ts: datetime
+    rssi: int | None
+    last_seen: datetime | None = None  # tag.left: the last advert of the visit
+
+    @property
+    def seen_at(self) -> datetime:
+        """When the tag was last actually heard (a leave is decided later)."""
+        return self.last_seen or self.ts
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    gateway_id: str
+    online: bool | None  # None: never sent a status
+    status_at: datetime | None
+    last_event_at: datetime | None
+
+
+class CredentialKind(StrEnum):
+    SIGNIN = "signin"  # a family's one-time link
+    SESSION = "session"  # a browser's cookie
+    TOKEN = "token"  # an API client's bearer token
+
+
+@dataclass(frozen=True)
+class Credential:
+    kind: CredentialKind
+    role: Role
+    family_id: str | None
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class Redeemed(StrEnum):
+    OK = "ok"
+    USED = "used"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        ...
+
+    async def ingest(
+        self,
+        events: Sequence[tuple[str, Event]],
+        statuses: Sequence[GatewayStatus],
+        received_at: datetime,
+    ) -> IngestResult:
+        """Store events (idempotently, by id) and statuses in one committed transaction."""
+        ...
+
+    async def last_sighting(self, tags: Sequence[str]) -> Sighting | None: ...
+
+    async def sightings(
+        self, tags: Sequence[str], since: datetime, until: datetime, limit: int
+    ) -> list[Sighting]:
+        """Sightings of ``tags`` in [since, until], oldest first, at most ``limit``
+        (the newest ones when there are more)."""
+        ...
+
+    async def gateway_states(self) -> list[GatewayState]: ...
+
+    async def add_credential(
+        self, token_hash: str, credential: Credential
+    ) -> None: ...
+
+    async def find_credential(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> Credential | None:
+        """A valid (unexpired, unused) credential, or None."""
+        ...
+
+    async def redeem_signin(
+        self, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
+        """Use a one-time sign-in link: atomically, so two clicks cannot both win."""
+        ...
+
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None: ...

@@ -1,0 +1,307 @@
+"""The store on SQLite (aiosqlite): WAL, synchronous=FULL, migrations by user_version.
+
+Times are integer epoch milliseconds (UTC). Tag events keep their tag id in an
+indexed column, so "where was this person last" is one index probe however many
+events the town produces.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from ...errors import StoreError
+from ...protocol.events import TAG_KINDS, Event
+from ...protocol.status import GatewayStatus
+from ...protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
+from .base import (
+    Credential,
+    CredentialKind,
+    GatewayState,
+    IngestResult,
+    Redeemed,
+    Sighting,
+    StoredEvent,
+)
+
+log = logging.getLogger(__name__)
+
+# Each entry moves the schema one version up; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE events (
+        id          TEXT PRIMARY KEY,
+        gateway_id  TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        ts          INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        tag         TEXT,
+        data        TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    );
+    CREATE INDEX events_tag_ts ON events (tag, ts) WHERE tag IS NOT NULL;
+    CREATE INDEX events_gateway_seq ON events (gateway_id, seq);
+    CREATE TABLE gateways (
+        id            TEXT PRIMARY KEY,
+        online        INTEGER,
+        status        TEXT,
+        status_at     INTEGER,
+        last_event_at INTEGER
+    );
+    CREATE TABLE credentials (
+        token_hash TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        family_id  TEXT,
+        name       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        used_at    INTEGER
+    );
+    """,
+)
+
+
+def _ms(value: datetime | None) -> int | None:
+    return None if value is None else to_epoch_ms(value)
+
+
+def _dt(value: int | None) -> datetime | None:
+    return None if value is None else from_epoch_ms(value)
+
+
+def _parse_ts(value: object) -> datetime | None:
+    return from_iso(value) if isinstance(value, str) else None
+
+
+def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
+    kind, role, family_id, name, created_at, expires_at = row[:6]
+    return Credential(
+        CredentialKind(kind), role, family_id, name, from_epoch_ms(created_at), _dt(expires_at)
+    )
+
+
+class SqliteStore:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(path, isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
+            store = cls(db, path)
+            await store._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema {version}, newer than this hub ({len(MIGRATIONS)})"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, script.split(";")):
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            log.info("database %s migrated to schema %d", self.path, number)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def ping(self) -> bool:
+        try:
+            async with self._db.execute("SELECT 1") as cur:
+                return await cur.fetchone() == (1,)
+        except sqlite3.Error:
+            return False
+
+    # -- ingest -------------------------------------------------------------------------
+
+    async def ingest(
+        self,
+        events: Sequence[tuple[str, Event]],
+        statuses: Sequence[GatewayStatus],
+        received_at: datetime,
+    ) -> IngestResult:
+        received = to_epoch_ms(received_at)
+        new: list[StoredEvent] = []
+        duplicates = 0
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for gateway_id, event in events:
+                    tag = event.data.get("tag") if event.kind in TAG_KINDS else None
+                    cur = await self._db.execute(
+                        "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        (
+                            event.id, gateway_id, event.seq, to_epoch_ms(event.ts),
+                            event.kind.value, tag, json.dumps(event.data), received,
+                        ),
+                    )
+                    if cur.rowcount == 1:
+                        new.append(
+                            StoredEvent(
+                                event.id, gateway_id, event.seq, event.ts, event.kind.value,
+                                event.data, from_epoch_ms(received),
+                            )
+                        )
+                    else:
+                        duplicates += 1
+                    await cur.close()
+                last_event: dict[str, int] = {}
+                for e in new:
+                    ts = to_epoch_ms(e.ts)
+                    last_event[e.gateway_id] = max(ts, last_event.get(e.gateway_id, ts))
+                await self._db.executemany(
+                    "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) DO "
+                    "UPDATE SET last_event_at = max(coalesce(last_event_at, 0), excluded.last_event_at)",
+                    list(last_event.items()),
+                )
+                for status in statuses:
+                    await self._db.execute(
+                        "INSERT INTO gateways (id, online, status, status_at) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
+                        "status = excluded.status, status_at = excluded.status_at",
+                        (
+                            status.gw,
+                            1 if status.state == "online" else 0,
+                            status.model_dump_json(exclude_none=True),
+                            to_epoch_ms(status.ts) if status.ts else received,
+                        ),
+                    )
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"ingest failed: {exc}") from exc
+        return IngestResult(new, duplicates)
+
+    # -- queries ------------------------------------------------------------------------
+
+    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            async with self._db.execute(sql, params) as cur:
+                return [tuple(row) async for row in cur]
+        except sqlite3.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+
+    @staticmethod
+    def _sighting(row: tuple[Any, ...]) -> Sighting:
+        event_id, gateway_id, tag, kind, ts, data = row
+        fields = json.loads(data)
+        return Sighting(
+            event_id, gateway_id, tag, kind, from_epoch_ms(ts), fields.get("rssi"),
+            last_seen=_parse_ts(fields.get("last_seen")),
+        )
+
+    async def last_sighting(self, tags: Sequence[str]) -> Sighting | None:
+        if not tags:
+            return None
+        marks = ",".join("?" * len(tags))
+        rows = await self._query(
+            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks}) "
+            "ORDER BY ts DESC, rowid DESC LIMIT 1",
+            list(tags),
+        )
+        return self._sighting(rows[0]) if rows else None
+
+    async def sightings(
+        self, tags: Sequence[str], since: datetime, until: datetime, limit: int
+    ) -> list[Sighting]:
+        if not tags:
+            return []
+        marks = ",".join("?" * len(tags))
+        rows = await self._query(
+            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks}) "
+            "AND ts BETWEEN ? AND ? ORDER BY ts DESC, rowid DESC LIMIT ?",
+            [*tags, to_epoch_ms(since), to_epoch_ms(until), limit],
+        )
+        return [self._sighting(row) for row in reversed(rows)]
+
+    async def gateway_states(self) -> list[GatewayState]:
+        rows = await self._query(
+            "SELECT id, online, status_at, last_event_at FROM gateways ORDER BY id", []
+        )
+        return [
+            GatewayState(gid, None if online is None else bool(online), _dt(sat), _dt(lat))
+            for gid, online, sat, lat in rows
+        ]
+
+    # -- credentials --------------------------------------------------------------------
+
+    async def add_credential(self, token_hash: str, credential: Credential) -> None:
+        try:
+            await self._db.execute(
+                "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token_hash, credential.kind.value, credential.role, credential.family_id,
+                    credential.name, to_epoch_ms(credential.created_at), _ms(credential.expires_at),
+                ),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot store a credential: {exc}") from exc
+
+    async def find_credential(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> Credential | None:
+        rows = await self._query(
+            "SELECT kind, role, family_id, name, created_at, expires_at FROM credentials "
+            "WHERE token_hash = ? AND kind = ? AND used_at IS NULL "
+            "AND (expires_at IS NULL OR expires_at > ?)",
+            [token_hash, kind.value, to_epoch_ms(now)],
+        )
+        return _credential(rows[0]) if rows else None
+
+    async def redeem_signin(
+        self, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
+        at = to_epoch_ms(now)
+        # One UPDATE decides: of two simultaneous clicks, exactly one sees a row.
+        rows = await self._query(
+            "UPDATE credentials SET used_at = ? WHERE token_hash = ? AND kind = 'signin' "
+            "AND used_at IS NULL AND expires_at > ? "
+            "RETURNING kind, role, family_id, name, created_at, expires_at",
+            [at, token_hash, at],
+        )
+        if rows:
+            return Redeemed.OK, _credential(rows[0])
+        rows = await self._query(
+            "SELECT used_at FROM credentials WHERE token_hash = ? AND kind = 'signin'", [token_hash]
+        )
+        if not rows:
+            return Redeemed.UNKNOWN, None
+        return (Redeemed.USED if rows[0][0] is not None else Redeemed.EXPIRED), None
+
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None:
+        try:
+            await self._db.execute(
+                "DELETE FROM credentials WHERE token_hash = ? AND kind = ?", (token_hash, kind.value)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot delete a credential: {exc}") from exc

@@ -1,0 +1,80 @@
+"""What the API and the live stream say about a person's whereabouts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..protocol.events import EventKind
+from ..protocol.timefmt import format_ts
+from .registry import Registry
+from .store.base import Sighting
+
+State = Literal["here", "left"]
+
+
+class Location(BaseModel):
+    """Last known position. Never seen: every field but ``person_id`` is null."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person_id: str
+    gateway_id: str | None = None
+    gateway_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    seen_at: str | None = None
+    state: State | None = None
+
+
+class TrailPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    gateway_id: str
+    gateway_name: str
+    lat: float | None
+    lon: float | None
+    ts: str
+    kind: str
+
+
+class LiveSighting(BaseModel):
+    """One message of the live stream: the new position and the trail point."""
+
+    model_config = ConfigDict(frozen=True)
+
+    location: Location
+    point: TrailPoint
+
+
+def state_of(kind: str) -> State:
+    return "left" if kind == EventKind.TAG_LEFT else "here"
+
+
+def location(registry: Registry, person_id: str, sighting: Sighting | None) -> Location:
+    if sighting is None:
+        return Location(person_id=person_id)
+    gateway = registry.gateways.get(sighting.gateway_id)
+    return Location(
+        person_id=person_id,
+        gateway_id=sighting.gateway_id,
+        # A gateway missing from the registry still shows, by its id, without a position.
+        gateway_name=gateway.name if gateway else sighting.gateway_id,
+        lat=gateway.lat if gateway else None,
+        lon=gateway.lon if gateway else None,
+        seen_at=format_ts(sighting.seen_at),
+        state=state_of(sighting.kind),
+    )
+
+
+def trail_point(registry: Registry, sighting: Sighting) -> TrailPoint:
+    gateway = registry.gateways.get(sighting.gateway_id)
+    return TrailPoint(
+        gateway_id=sighting.gateway_id,
+        gateway_name=gateway.name if gateway else sighting.gateway_id,
+        lat=gateway.lat if gateway else None,
+        lon=gateway.lon if gateway else None,
+        ts=format_ts(sighting.ts),
+        kind=sighting.kind,
+    )

@@ -1,0 +1,1 @@
+"""The hub's pages: sign-in, the family's map."""

@@ -1,0 +1,71 @@
+"""Every user-facing string of the pages, Japanese first, English available."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["ja", "en"]
+LANGS: tuple[Lang, ...] = ("ja", "en")
+
+STRINGS: dict[str, dict[Lang, str]] = {
+    "app": {"ja": "みまもり", "en": "mimamori"},
+    "map_title": {"ja": "みまもりマップ", "en": "Watch-over map"},
+    "person": {"ja": "見守る方", "en": "Person"},
+    "last_seen": {"ja": "最後に確認された場所", "en": "Last seen"},
+    "never_seen": {"ja": "まだ確認されていません", "en": "Not seen yet"},
+    "state_here": {"ja": "この付近にいます", "en": "Nearby now"},
+    "state_left": {"ja": "この場所を離れました", "en": "Has left this place"},
+    "kind_tag.arrived": {"ja": "到着", "en": "Arrived"},
+    "kind_tag.seen": {"ja": "確認", "en": "Seen"},
+    "kind_tag.left": {"ja": "離れた", "en": "Left"},
+    "trail": {"ja": "この24時間の足どり", "en": "The last 24 hours"},
+    "trail_empty": {"ja": "この24時間の記録はありません", "en": "Nothing in the last 24 hours"},
+    "gateways": {"ja": "見守りポイント", "en": "Watch points"},
+    "online": {"ja": "稼働中", "en": "Online"},
+    "offline": {"ja": "停止中", "en": "Offline"},
+    "live_on": {"ja": "自動更新中", "en": "Live"},
+    "live_off": {"ja": "再接続中…", "en": "Reconnecting…"},
+    "switch_lang": {"ja": "English", "en": "日本語"},
+    "sign_out": {"ja": "サインアウト", "en": "Sign out"},
+    "signin_required_title": {"ja": "サインインが必要です", "en": "Please sign in"},
+    "signin_required": {
+        "ja": "ご家族あてに届いたサインイン用のリンクを開いてください。",
+        "en": "Please open the sign-in link that was sent to your family.",
+    },
+    "signin_used_title": {"ja": "このリンクは使用済みです", "en": "This link was already used"},
+    "signin_used": {
+        "ja": "サインイン用のリンクは一度しか使えません。新しいリンクを担当者にお申し付けください。",
+        "en": "A sign-in link works only once. Please ask your contact for a new one.",
+    },
+    "signin_expired_title": {"ja": "リンクの有効期限が切れています", "en": "This link has expired"},
+    "signin_expired": {
+        "ja": "新しいサインイン用のリンクを担当者にお申し付けください。",
+        "en": "Please ask your contact for a new sign-in link.",
+    },
+    "signin_unknown_title": {"ja": "リンクが正しくありません", "en": "This link is not valid"},
+    "signin_unknown": {
+        "ja": "リンクが途中で切れていないか、もう一度お確かめください。",
+        "en": "Please check that the whole link was opened.",
+    },
+    "signed_out_title": {"ja": "サインアウトしました", "en": "Signed out"},
+    "signed_out": {
+        "ja": "またご覧になるときは、サインイン用のリンクを開いてください。",
+        "en": "To look again, open a sign-in link.",
+    },
+    "no_people": {"ja": "表示できる方がいません", "en": "There is nobody to show"},
+}
+
+
+def pick_lang(requested: str | None, cookie: str | None, default: Lang) -> Lang:
+    for candidate in (requested, cookie):
+        if candidate in LANGS:
+            return candidate  # type: ignore[return-value]
+    return default
+
+
+def strings(lang: Lang) -> dict[str, str]:
+    return {key: texts[lang] for key, texts in STRINGS.items()}
+
+
+def t(key: str, lang: Lang) -> str:
+    return STRINGS[key][lang]

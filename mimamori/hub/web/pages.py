@@ -1,0 +1,162 @@
+"""Pages for people: the sign-in link, the map, sign-out.
+
+HTML is rendered from two small templates by plain substitution of escaped
+values; the map's data travels as JSON inside the page (``<`` escaped so no value
+can close the script element).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..access import visible_people
+from ..auth import SESSION_COOKIE, issue, token_hash
+from ..deps import Hub, find_principal
+from ..state import HubState
+from ..store.base import CredentialKind, Redeemed
+from .i18n import Lang, pick_lang, strings, t
+
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "mimamori_lang"
+_TEMPLATES = resources.files(__package__) / "templates"
+
+
+def _template(name: str) -> str:
+    return (_TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        template = template.replace("{{" + key + "}}", value)
+    return template
+
+
+def _lang(request: Request, hub: HubState, requested: str | None) -> Lang:
+    return pick_lang(requested, request.cookies.get(LANG_COOKIE), hub.config.hub.language)
+
+
+def _remember_lang(response: Response, lang: Lang, requested: str | None, hub: HubState) -> None:
+    if requested == lang:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", secure=_https(hub)
+        )
+
+
+def _https(hub: HubState) -> bool:
+    return hub.config.hub.http.public_url.startswith("https://")
+
+
+def _other(lang: Lang) -> Lang:
+    return "en" if lang == "ja" else "ja"
+
+
+def message_page(lang: Lang, title_key: str, message_key: str, status: int) -> HTMLResponse:
+    body = _fill(
+        _template("message.html"),
+        {
+            "LANG": lang,
+            "APP": html.escape(t("app", lang)),
+            "TITLE": html.escape(t(title_key, lang)),
+            "MESSAGE": html.escape(t(message_key, lang)),
+            "OTHER_LANG": _other(lang),
+            "SWITCH_LANG": html.escape(t("switch_lang", lang)),
+        },
+    )
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/map", status_code=303)
+
+
+@router.get("/signin")
+async def signin(
+    request: Request, hub: Hub, token: Annotated[str, Query(max_length=200)] = "",
+    lang: str | None = None,
+) -> Response:
+    chosen = _lang(request, hub, lang)
+    now = datetime.now(UTC)
+    outcome, credential = await hub.store.redeem_signin(token_hash(token), now)
+    if outcome is not Redeemed.OK or credential is None:
+        status = 401 if outcome is Redeemed.UNKNOWN else 410
+        return message_page(chosen, f"signin_{outcome}_title", f"signin_{outcome}", status)
+    ttl = timedelta(days=hub.config.hub.auth.session_ttl_days)
+    session = await issue(
+        hub.store, CredentialKind.SESSION, role=credential.role,
+        family_id=credential.family_id, name=credential.name, ttl=ttl, now=now,
+    )
+    response = RedirectResponse("/map", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, session, max_age=int(ttl.total_seconds()),
+        httponly=True, samesite="lax", secure=_https(hub),
+    )
+    return response
+
+
+@router.get("/signout")
+async def signout(request: Request, hub: Hub, lang: str | None = None) -> Response:
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        await hub.store.delete_credential(CredentialKind.SESSION, token_hash(cookie))
+    response = message_page(_lang(request, hub, lang), "signed_out_title", "signed_out", 200)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _map_config(hub: HubState, lang: Lang, people: list[dict[str, str]], person: str | None) -> str:
+    gateways = list(hub.registry.gateways.values())
+    if gateways:
+        center = {"lat": sum(g.lat for g in gateways) / len(gateways),
+                  "lon": sum(g.lon for g in gateways) / len(gateways)}
+    else:
+        center = {"lat": 35.68, "lon": 139.77}  # Tokyo, for a hub with no gateways yet
+    tiles = hub.config.hub.map.tiles
+    doc: dict[str, Any] = {
+        "lang": lang,
+        "strings": strings(lang),
+        "tiles": {"url": tiles.url, "attribution": tiles.attribution, "max_zoom": tiles.max_zoom},
+        "zoom": hub.config.hub.map.zoom,
+        "center": center,
+        "people": people,
+        "person": person,
+    }
+    return json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c")
+
+
+@router.get("/map")
+async def map_page(
+    request: Request, hub: Hub, person: str | None = None, lang: str | None = None
+) -> Response:
+    chosen = _lang(request, hub, lang)
+    principal = await find_principal(request, hub)
+    if principal is None:
+        response: Response = message_page(chosen, "signin_required_title", "signin_required", 401)
+    else:
+        people = [{"id": p.id, "name": p.name} for p in visible_people(hub.registry, principal)]
+        selected = person if person in {p["id"] for p in people} else None
+        response = HTMLResponse(
+            _fill(
+                _template("map.html"),
+                {
+                    "LANG": chosen,
+                    "TITLE": html.escape(t("map_title", chosen)),
+                    "OTHER_LANG": _other(chosen),
+                    "SWITCH_LANG": html.escape(t("switch_lang", chosen)),
+                    "SIGN_OUT": html.escape(t("sign_out", chosen)),
+                    "PERSON": html.escape(t("person", chosen)),
+                    "TRAIL": html.escape(t("trail", chosen)),
+                    "GATEWAYS": html.escape(t("gateways", chosen)),
+                    "CONFIG": _map_config(hub, chosen, people, selected),
+                },
+            ),
+            headers={"Cache-Control": "no-store"},
+        )
+    _remember_lang(response, chosen, lang, hub)
+    return response
