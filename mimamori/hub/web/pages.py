@@ -93,7 +93,8 @@ async def signin(
         hub.store, CredentialKind.SESSION, role=credential.role,
         family_id=credential.family_id, name=credential.name, ttl=ttl, now=now,
     )
-    response = RedirectResponse("/map", status_code=303)
+    # A language asked for on the link carries over to the map (and is remembered there).
+    response = RedirectResponse(f"/map?lang={chosen}" if lang == chosen else "/map", status_code=303)
     response.set_cookie(
         SESSION_COOKIE, session, max_age=int(ttl.total_seconds()),
         httponly=True, samesite="lax", secure=_https(hub),

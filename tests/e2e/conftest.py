@@ -1,0 +1,151 @@
+"""End-to-end harness: the real commands as separate processes, on loopback.
+
+Every process is ``python -m mimamori ...`` (what a technician runs), logs to a
+file under the test's tmp dir, and is stopped with SIGTERM at the end; a process
+that does not stop cleanly fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
+
+TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
+TAG = f"ibeacon:{TOWN}:7:7"
+
+GATEWAYS = {
+    "gw-one": ("大山 自販機", 26.2790, 127.7760),
+    "gw-two": ("市役所前 自販機", 26.2815, 127.7785),
+}
+
+
+def write_yaml(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class Processes:
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        with (self.logs / f"{name}.log").open("ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "mimamori", *args],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        self.running[name] = proc
+        return proc
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def stop(self, name: str, timeout: float = 15.0) -> int:
+        proc = self.running.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"{name} did not stop within {timeout} s:\n{self.log(name)}") from None
+
+    def stop_all(self) -> dict[str, int]:
+        return {name: self.stop(name) for name in reversed(list(self.running))}
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Processes]:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    running = Processes(logs)
+    yield running
+    for name in list(running.running):
+        try:
+            running.stop(name)
+        except AssertionError:
+            pass
+
+
+def hub_file(root: Path, broker: PrivateBroker, http_port: int) -> Path:
+    return write_yaml(
+        root / "hub.yaml",
+        {
+            "hub": {
+                "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
+                "database": {"path": "hub.sqlite3"},
+                "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
+            },
+            "gateways": [
+                {"id": gid, "name": name, "lat": lat, "lon": lon}
+                for gid, (name, lat, lon) in GATEWAYS.items()
+            ],
+            "people": [{"id": "p-1", "name": "比嘉 ツル", "tags": [TAG]}],
+            "families": [{"id": "f-1", "name": "比嘉家", "people": ["p-1"]}],
+        },
+    )
+
+
+def gateway_file(root: Path, gid: str, broker: PrivateBroker, port: Path, **presence: Any) -> Path:
+    name, lat, lon = GATEWAYS[gid]
+    return write_yaml(
+        root / f"{gid}.yaml",
+        {
+            "gateway": {"id": gid, "name": name, "lat": lat, "lon": lon},
+            "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
+            "receivers": [
+                {"id": "vm", "driver": "serial_line", "port": str(port), "silent_after_s": 30,
+                 "reopen_max_s": 1}
+            ],
+            "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
+            "presence": {"enter_rssi": -88, "exit_rssi": -95, "leave_after_s": 4,
+                         "report_interval_s": 2, **presence},
+            "data_dir": f"data/{gid}",
+            "status_interval_s": 2,
+        },
+    )
+
+
+def start_hub(procs: Processes, config: Path, http_port: int) -> str:
+    procs.start("hub", "hub", "--config", str(config))
+    wait_for_port("127.0.0.1", http_port, timeout=20)
+    out = subprocess.run(
+        [sys.executable, "-m", "mimamori", "hub", "token", "create", "--config", str(config),
+         "--family", "f-1", "--name", "e2e"],
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout.strip()
+
+
+async def poll_json(client: httpx.AsyncClient, url: str, predicate: Any, within: float) -> Any:
+    """GET ``url`` until ``predicate(body)`` holds; the last body is in the failure."""
+    body: Any = None
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                response = await client.get(url)
+                response.raise_for_status()
+                body = response.json()
+                if predicate(body):
+                    return body
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise AssertionError(f"{url} never matched; last: {body}") from None
+
+
+@pytest.fixture
+def http_port() -> int:
+    return free_port()

@@ -1,0 +1,68 @@
+"""``mimamori demo`` (what ``./run demo`` runs): the walking person appears on the hub,
+and Ctrl-C stops every process it started."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import poll_json
+
+pytestmark = pytest.mark.slow
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
+async def test_the_demo_shows_the_walker_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mimamori", "demo", "--dir", str(demo_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        map_url = ""
+        async with asyncio.timeout(60):
+            while not map_url:
+                line = await asyncio.to_thread(proc.stdout.readline)
+                assert line, "the demo ended before printing the map link"
+                if line.startswith("Map: "):
+                    map_url = line.removeprefix("Map: ").strip()
+        base = map_url.split("/signin")[0]
+        async with httpx.AsyncClient(base_url=base, follow_redirects=True) as browser:
+            page = await browser.get(map_url)
+            assert page.status_code == 200 and "みまもりマップ" in page.text
+            seen = await poll_json(
+                browser, "/api/v1/people/p-demo/location", lambda b: b["gateway_id"] is not None, 60
+            )
+            assert seen["gateway_id"].startswith("gw-demo-")
+            gateways = (await browser.get("/api/v1/gateways")).json()
+            assert len(gateways) == 3 and all(g["online"] for g in gateways)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        rest = await asyncio.to_thread(proc.communicate, timeout=30)
+        assert proc.returncode == 0, rest
+        assert "Demo stopped." in rest[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert processes_mentioning(str(demo_dir)) == []  # no broker, hub, edge or sim left behind

@@ -1,0 +1,86 @@
+"""A tag walking past two receivers shows up at the hub: sim -> edge -> broker -> hub -> API.
+
+Everything runs as the real commands in separate processes: ``mimamori sim walk``
+drives two receivers on ptys, two ``mimamori edge`` daemons read them, a private
+Mosquitto carries the events, ``mimamori hub`` stores them and answers the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mimamori.demo.mosquitto import PrivateBroker
+
+from .conftest import (
+    GATEWAYS,
+    TAG,
+    Processes,
+    gateway_file,
+    hub_file,
+    poll_json,
+    start_hub,
+    write_yaml,
+)
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_walking_tag_moves_from_one_gateway_to_the_next_on_the_hub(
+    own_broker: PrivateBroker, procs: Processes, tmp_path: Path, http_port: int
+) -> None:
+    ttys = {gid: tmp_path / f"tty-{gid}" for gid in GATEWAYS}
+    one, two = (GATEWAYS[g] for g in GATEWAYS)
+    scenario = write_yaml(
+        tmp_path / "scenario.yaml",
+        {
+            "seed": 3,
+            "radio": {"path_loss_exponent": 2.0, "noise_db": 1.0, "loss": 0.05},
+            "receivers": [
+                {"id": gid, "lat": lat, "lon": lon, "link": str(ttys[gid])}
+                for gid, (_, lat, lon) in GATEWAYS.items()
+            ],
+            "tags": [
+                {
+                    "tag": TAG,
+                    "interval_s": 0.2,
+                    # from just before the first machine, past it, on to the second
+                    "route": [[one[1] - 0.0003, one[2] - 0.0003], [one[1], one[2]],
+                              [two[1], two[2]]],
+                    "speed_mps": 25.0,
+                }
+            ],
+        },
+    )
+    procs.start("sim", "sim", "walk", "--scenario", str(scenario))
+    async with asyncio.timeout(10):
+        while not all(t.exists() for t in ttys.values()):
+            await asyncio.sleep(0.05)
+    token = start_hub(procs, hub_file(tmp_path, own_broker, http_port), http_port)
+    for gid in GATEWAYS:
+        procs.start(gid, "edge", "--config", str(gateway_file(tmp_path, gid, own_broker, ttys[gid])))
+
+    base = f"http://127.0.0.1:{http_port}"
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
+        at_one = await poll_json(
+            c, "/api/v1/people/p-1/location", lambda b: b["gateway_id"] == "gw-one", 30
+        )
+        assert at_one["gateway_name"] == "大山 自販機" and at_one["lat"] == 26.2790
+        at_two = await poll_json(
+            c, "/api/v1/people/p-1/location", lambda b: b["gateway_id"] == "gw-two", 40
+        )
+        assert at_two["state"] == "here" and at_two["lon"] == 127.7785
+        trail = (await c.get("/api/v1/people/p-1/trail")).json()["points"]
+        visits = [p["gateway_id"] for p in trail if p["kind"] == "tag.arrived"]
+        assert visits[:2] == ["gw-one", "gw-two"]
+        assert [p["ts"] for p in trail] == sorted(p["ts"] for p in trail)
+        gateways = {g["id"]: g["online"] for g in (await c.get("/api/v1/gateways")).json()}
+        assert gateways == {"gw-one": True, "gw-two": True}
+
+    exits = procs.stop_all()
+    assert exits == {"gw-two": 0, "gw-one": 0, "hub": 0, "sim": 0}, exits
+    for gid in GATEWAYS:
+        assert "Traceback" not in procs.log(gid)

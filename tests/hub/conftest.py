@@ -1,0 +1,152 @@
+"""A real hub for the tests: uvicorn on a free loopback port, its own SQLite file,
+ingesting from its own Mosquitto; plus a test-side gateway that publishes v1."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from mimamori.demo.mosquitto import PrivateBroker, free_port
+from mimamori.hub.app import create_app
+from mimamori.hub.auth import issue
+from mimamori.hub.config import HubConfig
+from mimamori.hub.state import HubState
+from mimamori.hub.store.base import CredentialKind, Role
+from mimamori.link import LinkSettings, MqttLink
+from mimamori.protocol import EventDraft, EventKind, encode_batch, encode_status, new_event_id
+from mimamori.protocol.status import GatewayStatus
+
+TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
+TAG_TSURU = f"ibeacon:{TOWN}:1:1"
+TAG_KAMA = f"ibeacon:{TOWN}:1:2"
+TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
+
+
+def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
+    return HubConfig.model_validate(
+        {
+            "hub": {
+                "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
+                "database": {"path": str(tmp_path / "hub.sqlite3")},
+                "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive_s": 5},
+                **hub,
+            },
+            "gateways": [
+                {"id": "gw-a", "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
+                {"id": "gw-b", "name": "市役所前 自販機", "lat": 26.2815, "lon": 127.7785},
+            ],
+            "people": [
+                {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU]},
+                {"id": "p-kama", "name": "宮城 カマ", "tags": [TAG_KAMA, TAG_KAMA_SPARE]},
+            ],
+            "families": [
+                {"id": "f-higa", "name": "比嘉家", "people": ["p-tsuru"]},
+                {"id": "f-miyagi", "name": "宮城家", "people": ["p-kama"]},
+            ],
+        }
+    )
+
+
+@dataclass
+class Gateway:
+    """A test-side gateway: publishes v1 batches and statuses like a real one."""
+
+    gw: str
+    link: MqttLink
+    seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def send(self, kind: EventKind, tag: str, ts: datetime | None = None, **data: Any) -> str:
+        event_id = new_event_id()
+        draft = EventDraft(kind, ts or datetime.now(UTC), {"tag": tag, "receiver": "vm", **data})
+        event = draft.numbered(event_id, next(self.seq))
+        await self.link.publish(f"mimamori/v1/gw/{self.gw}/events", encode_batch(self.gw, [event]))
+        return event_id
+
+    async def raw(self, payload: bytes, topic: str | None = None) -> None:
+        await self.link.publish(topic or f"mimamori/v1/gw/{self.gw}/events", payload)
+
+    async def status(self, state: str = "online") -> None:
+        status = GatewayStatus(gw=self.gw, state=state, ts=datetime.now(UTC))  # type: ignore[arg-type]
+        await self.link.publish(
+            f"mimamori/v1/gw/{self.gw}/status", encode_status(status), retain=True
+        )
+
+
+@dataclass
+class RunningHub:
+    url: str
+    app: FastAPI
+    state: HubState
+    broker: PrivateBroker
+
+    async def token(self, role: Role = "family", family: str | None = "f-higa") -> str:
+        return await issue(
+            self.state.store, CredentialKind.TOKEN, role=role,
+            family_id=None if role == "admin" else family, name="test", ttl=None,
+        )
+
+    async def signin_link(self, family: str = "f-higa", ttl: timedelta = timedelta(hours=1)) -> str:
+        token = await issue(
+            self.state.store, CredentialKind.SIGNIN, role="family", family_id=family,
+            name="test link", ttl=ttl,
+        )
+        return f"{self.url}/signin?token={token}"
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
+
+    async def until_stored(self, event_id: str, within: float = 10.0) -> None:
+        """Wait until ingest has committed ``event_id`` (polling the hub's own counters)."""
+        assert self.state.ingest is not None
+        async with asyncio.timeout(within):
+            while True:
+                found = await self.state.store.sightings(
+                    list(self.state.registry.person_of_tag) + [TAG_KAMA_SPARE],
+                    datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), 100_000,
+                )
+                if any(s.event_id == event_id for s in found):
+                    return
+                await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def hub(own_broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[RunningHub]:
+    port = free_port()
+    app = create_app(hub_config(tmp_path, own_broker.port, port))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:
+            await asyncio.sleep(0.02)
+    state: HubState = app.state.hub
+    assert state.ingest is not None
+    await asyncio.wait_for(state.ingest.link.connected.wait(), 10)
+    yield RunningHub(f"http://127.0.0.1:{port}", app, state, own_broker)
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def gateway(own_broker: PrivateBroker) -> AsyncIterator[Gateway]:
+    link = MqttLink(LinkSettings("127.0.0.1", own_broker.port, "test-gw-a"), name="test gateway")
+    task = asyncio.create_task(link.run())
+    await asyncio.wait_for(link.connected.wait(), 10)
+    yield Gateway("gw-a", link)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

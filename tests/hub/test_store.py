@@ -1,0 +1,124 @@
+"""The SQLite store on real files: idempotent ingest, queries, credentials, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mimamori.errors import StoreError
+from mimamori.hub.store import Credential, CredentialKind, Redeemed, SqliteStore
+from mimamori.protocol import Event, EventDraft, EventKind, GatewayStatus, format_ts, new_event_id
+
+TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:1"
+SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def event(kind: EventKind, tag: str, minutes: float, seq: int = 1, **data: object) -> Event:
+    draft = EventDraft(kind, T0 + timedelta(minutes=minutes), {"tag": tag, "receiver": "vm", **data})
+    return draft.numbered(new_event_id(), seq)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SqliteStore:
+    opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    yield opened  # type: ignore[misc]
+    await opened.close()
+
+
+async def test_the_same_event_twice_is_stored_once_and_counted(store: SqliteStore) -> None:
+    e = event(EventKind.TAG_SEEN, TAG, 0)
+    first = await store.ingest([("gw-a", e)], [], T0)
+    again = await store.ingest([("gw-a", e), ("gw-a", e)], [], T0)
+    assert [s.id for s in first.new_events] == [e.id] and first.duplicates == 0
+    assert again.new_events == [] and again.duplicates == 2
+
+
+async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: SqliteStore) -> None:
+    await store.ingest(
+        [
+            ("gw-a", event(EventKind.TAG_ARRIVED, TAG, 0)),
+            ("gw-b", event(EventKind.TAG_SEEN, SPARE, 5, rssi=-61)),
+            ("gw-a", event(EventKind.TAG_SEEN, TAG, 3)),
+        ],
+        [], T0,
+    )
+    last = await store.last_sighting([TAG, SPARE])
+    assert last is not None
+    assert (last.gateway_id, last.tag, last.rssi) == ("gw-b", SPARE, -61)
+    assert await store.last_sighting([]) is None
+    assert await store.last_sighting(["ibeacon:00000000-0000-0000-0000-000000000000:0:0"]) is None
+
+
+async def test_a_leave_remembers_when_the_tag_was_last_heard(store: SqliteStore) -> None:
+    heard = T0 + timedelta(minutes=1)
+    await store.ingest([("gw-a", event(EventKind.TAG_LEFT, TAG, 3, last_seen=format_ts(heard)))], [], T0)
+    last = await store.last_sighting([TAG])
+    assert last is not None and last.seen_at == heard and last.ts == T0 + timedelta(minutes=3)
+
+
+async def test_sightings_in_a_range_come_oldest_first_keeping_the_newest(store: SqliteStore) -> None:
+    await store.ingest(
+        [("gw-a", event(EventKind.TAG_SEEN, TAG, m, seq=m + 1)) for m in range(10)], [], T0
+    )
+    found = await store.sightings([TAG], T0 + timedelta(minutes=2), T0 + timedelta(minutes=7), 3)
+    assert [s.ts.minute for s in found] == [5, 6, 7]
+
+
+async def test_statuses_and_events_make_the_gateway_list(store: SqliteStore) -> None:
+    await store.ingest(
+        [("gw-a", event(EventKind.TAG_SEEN, TAG, 0))],
+        [GatewayStatus(gw="gw-b", state="online", ts=T0), GatewayStatus(gw="gw-c", state="offline")],
+        T0 + timedelta(minutes=1),
+    )
+    states = {s.gateway_id: s for s in await store.gateway_states()}
+    assert states["gw-a"].online is None and states["gw-a"].last_event_at == T0
+    assert states["gw-b"].online is True and states["gw-b"].status_at == T0
+    # a last will carries no time: it is stamped when it was received
+    assert states["gw-c"].online is False and states["gw-c"].status_at == T0 + timedelta(minutes=1)
+
+
+async def test_a_signin_link_is_redeemed_once(store: SqliteStore) -> None:
+    link = Credential(CredentialKind.SIGNIN, "family", "f-1", "link", T0, T0 + timedelta(hours=1))
+    await store.add_credential("h1", link)
+    outcome, credential = await store.redeem_signin("h1", T0 + timedelta(minutes=1))
+    assert outcome is Redeemed.OK and credential is not None and credential.family_id == "f-1"
+    assert (await store.redeem_signin("h1", T0 + timedelta(minutes=2)))[0] is Redeemed.USED
+    assert (await store.redeem_signin("nope", T0))[0] is Redeemed.UNKNOWN
+    await store.add_credential("h2", link)
+    assert (await store.redeem_signin("h2", T0 + timedelta(hours=2)))[0] is Redeemed.EXPIRED
+
+
+async def test_concurrent_redemptions_of_one_link_let_exactly_one_through(store: SqliteStore) -> None:
+    link = Credential(CredentialKind.SIGNIN, "family", "f-1", "link", T0, T0 + timedelta(hours=1))
+    await store.add_credential("h", link)
+    outcomes = await asyncio.gather(*[store.redeem_signin("h", T0) for _ in range(10)])
+    assert sorted(o for o, _ in outcomes).count(Redeemed.OK) == 1
+
+
+async def test_credentials_expire_and_can_be_deleted(store: SqliteStore) -> None:
+    session = Credential(CredentialKind.SESSION, "family", "f-1", "s", T0, T0 + timedelta(days=1))
+    await store.add_credential("s", session)
+    assert await store.find_credential(CredentialKind.SESSION, "s", T0) == session
+    assert await store.find_credential(CredentialKind.TOKEN, "s", T0) is None  # kinds never mix
+    assert await store.find_credential(CredentialKind.SESSION, "s", T0 + timedelta(days=2)) is None
+    await store.delete_credential(CredentialKind.SESSION, "s")
+    assert await store.find_credential(CredentialKind.SESSION, "s", T0) is None
+
+
+async def test_reopening_keeps_data_and_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "hub.sqlite3"
+    store = await SqliteStore.open(path)
+    await store.ingest([("gw-a", event(EventKind.TAG_SEEN, TAG, 0))], [], T0)
+    await store.close()
+    store = await SqliteStore.open(path)
+    assert await store.last_sighting([TAG]) is not None
+    await store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer than this hub"):
+        await SqliteStore.open(path)
