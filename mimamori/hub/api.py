@@ -70,7 +70,9 @@ async def person_location(hub: Hub, person: Person) -> Location:
     return location(hub.registry, person.id, sighting)
 
 
-@router.get("/people/{person_id}/trail", response_model=Trail, summary="Sightings over a time range")
+@router.get(
+    "/people/{person_id}/trail", response_model=Trail, summary="Sightings over a time range"
+)
 async def person_trail(
     hub: Hub,
     person: Person,

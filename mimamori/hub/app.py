@@ -46,8 +46,11 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
                     hub.ingest = Ingest(config.hub.broker, store, on_new_events=live.publish)
                     task = tg.create_task(hub.ingest.run(), name="ingest")
                 app.state.hub = hub
-                log.info("hub ready: %d people, %d gateways", len(registry.people),
-                         len(registry.gateways))
+                log.info(
+                    "hub ready: %d people, %d gateways",
+                    len(registry.people),
+                    len(registry.gateways),
+                )
                 try:
                     yield
                 finally:
@@ -70,8 +73,10 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     async def healthz() -> dict[str, Any]:
         hub: HubState = app.state.hub
         db_ok = await hub.store.ping()
-        broker = "off" if hub.ingest is None else (
-            "connected" if hub.ingest.connected else "disconnected"
+        broker = (
+            "off"
+            if hub.ingest is None
+            else ("connected" if hub.ingest.connected else "disconnected")
         )
         ok = db_ok and broker != "disconnected"
         return {

@@ -42,13 +42,21 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
         if kind == "signin":
             ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
             token = await issue(
-                store, CredentialKind.SIGNIN, role="family", family_id=family,
-                name=f"link for {family}", ttl=ttl,
+                store,
+                CredentialKind.SIGNIN,
+                role="family",
+                family_id=family,
+                name=f"link for {family}",
+                ttl=ttl,
             )
         else:
             token = await issue(
-                store, CredentialKind.TOKEN, role="admin" if args.admin else "family",
-                family_id=None if args.admin else family, name=args.name, ttl=None,
+                store,
+                CredentialKind.TOKEN,
+                role="admin" if args.admin else "family",
+                family_id=None if args.admin else family,
+                name=args.name,
+                ttl=None,
             )
     finally:
         await store.close()

@@ -28,7 +28,9 @@ async def find_principal(request: Request, hub: HubState) -> Principal | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value:
-        found = await hub.store.find_credential(CredentialKind.TOKEN, token_hash(value.strip()), now)
+        found = await hub.store.find_credential(
+            CredentialKind.TOKEN, token_hash(value.strip()), now
+        )
     elif cookie := request.cookies.get(SESSION_COOKIE):
         found = await hub.store.find_credential(CredentialKind.SESSION, token_hash(cookie), now)
     else:

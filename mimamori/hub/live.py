@@ -79,7 +79,12 @@ class LiveHub:
                 continue
             last_seen = event.data.get("last_seen")
             sighting = Sighting(
-                event.id, event.gateway_id, tag, event.kind, event.ts, event.data.get("rssi"),
+                event.id,
+                event.gateway_id,
+                tag,
+                event.kind,
+                event.ts,
+                event.data.get("rssi"),
                 last_seen=from_iso(last_seen) if isinstance(last_seen, str) else None,
             )
             item = LiveSighting(

@@ -8,6 +8,7 @@ that does not stop cleanly fails the test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -44,7 +45,9 @@ class Processes:
         with (self.logs / f"{name}.log").open("ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "mimamori", *args],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         self.running[name] = proc
         return proc
@@ -61,7 +64,9 @@ class Processes:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise AssertionError(f"{name} did not stop within {timeout} s:\n{self.log(name)}") from None
+            raise AssertionError(
+                f"{name} did not stop within {timeout} s:\n{self.log(name)}"
+            ) from None
 
     def stop_all(self) -> dict[str, int]:
         return {name: self.stop(name) for name in reversed(list(self.running))}
@@ -74,10 +79,8 @@ def procs(tmp_path: Path) -> Iterator[Processes]:
     running = Processes(logs)
     yield running
     for name in list(running.running):
-        try:
+        with contextlib.suppress(AssertionError):  # the test failed already
             running.stop(name)
-        except AssertionError:
-            pass
 
 
 def hub_file(root: Path, broker: PrivateBroker, http_port: int) -> Path:
@@ -107,12 +110,22 @@ def gateway_file(root: Path, gid: str, broker: PrivateBroker, port: Path, **pres
             "gateway": {"id": gid, "name": name, "lat": lat, "lon": lon},
             "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
             "receivers": [
-                {"id": "vm", "driver": "serial_line", "port": str(port), "silent_after_s": 30,
-                 "reopen_max_s": 1}
+                {
+                    "id": "vm",
+                    "driver": "serial_line",
+                    "port": str(port),
+                    "silent_after_s": 30,
+                    "reopen_max_s": 1,
+                }
             ],
             "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
-            "presence": {"enter_rssi": -88, "exit_rssi": -95, "leave_after_s": 4,
-                         "report_interval_s": 2, **presence},
+            "presence": {
+                "enter_rssi": -88,
+                "exit_rssi": -95,
+                "leave_after_s": 4,
+                "report_interval_s": 2,
+                **presence,
+            },
             "data_dir": f"data/{gid}",
             "status_interval_s": 2,
         },
@@ -123,9 +136,23 @@ def start_hub(procs: Processes, config: Path, http_port: int) -> str:
     procs.start("hub", "hub", "--config", str(config))
     wait_for_port("127.0.0.1", http_port, timeout=20)
     out = subprocess.run(
-        [sys.executable, "-m", "mimamori", "hub", "token", "create", "--config", str(config),
-         "--family", "f-1", "--name", "e2e"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "mimamori",
+            "hub",
+            "token",
+            "create",
+            "--config",
+            str(config),
+            "--family",
+            "f-1",
+            "--name",
+            "e2e",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.strip()
 

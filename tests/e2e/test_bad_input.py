@@ -42,11 +42,17 @@ async def test_garbage_on_the_serial_line_is_counted_and_the_next_advert_still_a
     link = tmp_path / "tty-gw-one"
     with SimReceiver(link) as receiver:
         token = start_hub(procs, hub_file(tmp_path, own_broker, http_port), http_port)
-        procs.start("gw-one", "edge", "--config", str(gateway_file(tmp_path, "gw-one", own_broker, link)))
+        procs.start(
+            "gw-one", "edge", "--config", str(gateway_file(tmp_path, "gw-one", own_broker, link))
+        )
         statuses: list[dict[str, object]] = []
         listener = MqttLink(
-            LinkSettings("127.0.0.1", own_broker.port, "e2e-status",
-                         subscriptions=(("mimamori/v1/gw/gw-one/status", 1),)),
+            LinkSettings(
+                "127.0.0.1",
+                own_broker.port,
+                "e2e-status",
+                subscriptions=(("mimamori/v1/gw/gw-one/status", 1),),
+            ),
             on_message=lambda m: statuses.append(json.loads(m.payload)) if m.payload else None,
         )
         listening = asyncio.create_task(listener.run())
@@ -90,4 +96,3 @@ async def test_garbage_on_the_serial_line_is_counted_and_the_next_advert_still_a
             await asyncio.gather(listening, return_exceptions=True)
     assert procs.stop("gw-one") == 0
     assert "Traceback" not in procs.log("gw-one")
-

@@ -36,7 +36,9 @@ async def test_the_demo_shows_the_walker_and_stops_cleanly_on_ctrl_c(tmp_path: P
     demo_dir = tmp_path / "demo"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mimamori", "demo", "--dir", str(demo_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert proc.stdout is not None

@@ -48,8 +48,11 @@ async def test_a_walking_tag_moves_from_one_gateway_to_the_next_on_the_hub(
                     "tag": TAG,
                     "interval_s": 0.2,
                     # from just before the first machine, past it, on to the second
-                    "route": [[one[1] - 0.0003, one[2] - 0.0003], [one[1], one[2]],
-                              [two[1], two[2]]],
+                    "route": [
+                        [one[1] - 0.0003, one[2] - 0.0003],
+                        [one[1], one[2]],
+                        [two[1], two[2]],
+                    ],
                     "speed_mps": 25.0,
                 }
             ],
@@ -61,7 +64,9 @@ async def test_a_walking_tag_moves_from_one_gateway_to_the_next_on_the_hub(
             await asyncio.sleep(0.05)
     token = start_hub(procs, hub_file(tmp_path, own_broker, http_port), http_port)
     for gid in GATEWAYS:
-        procs.start(gid, "edge", "--config", str(gateway_file(tmp_path, gid, own_broker, ttys[gid])))
+        procs.start(
+            gid, "edge", "--config", str(gateway_file(tmp_path, gid, own_broker, ttys[gid]))
+        )
 
     base = f"http://127.0.0.1:{http_port}"
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:

@@ -111,5 +111,5 @@ class Listener:
 async def eventually(predicate: Any, within: float = 10.0) -> None:
     """Poll state owned by another component until ``predicate()`` holds."""
     async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - the state has no event to wait on
+        while not predicate():
             await asyncio.sleep(0.02)

@@ -91,14 +91,22 @@ class RunningHub:
 
     async def token(self, role: Role = "family", family: str | None = "f-higa") -> str:
         return await issue(
-            self.state.store, CredentialKind.TOKEN, role=role,
-            family_id=None if role == "admin" else family, name="test", ttl=None,
+            self.state.store,
+            CredentialKind.TOKEN,
+            role=role,
+            family_id=None if role == "admin" else family,
+            name="test",
+            ttl=None,
         )
 
     async def signin_link(self, family: str = "f-higa", ttl: timedelta = timedelta(hours=1)) -> str:
         token = await issue(
-            self.state.store, CredentialKind.SIGNIN, role="family", family_id=family,
-            name="test link", ttl=ttl,
+            self.state.store,
+            CredentialKind.SIGNIN,
+            role="family",
+            family_id=family,
+            name="test link",
+            ttl=ttl,
         )
         return f"{self.url}/signin?token={token}"
 
@@ -112,8 +120,10 @@ class RunningHub:
         async with asyncio.timeout(within):
             while True:
                 found = await self.state.store.sightings(
-                    list(self.state.registry.person_of_tag) + [TAG_KAMA_SPARE],
-                    datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), 100_000,
+                    [*self.state.registry.person_of_tag, TAG_KAMA_SPARE],
+                    datetime(2000, 1, 1, tzinfo=UTC),
+                    datetime(2100, 1, 1, tzinfo=UTC),
+                    100_000,
                 )
                 if any(s.event_id == event_id for s in found):
                     return
@@ -126,7 +136,11 @@ async def hub(own_broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[Runnin
     app = create_app(hub_config(tmp_path, own_broker.port, port))
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
             timeout_graceful_shutdown=2,
         )
     )

@@ -59,24 +59,36 @@ async def test_a_person_never_seen_has_a_location_of_nulls(hub: RunningHub) -> N
     async with hub.client(await hub.token()) as client:
         body = (await client.get("/api/v1/people/p-tsuru/location")).json()
     assert body == {
-        "person_id": "p-tsuru", "gateway_id": None, "gateway_name": None,
-        "lat": None, "lon": None, "seen_at": None, "state": None,
+        "person_id": "p-tsuru",
+        "gateway_id": None,
+        "gateway_name": None,
+        "lat": None,
+        "lon": None,
+        "seen_at": None,
+        "state": None,
     }
 
 
-async def test_the_last_location_follows_events_through_mqtt(hub: RunningHub, gateway: Gateway) -> None:
+async def test_the_last_location_follows_events_through_mqtt(
+    hub: RunningHub, gateway: Gateway
+) -> None:
     t0 = datetime.now(UTC) - timedelta(minutes=5)
     await gateway.send(EventKind.TAG_ARRIVED, TAG_KAMA, t0, rssi=-70)
     last = await gateway.send(
-        EventKind.TAG_LEFT, TAG_KAMA_SPARE, t0 + timedelta(minutes=2),
+        EventKind.TAG_LEFT,
+        TAG_KAMA_SPARE,
+        t0 + timedelta(minutes=2),
         last_seen=format_ts(t0 + timedelta(minutes=1)),
     )
     await hub.until_stored(last)
     async with hub.client(await hub.token(family="f-miyagi")) as client:
         body = (await client.get("/api/v1/people/p-kama/location")).json()
     assert body == {
-        "person_id": "p-kama", "gateway_id": "gw-a", "gateway_name": "大山 自販機",
-        "lat": 26.279, "lon": 127.776,
+        "person_id": "p-kama",
+        "gateway_id": "gw-a",
+        "gateway_name": "大山 自販機",
+        "lat": 26.279,
+        "lon": 127.776,
         "seen_at": format_ts(t0 + timedelta(minutes=1)),  # when last heard, not when it left
         "state": "left",
     }
@@ -87,8 +99,12 @@ async def test_the_trail_lists_sightings_in_order_within_the_range(
 ) -> None:
     t0 = datetime.now(UTC) - timedelta(hours=30)
     ids = []
-    for minutes, kind in [(0, EventKind.TAG_ARRIVED), (60 * 10, EventKind.TAG_SEEN),
-                          (60 * 20, EventKind.TAG_SEEN), (60 * 29, EventKind.TAG_LEFT)]:
+    for minutes, kind in [
+        (0, EventKind.TAG_ARRIVED),
+        (60 * 10, EventKind.TAG_SEEN),
+        (60 * 20, EventKind.TAG_SEEN),
+        (60 * 29, EventKind.TAG_LEFT),
+    ]:
         ids.append(await gateway.send(kind, TAG_TSURU, t0 + timedelta(minutes=minutes)))
     await hub.until_stored(ids[-1])
     async with hub.client(await hub.token()) as client:
@@ -98,7 +114,10 @@ async def test_the_trail_lists_sightings_in_order_within_the_range(
         params = {"since": format_ts(t0), "until": format_ts(datetime.now(UTC))}
         everything = (await client.get("/api/v1/people/p-tsuru/trail", params=params)).json()
         assert [p["kind"] for p in everything["points"]] == [
-            "tag.arrived", "tag.seen", "tag.seen", "tag.left"
+            "tag.arrived",
+            "tag.seen",
+            "tag.seen",
+            "tag.left",
         ]
         assert everything["points"][0]["gateway_name"] == "大山 自販機"
         newest_two = (
@@ -115,7 +134,9 @@ async def test_the_trail_lists_sightings_in_order_within_the_range(
             params={"since": format_ts(t0 - timedelta(days=40)), "until": params["until"]},
         )
         assert too_long.status_code == 422
-        naive = await client.get("/api/v1/people/p-tsuru/trail", params={"since": "2026-01-01T00:00"})
+        naive = await client.get(
+            "/api/v1/people/p-tsuru/trail", params={"since": "2026-01-01T00:00"}
+        )
         assert naive.status_code == 422
 
 
@@ -131,16 +152,23 @@ async def test_gateways_show_status_and_an_unregistered_gateway_is_not_lost(
     assert gateways["gw-a"]["online"] is True
     assert gateways["gw-b"]["online"] is None  # registered, never heard from
     assert gateways["gw-unlisted"] == {
-        "id": "gw-unlisted", "name": "gw-unlisted", "lat": None, "lon": None, "site": None,
-        "online": None, "status_at": None, "last_event_at": gateways["gw-unlisted"]["last_event_at"],
+        "id": "gw-unlisted",
+        "name": "gw-unlisted",
+        "lat": None,
+        "lon": None,
+        "site": None,
+        "online": None,
+        "status_at": None,
+        "last_event_at": gateways["gw-unlisted"]["last_event_at"],
     }
 
 
 async def test_the_live_stream_delivers_a_new_sighting(hub: RunningHub, gateway: Gateway) -> None:
     token = await hub.token()
-    async with hub.client(token) as client, client.stream(
-        "GET", "/api/v1/people/p-tsuru/live"
-    ) as stream:
+    async with (
+        hub.client(token) as client,
+        client.stream("GET", "/api/v1/people/p-tsuru/live") as stream,
+    ):
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
         await _until_viewers(hub, "p-tsuru")

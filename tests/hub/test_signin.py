@@ -23,7 +23,9 @@ async def test_a_link_signs_in_once_and_the_session_reaches_the_api(hub: Running
         assert "mimamori_session=" in cookie and "HttpOnly" in cookie
         assert "samesite=lax" in cookie.lower() and "Secure" not in cookie  # http in tests
         people = await browser.get("/api/v1/people")
-        assert people.status_code == 200 and people.json() == [{"id": "p-tsuru", "name": "比嘉 ツル"}]
+        assert people.status_code == 200 and people.json() == [
+            {"id": "p-tsuru", "name": "比嘉 ツル"}
+        ]
         assert (await browser.get("/api/v1/people/p-kama/location")).status_code == 404
         page = await browser.get("/map")
         assert page.status_code == 200 and "みまもりマップ" in page.text
@@ -86,15 +88,22 @@ async def test_the_map_without_a_session_asks_for_the_link(hub: RunningHub) -> N
 
 async def test_cookies_are_secure_when_the_hub_is_served_over_https(tmp_path: Path) -> None:
     port = free_port()
-    config = hub_config(tmp_path, 1, port, http={"port": port, "public_url": "https://town.example"})
+    config = hub_config(
+        tmp_path, 1, port, http={"port": port, "public_url": "https://town.example"}
+    )
     app = create_app(config, with_ingest=False)
     async with app.router.lifespan_context(app):
         from mimamori.hub.auth import issue
         from mimamori.hub.store.base import CredentialKind
 
         token = await issue(
-            app.state.hub.store, CredentialKind.SIGNIN, role="family", family_id="f-higa",
-            name="t", ttl=timedelta(hours=1), now=datetime.now(UTC),
+            app.state.hub.store,
+            CredentialKind.SIGNIN,
+            role="family",
+            family_id="f-higa",
+            name="t",
+            ttl=timedelta(hours=1),
+            now=datetime.now(UTC),
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="https://town.example") as c:

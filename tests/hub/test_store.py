@@ -19,7 +19,9 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def event(kind: EventKind, tag: str, minutes: float, seq: int = 1, **data: object) -> Event:
-    draft = EventDraft(kind, T0 + timedelta(minutes=minutes), {"tag": tag, "receiver": "vm", **data})
+    draft = EventDraft(
+        kind, T0 + timedelta(minutes=minutes), {"tag": tag, "receiver": "vm", **data}
+    )
     return draft.numbered(new_event_id(), seq)
 
 
@@ -45,7 +47,8 @@ async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: Sq
             ("gw-b", event(EventKind.TAG_SEEN, SPARE, 5, rssi=-61)),
             ("gw-a", event(EventKind.TAG_SEEN, TAG, 3)),
         ],
-        [], T0,
+        [],
+        T0,
     )
     last = await store.last_sighting([TAG, SPARE])
     assert last is not None
@@ -56,12 +59,16 @@ async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: Sq
 
 async def test_a_leave_remembers_when_the_tag_was_last_heard(store: SqliteStore) -> None:
     heard = T0 + timedelta(minutes=1)
-    await store.ingest([("gw-a", event(EventKind.TAG_LEFT, TAG, 3, last_seen=format_ts(heard)))], [], T0)
+    await store.ingest(
+        [("gw-a", event(EventKind.TAG_LEFT, TAG, 3, last_seen=format_ts(heard)))], [], T0
+    )
     last = await store.last_sighting([TAG])
     assert last is not None and last.seen_at == heard and last.ts == T0 + timedelta(minutes=3)
 
 
-async def test_sightings_in_a_range_come_oldest_first_keeping_the_newest(store: SqliteStore) -> None:
+async def test_sightings_in_a_range_come_oldest_first_keeping_the_newest(
+    store: SqliteStore,
+) -> None:
     await store.ingest(
         [("gw-a", event(EventKind.TAG_SEEN, TAG, m, seq=m + 1)) for m in range(10)], [], T0
     )
@@ -72,7 +79,10 @@ async def test_sightings_in_a_range_come_oldest_first_keeping_the_newest(store: 
 async def test_statuses_and_events_make_the_gateway_list(store: SqliteStore) -> None:
     await store.ingest(
         [("gw-a", event(EventKind.TAG_SEEN, TAG, 0))],
-        [GatewayStatus(gw="gw-b", state="online", ts=T0), GatewayStatus(gw="gw-c", state="offline")],
+        [
+            GatewayStatus(gw="gw-b", state="online", ts=T0),
+            GatewayStatus(gw="gw-c", state="offline"),
+        ],
         T0 + timedelta(minutes=1),
     )
     states = {s.gateway_id: s for s in await store.gateway_states()}
@@ -93,7 +103,9 @@ async def test_a_signin_link_is_redeemed_once(store: SqliteStore) -> None:
     assert (await store.redeem_signin("h2", T0 + timedelta(hours=2)))[0] is Redeemed.EXPIRED
 
 
-async def test_concurrent_redemptions_of_one_link_let_exactly_one_through(store: SqliteStore) -> None:
+async def test_concurrent_redemptions_of_one_link_let_exactly_one_through(
+    store: SqliteStore,
+) -> None:
     link = Credential(CredentialKind.SIGNIN, "family", "f-1", "link", T0, T0 + timedelta(hours=1))
     await store.add_credential("h", link)
     outcomes = await asyncio.gather(*[store.redeem_signin("h", T0) for _ in range(10)])

@@ -112,9 +112,7 @@ class Store(Protocol):
 
     async def gateway_states(self) -> list[GatewayState]: ...
 
-    async def add_credential(
-        self, token_hash: str, credential: Credential
-    ) -> None: ...
+    async def add_credential(self, token_hash: str, credential: Credential) -> None: ...
 
     async def find_credential(
         self, kind: CredentialKind, token_hash: str, now: datetime

@@ -158,15 +158,26 @@ class SqliteStore:
                         "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                         (
-                            event.id, gateway_id, event.seq, to_epoch_ms(event.ts),
-                            event.kind.value, tag, json.dumps(event.data), received,
+                            event.id,
+                            gateway_id,
+                            event.seq,
+                            to_epoch_ms(event.ts),
+                            event.kind.value,
+                            tag,
+                            json.dumps(event.data),
+                            received,
                         ),
                     )
                     if cur.rowcount == 1:
                         new.append(
                             StoredEvent(
-                                event.id, gateway_id, event.seq, event.ts, event.kind.value,
-                                event.data, from_epoch_ms(received),
+                                event.id,
+                                gateway_id,
+                                event.seq,
+                                event.ts,
+                                event.kind.value,
+                                event.data,
+                                from_epoch_ms(received),
                             )
                         )
                     else:
@@ -177,8 +188,9 @@ class SqliteStore:
                     ts = to_epoch_ms(e.ts)
                     last_event[e.gateway_id] = max(ts, last_event.get(e.gateway_id, ts))
                 await self._db.executemany(
-                    "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) DO "
-                    "UPDATE SET last_event_at = max(coalesce(last_event_at, 0), excluded.last_event_at)",
+                    "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) "
+                    "DO UPDATE SET last_event_at = "
+                    "max(coalesce(last_event_at, 0), excluded.last_event_at)",
                     list(last_event.items()),
                 )
                 for status in statuses:
@@ -215,7 +227,12 @@ class SqliteStore:
         event_id, gateway_id, tag, kind, ts, data = row
         fields = json.loads(data)
         return Sighting(
-            event_id, gateway_id, tag, kind, from_epoch_ms(ts), fields.get("rssi"),
+            event_id,
+            gateway_id,
+            tag,
+            kind,
+            from_epoch_ms(ts),
+            fields.get("rssi"),
             last_seen=_parse_ts(fields.get("last_seen")),
         )
 
@@ -260,8 +277,13 @@ class SqliteStore:
                 "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
                 " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    token_hash, credential.kind.value, credential.role, credential.family_id,
-                    credential.name, to_epoch_ms(credential.created_at), _ms(credential.expires_at),
+                    token_hash,
+                    credential.kind.value,
+                    credential.role,
+                    credential.family_id,
+                    credential.name,
+                    to_epoch_ms(credential.created_at),
+                    _ms(credential.expires_at),
                 ),
             )
         except sqlite3.Error as exc:
@@ -301,7 +323,8 @@ class SqliteStore:
     async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None:
         try:
             await self._db.execute(
-                "DELETE FROM credentials WHERE token_hash = ? AND kind = ?", (token_hash, kind.value)
+                "DELETE FROM credentials WHERE token_hash = ? AND kind = ?",
+                (token_hash, kind.value),
             )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot delete a credential: {exc}") from exc

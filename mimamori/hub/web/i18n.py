@@ -23,6 +23,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "gateways": {"ja": "見守りポイント", "en": "Watch points"},
     "online": {"ja": "稼働中", "en": "Online"},
     "offline": {"ja": "停止中", "en": "Offline"},
+    "unknown": {"ja": "状態不明", "en": "No report yet"},
     "live_on": {"ja": "自動更新中", "en": "Live"},
     "live_off": {"ja": "再接続中…", "en": "Reconnecting…"},
     "switch_lang": {"ja": "English", "en": "日本語"},
@@ -34,7 +35,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "signin_used_title": {"ja": "このリンクは使用済みです", "en": "This link was already used"},
     "signin_used": {
-        "ja": "サインイン用のリンクは一度しか使えません。新しいリンクを担当者にお申し付けください。",
+        "ja": "サインイン用のリンクは一度しか使えません。"
+        "新しいリンクを担当者にお申し付けください。",
         "en": "A sign-in link works only once. Please ask your contact for a new one.",
     },
     "signin_expired_title": {"ja": "リンクの有効期限が切れています", "en": "This link has expired"},
@@ -58,8 +60,9 @@ STRINGS: dict[str, dict[Lang, str]] = {
 
 def pick_lang(requested: str | None, cookie: str | None, default: Lang) -> Lang:
     for candidate in (requested, cookie):
-        if candidate in LANGS:
-            return candidate  # type: ignore[return-value]
+        for lang in LANGS:
+            if candidate == lang:
+                return lang
     return default
 
 

@@ -79,7 +79,9 @@ async def root() -> RedirectResponse:
 
 @router.get("/signin")
 async def signin(
-    request: Request, hub: Hub, token: Annotated[str, Query(max_length=200)] = "",
+    request: Request,
+    hub: Hub,
+    token: Annotated[str, Query(max_length=200)] = "",
     lang: str | None = None,
 ) -> Response:
     chosen = _lang(request, hub, lang)
@@ -90,14 +92,25 @@ async def signin(
         return message_page(chosen, f"signin_{outcome}_title", f"signin_{outcome}", status)
     ttl = timedelta(days=hub.config.hub.auth.session_ttl_days)
     session = await issue(
-        hub.store, CredentialKind.SESSION, role=credential.role,
-        family_id=credential.family_id, name=credential.name, ttl=ttl, now=now,
+        hub.store,
+        CredentialKind.SESSION,
+        role=credential.role,
+        family_id=credential.family_id,
+        name=credential.name,
+        ttl=ttl,
+        now=now,
     )
     # A language asked for on the link carries over to the map (and is remembered there).
-    response = RedirectResponse(f"/map?lang={chosen}" if lang == chosen else "/map", status_code=303)
+    response = RedirectResponse(
+        f"/map?lang={chosen}" if lang == chosen else "/map", status_code=303
+    )
     response.set_cookie(
-        SESSION_COOKIE, session, max_age=int(ttl.total_seconds()),
-        httponly=True, samesite="lax", secure=_https(hub),
+        SESSION_COOKIE,
+        session,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_https(hub),
     )
     return response
 
@@ -114,8 +127,10 @@ async def signout(request: Request, hub: Hub, lang: str | None = None) -> Respon
 def _map_config(hub: HubState, lang: Lang, people: list[dict[str, str]], person: str | None) -> str:
     gateways = list(hub.registry.gateways.values())
     if gateways:
-        center = {"lat": sum(g.lat for g in gateways) / len(gateways),
-                  "lon": sum(g.lon for g in gateways) / len(gateways)}
+        center = {
+            "lat": sum(g.lat for g in gateways) / len(gateways),
+            "lon": sum(g.lon for g in gateways) / len(gateways),
+        }
     else:
         center = {"lat": 35.68, "lon": 139.77}  # Tokyo, for a hub with no gateways yet
     tiles = hub.config.hub.map.tiles

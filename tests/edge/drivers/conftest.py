@@ -62,7 +62,7 @@ async def until(condition: Callable[[], Any], within: float = WAIT_S) -> None:
     wait on; used only to let real retries happen, never to wait for logic.
     """
     async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110
+        while not condition():
             await asyncio.sleep(0.01)
 
 

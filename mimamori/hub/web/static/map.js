@@ -15,6 +15,7 @@
   var points = [];         // trail points, oldest first
   var source = null;       // the EventSource of the person shown
   var personId = null;
+  var fitted = false;      // the view was fitted to the watch points once
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -63,7 +64,7 @@
     } else {
       personMarker.setLatLng(at);
     }
-    map.panTo(at);
+    if (!map.getBounds().pad(-0.1).contains(at)) map.panTo(at);  // keep the view calm
   }
 
   // Late events (a gateway catching up after an outage) never move the marker back.
@@ -103,15 +104,21 @@
       var list = $("gateways");
       list.textContent = "";
       if (gatewayLayer) gatewayLayer.clearLayers();
+      var bounds = [];
       gateways.forEach(function (g) {
         var on = g.online === true;
-        list.appendChild(el("li", { "class": on ? "gw-online" : "gw-offline" },
-          g.name + " — " + (on ? S.online : S.offline)));
+        var word = g.online === true ? S.online : g.online === false ? S.offline : S.unknown;
+        list.appendChild(el("li", { "class": on ? "gw-online" : "gw-offline" }, g.name + " — " + word));
         if (gatewayLayer && g.lat !== null) {
           L.circleMarker([g.lat, g.lon], { radius: 8, color: on ? "#1e7b34" : "#8a8a8a", weight: 3, fillOpacity: 0.4 })
             .bindTooltip(g.name).addTo(gatewayLayer);
+          bounds.push([g.lat, g.lon]);
         }
       });
+      if (map && bounds.length > 1 && !fitted) {  // once: later refreshes keep the user's view
+        fitted = true;
+        map.fitBounds(bounds, { padding: [40, 40], maxZoom: cfg.zoom });
+      }
     });
   }
 
