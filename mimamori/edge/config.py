@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from .. import configfile
+from ..protocol.events import Card
 from ..protocol.tags import TagFormat, is_valid_tag_id
 from ..settings import BrokerSettings, FilePath, Id, Strict, context_for
+from .rules.checkin import Step
+from .rules.schedule import Schedule
 
 
 class GatewaySection(Strict):
@@ -47,6 +53,143 @@ class BleReceiver(Strict):
 
 
 Receiver = Annotated[SerialReceiver | BleReceiver, Field(discriminator="driver")]
+
+# --- a home: check-in buttons, their schedule and escalation ------------------------
+
+CARDS: tuple[Card, ...] = ("genki", "soudan", "sos")
+ButtonEvent = Literal[
+    "press", "double_press", "triple_press", "long_press", "long_double_press", "long_triple_press"
+]
+
+
+class SerialButton(Strict):
+    """A check-in button unit on a serial port (line protocol: firmware_sim/README.md)."""
+
+    id: Id
+    driver: Literal["serial_button"]
+    port: str = Field(min_length=1)
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = 9600
+    # The unit sends a heartbeat every 10 minutes; six missed ones mean it is gone
+    # (unplugged, or the power is off: the Kurobe case).
+    silent_after_s: float = Field(default=3600.0, ge=10.0, le=7 * 86400.0)
+    reopen_max_s: float = Field(default=30.0, ge=0.1, le=600.0)
+
+
+def _default_cards() -> dict[ButtonEvent, Card]:
+    return {"press": "genki", "double_press": "soudan", "long_press": "sos"}
+
+
+class BthomeButton(Strict):
+    """An off-the-shelf BLE button speaking BTHome v2 (e.g. a BLU-type button)."""
+
+    id: Id
+    driver: Literal["bthome"]
+    address: str = Field(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+    # The 16-byte AES key as 32 hex digits in a file of its own (never in this file:
+    # configs get pasted into support chats). None: the button sends plain frames.
+    bind_key_file: FilePath | None = None
+    adapter: str = "hci0"
+    # Which card each kind of press means: one button, several cards.
+    cards: dict[ButtonEvent, Card] = Field(default_factory=_default_cards, min_length=1)
+    # Battery buttons advertise on presses and a few times an hour otherwise.
+    silent_after_s: float = Field(default=6 * 3600.0, ge=10.0, le=7 * 86400.0)
+
+    def read_bind_key(self) -> bytes | None:
+        if self.bind_key_file is None:
+            return None
+        text = self.bind_key_file.read_text(encoding="ascii").strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) != 16:
+            raise ValueError(f"{self.bind_key_file}: a bind key is 32 hex digits")
+        return key
+
+
+Button = Annotated[SerialButton | BthomeButton, Field(discriminator="driver")]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ScheduleSection(Strict):
+    """When a check-in is due, in the household's zone.
+
+    Every day by ``by`` (the default); on some weekdays (``days``); or every N days
+    counted from ``start`` (``every_n_days``).
+    """
+
+    by: str = Field(default="10:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    days: list[Weekday] | None = Field(default=None, min_length=1)
+    every_n_days: int | None = Field(default=None, ge=1, le=31)
+    start: date | None = None
+    # A press this long after the due time still counts as on time.
+    grace_min: float = Field(default=60.0, ge=0.0, le=24 * 60.0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduleSection:
+        if self.days is not None and self.every_n_days is not None:
+            raise ValueError("use either 'days' or 'every_n_days', not both")
+        if self.every_n_days is not None and self.start is None:
+            raise ValueError("'every_n_days' needs 'start', the first day a check-in is due")
+        if self.start is not None and self.every_n_days is None:
+            raise ValueError("'start' goes with 'every_n_days'")
+        return self
+
+
+class LadderStep(Strict):
+    # Counted from the end of the grace period.
+    after_h: float = Field(ge=0.0, le=24 * 31.0)
+    level: int = Field(ge=0, le=9)  # 0: a reminder for the person; 1 and up: for others
+
+
+def _default_ladder() -> list[LadderStep]:
+    # The national service tells contacts after ~23 h; Kurobe visits after 3 days.
+    return [
+        LadderStep(after_h=0, level=0),
+        LadderStep(after_h=23, level=1),
+        LadderStep(after_h=72, level=2),
+    ]
+
+
+class HouseholdSection(Strict):
+    id: Id  # an opaque id: who lives there is known only at the hub
+    timezone: str = "Asia/Tokyo"
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+    ladder: list[LadderStep] = Field(default_factory=_default_ladder, min_length=1)
+    battery_low_pct: int = Field(default=20, ge=1, le=99)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Tokyo)") from exc
+        return value
+
+    def build_schedule(self) -> Schedule:
+        s = self.schedule
+        hour, minute = (int(part) for part in s.by.split(":"))
+        return Schedule(
+            zone=ZoneInfo(self.timezone),
+            by=time(hour, minute),
+            weekdays=frozenset(WEEKDAYS.index(d) for d in s.days) if s.days else None,
+            every_n_days=s.every_n_days,
+            start=s.start,
+        )
+
+    def build_steps(self) -> list[Step]:
+        return [Step(timedelta(hours=s.after_h), s.level) for s in self.ladder]
+
+    @field_validator("ladder")
+    @classmethod
+    def _rising(cls, value: list[LadderStep]) -> list[LadderStep]:
+        for before, after in itertools.pairwise(value):
+            if after.after_h <= before.after_h or after.level <= before.level:
+                raise ValueError("ladder steps must rise in both after_h and level")
+        return value
 
 
 class TagsSection(Strict):
@@ -98,22 +241,29 @@ class OutboxSection(Strict):
 class GatewayConfig(Strict):
     gateway: GatewaySection
     broker: BrokerSettings
-    receivers: list[Receiver] = Field(min_length=1)
-    tags: TagsSection
+    receivers: list[Receiver] = Field(default_factory=list)
+    tags: TagsSection | None = None
+    household: HouseholdSection | None = None
+    buttons: list[Button] = Field(default_factory=list)
     presence: PresenceSection = Field(default_factory=PresenceSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     data_dir: FilePath
     status_interval_s: float = Field(default=60.0, ge=1.0, le=3600.0)
 
-    @field_validator("receivers")
-    @classmethod
-    def _unique_receivers(
-        cls, value: list[SerialReceiver | BleReceiver]
-    ) -> list[SerialReceiver | BleReceiver]:
-        ids = [r.id for r in value]
+    @model_validator(mode="after")
+    def _consistent(self) -> GatewayConfig:
+        if not self.receivers and not self.buttons:
+            raise ValueError("a gateway needs 'receivers', 'buttons', or both")
+        if self.receivers and self.tags is None:
+            raise ValueError("'receivers' need 'tags': which tags may leave the gateway")
+        if self.buttons and self.household is None:
+            raise ValueError("'buttons' need 'household': whose schedule they keep")
+        if self.household is not None and not self.buttons:
+            raise ValueError("'household' needs at least one entry in 'buttons'")
+        ids = [r.id for r in self.receivers] + [b.id for b in self.buttons]
         if dupes := sorted({i for i in ids if ids.count(i) > 1}):
-            raise ValueError(f"receiver ids must be unique: {', '.join(dupes)}")
-        return value
+            raise ValueError(f"receiver and button ids must be unique: {', '.join(dupes)}")
+        return self
 
     def digest(self) -> str:
         """A short hash of the effective config, reported in the gateway status."""

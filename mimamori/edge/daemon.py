@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import signal
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,19 @@ from ..protocol.tags import matches
 from ..protocol.topics import status_topic
 from .adverts import decode_tag
 from .clock import Clock, SystemClock
-from .config import BleReceiver, GatewayConfig, SerialReceiver, load_gateway_config
+from .config import (
+    BleReceiver,
+    BthomeButton,
+    GatewayConfig,
+    SerialButton,
+    SerialReceiver,
+    load_gateway_config,
+)
 from .drivers.base import Driver
-from .observations import Advert, Heartbeat, Observation, ReceiverState
+from .observations import Advert, DeviceReport, Heartbeat, Observation, Press, ReceiverState
 from .outbox import Outbox
 from .rules.health import ReceiverHealth
+from .rules.household import STATE_NAME, Household
 from .rules.presence import PresenceParams, PresenceTracker
 from .uplink import Uplink
 
@@ -52,7 +61,34 @@ def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) 
             from .drivers.ble import BleDriver
 
             drivers.append(BleDriver(receiver, clock, backend=ble_backend))
+    for button in config.buttons:
+        if isinstance(button, SerialButton):
+            from .drivers.serial_button import SerialButtonDriver
+
+            drivers.append(SerialButtonDriver(button, clock))
+        elif isinstance(button, BthomeButton):
+            from .drivers.bthome import BthomeDriver
+
+            drivers.append(BthomeDriver(button, clock, backend=ble_backend))
     return drivers
+
+
+def build_household(config: GatewayConfig, clock: Clock, saved: Any) -> Household | None:
+    """The home's rules, resumed from ``saved`` (their state as last committed)."""
+    h = config.household
+    if h is None:
+        return None
+    return Household(
+        h.id,
+        h.build_schedule(),
+        steps=h.build_steps(),
+        grace=timedelta(minutes=h.schedule.grace_min),
+        silent_after_s={b.id: b.silent_after_s for b in config.buttons},
+        battery_low_pct=h.battery_low_pct,
+        now=clock.now(),
+        monotonic=clock.monotonic(),
+        saved=saved,
+    )
 
 
 class EdgeDaemon:
@@ -83,8 +119,9 @@ class EdgeDaemon:
             "adverts_shed": 0,
             "events": 0,
         }
-        self._formats = set(config.tags.formats)
-        self._allow = tuple(config.tags.allow)
+        self._formats = set(config.tags.formats) if config.tags else set()
+        self._allow = tuple(config.tags.allow) if config.tags else ()
+        self.household: Household | None = None  # resumed from the outbox in run()
         self._allowed: dict[str, bool] = {}
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._stop = asyncio.Event()
@@ -118,6 +155,8 @@ class EdgeDaemon:
             return self.presence.observe(frame.tag_id, obs.rssi, obs.receiver, obs.at, obs.ts)
         if isinstance(obs, ReceiverState):
             return self.health.observe(obs)
+        if isinstance(obs, Press | DeviceReport):
+            return self.household.observe(obs) if self.household else []
         if isinstance(obs, Heartbeat):
             return []
         raise TypeError(f"unknown observation {obs!r}")
@@ -135,6 +174,8 @@ class EdgeDaemon:
             drivers={d.id: d.status() for d in self.drivers},
             outbox=OutboxStatus(depth=outbox.depth, dropped=outbox.dropped) if outbox else None,
             counters=dict(self.counters),
+            household=self.household.status(self.clock.now()) if self.household else None,
+            interval_s=self.config.status_interval_s,
         )
 
     # -- tasks ------------------------------------------------------------------------
@@ -168,9 +209,11 @@ class EdgeDaemon:
             now = self.clock.monotonic()
             if now >= next_sweep:
                 drafts += self.presence.expire(now, self.clock.now())
+                if self.household:
+                    drafts += self.household.tick(now, self.clock.now())
                 next_sweep = now + SWEEP_S
             if drafts:
-                await _finish(outbox.append(drafts))
+                await _finish(outbox.append(drafts, self._rule_state()))
                 self.counters["events"] += len(drafts)
 
     async def _flush(self, outbox: Outbox) -> None:
@@ -179,8 +222,12 @@ class EdgeDaemon:
         while not self._queue.empty():
             drafts += self.decide(self._queue.get_nowait())
         if drafts:
-            await outbox.append(drafts)
+            await outbox.append(drafts, self._rule_state())
             self.counters["events"] += len(drafts)
+
+    def _rule_state(self) -> dict[str, Any] | None:
+        """What the rules must remember across restarts, committed with their events."""
+        return {STATE_NAME: self.household.state()} if self.household else None
 
     async def _status_loop(self, uplink: Uplink) -> None:
         while True:
@@ -217,6 +264,10 @@ class EdgeDaemon:
         with _exclusive(data_dir / "edge.lock"):
             outbox = await Outbox.open(data_dir / "outbox.sqlite3", self.config.outbox.max_events)
             self.outbox = outbox
+            saved = await outbox.load_state(STATE_NAME)
+            self.household = build_household(self.config, self.clock, saved)
+            if self.household and saved is None:  # first start: the first period begins now
+                await outbox.append([], self._rule_state())
             try:
                 await self._run_tasks(outbox)
             finally:

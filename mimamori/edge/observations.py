@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..protocol.events import Card  # 元気だよ (I'm fine), 相談 (please call me), SOS
+
 
 @dataclass(frozen=True, slots=True)
 class Advert:
@@ -52,4 +54,35 @@ class ReceiverState:
     reason: str = ""
 
 
-Observation = Advert | Heartbeat | ReceiverState
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A check-in button was pressed, once (drivers remove repeats of one press).
+
+    ``device`` is the button's id in the gateway config; ``counter`` is the device's own
+    press or packet counter when it has one (for logs; duplicates are already gone).
+    """
+
+    device: str
+    at: float
+    ts: datetime
+    card: Card
+    counter: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReport:
+    """A check-in device is alive, with what it says about its power.
+
+    ``battery_pct`` and ``mains`` are None when the device does not report them.
+    Every frame from a device may be reported, not only heartbeats: any sign of life
+    counts against ``device.silent``.
+    """
+
+    device: str
+    at: float
+    ts: datetime
+    battery_pct: int | None = None
+    mains: bool | None = None
+
+
+Observation = Advert | Heartbeat | ReceiverState | Press | DeviceReport

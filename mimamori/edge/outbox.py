@@ -15,11 +15,13 @@ is counted by kind, persisted, and reported in the gateway status.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -47,6 +49,10 @@ CREATE INDEX IF NOT EXISTS outbox_rank ON outbox (rank, seq) WHERE rank > 0;
 CREATE TABLE IF NOT EXISTS dropped (
     kind  TEXT PRIMARY KEY,
     count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rule_state (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -108,9 +114,21 @@ class Outbox:
     def dropped(self) -> dict[str, int]:
         return dict(self._dropped)
 
-    async def append(self, drafts: Sequence[EventDraft]) -> list[Event]:
-        """Number the drafts and commit them in one transaction; return the events."""
-        if not drafts:
+    async def load_state(self, name: str) -> Any:
+        """A rule's state as last committed with ``append``, or None."""
+        async with self._db.execute("SELECT value FROM rule_state WHERE name = ?", (name,)) as cur:
+            row = await cur.fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def append(
+        self, drafts: Sequence[EventDraft], state: Mapping[str, Any] | None = None
+    ) -> list[Event]:
+        """Number the drafts and commit them in one transaction; return the events.
+
+        ``state`` (rule name -> JSON value) is committed in the same transaction: a
+        rule's memory of what it decided never disagrees with the events on disk.
+        """
+        if not drafts and not state:
             return []
         seq = self._next_seq
         events = [draft.numbered(new_event_id(), seq + i) for i, draft in enumerate(drafts)]
@@ -124,6 +142,11 @@ class Outbox:
                 await self._db.executemany(
                     "INSERT INTO outbox (seq, id, kind, rank, body) VALUES (?, ?, ?, ?, ?)", rows
                 )
+                if state:
+                    await self._db.executemany(
+                        "INSERT OR REPLACE INTO rule_state (name, value) VALUES (?, ?)",
+                        [(name, json.dumps(value)) for name, value in state.items()],
+                    )
                 self._depth += len(rows)
                 dropped = await self._enforce_cap() if self._depth > self.max_events else {}
                 await self._db.execute("COMMIT")
@@ -136,7 +159,8 @@ class Outbox:
         self._next_seq = seq + len(events)
         for kind, n in dropped.items():
             self._dropped[kind] = self._dropped.get(kind, 0) + n
-        self.changed.set()
+        if events:
+            self.changed.set()
         return events
 
     async def _enforce_cap(self) -> dict[str, int]:

@@ -1,16 +1,16 @@
 """Access control: who is asking, and what they may see.
 
-One policy decides. A family sees only its own people; an admin sees everyone.
-Pages and API routes ask ``visible_people`` / ``can_see`` and nothing else, and
-answer "not found" both for people who do not exist and for people the caller may
-not see, so a stranger cannot even learn who is watched over.
+One policy decides. A family sees only its own people and households; an admin sees
+everyone. Pages and API routes ask the functions below and nothing else, and answer
+"not found" both for what does not exist and for what the caller may not see, so a
+stranger cannot even learn who is watched over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import PersonEntry
+from .config import HouseholdEntry, PersonEntry
 from .registry import Registry
 from .store.base import Role
 
@@ -38,3 +38,21 @@ def can_see(registry: Registry, principal: Principal, person_id: str) -> bool:
         return True
     family = registry.families.get(principal.family_id or "")
     return family is not None and person_id in family.people
+
+
+def visible_households(registry: Registry, principal: Principal) -> list[HouseholdEntry]:
+    if principal.role == "admin":
+        return list(registry.households.values())
+    family = registry.families.get(principal.family_id or "")
+    if family is None:
+        return []
+    return [registry.households[h] for h in family.households if h in registry.households]
+
+
+def can_see_household(registry: Registry, principal: Principal, household_id: str) -> bool:
+    if household_id not in registry.households:
+        return False
+    if principal.role == "admin":
+        return True
+    family = registry.families.get(principal.family_id or "")
+    return family is not None and household_id in family.households

@@ -15,8 +15,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from ..protocol.timefmt import format_ts
-from .access import visible_people
-from .deps import Caller, Hub, Person
+from . import households
+from .access import visible_households, visible_people
+from .deps import Caller, Household, Hub, Person
 from .views import Location, TrailPoint, location, trail_point
 
 router = APIRouter(prefix="/api/v1")
@@ -129,3 +130,25 @@ async def gateways(hub: Hub, caller: Caller) -> list[GatewayOut]:
             )
         )
     return out
+
+
+@router.get(
+    "/households",
+    response_model=list[households.HouseholdSummary],
+    summary="The households the caller may see: check-in state, devices, gateways",
+)
+async def household_list(hub: Hub, caller: Caller) -> list[households.HouseholdSummary]:
+    now = datetime.now(UTC)
+    return [
+        await households.summary(hub.store, home, now)
+        for home in visible_households(hub.registry, caller)
+    ]
+
+
+@router.get(
+    "/households/{household_id}",
+    response_model=households.HouseholdOut,
+    summary="One household, with a 30-day history of check-ins, missed days and problems",
+)
+async def household_detail(hub: Hub, home: Household) -> households.HouseholdOut:
+    return await households.detail(hub.store, home, datetime.now(UTC))

@@ -21,6 +21,7 @@ from .live import LiveHub
 from .registry import Registry
 from .state import HubState
 from .store.sqlite import SqliteStore
+from .watch import watch_gateways
 from .web.pages import router as pages_router
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,10 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
             async with asyncio.TaskGroup() as tg:
                 if with_ingest:
                     hub.ingest = Ingest(config.hub.broker, store, on_new_events=live.publish)
-                    task = tg.create_task(hub.ingest.run(), name="ingest")
+                    tasks = [
+                        tg.create_task(hub.ingest.run(), name="ingest"),
+                        tg.create_task(watch_gateways(store), name="watch-gateways"),
+                    ]
                 app.state.hub = hub
                 log.info(
                     "hub ready: %d people, %d gateways",
@@ -55,7 +59,8 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
                     yield
                 finally:
                     if with_ingest:
-                        task.cancel()
+                        for task in tasks:
+                            task.cancel()
         finally:
             await store.close()
 

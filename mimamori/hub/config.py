@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .. import configfile
 from ..protocol.tags import is_valid_tag_id
@@ -84,10 +85,36 @@ class PersonEntry(Strict):
         return value
 
 
+class HouseholdEntry(Strict):
+    """A home with a check-in button and its home gateway(s)."""
+
+    id: Id  # the id in the home gateway's config
+    name: str = Field(min_length=1, max_length=100)
+    gateways: list[Id] = Field(min_length=1)
+    timezone: str = "Asia/Tokyo"  # for the calendar; the gateway keeps the schedule
+    people: list[Id] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Tokyo)") from exc
+        return value
+
+
 class FamilyEntry(Strict):
     id: Id
     name: str = Field(min_length=1, max_length=100)
-    people: list[Id] = Field(min_length=1)
+    people: list[Id] = Field(default_factory=list)
+    households: list[Id] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _someone(self) -> FamilyEntry:
+        if not self.people and not self.households:
+            raise ValueError("a family watches over 'people', 'households', or both")
+        return self
 
 
 def _unique(what: str, ids: list[str]) -> None:
@@ -99,6 +126,7 @@ class HubConfig(Strict):
     hub: HubSection
     gateways: list[GatewayEntry] = Field(default_factory=list)
     people: list[PersonEntry] = Field(default_factory=list)
+    households: list[HouseholdEntry] = Field(default_factory=list)
     families: list[FamilyEntry] = Field(default_factory=list)
 
     @field_validator("gateways")
@@ -119,9 +147,27 @@ class HubConfig(Strict):
     def _known_people(cls, value: list[FamilyEntry], info: ValidationInfo) -> list[FamilyEntry]:
         _unique("family", [f.id for f in value])
         known = {p.id for p in info.data.get("people", [])}
+        homes = {h.id for h in info.data.get("households", [])}
         for family in value:
             if missing := [p for p in family.people if p not in known]:
                 raise ValueError(f"family {family.id!r} names unknown people: {', '.join(missing)}")
+            if missing := [h for h in family.households if h not in homes]:
+                raise ValueError(
+                    f"family {family.id!r} names unknown households: {', '.join(missing)}"
+                )
+        return value
+
+    @field_validator("households")
+    @classmethod
+    def _homes(cls, value: list[HouseholdEntry], info: ValidationInfo) -> list[HouseholdEntry]:
+        _unique("household", [h.id for h in value])
+        _unique("household gateway", [g for h in value for g in h.gateways])
+        known = {p.id for p in info.data.get("people", [])}
+        for home in value:
+            if missing := [p for p in home.people if p not in known]:
+                raise ValueError(
+                    f"household {home.id!r} names unknown people: {', '.join(missing)}"
+                )
         return value
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from .access import Principal, can_see
+from .access import Principal, can_see, can_see_household
 from .auth import SESSION_COOKIE, token_hash
-from .config import PersonEntry
+from .config import HouseholdEntry, PersonEntry
 from .state import HubState
 from .store.base import CredentialKind
 
@@ -60,3 +60,13 @@ def visible_person(person_id: str, hub: Hub, caller: Caller) -> PersonEntry:
 
 
 Person = Annotated[PersonEntry, Depends(visible_person)]
+
+
+def visible_household(household_id: str, hub: Hub, caller: Caller) -> HouseholdEntry:
+    """The household, if the caller may see it. Unknown and forbidden look the same."""
+    if not can_see_household(hub.registry, caller, household_id):
+        raise HTTPException(status_code=404, detail="no such household")
+    return hub.registry.households[household_id]
+
+
+Household = Annotated[HouseholdEntry, Depends(visible_household)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import FamilyEntry, GatewayEntry, HubConfig, PersonEntry
+from .config import FamilyEntry, GatewayEntry, HouseholdEntry, HubConfig, PersonEntry
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class Registry:
     families: dict[str, FamilyEntry]
     gateways: dict[str, GatewayEntry]
     person_of_tag: dict[str, str]
+    households: dict[str, HouseholdEntry]
+    household_of_gateway: dict[str, str]
 
     @classmethod
     def from_config(cls, config: HubConfig) -> Registry:
@@ -25,6 +27,8 @@ class Registry:
             families={f.id: f for f in config.families},
             gateways={g.id: g for g in config.gateways},
             person_of_tag={tag: p.id for p in config.people for tag in p.tags},
+            households={h.id: h for h in config.households},
+            household_of_gateway={g: h.id for h in config.households for g in h.gateways},
         )
 
     def tags_of(self, person_id: str) -> list[str]:

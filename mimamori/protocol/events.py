@@ -39,11 +39,26 @@ class EventKind(StrEnum):
     DEVICE_SILENT = "device.silent"
     DEVICE_BACK = "device.back"
     DEVICE_BATTERY_LOW = "device.battery_low"
+    DEVICE_MAINS_LOST = "device.mains_lost"
+    DEVICE_MAINS_BACK = "device.mains_back"
     RECEIVER_DOWN = "receiver.down"
     RECEIVER_UP = "receiver.up"
 
 
 TAG_KINDS = frozenset({EventKind.TAG_ARRIVED, EventKind.TAG_SEEN, EventKind.TAG_LEFT})
+# A press of any card: the person is there, so each closes the open check-in period.
+CHECKIN_KINDS = frozenset(
+    {EventKind.CHECKIN_DONE, EventKind.CHECKIN_CONSULT, EventKind.CHECKIN_SOS}
+)
+DEVICE_KINDS = frozenset(
+    {
+        EventKind.DEVICE_SILENT,
+        EventKind.DEVICE_BACK,
+        EventKind.DEVICE_BATTERY_LOW,
+        EventKind.DEVICE_MAINS_LOST,
+        EventKind.DEVICE_MAINS_BACK,
+    }
+)
 
 UtcDatetime = Annotated[
     AwareDatetime, AfterValidator(utc_ms), PlainSerializer(format_ts, when_used="json")
@@ -75,7 +90,49 @@ class ReceiverData(_Data):
     reason: str = Field(default="", max_length=200)
 
 
+Card = Literal["genki", "soudan", "sos"]
+
+
+class CheckinData(_Data):
+    """``checkin.done`` / ``checkin.consult`` / ``checkin.sos``: a press of a card.
+
+    ``closed`` is the due time of the period this press closed (None when the period
+    was already closed, e.g. a second press the same day); ``late`` says it came after
+    that due time; ``next_due`` is when the next check-in is due.
+    """
+
+    device: LocalId
+    card: Card
+    closed: UtcDatetime | None = None
+    late: bool = False
+    next_due: UtcDatetime
+
+
+class MissedData(_Data):
+    """``checkin.missed``: one step of the escalation ladder for one missed period.
+
+    Level 0 is the reminder (for the person); 1 and up are for other people.
+    """
+
+    level: int = Field(ge=0, le=9)
+    due: UtcDatetime
+    last_checkin: UtcDatetime | None = None
+
+
+class DeviceData(_Data):
+    """``device.*``: a check-in device's health."""
+
+    device: LocalId
+    battery_pct: int | None = Field(default=None, ge=0, le=100)
+    silent_s: int | None = Field(default=None, ge=0)  # device.silent: how long unheard
+
+
 DATA_MODELS: dict[EventKind, type[_Data]] = {
+    EventKind.CHECKIN_DONE: CheckinData,
+    EventKind.CHECKIN_CONSULT: CheckinData,
+    EventKind.CHECKIN_SOS: CheckinData,
+    EventKind.CHECKIN_MISSED: MissedData,
+    **{kind: DeviceData for kind in DEVICE_KINDS},
     EventKind.TAG_ARRIVED: TagData,
     EventKind.TAG_SEEN: TagData,
     EventKind.TAG_LEFT: TagData,

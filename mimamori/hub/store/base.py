@@ -14,9 +14,14 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from ...protocol.events import Event
-from ...protocol.status import GatewayStatus
+from ...protocol.status import GatewayStatus, HouseholdStatus
 
 Role = Literal["admin", "family"]
+
+# Events the hub records itself, beside what gateways send.
+GATEWAY_OFFLINE = "gateway.offline"  # data: reason = last_will | stopped | silent
+GATEWAY_ONLINE = "gateway.online"
+DEFAULT_STATUS_INTERVAL_S = 60.0  # for gateways whose status does not say
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,25 @@ class Store(Protocol):
         ...
 
     async def gateway_states(self) -> list[GatewayState]: ...
+
+    async def mark_silent_gateways(self, now: datetime, missed: int) -> list[StoredEvent]:
+        """Online gateways whose status is older than ``missed`` of their refresh
+        intervals go offline; returns the ``gateway.offline`` events recorded."""
+        ...
+
+    async def events_of(
+        self, gateway_ids: Sequence[str], kinds: Sequence[str], since: datetime, until: datetime
+    ) -> list[StoredEvent]:
+        """Events of these gateways and kinds with ``ts`` in [since, until], oldest first."""
+        ...
+
+    async def last_event_of(
+        self, gateway_ids: Sequence[str], kinds: Sequence[str]
+    ) -> StoredEvent | None: ...
+
+    async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
+        """The last household block each of these gateways reported."""
+        ...
 
     async def add_credential(self, token_hash: str, credential: Credential) -> None: ...
 

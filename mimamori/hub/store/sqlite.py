@@ -18,10 +18,13 @@ from typing import Any
 import aiosqlite
 
 from ...errors import StoreError
-from ...protocol.events import TAG_KINDS, Event
-from ...protocol.status import GatewayStatus
+from ...protocol.events import TAG_KINDS, Event, new_event_id
+from ...protocol.status import GatewayStatus, HouseholdStatus
 from ...protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
 from .base import (
+    DEFAULT_STATUS_INTERVAL_S,
+    GATEWAY_OFFLINE,
+    GATEWAY_ONLINE,
     Credential,
     CredentialKind,
     GatewayState,
@@ -66,7 +69,15 @@ MIGRATIONS: tuple[str, ...] = (
         used_at    INTEGER
     );
     """,
+    # 2: home gateways' household status survives their last will; events by gateway
+    # and time for household histories.
+    """
+    ALTER TABLE gateways ADD COLUMN household TEXT;
+    CREATE INDEX events_gateway_ts ON events (gateway_id, ts);
+    """,
 )
+
+HUB_SEQ = 0  # events the hub itself records (gateway.offline/online) have no gateway seq
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -79,6 +90,19 @@ def _dt(value: int | None) -> datetime | None:
 
 def _parse_ts(value: object) -> datetime | None:
     return from_iso(value) if isinstance(value, str) else None
+
+
+def _stored(row: tuple[Any, ...]) -> StoredEvent:
+    event_id, gateway_id, seq, ts, kind, data, received_at = row
+    return StoredEvent(
+        event_id,
+        gateway_id,
+        seq,
+        from_epoch_ms(ts),
+        kind,
+        json.loads(data),
+        from_epoch_ms(received_at),
+    )
 
 
 def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
@@ -194,17 +218,7 @@ class SqliteStore:
                     list(last_event.items()),
                 )
                 for status in statuses:
-                    await self._db.execute(
-                        "INSERT INTO gateways (id, online, status, status_at) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
-                        "status = excluded.status, status_at = excluded.status_at",
-                        (
-                            status.gw,
-                            1 if status.state == "online" else 0,
-                            status.model_dump_json(exclude_none=True),
-                            to_epoch_ms(status.ts) if status.ts else received,
-                        ),
-                    )
+                    new += await self._store_status(status, received)
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._db.execute("ROLLBACK")
@@ -212,6 +226,79 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"ingest failed: {exc}") from exc
         return IngestResult(new, duplicates)
+
+    async def _store_status(self, status: GatewayStatus, received: int) -> list[StoredEvent]:
+        """Keep the latest status; a change of online state becomes a hub event."""
+        rows = await self._query("SELECT online FROM gateways WHERE id = ?", [status.gw])
+        before = rows[0][0] if rows else None
+        online = status.state == "online"
+        household = status.household.model_dump_json() if status.household else None
+        await self._db.execute(
+            "INSERT INTO gateways (id, online, status, status_at, household) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
+            "status = excluded.status, status_at = excluded.status_at, "
+            "household = coalesce(excluded.household, household)",
+            (
+                status.gw,
+                1 if online else 0,
+                status.model_dump_json(exclude_none=True),
+                to_epoch_ms(status.ts) if status.ts else received,
+                household,
+            ),
+        )
+        if online and before == 0:
+            return [await self._hub_event(status.gw, GATEWAY_ONLINE, received, {})]
+        if not online and before != 0:
+            # No timestamp: the broker sent the gateway's last will (it vanished);
+            # with one: it said goodbye in an orderly stop.
+            reason = "last_will" if status.ts is None else "stopped"
+            return [await self._hub_event(status.gw, GATEWAY_OFFLINE, received, {"reason": reason})]
+        return []
+
+    async def _hub_event(
+        self, gateway_id: str, kind: str, at: int, data: dict[str, Any]
+    ) -> StoredEvent:
+        event_id = new_event_id()
+        await self._db.execute(
+            "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
+            " VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+            (event_id, gateway_id, HUB_SEQ, at, kind, json.dumps(data), at),
+        )
+        ts = from_epoch_ms(at)
+        return StoredEvent(event_id, gateway_id, HUB_SEQ, ts, kind, data, ts)
+
+    async def mark_silent_gateways(self, now: datetime, missed: int) -> list[StoredEvent]:
+        """Gateways online but without a status for ``missed`` of their intervals go offline."""
+        at = to_epoch_ms(now)
+        rows = await self._query(
+            "SELECT id, status_at, status FROM gateways WHERE online = 1 AND status IS NOT NULL", []
+        )
+        silent = []
+        for gid, status_at, status in rows:
+            interval = json.loads(status).get("interval_s") or DEFAULT_STATUS_INTERVAL_S
+            if at - status_at > missed * interval * 1000:
+                silent.append((gid, (at - status_at) // 1000))
+        if not silent:
+            return []
+        events: list[StoredEvent] = []
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for gid, quiet_s in silent:
+                    cur = await self._db.execute(
+                        "UPDATE gateways SET online = 0 WHERE id = ? AND online = 1", (gid,)
+                    )
+                    if cur.rowcount == 1:
+                        data = {"reason": "silent", "silent_s": quiet_s}
+                        events.append(await self._hub_event(gid, GATEWAY_OFFLINE, at, data))
+                    await cur.close()
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot mark gateways offline: {exc}") from exc
+        return events
 
     # -- queries ------------------------------------------------------------------------
 
@@ -268,6 +355,43 @@ class SqliteStore:
             GatewayState(gid, None if online is None else bool(online), _dt(sat), _dt(lat))
             for gid, online, sat, lat in rows
         ]
+
+    async def events_of(
+        self, gateway_ids: Sequence[str], kinds: Sequence[str], since: datetime, until: datetime
+    ) -> list[StoredEvent]:
+        if not gateway_ids or not kinds:
+            return []
+        gws, ks = ",".join("?" * len(gateway_ids)), ",".join("?" * len(kinds))
+        rows = await self._query(
+            "SELECT id, gateway_id, seq, ts, kind, data, received_at FROM events "
+            f"WHERE gateway_id IN ({gws}) AND kind IN ({ks}) AND ts BETWEEN ? AND ? "
+            "ORDER BY ts, rowid LIMIT 100000",
+            [*gateway_ids, *kinds, to_epoch_ms(since), to_epoch_ms(until)],
+        )
+        return [_stored(row) for row in rows]
+
+    async def last_event_of(
+        self, gateway_ids: Sequence[str], kinds: Sequence[str]
+    ) -> StoredEvent | None:
+        if not gateway_ids or not kinds:
+            return None
+        gws, ks = ",".join("?" * len(gateway_ids)), ",".join("?" * len(kinds))
+        rows = await self._query(
+            "SELECT id, gateway_id, seq, ts, kind, data, received_at FROM events "
+            f"WHERE gateway_id IN ({gws}) AND kind IN ({ks}) ORDER BY ts DESC, rowid DESC LIMIT 1",
+            [*gateway_ids, *kinds],
+        )
+        return _stored(rows[0]) if rows else None
+
+    async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
+        if not gateway_ids:
+            return []
+        gws = ",".join("?" * len(gateway_ids))
+        rows = await self._query(
+            f"SELECT household FROM gateways WHERE id IN ({gws}) AND household IS NOT NULL",
+            list(gateway_ids),
+        )
+        return [HouseholdStatus.model_validate_json(row[0]) for row in rows]
 
     # -- credentials --------------------------------------------------------------------
 
