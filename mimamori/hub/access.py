@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import HouseholdEntry, PersonEntry
+from .config import GatewayEntry, HouseholdEntry, PersonEntry
 from .registry import Registry
 from .store.base import Role
 
@@ -56,3 +56,12 @@ def can_see_household(registry: Registry, principal: Principal, household_id: st
         return True
     family = registry.families.get(principal.family_id or "")
     return family is not None and household_id in family.households
+
+
+def visible_gateways(registry: Registry, principal: Principal) -> list[GatewayEntry]:
+    """Watch points in shops and streets, and only the caller's own homes: where a home
+    gateway stands is where somebody lives."""
+    if principal.role == "admin":
+        return list(registry.gateways.values())
+    own = {g for h in visible_households(registry, principal) for g in h.gateways}
+    return [g for g in registry.gateways.values() if g.site != "home" or g.id in own]

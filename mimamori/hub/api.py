@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from ..protocol.timefmt import format_ts
 from . import households
-from .access import visible_households, visible_people
+from .access import visible_gateways, visible_households, visible_people
 from .deps import Caller, Household, Hub, Person
 from .views import Location, TrailPoint, location, trail_point
 
@@ -109,11 +109,14 @@ async def person_live(hub: Hub, person: Person) -> AsyncIterator[ServerSentEvent
 
 @router.get("/gateways", response_model=list[GatewayOut], summary="Gateways, online or not")
 async def gateways(hub: Hub, caller: Caller) -> list[GatewayOut]:
-    del caller  # any signed-in principal: gateways hold no personal data
+    """Admins see every gateway that exists or has reported; others see the registered
+    watch points in public places, and their own homes' gateways."""
     states = {s.gateway_id: s for s in await hub.store.gateway_states()}
+    entries = {g.id: g for g in visible_gateways(hub.registry, caller)}
+    ids = set(entries) | (set(states) if caller.role == "admin" else set())
     out: list[GatewayOut] = []
-    for gid in sorted(set(hub.registry.gateways) | set(states)):
-        entry = hub.registry.gateways.get(gid)
+    for gid in sorted(ids):
+        entry = entries.get(gid)
         state = states.get(gid)
         out.append(
             GatewayOut(

@@ -22,6 +22,7 @@ from .registry import Registry
 from .state import HubState
 from .store.sqlite import SqliteStore
 from .watch import watch_gateways
+from .web.household_pages import router as household_pages_router
 from .web.pages import router as pages_router
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     app = FastAPI(title="mimamori hub", version=__version__, lifespan=lifespan)
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(household_pages_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.async_api import Browser, async_playwright
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.app import create_app
@@ -44,6 +46,10 @@ def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> 
             "gateways": [
                 {"id": "gw-a", "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
                 {"id": "gw-b", "name": "市役所前 自販機", "lat": 26.2815, "lon": 127.7785},
+                {"id": "gw-home", "name": "自宅 1", "lat": 26.28, "lon": 127.777, "site": "home"},
+            ],
+            "households": [
+                {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-kama"]}
             ],
             "people": [
                 {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU]},
@@ -51,7 +57,12 @@ def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> 
             ],
             "families": [
                 {"id": "f-higa", "name": "比嘉家", "people": ["p-tsuru"]},
-                {"id": "f-miyagi", "name": "宮城家", "people": ["p-kama"]},
+                {
+                    "id": "f-miyagi",
+                    "name": "宮城家",
+                    "people": ["p-kama"],
+                    "households": ["hh-1"],
+                },
             ],
         }
     )
@@ -66,8 +77,11 @@ class Gateway:
     seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, kind: EventKind, tag: str, ts: datetime | None = None, **data: Any) -> str:
+        return await self.event(kind, ts, tag=tag, receiver="vm", **data)
+
+    async def event(self, kind: EventKind, ts: datetime | None = None, **data: Any) -> str:
         event_id = new_event_id()
-        draft = EventDraft(kind, ts or datetime.now(UTC), {"tag": tag, "receiver": "vm", **data})
+        draft = EventDraft(kind, ts or datetime.now(UTC), data)
         event = draft.numbered(event_id, next(self.seq))
         await self.link.publish(f"mimamori/v1/gw/{self.gw}/events", encode_batch(self.gw, [event]))
         return event_id
@@ -75,8 +89,10 @@ class Gateway:
     async def raw(self, payload: bytes, topic: str | None = None) -> None:
         await self.link.publish(topic or f"mimamori/v1/gw/{self.gw}/events", payload)
 
-    async def status(self, state: str = "online") -> None:
-        status = GatewayStatus(gw=self.gw, state=state, ts=datetime.now(UTC))  # type: ignore[arg-type]
+    async def status(self, state: str = "online", **fields: Any) -> None:
+        status = GatewayStatus.model_validate(
+            {"gw": self.gw, "state": state, "ts": datetime.now(UTC), **fields}
+        )
         await self.link.publish(
             f"mimamori/v1/gw/{self.gw}/status", encode_status(status), retain=True
         )
@@ -156,11 +172,43 @@ async def hub(own_broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[Runnin
     await asyncio.wait_for(task, 10)
 
 
-@pytest.fixture
-async def gateway(own_broker: PrivateBroker) -> AsyncIterator[Gateway]:
-    link = MqttLink(LinkSettings("127.0.0.1", own_broker.port, "test-gw-a"), name="test gateway")
+@asynccontextmanager
+async def publishing_gateway(broker: PrivateBroker, gw: str) -> AsyncIterator[Gateway]:
+    link = MqttLink(LinkSettings("127.0.0.1", broker.port, f"test-{gw}"), name=f"test {gw}")
     task = asyncio.create_task(link.run())
     await asyncio.wait_for(link.connected.wait(), 10)
-    yield Gateway("gw-a", link)
+    yield Gateway(gw, link)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture
+async def gateway(own_broker: PrivateBroker) -> AsyncIterator[Gateway]:
+    async with publishing_gateway(own_broker, "gw-a") as gw:
+        yield gw
+
+
+@pytest.fixture
+async def home_gateway(own_broker: PrivateBroker) -> AsyncIterator[Gateway]:
+    async with publishing_gateway(own_broker, "gw-home") as gw:
+        yield gw
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

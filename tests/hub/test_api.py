@@ -25,7 +25,7 @@ async def test_every_api_route_refuses_a_stranger(hub: RunningHub) -> None:
     assert len(paths) >= 5
     async with hub.client() as anonymous, hub.client("not-a-real-token") as forged:
         for path in paths:
-            url = path.replace("{person_id}", "p-tsuru")
+            url = path.replace("{person_id}", "p-tsuru").replace("{household_id}", "hh-1")
             for client in (anonymous, forged):
                 response = await client.get(url)
                 assert response.status_code == 401, url
@@ -147,7 +147,7 @@ async def test_gateways_show_status_and_an_unregistered_gateway_is_not_lost(
     stranger = Gateway("gw-unlisted", gateway.link)
     last = await stranger.send(EventKind.TAG_SEEN, TAG_TSURU)
     await hub.until_stored(last)
-    async with hub.client(await hub.token()) as client:
+    async with hub.client(await hub.token(role="admin")) as client:
         gateways = {g["id"]: g for g in (await client.get("/api/v1/gateways")).json()}
     assert gateways["gw-a"]["online"] is True
     assert gateways["gw-b"]["online"] is None  # registered, never heard from
@@ -161,6 +161,20 @@ async def test_gateways_show_status_and_an_unregistered_gateway_is_not_lost(
         "status_at": None,
         "last_event_at": gateways["gw-unlisted"]["last_event_at"],
     }
+    assert gateways["gw-home"]["site"] == "home"
+
+
+async def test_families_see_public_watch_points_and_only_their_own_home(
+    hub: RunningHub, gateway: Gateway
+) -> None:
+    stranger = Gateway("gw-unlisted", gateway.link)
+    await hub.until_stored(await stranger.send(EventKind.TAG_SEEN, TAG_TSURU))
+    async with hub.client(await hub.token(family="f-higa")) as client:
+        higa = [g["id"] for g in (await client.get("/api/v1/gateways")).json()]
+    async with hub.client(await hub.token(family="f-miyagi")) as client:
+        miyagi = [g["id"] for g in (await client.get("/api/v1/gateways")).json()]
+    assert higa == ["gw-a", "gw-b"]  # not the Miyagi home, not an unregistered box
+    assert miyagi == ["gw-a", "gw-b", "gw-home"]
 
 
 async def test_the_live_stream_delivers_a_new_sighting(hub: RunningHub, gateway: Gateway) -> None:

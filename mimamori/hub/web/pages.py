@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..access import visible_people
+from ..access import Principal, visible_gateways, visible_households, visible_people
 from ..auth import SESSION_COOKIE, issue, token_hash
 from ..deps import Hub, find_principal
 from ..state import HubState
@@ -124,8 +124,14 @@ async def signout(request: Request, hub: Hub, lang: str | None = None) -> Respon
     return response
 
 
-def _map_config(hub: HubState, lang: Lang, people: list[dict[str, str]], person: str | None) -> str:
-    gateways = list(hub.registry.gateways.values())
+def _map_config(
+    hub: HubState,
+    principal: Principal,
+    lang: Lang,
+    people: list[dict[str, str]],
+    person: str | None,
+) -> str:
+    gateways = visible_gateways(hub.registry, principal)
     if gateways:
         center = {
             "lat": sum(g.lat for g in gateways) / len(gateways),
@@ -156,6 +162,8 @@ async def map_page(
         response: Response = message_page(chosen, "signin_required_title", "signin_required", 401)
     else:
         people = [{"id": p.id, "name": p.name} for p in visible_people(hub.registry, principal)]
+        if not people and visible_households(hub.registry, principal):
+            return RedirectResponse("/households", status_code=303)  # a family with a home only
         selected = person if person in {p["id"] for p in people} else None
         response = HTMLResponse(
             _fill(
@@ -169,7 +177,7 @@ async def map_page(
                     "PERSON": html.escape(t("person", chosen)),
                     "TRAIL": html.escape(t("trail", chosen)),
                     "GATEWAYS": html.escape(t("gateways", chosen)),
-                    "CONFIG": _map_config(hub, chosen, people, selected),
+                    "CONFIG": _map_config(hub, principal, chosen, people, selected),
                 },
             ),
             headers={"Cache-Control": "no-store"},
