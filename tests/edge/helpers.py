@@ -16,7 +16,7 @@ from typing import Any
 from mimamori.edge.adverts import parse_ad_structures
 from mimamori.edge.clock import Clock
 from mimamori.edge.config import GatewayConfig
-from mimamori.edge.observations import Advert, Observation
+from mimamori.edge.observations import Advert, Card, DeviceReport, Observation, Press
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.link import LinkSettings, Message, MqttLink
 from mimamori.protocol import DriverStatus
@@ -48,9 +48,12 @@ def gateway_config(gw: str, port: int, data_dir: Path, **overrides: Any) -> Gate
     return GatewayConfig.model_validate(doc)
 
 
-class ScriptedReceiver:
-    def __init__(self, receiver_id: str, clock: Clock) -> None:
-        self._id = receiver_id
+class _Scripted:
+    """Hardware the test drives: observations go in a queue the daemon reads through
+    the same Driver port as the real drivers."""
+
+    def __init__(self, device_id: str, clock: Clock) -> None:
+        self._id = device_id
         self.clock = clock
         self.queue: asyncio.Queue[Observation] = asyncio.Queue()
 
@@ -58,6 +61,15 @@ class ScriptedReceiver:
     def id(self) -> str:
         return self._id
 
+    async def observations(self) -> AsyncGenerator[Observation, None]:
+        while True:
+            yield await self.queue.get()
+
+    def status(self) -> DriverStatus:
+        return DriverStatus(driver="scripted", state="up")
+
+
+class ScriptedReceiver(_Scripted):
     def advert(self, tag: str, rssi: int) -> None:
         manufacturer, service_data = parse_ad_structures(adv_for_tag(tag))
         self.queue.put_nowait(
@@ -66,12 +78,15 @@ class ScriptedReceiver:
             )
         )
 
-    async def observations(self) -> AsyncGenerator[Observation, None]:
-        while True:
-            yield await self.queue.get()
 
-    def status(self) -> DriverStatus:
-        return DriverStatus(driver="scripted", state="up")
+class ScriptedButton(_Scripted):
+    def press(self, card: Card = "genki") -> None:
+        self.queue.put_nowait(Press(self._id, self.clock.monotonic(), self.clock.now(), card))
+
+    def report(self, battery_pct: int | None = None, mains: bool | None = None) -> None:
+        self.queue.put_nowait(
+            DeviceReport(self._id, self.clock.monotonic(), self.clock.now(), battery_pct, mains)
+        )
 
 
 class Listener:
