@@ -3,8 +3,10 @@
 A private Mosquitto on a free loopback port, the hub, three gateways (real
 ``mimamori edge`` daemons, each reading a simulated receiver on a pty) standing
 around Ginowan, Okinawa, and one simulated person walking past them (a new
-gateway about every 30 s). It prints ``Map: <url>``, a family sign-in link for the
-demo person; Ctrl-C stops everything it started.
+gateway about every 30 s); and a home gateway with a simulated check-in button,
+whose last month (one missed day among them) is decided by its own rules first.
+It prints ``Map: <url>``, a family sign-in link for the demo family (the walking
+person and the home); Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from typing import Any
 
 import yaml
 
+from ..edge.config import load_gateway_config
 from ..errors import MimamoriError
+from .history import fill_history
 from .mosquitto import PrivateBroker, free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,11 @@ GATEWAYS = (
     DemoGateway("gw-demo-3", "野嵩 商店", 26.2840, 127.7810),
 )
 DEMO_SPEED_MPS = 12.0
+# A home with a check-in button, a few streets away; its gateway has no receiver.
+HOME = DemoGateway("gw-demo-home", "自宅ゲートウェイ（宮城さん宅）", 26.2805, 127.7795)
+HOUSEHOLD = "hh-demo"
+BUTTON = "door"
+BUTTON_EVERY_S = 300  # the simulated person presses 元気だよ every 5 minutes
 
 
 def _dump(path: Path, doc: dict[str, Any], header: str) -> Path:
@@ -72,10 +81,36 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                 "broker": {"host": "127.0.0.1", "port": broker_port},
             },
             "gateways": [
-                {"id": g.id, "name": g.name, "lat": g.lat, "lon": g.lon} for g in GATEWAYS
+                *({"id": g.id, "name": g.name, "lat": g.lat, "lon": g.lon} for g in GATEWAYS),
+                {
+                    "id": HOME.id,
+                    "name": HOME.name,
+                    "lat": HOME.lat,
+                    "lon": HOME.lon,
+                    "site": "home",
+                },
             ],
-            "people": [{"id": "p-demo", "name": "比嘉 ツル", "tags": [DEMO_TAG]}],
-            "families": [{"id": "f-demo", "name": "比嘉家", "people": ["p-demo"]}],
+            "people": [
+                {"id": "p-demo", "name": "比嘉 ツル", "tags": [DEMO_TAG]},
+                {"id": "p-demo-home", "name": "宮城 カマド"},
+            ],
+            "households": [
+                {
+                    "id": HOUSEHOLD,
+                    "name": "宮城さん宅",
+                    "gateways": [HOME.id],
+                    "people": ["p-demo-home"],
+                }
+            ],
+            # The demo family watches both, so one sign-in link shows the map and the home.
+            "families": [
+                {
+                    "id": "f-demo",
+                    "name": "比嘉家",
+                    "people": ["p-demo"],
+                    "households": [HOUSEHOLD],
+                }
+            ],
         },
         "mimamori demo hub (written by mimamori demo)",
     )
@@ -106,6 +141,36 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
             },
             f"mimamori demo gateway {g.id} (written by mimamori demo)",
         )
+    files[HOME.id] = _dump(
+        root / f"{HOME.id}.yaml",
+        {
+            "gateway": {
+                "id": HOME.id,
+                "name": HOME.name,
+                "site": "home",
+                "lat": HOME.lat,
+                "lon": HOME.lon,
+            },
+            "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive_s": 10},
+            "household": {
+                "id": HOUSEHOLD,
+                "schedule": {"by": "10:00", "grace_min": 60},
+                # Demo ladder: others are told 6 h after the deadline, so a missed
+                # day shows on the calendar the same day.
+                "ladder": [
+                    {"after_h": 0, "level": 0},
+                    {"after_h": 6, "level": 1},
+                    {"after_h": 72, "level": 2},
+                ],
+            },
+            "buttons": [
+                {"id": BUTTON, "driver": "serial_button", "port": str(root / "tty" / HOME.id)}
+            ],
+            "data_dir": f"data/{HOME.id}",
+            "status_interval_s": 15,
+        },
+        f"mimamori demo home gateway {HOME.id} (written by mimamori demo)",
+    )
     first, last = GATEWAYS[0], GATEWAYS[-1]
     files["scenario"] = _dump(
         root / "scenario.yaml",
@@ -230,9 +295,16 @@ def main(args: argparse.Namespace) -> int:
         _wait_for(
             lambda: all((root / "tty" / g.id).exists() for g in GATEWAYS), "the simulated receivers"
         )
+        button_link = root / "tty" / HOME.id
+        procs.start(
+            "button", "sim", "button", "--link", str(button_link), "--every-s", str(BUTTON_EVERY_S)
+        )
+        home_config = load_gateway_config(files[HOME.id])
+        log.info("deciding a month of check-ins: %d events", fill_history(home_config, BUTTON))
+        _wait_for(button_link.exists, "the simulated check-in button")
         procs.start("hub", "hub", "--config", str(files["hub"]))
         wait_for_port("127.0.0.1", http_port, timeout=20)
-        for g in GATEWAYS:
+        for g in (*GATEWAYS, HOME):
             procs.start(g.id, "edge", "--config", str(files[g.id]))
         print(f"Demo files and logs: {root}", flush=True)
         print(f"Map: {signin_link(files['hub'])}", flush=True)

@@ -178,6 +178,12 @@ async def map_page(
                     "TRAIL": html.escape(t("trail", chosen)),
                     "GATEWAYS": html.escape(t("gateways", chosen)),
                     "CONFIG": _map_config(hub, principal, chosen, people, selected),
+                    "NAV": (
+                        f'<a id="to-households" href="/households">'
+                        f"{html.escape(t('to_households', chosen))}</a>"
+                        if visible_households(hub.registry, principal)
+                        else ""
+                    ),
                 },
             ),
             headers={"Cache-Control": "no-store"},
