@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -23,6 +24,17 @@ def _relative_to_file(value: Path, info: ValidationInfo) -> Path:
 
 
 FilePath = Annotated[Path, AfterValidator(_relative_to_file)]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Tokyo)") from exc
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone)]  # an IANA zone name
 
 
 class Strict(BaseModel):

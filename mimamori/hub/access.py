@@ -22,40 +22,37 @@ class Principal:
     name: str
 
 
-def visible_people(registry: Registry, principal: Principal) -> list[PersonEntry]:
+def _family_ids(registry: Registry, principal: Principal, what: str) -> list[str] | None:
+    """The ids of ``what`` (people, households) the principal's family watches;
+    None for an admin, who sees all."""
     if principal.role == "admin":
-        return list(registry.people.values())
+        return None
     family = registry.families.get(principal.family_id or "")
-    if family is None:
-        return []
-    return [registry.people[p] for p in family.people if p in registry.people]
+    return list(getattr(family, what)) if family else []
+
+
+def visible_people(registry: Registry, principal: Principal) -> list[PersonEntry]:
+    ids = _family_ids(registry, principal, "people")
+    if ids is None:
+        return list(registry.people.values())
+    return [registry.people[p] for p in ids if p in registry.people]
 
 
 def can_see(registry: Registry, principal: Principal, person_id: str) -> bool:
-    if person_id not in registry.people:
-        return False
-    if principal.role == "admin":
-        return True
-    family = registry.families.get(principal.family_id or "")
-    return family is not None and person_id in family.people
+    ids = _family_ids(registry, principal, "people")
+    return person_id in registry.people and (ids is None or person_id in ids)
 
 
 def visible_households(registry: Registry, principal: Principal) -> list[HouseholdEntry]:
-    if principal.role == "admin":
+    ids = _family_ids(registry, principal, "households")
+    if ids is None:
         return list(registry.households.values())
-    family = registry.families.get(principal.family_id or "")
-    if family is None:
-        return []
-    return [registry.households[h] for h in family.households if h in registry.households]
+    return [registry.households[h] for h in ids if h in registry.households]
 
 
 def can_see_household(registry: Registry, principal: Principal, household_id: str) -> bool:
-    if household_id not in registry.households:
-        return False
-    if principal.role == "admin":
-        return True
-    family = registry.families.get(principal.family_id or "")
-    return family is not None and household_id in family.households
+    ids = _family_ids(registry, principal, "households")
+    return household_id in registry.households and (ids is None or household_id in ids)
 
 
 def visible_gateways(registry: Registry, principal: Principal) -> list[GatewayEntry]:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .. import configfile
 from ..protocol.tags import is_valid_tag_id
-from ..settings import BrokerSettings, FilePath, Id, Strict, context_for
+from ..settings import BrokerSettings, FilePath, Id, Strict, TimeZone, context_for
 
 # 地理院タイル (GSI standard map): Japanese labels, free with attribution.
 GSI_TILES = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
@@ -91,17 +90,8 @@ class HouseholdEntry(Strict):
     id: Id  # the id in the home gateway's config
     name: str = Field(min_length=1, max_length=100)
     gateways: list[Id] = Field(min_length=1)
-    timezone: str = "Asia/Tokyo"  # for the calendar; the gateway keeps the schedule
+    timezone: TimeZone = "Asia/Tokyo"  # for the calendar; the gateway keeps the schedule
     people: list[Id] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Tokyo)") from exc
-        return value
 
 
 class FamilyEntry(Strict):

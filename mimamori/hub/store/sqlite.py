@@ -356,32 +356,34 @@ class SqliteStore:
             for gid, online, sat, lat in rows
         ]
 
-    async def events_of(
-        self, gateway_ids: Sequence[str], kinds: Sequence[str], since: datetime, until: datetime
+    async def _events(
+        self, gateway_ids: Sequence[str], kinds: Sequence[str], extra: str, params: list[Any]
     ) -> list[StoredEvent]:
         if not gateway_ids or not kinds:
             return []
         gws, ks = ",".join("?" * len(gateway_ids)), ",".join("?" * len(kinds))
         rows = await self._query(
             "SELECT id, gateway_id, seq, ts, kind, data, received_at FROM events "
-            f"WHERE gateway_id IN ({gws}) AND kind IN ({ks}) AND ts BETWEEN ? AND ? "
-            "ORDER BY ts, rowid LIMIT 100000",
-            [*gateway_ids, *kinds, to_epoch_ms(since), to_epoch_ms(until)],
+            f"WHERE gateway_id IN ({gws}) AND kind IN ({ks}) {extra}",
+            [*gateway_ids, *kinds, *params],
         )
         return [_stored(row) for row in rows]
+
+    async def events_of(
+        self, gateway_ids: Sequence[str], kinds: Sequence[str], since: datetime, until: datetime
+    ) -> list[StoredEvent]:
+        return await self._events(
+            gateway_ids,
+            kinds,
+            "AND ts BETWEEN ? AND ? ORDER BY ts, rowid LIMIT 100000",
+            [to_epoch_ms(since), to_epoch_ms(until)],
+        )
 
     async def last_event_of(
         self, gateway_ids: Sequence[str], kinds: Sequence[str]
     ) -> StoredEvent | None:
-        if not gateway_ids or not kinds:
-            return None
-        gws, ks = ",".join("?" * len(gateway_ids)), ",".join("?" * len(kinds))
-        rows = await self._query(
-            "SELECT id, gateway_id, seq, ts, kind, data, received_at FROM events "
-            f"WHERE gateway_id IN ({gws}) AND kind IN ({ks}) ORDER BY ts DESC, rowid DESC LIMIT 1",
-            [*gateway_ids, *kinds],
-        )
-        return _stored(rows[0]) if rows else None
+        found = await self._events(gateway_ids, kinds, "ORDER BY ts DESC, rowid DESC LIMIT 1", [])
+        return found[0] if found else None
 
     async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
         if not gateway_ids:
