@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from ..edge.clock import VirtualClock
 from ..edge.config import GatewayConfig
 from ..edge.daemon import build_household
-from ..edge.observations import Card, DeviceReport, Press
+from ..edge.observations import DeviceReport, Press
 from ..edge.outbox import Outbox
 from ..edge.rules.household import STATE_NAME
+from ..protocol.events import Card
 
 DAYS = 30
 MISSED_DAY = 6  # days ago: nobody pressed

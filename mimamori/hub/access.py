@@ -62,3 +62,9 @@ def visible_gateways(registry: Registry, principal: Principal) -> list[GatewayEn
         return list(registry.gateways.values())
     own = {g for h in visible_households(registry, principal) for g in h.gateways}
     return [g for g in registry.gateways.values() if g.site != "home" or g.id in own]
+
+
+def hidden_homes(registry: Registry, principal: Principal) -> frozenset[str]:
+    """Home gateways the principal may not locate (their sightings are masked)."""
+    shown = {g.id for g in visible_gateways(registry, principal)}
+    return frozenset(g for g, e in registry.gateways.items() if e.site == "home" and g not in shown)

@@ -16,9 +16,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from ..protocol.timefmt import format_ts
 from . import households
-from .access import visible_gateways, visible_households, visible_people
+from .access import hidden_homes, visible_gateways, visible_households, visible_people
 from .deps import Caller, Household, Hub, Person
-from .views import Location, TrailPoint, location, trail_point
+from .views import (
+    LiveSighting,
+    Location,
+    TrailPoint,
+    location,
+    masked_location,
+    masked_point,
+    trail_point,
+)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -66,17 +74,19 @@ async def people(hub: Hub, caller: Caller) -> list[PersonOut]:
     response_model=Location,
     summary="Last known position (fields null when never seen)",
 )
-async def person_location(hub: Hub, person: Person) -> Location:
+async def person_location(hub: Hub, person: Person, caller: Caller) -> Location:
     sighting = await hub.store.last_sighting(person.tags)
-    return location(hub.registry, person.id, sighting)
+    hidden = hidden_homes(hub.registry, caller)
+    return masked_location(location(hub.registry, person.id, sighting), hidden)
 
 
 @router.get(
     "/people/{person_id}/trail", response_model=Trail, summary="Sightings over a time range"
 )
-async def person_trail(
+async def person_trail(  # noqa: PLR0917 (FastAPI passes dependencies and query by name)
     hub: Hub,
     person: Person,
+    caller: Caller,
     since: Annotated[AwareDatetime | None, Query(description="default: 24 h before until")] = None,
     until: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
     limit: Annotated[int, Query(ge=1, le=TRAIL_MAX_POINTS)] = 1000,
@@ -88,11 +98,12 @@ async def person_trail(
     if until - since > TRAIL_MAX_RANGE:
         raise HTTPException(status_code=422, detail="the range may span at most 31 days")
     found = await hub.store.sightings(person.tags, since, until, limit)
+    hidden = hidden_homes(hub.registry, caller)
     return Trail(
         person_id=person.id,
         since=format_ts(since),
         until=format_ts(until),
-        points=[trail_point(hub.registry, s) for s in found],
+        points=[masked_point(trail_point(hub.registry, s), hidden) for s in found],
     )
 
 
@@ -101,10 +112,15 @@ async def person_trail(
     response_class=EventSourceResponse,
     summary="Server-Sent Events: a 'sighting' for every new tag event of this person",
 )
-async def person_live(hub: Hub, person: Person) -> AsyncIterator[ServerSentEvent]:
+async def person_live(hub: Hub, person: Person, caller: Caller) -> AsyncIterator[ServerSentEvent]:
+    hidden = hidden_homes(hub.registry, caller)
     with hub.live.subscribe(person.id) as subscription:
         async for item in subscription:
-            yield ServerSentEvent(event="sighting", data=item.model_dump(mode="json"))
+            shown = LiveSighting(
+                location=masked_location(item.location, hidden),
+                point=masked_point(item.point, hidden),
+            )
+            yield ServerSentEvent(event="sighting", data=shown.model_dump(mode="json"))
 
 
 @router.get("/gateways", response_model=list[GatewayOut], summary="Gateways, online or not")

@@ -78,3 +78,23 @@ def trail_point(registry: Registry, sighting: Sighting) -> TrailPoint:
         ts=format_ts(sighting.ts),
         kind=sighting.kind,
     )
+
+
+# What a caller sees of a sighting at a home gateway that is not theirs: that their
+# person was near a private home, never which one or where.
+PRIVATE_HOME_ID = "private-home"
+PRIVATE_HOME_NAME = "個人宅付近"
+
+
+def masked_location(loc: Location, hidden: frozenset[str]) -> Location:
+    if loc.gateway_id not in hidden:
+        return loc
+    update = {"gateway_id": PRIVATE_HOME_ID, "gateway_name": PRIVATE_HOME_NAME}
+    return loc.model_copy(update={**update, "lat": None, "lon": None})
+
+
+def masked_point(point: TrailPoint, hidden: frozenset[str]) -> TrailPoint:
+    if point.gateway_id not in hidden:
+        return point
+    update = {"gateway_id": PRIVATE_HOME_ID, "gateway_name": PRIVATE_HOME_NAME}
+    return point.model_copy(update={**update, "lat": None, "lon": None})

@@ -251,3 +251,39 @@ async def _next_sse(stream: httpx.Response) -> tuple[str, dict[str, object]]:
             elif line.startswith("data:") and event:
                 return event, json.loads(line.split(":", 1)[1])
     raise AssertionError("the stream ended")
+
+
+async def test_a_sighting_at_someone_elses_home_never_says_which_home(
+    hub: RunningHub, gateway: Gateway
+) -> None:
+    # 比嘉 ツル walks past the Miyagi home, whose gateway also listens for tags.
+    at_home = Gateway("gw-home", gateway.link)
+    await hub.until_stored(await at_home.send(EventKind.TAG_ARRIVED, TAG_TSURU, rssi=-60))
+    async with hub.client(await hub.token(family="f-higa")) as client:
+        where = (await client.get("/api/v1/people/p-tsuru/location")).json()
+        trail = (await client.get("/api/v1/people/p-tsuru/trail")).json()["points"]
+    assert (where["gateway_id"], where["gateway_name"], where["lat"], where["lon"]) == (
+        "private-home",
+        "個人宅付近",
+        None,
+        None,
+    )
+    assert where["state"] == "here"  # the family still learns she was out and about
+    assert [(p["gateway_id"], p["lat"]) for p in trail] == [("private-home", None)]
+    async with hub.client(await hub.token(role="admin")) as client:
+        where = (await client.get("/api/v1/people/p-tsuru/location")).json()
+    assert (where["gateway_id"], where["lat"]) == ("gw-home", 26.28)
+
+
+async def test_the_live_stream_masks_someone_elses_home_too(
+    hub: RunningHub, gateway: Gateway
+) -> None:
+    async with (
+        hub.client(await hub.token(family="f-higa")) as client,
+        client.stream("GET", "/api/v1/people/p-tsuru/live") as stream,
+    ):
+        await _until_viewers(hub, "p-tsuru")
+        await Gateway("gw-home", gateway.link).send(EventKind.TAG_ARRIVED, TAG_TSURU, rssi=-60)
+        _event, data = await _next_sse(stream)
+    assert data["location"]["gateway_id"] == data["point"]["gateway_id"] == "private-home"
+    assert data["location"]["lat"] is None and data["point"]["lon"] is None
