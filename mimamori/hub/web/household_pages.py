@@ -71,7 +71,7 @@ def _devices(view: households.HouseholdSummary, lang: Lang) -> str:
         rows.append(f'<li class="{css}">{_e(d.id)}: {_e(state)} {_e(battery)}</li>')
     for g in view.gateways:
         key = "unknown" if g.online is None else ("online" if g.online else "offline")
-        css = "good" if g.online else "bad"
+        css = "unknown" if g.online is None else ("good" if g.online else "bad")
         rows.append(f'<li class="{css}">{_e(t("home_gateway", lang))}: {_e(t(key, lang))}</li>')
     return f'<ul class="devices">{"".join(rows)}</ul>'
 
