@@ -57,7 +57,7 @@ DEMO_SPEED_MPS = 12.0
 HOME = DemoGateway("gw-demo-home", "自宅ゲートウェイ（宮城さん宅）", 26.2805, 127.7795)
 HOUSEHOLD = "hh-demo"
 BUTTON = "door"
-BUTTON_EVERY_S = 300  # the simulated person presses 元気だよ every 5 minutes
+BUTTON_EVERY_S = 60  # the simulated person presses 元気だよ every minute
 
 
 def _dump(path: Path, doc: dict[str, Any], header: str) -> Path:

@@ -1,5 +1,5 @@
-"""``mimamori demo`` (what ``./run demo`` runs): the walking person appears on the hub,
-and Ctrl-C stops every process it started."""
+"""``mimamori demo`` (what ``./run demo`` runs): the walking person and the demo home
+appear on the hub, and Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
@@ -57,8 +57,19 @@ async def test_the_demo_shows_the_walker_and_stops_cleanly_on_ctrl_c(tmp_path: P
                 browser, "/api/v1/people/p-demo/location", lambda b: b["gateway_id"] is not None, 60
             )
             assert seen["gateway_id"].startswith("gw-demo-")
-            gateways = (await browser.get("/api/v1/gateways")).json()
-            assert len(gateways) == 3 and all(g["online"] for g in gateways)
+            gateways = await poll_json(
+                browser, "/api/v1/gateways", lambda gs: all(g["online"] for g in gs), 30
+            )
+            assert len(gateways) == 4  # three vending machines and the family's own home
+            # The demo home: a month decided by the gateway's rules, with one missed day.
+            home = await poll_json(
+                browser,
+                "/api/v1/households/hh-demo",
+                lambda b: sum(bool(d["checkins"]) for d in b["history"]) >= 25,
+                30,
+            )
+            assert [d["missed_level"] for d in home["history"]].count(1) == 1
+            assert home["devices"][0]["id"] == "door"
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         rest = await asyncio.to_thread(proc.communicate, timeout=30)
         assert proc.returncode == 0, rest
