@@ -2,8 +2,9 @@
 
     mimamori sim walk --scenario FILE
     mimamori sim receiver --link PATH [--tag TAG] [--rssi -60] [--every 1.0]
+    mimamori sim button --link PATH [--every-s N --card genki] [--heartbeat-s 600]
 
-Both run until SIGINT or SIGTERM, then unplug their receivers (the links go away)
+All run until SIGINT or SIGTERM, then unplug their boards (the links go away)
 and exit 0. Only the standard library is imported here: this module is loaded to
 build the parser of every ``mimamori`` command.
 """
@@ -20,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .button import SimButton
     from .receiver import SimReceiver
+    from .serial_pty import SerialPty
 
 
 def add_parser(sub: Any) -> None:
@@ -36,13 +39,7 @@ def add_parser(sub: Any) -> None:
     receiver = commands.add_parser(
         "receiver", help="one receiver on a pseudo-terminal, optionally with a tag nearby"
     )
-    receiver.add_argument(
-        "--link",
-        required=True,
-        type=Path,
-        metavar="PATH",
-        help="symlink to create for the receiver's serial port",
-    )
+    _link_argument(receiver, "receiver")
     receiver.add_argument(
         "--tag",
         default=None,
@@ -50,21 +47,36 @@ def add_parser(sub: Any) -> None:
         help="a tag id (ibeacon:... or eddystone-uid:...) to report",
     )
     receiver.add_argument("--rssi", type=int, default=-60, help="RSSI of the tag's adverts (dBm)")
-    receiver.add_argument(
-        "--every",
-        type=float,
-        default=1.0,
-        metavar="SECONDS",
-        help="seconds between the tag's adverts",
-    )
-    receiver.add_argument(
-        "--heartbeat",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="seconds between heartbeat lines",
-    )
+    _seconds_argument(receiver, "--every", 1.0, "seconds between the tag's adverts")
+    _seconds_argument(receiver, "--heartbeat", 10.0, "seconds between heartbeat lines")
     receiver.set_defaults(func=_cmd_receiver)
+
+    button = commands.add_parser(
+        "button", help="one check-in button unit on a pseudo-terminal, optionally pressing"
+    )
+    _link_argument(button, "button")
+    _seconds_argument(button, "--every-s", None, "press the button every SECONDS (default: never)")
+    button.add_argument(
+        "--card", choices=("genki", "soudan", "sos"), default="genki", help="the card pressed"
+    )
+    _seconds_argument(button, "--heartbeat-s", 600.0, "seconds between heartbeat lines")
+    button.set_defaults(func=_cmd_button)
+
+
+def _link_argument(parser: argparse.ArgumentParser, whose: str) -> None:
+    parser.add_argument(
+        "--link",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help=f"symlink to create for the {whose}'s serial port",
+    )
+
+
+def _seconds_argument(
+    parser: argparse.ArgumentParser, flag: str, default: float | None, text: str
+) -> None:
+    parser.add_argument(flag, type=float, default=default, metavar="SECONDS", help=text)
 
 
 def _run_until_signal(work: Coroutine[Any, Any, None]) -> int:
@@ -85,6 +97,29 @@ def _run_until_signal(work: Coroutine[Any, Any, None]) -> int:
 
     asyncio.run(main())
     return 0
+
+
+def _run_board(name: str, sim: SerialPty, activity: Coroutine[Any, Any, None] | None) -> int:
+    """Plug ``sim`` in and run its heartbeat (and ``activity``) until a signal; unplug."""
+
+    async def work() -> None:
+        sim.plug()
+        print(f"{name}: {sim.link} -> {sim.device}", flush=True)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(sim.run(), name="heartbeat")
+                if activity is not None:
+                    group.create_task(activity, name=name)
+        finally:
+            sim.unplug()
+
+    try:
+        return _run_until_signal(work())
+    except OSError as exc:
+        if activity is not None:
+            activity.close()  # never started: no "coroutine was never awaited" warning
+        print(f"mimamori sim {name}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _cmd_walk(args: argparse.Namespace) -> int:
@@ -122,23 +157,8 @@ def _cmd_receiver(args: argparse.Namespace) -> int:
         print("mimamori sim receiver: --every and --heartbeat must be positive", file=sys.stderr)
         return 2
     sim = SimReceiver(args.link, heartbeat_s=args.heartbeat)
-
-    async def work() -> None:
-        sim.plug()
-        print(f"receiver: {sim.link} -> {sim.device}", flush=True)
-        try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(sim.run(), name="heartbeat")
-                if adv:
-                    group.create_task(_advertise(sim, adv, args.rssi, args.every), name="tag")
-        finally:
-            sim.unplug()
-
-    try:
-        return _run_until_signal(work())
-    except OSError as exc:
-        print(f"mimamori sim receiver: {exc}", file=sys.stderr)
-        return 1
+    tag = _advertise(sim, adv, args.rssi, args.every) if adv else None
+    return _run_board("receiver", sim, tag)
 
 
 async def _advertise(sim: SimReceiver, adv: bytes, rssi: int, every: float) -> None:
@@ -146,3 +166,20 @@ async def _advertise(sim: SimReceiver, adv: bytes, rssi: int, every: float) -> N
     while True:
         sim.advert(address, rssi, adv)
         await asyncio.sleep(every)
+
+
+def _cmd_button(args: argparse.Namespace) -> int:
+    from .button import SimButton
+
+    if (args.every_s is not None and args.every_s <= 0) or args.heartbeat_s <= 0:
+        print("mimamori sim button: --every-s and --heartbeat-s must be positive", file=sys.stderr)
+        return 2
+    sim = SimButton(args.link, heartbeat_s=args.heartbeat_s)
+    presses = _press(sim, args.card, args.every_s) if args.every_s is not None else None
+    return _run_board("button", sim, presses)
+
+
+async def _press(sim: SimButton, card: str, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        sim.press(card)

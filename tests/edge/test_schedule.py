@@ -79,8 +79,11 @@ def test_every_n_days_needs_a_start() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
+    # hypothesis takes naive bounds and adds the zone itself
     t=st.datetimes(
-        min_value=datetime(2026, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+        min_value=datetime(2026, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2030, 12, 31),  # noqa: DTZ001
+        timezones=st.just(UTC),
     ),
     zone=st.sampled_from([TOKYO, LONDON, ZoneInfo("America/New_York")]),
     by=st.times(),
@@ -89,7 +92,7 @@ def test_every_n_days_needs_a_start() -> None:
     n=st.integers(1, 31),
 )
 def test_due_after_is_the_next_due_instant_of_the_schedule(
-    t: datetime, zone: ZoneInfo, by: time, kind: str, days: frozenset[int], n: int
+    *, t: datetime, zone: ZoneInfo, by: time, kind: str, days: frozenset[int], n: int
 ) -> None:
     if kind == "daily":
         s = Schedule(zone, by)

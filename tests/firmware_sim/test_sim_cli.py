@@ -8,10 +8,13 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mimamori.edge.drivers.receiver_lines import AdvertLine, LineError, LineFramer, parse_line
 
+T = TypeVar("T")
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:100:7"
 SCENARIO = """\
 seed: 1
@@ -43,8 +46,8 @@ async def stdout_line(process: asyncio.subprocess.Process) -> str:
     return (await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip()
 
 
-def first_advert(link: Path, within: float = 5.0) -> AdvertLine:
-    """Read the port until an advert line arrives (the process writes in real time)."""
+def first_line(link: Path, parse: Callable[[bytes], Any], kind: type[T], within: float = 5.0) -> T:
+    """Read the port until a line of ``kind`` arrives (the process writes in real time)."""
     fd = os.open(link, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
     framer = LineFramer()
     deadline = time.monotonic() + within
@@ -54,14 +57,18 @@ def first_advert(link: Path, within: float = 5.0) -> AdvertLine:
                 continue
             for line in framer.feed(os.read(fd, 4096)):
                 try:
-                    parsed = parse_line(line)
+                    parsed = parse(line)
                 except LineError:
                     continue  # the first read may start in the middle of a line
-                if isinstance(parsed, AdvertLine):
+                if isinstance(parsed, kind):
                     return parsed
     finally:
         os.close(fd)
-    raise AssertionError(f"no advert line on {link} within {within} s")
+    raise AssertionError(f"no {kind.__name__} on {link} within {within} s")
+
+
+def first_advert(link: Path, within: float = 5.0) -> AdvertLine:
+    return first_line(link, parse_line, AdvertLine, within)
 
 
 async def stop(process: asyncio.subprocess.Process, signum: int) -> tuple[int, str]:

@@ -34,7 +34,11 @@ from bleak import BleakScanner
 from bleak.args.bluez import BlueZScannerArgs, OrPattern, OrPatternLike
 from bleak.assigned_numbers import AdvertisementDataType
 from bleak.backends.device import BLEDevice
-from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.backends.scanner import (
+    AdvertisementData,
+    AdvertisementDataCallback,
+    BaseBleakScanner,
+)
 from bleak.exc import BleakBluetoothNotAvailableError, BleakError
 
 from ...protocol.status import DriverStatus
@@ -89,10 +93,28 @@ def is_tag_advert(data: AdvertisementData) -> bool:
     return any(key.lower() == EDDYSTONE_UUID for key in data.service_data)
 
 
-async def _stop_quietly(scanner: BleakScanner) -> None:
+async def stop_quietly(scanner: BleakScanner) -> None:
+    """Stop a scan, bounded in time; a scanner that is already gone is not an error."""
     with contextlib.suppress(BleakError, OSError):  # TimeoutError is an OSError
         async with asyncio.timeout(BLUEZ_CALL_TIMEOUT_S):
             await scanner.stop()
+
+
+async def start_scanner(
+    callback: AdvertisementDataCallback,
+    mode: ScanMode,
+    bluez: BlueZScannerArgs,
+    backend: type[BaseBleakScanner] | None,
+) -> BleakScanner:
+    """A started BleakScanner, or the error of its start (a half-started scan is stopped)."""
+    scanner = BleakScanner(callback, scanning_mode=mode, bluez=bluez, backend=backend)
+    try:
+        async with asyncio.timeout(BLUEZ_CALL_TIMEOUT_S):
+            await scanner.start()
+    except BaseException:
+        await stop_quietly(scanner)  # a half-started scan must not linger
+        raise
+    return scanner
 
 
 class BleDriver:
@@ -160,7 +182,7 @@ class BleDriver:
                 async for observation in self._watch():
                     yield observation
             finally:
-                await _stop_quietly(scanner)
+                await stop_quietly(scanner)
             # The watchdog fired: a fresh scanner object starts at once.
             self._counters["restarts"] += 1
 
@@ -211,16 +233,7 @@ class BleDriver:
         bluez: BlueZScannerArgs = {"adapter": self._config.adapter}
         if mode == "passive":
             bluez["or_patterns"] = TAG_PATTERNS
-        scanner = BleakScanner(
-            self._on_advert, scanning_mode=mode, bluez=bluez, backend=self._backend
-        )
-        try:
-            async with asyncio.timeout(BLUEZ_CALL_TIMEOUT_S):
-                await scanner.start()
-        except BaseException:
-            await _stop_quietly(scanner)  # a half-started scan must not linger
-            raise
-        return scanner
+        return await start_scanner(self._on_advert, mode, bluez, self._backend)
 
     def _on_advert(self, device: BLEDevice, data: AdvertisementData) -> None:
         """bleak's detection callback, on the event loop: keep only what a tag sends."""

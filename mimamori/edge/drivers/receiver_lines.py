@@ -13,7 +13,11 @@ regular expressions, no pydantic.
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+LineT = TypeVar("LineT")
 
 # A line with its terminator ("\n" or "\r\n") is at most this long. An advert line
 # needs 153 bytes at most (62 bytes of data as hex), so this leaves room for growth
@@ -76,13 +80,15 @@ def encode_line(kind: str, *fields: str) -> bytes:
     return b"$%s*%04X\n" % (body, crc16(body))
 
 
-def _unsigned(field: bytes, name: str) -> int:
+def unsigned_field(field: bytes, name: str) -> int:
+    """A field of decimal digits (at most ten), or LineError ``bad_field``."""
     if not field.isdigit() or len(field) > 10:
         raise LineError("bad_field", f"{name} {field[:16]!r} is not an unsigned integer")
     return int(field)
 
 
-def _token(field: bytes, name: str) -> str:
+def token_field(field: bytes, name: str) -> str:
+    """A firmware version or boot reason: 1-32 of ``[A-Za-z0-9._+-]``, or ``bad_field``."""
     if not field or len(field) > MAX_TOKEN or not _TOKEN_CHARS.issuperset(field):
         raise LineError("bad_field", f"{name} {field[:40]!r} is not 1-32 of [A-Za-z0-9._+-]")
     return field.decode("ascii")
@@ -115,18 +121,25 @@ def _advert(fields: list[bytes]) -> AdvertLine:
 def _heartbeat(fields: list[bytes]) -> HeartbeatLine:
     if len(fields) != 4:
         raise LineError("bad_field", f"heartbeat line has {len(fields) - 1} fields, expected 3")
-    uptime = _unsigned(fields[1], "uptime")
-    return HeartbeatLine(uptime, _token(fields[2], "firmware"), _unsigned(fields[3], "dropped"))
+    uptime = unsigned_field(fields[1], "uptime")
+    firmware = token_field(fields[2], "firmware")
+    return HeartbeatLine(uptime, firmware, unsigned_field(fields[3], "dropped"))
 
 
-def _boot(fields: list[bytes]) -> BootLine:
+def parse_boot(fields: list[bytes]) -> BootLine:
+    """The fields of a ``$B`` line (receivers and buttons send the same one)."""
     if len(fields) != 3:
         raise LineError("bad_field", f"boot line has {len(fields) - 1} fields, expected 2")
-    return BootLine(_token(fields[1], "firmware"), _token(fields[2], "reason"))
+    return BootLine(token_field(fields[1], "firmware"), token_field(fields[2], "reason"))
 
 
-def parse_line(line: bytes) -> ReceiverLine:
-    """Parse one line, with or without its ``\\n``; raise LineError if it is not valid."""
+def parse_fields(line: bytes, parsers: Mapping[bytes, Callable[[list[bytes]], LineT]]) -> LineT:
+    """Check one line's framing and CRC, then parse its fields by its type.
+
+    ``line`` may end with its ``\\n``. ``parsers`` maps a line type (``b"A"``) to the
+    function that makes a typed line of its fields (the type first). Raises LineError
+    for anything not framed right or of a type not in ``parsers``.
+    """
     if line[-1:] == b"\n":
         line = line[:-1]
     if len(line) >= MAX_LINE:  # with its "\n" it would exceed MAX_LINE
@@ -143,14 +156,22 @@ def parse_line(line: bytes) -> ReceiverLine:
     if line[-4:].upper() != b"%04X" % crc16(body):
         raise LineError("bad_crc", f"CRC {line[-4:]!r} does not match {crc16(body):04X}")
     fields = body.split(b",")
-    kind = fields[0]
-    if kind == b"A":
-        return _advert(fields)
-    if kind == b"H":
-        return _heartbeat(fields)
-    if kind == b"B":
-        return _boot(fields)
-    raise LineError("unknown_type", f"unknown line type {kind[:8]!r}")
+    parse = parsers.get(fields[0])
+    if parse is None:
+        raise LineError("unknown_type", f"unknown line type {fields[0][:8]!r}")
+    return parse(fields)
+
+
+_RECEIVER_LINES: dict[bytes, Callable[[list[bytes]], ReceiverLine]] = {
+    b"A": _advert,
+    b"H": _heartbeat,
+    b"B": parse_boot,
+}
+
+
+def parse_line(line: bytes) -> ReceiverLine:
+    """Parse one receiver line, with or without its ``\\n``; raise LineError if it is not valid."""
+    return parse_fields(line, _RECEIVER_LINES)
 
 
 class LineFramer:

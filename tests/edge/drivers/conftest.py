@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.observations import Observation
+from mimamori.firmware_sim.button import SimButton
 from mimamori.firmware_sim.receiver import SimReceiver
 
 Obs = TypeVar("Obs", bound=Observation)
@@ -66,6 +68,18 @@ async def until(condition: Callable[[], Any], within: float = WAIT_S) -> None:
             await asyncio.sleep(0.01)
 
 
+@asynccontextmanager
+async def observing_up(driver: Driver) -> AsyncIterator[Observed]:
+    """``observing``, from the moment the driver's link is up (port open, scanner started).
+
+    What the hardware sends before that is lost on purpose (pyserial flushes a port it
+    opens), so tests that send first wait for this.
+    """
+    async with observing(driver) as observed:
+        await until(lambda: driver.status().state == "up")
+        yield observed
+
+
 Observe = Callable[[Driver], AbstractAsyncContextManager[Observed]]
 Until = Callable[..., Coroutine[Any, Any, None]]
 
@@ -74,6 +88,12 @@ Until = Callable[..., Coroutine[Any, Any, None]]
 def observe() -> Observe:
     """``async with observe(driver) as observed:`` runs the driver until the block ends."""
     return observing
+
+
+@pytest.fixture
+def observe_up() -> Observe:
+    """``async with observe_up(driver) as observed:`` as observe, once the link is up."""
+    return observing_up
 
 
 @pytest.fixture
@@ -88,3 +108,12 @@ def sim(tmp_path: Path) -> Iterator[SimReceiver]:
     receiver.plug()
     yield receiver
     receiver.close()
+
+
+@pytest.fixture
+def sim_button(tmp_path: Path) -> Iterator[SimButton]:
+    """A check-in button unit plugged in at ``tmp_path/button``, heartbeats sent by hand."""
+    unit = SimButton(tmp_path / "button", rng=random.Random(4))
+    unit.plug()
+    yield unit
+    unit.close()
