@@ -83,7 +83,8 @@ def procs(tmp_path: Path) -> Iterator[Processes]:
             running.stop(name)
 
 
-def hub_file(root: Path, broker: PrivateBroker, http_port: int) -> Path:
+def hub_file(root: Path, broker: PrivateBroker, http_port: int, **registry: Any) -> Path:
+    """The hub's YAML; ``registry`` replaces its gateways, people, households, families."""
     return write_yaml(
         root / "hub.yaml",
         {
@@ -98,7 +99,8 @@ def hub_file(root: Path, broker: PrivateBroker, http_port: int) -> Path:
             ],
             "people": [{"id": "p-1", "name": "比嘉 ツル", "tags": [TAG]}],
             "families": [{"id": "f-1", "name": "比嘉家", "people": ["p-1"]}],
-        },
+        }
+        | registry,
     )
 
 

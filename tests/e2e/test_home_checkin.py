@@ -19,29 +19,22 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 
-from .conftest import TAG, Processes, poll_json, start_hub, write_yaml
+from .conftest import TAG, Processes, hub_file, poll_json, start_hub, write_yaml
 
 pytestmark = pytest.mark.slow
 
 
 def hub_yaml(root: Path, broker: PrivateBroker, http_port: int) -> Path:
-    return write_yaml(
-        root / "hub.yaml",
-        {
-            "hub": {
-                "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
-                "database": {"path": "hub.sqlite3"},
-                "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
-            },
-            "gateways": [
-                {"id": "gw-home", "name": "自宅", "lat": 26.28, "lon": 127.77, "site": "home"}
-            ],
-            "people": [{"id": "p-1", "name": "宮城 カマド", "tags": [TAG]}],
-            "households": [
-                {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-1"]}
-            ],
-            "families": [{"id": "f-1", "name": "宮城家", "households": ["hh-1"]}],
-        },
+    return hub_file(
+        root,
+        broker,
+        http_port,
+        gateways=[{"id": "gw-home", "name": "自宅", "lat": 26.28, "lon": 127.77, "site": "home"}],
+        people=[{"id": "p-1", "name": "宮城 カマド", "tags": [TAG]}],
+        households=[
+            {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-1"]}
+        ],
+        families=[{"id": "f-1", "name": "宮城家", "households": ["hh-1"]}],
     )
 
 
