@@ -146,10 +146,11 @@ class RunningHub:
                 await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def hub(own_broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[RunningHub]:
+@asynccontextmanager
+async def running_hub(broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[RunningHub]:
+    """A hub on ``tmp_path``'s database; run it again on the same path to restart it."""
     port = free_port()
-    app = create_app(hub_config(tmp_path, own_broker.port, port))
+    app = create_app(hub_config(tmp_path, broker.port, port))
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -167,9 +168,17 @@ async def hub(own_broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[Runnin
     state: HubState = app.state.hub
     assert state.ingest is not None
     await asyncio.wait_for(state.ingest.link.connected.wait(), 10)
-    yield RunningHub(f"http://127.0.0.1:{port}", app, state, own_broker)
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    try:
+        yield RunningHub(f"http://127.0.0.1:{port}", app, state, broker)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def hub(own_broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[RunningHub]:
+    async with running_hub(own_broker, tmp_path) as running:
+        yield running
 
 
 @asynccontextmanager

@@ -1,7 +1,8 @@
-"""A real home gateway daemon (virtual clock) through a real broker outage to a real hub.
+"""A real home gateway daemon (virtual clock) through a broker outage and a hub outage.
 
-The check-in is missed while the broker is unreachable; the gateway decides anyway,
-keeps the events, and the hub shows them later with the times they were decided.
+The check-in is missed while the broker is unreachable (or the hub is down); the
+gateway decides anyway, and the hub shows the events later with the times they were
+decided.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from mimamori.edge.daemon import EdgeDaemon
 from mimamori.protocol import format_ts
 
 from ..edge.helpers import ScriptedButton, eventually, gateway_config
-from .conftest import RunningHub
+from .conftest import RunningHub, running_hub
 from .test_households import until
 
 
@@ -89,3 +90,41 @@ async def test_a_check_in_missed_while_the_broker_is_down_reaches_the_hub_with_i
         assert body["last_checkin"]["late"] is True
     daemon.stop()
     await asyncio.wait_for(task, 10)
+
+
+async def test_a_check_in_missed_while_the_hub_is_down_is_shown_when_it_returns(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path):
+        pass  # the hub has run once: the broker now keeps its queue while it is away
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock = VirtualClock(start)
+    due = start + timedelta(minutes=30)
+    config = home_config(own_broker.port, tmp_path / "gw", due.astimezone(ZoneInfo("Asia/Tokyo")))
+    daemon = EdgeDaemon(config, clock=clock, drivers=[ScriptedButton("door", clock)])
+    task = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(daemon.ready.wait(), 5)
+    clock.advance(30 * 60)
+    await eventually(lambda: daemon.counters["events"] >= 1)
+    reminded_at = clock.now()
+    clock.advance(23 * 3600)
+    await eventually(lambda: daemon.counters["events"] >= 3)
+    told_at = clock.now()
+    # Delivered to the broker (acknowledged), waiting there for the absent hub.
+    await eventually(lambda: daemon.outbox is not None and daemon.outbox.depth == 0)
+    daemon.stop()
+    await asyncio.wait_for(task, 10)
+
+    async with running_hub(own_broker, tmp_path) as hub:
+        async with hub.client(await hub.token(role="admin")) as client:
+
+            async def missed() -> Any:
+                body = (await client.get("/api/v1/households/hh-1")).json()
+                return body if body["state"] == "missed" else None
+
+            body = await until(missed, within=20)
+        assert body["level"] == 1
+        events = await hub.state.store.events_of(
+            ["gw-home"], ["checkin.missed"], start, start + timedelta(days=2)
+        )
+        assert [(e.data["level"], e.ts) for e in events] == [(0, reminded_at), (1, told_at)]
