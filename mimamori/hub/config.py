@@ -84,6 +84,43 @@ class PersonEntry(Strict):
         return value
 
 
+class Recipient(Strict):
+    """Someone who is told about alerts: family, a volunteer (民生委員), a care center."""
+
+    id: Id
+    name: str = Field(min_length=1, max_length=100)
+    lang: Literal["ja", "en"] = "ja"
+    # apprise URLs (LINE, e-mail, JSON webhook, ntfy, SMS gateways...), one per line, in
+    # a file of their own: they carry tokens and passwords.
+    channels_file: FilePath
+
+    def read_channels(self) -> list[str]:
+        lines = self.channels_file.read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+class EscalationStep(Strict):
+    after_min: float = Field(ge=0, le=60 * 24 * 31)  # after the alert opened
+    notify: list[Id] = Field(min_length=1)
+
+
+class Policy(Strict):
+    """Who is told when: e.g. family at once, the volunteer after 2 h, the care center
+    after 6 h; repeated every ``repeat_min`` until someone acknowledges."""
+
+    id: Id
+    steps: list[EscalationStep] = Field(min_length=1)
+    repeat_min: float | None = Field(default=None, ge=1, le=60 * 24)
+
+    @field_validator("steps")
+    @classmethod
+    def _rising(cls, value: list[EscalationStep]) -> list[EscalationStep]:
+        times = [s.after_min for s in value]
+        if times != sorted(set(times)):
+            raise ValueError("steps must come in rising after_min")
+        return value
+
+
 class HouseholdEntry(Strict):
     """A home with a check-in button and its home gateway(s)."""
 
@@ -92,6 +129,7 @@ class HouseholdEntry(Strict):
     gateways: list[Id] = Field(min_length=1)
     timezone: TimeZone = "Asia/Tokyo"  # for the calendar; the gateway keeps the schedule
     people: list[Id] = Field(default_factory=list)
+    policy: Id = "default"  # the escalation policy for its alerts
 
 
 class FamilyEntry(Strict):
@@ -116,8 +154,22 @@ class HubConfig(Strict):
     hub: HubSection
     gateways: list[GatewayEntry] = Field(default_factory=list)
     people: list[PersonEntry] = Field(default_factory=list)
+    recipients: list[Recipient] = Field(default_factory=list)
+    policies: list[Policy] = Field(default_factory=list)
     households: list[HouseholdEntry] = Field(default_factory=list)
     families: list[FamilyEntry] = Field(default_factory=list)
+
+    @field_validator("policies")
+    @classmethod
+    def _known_recipients(cls, value: list[Policy], info: ValidationInfo) -> list[Policy]:
+        _unique("policy", [p.id for p in value])
+        known = {r.id for r in info.data.get("recipients", [])}
+        for policy in value:
+            wanted = [r for step in policy.steps for r in step.notify]
+            if missing := sorted({r for r in wanted if r not in known}):
+                names = ", ".join(missing)
+                raise ValueError(f"policy {policy.id!r} names unknown recipients: {names}")
+        return value
 
     @field_validator("gateways")
     @classmethod
@@ -151,6 +203,10 @@ class HubConfig(Strict):
     @classmethod
     def _homes(cls, value: list[HouseholdEntry], info: ValidationInfo) -> list[HouseholdEntry]:
         _unique("household", [h.id for h in value])
+        policies = {p.id for p in info.data.get("policies", [])}
+        for home in value:
+            if policies and home.policy not in policies:
+                raise ValueError(f"household {home.id!r} names unknown policy {home.policy!r}")
         _unique("household gateway", [g for h in value for g in h.gateways])
         known = {p.id for p in info.data.get("people", [])}
         for home in value:

@@ -45,4 +45,66 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE gateways ADD COLUMN household TEXT;
     CREATE INDEX events_gateway_ts ON events (gateway_id, ts);
     """,
+    # 3: alerts, their escalation plan, and the notification queue with its log.
+    """
+    CREATE TABLE alerts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind          TEXT NOT NULL,
+        subject       TEXT NOT NULL,
+        household_id  TEXT,
+        severity      INTEGER NOT NULL,
+        state         TEXT NOT NULL,
+        detail        TEXT NOT NULL,
+        events        INTEGER NOT NULL,
+        opened_at     INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        acked_at      INTEGER,
+        acked_by      TEXT,
+        ack_note      TEXT,
+        resolved_at   INTEGER,
+        resolved_by   TEXT,
+        resolve_note  TEXT
+    );
+    CREATE UNIQUE INDEX alerts_one_open ON alerts (kind, subject) WHERE state != 'resolved';
+    CREATE INDEX alerts_state ON alerts (state, severity);
+    CREATE TABLE alert_cursor (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        last_rowid INTEGER NOT NULL
+    );
+    INSERT INTO alert_cursor (id, last_rowid) VALUES (1, 0);
+    CREATE TABLE escalations (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id    INTEGER NOT NULL REFERENCES alerts (id),
+        step        INTEGER NOT NULL,
+        round       INTEGER NOT NULL,
+        due_at      INTEGER NOT NULL,
+        recipients  TEXT NOT NULL,
+        state       TEXT NOT NULL
+    );
+    CREATE INDEX escalations_due ON escalations (due_at) WHERE state = 'pending';
+    CREATE TABLE notifications (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id      INTEGER REFERENCES alerts (id),
+        recipient_id  TEXT NOT NULL,
+        channel       INTEGER NOT NULL,
+        dedupe_key    TEXT NOT NULL UNIQUE,
+        title         TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER NOT NULL,
+        claimed_until INTEGER,
+        last_error    TEXT,
+        created_at    INTEGER NOT NULL,
+        sent_at       INTEGER
+    );
+    CREATE INDEX notifications_due ON notifications (next_at) WHERE state = 'pending';
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        notification_id INTEGER NOT NULL REFERENCES notifications (id),
+        at              INTEGER NOT NULL,
+        ok              INTEGER NOT NULL,
+        error           TEXT
+    );
+    """,
 )

@@ -34,6 +34,7 @@ from .base import (
     StoredEvent,
 )
 from .schema import MIGRATIONS
+from .sqlite_alerts import SqliteAlerts
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
     )
 
 
-class SqliteStore:
+class SqliteStore(SqliteAlerts):
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path

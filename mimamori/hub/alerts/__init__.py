@@ -1,0 +1,1 @@
+"""Alerts: rules from events, escalation to people, until someone answers."""

@@ -1,0 +1,133 @@
+"""The alert engine: events -> alerts -> escalation steps -> queued notifications.
+
+Two durable loops, no in-memory timers. ``process_events`` follows the events table
+with a cursor (a hub killed between storing an event and raising its alert raises it
+on restart). ``escalate`` takes the escalation rows that have come due and queues
+their notifications in the same transaction that marks them done. Time is a
+parameter, so tests drive both with a virtual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from ...errors import StoreError
+from ..config import HubConfig
+from ..registry import Registry
+from ..store.alerts import AlertCounts, NotificationDraft, PlanStep
+from ..store.sqlite import SqliteStore
+from .messages import render
+from .rules import decide
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+EVERY_S = 2.0  # how often due escalation steps are looked for
+
+
+def plans_of(config: HubConfig) -> dict[str, list[PlanStep]]:
+    """Each household's escalation plan, from its policy."""
+    policies = {p.id: p for p in config.policies}
+    plans: dict[str, list[PlanStep]] = {}
+    for home in config.households:
+        policy = policies.get(home.policy)
+        if policy is not None:
+            plans[home.id] = [
+                PlanStep(i, step.after_min * 60, tuple(step.notify))
+                for i, step in enumerate(policy.steps)
+            ]
+    return plans
+
+
+class AlertEngine:
+    def __init__(
+        self,
+        config: HubConfig,
+        registry: Registry,
+        store: SqliteStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.store = store
+        self.clock = clock
+        self.plans = plans_of(config)
+        self.recipients = {r.id: r for r in config.recipients}
+        self.policies = {h.id: h.policy for h in config.households}
+        self.repeat = {p.id: p.repeat_min for p in config.policies}
+        self.wake = asyncio.Event()  # set by ingest when new events were stored
+
+    async def process_events(self) -> AlertCounts:
+        total = AlertCounts([], [], [])
+        while True:
+            cursor, events = await self.store.events_for_alerts(BATCH)
+            if not events:
+                return total
+            changes = [c for e in events for c in decide(e, self.registry)]
+            counts = await self.store.apply_alert_changes(changes, cursor, self.plans)
+            for alert in counts.opened:
+                log.warning("alert %d opened: %s %s", alert.id, alert.kind, alert.subject)
+            for alert in counts.resolved:
+                log.info("alert %d resolved: %s", alert.id, alert.resolve_note)
+            total.opened.extend(counts.opened)
+            total.updated.extend(counts.updated)
+            total.resolved.extend(counts.resolved)
+
+    async def escalate(self, now: datetime) -> int:
+        """Queue the notifications of every step due by ``now``; returns how many steps."""
+        done = 0
+        for due in await self.store.due_escalations(now):
+            alert = due.alert
+            home = self.registry.households.get(alert.household_id or "")
+            drafts: list[NotificationDraft] = []
+            for rid in due.recipients:
+                recipient = self.recipients.get(rid)
+                if recipient is None:
+                    continue
+                title, body = render(
+                    alert, home, recipient.lang, self.config.hub.http.public_url, due.round > 0
+                )
+                try:
+                    channels = recipient.read_channels()
+                except OSError as exc:
+                    log.error("recipient %s: cannot read channels: %s", rid, exc.strerror)
+                    channels = []
+                drafts += [
+                    NotificationDraft(
+                        alert.id,
+                        rid,
+                        n,
+                        f"alert-{alert.id}-step-{due.step}-round-{due.round}-{rid}-{n}",
+                        title,
+                        body,
+                    )
+                    for n in range(len(channels))
+                ]
+            repeat_min = self.repeat.get(self.policies.get(alert.household_id or "", ""))
+            repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
+            if await self.store.complete_escalation(due.id, drafts, repeat_at, now):
+                done += 1
+                log.info(
+                    "alert %d step %d round %d: %d notifications queued",
+                    alert.id,
+                    due.step,
+                    due.round,
+                    len(drafts),
+                )
+        return done
+
+    async def run(self) -> None:
+        """Follow events and escalations until cancelled."""
+        while True:
+            try:
+                await self.process_events()
+                await self.escalate(self.clock())
+            except StoreError as exc:
+                log.warning("alert engine: %s; retrying", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), EVERY_S)
+            self.wake.clear()

@@ -1,0 +1,109 @@
+"""Which events open, update or close alerts: pure logic over one stored event.
+
+One open alert per (kind, subject). A repeated event updates the open alert (count,
+severity, detail) instead of opening another. Some events close an alert on their
+own (a check-in closes a missed check-in; a device that is back closes its silence)
+and say so in the resolution note.
+
+Subjects are households (``household:hh-1``) or one device of a household
+(``household:hh-1/door``): alerts about homes follow the household's escalation policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from ...protocol.events import CHECKIN_KINDS, EventKind
+from ..registry import Registry
+from ..store.base import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
+
+
+class Severity(IntEnum):
+    INFO = 1
+    WARNING = 2
+    CRITICAL = 3
+
+
+class AlertKind:
+    MISSED = "checkin_missed"
+    SOS = "sos"
+    CONSULT = "consult"
+    DEVICE_SILENT = "device_silent"
+    BATTERY_LOW = "battery_low"
+    MAINS_LOST = "mains_lost"
+    HOME_OFFLINE = "home_offline"
+
+
+@dataclass(frozen=True)
+class Raise:
+    kind: str
+    subject: str
+    household_id: str
+    severity: Severity
+    at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Clear:
+    kind: str
+    subject: str
+    at: datetime
+    note: str  # why it closed by itself, for the people who read the alert
+
+
+Change = Raise | Clear
+
+_DEVICE_RAISES = {
+    EventKind.DEVICE_SILENT: (AlertKind.DEVICE_SILENT, Severity.WARNING),
+    EventKind.DEVICE_BATTERY_LOW: (AlertKind.BATTERY_LOW, Severity.INFO),
+    EventKind.DEVICE_MAINS_LOST: (AlertKind.MAINS_LOST, Severity.WARNING),
+}
+_DEVICE_CLEARS = {
+    EventKind.DEVICE_BACK: (AlertKind.DEVICE_SILENT, "the device was heard again"),
+    EventKind.DEVICE_MAINS_BACK: (AlertKind.MAINS_LOST, "mains power is back"),
+}
+
+
+def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR0911 (a table)
+    home = registry.household_of_gateway.get(event.gateway_id)
+    if home is None:
+        return []  # tag alerts (outside the usual area) come with searches
+    subject = f"household:{home}"
+    kind, data, at = event.kind, event.data, event.ts
+    if kind == EventKind.CHECKIN_SOS:
+        return [
+            Raise(
+                AlertKind.SOS, subject, home, Severity.CRITICAL, at, {"device": data.get("device")}
+            ),
+            Clear(AlertKind.MISSED, subject, at, "SOS pressed: the person is there"),
+        ]
+    if kind in CHECKIN_KINDS:
+        changes: list[Change] = [Clear(AlertKind.MISSED, subject, at, "checked in")]
+        if kind == EventKind.CHECKIN_CONSULT:
+            changes.append(Raise(AlertKind.CONSULT, subject, home, Severity.WARNING, at))
+        return changes
+    if kind == EventKind.CHECKIN_MISSED:
+        level = int(data.get("level", 0))
+        if level < 1:
+            return []  # the reminder is for the person, not for anyone else
+        severity = Severity.CRITICAL if level >= 2 else Severity.WARNING
+        detail = {"level": level, "due": data.get("due")}
+        return [Raise(AlertKind.MISSED, subject, home, severity, at, detail)]
+    if kind in _DEVICE_RAISES:
+        alert, severity = _DEVICE_RAISES[EventKind(kind)]
+        device = str(data.get("device", ""))
+        detail = {"device": device, "battery_pct": data.get("battery_pct")}
+        return [Raise(alert, f"{subject}/{device}", home, severity, at, detail)]
+    if kind in _DEVICE_CLEARS:
+        alert, note = _DEVICE_CLEARS[EventKind(kind)]
+        return [Clear(alert, f"{subject}/{data.get('device', '')}", at, note)]
+    if kind == GATEWAY_OFFLINE:
+        detail = {"gateway": event.gateway_id, "reason": data.get("reason")}
+        return [Raise(AlertKind.HOME_OFFLINE, subject, home, Severity.WARNING, at, detail)]
+    if kind == GATEWAY_ONLINE:
+        return [Clear(AlertKind.HOME_OFFLINE, subject, at, "the home gateway is back online")]
+    return []

@@ -1,0 +1,356 @@
+"""Alerts, escalations and the notification queue on SQLite (mixed into SqliteStore).
+
+Nothing lives in memory: the alert rules follow the events table with a cursor,
+escalation steps are rows with a due time, notifications are rows with a state. Each
+change is one transaction, so a hub killed at any moment neither loses nor repeats
+a step: a step's notifications are queued in the same transaction that marks the
+step done, and the queue's dedupe key makes a second queuing a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from ...errors import StoreError
+from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ..alerts.rules import Change, Clear, Raise
+from .alerts import (
+    Alert,
+    AlertCounts,
+    DueEscalation,
+    NotificationDraft,
+    PlanStep,
+    QueuedNotification,
+)
+from .base import StoredEvent
+
+_ALERT_COLUMNS = (
+    "id, kind, subject, household_id, severity, state, detail, events, opened_at, updated_at, "
+    "acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note"
+)
+
+
+def _opt(ms: int | None) -> datetime | None:
+    return None if ms is None else from_epoch_ms(ms)
+
+
+def _alert(row: Sequence[Any]) -> Alert:
+    (aid, kind, subject, home, severity, state, detail, events, opened, updated) = row[:10]
+    acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note = row[10:16]
+    return Alert(
+        aid, kind, subject, home, severity, state, json.loads(detail), events,
+        from_epoch_ms(opened), from_epoch_ms(updated), _opt(acked_at), acked_by, ack_note,
+        _opt(resolved_at), resolved_by, resolve_note,
+    )  # fmt: skip
+
+
+class SqliteAlerts:
+    _db: aiosqlite.Connection
+
+    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by SqliteStore
+
+    @asynccontextmanager
+    async def _transaction(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"{what} failed: {exc}") from exc
+
+    async def _one_alert(
+        self, db: aiosqlite.Connection, where: str, params: Sequence[Any]
+    ) -> Alert | None:
+        async with db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {where}", params) as cur:
+            row = await cur.fetchone()
+        return _alert(tuple(row)) if row else None
+
+    # -- from events to alerts ------------------------------------------------------------
+
+    async def events_for_alerts(self, limit: int) -> tuple[int, list[StoredEvent]]:
+        """Events the alert rules have not seen yet, oldest first, and the last rowid."""
+        rows = await self._query(
+            "SELECT e.rowid, e.id, e.gateway_id, e.seq, e.ts, e.kind, e.data, e.received_at "
+            "FROM events e, alert_cursor c WHERE e.rowid > c.last_rowid ORDER BY e.rowid LIMIT ?",
+            [limit],
+        )
+        events = [
+            StoredEvent(eid, gw, seq, from_epoch_ms(ts), kind, json.loads(data), from_epoch_ms(rec))
+            for _rowid, eid, gw, seq, ts, kind, data, rec in rows
+        ]
+        return (rows[-1][0] if rows else 0), events
+
+    async def apply_alert_changes(
+        self,
+        changes: Sequence[Change],
+        cursor: int,
+        plans: Mapping[str, Sequence[PlanStep]],
+    ) -> AlertCounts:
+        """Apply what the rules decided and move the cursor, in one transaction.
+
+        A new alert gets the escalation steps of its household's plan (``plans``).
+        """
+        counts = AlertCounts([], [], [])
+        async with self._transaction("applying alert changes") as db:
+            for change in changes:
+                if isinstance(change, Raise):
+                    await self._raise(db, change, plans, counts)
+                else:
+                    await self._clear(db, change, counts)
+            if cursor:
+                await db.execute("UPDATE alert_cursor SET last_rowid = ? WHERE id = 1", (cursor,))
+        return counts
+
+    async def _raise(
+        self,
+        db: aiosqlite.Connection,
+        change: Raise,
+        plans: Mapping[str, Sequence[PlanStep]],
+        counts: AlertCounts,
+    ) -> None:
+        at = to_epoch_ms(change.at)
+        where = "kind = ? AND subject = ? AND state != 'resolved'"
+        found = await self._one_alert(db, where, (change.kind, change.subject))
+        if found is not None:
+            detail = {**found.detail, **change.detail}
+            await db.execute(
+                "UPDATE alerts SET severity = max(severity, ?), detail = ?, events = events + 1, "
+                "updated_at = max(updated_at, ?) WHERE id = ?",
+                (int(change.severity), json.dumps(detail), at, found.id),
+            )
+            updated = await self._one_alert(db, "id = ?", (found.id,))
+            assert updated is not None
+            counts.updated.append(updated)
+            return
+        cur = await db.execute(
+            "INSERT INTO alerts (kind, subject, household_id, severity, state, detail, events, "
+            "opened_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, 1, ?, ?)",
+            (change.kind, change.subject, change.household_id, int(change.severity),
+             json.dumps(change.detail), at, at),
+        )  # fmt: skip
+        alert_id = cur.lastrowid
+        await cur.close()
+        await db.executemany(
+            "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
+            "VALUES (?, ?, 0, ?, ?, 'pending')",
+            [
+                (alert_id, s.step, at + int(s.after_s * 1000), json.dumps(list(s.recipients)))
+                for s in plans.get(change.household_id, ())
+            ],
+        )
+        opened = await self._one_alert(db, "id = ?", (alert_id,))
+        assert opened is not None
+        counts.opened.append(opened)
+
+    async def _clear(self, db: aiosqlite.Connection, change: Clear, counts: AlertCounts) -> None:
+        where = "kind = ? AND subject = ? AND state != 'resolved'"
+        found = await self._one_alert(db, where, (change.kind, change.subject))
+        if found is None:
+            return
+        at = max(to_epoch_ms(change.at), to_epoch_ms(found.opened_at))
+        await self._close(db, found.id, at, "automatic", change.note)
+        resolved = await self._one_alert(db, "id = ?", (found.id,))
+        assert resolved is not None
+        counts.resolved.append(resolved)
+
+    @staticmethod
+    async def _close(db: aiosqlite.Connection, alert_id: int, at: int, by: str, note: str) -> None:
+        await db.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
+            "resolve_note = ? WHERE id = ?",
+            (at, by, note, alert_id),
+        )
+        await db.execute(
+            "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? AND state = 'pending'",
+            (alert_id,),
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def alerts(
+        self, households: Sequence[str] | None, include_resolved: bool, limit: int = 500
+    ) -> list[Alert]:
+        """Alerts of these households (None: all), newest first."""
+        where, params = ["1 = 1"], []
+        if households is not None:
+            where.append(f"household_id IN ({','.join('?' * len(households))})")
+            params += list(households)
+        if not include_resolved:
+            where.append("state != 'resolved'")
+        rows = await self._query(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} "
+            "ORDER BY state = 'resolved', severity DESC, opened_at DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_alert(row) for row in rows]
+
+    async def alert(self, alert_id: int) -> Alert | None:
+        rows = await self._query(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id])
+        return _alert(rows[0]) if rows else None
+
+    async def acknowledge_alert(
+        self, alert_id: int, by: str, note: str, now: datetime
+    ) -> Alert | None:
+        """Open -> acknowledged; every later escalation step is cancelled. None if not open."""
+        async with self._transaction("acknowledging an alert") as db:
+            cur = await db.execute(
+                "UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, "
+                "ack_note = ? WHERE id = ? AND state = 'open'",
+                (to_epoch_ms(now), by, note, alert_id),
+            )
+            changed = cur.rowcount == 1
+            await cur.close()
+            if changed:
+                await db.execute(
+                    "UPDATE escalations SET state = 'cancelled' "
+                    "WHERE alert_id = ? AND state = 'pending'",
+                    (alert_id,),
+                )
+        return await self.alert(alert_id) if changed else None
+
+    async def resolve_alert(self, alert_id: int, by: str, note: str, now: datetime) -> Alert | None:
+        """Open or acknowledged -> resolved. None if already resolved or unknown."""
+        async with self._transaction("resolving an alert") as db:
+            found = await self._one_alert(db, "id = ? AND state != 'resolved'", (alert_id,))
+            if found is not None:
+                await self._close(db, alert_id, to_epoch_ms(now), by, note)
+        return await self.alert(alert_id) if found else None
+
+    # -- escalation -----------------------------------------------------------------------
+
+    async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]:
+        rows = await self._query(
+            "SELECT x.id, x.step, x.round, x.due_at, x.recipients, "
+            + ", ".join(f"a.{c.strip()}" for c in _ALERT_COLUMNS.split(","))
+            + " FROM escalations x JOIN alerts a ON a.id = x.alert_id "
+            "WHERE x.state = 'pending' AND x.due_at <= ? ORDER BY x.due_at LIMIT ?",
+            [to_epoch_ms(now), limit],
+        )
+        return [
+            DueEscalation(
+                row[0],
+                _alert(row[5:]),
+                row[1],
+                row[2],
+                from_epoch_ms(row[3]),
+                tuple(json.loads(row[4])),
+            )
+            for row in rows
+        ]
+
+    async def complete_escalation(
+        self,
+        escalation_id: int,
+        notifications: Sequence[NotificationDraft],
+        repeat_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Queue a step's notifications and mark it done, in one transaction; plan its
+        repeat. False (nothing done) when the step is no longer pending."""
+        async with self._transaction("completing an escalation step") as db:
+            async with db.execute(
+                "SELECT alert_id, step, round, recipients FROM escalations "
+                "WHERE id = ? AND state = 'pending'",
+                (escalation_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return False
+            alert_id, step, rnd, recipients = row
+            at = to_epoch_ms(now)
+            await db.executemany(
+                "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, "
+                "body, state, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+                "ON CONFLICT (dedupe_key) DO NOTHING",
+                [
+                    (n.alert_id, n.recipient_id, n.channel, n.dedupe_key, n.title, n.body, at, at)
+                    for n in notifications
+                ],
+            )
+            await db.execute("UPDATE escalations SET state = 'done' WHERE id = ?", (escalation_id,))
+            # A later step replaces the repeats of the earlier ones.
+            await db.execute(
+                "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? "
+                "AND state = 'pending' AND round > 0 AND step < ?",
+                (alert_id, step),
+            )
+            if repeat_at is not None:
+                await db.execute(
+                    "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
+                    "VALUES (?, ?, ?, ?, ?, 'pending')",
+                    (alert_id, step, rnd + 1, to_epoch_ms(repeat_at), recipients),
+                )
+        return True
+
+    # -- the notification queue -------------------------------------------------------------
+
+    async def claim_notifications(
+        self, now: datetime, lease_s: float, limit: int = 20
+    ) -> list[QueuedNotification]:
+        """Due notifications, leased for ``lease_s`` so a second worker skips them."""
+        at = to_epoch_ms(now)
+        async with (
+            self._transaction("claiming notifications") as db,
+            db.execute(
+                "UPDATE notifications SET claimed_until = ? WHERE id IN (SELECT id FROM "
+                "notifications WHERE state = 'pending' AND next_at <= ? AND "
+                "(claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_at LIMIT ?) "
+                "RETURNING id, alert_id, recipient_id, channel, dedupe_key, title, body, attempts",
+                (at + int(lease_s * 1000), at, at, limit),
+            ) as cur,
+        ):
+            rows = [tuple(r) async for r in cur]
+        return [QueuedNotification(*row) for row in sorted(rows)]
+
+    async def record_delivery(
+        self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
+    ) -> None:
+        """One attempt's outcome: sent; or failed, to retry at ``retry_at`` (None: give up)."""
+        at = to_epoch_ms(now)
+        state = "sent" if ok else ("pending" if retry_at is not None else "failed")
+        async with self._transaction("recording a delivery") as db:
+            await db.execute(
+                "INSERT INTO deliveries (notification_id, at, ok, error) VALUES (?, ?, ?, ?)",
+                (notification_id, at, 1 if ok else 0, error or None),
+            )
+            await db.execute(
+                "UPDATE notifications SET state = ?, attempts = attempts + 1, last_error = ?, "
+                "next_at = ?, claimed_until = NULL, sent_at = ? WHERE id = ?",
+                (
+                    state,
+                    None if ok else error,
+                    to_epoch_ms(retry_at) if retry_at else at,
+                    at if ok else None,
+                    notification_id,
+                ),
+            )
+
+    async def notification_log(self, alert_id: int | None = None) -> list[dict[str, Any]]:
+        """Notifications (with state, attempts and the last error), newest first."""
+        where = "WHERE alert_id = ?" if alert_id is not None else ""
+        rows = await self._query(
+            "SELECT id, alert_id, recipient_id, channel, state, attempts, last_error, "
+            f"created_at, sent_at FROM notifications {where} ORDER BY id DESC LIMIT 500",
+            [alert_id] if alert_id is not None else [],
+        )
+        keys = ("id", "alert_id", "recipient_id", "channel", "state", "attempts", "last_error")
+        return [
+            {
+                **dict(zip(keys, row[:7], strict=True)),
+                "created_at": _opt(row[7]),
+                "sent_at": _opt(row[8]),
+            }
+            for row in rows
+        ]
