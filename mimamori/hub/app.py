@@ -14,12 +14,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from .alerts.engine import AlertEngine
 from .api import router as api_router
+from .api_alerts import router as alerts_router
 from .config import HubConfig
 from .ingest import Ingest
 from .live import LiveHub
 from .registry import Registry
 from .state import HubState
+from .store.base import StoredEvent
 from .store.sqlite import SqliteStore
 from .watch import watch_gateways
 from .web.household_pages import router as household_pages_router
@@ -34,7 +37,8 @@ def leaflet_dir() -> Path:
 
 
 def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
-    """The app; its lifespan opens the store and runs MQTT ingest beside the server."""
+    """The app; its lifespan opens the store and runs, beside the server, MQTT ingest,
+    the silent-gateway watch and the alert engine (``with_ingest``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,10 +49,17 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         try:
             async with asyncio.TaskGroup() as tg:
                 if with_ingest:
-                    hub.ingest = Ingest(config.hub.broker, store, on_new_events=live.publish)
+                    engine = hub.alerts = AlertEngine(config, registry, store)
+
+                    def stored(events: list[StoredEvent]) -> None:
+                        live.publish(events)
+                        engine.wake.set()  # the alert rules follow at once
+
+                    hub.ingest = Ingest(config.hub.broker, store, on_new_events=stored)
                     tasks = [
                         tg.create_task(hub.ingest.run(), name="ingest"),
                         tg.create_task(watch_gateways(store), name="watch-gateways"),
+                        tg.create_task(engine.run(), name="alerts"),
                     ]
                 app.state.hub = hub
                 log.info(
@@ -67,6 +78,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
 
     app = FastAPI(title="mimamori hub", version=__version__, lifespan=lifespan)
     app.include_router(api_router)
+    app.include_router(alerts_router)
     app.include_router(pages_router)
     app.include_router(household_pages_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")

@@ -11,6 +11,7 @@ from .registry import Registry
 from .store.base import Store
 
 if TYPE_CHECKING:
+    from .alerts.engine import AlertEngine
     from .ingest import Ingest
 
 
@@ -21,3 +22,4 @@ class HubState:
     store: Store
     live: LiveHub
     ingest: Ingest | None = None
+    alerts: AlertEngine | None = None

@@ -19,7 +19,7 @@ from ...errors import StoreError
 from ..config import HubConfig
 from ..registry import Registry
 from ..store.alerts import AlertCounts, NotificationDraft, PlanStep
-from ..store.sqlite import SqliteStore
+from ..store.base import Store
 from .messages import render
 from .rules import decide
 
@@ -48,7 +48,7 @@ class AlertEngine:
         self,
         config: HubConfig,
         registry: Registry,
-        store: SqliteStore,
+        store: Store,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from ..alerts.rules import Change
+    from .base import StoredEvent
 
 AlertState = Literal["open", "acknowledged", "resolved"]
 
@@ -75,3 +80,47 @@ class AlertCounts:
     opened: list[Alert]
     updated: list[Alert]
     resolved: list[Alert]
+
+
+class AlertStore(Protocol):
+    """The part of the store port that keeps alerts, escalations and notifications."""
+
+    async def events_for_alerts(self, limit: int) -> tuple[int, list[StoredEvent]]: ...
+
+    async def apply_alert_changes(
+        self, changes: Sequence[Change], cursor: int, plans: Mapping[str, Sequence[PlanStep]]
+    ) -> AlertCounts: ...
+
+    async def alerts(
+        self, households: Sequence[str] | None, include_resolved: bool, limit: int = 500
+    ) -> list[Alert]: ...
+
+    async def alert(self, alert_id: int) -> Alert | None: ...
+
+    async def acknowledge_alert(
+        self, alert_id: int, by: str, note: str, now: datetime
+    ) -> Alert | None: ...
+
+    async def resolve_alert(
+        self, alert_id: int, by: str, note: str, now: datetime
+    ) -> Alert | None: ...
+
+    async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]: ...
+
+    async def complete_escalation(
+        self,
+        escalation_id: int,
+        notifications: Sequence[NotificationDraft],
+        repeat_at: datetime | None,
+        now: datetime,
+    ) -> bool: ...
+
+    async def claim_notifications(
+        self, now: datetime, lease_s: float, limit: int = 20
+    ) -> list[QueuedNotification]: ...
+
+    async def record_delivery(
+        self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
+    ) -> None: ...
+
+    async def notification_log(self, alert_id: int | None = None) -> list[dict[str, Any]]: ...

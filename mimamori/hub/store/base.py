@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
+from .alerts import AlertStore
 
 Role = Literal["admin", "family"]
 
@@ -90,7 +91,7 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(Protocol):
+class Store(AlertStore, Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

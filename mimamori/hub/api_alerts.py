@@ -1,0 +1,127 @@
+"""Alerts in the API: what the caller may see, acknowledge and resolve.
+
+A family sees and answers the alerts of its own households; an admin, all of them.
+An alert the caller may not see answers 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..protocol.timefmt import format_ts
+from .access import Principal, visible_households
+from .alerts.rules import Severity
+from .deps import Caller, Hub
+from .state import HubState
+from .store.alerts import Alert
+
+router = APIRouter(prefix="/api/v1")
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    kind: str
+    subject: str
+    household_id: str | None
+    household_name: str | None
+    severity: Literal["info", "warning", "critical"]
+    state: Literal["open", "acknowledged", "resolved"]
+    detail: dict[str, Any]
+    events: int
+    opened_at: str
+    updated_at: str
+    acked_at: str | None
+    acked_by: str | None
+    ack_note: str | None
+    resolved_at: str | None
+    resolved_by: str | None
+    resolve_note: str | None
+
+
+class Answer(BaseModel):
+    note: str = Field(default="", max_length=1000)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return format_ts(value) if value else None
+
+
+def alert_out(hub: HubState, alert: Alert) -> AlertOut:
+    home = hub.registry.households.get(alert.household_id or "")
+    return AlertOut(
+        id=alert.id,
+        kind=alert.kind,
+        subject=alert.subject,
+        household_id=alert.household_id,
+        household_name=home.name if home else None,
+        severity=Severity(alert.severity).name.lower(),
+        state=alert.state,
+        detail=alert.detail,
+        events=alert.events,
+        opened_at=format_ts(alert.opened_at),
+        updated_at=format_ts(alert.updated_at),
+        acked_at=_ts(alert.acked_at),
+        acked_by=alert.acked_by,
+        ack_note=alert.ack_note,
+        resolved_at=_ts(alert.resolved_at),
+        resolved_by=alert.resolved_by,
+        resolve_note=alert.resolve_note,
+    )
+
+
+def _scope(hub: HubState, caller: Principal) -> list[str] | None:
+    return (
+        None if caller.role == "admin" else [h.id for h in visible_households(hub.registry, caller)]
+    )
+
+
+async def _visible(hub: HubState, caller: Principal, alert_id: int) -> Alert:
+    alert = await hub.store.alert(alert_id)
+    scope = _scope(hub, caller)
+    if alert is None or (scope is not None and alert.household_id not in scope):
+        raise HTTPException(status_code=404, detail="no such alert")
+    return alert
+
+
+@router.get("/alerts", response_model=list[AlertOut], summary="Alerts the caller may see")
+async def alerts(
+    hub: Hub,
+    caller: Caller,
+    state: Annotated[Literal["open", "all"], Query(description="open: not yet resolved")] = "open",
+) -> list[AlertOut]:
+    found = await hub.store.alerts(_scope(hub, caller), include_resolved=state == "all")
+    return [alert_out(hub, a) for a in found]
+
+
+@router.post(
+    "/alerts/{alert_id}/ack",
+    response_model=AlertOut,
+    summary="Acknowledge: someone is on it; later escalation steps stop",
+)
+async def acknowledge(
+    hub: Hub, caller: Caller, alert_id: int, answer: Annotated[Answer | None, Body()] = None
+) -> AlertOut:
+    await _visible(hub, caller, alert_id)
+    note = answer.note if answer else ""
+    done = await hub.store.acknowledge_alert(alert_id, caller.name, note, datetime.now(UTC))
+    if done is None:
+        raise HTTPException(status_code=409, detail="the alert is not open")
+    return alert_out(hub, done)
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, summary="Resolve, with a note")
+async def resolve(
+    hub: Hub, caller: Caller, alert_id: int, answer: Annotated[Answer | None, Body()] = None
+) -> AlertOut:
+    await _visible(hub, caller, alert_id)
+    note = answer.note if answer else ""
+    done = await hub.store.resolve_alert(alert_id, caller.name, note, datetime.now(UTC))
+    if done is None:
+        raise HTTPException(status_code=409, detail="the alert is already resolved")
+    return alert_out(hub, done)
