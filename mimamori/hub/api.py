@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from ..protocol.timefmt import format_ts
 from . import households
 from .access import hidden_homes, visible_gateways, visible_households, visible_people
+from .audit import record
 from .deps import Caller, Household, Hub, Person
 from .views import (
     LiveSighting,
@@ -75,6 +76,7 @@ async def people(hub: Hub, caller: Caller) -> list[PersonOut]:
     summary="Last known position (fields null when never seen)",
 )
 async def person_location(hub: Hub, person: Person, caller: Caller) -> Location:
+    await record(hub, caller, "view.location", f"person:{person.id}")
     sighting = await hub.store.last_sighting(person.tags)
     hidden = hidden_homes(hub.registry, caller)
     return masked_location(location(hub.registry, person.id, sighting), hidden)
@@ -97,6 +99,13 @@ async def person_trail(  # noqa: PLR0917 (FastAPI passes dependencies and query 
         raise HTTPException(status_code=422, detail="'since' must not be after 'until'")
     if until - since > TRAIL_MAX_RANGE:
         raise HTTPException(status_code=422, detail="the range may span at most 31 days")
+    await record(
+        hub,
+        caller,
+        "view.trail",
+        f"person:{person.id}",
+        f"{since:%Y-%m-%d %H:%M}/{until:%Y-%m-%d %H:%M}",
+    )
     found = await hub.store.sightings(person.tags, since, until, limit)
     hidden = hidden_homes(hub.registry, caller)
     return Trail(
@@ -114,6 +123,7 @@ async def person_trail(  # noqa: PLR0917 (FastAPI passes dependencies and query 
 )
 async def person_live(hub: Hub, person: Person, caller: Caller) -> AsyncIterator[ServerSentEvent]:
     hidden = hidden_homes(hub.registry, caller)
+    await record(hub, caller, "view.live", f"person:{person.id}")
     with hub.live.subscribe(person.id) as subscription:
         async for item in subscription:
             shown = LiveSighting(

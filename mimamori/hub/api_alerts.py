@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..protocol.timefmt import format_ts
 from .access import Principal, visible_households
 from .alerts.rules import Severity
+from .audit import record
 from .deps import Caller, Hub
 from .state import HubState
 from .store.alerts import Alert
@@ -109,6 +110,7 @@ async def acknowledge(
 ) -> AlertOut:
     await _visible(hub, caller, alert_id)
     note = answer.note if answer else ""
+    await record(hub, caller, "alert.ack", f"alert:{alert_id}", note)
     done = await hub.store.acknowledge_alert(alert_id, caller.name, note, datetime.now(UTC))
     if done is None:
         raise HTTPException(status_code=409, detail="the alert is not open")
@@ -121,6 +123,7 @@ async def resolve(
 ) -> AlertOut:
     await _visible(hub, caller, alert_id)
     note = answer.note if answer else ""
+    await record(hub, caller, "alert.resolve", f"alert:{alert_id}", note)
     done = await hub.store.resolve_alert(alert_id, caller.name, note, datetime.now(UTC))
     if done is None:
         raise HTTPException(status_code=409, detail="the alert is already resolved")

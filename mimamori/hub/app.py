@@ -17,6 +17,7 @@ from .. import __version__
 from .alerts.engine import AlertEngine
 from .api import router as api_router
 from .api_alerts import router as alerts_router
+from .audit import router as audit_router
 from .config import HubConfig
 from .ingest import Ingest
 from .live import LiveHub
@@ -79,6 +80,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     app = FastAPI(title="mimamori hub", version=__version__, lifespan=lifespan)
     app.include_router(api_router)
     app.include_router(alerts_router)
+    app.include_router(audit_router)
     app.include_router(pages_router)
     app.include_router(household_pages_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")

@@ -78,3 +78,29 @@ async def test_an_admin_sees_every_alert_and_a_press_resolves_it_by_itself(
 
         [resolved] = await until(closed)
         assert (resolved["resolved_by"], resolved["resolve_note"]) == ("automatic", "checked in")
+
+
+async def test_views_of_a_location_and_answers_are_in_the_audit_log_for_admins_only(
+    hub: RunningHub, home_gateway: Gateway
+) -> None:
+    now = datetime.now(UTC)
+    await home_gateway.event(EventKind.CHECKIN_MISSED, now, level=1, due=format_ts(now))
+    async with hub.client(await hub.token(family="f-miyagi")) as family:
+        await family.get("/api/v1/people/p-kama/location")
+        await family.get("/api/v1/people/p-kama/trail")
+
+        async def raised() -> Any:
+            return (await family.get("/api/v1/alerts")).json()
+
+        [alert] = await until(raised)
+        await family.post(f"/api/v1/alerts/{alert['id']}/ack", json={"note": "電話済み"})
+        refused = await family.get("/api/v1/audit")
+        assert refused.status_code == 403 and refused.json() == {"detail": "admins only"}
+    async with hub.client(await hub.token(role="admin")) as admin:
+        log = (await admin.get("/api/v1/audit")).json()
+    assert [(e["action"], e["subject"], e["role"]) for e in reversed(log)] == [
+        ("view.location", "person:p-kama", "family"),
+        ("view.trail", "person:p-kama", "family"),
+        ("alert.ack", f"alert:{alert['id']}", "family"),
+    ]
+    assert log[0]["detail"] == "電話済み"

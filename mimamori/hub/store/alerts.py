@@ -1,4 +1,5 @@
-"""What the store keeps about alerts, escalations and notifications (types only)."""
+"""What the store keeps about alerts, escalations, notifications and the audit log
+(types and the ports; SQLite implements them in ``sqlite_alerts`` and ``sqlite_audit``)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,29 @@ class AlertCounts:
     opened: list[Alert]
     updated: list[Alert]
     resolved: list[Alert]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    who: str
+    role: str
+    action: str  # e.g. "view.location", "alert.ack"
+    subject: str  # e.g. "person:p-1", "alert:12"
+    detail: str | None
+
+
+class AuditStore(Protocol):
+    async def secret(self, name: str) -> bytes:
+        """A random secret of the hub, made the first time it is asked for."""
+        ...
+
+    async def audit(
+        self, at: datetime, *, who: str, role: str, action: str, subject: str, detail: str = ""
+    ) -> None: ...
+
+    async def audit_log(self, since: datetime, limit: int) -> list[AuditEntry]: ...
 
 
 class AlertStore(Protocol):

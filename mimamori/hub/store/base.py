@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
-from .alerts import AlertStore
+from .alerts import AlertStore, AuditStore
 
 Role = Literal["admin", "family"]
 
@@ -91,7 +91,7 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, Protocol):
+class Store(AlertStore, AuditStore, Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

@@ -107,4 +107,21 @@ MIGRATIONS: tuple[str, ...] = (
         error           TEXT
     );
     """,
+    # 4: the hub's own secrets (made on first use), and the audit log.
+    """
+    CREATE TABLE hub_secrets (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    CREATE TABLE audit (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        who      TEXT NOT NULL,
+        role     TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        subject  TEXT NOT NULL,
+        detail   TEXT
+    );
+    CREATE INDEX audit_at ON audit (at);
+    """,
 )

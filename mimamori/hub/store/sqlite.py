@@ -35,6 +35,7 @@ from .base import (
 )
 from .schema import MIGRATIONS
 from .sqlite_alerts import SqliteAlerts
+from .sqlite_audit import SqliteAudit
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
     )
 
 
-class SqliteStore(SqliteAlerts):
+class SqliteStore(SqliteAlerts, SqliteAudit):
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path

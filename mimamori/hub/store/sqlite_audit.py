@@ -1,0 +1,59 @@
+"""The audit log and the hub's secrets on SQLite (mixed into SqliteStore)."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from ...errors import StoreError
+from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from .alerts import AuditEntry
+
+SECRET_BYTES = 32
+
+
+class SqliteAudit:
+    _db: aiosqlite.Connection
+
+    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # provided by SqliteStore
+
+    async def secret(self, name: str) -> bytes:
+        """A random secret of the hub, made the first time it is asked for."""
+        try:
+            await self._db.execute(
+                "INSERT INTO hub_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, secrets.token_bytes(SECRET_BYTES)),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot make the secret {name!r}: {exc}") from exc
+        rows = await self._query("SELECT value FROM hub_secrets WHERE name = ?", [name])
+        return bytes(rows[0][0])
+
+    async def audit(
+        self, at: datetime, *, who: str, role: str, action: str, subject: str, detail: str = ""
+    ) -> None:
+        try:
+            await self._db.execute(
+                "INSERT INTO audit (at, who, role, action, subject, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (to_epoch_ms(at), who, role, action, subject, detail or None),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the audit log: {exc}") from exc
+
+    async def audit_log(self, since: datetime, limit: int) -> list[AuditEntry]:
+        rows = await self._query(
+            "SELECT id, at, who, role, action, subject, detail FROM audit WHERE at >= ? "
+            "ORDER BY id DESC LIMIT ?",
+            [to_epoch_ms(since), limit],
+        )
+        return [
+            AuditEntry(aid, from_epoch_ms(at), who, role, action, subject, detail)
+            for aid, at, who, role, action, subject, detail in rows
+        ]
