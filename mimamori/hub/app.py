@@ -26,6 +26,7 @@ from .state import HubState
 from .store.base import StoredEvent
 from .store.sqlite import SqliteStore
 from .watch import watch_gateways
+from .web.ack_pages import router as ack_router
 from .web.household_pages import router as household_pages_router
 from .web.pages import router as pages_router
 
@@ -83,6 +84,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(pages_router)
     app.include_router(household_pages_router)
+    app.include_router(ack_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

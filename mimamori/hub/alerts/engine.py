@@ -20,12 +20,14 @@ from ..config import HubConfig
 from ..registry import Registry
 from ..store.alerts import AlertCounts, NotificationDraft, PlanStep
 from ..store.base import Store
+from .links import LINK_TTL, AckLink, make_token
 from .messages import render
 from .rules import decide
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+ACK_SECRET = "ack-links"
 EVERY_S = 2.0  # how often due escalation steps are looked for
 
 
@@ -88,8 +90,15 @@ class AlertEngine:
                 recipient = self.recipients.get(rid)
                 if recipient is None:
                     continue
+                link = AckLink(alert.id, rid, now + LINK_TTL)
+                token = make_token(await self.store.secret(ACK_SECRET), link)
                 title, body = render(
-                    alert, home, recipient.lang, self.config.hub.http.public_url, due.round > 0
+                    alert,
+                    home,
+                    recipient.lang,
+                    self.config.hub.http.public_url,
+                    due.round > 0,
+                    token,
                 )
                 try:
                     channels = recipient.read_channels()

@@ -30,10 +30,16 @@ _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}
 _OPEN = {"ja": "詳しくはこちら", "en": "Details"}
 _REPEAT = {"ja": "【再通知】", "en": "[Reminder] "}
+_ACK = {"ja": "対応します（ワンタップで通知を止める）", "en": "I'm on it (stops the notices)"}
 
 
-def render(
-    alert: Alert, home: HouseholdEntry | None, lang: str, public_url: str, repeat: bool
+def render(  # noqa: PLR0917
+    alert: Alert,
+    home: HouseholdEntry | None,
+    lang: str,
+    public_url: str,
+    repeat: bool,
+    ack_token: str | None = None,
 ) -> tuple[str, str]:
     """(title, body) of one notification about ``alert``."""
     lang = lang if lang in ("ja", "en") else "ja"

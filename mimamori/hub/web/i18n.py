@@ -99,6 +99,32 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "problem_device.mains_back": {"ja": "電源復旧", "en": "Power back"},
     "problem_gateway.offline": {"ja": "ゲートウェイ停止", "en": "Gateway offline"},
     "weekdays": {"ja": "月火水木金土日", "en": "MTWTFSS"},
+    # one-tap acknowledge links
+    "ack_title": {"ja": "見守りのお知らせ", "en": "Watch-over alert"},
+    "ack_button": {
+        "ja": "対応します（ほかの方への通知を止める）",
+        "en": "I'm on it (stop the notices)",
+    },
+    "ack_already": {
+        "ja": "このお知らせは、すでにどなたかが対応しています。",
+        "en": "Someone is already on it.",
+    },
+    "ack_by_link": {"ja": "通知のリンクから", "en": "from the notification link"},
+    "ack_done_title": {"ja": "受け付けました", "en": "Thank you"},
+    "ack_done": {
+        "ja": "対応を受け付けました。ほかの方への通知を止めました。",
+        "en": "Noted: the other people will not be notified again.",
+    },
+    "ack_invalid_title": {"ja": "リンクが正しくありません", "en": "This link is not valid"},
+    "ack_invalid": {
+        "ja": "リンクが途中で切れていないか、もう一度お確かめください。",
+        "en": "Please check that the whole link was opened.",
+    },
+    "ack_expired_title": {"ja": "リンクの有効期限が切れています", "en": "This link has expired"},
+    "ack_expired": {
+        "ja": "このリンクは使えなくなりました。担当者にお問い合わせください。",
+        "en": "This link can no longer be used. Please contact the care center.",
+    },
 }
 
 
