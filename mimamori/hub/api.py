@@ -139,7 +139,7 @@ async def gateways(hub: Hub, caller: Caller) -> list[GatewayOut]:
     watch points in public places, and their own homes' gateways."""
     states = {s.gateway_id: s for s in await hub.store.gateway_states()}
     entries = {g.id: g for g in visible_gateways(hub.registry, caller)}
-    ids = set(entries) | (set(states) if caller.role == "admin" else set())
+    ids = set(entries) | (set(states) if caller.sees_all_homes else set())
     out: list[GatewayOut] = []
     for gid in sorted(ids):
         entry = entries.get(gid)

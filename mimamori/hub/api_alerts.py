@@ -1,6 +1,7 @@
 """Alerts in the API: what the caller may see, acknowledge and resolve.
 
-A family sees and answers the alerts of its own households; an admin, all of them.
+A family or a volunteer sees and answers the alerts of their households; staff and
+admins, all of them.
 An alert the caller may not see answers 404, like one that does not exist.
 """
 
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..protocol.timefmt import format_ts
-from .access import Principal, visible_households
+from .access import Principal, household_scope
 from .alerts.rules import Severity
 from .audit import record
 from .deps import Caller, Hub
@@ -77,9 +78,7 @@ def alert_out(hub: HubState, alert: Alert) -> AlertOut:
 
 
 def _scope(hub: HubState, caller: Principal) -> list[str] | None:
-    return (
-        None if caller.role == "admin" else [h.id for h in visible_households(hub.registry, caller)]
-    )
+    return household_scope(hub.registry, caller)
 
 
 async def _visible(hub: HubState, caller: Principal, alert_id: int) -> Alert:

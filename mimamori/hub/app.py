@@ -27,7 +27,9 @@ from .store.base import StoredEvent
 from .store.sqlite import SqliteStore
 from .watch import watch_gateways
 from .web.ack_pages import router as ack_router
+from .web.dashboard_pages import router as dashboard_router
 from .web.household_pages import router as household_pages_router
+from .web.login_pages import router as login_router
 from .web.pages import router as pages_router
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(household_pages_router)
     app.include_router(ack_router)
+    app.include_router(login_router)
+    app.include_router(dashboard_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

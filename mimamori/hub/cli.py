@@ -2,7 +2,8 @@
 
     mimamori hub --config FILE
     mimamori hub link --config FILE --family ID [--ttl-hours H]
-    mimamori hub token create --config FILE (--family ID | --admin) --name NAME
+    mimamori hub token create --config FILE (--family ID | --admin | --user ID) --name NAME
+    mimamori hub user add|list ...  (cli_users.py)
 
 Only the standard library is imported here: the parser is built for every
 ``mimamori`` command, also on gateways without the hub's packages.
@@ -16,6 +17,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from . import cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -48,6 +51,19 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
                 family_id=family,
                 name=f"link for {family}",
                 ttl=ttl,
+            )
+        elif getattr(args, "user", None):
+            account = await store.user(args.user)
+            if account is None:
+                raise SystemExit(f"mimamori hub: no account {args.user!r}")
+            token = await issue(
+                store,
+                CredentialKind.TOKEN,
+                role=account[0].role,
+                family_id=account[0].family_id,
+                name=args.name,
+                ttl=None,
+                user_id=args.user,
             )
         else:
             token = await issue(
@@ -96,5 +112,8 @@ def add_parser(sub: Any) -> None:
     who = create.add_mutually_exclusive_group(required=True)
     who.add_argument("--family", metavar="ID")
     who.add_argument("--admin", action="store_true")
+    who.add_argument("--user", metavar="ID", help="an account: the token acts as it")
     create.add_argument("--name", required=True, help="who or what uses it")
     create.set_defaults(func=_token_create)
+
+    cli_users.add_parser(actions)

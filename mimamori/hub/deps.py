@@ -35,7 +35,16 @@ async def find_principal(request: Request, hub: HubState) -> Principal | None:
         found = await hub.store.find_credential(CredentialKind.SESSION, token_hash(cookie), now)
     else:
         return None
-    return Principal(found.role, found.family_id, found.name) if found else None
+    if found is None:
+        return None
+    if found.user_id is None:
+        return Principal(found.role, found.family_id, found.name)
+    # An account's credential: its current role and assignments, unless disabled.
+    account = await hub.store.user(found.user_id)
+    if account is None or account[0].disabled:
+        return None
+    user = account[0]
+    return Principal(user.role, user.family_id, user.name, user.households, user.id)
 
 
 async def require_principal(request: Request, hub: Hub) -> Principal:

@@ -20,10 +20,10 @@ from playwright.async_api import Browser, async_playwright
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.app import create_app
-from mimamori.hub.auth import issue
+from mimamori.hub.auth import hash_password, issue
 from mimamori.hub.config import HubConfig
 from mimamori.hub.state import HubState
-from mimamori.hub.store.base import CredentialKind, Role
+from mimamori.hub.store.base import CredentialKind, Role, User
 from mimamori.link import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, encode_status, new_event_id
 from mimamori.protocol.status import GatewayStatus
@@ -113,6 +113,28 @@ class RunningHub:
             family_id=None if role == "admin" else family,
             name="test",
             ttl=None,
+        )
+
+    async def account(
+        self,
+        user_id: str,
+        role: Role,
+        *,
+        family: str | None = None,
+        households: tuple[str, ...] = (),
+        password: str = "correct horse battery",
+    ) -> str:
+        """Create an account; returns a bearer token that acts as it."""
+        user = User(user_id, f"{user_id} さん", role, family, households)
+        await self.state.store.add_user(user, hash_password(password), datetime.now(UTC))
+        return await issue(
+            self.state.store,
+            CredentialKind.TOKEN,
+            role=role,
+            family_id=family,
+            name=user_id,
+            ttl=None,
+            user_id=user_id,
         )
 
     async def signin_link(self, family: str = "f-higa", ttl: timedelta = timedelta(hours=1)) -> str:

@@ -33,6 +33,16 @@ _REPEAT = {"ja": "【再通知】", "en": "[Reminder] "}
 _ACK = {"ja": "対応します（ワンタップで通知を止める）", "en": "I'm on it (stops the notices)"}
 
 
+def what_of(alert: Alert, lang: str) -> str:
+    """What happened, in words, with the ladder level when there is one."""
+    lang = lang if lang in ("ja", "en") else "ja"
+    what = _WHAT.get(alert.kind, {"ja": alert.kind, "en": alert.kind})[lang]
+    level = alert.detail.get("level")
+    if level is not None:
+        what += f"（{_LEVEL[lang]} {level}）" if lang == "ja" else f" ({_LEVEL[lang]} {level})"
+    return what
+
+
 def render(  # noqa: PLR0917
     alert: Alert,
     home: HouseholdEntry | None,
@@ -43,10 +53,7 @@ def render(  # noqa: PLR0917
 ) -> tuple[str, str]:
     """(title, body) of one notification about ``alert``."""
     lang = lang if lang in ("ja", "en") else "ja"
-    what = _WHAT.get(alert.kind, {"ja": alert.kind, "en": alert.kind})[lang]
-    level = alert.detail.get("level")
-    if level is not None:
-        what += f"（{_LEVEL[lang]} {level}）" if lang == "ja" else f" ({_LEVEL[lang]} {level})"
+    what = what_of(alert, lang)
     name = home.name if home else (alert.household_id or alert.subject)
     zone = ZoneInfo(home.timezone if home else "Asia/Tokyo")
     since = alert.opened_at.astimezone(zone)

@@ -17,7 +17,10 @@ from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
 
-Role = Literal["admin", "family"]
+# admin: everything, the audit log; staff (care center): every household, alert and
+# person; volunteer (民生委員): the households assigned to them; family: their own.
+Role = Literal["admin", "staff", "volunteer", "family"]
+ROLES: tuple[Role, ...] = ("admin", "staff", "volunteer", "family")
 
 # Events the hub records itself, beside what gateways send.
 GATEWAY_OFFLINE = "gateway.offline"  # data: reason = last_will | stopped | silent
@@ -82,6 +85,17 @@ class Credential:
     name: str
     created_at: datetime
     expires_at: datetime | None
+    user_id: str | None = None  # a credential of an account (sessions, tokens)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    role: Role
+    family_id: str | None
+    households: tuple[str, ...]  # a volunteer's assigned households
+    disabled: bool = False
 
 
 class Redeemed(StrEnum):
@@ -152,3 +166,17 @@ class Store(AlertStore, AuditStore, Protocol):
         ...
 
     async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None: ...
+
+    async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
+        """Create an account; StoreError if the id is taken."""
+        ...
+
+    async def user(self, user_id: str) -> tuple[User, str] | None:
+        """The account and its password hash."""
+        ...
+
+    async def users(self) -> list[User]: ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...

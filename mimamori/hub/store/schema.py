@@ -124,4 +124,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_at ON audit (at);
     """,
+    # 5: accounts with passwords and roles; credentials may belong to one.
+    """
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        family_id     TEXT,
+        households    TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0
+    );
+    ALTER TABLE credentials ADD COLUMN user_id TEXT REFERENCES users (id);
+    """,
 )

@@ -36,6 +36,7 @@ from .base import (
 from .schema import MIGRATIONS
 from .sqlite_alerts import SqliteAlerts
 from .sqlite_audit import SqliteAudit
+from .sqlite_users import SqliteUsers
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,19 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
 
 
 def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
-    kind, role, family_id, name, created_at, expires_at = row[:6]
+    kind, role, family_id, name, created_at, expires_at, user_id = row[:7]
     return Credential(
-        CredentialKind(kind), role, family_id, name, from_epoch_ms(created_at), _dt(expires_at)
+        CredentialKind(kind),
+        role,
+        family_id,
+        name,
+        from_epoch_ms(created_at),
+        _dt(expires_at),
+        user_id,
     )
 
 
-class SqliteStore(SqliteAlerts, SqliteAudit):
+class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
@@ -363,7 +370,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit):
         try:
             await self._db.execute(
                 "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " expires_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     token_hash,
                     credential.kind.value,
@@ -372,6 +379,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit):
                     credential.name,
                     to_epoch_ms(credential.created_at),
                     _ms(credential.expires_at),
+                    credential.user_id,
                 ),
             )
         except sqlite3.Error as exc:
@@ -381,7 +389,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit):
         self, kind: CredentialKind, token_hash: str, now: datetime
     ) -> Credential | None:
         rows = await self._query(
-            "SELECT kind, role, family_id, name, created_at, expires_at FROM credentials "
+            "SELECT kind, role, family_id, name, created_at, expires_at, user_id FROM credentials "
             "WHERE token_hash = ? AND kind = ? AND used_at IS NULL "
             "AND (expires_at IS NULL OR expires_at > ?)",
             [token_hash, kind.value, to_epoch_ms(now)],
@@ -396,7 +404,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit):
         rows = await self._query(
             "UPDATE credentials SET used_at = ? WHERE token_hash = ? AND kind = 'signin' "
             "AND used_at IS NULL AND expires_at > ? "
-            "RETURNING kind, role, family_id, name, created_at, expires_at",
+            "RETURNING kind, role, family_id, name, created_at, expires_at, user_id",
             [at, token_hash, at],
         )
         if rows:

@@ -99,6 +99,29 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "problem_device.mains_back": {"ja": "電源復旧", "en": "Power back"},
     "problem_gateway.offline": {"ja": "ゲートウェイ停止", "en": "Gateway offline"},
     "weekdays": {"ja": "月火水木金土日", "en": "MTWTFSS"},
+    # the staff dashboard
+    "dash_title": {"ja": "見守りダッシュボード", "en": "Watch-over dashboard"},
+    "dash_alerts": {"ja": "対応が必要なお知らせ", "en": "Open alerts"},
+    "dash_no_alerts": {"ja": "対応が必要なお知らせはありません", "en": "No open alerts"},
+    "dash_note": {"ja": "メモ（任意）", "en": "Note (optional)"},
+    "dash_ack": {"ja": "対応する", "en": "Acknowledge"},
+    "dash_resolve": {"ja": "解決済みにする", "en": "Resolve"},
+    "dash_failures": {"ja": "届かなかった通知", "en": "Failed notifications"},
+    "dash_no_failures": {"ja": "届かなかった通知はありません", "en": "No failed notifications"},
+    "alert_open": {"ja": "未対応", "en": "Open"},
+    "alert_acknowledged": {"ja": "対応中", "en": "Acknowledged"},
+    "sev_critical": {"ja": "緊急", "en": "Critical"},
+    "sev_warning": {"ja": "注意", "en": "Warning"},
+    "sev_info": {"ja": "お知らせ", "en": "Info"},
+    # password sign-in
+    "login_title": {"ja": "サインイン", "en": "Sign in"},
+    "login_id": {"ja": "ID", "en": "ID"},
+    "login_password": {"ja": "パスワード", "en": "Password"},
+    "login_button": {"ja": "サインイン", "en": "Sign in"},
+    "login_wrong": {
+        "ja": "IDまたはパスワードが違います。",
+        "en": "The ID or the password is not right.",
+    },
     # one-tap acknowledge links
     "ack_title": {"ja": "見守りのお知らせ", "en": "Watch-over alert"},
     "ack_button": {

@@ -1,0 +1,79 @@
+"""Password sign-in for accounts (staff, volunteers, admins, and families who want one).
+
+Families may keep using one-time links (``/signin``). A wrong id and a wrong password
+get the same answer, after the same amount of work.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..auth import SESSION_COOKIE, check_password, issue
+from ..deps import Hub
+from ..store.base import CredentialKind
+from .household_pages import _page
+from .i18n import Lang, t
+from .pages import _https, _lang
+
+router = APIRouter(include_in_schema=False)
+
+
+def _form(lang: Lang, error: bool) -> str:
+    wrong = (
+        f'<p class="error" id="wrong">{html.escape(t("login_wrong", lang))}</p>' if error else ""
+    )
+    return (
+        f'{wrong}<form method="post" action="/login" class="login">'
+        f"<label>{html.escape(t('login_id', lang))}"
+        '<input name="user" autocomplete="username" required maxlength="64"></label>'
+        f"<label>{html.escape(t('login_password', lang))}"
+        '<input name="password" type="password" autocomplete="current-password" required '
+        'maxlength="200"></label>'
+        f'<button type="submit" id="login">{html.escape(t("login_button", lang))}</button></form>'
+    )
+
+
+@router.get("/login")
+async def login_page(request: Request, hub: Hub) -> Response:
+    lang = _lang(request, hub, None)
+    return HTMLResponse(_page(lang, t("login_title", lang), _form(lang, False), ""))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    hub: Hub,
+    user: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    lang = _lang(request, hub, None)
+    account = await check_password(hub.store, user, password)
+    if account is None:
+        body = _page(lang, t("login_title", lang), _form(lang, True), "")
+        return HTMLResponse(body, status_code=401)
+    ttl = timedelta(days=hub.config.hub.auth.session_ttl_days)
+    session = await issue(
+        hub.store,
+        CredentialKind.SESSION,
+        role=account.role,
+        family_id=account.family_id,
+        name=account.name,
+        ttl=ttl,
+        user_id=account.id,
+    )
+    target = "/map" if account.role == "family" else "/dashboard"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_https(hub),
+    )
+    return response
