@@ -82,13 +82,19 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the outbox at {path}: {exc}") from exc
+        try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=FULL")
             await db.executescript(SCHEMA)
             outbox = cls(db, max_events)
             await outbox._load()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the outbox at {path}: {exc}") from exc
+        except BaseException as exc:
+            await db.close()  # never leave the connection's thread behind
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot open the outbox at {path}: {exc}") from exc
+            raise
         return outbox
 
     async def _load(self) -> None:

@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from .alerts.channels import AppriseSender
+from .alerts.delivery import DeliveryWorker
 from .alerts.engine import AlertEngine
 from .api import router as api_router
 from .api_alerts import router as alerts_router
@@ -42,7 +44,7 @@ def leaflet_dir() -> Path:
 
 def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     """The app; its lifespan opens the store and runs, beside the server, MQTT ingest,
-    the silent-gateway watch and the alert engine (``with_ingest``)."""
+    the silent-gateway watch, the alert engine and the delivery worker (``with_ingest``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +55,10 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         try:
             async with asyncio.TaskGroup() as tg:
                 if with_ingest:
-                    engine = hub.alerts = AlertEngine(config, registry, store)
+                    delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
+                    engine = hub.alerts = AlertEngine(
+                        config, registry, store, on_queued=delivery.wake.set
+                    )
 
                     def stored(events: list[StoredEvent]) -> None:
                         live.publish(events)
@@ -64,6 +69,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
                         tg.create_task(hub.ingest.run(), name="ingest"),
                         tg.create_task(watch_gateways(store), name="watch-gateways"),
                         tg.create_task(engine.run(), name="alerts"),
+                        tg.create_task(delivery.run(), name="delivery"),
                     ]
                 app.state.hub = hub
                 log.info(

@@ -23,6 +23,7 @@ from mimamori.hub.app import create_app
 from mimamori.hub.auth import hash_password, issue
 from mimamori.hub.config import HubConfig
 from mimamori.hub.state import HubState
+from mimamori.hub.store import SqliteStore
 from mimamori.hub.store.base import CredentialKind, Role, User
 from mimamori.link import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, encode_status, new_event_id
@@ -35,6 +36,9 @@ TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
 
 
 def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
+    channels = tmp_path / "miyagi.channels"  # tests write apprise URLs here
+    if not channels.exists():
+        channels.write_text("")
     return HubConfig.model_validate(
         {
             "hub": {
@@ -47,6 +51,14 @@ def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> 
                 {"id": "gw-a", "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
                 {"id": "gw-b", "name": "市役所前 自販機", "lat": 26.2815, "lon": 127.7785},
                 {"id": "gw-home", "name": "自宅 1", "lat": 26.28, "lon": 127.777, "site": "home"},
+            ],
+            "recipients": [{"id": "r-miyagi", "name": "宮城 花子", "channels_file": str(channels)}],
+            "policies": [
+                {
+                    "id": "default",
+                    "steps": [{"after_min": 0, "notify": ["r-miyagi"]}],
+                    "repeat_min": 30,
+                }
             ],
             "households": [
                 {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-kama"]}
@@ -166,6 +178,14 @@ class RunningHub:
                 if any(s.event_id == event_id for s in found):
                     return
                 await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """The hub's store on a real SQLite file, without a server."""
+    opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    yield opened
+    await opened.close()
 
 
 @asynccontextmanager

@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import HubConfig
 from mimamori.hub.registry import Registry
@@ -56,13 +54,6 @@ def config(tmp_path: Path) -> HubConfig:
 
 def event(kind: EventKind, at: datetime, **data: Any) -> Event:
     return EventDraft(kind, at, data).numbered(new_event_id(), next(_seq))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
-    yield opened
-    await opened.close()
 
 
 def engine(tmp_path: Path, store: SqliteStore) -> AlertEngine:

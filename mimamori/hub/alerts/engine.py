@@ -52,8 +52,10 @@ class AlertEngine:
         registry: Registry,
         store: Store,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
+        self.on_queued = on_queued  # notifications were queued: wake the delivery worker
         self.registry = registry
         self.store = store
         self.clock = clock
@@ -120,6 +122,8 @@ class AlertEngine:
             repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
             if await self.store.complete_escalation(due.id, drafts, repeat_at, now):
                 done += 1
+                if drafts and self.on_queued is not None:
+                    self.on_queued()
                 log.info(
                     "alert %d step %d round %d: %d notifications queued",
                     alert.id,

@@ -60,7 +60,9 @@ def render(  # noqa: PLR0917
     when = f"{since.month}月{since.day}日 {since:%H:%M}" if lang == "ja" else f"{since:%d %b %H:%M}"
     title = f"{_REPEAT[lang] if repeat else ''}みまもり: {name} — {what}"
     link = f"{public_url.rstrip('/')}/households/{alert.household_id}" if alert.household_id else ""
-    body = f"{name}\n{what}\n{_SINCE[lang]}: {when}\n" + (
-        f"{_OPEN[lang]}: {link}\n" if link else ""
-    )
-    return title, body
+    lines = [name, what, f"{_SINCE[lang]}: {when}"]
+    if ack_token:
+        lines.append(f"{_ACK[lang]}: {public_url.rstrip('/')}/ack?token={ack_token}")
+    if link:
+        lines.append(f"{_OPEN[lang]}: {link}")
+    return title, "\n".join(lines)

@@ -91,14 +91,20 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = await aiosqlite.connect(path, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
             store = cls(db, path)
             await store._migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        except BaseException as exc:
+            await db.close()  # never leave the connection's thread behind
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+            raise
         return store
 
     async def _migrate(self) -> None:

@@ -1,0 +1,101 @@
+"""The delivery worker: queued notifications -> channels, with retries and a log.
+
+Each due notification is leased (so a second worker skips it), sent through the
+``Sender`` port (apprise in production), and its outcome recorded: sent, or failed
+with the reason and a retry time that backs off (30 s, 1 min, 2 min, ... up to an
+hour). After ``MAX_ATTEMPTS`` it stays failed and shows on the staff side. Delivery
+is at-least-once: a worker killed after sending but before recording sends again,
+with the same dedupe key, which the channels that support one use to drop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from ...errors import StoreError
+from ..config import Recipient
+from ..store.alerts import QueuedNotification
+from ..store.base import Store
+from .channels import Delivery, Sender
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 120.0  # longer than the slowest channel's timeout
+FIRST_RETRY_S = 30.0
+MAX_RETRY_S = 3600.0
+MAX_ATTEMPTS = 12  # about six hours of trying
+EVERY_S = 1.0
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones (1, 2, ...)."""
+    return float(min(FIRST_RETRY_S * 2 ** (attempts - 1), MAX_RETRY_S))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        recipients: list[Recipient],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.sender = sender
+        self.recipients = {r.id: r for r in recipients}
+        self.clock = clock
+        self.wake = asyncio.Event()
+
+    def _url(self, n: QueuedNotification) -> str | None:
+        recipient = self.recipients.get(n.recipient_id)
+        if recipient is None:
+            return None
+        try:
+            channels = recipient.read_channels()
+        except OSError:
+            return None
+        return channels[n.channel] if n.channel < len(channels) else None
+
+    async def deliver_due(self) -> int:
+        """Send what is due now; returns how many were attempted."""
+        now = self.clock()
+        batch = await self.store.claim_notifications(now, LEASE_S)
+        for n in batch:
+            url = self._url(n)
+            if url is None:
+                result = Delivery(False, "the recipient or channel is no longer configured")
+            else:
+                result = await self.sender.send(url, n.title, n.body, dedupe_key=n.dedupe_key)
+            attempts = n.attempts + 1
+            done = self.clock()
+            retry_at = None
+            if not result.ok and url is not None and attempts < MAX_ATTEMPTS:
+                retry_at = done + timedelta(seconds=retry_delay(attempts))
+            await self.store.record_delivery(n.id, result.ok, result.error, done, retry_at)
+            if result.ok:
+                log.info("notification %d sent to %s", n.id, n.recipient_id)
+            else:
+                log.warning(
+                    "notification %d to %s failed (attempt %d): %s%s",
+                    n.id,
+                    n.recipient_id,
+                    attempts,
+                    result.error,
+                    "" if retry_at else "; giving up",
+                )
+        return len(batch)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                while await self.deliver_due():
+                    pass
+            except StoreError as exc:
+                log.warning("delivery worker: %s; retrying", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), EVERY_S)
+            self.wake.clear()
