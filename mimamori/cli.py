@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sim_parser(sub)
 
+    from .bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(sub)
+
     demo = sub.add_parser("demo", help="broker, hub, three gateways and a walking person")
     demo.add_argument(
         "--dir", type=Path, default=None, help="keep demo files here (default: a temp dir)"

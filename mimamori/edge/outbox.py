@@ -27,6 +27,7 @@ import aiosqlite
 
 from ..errors import StoreError
 from ..protocol.events import Event, EventDraft, EventKind, new_event_id
+from ..serial import Serialized, serialized
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Pending:
     body: str
 
 
-class Outbox:
+class Outbox(Serialized):
     def __init__(self, db: aiosqlite.Connection, max_events: int) -> None:
         self._db = db
         self.max_events = max_events
@@ -109,6 +110,7 @@ class Outbox:
         if self._depth:
             self.changed.set()
 
+    @serialized
     async def close(self) -> None:
         await self._db.close()
 
@@ -120,12 +122,14 @@ class Outbox:
     def dropped(self) -> dict[str, int]:
         return dict(self._dropped)
 
+    @serialized
     async def load_state(self, name: str) -> Any:
         """A rule's state as last committed with ``append``, or None."""
         async with self._db.execute("SELECT value FROM rule_state WHERE name = ?", (name,)) as cur:
             row = await cur.fetchone()
         return json.loads(row[0]) if row else None
 
+    @serialized
     async def append(
         self, drafts: Sequence[EventDraft], state: Mapping[str, Any] | None = None
     ) -> list[Event]:
@@ -209,6 +213,7 @@ class Outbox:
             row = await cur.fetchone()
         self._depth = int(row[0]) if row else 0
 
+    @serialized
     async def peek(self, after_seq: int, limit: int) -> list[Pending]:
         """The oldest events after ``after_seq``, in order, as their JSON bodies."""
         try:
@@ -220,6 +225,7 @@ class Outbox:
         except sqlite3.Error as exc:
             raise StoreError(f"outbox read failed: {exc}") from exc
 
+    @serialized
     async def remove(self, first_seq: int, last_seq: int) -> None:
         """Forget events the broker acknowledged (a contiguous range of one batch)."""
         try:

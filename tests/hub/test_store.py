@@ -134,3 +134,19 @@ async def test_reopening_keeps_data_and_a_newer_schema_is_refused(tmp_path: Path
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="newer than this hub"):
         await SqliteStore.open(path)
+
+
+async def test_many_tasks_sharing_the_store_never_mix_their_transactions(
+    store: SqliteStore,
+) -> None:
+    # Ingest, the alert engine, the delivery worker and requests all use one connection;
+    # a statement of one must never land inside another's transaction.
+    async def ingest(n: int) -> None:
+        await store.ingest([("gw-a", event(EventKind.TAG_SEEN, TAG, n, seq=n + 1))], [], T0)
+
+    async def audit(n: int) -> None:
+        await store.audit(T0, who=f"u{n}", role="staff", action="view.location", subject="p")
+
+    await asyncio.gather(*(f(n) for n in range(40) for f in (ingest, audit)))
+    assert len(await store.sightings([TAG], T0, T0 + timedelta(hours=1), 1000)) == 40
+    assert len(await store.audit_log(T0 - timedelta(days=1), 1000)) == 40

@@ -21,6 +21,7 @@ from ...errors import StoreError
 from ...protocol.events import TAG_KINDS, Event, new_event_id
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from ...protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
+from ...serial import serialized
 from .base import (
     DEFAULT_STATUS_INTERVAL_S,
     GATEWAY_OFFLINE,
@@ -127,9 +128,11 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
                 raise
             log.info("database %s migrated to schema %d", self.path, number)
 
+    @serialized
     async def close(self) -> None:
         await self._db.close()
 
+    @serialized
     async def ping(self) -> bool:
         try:
             async with self._db.execute("SELECT 1") as cur:
@@ -139,6 +142,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
 
     # -- ingest -------------------------------------------------------------------------
 
+    @serialized
     async def ingest(
         self,
         events: Sequence[tuple[str, Event]],
@@ -242,6 +246,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         ts = from_epoch_ms(at)
         return StoredEvent(event_id, gateway_id, HUB_SEQ, ts, kind, data, ts)
 
+    @serialized
     async def mark_silent_gateways(self, now: datetime, missed: int) -> list[StoredEvent]:
         """Gateways online but without a status for ``missed`` of their intervals go offline."""
         at = to_epoch_ms(now)
@@ -298,6 +303,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
             last_seen=_parse_ts(fields.get("last_seen")),
         )
 
+    @serialized
     async def last_sighting(self, tags: Sequence[str]) -> Sighting | None:
         if not tags:
             return None
@@ -309,6 +315,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         )
         return self._sighting(rows[0]) if rows else None
 
+    @serialized
     async def sightings(
         self, tags: Sequence[str], since: datetime, until: datetime, limit: int
     ) -> list[Sighting]:
@@ -322,6 +329,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         )
         return [self._sighting(row) for row in reversed(rows)]
 
+    @serialized
     async def gateway_states(self) -> list[GatewayState]:
         rows = await self._query(
             "SELECT id, online, status_at, last_event_at FROM gateways ORDER BY id", []
@@ -344,6 +352,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         )
         return [_stored(row) for row in rows]
 
+    @serialized
     async def events_of(
         self, gateway_ids: Sequence[str], kinds: Sequence[str], since: datetime, until: datetime
     ) -> list[StoredEvent]:
@@ -354,12 +363,14 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
             [to_epoch_ms(since), to_epoch_ms(until)],
         )
 
+    @serialized
     async def last_event_of(
         self, gateway_ids: Sequence[str], kinds: Sequence[str]
     ) -> StoredEvent | None:
         found = await self._events(gateway_ids, kinds, "ORDER BY ts DESC, rowid DESC LIMIT 1", [])
         return found[0] if found else None
 
+    @serialized
     async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
         if not gateway_ids:
             return []
@@ -372,6 +383,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
 
     # -- credentials --------------------------------------------------------------------
 
+    @serialized
     async def add_credential(self, token_hash: str, credential: Credential) -> None:
         try:
             await self._db.execute(
@@ -391,6 +403,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot store a credential: {exc}") from exc
 
+    @serialized
     async def find_credential(
         self, kind: CredentialKind, token_hash: str, now: datetime
     ) -> Credential | None:
@@ -402,6 +415,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         )
         return _credential(rows[0]) if rows else None
 
+    @serialized
     async def redeem_signin(
         self, token_hash: str, now: datetime
     ) -> tuple[Redeemed, Credential | None]:
@@ -422,6 +436,7 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
             return Redeemed.UNKNOWN, None
         return (Redeemed.USED if rows[0][0] is not None else Redeemed.EXPIRED), None
 
+    @serialized
     async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None:
         try:
             await self._db.execute(

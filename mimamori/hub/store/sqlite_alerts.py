@@ -20,6 +20,7 @@ import aiosqlite
 
 from ...errors import StoreError
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ...serial import Serialized, serialized
 from ..alerts.rules import Change, Clear, Raise
 from .alerts import (
     Alert,
@@ -51,7 +52,7 @@ def _alert(row: Sequence[Any]) -> Alert:
     )  # fmt: skip
 
 
-class SqliteAlerts:
+class SqliteAlerts(Serialized):
     _db: aiosqlite.Connection
 
     async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -79,6 +80,7 @@ class SqliteAlerts:
 
     # -- from events to alerts ------------------------------------------------------------
 
+    @serialized
     async def events_for_alerts(self, limit: int) -> tuple[int, list[StoredEvent]]:
         """Events the alert rules have not seen yet, oldest first, and the last rowid."""
         rows = await self._query(
@@ -92,6 +94,7 @@ class SqliteAlerts:
         ]
         return (rows[-1][0] if rows else 0), events
 
+    @serialized
     async def apply_alert_changes(
         self,
         changes: Sequence[Change],
@@ -179,6 +182,7 @@ class SqliteAlerts:
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    @serialized
     async def alerts(
         self, households: Sequence[str] | None, include_resolved: bool, limit: int = 500
     ) -> list[Alert]:
@@ -196,10 +200,12 @@ class SqliteAlerts:
         )
         return [_alert(row) for row in rows]
 
+    @serialized
     async def alert(self, alert_id: int) -> Alert | None:
         rows = await self._query(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id])
         return _alert(rows[0]) if rows else None
 
+    @serialized
     async def acknowledge_alert(
         self, alert_id: int, by: str, note: str, now: datetime
     ) -> Alert | None:
@@ -220,6 +226,7 @@ class SqliteAlerts:
                 )
         return await self.alert(alert_id) if changed else None
 
+    @serialized
     async def resolve_alert(self, alert_id: int, by: str, note: str, now: datetime) -> Alert | None:
         """Open or acknowledged -> resolved. None if already resolved or unknown."""
         async with self._transaction("resolving an alert") as db:
@@ -230,6 +237,7 @@ class SqliteAlerts:
 
     # -- escalation -----------------------------------------------------------------------
 
+    @serialized
     async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]:
         rows = await self._query(
             "SELECT x.id, x.step, x.round, x.due_at, x.recipients, "
@@ -250,6 +258,7 @@ class SqliteAlerts:
             for row in rows
         ]
 
+    @serialized
     async def complete_escalation(
         self,
         escalation_id: int,
@@ -296,6 +305,7 @@ class SqliteAlerts:
 
     # -- the notification queue -------------------------------------------------------------
 
+    @serialized
     async def claim_notifications(
         self, now: datetime, lease_s: float, limit: int = 20
     ) -> list[QueuedNotification]:
@@ -314,6 +324,7 @@ class SqliteAlerts:
             rows = [tuple(r) async for r in cur]
         return [QueuedNotification(*row) for row in sorted(rows)]
 
+    @serialized
     async def record_delivery(
         self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
     ) -> None:
@@ -337,6 +348,7 @@ class SqliteAlerts:
                 ),
             )
 
+    @serialized
     async def notification_log(self, alert_id: int | None = None) -> list[dict[str, Any]]:
         """Notifications (with state, attempts and the last error), newest first."""
         where = "WHERE alert_id = ?" if alert_id is not None else ""

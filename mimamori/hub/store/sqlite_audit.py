@@ -12,17 +12,19 @@ import aiosqlite
 
 from ...errors import StoreError
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ...serial import Serialized, serialized
 from .alerts import AuditEntry
 
 SECRET_BYTES = 32
 
 
-class SqliteAudit:
+class SqliteAudit(Serialized):
     _db: aiosqlite.Connection
 
     async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by SqliteStore
 
+    @serialized
     async def secret(self, name: str) -> bytes:
         """A random secret of the hub, made the first time it is asked for."""
         try:
@@ -35,6 +37,7 @@ class SqliteAudit:
         rows = await self._query("SELECT value FROM hub_secrets WHERE name = ?", [name])
         return bytes(rows[0][0])
 
+    @serialized
     async def audit(
         self, at: datetime, *, who: str, role: str, action: str, subject: str, detail: str = ""
     ) -> None:
@@ -47,6 +50,7 @@ class SqliteAudit:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write the audit log: {exc}") from exc
 
+    @serialized
     async def audit_log(self, since: datetime, limit: int) -> list[AuditEntry]:
         rows = await self._query(
             "SELECT id, at, who, role, action, subject, detail FROM audit WHERE at >= ? "

@@ -12,6 +12,7 @@ import aiosqlite
 
 from ...errors import StoreError
 from ...protocol.timefmt import to_epoch_ms
+from ...serial import Serialized, serialized
 from .base import User
 
 _COLUMNS = "id, name, role, family_id, households, disabled"
@@ -22,12 +23,13 @@ def _user(row: Sequence[Any]) -> User:
     return User(uid, name, role, family_id, tuple(json.loads(households)), bool(disabled))
 
 
-class SqliteUsers:
+class SqliteUsers(Serialized):
     _db: aiosqlite.Connection
 
     async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         raise NotImplementedError  # provided by SqliteStore
 
+    @serialized
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         try:
             await self._db.execute(
@@ -49,17 +51,20 @@ class SqliteUsers:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot add the account {user.id!r}: {exc}") from exc
 
+    @serialized
     async def user(self, user_id: str) -> tuple[User, str] | None:
         rows = await self._query(
             f"SELECT {_COLUMNS}, password_hash FROM users WHERE id = ?", [user_id]
         )
         return (_user(rows[0]), str(rows[0][6])) if rows else None
 
+    @serialized
     async def users(self) -> list[User]:
         return [
             _user(r) for r in await self._query(f"SELECT {_COLUMNS} FROM users ORDER BY id", [])
         ]
 
+    @serialized
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         try:
             await self._db.execute(
@@ -68,6 +73,7 @@ class SqliteUsers:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot change the password of {user_id!r}: {exc}") from exc
 
+    @serialized
     async def set_disabled(self, user_id: str, disabled: bool) -> bool:
         """Disable (or enable) an account; its sessions and tokens stop (or work) at once."""
         try:

@@ -1,0 +1,22 @@
+"""``mimamori bench ...``: benchmarks that print figures (and JSON with --json)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from .alerts import main
+
+    return main(args.events, args.gap_s, args.json)
+
+
+def add_parser(sub: Any) -> None:
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    alerts = kinds.add_parser("alerts", help="event -> delivered notification latency")
+    alerts.add_argument("--events", type=int, default=50, help="one SOS in each of N homes")
+    alerts.add_argument("--gap-s", type=float, default=0.1, help="seconds between events")
+    alerts.add_argument("--json", action="store_true", help="one JSON object")
+    alerts.set_defaults(func=_alerts)
