@@ -127,3 +127,38 @@ async def resolve(
     if done is None:
         raise HTTPException(status_code=409, detail="the alert is already resolved")
     return alert_out(hub, done)
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    alert_id: int | None
+    recipient_id: str
+    channel: int  # the line of the recipient's channels file (URLs stay out of the API)
+    state: Literal["pending", "sent", "failed"]
+    attempts: int
+    last_error: str | None
+    created_at: str | None
+    sent_at: str | None
+
+
+@router.get(
+    "/notifications",
+    response_model=list[NotificationOut],
+    summary="The delivery log: what was sent, what failed and why (staff and admins)",
+)
+async def notifications(
+    hub: Hub, caller: Caller, alert_id: Annotated[int | None, Query()] = None
+) -> list[NotificationOut]:
+    if not caller.sees_all_homes:
+        raise HTTPException(status_code=403, detail="staff and admins only")
+    return [
+        NotificationOut(
+            **{k: n[k] for k in ("id", "alert_id", "recipient_id", "channel", "state", "attempts")},
+            last_error=n["last_error"],
+            created_at=_ts(n["created_at"]),
+            sent_at=_ts(n["sent_at"]),
+        )
+        for n in await hub.store.notification_log(alert_id)
+    ]

@@ -42,6 +42,9 @@ async def test_an_sos_reaches_the_family_and_their_tap_stops_the_repeats(
     assert alert is not None and (alert.state, alert.acked_by) == ("acknowledged", "宮城 花子")
     pending = await hub.state.store.due_escalations(datetime(2100, 1, 1, tzinfo=UTC))
     assert pending == []  # no repeat will ever be sent
+    async with hub.client(await hub.token(role="admin")) as admin:
+        [sent] = (await admin.get("/api/v1/notifications")).json()
+    assert (sent["recipient_id"], sent["state"], sent["attempts"]) == ("r-miyagi", "sent", 1)
 
 
 async def _arrived(hook: object) -> bool:
