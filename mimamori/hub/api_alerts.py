@@ -99,6 +99,20 @@ async def alerts(
     return [alert_out(hub, a) for a in found]
 
 
+async def _answer(
+    hub: HubState, caller: Principal, alert_id: int, answer: Answer | None, action: str
+) -> AlertOut:
+    await _visible(hub, caller, alert_id)
+    note = answer.note if answer else ""
+    await record(hub, caller, f"alert.{action}", f"alert:{alert_id}", note)
+    change = hub.store.acknowledge_alert if action == "ack" else hub.store.resolve_alert
+    done = await change(alert_id, caller.name, note, datetime.now(UTC))
+    if done is None:
+        state = "not open" if action == "ack" else "already resolved"
+        raise HTTPException(status_code=409, detail=f"the alert is {state}")
+    return alert_out(hub, done)
+
+
 @router.post(
     "/alerts/{alert_id}/ack",
     response_model=AlertOut,
@@ -107,26 +121,14 @@ async def alerts(
 async def acknowledge(
     hub: Hub, caller: Caller, alert_id: int, answer: Annotated[Answer | None, Body()] = None
 ) -> AlertOut:
-    await _visible(hub, caller, alert_id)
-    note = answer.note if answer else ""
-    await record(hub, caller, "alert.ack", f"alert:{alert_id}", note)
-    done = await hub.store.acknowledge_alert(alert_id, caller.name, note, datetime.now(UTC))
-    if done is None:
-        raise HTTPException(status_code=409, detail="the alert is not open")
-    return alert_out(hub, done)
+    return await _answer(hub, caller, alert_id, answer, "ack")
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, summary="Resolve, with a note")
 async def resolve(
     hub: Hub, caller: Caller, alert_id: int, answer: Annotated[Answer | None, Body()] = None
 ) -> AlertOut:
-    await _visible(hub, caller, alert_id)
-    note = answer.note if answer else ""
-    await record(hub, caller, "alert.resolve", f"alert:{alert_id}", note)
-    done = await hub.store.resolve_alert(alert_id, caller.name, note, datetime.now(UTC))
-    if done is None:
-        raise HTTPException(status_code=409, detail="the alert is already resolved")
-    return alert_out(hub, done)
+    return await _answer(hub, caller, alert_id, answer, "resolve")
 
 
 class NotificationOut(BaseModel):

@@ -152,58 +152,50 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         received = to_epoch_ms(received_at)
         new: list[StoredEvent] = []
         duplicates = 0
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for gateway_id, event in events:
-                    tag = event.data.get("tag") if event.kind in TAG_KINDS else None
-                    cur = await self._db.execute(
-                        "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                        (
+        async with self._transaction("ingest"):
+            for gateway_id, event in events:
+                tag = event.data.get("tag") if event.kind in TAG_KINDS else None
+                cur = await self._db.execute(
+                    "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    (
+                        event.id,
+                        gateway_id,
+                        event.seq,
+                        to_epoch_ms(event.ts),
+                        event.kind.value,
+                        tag,
+                        json.dumps(event.data),
+                        received,
+                    ),
+                )
+                if cur.rowcount == 1:
+                    new.append(
+                        StoredEvent(
                             event.id,
                             gateway_id,
                             event.seq,
-                            to_epoch_ms(event.ts),
+                            event.ts,
                             event.kind.value,
-                            tag,
-                            json.dumps(event.data),
-                            received,
-                        ),
-                    )
-                    if cur.rowcount == 1:
-                        new.append(
-                            StoredEvent(
-                                event.id,
-                                gateway_id,
-                                event.seq,
-                                event.ts,
-                                event.kind.value,
-                                event.data,
-                                from_epoch_ms(received),
-                            )
+                            event.data,
+                            from_epoch_ms(received),
                         )
-                    else:
-                        duplicates += 1
-                    await cur.close()
-                last_event: dict[str, int] = {}
-                for e in new:
-                    ts = to_epoch_ms(e.ts)
-                    last_event[e.gateway_id] = max(ts, last_event.get(e.gateway_id, ts))
-                await self._db.executemany(
-                    "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) "
-                    "DO UPDATE SET last_event_at = "
-                    "max(coalesce(last_event_at, 0), excluded.last_event_at)",
-                    list(last_event.items()),
-                )
-                for status in statuses:
-                    new += await self._store_status(status, received)
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"ingest failed: {exc}") from exc
+                    )
+                else:
+                    duplicates += 1
+                await cur.close()
+            last_event: dict[str, int] = {}
+            for e in new:
+                ts = to_epoch_ms(e.ts)
+                last_event[e.gateway_id] = max(ts, last_event.get(e.gateway_id, ts))
+            await self._db.executemany(
+                "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET last_event_at = "
+                "max(coalesce(last_event_at, 0), excluded.last_event_at)",
+                list(last_event.items()),
+            )
+            for status in statuses:
+                new += await self._store_status(status, received)
         return IngestResult(new, duplicates)
 
     async def _store_status(self, status: GatewayStatus, received: int) -> list[StoredEvent]:
@@ -261,33 +253,18 @@ class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
         if not silent:
             return []
         events: list[StoredEvent] = []
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for gid, quiet_s in silent:
-                    cur = await self._db.execute(
-                        "UPDATE gateways SET online = 0 WHERE id = ? AND online = 1", (gid,)
-                    )
-                    if cur.rowcount == 1:
-                        data = {"reason": "silent", "silent_s": quiet_s}
-                        events.append(await self._hub_event(gid, GATEWAY_OFFLINE, at, data))
-                    await cur.close()
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot mark gateways offline: {exc}") from exc
+        async with self._transaction("marking silent gateways offline"):
+            for gid, quiet_s in silent:
+                cur = await self._db.execute(
+                    "UPDATE gateways SET online = 0 WHERE id = ? AND online = 1", (gid,)
+                )
+                if cur.rowcount == 1:
+                    data = {"reason": "silent", "silent_s": quiet_s}
+                    events.append(await self._hub_event(gid, GATEWAY_OFFLINE, at, data))
+                await cur.close()
         return events
 
     # -- queries ------------------------------------------------------------------------
-
-    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        try:
-            async with self._db.execute(sql, params) as cur:
-                return [tuple(row) async for row in cur]
-        except sqlite3.Error as exc:
-            raise StoreError(f"query failed: {exc}") from exc
 
     @staticmethod
     def _sighting(row: tuple[Any, ...]) -> Sighting:

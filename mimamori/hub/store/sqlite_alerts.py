@@ -10,17 +10,14 @@ step done, and the queue's dedupe key makes a second queuing a no-op.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from ...errors import StoreError
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
-from ...serial import Serialized, serialized
+from ...serial import serialized
 from ..alerts.rules import Change, Clear, Raise
 from .alerts import (
     Alert,
@@ -31,6 +28,7 @@ from .alerts import (
     QueuedNotification,
 )
 from .base import StoredEvent
+from .sqlite_base import SqliteBase
 
 _ALERT_COLUMNS = (
     "id, kind, subject, household_id, severity, state, detail, events, opened_at, updated_at, "
@@ -52,25 +50,7 @@ def _alert(row: Sequence[Any]) -> Alert:
     )  # fmt: skip
 
 
-class SqliteAlerts(Serialized):
-    _db: aiosqlite.Connection
-
-    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # provided by SqliteStore
-
-    @asynccontextmanager
-    async def _transaction(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"{what} failed: {exc}") from exc
-
+class SqliteAlerts(SqliteBase):
     async def _one_alert(
         self, db: aiosqlite.Connection, where: str, params: Sequence[Any]
     ) -> Alert | None:

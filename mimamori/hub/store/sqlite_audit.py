@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
-
-import aiosqlite
 
 from ...errors import StoreError
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
-from ...serial import Serialized, serialized
+from ...serial import serialized
 from .alerts import AuditEntry
+from .sqlite_base import SqliteBase
 
 SECRET_BYTES = 32
 
 
-class SqliteAudit(Serialized):
-    _db: aiosqlite.Connection
-
-    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # provided by SqliteStore
-
+class SqliteAudit(SqliteBase):
     @serialized
     async def secret(self, name: str) -> bytes:
         """A random secret of the hub, made the first time it is asked for."""

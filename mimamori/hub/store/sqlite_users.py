@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from ...errors import StoreError
 from ...protocol.timefmt import to_epoch_ms
-from ...serial import Serialized, serialized
+from ...serial import serialized
 from .base import User
+from .sqlite_base import SqliteBase
 
 _COLUMNS = "id, name, role, family_id, households, disabled"
 
@@ -23,12 +22,7 @@ def _user(row: Sequence[Any]) -> User:
     return User(uid, name, role, family_id, tuple(json.loads(households)), bool(disabled))
 
 
-class SqliteUsers(Serialized):
-    _db: aiosqlite.Connection
-
-    async def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # provided by SqliteStore
-
+class SqliteUsers(SqliteBase):
     @serialized
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         try:

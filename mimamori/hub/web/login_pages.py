@@ -13,12 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..auth import SESSION_COOKIE, check_password, issue
+from ..auth import check_password, issue
 from ..deps import Hub
 from ..store.base import CredentialKind
 from .household_pages import _page
 from .i18n import Lang, t
-from .pages import _https, _lang
+from .pages import _lang, set_session_cookie
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,12 +68,5 @@ async def login(
     )
     target = "/map" if account.role == "family" else "/dashboard"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session,
-        max_age=int(ttl.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=_https(hub),
-    )
+    set_session_cookie(response, hub, session, ttl)
     return response

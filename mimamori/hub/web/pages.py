@@ -53,6 +53,19 @@ def _https(hub: HubState) -> bool:
     return hub.config.hub.http.public_url.startswith("https://")
 
 
+def set_session_cookie(response: Response, hub: HubState, session: str, ttl: timedelta) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (no other site posts with it), Secure
+    when the hub is reached over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        max_age=int(ttl.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_https(hub),
+    )
+
+
 def _other(lang: Lang) -> Lang:
     return "en" if lang == "ja" else "ja"
 
@@ -104,14 +117,7 @@ async def signin(
     response = RedirectResponse(
         f"/map?lang={chosen}" if lang == chosen else "/map", status_code=303
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        session,
-        max_age=int(ttl.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=_https(hub),
-    )
+    set_session_cookie(response, hub, session, ttl)
     return response
 
 
