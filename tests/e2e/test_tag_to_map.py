@@ -47,22 +47,24 @@ async def test_a_walking_tag_moves_from_one_gateway_to_the_next_on_the_hub(
                 {
                     "tag": TAG,
                     "interval_s": 0.2,
-                    # from just before the first machine, past it, on to the second
+                    # waits out of range while the gateways start (a loaded machine may
+                    # take seconds), then walks past the first machine on to the second
                     "route": [
-                        [one[1] - 0.0003, one[2] - 0.0003],
+                        [one[1] - 0.001, one[2] - 0.001],
                         [one[1], one[2]],
                         [two[1], two[2]],
                     ],
                     "speed_mps": 25.0,
+                    "start_delay_s": 6.0,
                 }
             ],
         },
     )
+    token = start_hub(procs, hub_file(tmp_path, own_broker, http_port), http_port)
     procs.start("sim", "sim", "walk", "--scenario", str(scenario))
     async with asyncio.timeout(10):
         while not all(t.exists() for t in ttys.values()):
             await asyncio.sleep(0.05)
-    token = start_hub(procs, hub_file(tmp_path, own_broker, http_port), http_port)
     for gid in GATEWAYS:
         procs.start(
             gid, "edge", "--config", str(gateway_file(tmp_path, gid, own_broker, ttys[gid]))
