@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 LEASE_S = 120.0  # longer than the slowest channel's timeout
 FIRST_RETRY_S = 30.0
 MAX_RETRY_S = 3600.0
-MAX_ATTEMPTS = 12  # about six hours of trying
+MAX_ATTEMPTS = 12  # about five hours of trying (30 s, 1, 2, 4 ... 60 min)
 EVERY_S = 1.0
 
 
