@@ -27,7 +27,7 @@ CONFIG = """\
 per_listener_settings false
 user {user}
 listener {port} {host}
-allow_anonymous true
+{auth}
 persistence true
 persistence_location {dir}/
 persistence_file mosquitto.db
@@ -61,10 +61,18 @@ def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
 
 
 class PrivateBroker:
-    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        auth: tuple[Path, Path] | None = None,
+    ) -> None:
+        """``auth``: (password file, ACL file); None lets anyone in (tests, the demo)."""
         self.dir = directory
         self.host = host
         self.port = port or free_port(host)
+        self.auth = auth
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,7 +85,18 @@ class PrivateBroker:
             raise BrokerError("mosquitto is not installed: sudo apt-get install -y mosquitto")
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            CONFIG.format(host=self.host, port=self.port, dir=self.dir, user=getpass.getuser())
+            CONFIG.format(
+                host=self.host,
+                port=self.port,
+                dir=self.dir,
+                user=getpass.getuser(),
+                auth=(
+                    "allow_anonymous true"
+                    if self.auth is None
+                    else f"allow_anonymous false\npassword_file {self.auth[0]}\n"
+                    f"acl_file {self.auth[1]}"
+                ),
+            )
         )
         self._proc = subprocess.Popen(
             [binary, "-c", str(self.config_path)],

@@ -4,6 +4,7 @@
     mimamori hub link --config FILE --family ID [--ttl-hours H]
     mimamori hub token create --config FILE (--family ID | --admin | --user ID) --name NAME
     mimamori hub user add|list ...  (cli_users.py)
+    mimamori hub gateway add --config FILE ID  (cli_gateways.py)
 
 Only the standard library is imported here: the parser is built for every
 ``mimamori`` command, also on gateways without the hub's packages.
@@ -18,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import cli_users
+from . import cli_gateways, cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -117,3 +118,4 @@ def add_parser(sub: Any) -> None:
     create.set_defaults(func=_token_create)
 
     cli_users.add_parser(actions)
+    cli_gateways.add_parser(actions)

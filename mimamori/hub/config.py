@@ -53,6 +53,13 @@ class AuthSettings(Strict):
     session_ttl_days: float = Field(default=30.0, gt=0, le=365)
 
 
+class MosquittoFiles(Strict):
+    """Where the hub keeps Mosquitto's password and ACL files (``hub gateway add``)."""
+
+    password_file: FilePath
+    acl_file: FilePath
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -60,6 +67,7 @@ class HubSection(Strict):
     map: MapSettings = Field(default_factory=MapSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     language: Literal["ja", "en"] = "ja"
+    mosquitto: MosquittoFiles | None = None
 
 
 class GatewayEntry(Strict):
