@@ -32,7 +32,9 @@ TICK = timedelta(minutes=10)
 def _plan(zone: ZoneInfo, today: datetime, seed: int) -> list[tuple[datetime, Card]]:
     rng = random.Random(seed)
     presses: list[tuple[datetime, Card]] = []
-    for ago in range(DAYS - 1, 0, -1):
+    # Today too: a press planned for later today is simply not reached by the fill,
+    # and one already past keeps today's period from looking missed in the evening.
+    for ago in range(DAYS - 1, -1, -1):
         if ago == MISSED_DAY:
             continue
         day = (today - timedelta(days=ago)).date()

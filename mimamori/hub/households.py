@@ -145,6 +145,9 @@ def history_days(zone: ZoneInfo, now: datetime, days: int = HISTORY_DAYS) -> lis
 
 
 async def detail(store: Store, home: HouseholdEntry, now: datetime) -> HouseholdOut:
+    # The summary first: an event stored between the two reads then shows in the
+    # history too, never as a last check-in missing from its own day.
+    head = await summary(store, home, now)
     zone = ZoneInfo(home.timezone)
     days = history_days(zone, now)
     since = datetime.combine(days[0], datetime.min.time(), tzinfo=zone).astimezone(UTC)
@@ -166,5 +169,4 @@ async def detail(store: Store, home: HouseholdEntry, now: datetime) -> Household
                 ],
             )
         )
-    head = await summary(store, home, now)
     return HouseholdOut(**head.model_dump(), timezone=home.timezone, history=history)
