@@ -215,6 +215,9 @@ class PresenceSection(Strict):
     # street are safe at 120 s.
     leave_after_s: float = Field(default=120.0, ge=2.0, le=3600.0)
     report_interval_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+    # During a search a tag is reported at every sighting; adverts closer together
+    # than this are folded into one report (beacons may advertise ten times a second).
+    search_interval_s: float = Field(default=1.0, ge=0.0, le=10.0)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> PresenceSection:

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import MimamoriError
-from ..link import LinkSettings, MqttLink, Will
+from ..errors import MimamoriError, ProtocolError
+from ..link import LinkSettings, Message, MqttLink, Will
 from ..protocol.codec import encode_status
 from ..protocol.events import EventDraft
+from ..protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_topic
 from ..protocol.status import GatewayStatus, OutboxStatus
 from ..protocol.tags import matches
 from ..protocol.topics import status_topic
@@ -36,11 +37,20 @@ from .config import (
     load_gateway_config,
 )
 from .drivers.base import Driver
-from .observations import Advert, DeviceReport, Heartbeat, Observation, Press, ReceiverState
+from .observations import (
+    Advert,
+    DeviceReport,
+    Heartbeat,
+    Observation,
+    Press,
+    ReceiverState,
+    SearchChange,
+)
 from .outbox import Outbox
 from .rules.health import ReceiverHealth
 from .rules.household import STATE_NAME, Household
 from .rules.presence import PresenceParams, PresenceTracker
+from .rules.search import SearchWatch
 from .uplink import Uplink
 
 log = logging.getLogger(__name__)
@@ -111,6 +121,7 @@ class EdgeDaemon:
                 p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
             )
         )
+        self.search = SearchWatch(p.search_interval_s)
         self.health = ReceiverHealth()
         self.counters: dict[str, int] = {
             "adverts": 0,
@@ -118,12 +129,15 @@ class EdgeDaemon:
             "adverts_not_allowed": 0,
             "adverts_shed": 0,
             "events": 0,
+            "search_reports": 0,
+            "search_orders_rejected": 0,
         }
         self._formats = set(config.tags.formats) if config.tags else set()
         self._allow = tuple(config.tags.allow) if config.tags else ()
         self.household: Household | None = None  # resumed from the outbox in run()
         self._allowed: dict[str, bool] = {}
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
+        self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
         self.outbox: Outbox | None = None
         self.link: MqttLink | None = None
@@ -144,15 +158,11 @@ class EdgeDaemon:
     def decide(self, obs: Observation) -> list[EventDraft]:
         """One observation in, the events it causes out (pure but for counters)."""
         if isinstance(obs, Advert):
-            self.counters["adverts"] += 1
-            frame = decode_tag(dict(obs.manufacturer), dict(obs.service_data))
-            if frame is None or frame.format not in self._formats:
-                self.counters["adverts_unknown_format"] += 1
-                return []
-            if not self._is_allowed(frame.tag_id):
-                self.counters["adverts_not_allowed"] += 1  # never leaves the gateway
-                return []
-            return self.presence.observe(frame.tag_id, obs.rssi, obs.receiver, obs.at, obs.ts)
+            return self._advert(obs)
+        if isinstance(obs, SearchChange):
+            self.search.apply(obs.search_id, obs.order)
+            log.info("search %s %s", obs.search_id, "ended" if obs.order is None else "is on")
+            return []
         if isinstance(obs, ReceiverState):
             return self.health.observe(obs)
         if isinstance(obs, Press | DeviceReport):
@@ -160,6 +170,26 @@ class EdgeDaemon:
         if isinstance(obs, Heartbeat):
             return []
         raise TypeError(f"unknown observation {obs!r}")
+
+    def _advert(self, obs: Advert) -> list[EventDraft]:
+        self.counters["adverts"] += 1
+        frame = decode_tag(dict(obs.manufacturer), dict(obs.service_data))
+        if frame is None:
+            self.counters["adverts_unknown_format"] += 1
+            return []
+        tag = frame.tag_id
+        if self.search.watching(tag):
+            # The hub asked for exactly this tag: report it whatever the local lists say.
+            found = self.search.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
+            self.counters["search_reports"] += len(found)
+            return found + self.presence.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
+        if frame.format not in self._formats:
+            self.counters["adverts_unknown_format"] += 1
+            return []
+        if not self._is_allowed(tag):
+            self.counters["adverts_not_allowed"] += 1  # never leaves the gateway
+            return []
+        return self.presence.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
 
     # -- status -----------------------------------------------------------------------
 
@@ -208,7 +238,11 @@ class EdgeDaemon:
                 pass
             now = self.clock.monotonic()
             if now >= next_sweep:
+                while self._late_orders:
+                    drafts += self.decide(self._late_orders.pop(0))
                 drafts += self.presence.expire(now, self.clock.now())
+                for search_id in self.search.expire(self.clock.now()):
+                    log.info("search %s ran out", search_id)
                 if self.household:
                     drafts += self.household.tick(now, self.clock.now())
                 next_sweep = now + SWEEP_S
@@ -256,7 +290,26 @@ class EdgeDaemon:
             tls=b.tls,
             keepalive_s=b.keepalive_s,
             will=Will(status_topic(gw), offline, qos=1, retain=True),
+            # Retained orders arrive on every (re)connect, so a gateway that was off
+            # when a search began still joins it.
+            subscriptions=((SEARCH_SUBSCRIPTION, 1),),
         )
+
+    def _on_message(self, message: Message) -> None:
+        """A search order from the hub (paho's thread has already handed it over)."""
+        search_id = parse_search_topic(message.topic)
+        try:
+            if search_id is None:
+                raise ProtocolError("topic", f"unexpected topic {message.topic!r}")
+            order = decode_search(message.payload, topic_search=search_id)
+        except ProtocolError as exc:
+            self.counters["search_orders_rejected"] += 1
+            log.warning("search order refused: %s", exc)
+            return
+        try:
+            self._queue.put_nowait(SearchChange(search_id, order))
+        except asyncio.QueueFull:  # a flood of adverts: the order waits for the next sweep
+            self._late_orders.append(SearchChange(search_id, order))
 
     async def run(self) -> None:
         data_dir = self.config.data_dir
@@ -278,7 +331,10 @@ class EdgeDaemon:
             await uplink.publish_status()
 
         link = MqttLink(
-            self._link_settings(), on_connected=announce, name=f"gw {self.config.gateway.id}"
+            self._link_settings(),
+            on_connected=announce,
+            on_message=self._on_message,
+            name=f"gw {self.config.gateway.id}",
         )
         uplink = Uplink(
             self.config.gateway.id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..protocol.events import Card  # 元気だよ (I'm fine), 相談 (please call me), SOS
+from ..protocol.search import SearchOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +86,14 @@ class DeviceReport:
     mains: bool | None = None
 
 
-Observation = Advert | Heartbeat | ReceiverState | Press | DeviceReport
+@dataclass(frozen=True, slots=True)
+class SearchChange:
+    """The hub's search order for ``search_id`` arrived, changed, or (``order`` None)
+    ended. Not from hardware, but it travels the same queue, so the rules task alone
+    owns what is being searched for."""
+
+    search_id: str
+    order: SearchOrder | None
+
+
+Observation = Advert | Heartbeat | ReceiverState | Press | DeviceReport | SearchChange

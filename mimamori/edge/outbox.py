@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS rule_state (
 
 
 def drop_rank(draft: EventDraft) -> int:
+    if draft.data.get("search"):
+        return 0  # a sighting during a search is what the search waits for
     return _DROP_RANK.get(draft.kind, 0)
 
 

@@ -91,3 +91,10 @@ def hidden_homes(registry: Registry, principal: Principal) -> frozenset[str]:
     """Home gateways the principal may not locate (their sightings are masked)."""
     shown = {g.id for g in visible_gateways(registry, principal)}
     return frozenset(g for g, e in registry.gateways.items() if e.site == "home" and g not in shown)
+
+
+def hidden_for_share(registry: Registry, person_id: str) -> frozenset[str]:
+    """What a shared link (police, volunteers) may not locate: every home but the
+    searched person's own."""
+    own = {g for h in registry.households.values() if person_id in h.people for g in h.gateways}
+    return frozenset(g for g, e in registry.gateways.items() if e.site == "home" and g not in own)

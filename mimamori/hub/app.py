@@ -24,6 +24,9 @@ from .config import HubConfig
 from .ingest import Ingest
 from .live import LiveHub
 from .registry import Registry
+from .searches.api import router as searches_router
+from .searches.service import SearchService
+from .searches.shared import router as shared_router
 from .state import HubState
 from .store.base import StoredEvent
 from .store.sqlite import SqliteStore
@@ -33,6 +36,7 @@ from .web.dashboard_pages import router as dashboard_router
 from .web.household_pages import router as household_pages_router
 from .web.login_pages import router as login_router
 from .web.pages import router as pages_router
+from .web.search_pages import router as search_pages_router
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         registry = Registry.from_config(config)
         live = LiveHub(registry)
         hub = HubState(config, registry, store, live)
+        hub.searches = SearchService(config.hub.search, registry, store)
         try:
             async with asyncio.TaskGroup() as tg:
                 if with_ingest:
@@ -70,6 +75,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
                         tg.create_task(watch_gateways(store), name="watch-gateways"),
                         tg.create_task(engine.run(), name="alerts"),
                         tg.create_task(delivery.run(), name="delivery"),
+                        tg.create_task(hub.searches.run(hub.ingest.link), name="searches"),
                     ]
                 app.state.hub = hub
                 log.info(
@@ -90,11 +96,14 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     app.include_router(api_router)
     app.include_router(alerts_router)
     app.include_router(audit_router)
+    app.include_router(searches_router)
+    app.include_router(shared_router)
     app.include_router(pages_router)
     app.include_router(household_pages_router)
     app.include_router(ack_router)
     app.include_router(login_router)
     app.include_router(dashboard_router)
+    app.include_router(search_pages_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

@@ -60,6 +60,17 @@ class MosquittoFiles(Strict):
     acl_file: FilePath
 
 
+class SearchSettings(Strict):
+    # Ginowan's families usually find the person within hours; a day covers a night.
+    default_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    max_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    # Links for the police or volunteers: a day by default, a week at most.
+    share_default_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    share_max_hours: float = Field(default=24.0 * 7, gt=0, le=24 * 30)
+    # Participants hear of new sightings at most once per gateway in this time.
+    notify_every_min: float = Field(default=5.0, ge=0, le=24 * 60)
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -68,6 +79,7 @@ class HubSection(Strict):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     language: Literal["ja", "en"] = "ja"
     mosquitto: MosquittoFiles | None = None
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
 
 class GatewayEntry(Strict):

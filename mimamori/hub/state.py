@@ -13,6 +13,7 @@ from .store.base import Store
 if TYPE_CHECKING:
     from .alerts.engine import AlertEngine
     from .ingest import Ingest
+    from .searches.service import SearchService
 
 
 @dataclass
@@ -23,3 +24,4 @@ class HubState:
     live: LiveHub
     ingest: Ingest | None = None
     alerts: AlertEngine | None = None
+    searches: SearchService | None = None

@@ -51,7 +51,7 @@ def encode_event_bodies(gateway_id: str, bodies: list[str]) -> bytes:
     )
 
 
-def _load_json_object(payload: bytes) -> dict[str, Any]:
+def load_json_object(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(
             "too_large", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}"
@@ -65,7 +65,7 @@ def _load_json_object(payload: bytes) -> dict[str, Any]:
     return doc
 
 
-def _first_error(exc: ValidationError) -> str:
+def first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(part) for part in err["loc"])
     return f"{where}: {err['msg']}" if where else str(err["msg"])
@@ -77,7 +77,7 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
     Raises ProtocolError when the envelope is unusable (nothing can be trusted);
     returns per-event errors for entries that are invalid on their own.
     """
-    doc = _load_json_object(payload)
+    doc = load_json_object(payload)
     if doc.get("v") != 1:
         raise ProtocolError("version", f"unsupported version {doc.get('v')!r}, expected 1")
     gw = doc.get("gw")
@@ -99,7 +99,7 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
         try:
             events.append(Event.model_validate(raw))
         except ValidationError as exc:
-            errors.append(EventError(index, _first_error(exc)))
+            errors.append(EventError(index, first_error(exc)))
     return DecodedBatch(gw, events, errors)
 
 
@@ -108,11 +108,11 @@ def encode_status(status: GatewayStatus) -> bytes:
 
 
 def decode_status(payload: bytes, *, topic_gateway: str) -> GatewayStatus:
-    doc = _load_json_object(payload)
+    doc = load_json_object(payload)
     try:
         status = GatewayStatus.model_validate(doc)
     except ValidationError as exc:
-        raise ProtocolError("status", _first_error(exc)) from exc
+        raise ProtocolError("status", first_error(exc)) from exc
     if status.gw != topic_gateway:
         raise ProtocolError("gateway", f"status of {status.gw!r} on the topic of {topic_gateway!r}")
     return status

@@ -81,6 +81,7 @@ class TagData(_Data):
     adverts: int = Field(default=1, ge=0)  # adverts heard since the previous event
     arrived_at: UtcDatetime | None = None  # on tag.left: when this visit began
     last_seen: UtcDatetime | None = None  # on tag.left: the last advert of the visit
+    search: LocalId | None = None  # tag.seen sent at once for this search (no throttle)
 
 
 class ReceiverData(_Data):

@@ -41,7 +41,44 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/notifications"): {
         "admin": 200, "staff": 200, "volunteer": 403, "family": 403,
     },
+    # Searches for p-tsuru: staff close the search (found) first, so afterwards it is
+    # ended (409 for what needs it running), and revoke the shared link (410 after).
+    ("POST", "/api/v1/searches"): {"admin": 201, "staff": 409, "volunteer": 404, "family": 404},
+    ("GET", "/api/v1/searches"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("GET", "/api/v1/searches/{search_id}"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/searches/{search_id}/live"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/close"): {
+        "admin": 409, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/join"): {
+        "admin": 409, "staff": 409, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/searches/{search_id}/shares"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/shares"): {
+        "admin": 409, "staff": 409, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/shares/{share_id}/revoke"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    # A shared link needs no account: anyone holding it sees the search until revoked.
+    ("GET", "/api/v1/shared/{token}"): {
+        "admin": 410, "staff": 200, "volunteer": 200, "family": 200,
+    },
+    ("GET", "/api/v1/shared/{token}/live"): {
+        "admin": 410, "staff": 200, "volunteer": 200, "family": 200,
+    },
 }  # fmt: skip
+BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/searches": {"person_id": "p-tsuru"},
+    "/api/v1/searches/{search_id}/close": {"outcome": "found"},
+    "/api/v1/searches/{search_id}/shares": {"label": "宜野湾署"},
+}
 # The order the roles are walked in: the volunteer acknowledges and resolves alert 1
 # first; the others then find it already answered (409) — allowed, never forbidden.
 ORDER = ("volunteer", "family", "staff", "admin")
@@ -62,6 +99,15 @@ async def test_every_route_as_every_role(hub: RunningHub, home_gateway: Gateway)
             return (await admin.get("/api/v1/alerts")).json()
 
         [alert] = await until(raised)
+        search = (await admin.post("/api/v1/searches", json=BODIES["/api/v1/searches"])).json()
+        share = (
+            await admin.post(
+                f"/api/v1/searches/{search['id']}/shares",
+                json=BODIES["/api/v1/searches/{search_id}/shares"],
+            )
+        ).json()
+    ids = {"search_id": search["id"], "share_id": str(share["id"])}
+    ids["token"] = share["url"].rsplit("/", 1)[1]
     assert alert["id"] == 1
     operations = api_operations(hub)
     assert sorted(operations) == sorted(EXPECTED), "a new route needs its row in EXPECTED"
@@ -69,10 +115,12 @@ async def test_every_route_as_every_role(hub: RunningHub, home_gateway: Gateway)
         async with hub.client(tokens[role]) as client:
             for (method, path), by_role in sorted(EXPECTED.items(), key=_posts_last):
                 if path.endswith("/live") and by_role[role] == 200:
-                    async with client.stream(method, concrete(path)) as stream:
+                    async with client.stream(method, concrete(path, **ids)) as stream:
                         assert stream.status_code == 200, (role, path)
                     continue
-                response = await client.request(method, concrete(path))
+                response = await client.request(
+                    method, concrete(path, **ids), json=BODIES.get(path)
+                )
                 assert response.status_code == by_role[role], (role, method, path, response.text)
 
 

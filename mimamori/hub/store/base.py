@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
+from .searches import SearchStore
 
 # admin: everything, the audit log; staff (care center): every household, alert and
 # person; volunteer (民生委員): the households assigned to them; family: their own.
@@ -105,7 +106,7 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, Protocol):
+class Store(AlertStore, AuditStore, SearchStore, Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

@@ -138,4 +138,48 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE credentials ADD COLUMN user_id TEXT REFERENCES users (id);
     """,
+    # 6: searches for a missing person, who takes part, links shared with the police,
+    # throttles of notices; alerts about a person (outside the usual area) besides homes.
+    """
+    CREATE TABLE searches (
+        id          TEXT PRIMARY KEY,
+        person_id   TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        started_by  TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        ended_at    INTEGER,
+        ended_by    TEXT,
+        note        TEXT,
+        published   TEXT
+    );
+    CREATE INDEX searches_person ON searches (person_id, started_at);
+    CREATE UNIQUE INDEX searches_one_active ON searches (person_id) WHERE state = 'active';
+    CREATE TABLE search_participants (
+        search_id  TEXT NOT NULL REFERENCES searches (id),
+        who        TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        family_id  TEXT,
+        user_id    TEXT,
+        joined_at  INTEGER NOT NULL,
+        PRIMARY KEY (search_id, who, role)
+    );
+    CREATE TABLE search_shares (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        search_id   TEXT NOT NULL REFERENCES searches (id),
+        token_hash  TEXT NOT NULL UNIQUE,
+        label       TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        revoked_at  INTEGER,
+        revoked_by  TEXT,
+        views       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE notice_throttle (
+        key     TEXT PRIMARY KEY,
+        last_at INTEGER NOT NULL
+    );
+    ALTER TABLE alerts ADD COLUMN person_id TEXT;
+    """,
 )

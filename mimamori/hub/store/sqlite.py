@@ -37,6 +37,7 @@ from .base import (
 from .schema import MIGRATIONS
 from .sqlite_alerts import SqliteAlerts
 from .sqlite_audit import SqliteAudit
+from .sqlite_searches import SqliteSearches
 from .sqlite_users import SqliteUsers
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
     )
 
 
-class SqliteStore(SqliteAlerts, SqliteAudit, SqliteUsers):
+class SqliteStore(SqliteAlerts, SqliteAudit, SqliteSearches, SqliteUsers):
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path

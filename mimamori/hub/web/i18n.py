@@ -148,6 +148,82 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "ja": "このリンクは使えなくなりました。担当者にお問い合わせください。",
         "en": "This link can no longer be used. Please contact the care center.",
     },
+    # searches
+    "search_start": {"ja": "捜索を始める", "en": "Start a search"},
+    "search_start_confirm": {
+        "ja": "捜索を始めます。すべての見守りポイントが、"
+        "この方のタグをすぐに知らせるようになります。",
+        "en": "Start a search? Every watch point will report this person's tag at once.",
+    },
+    "search_open": {"ja": "捜索中のページへ", "en": "Open the search"},
+    "search_title": {"ja": "捜索", "en": "Search"},
+    "search_state_active": {"ja": "捜索中", "en": "Searching"},
+    "search_state_found": {"ja": "見つかりました", "en": "Found"},
+    "search_state_cancelled": {"ja": "中止しました", "en": "Cancelled"},
+    "search_state_expired": {"ja": "期限切れで終了", "en": "Ran out"},
+    "search_started": {"ja": "開始", "en": "Started"},
+    "search_until": {"ja": "終了予定", "en": "Ends"},
+    "search_ended": {"ja": "終了", "en": "Ended"},
+    "search_sightings": {"ja": "捜索開始からの確認場所", "en": "Seen since the search began"},
+    "search_no_sightings": {
+        "ja": "捜索開始後の確認はまだありません",
+        "en": "Not seen since the search began",
+    },
+    "search_last_before": {
+        "ja": "捜索前に最後に確認された場所",
+        "en": "Last seen before the search",
+    },
+    "search_direction": {"ja": "進んでいる方向", "en": "Heading"},
+    "search_people": {"ja": "捜索している人", "en": "Searching"},
+    "search_found": {"ja": "見つかった", "en": "Found"},
+    "search_cancel": {"ja": "捜索を中止", "en": "Cancel the search"},
+    "search_join": {"ja": "捜索に加わる", "en": "Join the search"},
+    "search_shares": {
+        "ja": "共有リンク（警察・協力者向け）",
+        "en": "Shared links (police, volunteers)",
+    },
+    "search_share_label": {"ja": "共有先（例: 宜野湾署）", "en": "For (e.g. the police station)"},
+    "search_share_hours": {"ja": "有効時間", "en": "Valid for (hours)"},
+    "search_share_make": {"ja": "リンクを作る", "en": "Make a link"},
+    "search_share_made": {
+        "ja": "このリンクは今しか表示されません。相手にお伝えください:",
+        "en": "This link is shown only now. Pass it on:",
+    },
+    "search_share_revoke": {"ja": "無効にする", "en": "Revoke"},
+    "search_share_views": {"ja": "閲覧", "en": "views"},
+    "share_state_active": {"ja": "有効", "en": "Valid"},
+    "share_state_expired": {"ja": "期限切れ", "en": "Expired"},
+    "share_state_revoked": {"ja": "無効", "en": "Revoked"},
+    "compass_N": {"ja": "北", "en": "north"},
+    "compass_NE": {"ja": "北東", "en": "north-east"},
+    "compass_E": {"ja": "東", "en": "east"},
+    "compass_SE": {"ja": "南東", "en": "south-east"},
+    "compass_S": {"ja": "南", "en": "south"},
+    "compass_SW": {"ja": "南西", "en": "south-west"},
+    "compass_W": {"ja": "西", "en": "west"},
+    "compass_NW": {"ja": "北西", "en": "north-west"},
+    "search_unknown_title": {"ja": "捜索が見つかりません", "en": "Search not found"},
+    "search_unknown": {
+        "ja": "この捜索は表示できません。リンクをお確かめください。",
+        "en": "This search cannot be shown. Please check the link.",
+    },
+    "share_unknown_title": {"ja": "リンクが正しくありません", "en": "This link is not valid"},
+    "share_unknown": {
+        "ja": "リンクが途中で切れていないか、もう一度お確かめください。",
+        "en": "Please check that the whole link was opened.",
+    },
+    "share_expired_title": {"ja": "リンクの有効期限が切れています", "en": "This link has expired"},
+    "share_expired": {
+        "ja": "この共有リンクは使えなくなりました。"
+        "必要なら、捜索しているご家族か担当者に新しいリンクをお求めください。",
+        "en": "This shared link can no longer be used. "
+        "Ask the family or the care center for a new one if needed.",
+    },
+    "share_revoked_title": {"ja": "このリンクは無効にされました", "en": "This link was revoked"},
+    "share_revoked": {
+        "ja": "この共有リンクは、作成した方によって無効にされました。",
+        "en": "The person who made this shared link has revoked it.",
+    },
 }
 
 

@@ -1,0 +1,117 @@
+"""A search's life: started by a family member or staff, ended on "found", on cancel
+or when it runs out; the gateways told of each change by a retained message.
+
+What the gateways were told is kept beside each search (``published``), and one
+loop publishes whatever differs: a hub that dies between ending a search and
+clearing its message clears it on restart, and a broker that lost its retained
+messages gets them again. Ending runs out through the database too (``expires_at``),
+not an in-memory timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from ...errors import BrokerError, StoreError
+from ...link import MqttLink
+from ...protocol.search import SearchOrder, encode_search
+from ...protocol.topics import search_topic
+from ..access import Principal
+from ..config import SearchSettings
+from ..registry import Registry
+from ..store.base import Store
+from ..store.searches import Outcome, Participant, Search
+
+log = logging.getLogger(__name__)
+
+EVERY_S = 2.0  # how often expiry and publishing are looked at (and at once when woken)
+
+
+def participant(principal: Principal, now: datetime) -> Participant:
+    return Participant(principal.name, principal.role, principal.family_id, principal.user_id, now)
+
+
+def new_search_id() -> str:
+    return f"s-{secrets.token_hex(6)}"
+
+
+class SearchService:
+    def __init__(
+        self,
+        settings: SearchSettings,
+        registry: Registry,
+        store: Store,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.store = store
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self._connects = 0  # the link's connection count when orders were last re-sent
+
+    # -- what the callers do --------------------------------------------------------
+
+    async def start(self, person_id: str, by: Principal, hours: float | None) -> Search:
+        now = self.clock()
+        length = timedelta(hours=hours or self.settings.default_hours)
+        search = Search(new_search_id(), person_id, "active", by.name, now, now + length)
+        await self.store.add_search(search, participant(by, now))
+        log.warning("search %s for %s started by %s", search.id, person_id, by.role)
+        self.wake.set()
+        return search
+
+    async def end(
+        self, search_id: str, outcome: Outcome, by: Principal, note: str
+    ) -> Search | None:
+        ended = await self.store.end_search(search_id, outcome, by.name, note, self.clock())
+        if ended is not None:
+            log.warning("search %s ended: %s", search_id, outcome)
+            self.wake.set()
+        return ended
+
+    def order(self, search: Search) -> SearchOrder:
+        """What every gateway watches for: the person's tags, and nothing about them."""
+        tags = self.registry.tags_of(search.person_id)
+        return SearchOrder(id=search.id, tags=tags, until=search.expires_at)
+
+    # -- the loop that keeps the gateways told ---------------------------------------
+
+    async def step(self, link: MqttLink) -> None:
+        """Expire what ran out, then publish every state the gateways do not know."""
+        for search in await self.store.expire_searches(self.clock()):
+            log.warning("search %s for %s ran out", search.id, search.person_id)
+        connects = link.counters["connects"]
+        if connects != self._connects:
+            # A new connection may be to a broker that lost its retained messages.
+            for search in await self.store.searches(None, active_only=True):
+                await self._publish(link, search)
+            self._connects = connects
+        for search in await self.store.unpublished_searches():
+            await self._publish(link, search)
+            await self.store.mark_published(search.id, search.state)
+            log.info("gateways told: search %s is %s", search.id, search.state)
+
+    async def _publish(self, link: MqttLink, search: Search) -> None:
+        payload = b""  # the empty retained message ends the search
+        if search.active:
+            if self.registry.tags_of(search.person_id):
+                payload = encode_search(self.order(search))
+            else:
+                log.error("search %s: %s has no tags to watch for", search.id, search.person_id)
+        await link.publish(search_topic(search.id), payload, qos=1, retain=True)
+
+    async def run(self, link: MqttLink) -> None:
+        while True:
+            try:
+                await self.step(link)
+            except (BrokerError, StoreError) as exc:
+                log.info("searches: %s; trying again", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), EVERY_S)
+            self.wake.clear()

@@ -1,0 +1,238 @@
+"""Searches, their participants and share links on SQLite (mixed into SqliteStore)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ...errors import StoreError
+from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ...serial import serialized
+from .searches import Participant, Search, SearchState, Share
+from .sqlite_base import SqliteBase
+
+_SEARCH = "id, person_id, state, started_by, started_at, expires_at, ended_at, ended_by, note"
+_SHARE = "id, search_id, label, created_by, created_at, expires_at, revoked_at, revoked_by, views"
+
+
+def _opt(ms: int | None) -> datetime | None:
+    return None if ms is None else from_epoch_ms(ms)
+
+
+def _search(row: Sequence[Any]) -> Search:
+    sid, person, state, by, started, expires, ended, ended_by, note = row
+    return Search(
+        sid,
+        person,
+        state,
+        by,
+        from_epoch_ms(started),
+        from_epoch_ms(expires),
+        _opt(ended),
+        ended_by,
+        note,
+    )
+
+
+def _share(row: Sequence[Any]) -> Share:
+    sid, search_id, label, by, created, expires, revoked, revoked_by, views = row
+    return Share(
+        sid,
+        search_id,
+        label,
+        by,
+        from_epoch_ms(created),
+        from_epoch_ms(expires),
+        _opt(revoked),
+        revoked_by,
+        views,
+    )
+
+
+class SqliteSearches(SqliteBase):
+    async def _one_search(self, search_id: str) -> Search | None:
+        rows = await self._query(f"SELECT {_SEARCH} FROM searches WHERE id = ?", [search_id])
+        return _search(rows[0]) if rows else None
+
+    @serialized
+    async def add_search(self, search: Search, starter: Participant) -> None:
+        try:
+            async with self._transaction("starting a search") as db:
+                await db.execute(
+                    "INSERT INTO searches (id, person_id, state, started_by, started_at, "
+                    "expires_at) VALUES (?, ?, 'active', ?, ?, ?)",
+                    (
+                        search.id,
+                        search.person_id,
+                        search.started_by,
+                        to_epoch_ms(search.started_at),
+                        to_epoch_ms(search.expires_at),
+                    ),
+                )
+                await self._insert_participant(db, search.id, starter)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise StoreError(f"{search.person_id} is already being searched for") from exc
+            raise
+
+    @staticmethod
+    async def _insert_participant(db: Any, search_id: str, p: Participant) -> None:
+        await db.execute(
+            "INSERT INTO search_participants (search_id, who, role, family_id, user_id, "
+            "joined_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (search_id, p.who, p.role, p.family_id, p.user_id, to_epoch_ms(p.joined_at)),
+        )
+
+    @serialized
+    async def search(self, search_id: str) -> Search | None:
+        return await self._one_search(search_id)
+
+    @serialized
+    async def searches(
+        self, person_ids: Sequence[str] | None, active_only: bool, limit: int = 200
+    ) -> list[Search]:
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if person_ids is not None:
+            if not person_ids:
+                return []
+            where.append(f"person_id IN ({','.join('?' * len(person_ids))})")
+            params.extend(person_ids)
+        if active_only:
+            where.append("state = 'active'")
+        rows = await self._query(
+            f"SELECT {_SEARCH} FROM searches WHERE {' AND '.join(where)} "
+            "ORDER BY started_at DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_search(r) for r in rows]
+
+    @serialized
+    async def end_search(
+        self, search_id: str, state: SearchState, by: str, note: str, now: datetime
+    ) -> Search | None:
+        async with self._transaction("ending a search") as db:
+            cur = await db.execute(
+                "UPDATE searches SET state = ?, ended_at = ?, ended_by = ?, note = ? "
+                "WHERE id = ? AND state = 'active'",
+                (state, to_epoch_ms(now), by, note or None, search_id),
+            )
+            if cur.rowcount == 0:
+                return None
+        return await self._one_search(search_id)
+
+    @serialized
+    async def expire_searches(self, now: datetime) -> list[Search]:
+        ms = to_epoch_ms(now)
+        async with self._transaction("expiring searches") as db:
+            async with db.execute(
+                "SELECT id FROM searches WHERE state = 'active' AND expires_at <= ?", (ms,)
+            ) as cur:
+                ids = [row[0] async for row in cur]
+            for search_id in ids:
+                await db.execute(
+                    "UPDATE searches SET state = 'expired', ended_at = expires_at, "
+                    "ended_by = 'hub' WHERE id = ?",
+                    (search_id,),
+                )
+        return [s for sid in ids if (s := await self._one_search(sid)) is not None]
+
+    @serialized
+    async def unpublished_searches(self) -> list[Search]:
+        rows = await self._query(
+            f"SELECT {_SEARCH} FROM searches WHERE published IS NOT state ORDER BY started_at",
+            [],
+        )
+        return [_search(r) for r in rows]
+
+    @serialized
+    async def mark_published(self, search_id: str, state: SearchState) -> None:
+        async with self._transaction("marking a search published") as db:
+            await db.execute("UPDATE searches SET published = ? WHERE id = ?", (state, search_id))
+
+    @serialized
+    async def join_search(self, search_id: str, participant: Participant) -> None:
+        async with self._transaction("joining a search") as db:
+            await self._insert_participant(db, search_id, participant)
+
+    @serialized
+    async def participants(self, search_id: str) -> list[Participant]:
+        rows = await self._query(
+            "SELECT who, role, family_id, user_id, joined_at FROM search_participants "
+            "WHERE search_id = ? ORDER BY joined_at, who",
+            [search_id],
+        )
+        return [Participant(w, r, f, u, from_epoch_ms(at)) for w, r, f, u, at in rows]
+
+    @serialized
+    async def add_share(
+        self,
+        search_id: str,
+        token_hash: str,
+        *,
+        label: str,
+        created_by: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Share:
+        async with self._transaction("sharing a search") as db:
+            cur = await db.execute(
+                "INSERT INTO search_shares (search_id, token_hash, label, created_by, "
+                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    search_id,
+                    token_hash,
+                    label,
+                    created_by,
+                    to_epoch_ms(now),
+                    to_epoch_ms(expires_at),
+                ),
+            )
+            share_id = cur.lastrowid
+        rows = await self._query(f"SELECT {_SHARE} FROM search_shares WHERE id = ?", [share_id])
+        return _share(rows[0])
+
+    @serialized
+    async def shares(self, search_id: str) -> list[Share]:
+        rows = await self._query(
+            f"SELECT {_SHARE} FROM search_shares WHERE search_id = ? ORDER BY id", [search_id]
+        )
+        return [_share(r) for r in rows]
+
+    @serialized
+    async def share_view(
+        self, token_hash: str, now: datetime, *, count: bool = True
+    ) -> tuple[Share, Search] | None:
+        if count:
+            async with self._transaction("counting a share view") as db:
+                await db.execute(
+                    "UPDATE search_shares SET views = views + 1 WHERE token_hash = ? "
+                    "AND revoked_at IS NULL AND expires_at > ?",
+                    (token_hash, to_epoch_ms(now)),
+                )
+        rows = await self._query(
+            f"SELECT {_SHARE} FROM search_shares WHERE token_hash = ?", [token_hash]
+        )
+        if not rows:
+            return None
+        share = _share(rows[0])
+        search = await self._one_search(share.search_id)
+        return (share, search) if search else None
+
+    @serialized
+    async def revoke_share(
+        self, search_id: str, share_id: int, by: str, now: datetime
+    ) -> Share | None:
+        async with self._transaction("revoking a share") as db:
+            await db.execute(
+                "UPDATE search_shares SET revoked_at = ?, revoked_by = ? "
+                "WHERE id = ? AND search_id = ? AND revoked_at IS NULL",
+                (to_epoch_ms(now), by, share_id, search_id),
+            )
+        rows = await self._query(
+            f"SELECT {_SHARE} FROM search_shares WHERE id = ? AND search_id = ?",
+            [share_id, search_id],
+        )
+        return _share(rows[0]) if rows else None
