@@ -127,7 +127,9 @@ async def test_found_ends_the_search_and_clears_the_order(hub: RunningHub) -> No
             return orders.get(search["id"]) == b""
 
         await eventually(cleared)
-        again = await family.post(f"/api/v1/searches/{search['id']}/close", json={"outcome": "found"})
+        again = await family.post(
+            f"/api/v1/searches/{search['id']}/close", json={"outcome": "found"}
+        )
         assert again.status_code == 409
         assert (await family.post(f"/api/v1/searches/{search['id']}/join")).status_code == 409
     # A gateway that connects now is told nothing: the empty retained message is gone.
@@ -204,7 +206,9 @@ async def test_a_shared_link_shows_the_search_until_it_is_revoked(hub: RunningHu
     async with hub.client(admin) as root:
         audit = (await root.get("/api/v1/audit")).json()
     views = [e for e in audit if e["role"] == "share"]
-    assert [(e["action"], e["subject"]) for e in views] == [("view.search", f"search:{search['id']}")]
+    assert [(e["action"], e["subject"]) for e in views] == [
+        ("view.search", f"search:{search['id']}")
+    ]
     assert views[0]["who"] == f"share:{share['id']} 宜野湾署"
 
 
