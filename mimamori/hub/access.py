@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .config import GatewayEntry, HouseholdEntry, PersonEntry
 from .registry import Registry
+from .store.alerts import AlertScope
 from .store.base import Role
 
 
@@ -52,6 +53,14 @@ def _person_ids(registry: Registry, principal: Principal) -> list[str] | None:
 
 def household_scope(registry: Registry, principal: Principal) -> list[str] | None:
     return _household_ids(registry, principal)
+
+
+def alert_scope(registry: Registry, principal: Principal) -> AlertScope | None:
+    """The alerts the principal may see: about their households or their people."""
+    homes, people = _household_ids(registry, principal), _person_ids(registry, principal)
+    if homes is None or people is None:
+        return None
+    return AlertScope(tuple(homes), tuple(people))
 
 
 def visible_people(registry: Registry, principal: Principal) -> list[PersonEntry]:

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Body, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..protocol.timefmt import format_ts
-from .access import Principal, household_scope
+from .access import Principal, alert_scope
 from .alerts.rules import Severity
 from .audit import record
 from .deps import Caller, Hub
 from .state import HubState
-from .store.alerts import Alert
+from .store.alerts import Alert, AlertScope
 
 router = APIRouter(prefix="/api/v1")
 
@@ -77,14 +77,14 @@ def alert_out(hub: HubState, alert: Alert) -> AlertOut:
     )
 
 
-def _scope(hub: HubState, caller: Principal) -> list[str] | None:
-    return household_scope(hub.registry, caller)
+def _scope(hub: HubState, caller: Principal) -> AlertScope | None:
+    return alert_scope(hub.registry, caller)
 
 
 async def _visible(hub: HubState, caller: Principal, alert_id: int) -> Alert:
     alert = await hub.store.alert(alert_id)
     scope = _scope(hub, caller)
-    if alert is None or (scope is not None and alert.household_id not in scope):
+    if alert is None or (scope is not None and not scope.covers(alert)):
         raise HTTPException(status_code=404, detail="no such alert")
     return alert
 

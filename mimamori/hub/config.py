@@ -90,10 +90,49 @@ class GatewayEntry(Strict):
     site: Literal["vending", "shop", "home", "other"] = "vending"
 
 
+class Place(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+_HOURS = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"
+
+
+class UsualArea(Strict):
+    """Where and when a person usually goes out. A sighting elsewhere, or at another
+    hour, raises an alert (families set it with the care manager)."""
+
+    gateways: list[Id] = Field(default_factory=list)  # watch points inside the area
+    home: Place | None = None  # ... or a circle around home
+    radius_m: float | None = Field(default=None, gt=0, le=50_000)
+    hours: str | None = Field(default=None, pattern=_HOURS, description="e.g. 06:00-20:00")
+    timezone: TimeZone = "Asia/Tokyo"
+
+    @model_validator(mode="after")
+    def _some_area(self) -> UsualArea:
+        if (self.home is None) != (self.radius_m is None):
+            raise ValueError("home and radius_m go together")
+        if not self.gateways and self.home is None and self.hours is None:
+            raise ValueError("give gateways, home with radius_m, hours, or several")
+        return self
+
+
+class Outings(Strict):
+    """Opt-in "went out / came home" notices from the watch points at or near home."""
+
+    gateways: list[Id] = Field(min_length=1)
+    notify: list[Id] = Field(min_length=1)  # recipients
+
+
 class PersonEntry(Strict):
     id: Id
     name: str = Field(min_length=1, max_length=100)
     tags: list[str] = Field(default_factory=list)
+    usual_area: UsualArea | None = None
+    outings: Outings | None = None
+    # The escalation policy of alerts about this person (outside the usual area);
+    # default: their household's, else "default".
+    policy: Id | None = None
 
     @field_validator("tags")
     @classmethod
@@ -110,6 +149,10 @@ class Recipient(Strict):
     id: Id
     name: str = Field(min_length=1, max_length=100)
     lang: Literal["ja", "en"] = "ja"
+    # Whose contact this is: while that family (or account) takes part in a search,
+    # this recipient hears of new sightings.
+    family: Id | None = None
+    user: str | None = Field(default=None, max_length=64)
     # apprise URLs (LINE, e-mail, JSON webhook, ntfy, SMS gateways...), one per line, in
     # a file of their own: they carry tokens and passwords.
     channels_file: FilePath
@@ -173,9 +216,10 @@ def _unique(what: str, ids: list[str]) -> None:
 class HubConfig(Strict):
     hub: HubSection
     gateways: list[GatewayEntry] = Field(default_factory=list)
-    people: list[PersonEntry] = Field(default_factory=list)
+    # Validated in this order: people may name recipients and policies.
     recipients: list[Recipient] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
+    people: list[PersonEntry] = Field(default_factory=list)
     households: list[HouseholdEntry] = Field(default_factory=list)
     families: list[FamilyEntry] = Field(default_factory=list)
 
@@ -199,9 +243,28 @@ class HubConfig(Strict):
 
     @field_validator("people")
     @classmethod
-    def _unique_people(cls, value: list[PersonEntry]) -> list[PersonEntry]:
+    def _unique_people(cls, value: list[PersonEntry], info: ValidationInfo) -> list[PersonEntry]:
         _unique("person", [p.id for p in value])
         _unique("tag", [t for p in value for t in p.tags])
+        gateways = {g.id for g in info.data.get("gateways", [])}
+        recipients = {r.id for r in info.data.get("recipients", [])}
+        policies = {p.id for p in info.data.get("policies", [])}
+        for person in value:
+            named = [
+                *(person.usual_area.gateways if person.usual_area else []),
+                *(person.outings.gateways if person.outings else []),
+            ]
+            if missing := sorted({g for g in named if g not in gateways}):
+                raise ValueError(
+                    f"person {person.id!r} names unknown gateways: {', '.join(missing)}"
+                )
+            wanted = person.outings.notify if person.outings else []
+            if missing := sorted({r for r in wanted if r not in recipients}):
+                raise ValueError(
+                    f"person {person.id!r} names unknown recipients: {', '.join(missing)}"
+                )
+            if person.policy is not None and person.policy not in policies:
+                raise ValueError(f"person {person.id!r} names unknown policy {person.policy!r}")
         return value
 
     @field_validator("families")

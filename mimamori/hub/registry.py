@@ -19,6 +19,7 @@ class Registry:
     person_of_tag: dict[str, str]
     households: dict[str, HouseholdEntry]
     household_of_gateway: dict[str, str]
+    household_of_person: dict[str, str]
 
     @classmethod
     def from_config(cls, config: HubConfig) -> Registry:
@@ -29,6 +30,7 @@ class Registry:
             person_of_tag={tag: p.id for p in config.people for tag in p.tags},
             households={h.id: h for h in config.households},
             household_of_gateway={g: h.id for h in config.households for g in h.gateways},
+            household_of_person={p: h.id for h in config.households for p in h.people},
         )
 
     def tags_of(self, person_id: str) -> list[str]:

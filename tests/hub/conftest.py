@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -189,10 +189,18 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 
 @asynccontextmanager
-async def running_hub(broker: PrivateBroker, tmp_path: Path) -> AsyncIterator[RunningHub]:
-    """A hub on ``tmp_path``'s database; run it again on the same path to restart it."""
+async def running_hub(
+    broker: PrivateBroker, tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None = None
+) -> AsyncIterator[RunningHub]:
+    """A hub on ``tmp_path``'s database; run it again on the same path to restart it.
+    ``edit`` may change the test config (as a plain document) first."""
     port = free_port()
-    app = create_app(hub_config(tmp_path, broker.port, port))
+    config = hub_config(tmp_path, broker.port, port)
+    if edit is not None:
+        doc = config.model_dump(mode="json", exclude_unset=True)
+        edit(doc)
+        config = HubConfig.model_validate(doc)
+    app = create_app(config)
     server = uvicorn.Server(
         uvicorn.Config(
             app,

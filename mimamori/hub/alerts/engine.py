@@ -16,12 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ...errors import StoreError
+from ...protocol.events import TAG_KINDS
 from ..config import HubConfig
 from ..registry import Registry
-from ..store.alerts import AlertCounts, NotificationDraft, PlanStep
-from ..store.base import Store
+from ..store.alerts import AlertCounts, Notice, NotificationDraft, PlanStep
+from ..store.base import Store, StoredEvent
 from .links import LINK_TTL, AckLink, make_token
 from .messages import render
+from .notices import Running, contacts, notices_for
+from .people import person_changes
 from .rules import decide
 
 log = logging.getLogger(__name__)
@@ -31,14 +34,24 @@ ACK_SECRET = "ack-links"
 EVERY_S = 2.0  # how often due escalation steps are looked for
 
 
+def policy_names(config: HubConfig) -> dict[str, str]:
+    """The policy of each plan: households by id, people as ``person:ID`` (their own
+    policy, else their household's, else "default")."""
+    names = {h.id: h.policy for h in config.households}
+    home_of = {p: h.policy for h in config.households for p in h.people}
+    for person in config.people:
+        names[f"person:{person.id}"] = person.policy or home_of.get(person.id, "default")
+    return names
+
+
 def plans_of(config: HubConfig) -> dict[str, list[PlanStep]]:
-    """Each household's escalation plan, from its policy."""
+    """Each household's and person's escalation plan, from its policy."""
     policies = {p.id: p for p in config.policies}
     plans: dict[str, list[PlanStep]] = {}
-    for home in config.households:
-        policy = policies.get(home.policy)
+    for key, name in policy_names(config).items():
+        policy = policies.get(name)
         if policy is not None:
-            plans[home.id] = [
+            plans[key] = [
                 PlanStep(i, step.after_min * 60, tuple(step.notify))
                 for i, step in enumerate(policy.steps)
             ]
@@ -61,9 +74,26 @@ class AlertEngine:
         self.clock = clock
         self.plans = plans_of(config)
         self.recipients = {r.id: r for r in config.recipients}
-        self.policies = {h.id: h.policy for h in config.households}
+        self.policies = policy_names(config)
         self.repeat = {p.id: p.repeat_min for p in config.policies}
         self.wake = asyncio.Event()  # set by ingest when new events were stored
+
+    async def _running(self) -> dict[str, Running]:
+        """Running searches by person, with the recipients who hear of sightings."""
+        running: dict[str, Running] = {}
+        for search in await self.store.searches(None, active_only=True):
+            told = contacts(await self.store.participants(search.id), self.config.recipients)
+            running[search.person_id] = Running(search, tuple(told))
+        return running
+
+    def _channels(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for recipient in self.config.recipients:
+            try:
+                counts[recipient.id] = len(recipient.read_channels())
+            except OSError as exc:
+                log.error("recipient %s: cannot read channels: %s", recipient.id, exc.strerror)
+        return counts
 
     async def process_events(self) -> AlertCounts:
         total = AlertCounts([], [], [])
@@ -71,8 +101,15 @@ class AlertEngine:
             cursor, events = await self.store.events_for_alerts(BATCH)
             if not events:
                 return total
-            changes = [c for e in events for c in decide(e, self.registry)]
-            counts = await self.store.apply_alert_changes(changes, cursor, self.plans)
+            changes = [
+                c
+                for e in events
+                for c in (*decide(e, self.registry), *person_changes(e, self.registry))
+            ]
+            notices = await self._notices(events)
+            counts = await self.store.apply_alert_changes(changes, cursor, self.plans, notices)
+            if any(n.notifications for n in notices) and self.on_queued is not None:
+                self.on_queued()
             for alert in counts.opened:
                 log.warning("alert %d opened: %s %s", alert.id, alert.kind, alert.subject)
             for alert in counts.resolved:
@@ -80,6 +117,25 @@ class AlertEngine:
             total.opened.extend(counts.opened)
             total.updated.extend(counts.updated)
             total.resolved.extend(counts.resolved)
+
+    async def _notices(self, events: list[StoredEvent]) -> list[Notice]:
+        if not any(e.kind in TAG_KINDS for e in events):
+            return []
+        running, channels, now = await self._running(), self._channels(), self.clock()
+        return [
+            n
+            for e in events
+            for n in notices_for(
+                e,
+                self.registry,
+                running,
+                self.recipients,
+                channels,
+                public_url=self.config.hub.http.public_url,
+                search_every_s=self.config.hub.search.notify_every_min * 60,
+                now=now,
+            )
+        ]
 
     async def escalate(self, now: datetime) -> int:
         """Queue the notifications of every step due by ``now``; returns how many steps."""
@@ -118,7 +174,8 @@ class AlertEngine:
                     )
                     for n in range(len(channels))
                 ]
-            repeat_min = self.repeat.get(self.policies.get(alert.household_id or "", ""))
+            plan = f"person:{alert.person_id}" if alert.person_id else (alert.household_id or "")
+            repeat_min = self.repeat.get(self.policies.get(plan, ""))
             repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
             if await self.store.complete_escalation(due.id, drafts, repeat_at, now):
                 done += 1

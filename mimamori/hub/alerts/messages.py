@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..config import HouseholdEntry
@@ -25,6 +26,14 @@ _WHAT: dict[str, dict[str, str]] = {
         "ja": "ご自宅のゲートウェイと通信できません（停電の可能性）",
         "en": "The home gateway is offline (possibly a power cut)",
     },
+    AlertKind.OUTSIDE_AREA: {
+        "ja": "いつもの範囲の外で確認されました",
+        "en": "Seen outside the usual area",
+    },
+    AlertKind.UNUSUAL_HOUR: {
+        "ja": "いつもと違う時間に外出しています",
+        "en": "Out at an unusual hour",
+    },
 }
 _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}
@@ -40,6 +49,9 @@ def what_of(alert: Alert, lang: str) -> str:
     level = alert.detail.get("level")
     if level is not None:
         what += f"（{_LEVEL[lang]} {level}）" if lang == "ja" else f" ({_LEVEL[lang]} {level})"
+    place = alert.detail.get("gateway_name")
+    if place:
+        what += f"（{place}）" if lang == "ja" else f" ({place})"
     return what
 
 
@@ -54,15 +66,56 @@ def render(  # noqa: PLR0917
     """(title, body) of one notification about ``alert``."""
     lang = lang if lang in ("ja", "en") else "ja"
     what = what_of(alert, lang)
-    name = home.name if home else (alert.household_id or alert.subject)
+    name = alert.detail.get("person_name") or (home.name if home else None)
+    name = name or alert.household_id or alert.subject
     zone = ZoneInfo(home.timezone if home else "Asia/Tokyo")
     since = alert.opened_at.astimezone(zone)
     when = f"{since.month}月{since.day}日 {since:%H:%M}" if lang == "ja" else f"{since:%d %b %H:%M}"
     title = f"{_REPEAT[lang] if repeat else ''}みまもり: {name} — {what}"
-    link = f"{public_url.rstrip('/')}/households/{alert.household_id}" if alert.household_id else ""
+    base = public_url.rstrip("/")
+    if alert.person_id:
+        link = f"{base}/map?person={alert.person_id}"
+    else:
+        link = f"{base}/households/{alert.household_id}" if alert.household_id else ""
     lines = [name, what, f"{_SINCE[lang]}: {when}"]
     if ack_token:
         lines.append(f"{_ACK[lang]}: {public_url.rstrip('/')}/ack?token={ack_token}")
     if link:
         lines.append(f"{_OPEN[lang]}: {link}")
     return title, "\n".join(lines)
+
+
+def _local(at: datetime, lang: str) -> str:
+    local = at.astimezone(ZoneInfo("Asia/Tokyo"))
+    return f"{local.month}月{local.day}日 {local:%H:%M}" if lang == "ja" else f"{local:%d %b %H:%M}"
+
+
+_SIGHTING = {"ja": "捜索中の方が確認されました", "en": "Seen during the search"}
+_MAP = {"ja": "地図で見る", "en": "See the map"}
+_OUTING = {
+    "out": {"ja": "外出しました", "en": "went out"},
+    "home": {"ja": "帰宅しました", "en": "came home"},
+}
+
+
+def render_sighting(
+    person: str, gateway: str, at: datetime, lang: str, link: str
+) -> tuple[str, str]:
+    """(title, body) of a new sighting for the people searching."""
+    lang = lang if lang in ("ja", "en") else "ja"
+    title = f"みまもり 捜索: {person} — {gateway}"
+    body = "\n".join(
+        [_SIGHTING[lang], f"{person}: {gateway}", _local(at, lang), f"{_MAP[lang]}: {link}"]
+    )
+    return title, body
+
+
+def render_outing(
+    person: str, gateway: str, way: str, at: datetime, *, lang: str, link: str
+) -> tuple[str, str]:
+    """(title, body) of an opted-in "went out" / "came home" notice."""
+    lang = lang if lang in ("ja", "en") else "ja"
+    what = _OUTING[way][lang]
+    title = f"みまもり: {person} — {what}"
+    body = "\n".join([f"{person} {what}", f"{gateway} {_local(at, lang)}", f"{_MAP[lang]}: {link}"])
+    return title, body

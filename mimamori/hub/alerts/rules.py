@@ -35,16 +35,24 @@ class AlertKind:
     BATTERY_LOW = "battery_low"
     MAINS_LOST = "mains_lost"
     HOME_OFFLINE = "home_offline"
+    OUTSIDE_AREA = "outside_area"  # a person seen outside their usual area
+    UNUSUAL_HOUR = "unusual_hour"  # ... or out at an hour they usually are not
 
 
 @dataclass(frozen=True)
 class Raise:
     kind: str
     subject: str
-    household_id: str
+    household_id: str | None
     severity: Severity
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
+    person_id: str | None = None  # an alert about a person (outside the usual area)
+
+    @property
+    def plan(self) -> str:
+        """Whose escalation plan the alert follows: the person's, else the household's."""
+        return f"person:{self.person_id}" if self.person_id else (self.household_id or "")
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ _DEVICE_CLEARS = {
 def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR0911 (a table)
     home = registry.household_of_gateway.get(event.gateway_id)
     if home is None:
-        return []  # tag alerts (outside the usual area) come with searches
+        return []  # alerts about people out and about are decided in people.py
     subject = f"household:{home}"
     kind, data, at = event.kind, event.data, event.ts
     if kind == EventKind.CHECKIN_SOS:

@@ -33,6 +33,16 @@ class Alert:
     resolved_at: datetime | None = None
     resolved_by: str | None = None
     resolve_note: str | None = None
+    person_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertScope:
+    households: tuple[str, ...]
+    people: tuple[str, ...]
+
+    def covers(self, alert: Alert) -> bool:
+        return alert.household_id in self.households or alert.person_id in self.people
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,24 @@ class DueEscalation:
 
 @dataclass(frozen=True)
 class NotificationDraft:
-    alert_id: int
+    alert_id: int | None  # None: a notice that is not about an alert (search, outing)
     recipient_id: str
     channel: int  # the index of the URL in the recipient's channels file
     dedupe_key: str
     title: str
     body: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Notifications decided from one event, not tied to an alert: a sighting during
+    a search, "went out / came home". At most one per ``key`` within ``every_s``."""
+
+    key: str
+    at: datetime  # the event's time: the throttle counts in it
+    every_s: float
+    notifications: tuple[NotificationDraft, ...]
+    queued_at: datetime  # when the engine decided it: the notifications are due then
 
 
 @dataclass(frozen=True)
@@ -112,12 +134,24 @@ class AlertStore(Protocol):
     async def events_for_alerts(self, limit: int) -> tuple[int, list[StoredEvent]]: ...
 
     async def apply_alert_changes(
-        self, changes: Sequence[Change], cursor: int, plans: Mapping[str, Sequence[PlanStep]]
-    ) -> AlertCounts: ...
+        self,
+        changes: Sequence[Change],
+        cursor: int,
+        plans: Mapping[str, Sequence[PlanStep]],
+        notices: Sequence[Notice] = (),
+    ) -> AlertCounts:
+        """Apply the rules' changes, queue the notices (each unless its key was used
+        within ``every_s``) and move the cursor, in one transaction."""
+        ...
 
     async def alerts(
-        self, households: Sequence[str] | None, include_resolved: bool, limit: int = 500
-    ) -> list[Alert]: ...
+        self,
+        scope: AlertScope | None,
+        include_resolved: bool,
+        limit: int = 500,
+    ) -> list[Alert]:
+        """Alerts about these households or people; ``scope`` None: all of them."""
+        ...
 
     async def alert(self, alert_id: int) -> Alert | None: ...
 

@@ -22,7 +22,9 @@ from ..alerts.rules import Change, Clear, Raise
 from .alerts import (
     Alert,
     AlertCounts,
+    AlertScope,
     DueEscalation,
+    Notice,
     NotificationDraft,
     PlanStep,
     QueuedNotification,
@@ -32,7 +34,7 @@ from .sqlite_base import SqliteBase
 
 _ALERT_COLUMNS = (
     "id, kind, subject, household_id, severity, state, detail, events, opened_at, updated_at, "
-    "acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note"
+    "acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person_id"
 )
 
 
@@ -42,12 +44,26 @@ def _opt(ms: int | None) -> datetime | None:
 
 def _alert(row: Sequence[Any]) -> Alert:
     (aid, kind, subject, home, severity, state, detail, events, opened, updated) = row[:10]
-    acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note = row[10:16]
+    acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person = row[10:17]
     return Alert(
         aid, kind, subject, home, severity, state, json.loads(detail), events,
         from_epoch_ms(opened), from_epoch_ms(updated), _opt(acked_at), acked_by, ack_note,
-        _opt(resolved_at), resolved_by, resolve_note,
+        _opt(resolved_at), resolved_by, resolve_note, person,
     )  # fmt: skip
+
+
+async def _queue(
+    db: aiosqlite.Connection, notifications: Sequence[NotificationDraft], at: int
+) -> None:
+    await db.executemany(
+        "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, "
+        "body, state, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+        "ON CONFLICT (dedupe_key) DO NOTHING",
+        [
+            (n.alert_id, n.recipient_id, n.channel, n.dedupe_key, n.title, n.body, at, at)
+            for n in notifications
+        ],
+    )
 
 
 class SqliteAlerts(SqliteBase):
@@ -80,10 +96,12 @@ class SqliteAlerts(SqliteBase):
         changes: Sequence[Change],
         cursor: int,
         plans: Mapping[str, Sequence[PlanStep]],
+        notices: Sequence[Notice] = (),
     ) -> AlertCounts:
-        """Apply what the rules decided and move the cursor, in one transaction.
+        """Apply what the rules decided, queue the notices and move the cursor, in one
+        transaction.
 
-        A new alert gets the escalation steps of its household's plan (``plans``).
+        A new alert gets the escalation steps of its plan (``plans``, by ``Raise.plan``).
         """
         counts = AlertCounts([], [], [])
         async with self._transaction("applying alert changes") as db:
@@ -92,6 +110,8 @@ class SqliteAlerts(SqliteBase):
                     await self._raise(db, change, plans, counts)
                 else:
                     await self._clear(db, change, counts)
+            for notice in notices:
+                await self._notice(db, notice)
             if cursor:
                 await db.execute("UPDATE alert_cursor SET last_rowid = ? WHERE id = 1", (cursor,))
         return counts
@@ -118,10 +138,10 @@ class SqliteAlerts(SqliteBase):
             counts.updated.append(updated)
             return
         cur = await db.execute(
-            "INSERT INTO alerts (kind, subject, household_id, severity, state, detail, events, "
-            "opened_at, updated_at) VALUES (?, ?, ?, ?, 'open', ?, 1, ?, ?)",
-            (change.kind, change.subject, change.household_id, int(change.severity),
-             json.dumps(change.detail), at, at),
+            "INSERT INTO alerts (kind, subject, household_id, person_id, severity, state, "
+            "detail, events, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, 'open', ?, 1, ?, ?)",
+            (change.kind, change.subject, change.household_id, change.person_id,
+             int(change.severity), json.dumps(change.detail), at, at),
         )  # fmt: skip
         alert_id = cur.lastrowid
         await cur.close()
@@ -130,12 +150,28 @@ class SqliteAlerts(SqliteBase):
             "VALUES (?, ?, 0, ?, ?, 'pending')",
             [
                 (alert_id, s.step, at + int(s.after_s * 1000), json.dumps(list(s.recipients)))
-                for s in plans.get(change.household_id, ())
+                for s in plans.get(change.plan, ())
             ],
         )
         opened = await self._one_alert(db, "id = ?", (alert_id,))
         assert opened is not None
         counts.opened.append(opened)
+
+    @staticmethod
+    async def _notice(db: aiosqlite.Connection, notice: Notice) -> None:
+        at = to_epoch_ms(notice.at)
+        async with db.execute(
+            "SELECT last_at FROM notice_throttle WHERE key = ?", (notice.key,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None and abs(at - row[0]) < notice.every_s * 1000:
+            return
+        await db.execute(
+            "INSERT INTO notice_throttle (key, last_at) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET last_at = excluded.last_at",
+            (notice.key, at),
+        )
+        await _queue(db, notice.notifications, to_epoch_ms(notice.queued_at))
 
     async def _clear(self, db: aiosqlite.Connection, change: Clear, counts: AlertCounts) -> None:
         where = "kind = ? AND subject = ? AND state != 'resolved'"
@@ -164,13 +200,18 @@ class SqliteAlerts(SqliteBase):
 
     @serialized
     async def alerts(
-        self, households: Sequence[str] | None, include_resolved: bool, limit: int = 500
+        self, scope: AlertScope | None, include_resolved: bool, limit: int = 500
     ) -> list[Alert]:
-        """Alerts of these households (None: all), newest first."""
-        where, params = ["1 = 1"], []
-        if households is not None:
-            where.append(f"household_id IN ({','.join('?' * len(households))})")
-            params += list(households)
+        """Alerts about these households or people (None: all), newest first."""
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if scope is not None:
+            homes, people = scope.households, scope.people
+            where.append(
+                f"(household_id IN ({','.join('?' * len(homes))}) "
+                f"OR person_id IN ({','.join('?' * len(people))}))"
+            )
+            params += [*homes, *people]
         if not include_resolved:
             where.append("state != 'resolved'")
         rows = await self._query(
@@ -258,16 +299,7 @@ class SqliteAlerts(SqliteBase):
             if row is None:
                 return False
             alert_id, step, rnd, recipients = row
-            at = to_epoch_ms(now)
-            await db.executemany(
-                "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, "
-                "body, state, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
-                "ON CONFLICT (dedupe_key) DO NOTHING",
-                [
-                    (n.alert_id, n.recipient_id, n.channel, n.dedupe_key, n.title, n.body, at, at)
-                    for n in notifications
-                ],
-            )
+            await _queue(db, notifications, to_epoch_ms(now))
             await db.execute("UPDATE escalations SET state = 'done' WHERE id = ?", (escalation_id,))
             # A later step replaces the repeats of the earlier ones.
             await db.execute(

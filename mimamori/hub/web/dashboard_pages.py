@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..access import Principal, household_scope, visible_gateways, visible_households
+from ..access import Principal, alert_scope, visible_gateways, visible_households
 from ..alerts.messages import what_of
 from ..alerts.rules import Severity
 from ..audit import record
@@ -44,7 +44,7 @@ def _age(since: datetime, now: datetime, lang: Lang) -> str:
 
 
 async def _alerts(hub: HubState, who: Principal, lang: Lang, now: datetime) -> str:
-    found = await hub.store.alerts(household_scope(hub.registry, who), include_resolved=False)
+    found = await hub.store.alerts(alert_scope(hub.registry, who), include_resolved=False)
     if not found:
         return f'<p id="no-alerts">{_e(t("dash_no_alerts", lang))}</p>'
     rows = []
@@ -141,12 +141,8 @@ async def answer(
     if who is None:
         return message_page(lang, "signin_required_title", "signin_required", 401)
     alert = await hub.store.alert(alert_id)
-    scope = household_scope(hub.registry, who)
-    if (
-        action not in ("ack", "resolve")
-        or alert is None
-        or (scope is not None and alert.household_id not in scope)
-    ):
+    scope = alert_scope(hub.registry, who)
+    if action not in ("ack", "resolve") or alert is None or (scope and not scope.covers(alert)):
         return message_page(lang, "household_unknown_title", "household_unknown", 404)
     now = datetime.now(UTC)
     await record(hub, who, f"alert.{action}", f"alert:{alert_id}", note)
