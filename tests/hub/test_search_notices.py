@@ -15,7 +15,7 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.protocol import EventKind
 
-from .conftest import TAG_KAMA, TAG_TSURU, RunningHub, publishing_gateway, running_hub
+from .conftest import TAG_KAMA, TAG_TSURU, publishing_gateway, running_hub
 from .receivers import Hook, webhook
 from .test_households import until
 
@@ -77,33 +77,33 @@ async def test_a_sighting_outside_the_usual_area_raises_an_alert_that_closes_by_
     def edit(doc: dict[str, Any]) -> None:
         doc["people"][0]["usual_area"] = {"gateways": ["gw-a"]}  # 比嘉 ツル
 
-    async with running_hub(own_broker, tmp_path, edit) as hub:
-        async with (
-            publishing_gateway(own_broker, "gw-a") as usual,
-            publishing_gateway(own_broker, "gw-b") as elsewhere,
-        ):
-            await hub.until_stored(await usual.send(EventKind.TAG_ARRIVED, TAG_TSURU))
-            await hub.until_stored(await elsewhere.send(EventKind.TAG_ARRIVED, TAG_TSURU))
-            [told] = await messages(hook, 1)
-            async with hub.client(await hub.token()) as higa:
+    async with (
+        running_hub(own_broker, tmp_path, edit) as hub,
+        publishing_gateway(own_broker, "gw-a") as usual,
+        publishing_gateway(own_broker, "gw-b") as elsewhere,
+    ):
+        await hub.until_stored(await usual.send(EventKind.TAG_ARRIVED, TAG_TSURU))
+        await hub.until_stored(await elsewhere.send(EventKind.TAG_ARRIVED, TAG_TSURU))
+        [told] = await messages(hook, 1)
+        async with hub.client(await hub.token()) as higa:
 
-                async def raised() -> Any:
-                    return (await higa.get("/api/v1/alerts")).json()
+            async def raised() -> Any:
+                return (await higa.get("/api/v1/alerts")).json()
 
-                [alert] = await until(raised)
-                assert alert["kind"] == "outside_area" and alert["subject"] == "person:p-tsuru"
-                assert alert["detail"]["gateway_name"] == "市役所前 自販機"
-            async with hub.client(await hub.token(family="f-miyagi")) as miyagi:
-                assert (await miyagi.get("/api/v1/alerts")).json() == []
-            await hub.until_stored(await usual.send(EventKind.TAG_SEEN, TAG_TSURU))
+            [alert] = await until(raised)
+            assert alert["kind"] == "outside_area" and alert["subject"] == "person:p-tsuru"
+            assert alert["detail"]["gateway_name"] == "市役所前 自販機"
+        async with hub.client(await hub.token(family="f-miyagi")) as miyagi:
+            assert (await miyagi.get("/api/v1/alerts")).json() == []
+        await hub.until_stored(await usual.send(EventKind.TAG_SEEN, TAG_TSURU))
 
-            async def closed() -> Any:
-                found = await hub.state.store.alert(alert["id"])
-                return found if found and found.state == "resolved" else None
+        async def closed() -> Any:
+            found = await hub.state.store.alert(alert["id"])
+            return found if found and found.state == "resolved" else None
 
-            resolved = await until(closed)
+        resolved = await until(closed)
     assert "いつもの範囲の外" in told["title"] and "比嘉 ツル" in told["title"]
-    assert f"/map?person=p-tsuru" in told["message"]
+    assert "/map?person=p-tsuru" in told["message"]
     assert resolved.resolve_note == "seen inside the usual area"
 
 
@@ -136,13 +136,15 @@ async def test_a_family_that_opted_in_hears_went_out_and_came_home(
     def edit(doc: dict[str, Any]) -> None:
         doc["people"][1]["outings"] = {"gateways": ["gw-home"], "notify": ["r-miyagi"]}
 
-    async with running_hub(own_broker, tmp_path, edit) as hub:
-        async with publishing_gateway(own_broker, "gw-home") as home:
-            now = datetime.now(UTC)
-            await hub.until_stored(await home.send(EventKind.TAG_LEFT, TAG_KAMA, now))
-            await hub.until_stored(
-                await home.send(EventKind.TAG_ARRIVED, TAG_KAMA, now + timedelta(hours=1))
-            )
-            out, back = await messages(hook, 2)
+    async with (
+        running_hub(own_broker, tmp_path, edit) as hub,
+        publishing_gateway(own_broker, "gw-home") as home,
+    ):
+        now = datetime.now(UTC)
+        await hub.until_stored(await home.send(EventKind.TAG_LEFT, TAG_KAMA, now))
+        await hub.until_stored(
+            await home.send(EventKind.TAG_ARRIVED, TAG_KAMA, now + timedelta(hours=1))
+        )
+        out, back = await messages(hook, 2)
     assert "宮城 カマ" in out["title"] and "外出しました" in out["title"]
     assert "帰宅しました" in back["title"]
