@@ -21,6 +21,8 @@ from .api import router as api_router
 from .api_alerts import router as alerts_router
 from .audit import router as audit_router
 from .config import HubConfig
+from .federation.api import router as federation_router
+from .federation.relay import FederationRelay
 from .ingest import Ingest
 from .live import LiveHub
 from .registry import Registry
@@ -46,37 +48,48 @@ def leaflet_dir() -> Path:
     return Path(str(resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"))
 
 
+def _background(tg: asyncio.TaskGroup, hub: HubState) -> list[asyncio.Task[None]]:
+    """The hub's own loops, each a named task: ingest, the silent-gateway watch, the
+    alert engine, the delivery worker, searches, and the peers' relay."""
+    config, store, live = hub.config, hub.store, hub.live
+    delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
+    engine = hub.alerts = AlertEngine(config, hub.registry, store, on_queued=delivery.wake.set)
+
+    def stored(events: list[StoredEvent]) -> None:
+        live.publish(events)
+        engine.wake.set()  # the alert rules follow at once
+
+    ingest = hub.ingest = Ingest(config.hub.broker, store, on_new_events=stored)
+    searches = hub.searches
+    assert searches is not None
+    tasks = [
+        tg.create_task(ingest.run(), name="ingest"),
+        tg.create_task(watch_gateways(store), name="watch-gateways"),
+        tg.create_task(engine.run(), name="alerts"),
+        tg.create_task(delivery.run(), name="delivery"),
+        tg.create_task(searches.run(ingest.link), name="searches"),
+    ]
+    if config.hub.federation is not None:
+        relay = FederationRelay(config.hub.federation, hub.registry, store, searches.tags)
+        searches.changed.append(relay.wake)
+        tasks.append(tg.create_task(relay.run(), name="federation"))
+    return tasks
+
+
 def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
-    """The app; its lifespan opens the store and runs, beside the server, MQTT ingest,
-    the silent-gateway watch, the alert engine and the delivery worker (``with_ingest``)."""
+    """The app; its lifespan opens the store and runs the hub's loops beside the server
+    (``with_ingest``; without, the API alone, for tools and tests)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await SqliteStore.open(config.hub.database.path)
         registry = Registry.from_config(config)
-        live = LiveHub(registry)
-        hub = HubState(config, registry, store, live)
+        registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
+        hub = HubState(config, registry, store, LiveHub(registry))
         hub.searches = SearchService(config.hub.search, registry, store)
         try:
             async with asyncio.TaskGroup() as tg:
-                if with_ingest:
-                    delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
-                    engine = hub.alerts = AlertEngine(
-                        config, registry, store, on_queued=delivery.wake.set
-                    )
-
-                    def stored(events: list[StoredEvent]) -> None:
-                        live.publish(events)
-                        engine.wake.set()  # the alert rules follow at once
-
-                    hub.ingest = Ingest(config.hub.broker, store, on_new_events=stored)
-                    tasks = [
-                        tg.create_task(hub.ingest.run(), name="ingest"),
-                        tg.create_task(watch_gateways(store), name="watch-gateways"),
-                        tg.create_task(engine.run(), name="alerts"),
-                        tg.create_task(delivery.run(), name="delivery"),
-                        tg.create_task(hub.searches.run(hub.ingest.link), name="searches"),
-                    ]
+                tasks = _background(tg, hub) if with_ingest else []
                 app.state.hub = hub
                 log.info(
                     "hub ready: %d people, %d gateways",
@@ -86,9 +99,8 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
                 try:
                     yield
                 finally:
-                    if with_ingest:
-                        for task in tasks:
-                            task.cancel()
+                    for task in tasks:
+                        task.cancel()
         finally:
             await store.close()
 
@@ -98,6 +110,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(searches_router)
     app.include_router(shared_router)
+    app.include_router(federation_router)
     app.include_router(pages_router)
     app.include_router(household_pages_router)
     app.include_router(ack_router)

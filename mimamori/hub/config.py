@@ -71,6 +71,32 @@ class SearchSettings(Strict):
     notify_every_min: float = Field(default=5.0, ge=0, le=24 * 60)
 
 
+class Peer(Strict):
+    """A neighbouring town's hub. Both hubs hold the same secret (a file of its own):
+    each presents it to the other, with its own town id."""
+
+    id: Id  # the peer's town id, as it calls itself
+    url: str = Field(pattern=r"^https?://")  # its hub's public URL
+    secret_file: FilePath
+
+    def read_secret(self) -> str:
+        return self.secret_file.read_text(encoding="utf-8").strip()
+
+
+class Federation(Strict):
+    """Searches cross town borders: a search here is relayed to each peer's gateways,
+    and their sightings of the searched tags come back. Nothing else is shared."""
+
+    town: Id  # this hub's town id, as its peers know it
+    peers: list[Peer] = Field(min_length=1)
+
+    @field_validator("peers")
+    @classmethod
+    def _unique_peers(cls, value: list[Peer]) -> list[Peer]:
+        _unique("peer", [p.id for p in value])
+        return value
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -80,6 +106,7 @@ class HubSection(Strict):
     language: Literal["ja", "en"] = "ja"
     mosquitto: MosquittoFiles | None = None
     search: SearchSettings = Field(default_factory=SearchSettings)
+    federation: Federation | None = None
 
 
 class GatewayEntry(Strict):

@@ -6,9 +6,17 @@ lookups below are what the rest of the hub relies on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .config import FamilyEntry, GatewayEntry, HouseholdEntry, HubConfig, PersonEntry
+from .store.federation import PeerGateway
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    lat: float | None
+    lon: float | None
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,9 @@ class Registry:
     households: dict[str, HouseholdEntry]
     household_of_gateway: dict[str, str]
     household_of_person: dict[str, str]
+    # Neighbouring towns' watch points that relayed sightings came from (``peer.gw``);
+    # filled from the store at start and as sightings arrive.
+    peer_gateways: dict[str, PeerGateway] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: HubConfig) -> Registry:
@@ -32,6 +43,15 @@ class Registry:
             household_of_gateway={g: h.id for h in config.households for g in h.gateways},
             household_of_person={p: h.id for h in config.households for p in h.people},
         )
+
+    def place(self, gateway_id: str) -> Place:
+        """Name and position of a gateway: ours, or a peer's that a relayed sighting
+        came from. Unknown ones show by their id, without a position."""
+        if ours := self.gateways.get(gateway_id):
+            return Place(ours.name, ours.lat, ours.lon)
+        if theirs := self.peer_gateways.get(gateway_id):
+            return Place(theirs.name, theirs.lat, theirs.lon)
+        return Place(gateway_id, None, None)
 
     def tags_of(self, person_id: str) -> list[str]:
         person = self.people.get(person_id)

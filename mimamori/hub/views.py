@@ -55,26 +55,26 @@ def state_of(kind: str) -> State:
 def location(registry: Registry, person_id: str, sighting: Sighting | None) -> Location:
     if sighting is None:
         return Location(person_id=person_id)
-    gateway = registry.gateways.get(sighting.gateway_id)
+    # A gateway missing from the registry still shows, by its id, without a position.
+    place = registry.place(sighting.gateway_id)
     return Location(
         person_id=person_id,
         gateway_id=sighting.gateway_id,
-        # A gateway missing from the registry still shows, by its id, without a position.
-        gateway_name=gateway.name if gateway else sighting.gateway_id,
-        lat=gateway.lat if gateway else None,
-        lon=gateway.lon if gateway else None,
+        gateway_name=place.name,
+        lat=place.lat,
+        lon=place.lon,
         seen_at=format_ts(sighting.seen_at),
         state=state_of(sighting.kind),
     )
 
 
 def trail_point(registry: Registry, sighting: Sighting) -> TrailPoint:
-    gateway = registry.gateways.get(sighting.gateway_id)
+    place = registry.place(sighting.gateway_id)
     return TrailPoint(
         gateway_id=sighting.gateway_id,
-        gateway_name=gateway.name if gateway else sighting.gateway_id,
-        lat=gateway.lat if gateway else None,
-        lon=gateway.lon if gateway else None,
+        gateway_name=place.name,
+        lat=place.lat,
+        lon=place.lon,
         ts=format_ts(sighting.ts),
         kind=sighting.kind,
     )

@@ -190,11 +190,14 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 @asynccontextmanager
 async def running_hub(
-    broker: PrivateBroker, tmp_path: Path, edit: Callable[[dict[str, Any]], None] | None = None
+    broker: PrivateBroker,
+    tmp_path: Path,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[RunningHub]:
     """A hub on ``tmp_path``'s database; run it again on the same path to restart it.
     ``edit`` may change the test config (as a plain document) first."""
-    port = free_port()
+    port = port or free_port()
     config = hub_config(tmp_path, broker.port, port)
     if edit is not None:
         doc = config.model_dump(mode="json", exclude_unset=True)

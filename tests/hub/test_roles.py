@@ -73,6 +73,13 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/v1/shared/{token}/live"): {
         "admin": 410, "staff": 200, "volunteer": 200, "family": 200,
     },
+    # Only a peer hub, with its town's secret, may relay searches and sightings.
+    ("POST", "/api/v1/federation/searches"): {
+        "admin": 401, "staff": 401, "volunteer": 401, "family": 401,
+    },
+    ("POST", "/api/v1/federation/sightings"): {
+        "admin": 401, "staff": 401, "volunteer": 401, "family": 401,
+    },
 }  # fmt: skip
 BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/searches": {"person_id": "p-tsuru"},

@@ -74,8 +74,7 @@ def notices_for(
     person = registry.people.get(person_id or "")
     if person is None:
         return []
-    gateway = registry.gateways.get(event.gateway_id)
-    place = gateway.name if gateway else event.gateway_id
+    place = registry.place(event.gateway_id).name
     base = public_url.rstrip("/")
     at_ms = to_epoch_ms(event.ts)
     found: list[Notice] = []

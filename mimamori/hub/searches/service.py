@@ -25,6 +25,7 @@ from ..access import Principal
 from ..config import SearchSettings
 from ..registry import Registry
 from ..store.base import Store
+from ..store.federation import ForeignSearch
 from ..store.searches import Outcome, Participant, Search
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class SearchService:
         self.store = store
         self.clock = clock
         self.wake = asyncio.Event()
+        self.changed: list[asyncio.Event] = []  # set on every start and end (federation)
         self._connects = 0  # the link's connection count when orders were last re-sent
 
     # -- what the callers do --------------------------------------------------------
@@ -63,7 +65,7 @@ class SearchService:
         search = Search(new_search_id(), person_id, "active", by.name, now, now + length)
         await self.store.add_search(search, participant(by, now))
         log.warning("search %s for %s started by %s", search.id, person_id, by.role)
-        self.wake.set()
+        self._changed()
         return search
 
     async def end(
@@ -72,35 +74,63 @@ class SearchService:
         ended = await self.store.end_search(search_id, outcome, by.name, note, self.clock())
         if ended is not None:
             log.warning("search %s ended: %s", search_id, outcome)
-            self.wake.set()
+            self._changed()
         return ended
 
+    def _changed(self) -> None:
+        self.wake.set()
+        for event in self.changed:
+            event.set()
+
+    def tags(self, search: Search) -> list[str]:
+        """What gateways watch for: the person's tags, and nothing about them."""
+        return self.registry.tags_of(search.person_id)
+
     def order(self, search: Search) -> SearchOrder:
-        """What every gateway watches for: the person's tags, and nothing about them."""
-        tags = self.registry.tags_of(search.person_id)
-        return SearchOrder(id=search.id, tags=tags, until=search.expires_at)
+        return SearchOrder(id=search.id, tags=self.tags(search), until=search.expires_at)
 
     # -- the loop that keeps the gateways told ---------------------------------------
 
     async def step(self, link: MqttLink) -> None:
         """Expire what ran out, then publish every state the gateways do not know."""
-        for search in await self.store.expire_searches(self.clock()):
+        now = self.clock()
+        expired = await self.store.expire_searches(now)
+        for search in expired:
             log.warning("search %s for %s ran out", search.id, search.person_id)
+        if expired:
+            self._changed()
+        for foreign in await self.store.expire_foreign_searches(now):
+            log.info("search %s of %s ran out", foreign.id, foreign.origin)
         connects = link.counters["connects"]
         if connects != self._connects:
             # A new connection may be to a broker that lost its retained messages.
             for search in await self.store.searches(None, active_only=True):
                 await self._publish(link, search)
+            for foreign in await self.store.foreign_searches(active_only=True):
+                await self._publish_foreign(link, foreign)
             self._connects = connects
         for search in await self.store.unpublished_searches():
             await self._publish(link, search)
             await self.store.mark_published(search.id, search.state)
             log.info("gateways told: search %s is %s", search.id, search.state)
+        for foreign in await self.store.unpublished_foreign_searches():
+            await self._publish_foreign(link, foreign)
+            await self.store.mark_foreign_published(foreign.id, foreign.state)
+            log.info(
+                "gateways told: %s's search %s is %s", foreign.origin, foreign.id, foreign.state
+            )
+
+    async def _publish_foreign(self, link: MqttLink, search: ForeignSearch) -> None:
+        payload = b""
+        if search.state == "active":
+            order = SearchOrder(id=search.id, tags=list(search.tags), until=search.until)
+            payload = encode_search(order)
+        await link.publish(search_topic(search.id), payload, qos=1, retain=True)
 
     async def _publish(self, link: MqttLink, search: Search) -> None:
         payload = b""  # the empty retained message ends the search
         if search.active:
-            if self.registry.tags_of(search.person_id):
+            if self.tags(search):
                 payload = encode_search(self.order(search))
             else:
                 log.error("search %s: %s has no tags to watch for", search.id, search.person_id)

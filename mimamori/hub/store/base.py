@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
+from .federation import FederationStore
 from .searches import SearchStore
 
 # admin: everything, the audit log; staff (care center): every household, alert and
@@ -106,7 +107,7 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, SearchStore, Protocol):
+class Store(AlertStore, AuditStore, FederationStore, SearchStore, Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

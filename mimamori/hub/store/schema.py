@@ -182,4 +182,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE alerts ADD COLUMN person_id TEXT;
     """,
+    # 7: searches across town borders: what each peer was told of our searches, the
+    # searches peers relayed to us (and how far their sightings went back), and the
+    # peers' watch points that sightings came from.
+    """
+    CREATE TABLE search_relays (
+        search_id TEXT NOT NULL REFERENCES searches (id),
+        peer      TEXT NOT NULL,
+        told      TEXT NOT NULL,
+        PRIMARY KEY (search_id, peer)
+    );
+    CREATE TABLE foreign_searches (
+        id           TEXT PRIMARY KEY,
+        origin       TEXT NOT NULL,
+        remote_id    TEXT NOT NULL,
+        tags         TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        until        INTEGER NOT NULL,
+        state        TEXT NOT NULL,
+        published    TEXT,
+        relayed_rowid INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE peer_gateways (
+        id    TEXT PRIMARY KEY,
+        peer  TEXT NOT NULL,
+        name  TEXT NOT NULL,
+        lat   REAL,
+        lon   REAL
+    );
+    """,
 )

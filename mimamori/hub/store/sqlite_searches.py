@@ -13,7 +13,9 @@ from ...serial import serialized
 from .searches import Participant, Search, SearchState, Share
 from .sqlite_base import SqliteBase
 
-_SEARCH = "id, person_id, state, started_by, started_at, expires_at, ended_at, ended_by, note"
+SEARCH_COLUMNS = (
+    "id, person_id, state, started_by, started_at, expires_at, ended_at, ended_by, note"
+)
 _SHARE = "id, search_id, label, created_by, created_at, expires_at, revoked_at, revoked_by, views"
 
 
@@ -21,7 +23,7 @@ def _opt(ms: int | None) -> datetime | None:
     return None if ms is None else from_epoch_ms(ms)
 
 
-def _search(row: Sequence[Any]) -> Search:
+def search_of(row: Sequence[Any]) -> Search:
     sid, person, state, by, started, expires, ended, ended_by, note = row
     return Search(
         sid,
@@ -53,8 +55,8 @@ def _share(row: Sequence[Any]) -> Share:
 
 class SqliteSearches(SqliteBase):
     async def _one_search(self, search_id: str) -> Search | None:
-        rows = await self._query(f"SELECT {_SEARCH} FROM searches WHERE id = ?", [search_id])
-        return _search(rows[0]) if rows else None
+        rows = await self._query(f"SELECT {SEARCH_COLUMNS} FROM searches WHERE id = ?", [search_id])
+        return search_of(rows[0]) if rows else None
 
     @serialized
     async def add_search(self, search: Search, starter: Participant) -> None:
@@ -103,11 +105,11 @@ class SqliteSearches(SqliteBase):
         if active_only:
             where.append("state = 'active'")
         rows = await self._query(
-            f"SELECT {_SEARCH} FROM searches WHERE {' AND '.join(where)} "
+            f"SELECT {SEARCH_COLUMNS} FROM searches WHERE {' AND '.join(where)} "
             "ORDER BY started_at DESC LIMIT ?",
             [*params, limit],
         )
-        return [_search(r) for r in rows]
+        return [search_of(r) for r in rows]
 
     @serialized
     async def end_search(
@@ -142,10 +144,11 @@ class SqliteSearches(SqliteBase):
     @serialized
     async def unpublished_searches(self) -> list[Search]:
         rows = await self._query(
-            f"SELECT {_SEARCH} FROM searches WHERE published IS NOT state ORDER BY started_at",
+            f"SELECT {SEARCH_COLUMNS} FROM searches WHERE published IS NOT state "
+            "ORDER BY started_at",
             [],
         )
-        return [_search(r) for r in rows]
+        return [search_of(r) for r in rows]
 
     @serialized
     async def mark_published(self, search_id: str, state: SearchState) -> None:

@@ -1,0 +1,74 @@
+"""What the store keeps for searches across town borders (types and the port; SQLite
+implements it in ``sqlite_federation``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from .base import StoredEvent
+    from .searches import Search
+
+ForeignState = Literal["active", "ended"]
+
+
+@dataclass(frozen=True)
+class ForeignSearch:
+    """A search of another town, relayed to our gateways. ``id`` is ``origin.remote_id``,
+    the id our gateways see."""
+
+    id: str
+    origin: str
+    remote_id: str
+    tags: tuple[str, ...]
+    started_at: datetime
+    until: datetime
+    state: ForeignState
+    relayed_rowid: int = 0  # our events up to this one were sent back
+
+
+@dataclass(frozen=True)
+class PeerGateway:
+    """A neighbouring town's watch point that a relayed sighting came from."""
+
+    id: str  # ``peer.gateway``
+    peer: str
+    name: str
+    lat: float | None
+    lon: float | None
+
+
+class FederationStore(Protocol):
+    async def relays_due(self, peers: Sequence[str]) -> list[tuple[Search, str]]:
+        """(search, peer) pairs whose peer does not know the search's current state."""
+        ...
+
+    async def mark_relayed(self, search_id: str, peer: str, told: str) -> None: ...
+
+    async def put_foreign_search(self, search: ForeignSearch) -> None:
+        """Insert, or update the tags, end and state of, a relayed search."""
+        ...
+
+    async def foreign_searches(self, active_only: bool) -> list[ForeignSearch]: ...
+
+    async def expire_foreign_searches(self, now: datetime) -> list[ForeignSearch]: ...
+
+    async def unpublished_foreign_searches(self) -> list[ForeignSearch]: ...
+
+    async def mark_foreign_published(self, search_id: str, state: str) -> None: ...
+
+    async def sightings_to_relay(
+        self, search: ForeignSearch, limit: int
+    ) -> tuple[list[StoredEvent], int]:
+        """Our tag events of the searched tags in its window, after ``relayed_rowid``;
+        and the last rowid looked at."""
+        ...
+
+    async def mark_foreign_relayed(self, search_id: str, rowid: int) -> None: ...
+
+    async def add_peer_gateways(self, gateways: Sequence[PeerGateway]) -> None: ...
+
+    async def peer_gateways(self) -> list[PeerGateway]: ...

@@ -1,0 +1,143 @@
+"""Searches across town borders on SQLite (mixed into SqliteStore)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ...protocol.events import TAG_KINDS
+from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ...serial import serialized
+from .base import StoredEvent
+from .federation import ForeignSearch, PeerGateway
+from .searches import Search
+from .sqlite_base import SqliteBase
+from .sqlite_searches import SEARCH_COLUMNS, search_of
+
+_FOREIGN = "id, origin, remote_id, tags, started_at, until, state, relayed_rowid"
+_TAG_KINDS = sorted(k.value for k in TAG_KINDS)
+
+
+def _foreign(row: Sequence[Any]) -> ForeignSearch:
+    sid, origin, remote, tags, started, until, state, rowid = row
+    return ForeignSearch(
+        sid, origin, remote, tuple(json.loads(tags)), from_epoch_ms(started),
+        from_epoch_ms(until), state, rowid,
+    )  # fmt: skip
+
+
+class SqliteFederation(SqliteBase):
+    @serialized
+    async def relays_due(self, peers: Sequence[str]) -> list[tuple[Search, str]]:
+        due: list[tuple[Search, str]] = []
+        for peer in peers:
+            rows = await self._query(
+                f"SELECT {SEARCH_COLUMNS} FROM searches s LEFT JOIN search_relays r "
+                "ON r.search_id = s.id AND r.peer = ? "
+                "WHERE (s.state = 'active' AND r.told IS NOT 'active') "
+                "OR (s.state != 'active' AND r.told = 'active') ORDER BY s.started_at",
+                [peer],
+            )
+            due += [(search_of(row), peer) for row in rows]
+        return due
+
+    @serialized
+    async def mark_relayed(self, search_id: str, peer: str, told: str) -> None:
+        async with self._transaction("recording a relay") as db:
+            await db.execute(
+                "INSERT INTO search_relays (search_id, peer, told) VALUES (?, ?, ?) "
+                "ON CONFLICT (search_id, peer) DO UPDATE SET told = excluded.told",
+                (search_id, peer, told),
+            )
+
+    @serialized
+    async def put_foreign_search(self, search: ForeignSearch) -> None:
+        async with self._transaction("storing a relayed search") as db:
+            await db.execute(
+                f"INSERT INTO foreign_searches ({_FOREIGN}) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT (id) DO UPDATE SET tags = excluded.tags, until = excluded.until, "
+                "state = CASE WHEN state = 'ended' THEN 'ended' ELSE excluded.state END",
+                (
+                    search.id, search.origin, search.remote_id, json.dumps(list(search.tags)),
+                    to_epoch_ms(search.started_at), to_epoch_ms(search.until), search.state,
+                ),
+            )  # fmt: skip
+
+    @serialized
+    async def foreign_searches(self, active_only: bool) -> list[ForeignSearch]:
+        where = "WHERE state = 'active'" if active_only else ""
+        rows = await self._query(f"SELECT {_FOREIGN} FROM foreign_searches {where}", [])
+        return [_foreign(r) for r in rows]
+
+    @serialized
+    async def expire_foreign_searches(self, now: datetime) -> list[ForeignSearch]:
+        rows = await self._query(
+            f"SELECT {_FOREIGN} FROM foreign_searches WHERE state = 'active' AND until <= ?",
+            [to_epoch_ms(now)],
+        )
+        async with self._transaction("expiring relayed searches") as db:
+            for row in rows:
+                await db.execute(
+                    "UPDATE foreign_searches SET state = 'ended' WHERE id = ?", (row[0],)
+                )
+        return [_foreign(r) for r in rows]
+
+    @serialized
+    async def unpublished_foreign_searches(self) -> list[ForeignSearch]:
+        rows = await self._query(
+            f"SELECT {_FOREIGN} FROM foreign_searches WHERE published IS NOT state", []
+        )
+        return [_foreign(r) for r in rows]
+
+    @serialized
+    async def mark_foreign_published(self, search_id: str, state: str) -> None:
+        async with self._transaction("marking a relayed search published") as db:
+            await db.execute(
+                "UPDATE foreign_searches SET published = ? WHERE id = ?", (state, search_id)
+            )
+
+    @serialized
+    async def sightings_to_relay(
+        self, search: ForeignSearch, limit: int
+    ) -> tuple[list[StoredEvent], int]:
+        tags, kinds = list(search.tags), _TAG_KINDS
+        rows = await self._query(
+            "SELECT rowid, id, gateway_id, seq, ts, kind, data, received_at FROM events "
+            f"WHERE rowid > ? AND tag IN ({','.join('?' * len(tags))}) "
+            f"AND kind IN ({','.join('?' * len(kinds))}) AND ts BETWEEN ? AND ? "
+            "ORDER BY rowid LIMIT ?",
+            [
+                search.relayed_rowid, *tags, *kinds,
+                to_epoch_ms(search.started_at), to_epoch_ms(search.until), limit,
+            ],
+        )  # fmt: skip
+        events = [
+            StoredEvent(eid, gw, seq, from_epoch_ms(ts), kind, json.loads(data), from_epoch_ms(rec))
+            for _rowid, eid, gw, seq, ts, kind, data, rec in rows
+        ]
+        return events, (rows[-1][0] if rows else search.relayed_rowid)
+
+    @serialized
+    async def mark_foreign_relayed(self, search_id: str, rowid: int) -> None:
+        async with self._transaction("recording relayed sightings") as db:
+            await db.execute(
+                "UPDATE foreign_searches SET relayed_rowid = max(relayed_rowid, ?) WHERE id = ?",
+                (rowid, search_id),
+            )
+
+    @serialized
+    async def add_peer_gateways(self, gateways: Sequence[PeerGateway]) -> None:
+        async with self._transaction("storing peer gateways") as db:
+            await db.executemany(
+                "INSERT INTO peer_gateways (id, peer, name, lat, lon) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, lat = excluded.lat, "
+                "lon = excluded.lon",
+                [(g.id, g.peer, g.name, g.lat, g.lon) for g in gateways],
+            )
+
+    @serialized
+    async def peer_gateways(self) -> list[PeerGateway]:
+        rows = await self._query("SELECT id, peer, name, lat, lon FROM peer_gateways", [])
+        return [PeerGateway(*row) for row in rows]
