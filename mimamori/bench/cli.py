@@ -12,6 +12,12 @@ def _alerts(args: argparse.Namespace) -> int:
     return main(args.events, args.gap_s, args.json)
 
 
+def _sightings(args: argparse.Namespace) -> int:
+    from .sightings import main
+
+    return main(args.samples, args.json)
+
+
 def add_parser(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
@@ -20,3 +26,9 @@ def add_parser(sub: Any) -> None:
     alerts.add_argument("--gap-s", type=float, default=0.1, help="seconds between events")
     alerts.add_argument("--json", action="store_true", help="one JSON object")
     alerts.set_defaults(func=_alerts)
+    sightings = kinds.add_parser(
+        "sightings", help="receiver line -> page live stream latency, normal and in a search"
+    )
+    sightings.add_argument("--samples", type=int, default=40, help="adverts per mode")
+    sightings.add_argument("--json", action="store_true", help="one JSON object")
+    sightings.set_defaults(func=_sightings)

@@ -156,10 +156,44 @@
     });
   }
 
+  // A search: a link to the running one, or a button that starts one (two taps, so a
+  // search never starts by accident).
+  function showSearch(id) {
+    var box = $("search");
+    box.textContent = "";
+    api("/api/v1/searches").then(function (running) {
+      if (id !== personId) return;
+      var mine = running.filter(function (s) { return s.person_id === id; })[0];
+      if (mine) {
+        box.appendChild(el("a", { id: "open-search", "class": "search-on", href: "/searches/" + mine.id }, S.search_open));
+        return;
+      }
+      var start = el("button", { id: "start-search", type: "button" }, S.search_start);
+      start.addEventListener("click", function () {
+        if (!start.dataset.armed) {
+          start.dataset.armed = "1";
+          box.appendChild(el("p", { id: "search-confirm" }, S.search_start_confirm));
+          return;
+        }
+        start.disabled = true;
+        fetch("/api/v1/searches", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ person_id: id })
+        }).then(function (r) { return r.json(); }).then(function (made) {
+          var running = made.id || (made.detail || "").split(": ")[1];
+          if (running) window.location.href = "/searches/" + running;
+        });
+      });
+      box.appendChild(start);
+    });
+  }
+
   function selectPerson(id) {
     personId = id;
     personMarker && map && map.removeLayer(personMarker);
     personMarker = null;
+    showSearch(id);
     catchUp(id).then(function () { openLive(id); });
   }
 
