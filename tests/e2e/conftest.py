@@ -178,3 +178,48 @@ async def poll_json(client: httpx.AsyncClient, url: str, predicate: Any, within:
 @pytest.fixture
 def http_port() -> int:
     return free_port()
+
+
+def walk_past_both(root: Path, *, seed: int, interval_s: float) -> tuple[Path, dict[str, Path]]:
+    """A scenario: one tag waits out of range while the gateways start (a loaded
+    machine may take seconds), walks past the first machine to the second and stays
+    there. Returns the scenario file and each receiver's pty link."""
+    ttys = {gid: root / f"tty-{gid}" for gid in GATEWAYS}
+    one, two = (GATEWAYS[g] for g in GATEWAYS)
+    scenario = write_yaml(
+        root / "scenario.yaml",
+        {
+            "seed": seed,
+            "radio": {"path_loss_exponent": 2.0, "noise_db": 1.0, "loss": 0.05},
+            "receivers": [
+                {"id": gid, "lat": lat, "lon": lon, "link": str(ttys[gid])}
+                for gid, (_, lat, lon) in GATEWAYS.items()
+            ],
+            "tags": [
+                {
+                    "tag": TAG,
+                    "interval_s": interval_s,
+                    "route": [
+                        [one[1] - 0.001, one[2] - 0.001],
+                        [one[1], one[2]],
+                        [two[1], two[2]],
+                    ],
+                    "speed_mps": 25.0,
+                    "start_delay_s": 6.0,
+                }
+            ],
+        },
+    )
+    return scenario, ttys
+
+
+async def start_town(
+    procs: Processes, root: Path, broker: PrivateBroker, scenario: Path, ttys: dict[str, Path]
+) -> None:
+    """``mimamori sim walk`` for the receivers, then one ``mimamori edge`` for each."""
+    procs.start("sim", "sim", "walk", "--scenario", str(scenario))
+    async with asyncio.timeout(10):
+        while not all(t.exists() for t in ttys.values()):
+            await asyncio.sleep(0.05)
+    for gid in GATEWAYS:
+        procs.start(gid, "edge", "--config", str(gateway_file(root, gid, broker, ttys[gid])))

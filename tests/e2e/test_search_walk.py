@@ -23,11 +23,11 @@ from .conftest import (
     GATEWAYS,
     TAG,
     Processes,
-    gateway_file,
     hub_file,
     poll_json,
     start_hub,
-    write_yaml,
+    start_town,
+    walk_past_both,
 )
 
 pytestmark = pytest.mark.slow
@@ -47,32 +47,7 @@ def search_reports(db: Path, search_id: str) -> list[tuple[str, float]]:
 async def test_a_walk_out_of_the_usual_area_then_a_search_with_every_sighting(
     own_broker: PrivateBroker, procs: Processes, tmp_path: Path, http_port: int
 ) -> None:
-    ttys = {gid: tmp_path / f"tty-{gid}" for gid in GATEWAYS}
-    one, two = (GATEWAYS[g] for g in GATEWAYS)
-    scenario = write_yaml(
-        tmp_path / "scenario.yaml",
-        {
-            "seed": 5,
-            "radio": {"path_loss_exponent": 2.0, "noise_db": 1.0, "loss": 0.05},
-            "receivers": [
-                {"id": gid, "lat": lat, "lon": lon, "link": str(ttys[gid])}
-                for gid, (_, lat, lon) in GATEWAYS.items()
-            ],
-            "tags": [
-                {
-                    "tag": TAG,
-                    "interval_s": 0.3,
-                    "route": [
-                        [one[1] - 0.001, one[2] - 0.001],
-                        [one[1], one[2]],
-                        [two[1], two[2]],  # and she stays there
-                    ],
-                    "speed_mps": 25.0,
-                    "start_delay_s": 6.0,
-                }
-            ],
-        },
-    )
+    scenario, ttys = walk_past_both(tmp_path, seed=5, interval_s=0.3)
     hub_yaml = hub_file(
         tmp_path,
         own_broker,
@@ -87,14 +62,7 @@ async def test_a_walk_out_of_the_usual_area_then_a_search_with_every_sighting(
         ],
     )
     token = start_hub(procs, hub_yaml, http_port)
-    procs.start("sim", "sim", "walk", "--scenario", str(scenario))
-    async with asyncio.timeout(10):
-        while not all(t.exists() for t in ttys.values()):
-            await asyncio.sleep(0.05)
-    for gid in GATEWAYS:
-        procs.start(
-            gid, "edge", "--config", str(gateway_file(tmp_path, gid, own_broker, ttys[gid]))
-        )
+    await start_town(procs, tmp_path, own_broker, scenario, ttys)
 
     base = f"http://127.0.0.1:{http_port}"
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:

@@ -7,7 +7,6 @@ Mosquitto carries the events, ``mimamori hub`` stores them and answers the API.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -17,13 +16,12 @@ from mimamori.demo.mosquitto import PrivateBroker
 
 from .conftest import (
     GATEWAYS,
-    TAG,
     Processes,
-    gateway_file,
     hub_file,
     poll_json,
     start_hub,
-    write_yaml,
+    start_town,
+    walk_past_both,
 )
 
 pytestmark = pytest.mark.slow
@@ -32,43 +30,9 @@ pytestmark = pytest.mark.slow
 async def test_a_walking_tag_moves_from_one_gateway_to_the_next_on_the_hub(
     own_broker: PrivateBroker, procs: Processes, tmp_path: Path, http_port: int
 ) -> None:
-    ttys = {gid: tmp_path / f"tty-{gid}" for gid in GATEWAYS}
-    one, two = (GATEWAYS[g] for g in GATEWAYS)
-    scenario = write_yaml(
-        tmp_path / "scenario.yaml",
-        {
-            "seed": 3,
-            "radio": {"path_loss_exponent": 2.0, "noise_db": 1.0, "loss": 0.05},
-            "receivers": [
-                {"id": gid, "lat": lat, "lon": lon, "link": str(ttys[gid])}
-                for gid, (_, lat, lon) in GATEWAYS.items()
-            ],
-            "tags": [
-                {
-                    "tag": TAG,
-                    "interval_s": 0.2,
-                    # waits out of range while the gateways start (a loaded machine may
-                    # take seconds), then walks past the first machine on to the second
-                    "route": [
-                        [one[1] - 0.001, one[2] - 0.001],
-                        [one[1], one[2]],
-                        [two[1], two[2]],
-                    ],
-                    "speed_mps": 25.0,
-                    "start_delay_s": 6.0,
-                }
-            ],
-        },
-    )
+    scenario, ttys = walk_past_both(tmp_path, seed=3, interval_s=0.2)
     token = start_hub(procs, hub_file(tmp_path, own_broker, http_port), http_port)
-    procs.start("sim", "sim", "walk", "--scenario", str(scenario))
-    async with asyncio.timeout(10):
-        while not all(t.exists() for t in ttys.values()):
-            await asyncio.sleep(0.05)
-    for gid in GATEWAYS:
-        procs.start(
-            gid, "edge", "--config", str(gateway_file(tmp_path, gid, own_broker, ttys[gid]))
-        )
+    await start_town(procs, tmp_path, own_broker, scenario, ttys)
 
     base = f"http://127.0.0.1:{http_port}"
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:

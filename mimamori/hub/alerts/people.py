@@ -71,18 +71,12 @@ def person_changes(event: StoredEvent, registry: Registry) -> list[Change]:
     home = registry.household_of_person.get(person.id)
     detail = {"gateway": gateway.id, "gateway_name": gateway.name, "person_name": person.name}
     changes: list[Change] = []
-    placed = inside(area, gateway)
-    if placed is False:
-        changes.append(
-            Raise(AlertKind.OUTSIDE_AREA, subject, home, Severity.WARNING, at, detail, person.id)
-        )
-    elif placed is True:
-        changes.append(Clear(AlertKind.OUTSIDE_AREA, subject, at, "seen inside the usual area"))
-    timely = within_hours(area, at)
-    if timely is False:
-        changes.append(
-            Raise(AlertKind.UNUSUAL_HOUR, subject, home, Severity.WARNING, at, detail, person.id)
-        )
-    elif timely is True:
-        changes.append(Clear(AlertKind.UNUSUAL_HOUR, subject, at, "seen within the usual hours"))
+    for kind, verdict, back in (
+        (AlertKind.OUTSIDE_AREA, inside(area, gateway), "seen inside the usual area"),
+        (AlertKind.UNUSUAL_HOUR, within_hours(area, at), "seen within the usual hours"),
+    ):
+        if verdict is False:
+            changes.append(Raise(kind, subject, home, Severity.WARNING, at, detail, person.id))
+        elif verdict is True:
+            changes.append(Clear(kind, subject, at, back))
     return changes

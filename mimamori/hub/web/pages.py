@@ -145,15 +145,19 @@ def _map_config(
         }
     else:
         center = {"lat": 35.68, "lon": 139.77}  # Tokyo, for a hub with no gateways yet
+    return page_config(hub, lang, center=center, people=people, person=person)
+
+
+def page_config(hub: HubState, lang: Lang, **values: Any) -> str:
+    """What a map page's script needs, as JSON safe inside a <script> element: the
+    language and its strings, the tiles, and ``values``."""
     tiles = hub.config.hub.map.tiles
     doc: dict[str, Any] = {
         "lang": lang,
         "strings": strings(lang),
         "tiles": {"url": tiles.url, "attribution": tiles.attribution, "max_zoom": tiles.max_zoom},
         "zoom": hub.config.hub.map.zoom,
-        "center": center,
-        "people": people,
-        "person": person,
+        **values,
     }
     return json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c")
 

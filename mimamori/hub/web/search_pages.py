@@ -8,7 +8,6 @@ revoked or unknown link gets a clear message and never the page.
 from __future__ import annotations
 
 import html
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -18,24 +17,15 @@ from ..access import Principal, can_see, visible_gateways
 from ..deps import Hub, find_principal
 from ..searches.shared import open_share
 from ..state import HubState
-from .i18n import Lang, strings, t
-from .pages import _fill, _lang, _other, _remember_lang, _template, message_page
+from .i18n import Lang, t
+from .pages import _fill, _lang, _other, _remember_lang, _template, message_page, page_config
 
 router = APIRouter(include_in_schema=False)
 
 
 def _config(hub: HubState, lang: Lang, api: str, *, member: bool, gateways: list[Any]) -> str:
-    tiles = hub.config.hub.map.tiles
-    doc = {
-        "lang": lang,
-        "strings": strings(lang),
-        "tiles": {"url": tiles.url, "attribution": tiles.attribution, "max_zoom": tiles.max_zoom},
-        "zoom": hub.config.hub.map.zoom,
-        "api": api,
-        "member": member,
-        "gateways": [{"name": g.name, "lat": g.lat, "lon": g.lon} for g in gateways],
-    }
-    return json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c")
+    points = [{"name": g.name, "lat": g.lat, "lon": g.lon} for g in gateways]
+    return page_config(hub, lang, api=api, member=member, gateways=points)
 
 
 def _page(hub: HubState, lang: Lang, config: str, nav: str) -> HTMLResponse:

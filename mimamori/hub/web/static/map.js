@@ -3,13 +3,7 @@
 // the list and the markers do not depend on them.
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("config").textContent);
-  var S = cfg.strings;
-  var timeFmt = new Intl.DateTimeFormat(cfg.lang === "ja" ? "ja-JP" : "en-GB", {
-    timeZone: "Asia/Tokyo", month: "numeric", day: "numeric",
-    hour: "2-digit", minute: "2-digit", second: "2-digit"
-  });
-  var $ = function (id) { return document.getElementById(id); };
+  var P = window.mimamoriPage, cfg = P.cfg, S = P.S, $ = P.$, el = P.el, when = P.when;
   var map = null, gatewayLayer = null, trailLine = null, personMarker = null;
   var current = null;      // the newest Location shown
   var points = [];         // trail points, oldest first
@@ -17,13 +11,6 @@
   var personId = null;
   var fitted = false;      // the view was fitted to the watch points once
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-  function when(iso) { return timeFmt.format(new Date(iso)); }
   function api(path) {
     return fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {

@@ -3,23 +3,10 @@
 // shared link only watches. Plain JS, no build step; works without map tiles.
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("config").textContent);
-  var S = cfg.strings;
-  var timeFmt = new Intl.DateTimeFormat(cfg.lang === "ja" ? "ja-JP" : "en-GB", {
-    timeZone: "Asia/Tokyo", month: "numeric", day: "numeric",
-    hour: "2-digit", minute: "2-digit", second: "2-digit"
-  });
-  var $ = function (id) { return document.getElementById(id); };
+  var P = window.mimamoriPage, cfg = P.cfg, S = P.S, $ = P.$, el = P.el, when = P.when;
   var map = null, line = null, marker = null, beforeMarker = null;
   var search = null, points = [], source = null;
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-  function when(iso) { return iso ? timeFmt.format(new Date(iso)) : ""; }
   function call(method, path, body) {
     var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
     if (body !== undefined) {

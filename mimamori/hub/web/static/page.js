@@ -1,0 +1,23 @@
+// What the map and search pages share: their config (JSON in the page), their strings,
+// and small DOM helpers. Plain JS, no build step.
+window.mimamoriPage = (function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("config").textContent);
+  var timeFmt = new Intl.DateTimeFormat(cfg.lang === "ja" ? "ja-JP" : "en-GB", {
+    timeZone: "Asia/Tokyo", month: "numeric", day: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit"
+  });
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  return {
+    cfg: cfg,
+    S: cfg.strings,
+    $: function (id) { return document.getElementById(id); },
+    el: el,
+    when: function (iso) { return iso ? timeFmt.format(new Date(iso)) : ""; }
+  };
+}());
