@@ -178,7 +178,7 @@ class EdgeDaemon:
             self.counters["adverts_unknown_format"] += 1
             return []
         tag = frame.tag_id
-        if self.search.watching(tag):
+        if self.search.watching(tag, obs.ts):
             # The hub asked for exactly this tag: report it whatever the local lists say.
             found = self.search.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
             self.counters["search_reports"] += len(found)

@@ -53,6 +53,9 @@ def test_an_ended_or_expired_search_reports_nothing() -> None:
     assert watch.observe(tag_id(1), -60, "r1", 1.0, T0) == []
     watch.apply("s-2", SearchOrder(id="s-2", tags=[tag_id(2)], until=T0 + timedelta(minutes=1)))
     assert watch.observe(tag_id(2), -60, "r1", 1.0, T0 + timedelta(minutes=2)) == []
+    # Past its end the tag is no longer let past the gateway's own lists.
+    assert not watch.watching(tag_id(2), T0 + timedelta(minutes=2))
+    assert watch.watching(tag_id(2), T0)
     assert watch.expire(T0 + timedelta(minutes=2)) == ["s-2"]
     assert len(watch) == 0 and not watch.watching(tag_id(2))
 

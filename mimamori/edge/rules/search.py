@@ -55,8 +55,12 @@ class SearchWatch:
         }
         self._last = {tag: last for tag, last in self._last.items() if tag in self._search_of_tag}
 
-    def watching(self, tag: str) -> bool:
-        return tag in self._search_of_tag
+    def watching(self, tag: str, ts: datetime | None = None) -> bool:
+        """Is ``tag`` searched for (at ``ts``: an order past its end no longer counts)?"""
+        search_id = self._search_of_tag.get(tag)
+        if search_id is None:
+            return False
+        return ts is None or ts < self._orders[search_id].until
 
     def observe(
         self, tag: str, rssi: int, receiver: str, at: float, ts: datetime
