@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,22 +25,31 @@ TSURU_KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 TSURU = "eid:tsuru"
 
 
-def eid_config(
-    tmp_path: Path, broker_port: int = 1883, http_port: int = 0, **eid: Any
-) -> HubConfig:
-    """The test hub, with 比嘉 ツル carrying an EID tag instead of her iBeacon."""
+def with_eid(tmp_path: Path) -> Callable[[dict[str, Any]], None]:
+    """An edit of the test hub's config (see running_hub): a KEK in a file of its own,
+    and 比嘉 ツル carrying an EID tag instead of her iBeacon."""
     kek_file = tmp_path / "eid.kek"
     kek_file.write_text(KEK_HEX + "\n")
-    base = hub_config(tmp_path, broker_port, http_port, eid={"kek_file": kek_file, **eid})
-    doc = base.model_dump()
-    doc["people"][0]["tags"] = [TSURU]
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["hub"]["eid"] = {"kek_file": str(kek_file)}
+        doc["people"][0]["tags"] = [TSURU]
+
+    return edit
+
+
+def eid_config(tmp_path: Path, broker_port: int = 1883, http_port: int = 0) -> HubConfig:
+    doc = hub_config(tmp_path, broker_port, http_port).model_dump(mode="json", exclude_unset=True)
+    with_eid(tmp_path)(doc)
     return HubConfig.model_validate(doc)
 
 
-async def register(store: SqliteStore, tag: str = TSURU, key: bytes = TSURU_KEY) -> None:
+async def register(
+    store: SqliteStore, tag: str = TSURU, key: bytes = TSURU_KEY, offset: int = OFFSET
+) -> None:
     now = datetime.now(UTC)
     sealed = seal(KEK, tag, key)
-    await store.put_eid_tag(EidTagRecord(tag, sealed, K, OFFSET, OFFSET, now, now), replace=False)
+    await store.put_eid_tag(EidTagRecord(tag, sealed, K, offset, offset, now, now), replace=False)
 
 
 def shown(at: float, key: bytes = TSURU_KEY, offset: int = OFFSET) -> str:
