@@ -30,7 +30,7 @@ from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
 from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, parse_gateway_topic
 from .config import HubBrokerSettings
-from .eid.service import EidService
+from .eid.service import EidService, drop_eids
 from .store.base import Store, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,7 @@ class Ingest:
             statuses: list[GatewayStatus] = []
             for message in messages:
                 self._decode(message, events, statuses)
-            if self.eid is not None:
-                events = await self._resolve(self.eid, events)
+            events = await self._resolve(self.eid, events)
             new_events = await self._commit(events, statuses)
             for message in messages:
                 self.link.ack(message)  # only now: the commit is on disk
@@ -155,8 +154,13 @@ class Ingest:
                     log.exception("live fan-out failed")
 
     async def _resolve(
-        self, eid: EidService, events: list[tuple[str, Event]]
+        self, eid: EidService | None, events: list[tuple[str, Event]]
     ) -> list[tuple[str, Event]]:
+        """Rotating ids resolved to registry tags; the unresolvable never reach the store."""
+        if eid is None:
+            events, dropped = drop_eids(events)
+            self.counters["eid_unknown"] += dropped
+            return events
         attempt = 0
         while True:
             try:

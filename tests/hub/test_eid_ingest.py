@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -10,9 +11,9 @@ from pathlib import Path
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.store.sqlite import SqliteStore
-from mimamori.protocol import EventKind
+from mimamori.protocol import EventKind, format_ts, new_event_id
 
-from .conftest import publishing_gateway, running_hub
+from .conftest import TAG_TSURU, Gateway, RunningHub, publishing_gateway, running_hub
 from .eid_helpers import TSURU, P, register, shown, with_eid
 
 
@@ -83,3 +84,24 @@ async def test_the_hub_learns_a_tags_clock_and_keeps_it(
                 await asyncio.sleep(0.05)
         assert record.offset_hi - record.offset_lo <= P + 4
         assert record.updated_at <= datetime.now(UTC)
+
+
+async def test_a_hub_with_no_eid_tags_drops_every_eid_and_no_gateway_can_claim_a_registry_id(
+    hub: RunningHub, gateway: Gateway
+) -> None:
+    assert hub.state.eid is None
+    await gateway.send(EventKind.TAG_ARRIVED, "eddystone-eid:7dd8169dae94258c", rssi=-60)
+    forged = {  # a registry id is not a wire tag id: the event is refused
+        "id": new_event_id(),
+        "seq": 99,
+        "ts": format_ts(datetime.now(UTC)),
+        "kind": "tag.arrived",
+        "data": {"tag": TSURU, "receiver": "vm", "rssi": -60},
+    }
+    await gateway.raw(json.dumps({"v": 1, "gw": "gw-a", "events": [forged]}).encode())
+    wanted = await gateway.send(EventKind.TAG_ARRIVED, TAG_TSURU, rssi=-60)
+    await hub.until_stored(wanted)
+    assert hub.state.ingest is not None
+    counters = hub.state.ingest.counters
+    assert counters["eid_unknown"] == 1 and counters["events_rejected"] == 1
+    assert await stored_tags(hub.state.config.hub.database.path) == [TAG_TSURU]

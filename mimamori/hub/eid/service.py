@@ -168,7 +168,8 @@ class EidService:
                 kind = EventKind.TAG_SEEN  # a new id of a tag already here
             elif kind == EventKind.TAG_LEFT and last.seen_at > heard:
                 return None  # an old id going quiet; the tag was heard here since
-        self._last[tag_id] = _Last(gateway, kind, heard)
+        if last is None or heard >= last.seen_at:  # late events never rewind it
+            self._last[tag_id] = _Last(gateway, kind, heard)
         return kind
 
     async def save_learned(self) -> None:
@@ -184,6 +185,12 @@ class EidService:
         from ``start`` to ``end``, allowing for its clock's drift: what gateways must
         watch for during a search, and nothing else about the tag."""
         return [eddystone_eid_id(e) for e in self.resolver.eids_between(tag_id, start, end)]
+
+
+def drop_eids(events: list[tuple[str, Event]]) -> tuple[list[tuple[str, Event]], int]:
+    """Without any EID tag to resolve, every EID is a stranger's: (kept, dropped)."""
+    kept = [(gateway, event) for gateway, event in events if not _is_eid(event)]
+    return kept, len(events) - len(kept)
 
 
 def _is_eid(event: Event) -> bool:
