@@ -89,7 +89,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         hub = HubState(config, registry, store, LiveHub(registry))
         hub.searches = SearchService(config.hub.search, registry, store)
         try:
-            hub.eid = await EidService.open(config, registry, store)
+            hub.eid = hub.searches.eid = await EidService.open(config, registry, store)
             async with asyncio.TaskGroup() as tg:
                 tasks = _background(tg, hub) if with_ingest else []
                 app.state.hub = hub

@@ -16,6 +16,8 @@ from mimamori.hub.config import EidSettings
 from mimamori.hub.eid.keys import EidKeyError, load_kek, require_kek, seal, unseal
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.registry import Registry
+from mimamori.hub.searches.service import SearchService
+from mimamori.hub.store.searches import Search
 from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.protocol.events import Event, EventDraft, EventKind, new_event_id
 
@@ -278,3 +280,19 @@ async def test_the_ids_a_search_needs_are_wire_tag_ids_with_the_drift_window(
     assert shown(T0 - 2 * P) in ids and shown(T0 + 1800 + 2 * P) in ids  # drift, both ways
     assert shown(T0 - 3 * P) not in ids
     assert all(i.startswith("eddystone-eid:") and len(i) == 30 for i in ids)
+
+
+async def test_a_search_for_a_person_with_an_eid_tag_sends_gateways_her_coming_ids(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    eid = await service(tmp_path, store, [T0])
+    config = eid_config(tmp_path)
+    searches = SearchService(
+        config.hub.search, Registry.from_config(config), store, clock=lambda: at(0)
+    )
+    search = Search("s-1", "p-tsuru", "active", "family", at(0), at(0) + timedelta(hours=2))
+    assert searches.tags(search) == []  # before the keys are open: nothing to send
+    searches.eid = eid
+    order = searches.order(search)
+    assert order.tags == eid.eids_between(TSURU, at(0), at(0) + timedelta(hours=2))
+    assert shown(T0 + 3600) in order.tags and TSURU not in order.tags

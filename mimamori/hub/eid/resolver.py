@@ -136,6 +136,9 @@ class EidResolver:
     def tags(self) -> int:
         return len(self._tags)
 
+    def has(self, tag_id: str) -> bool:
+        return tag_id in self._tags
+
     # -- the live table ------------------------------------------------------------------
 
     def _span(self, tag: _Tag, centre: int) -> range:

@@ -180,6 +180,9 @@ class EidService:
 
     # -- searches ----------------------------------------------------------------------------
 
+    def has_key(self, tag_id: str) -> bool:
+        return self.resolver.has(tag_id)
+
     def eids_between(self, tag_id: str, start: datetime, end: datetime) -> list[str]:
         """The wire tag ids (``eddystone-eid:...``) the registry tag ``tag_id`` may show
         from ``start`` to ``end``, allowing for its clock's drift: what gateways must
