@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sim_parser(sub)
 
+    from .cli_tag import add_parser as add_tag_parser
+
+    add_tag_parser(sub)
+
     from .bench.cli import add_parser as add_bench_parser
 
     add_bench_parser(sub)

@@ -18,6 +18,13 @@ def _sightings(args: argparse.Namespace) -> int:
     return main(args.samples, args.json)
 
 
+def _eid(args: argparse.Namespace) -> int:
+    from .eid import main
+
+    sizes = [int(n) for n in args.tags.split(",")]
+    return main(sizes, args.lookups, args.json)
+
+
 def add_parser(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
@@ -32,3 +39,11 @@ def add_parser(sub: Any) -> None:
     sightings.add_argument("--samples", type=int, default=40, help="adverts per mode")
     sightings.add_argument("--json", action="store_true", help="one JSON object")
     sightings.set_defaults(func=_sightings)
+
+    eid = kinds.add_parser("eid", help="rotating tag ids: resolution cost as tags grow")
+    eid.add_argument(
+        "--tags", default="100,1000,10000", metavar="N,N,...", help="numbers of tags to try"
+    )
+    eid.add_argument("--lookups", type=int, default=20_000, help="adverts resolved per size")
+    eid.add_argument("--json", action="store_true", help="one JSON object")
+    eid.set_defaults(func=_eid)

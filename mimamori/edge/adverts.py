@@ -7,7 +7,9 @@ Formats (facts from their public specifications):
   (company id little-endian first), 0x16 is service data with a 16-bit UUID (LE first).
 * iBeacon: Apple (company 0x004C) data ``02 15 uuid[16] major[2, BE] minor[2, BE] tx[1]``.
 * Eddystone (service 0xFEAA): frame type 0x00 is UID:
-  ``00 tx[1] namespace[10] instance[6] (rfu[2])``.
+  ``00 tx[1] namespace[10] instance[6] (rfu[2])``; frame type 0x30 is EID:
+  ``30 tx[1] eid[8]``, "fixed and truncated after the EID bytes". The gateway holds no
+  key: it forwards the EID as the tag id, and only the hub knows whose it is.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ..protocol.tags import TagFormat, eddystone_uid_id, ibeacon_id
+from ..protocol.tags import TagFormat, eddystone_eid_id, eddystone_uid_id, ibeacon_id
 
 AD_SERVICE_DATA_16 = 0x16
 AD_MANUFACTURER = 0xFF
@@ -23,6 +25,7 @@ APPLE = 0x004C
 IBEACON_PREFIX = b"\x02\x15"
 EDDYSTONE = 0xFEAA
 EDDYSTONE_UID = 0x00
+EDDYSTONE_EID = 0x30
 
 
 class AdvertError(ValueError):
@@ -83,7 +86,11 @@ def decode_ibeacon(data: bytes) -> TagFrame | None:
 
 
 def decode_eddystone(data: bytes) -> TagFrame | None:
-    """Eddystone service data -> UID frame, if it is one (other frame types: None)."""
+    """Eddystone service data -> UID or EID frame, if it is one (URL, TLM...: None)."""
+    if len(data) == 10 and data[0] == EDDYSTONE_EID:
+        return TagFrame(
+            eddystone_eid_id(bytes(data[2:10])), TagFormat.EDDYSTONE_EID, _signed(data[1])
+        )
     if len(data) not in (18, 20) or data[0] != EDDYSTONE_UID:
         return None
     return TagFrame(

@@ -183,12 +183,15 @@ class HouseholdSection(Strict):
         return value
 
 
+# Eddystone-EID ids rotate and look random (protocol/eid.py): no list can name them in
+# advance. This one entry admits them all; the hub keeps only those it can resolve.
+EVERY_EID = f"{TagFormat.EDDYSTONE_EID}:*"
+
+
 class TagsSection(Strict):
-    formats: list[TagFormat] = Field(
-        default_factory=lambda: [TagFormat.IBEACON, TagFormat.EDDYSTONE_UID], min_length=1
-    )
-    # Only tags on this list ever leave the gateway: an exact tag id, or a prefix
-    # ending in '*' such as one town's iBeacon UUID.
+    formats: list[TagFormat] = Field(default_factory=lambda: list(TagFormat), min_length=1)
+    # Only tags on this list ever leave the gateway: an exact tag id, a prefix ending in
+    # '*' such as one town's iBeacon UUID, or "eddystone-eid:*" for every rotating id.
     allow: list[str] = Field(min_length=1)
 
     @field_validator("allow")
@@ -198,9 +201,20 @@ class TagsSection(Strict):
             fmt = pattern.split(":", 1)[0]
             if fmt not in {f.value for f in TagFormat}:
                 raise ValueError(f"{pattern!r}: unknown tag format {fmt!r}")
+            if fmt == TagFormat.EDDYSTONE_EID and pattern != EVERY_EID:
+                raise ValueError(
+                    f"{pattern!r}: EIDs change every rotation period, so no list can name "
+                    f"them; {EVERY_EID!r} admits them all and the hub keeps only its own"
+                )
             if not pattern.endswith("*") and not is_valid_tag_id(pattern):
                 raise ValueError(f"{pattern!r} is neither a tag id nor a prefix ending in '*'")
         return value
+
+    @model_validator(mode="after")
+    def _eid_format(self) -> TagsSection:
+        if EVERY_EID in self.allow and TagFormat.EDDYSTONE_EID not in self.formats:
+            raise ValueError(f"'allow' admits {EVERY_EID!r} but 'formats' leaves them out")
+        return self
 
 
 class PresenceSection(Strict):

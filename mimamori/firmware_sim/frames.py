@@ -9,6 +9,9 @@ Layouts (from the public specifications; the edge parses them in edge/adverts.py
   major[2, BE] minor[2, BE] tx[1]``; tx is the calibrated RSSI at 1 m.
 * Eddystone-UID: complete list of 16-bit UUIDs with 0xFEAA, then service data
   ``AA FE 00 tx[1] namespace[10] instance[6] rfu[2]``; tx is the power at 0 m.
+* Eddystone-EID: the same, with service data ``AA FE 30 tx[1] eid[8]`` and nothing after
+  (the frame is "fixed and truncated after the EID bytes"). The EID itself comes from
+  protocol/eid.py: a tag of that kind is ``EidTagSpec`` in scene.py.
 """
 
 from __future__ import annotations
@@ -70,6 +73,19 @@ def eddystone_uid_adv(namespace: bytes, instance: bytes, tx_power: int = -20) ->
     )
 
 
+def eddystone_eid_adv(eid: bytes, tx_power: int = -20) -> bytes:
+    """An Eddystone-EID advert (21 bytes); ``tx_power`` is the calibration at 0 m."""
+    if len(eid) != 8:
+        raise ValueError("an Eddystone-EID is 8 bytes")
+    uuid_le = EDDYSTONE.to_bytes(2, "little")
+    frame = b"\x30" + _tx_byte(tx_power) + eid
+    return (
+        ad_structure(AD_FLAGS, bytes((FLAGS_BEACON,)))
+        + ad_structure(AD_UUID16_COMPLETE, uuid_le)
+        + ad_structure(AD_SERVICE_DATA_16, uuid_le + frame)
+    )
+
+
 def adv_for_tag(tag_id: str, *, tx_power_1m: int = -59) -> bytes:
     """The advert a tag named ``tag_id`` (protocol/tags.py) sends; tx calibrated at 1 m."""
     if not is_valid_tag_id(tag_id):
@@ -78,6 +94,8 @@ def adv_for_tag(tag_id: str, *, tx_power_1m: int = -59) -> bytes:
     if fmt == TagFormat.IBEACON:
         proximity, major, minor = rest.rsplit(":", 2)
         return ibeacon_adv(uuid.UUID(proximity), int(major), int(minor), tx_power_1m)
+    if fmt == TagFormat.EDDYSTONE_EID:  # one period of an EID tag, frozen
+        return eddystone_eid_adv(bytes.fromhex(rest), tx_power_1m + EDDYSTONE_1M_TO_0M_DB)
     namespace, instance = rest.split(":")
     return eddystone_uid_adv(
         bytes.fromhex(namespace), bytes.fromhex(instance), tx_power_1m + EDDYSTONE_1M_TO_0M_DB

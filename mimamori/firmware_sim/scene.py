@@ -12,6 +12,14 @@ gets an ``$A`` line on its pty, in real time. A scenario file describes it::
         route: [[26.2805, 127.7775], [26.2815, 127.7785]]
         speed_mps: 1.0
         back_and_forth: true
+      - eid: {identity_key: 00112233445566778899aabbccddeeff, exponent: 10,
+              clock_offset: -1700000000}
+        route: [[26.2810, 127.7780]]
+
+A tag has either a fixed ``tag`` id or an ``eid`` block: an Eddystone-EID tag whose
+advert changes every 2**exponent seconds, computed from the wall clock as the tag's
+own counter (``counter = Unix time + clock_offset``), exactly as protocol/eid.py says.
+``mimamori hub tag add`` prints the block for a tag it provisions.
 
 Relative ``link`` paths are taken next to the scenario file.
 """
@@ -27,12 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .. import configfile
+from ..protocol.eid import COUNTER_LIMIT, EXPONENT_MAX, compute_eid, counter_at
 from ..protocol.tags import is_valid_tag_id
 from ..settings import FilePath, Id, Strict, context_for
-from .frames import adv_for_tag
+from .frames import EDDYSTONE_1M_TO_0M_DB, adv_for_tag, eddystone_eid_adv
 from .radio import LatLon, RadioModel, distance_m
 from .receiver import DEFAULT_FIRMWARE, HEARTBEAT_S, SimReceiver
 from .walker import DEFAULT_SPEED_MPS, Walker
@@ -62,8 +71,20 @@ class ReceiverSpec(Strict):
     firmware: str = Field(default=DEFAULT_FIRMWARE, pattern=r"^[A-Za-z0-9._+-]{1,32}$")
 
 
+class EidSpec(Strict):
+    """An Eddystone-EID tag: what ``mimamori hub tag add`` printed for it."""
+
+    identity_key: str = Field(pattern=r"^[0-9a-fA-F]{32}$")
+    exponent: int = Field(default=10, ge=0, le=EXPONENT_MAX)  # a new id every 2**K s
+    clock_offset: int  # the tag's time counter minus Unix time, in seconds
+
+    def key(self) -> bytes:
+        return bytes.fromhex(self.identity_key)
+
+
 class TagSpec(Strict):
-    tag: str
+    tag: str | None = None
+    eid: EidSpec | None = None
     # iBeacon tags sold for watch-over services advertise every 0.1-2 s; 1 s is common.
     interval_s: float = Field(default=1.0, ge=0.02, le=60.0)
     tx_power: int = Field(default=-59, ge=-100, le=0)  # calibrated RSSI at 1 m
@@ -75,11 +96,19 @@ class TagSpec(Strict):
 
     @field_validator("tag")
     @classmethod
-    def _tag_id(cls, value: str) -> str:
+    def _tag_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if not is_valid_tag_id(value):
             raise ValueError(f"{value!r} is not a tag id (see protocol/tags.py)")
         adv_for_tag(value)  # a major/minor above 65535 passes the pattern but not the frame
         return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TagSpec:
+        if (self.tag is None) == (self.eid is None):
+            raise ValueError("a tag has either a fixed 'tag' id or an 'eid' block")
+        return self
 
 
 class Scenario(Strict):
@@ -102,12 +131,43 @@ def load_scenario(path: Path) -> Scenario:
     return configfile.load(path, Scenario, context_for(path))
 
 
+class EidAdverts:
+    """The advert of an EID tag at any wall-clock time (one EID computed per period)."""
+
+    def __init__(self, spec: EidSpec, tx_power_1m: int) -> None:
+        self.spec = spec
+        self._key = spec.key()
+        self._tx_0m = tx_power_1m + EDDYSTONE_1M_TO_0M_DB
+        self._period = -1
+        self._adv = b""
+
+    def at(self, unix_s: float) -> bytes:
+        # The counter is a 32-bit register: it wraps, as the tag's own would.
+        counter = counter_at(unix_s, self.spec.clock_offset) % COUNTER_LIMIT
+        period = counter >> self.spec.exponent
+        if period != self._period:
+            eid = compute_eid(self._key, self.spec.exponent, counter)
+            self._period, self._adv = period, eddystone_eid_adv(eid, self._tx_0m)
+        return self._adv
+
+
 @dataclass(frozen=True)
 class SimTag:
     spec: TagSpec
     walker: Walker
-    adv: bytes
+    adverts: Callable[[float], bytes]  # Unix time -> the advertising data at that time
     address: str
+
+    def adv(self, unix_s: float) -> bytes:
+        return self.adverts(unix_s)
+
+
+def _adverts(spec: TagSpec) -> Callable[[float], bytes]:
+    if spec.eid is not None:
+        return EidAdverts(spec.eid, spec.tx_power).at
+    assert spec.tag is not None  # TagSpec: one or the other
+    fixed = adv_for_tag(spec.tag, tx_power_1m=spec.tx_power)
+    return lambda _unix_s: fixed
 
 
 @dataclass(frozen=True)
@@ -130,9 +190,16 @@ def _random_static_address(rng: random.Random) -> str:
 class Scene:
     """The receivers and tags of a scenario, run in real time."""
 
-    def __init__(self, scenario: Scenario, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.scenario = scenario
         self._clock = clock
+        self._wall = wall  # EID tags count real seconds, like a tag's own clock
         self._rng = random.Random(scenario.seed)
         radio = scenario.radio
         self.radio = RadioModel(
@@ -160,7 +227,7 @@ class Scene:
                     back_and_forth=spec.back_and_forth,
                     start_delay_s=spec.start_delay_s,
                 ),
-                adv_for_tag(spec.tag, tx_power_1m=spec.tx_power),
+                _adverts(spec),
                 spec.address or _random_static_address(self._rng),
             )
             for spec in scenario.tags
@@ -183,10 +250,11 @@ class Scene:
     def advertise(self, tag: SimTag, t: float) -> list[str]:
         """One advert of ``tag`` at scene time ``t``: the ids of the receivers that heard it."""
         where = tag.walker.position(t)
+        adv = tag.adv(self._wall())
         heard = []
         for receiver in self.receivers:
             rssi = self.radio.rssi(tag.spec.tx_power, distance_m(where, receiver.position))
-            if rssi is not None and receiver.sim.advert(tag.address, rssi, tag.adv):
+            if rssi is not None and receiver.sim.advert(tag.address, rssi, adv):
                 heard.append(receiver.spec.id)
         return heard
 

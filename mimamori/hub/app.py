@@ -21,6 +21,7 @@ from .api import router as api_router
 from .api_alerts import router as alerts_router
 from .audit import router as audit_router
 from .config import HubConfig
+from .eid.service import EidService
 from .federation.api import router as federation_router
 from .federation.relay import FederationRelay
 from .ingest import Ingest
@@ -59,7 +60,7 @@ def _background(tg: asyncio.TaskGroup, hub: HubState) -> list[asyncio.Task[None]
         live.publish(events)
         engine.wake.set()  # the alert rules follow at once
 
-    ingest = hub.ingest = Ingest(config.hub.broker, store, on_new_events=stored)
+    ingest = hub.ingest = Ingest(config.hub.broker, store, on_new_events=stored, eid=hub.eid)
     searches = hub.searches
     assert searches is not None
     tasks = [
@@ -88,6 +89,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         hub = HubState(config, registry, store, LiveHub(registry))
         hub.searches = SearchService(config.hub.search, registry, store)
         try:
+            hub.eid = hub.searches.eid = await EidService.open(config, registry, store)
             async with asyncio.TaskGroup() as tg:
                 tasks = _background(tg, hub) if with_ingest else []
                 app.state.hub = hub

@@ -5,13 +5,14 @@ families (see configs/hub.yaml). Imports nothing beyond pydantic, so that
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .. import configfile
-from ..protocol.tags import is_valid_tag_id
+from ..protocol.tags import TagFormat, is_valid_tag_id
 from ..settings import BrokerSettings, FilePath, Id, Strict, TimeZone, context_for
 
 # 地理院タイル (GSI standard map): Japanese labels, free with attribution.
@@ -97,6 +98,31 @@ class Federation(Strict):
         return value
 
 
+# A tag with rotating ids (Eddystone-EID) is named in the registry by a stable id of the
+# hub's own choosing; its key is in the database (``mimamori hub tag add``).
+EID_TAG_PATTERN = r"^eid:[a-z0-9][a-z0-9._-]{0,62}$"
+_EID_TAG = re.compile(EID_TAG_PATTERN)
+KEK_ENV = "MIMAMORI_EID_KEK"  # the key-encryption key, when not in eid.kek_file
+
+
+def is_eid_tag(tag: str) -> bool:
+    return bool(_EID_TAG.match(tag))
+
+
+class EidSettings(Strict):
+    """Tags with rotating ids (docs/eid.md)."""
+
+    # 64 hex digits (AES-256-GCM) sealing the tags' identity keys in the database, in a
+    # file of their own; the environment variable MIMAMORI_EID_KEK wins when set.
+    kek_file: FilePath | None = None
+    # Rotation periods either side of the one a tag should show now that still resolve:
+    # its clock may drift (150 ppm is the spec's bound) between sightings.
+    window_periods: int = Field(default=2, ge=0, le=64)
+    # Periods behind the window whose ids are still recognised, so a recorded id played
+    # back later is told apart from a stranger's (rejected and counted as a replay).
+    history_periods: int = Field(default=8, ge=0, le=1024)
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -107,6 +133,7 @@ class HubSection(Strict):
     mosquitto: MosquittoFiles | None = None
     search: SearchSettings = Field(default_factory=SearchSettings)
     federation: Federation | None = None
+    eid: EidSettings = Field(default_factory=EidSettings)
 
 
 class GatewayEntry(Strict):
@@ -165,7 +192,12 @@ class PersonEntry(Strict):
     @classmethod
     def _tag_ids(cls, value: list[str]) -> list[str]:
         for tag in value:
-            if not is_valid_tag_id(tag):
+            if tag.startswith(f"{TagFormat.EDDYSTONE_EID}:"):
+                raise ValueError(
+                    f"{tag!r} changes every rotation period: name the tag 'eid:NAME' and "
+                    "give its key with 'mimamori hub tag add' (docs/eid.md)"
+                )
+            if not is_valid_tag_id(tag) and not is_eid_tag(tag):
                 raise ValueError(f"{tag!r} is not a tag id (see docs/protocol.md)")
         return value
 

@@ -9,6 +9,10 @@ the broker accepted is lost, and nothing is stored twice.
 Invalid payloads are acknowledged too (they will never become valid), counted by
 reason and logged with the gateway's id, at most once a minute per gateway and
 reason so a misbehaving gateway cannot flood the log.
+
+Events of tags with rotating ids are resolved before the commit (eid/service.py):
+stored under the tag's registry id, or dropped (unknown: counted; replayed: counted
+and logged like a rejection).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
 from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, parse_gateway_topic
 from .config import HubBrokerSettings
+from .eid.service import EidService, drop_eids
 from .store.base import Store, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -60,9 +65,11 @@ class Ingest:
         store: Store,
         *,
         on_new_events: Callable[[list[StoredEvent]], None] | None = None,
+        eid: EidService | None = None,
     ) -> None:
         self.store = store
         self.on_new_events = on_new_events
+        self.eid = eid
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
         self.link = MqttLink(
             link_settings(settings), on_message=self._queue.put_nowait, name="hub ingest"
@@ -75,6 +82,9 @@ class Ingest:
             "payloads_rejected": 0,
             "statuses": 0,
             "store_retries": 0,
+            "eid_resolved": 0,
+            "eid_unknown": 0,  # dropped at once, never stored
+            "eid_rotations_merged": 0,
         }
         self._last_logged: dict[tuple[str, str], float] = {}
 
@@ -129,9 +139,12 @@ class Ingest:
             statuses: list[GatewayStatus] = []
             for message in messages:
                 self._decode(message, events, statuses)
+            events = await self._resolve(self.eid, events)
             new_events = await self._commit(events, statuses)
             for message in messages:
                 self.link.ack(message)  # only now: the commit is on disk
+            if self.eid is not None:
+                await self._save_clocks(self.eid)
             self.counters["messages"] += len(messages)
             self.counters["statuses"] += len(statuses)
             if new_events and self.on_new_events is not None:
@@ -139,6 +152,40 @@ class Ingest:
                     self.on_new_events(new_events)
                 except Exception:  # the live view must never stop ingest
                     log.exception("live fan-out failed")
+
+    async def _resolve(
+        self, eid: EidService | None, events: list[tuple[str, Event]]
+    ) -> list[tuple[str, Event]]:
+        """Rotating ids resolved to registry tags; the unresolvable never reach the store."""
+        if eid is None:
+            events, dropped = drop_eids(events)
+            self.counters["eid_unknown"] += dropped
+            return events
+        attempt = 0
+        while True:
+            try:
+                found = await eid.resolve(events)
+                break
+            except StoreError as exc:
+                # Reading a tag's last sighting failed: hold the batch as a failed
+                # commit does (nothing acknowledged), and try again.
+                self.counters["store_retries"] += 1
+                if attempt == 0:
+                    log.error("store read failed, holding %d event(s): %s", len(events), exc)
+                await asyncio.sleep(backoff_delay(attempt, 0.2, 10.0))
+                attempt += 1
+        self.counters["eid_resolved"] += found.resolved
+        self.counters["eid_unknown"] += found.unknown
+        self.counters["eid_rotations_merged"] += found.merged
+        for gateway, tag, why in found.replays:
+            self._reject(gateway, "eid_replay", f"{tag}: {why}")
+        return found.events
+
+    async def _save_clocks(self, eid: EidService) -> None:
+        try:
+            await eid.save_learned()
+        except StoreError as exc:  # learning is kept in memory meanwhile
+            log.warning("could not save what was learned of tags' clocks: %s", exc)
 
     async def _commit(
         self, events: list[tuple[str, Event]], statuses: list[GatewayStatus]

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import FamilyEntry, GatewayEntry, HouseholdEntry, HubConfig, PersonEntry
+from .config import (
+    FamilyEntry,
+    GatewayEntry,
+    HouseholdEntry,
+    HubConfig,
+    PersonEntry,
+    is_eid_tag,
+)
 from .store.federation import PeerGateway
 
 
@@ -28,6 +35,7 @@ class Registry:
     households: dict[str, HouseholdEntry]
     household_of_gateway: dict[str, str]
     household_of_person: dict[str, str]
+    eid_tags: frozenset[str]  # tags with rotating ids, resolved by hub/eid/
     # Neighbouring towns' watch points that relayed sightings came from (``peer.gw``);
     # filled from the store at start and as sightings arrive.
     peer_gateways: dict[str, PeerGateway] = field(default_factory=dict)
@@ -42,6 +50,7 @@ class Registry:
             households={h.id: h for h in config.households},
             household_of_gateway={g: h.id for h in config.households for g in h.gateways},
             household_of_person={p: h.id for h in config.households for p in h.people},
+            eid_tags=frozenset(t for p in config.people for t in p.tags if is_eid_tag(t)),
         )
 
     def place(self, gateway_id: str) -> Place:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import signal
@@ -10,8 +11,12 @@ from pathlib import Path
 
 import uvicorn
 
+from ..errors import MimamoriError
 from .app import create_app
-from .config import load_hub_config
+from .config import HubConfig, is_eid_tag, load_hub_config
+from .eid.service import EidService
+from .registry import Registry
+from .store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +39,26 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+async def _preflight(config: HubConfig) -> None:
+    """Refuse to start, with a clear message, what could only fail inside the server:
+    EID tags without a key-encryption key, or sealed keys this one does not open."""
+    if not any(is_eid_tag(t) for p in config.people for t in p.tags):
+        return
+    store = await SqliteStore.open(config.hub.database.path)
+    try:
+        await EidService.open(config, Registry.from_config(config), store)
+    finally:
+        await store.close()
+
+
 def serve(config_path: Path) -> int:
     """Run until a signal; a bad config raises ConfigError (the CLI prints it)."""
     config = load_hub_config(config_path)
+    try:
+        asyncio.run(_preflight(config))
+    except MimamoriError as exc:
+        log.error("not starting: %s", exc)
+        return 1
     http = config.hub.http
     server = _Server(
         uvicorn.Config(

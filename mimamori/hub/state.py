@@ -12,6 +12,7 @@ from .store.base import Store
 
 if TYPE_CHECKING:
     from .alerts.engine import AlertEngine
+    from .eid.service import EidService
     from .ingest import Ingest
     from .searches.service import SearchService
 
@@ -25,3 +26,4 @@ class HubState:
     ingest: Ingest | None = None
     alerts: AlertEngine | None = None
     searches: SearchService | None = None
+    eid: EidService | None = None  # None: the registry names no tag with rotating ids

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from mimamori.edge.adverts import decode_tag, parse_ad_structures
 from mimamori.firmware_sim.frames import (
     adv_for_tag,
+    eddystone_eid_adv,
     eddystone_uid_adv,
     ibeacon_adv,
     iter_ad_structures,
 )
-from mimamori.protocol.tags import TagFormat, eddystone_uid_id, ibeacon_id
+from mimamori.protocol.tags import TagFormat, eddystone_eid_id, eddystone_uid_id, ibeacon_id
 
 TOWN = uuid.UUID("fda50693-a4e2-4fb1-afcf-c6eb07647825")
 
@@ -42,6 +43,22 @@ def test_an_eddystone_uid_advert_lists_feaa_and_carries_the_uid() -> None:
     assert decoded(adv) == (eddystone_uid_id(namespace, instance), TagFormat.EDDYSTONE_UID, -20)
 
 
+def test_an_eddystone_eid_advert_carries_frame_0x30_and_the_8_byte_eid() -> None:
+    eid = bytes.fromhex("7dd8169dae94258c")
+    adv = eddystone_eid_adv(eid, tx_power=-21)
+    assert len(adv) == 21
+    assert adv[-14:] == bytes.fromhex("0d16aafe30eb7dd8169dae94258c")
+    assert decoded(adv) == (eddystone_eid_id(eid), TagFormat.EDDYSTONE_EID, -21)
+
+
+def test_eddystone_frames_the_edge_does_not_know_are_not_tags() -> None:
+    # a URL frame (0x10), a TLM frame (0x20) and an EID frame with a byte too many
+    for service_data in ("aafe10ee0367", "aafe2000" + "00" * 12, "aafe30eb" + "11" * 9):
+        body = bytes.fromhex(service_data)
+        adv = bytes((len(body) + 1, 0x16)) + body
+        assert decode_tag(*parse_ad_structures(adv)) is None
+
+
 @pytest.mark.parametrize(
     "tag_id",
     [
@@ -49,6 +66,7 @@ def test_an_eddystone_uid_advert_lists_feaa_and_carries_the_uid() -> None:
         "ibeacon:00000000-0000-0000-0000-000000000000:0:0",
         "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:65535:65535",
         "eddystone-uid:00112233445566778899:a1b2c3d4e5f6",
+        "eddystone-eid:7dd8169dae94258c",
     ],
 )
 def test_adv_for_tag_builds_the_frame_the_edge_names_the_same(tag_id: str) -> None:
@@ -92,5 +110,14 @@ def test_every_eddystone_uid_round_trips(namespace: bytes, instance: bytes, tx: 
     assert decoded(eddystone_uid_adv(namespace, instance, tx)) == (
         eddystone_uid_id(namespace, instance),
         TagFormat.EDDYSTONE_UID,
+        tx,
+    )
+
+
+@given(st.binary(min_size=8, max_size=8), st.integers(-128, 127))
+def test_every_eddystone_eid_round_trips(eid: bytes, tx: int) -> None:
+    assert decoded(eddystone_eid_adv(eid, tx)) == (
+        eddystone_eid_id(eid),
+        TagFormat.EDDYSTONE_EID,
         tx,
     )

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.edge.adverts import decode_tag
+from mimamori.edge.adverts import decode_tag, parse_ad_structures
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.config import SerialReceiver
 from mimamori.edge.drivers.serial_line import SerialLineDriver
 from mimamori.edge.observations import Advert
 from mimamori.errors import ConfigError
 from mimamori.firmware_sim.scene import Scene, load_scenario
+from mimamori.protocol.eid import compute_eid
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:100:7"
 SCENARIO = """\
@@ -132,3 +133,47 @@ def test_the_example_scenario_shipped_with_the_package_loads() -> None:
     scene = Scene(load_scenario(path))
     assert [r.spec.id for r in scene.receivers] == ["vm-001", "vm-002", "vm-003"]
     assert len(scene.tags) == 2
+
+
+EID_SCENARIO = """\
+receivers:
+  - {id: near, lat: 26.28100, lon: 127.77800, link: run/near}
+tags:
+  - eid: {identity_key: 00112233445566778899AABBCCDDEEFF, exponent: 12, clock_offset: 1000}
+    route: [[26.28100, 127.77800]]
+"""
+
+
+def test_an_eid_tag_advertises_the_eid_of_its_own_counter_and_rotates(tmp_path: Path) -> None:
+    key = bytes.fromhex("00112233445566778899aabbccddeeff")
+    wall = [1_518_079_946.5]  # + clock_offset 1000: counter 1,518,080,946 (a published vector)
+    scene = Scene(load_scenario(write(tmp_path, EID_SCENARIO)), wall=lambda: wall[0])
+    tag = scene.tags[0]
+
+    def shown() -> str:
+        frame = decode_tag(*parse_ad_structures(tag.adv(wall[0])))
+        assert frame is not None
+        return frame.tag_id
+
+    assert shown() == "eddystone-eid:7dd8169dae94258c"
+    wall[0] += 4096  # one period of 2**12 s later
+    assert shown() == f"eddystone-eid:{compute_eid(key, 12, 1_518_080_946 + 4096).hex()}"
+    assert shown() != "eddystone-eid:7dd8169dae94258c"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            EID_SCENARIO.replace("  - eid:", "  - tag: eddystone-eid:7dd8169dae94258c\n    eid:"),
+            "either a fixed 'tag' id or an 'eid' block",
+        ),
+        (EID_SCENARIO.replace("exponent: 12", "exponent: 16"), "tags[0].eid.exponent"),
+        (EID_SCENARIO.replace("AABBCCDDEEFF", "AABBCCDDEE"), "tags[0].eid.identity_key"),
+    ],
+)
+def test_an_eid_tag_needs_one_kind_a_16_byte_key_and_an_exponent_up_to_15(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    [problem] = problems(write(tmp_path, text))
+    assert expected in problem

@@ -36,9 +36,12 @@ PROBE = textwrap.dedent(
     from mimamori.cli import build_parser, main
     build_parser()
     code = main(["check", str(Path(sys.argv[2]) / "configs" / "gateway-vending.yaml")])
+    # the technician's EID check, on a published vector (tests/protocol/eid_vectors.json)
+    eid = main(["tag", "eid", "--key", "00112233445566778899aabbccddeeff",
+                "--exponent", "12", "--counter", "1518080946"])
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
-    print("loaded:", loaded, "check:", code)
-    sys.exit(1 if loaded or code != 0 else 0)
+    print("loaded:", loaded, "check:", code, "eid:", eid)
+    sys.exit(1 if loaded or code != 0 or eid != 0 else 0)
     """
 )
 
@@ -51,7 +54,8 @@ def test_the_edge_runs_and_checks_configs_without_the_hub_stack() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "loaded: [] check: 0" in result.stdout
+    assert "loaded: [] check: 0 eid: 0" in result.stdout
+    assert "7dd8169dae94258c\n" in result.stdout
 
 
 def test_the_edge_extra_does_not_pull_in_the_hub_stack() -> None:

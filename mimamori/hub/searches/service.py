@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 
 from ...errors import BrokerError, StoreError
 from ...link import MqttLink
-from ...protocol.search import SearchOrder, encode_search
+from ...protocol.search import MAX_SEARCH_TAGS, SearchOrder, encode_search
 from ...protocol.topics import search_topic
 from ..access import Principal
-from ..config import SearchSettings
+from ..config import SearchSettings, is_eid_tag
+from ..eid.service import EidService
 from ..registry import Registry
 from ..store.base import Store
 from ..store.federation import ForeignSearch
@@ -56,6 +57,7 @@ class SearchService:
         self.wake = asyncio.Event()
         self.changed: list[asyncio.Event] = []  # set on every start and end (federation)
         self._connects = 0  # the link's connection count when orders were last re-sent
+        self.eid: EidService | None = None  # tags with rotating ids (set once keys are open)
 
     # -- what the callers do --------------------------------------------------------
 
@@ -83,8 +85,22 @@ class SearchService:
             event.set()
 
     def tags(self, search: Search) -> list[str]:
-        """What gateways watch for: the person's tags, and nothing about them."""
-        return self.registry.tags_of(search.person_id)
+        """What gateways watch for: the person's tags, and nothing about them. A tag with
+        rotating ids is listed as the ids it will show until the search ends (its key
+        never leaves the hub; docs/eid.md)."""
+        tags: list[str] = []
+        for tag in self.registry.tags_of(search.person_id):
+            if not is_eid_tag(tag):
+                tags.append(tag)
+            elif self.eid is not None and self.eid.has_key(tag):
+                start = max(self.clock(), search.started_at)
+                tags += self.eid.eids_between(tag, start, max(start, search.expires_at))
+        if len(tags) > MAX_SEARCH_TAGS:
+            log.warning(
+                "search %s: %d ids, the first %d sent", search.id, len(tags), MAX_SEARCH_TAGS
+            )
+            tags = tags[:MAX_SEARCH_TAGS]
+        return tags
 
     def order(self, search: Search) -> SearchOrder:
         return SearchOrder(id=search.id, tags=self.tags(search), until=search.expires_at)

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
+from .eid import EidStore
 from .federation import FederationStore
 from .searches import SearchStore
 
@@ -107,7 +108,7 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, FederationStore, SearchStore, Protocol):
+class Store(AlertStore, AuditStore, EidStore, FederationStore, SearchStore, Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

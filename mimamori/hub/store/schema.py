@@ -211,4 +211,17 @@ MIGRATIONS: tuple[str, ...] = (
         lon   REAL
     );
     """,
+    # 8: tags with rotating ids (Eddystone-EID): identity keys sealed with the hub's
+    # key-encryption key, and what the hub learned of each tag's clock.
+    """
+    CREATE TABLE eid_tags (
+        tag_id     TEXT PRIMARY KEY,
+        sealed_key BLOB NOT NULL,
+        exponent   INTEGER NOT NULL,
+        offset_lo  INTEGER NOT NULL,
+        offset_hi  INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    """,
 )

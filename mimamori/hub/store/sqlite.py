@@ -37,6 +37,7 @@ from .base import (
 from .schema import MIGRATIONS
 from .sqlite_alerts import SqliteAlerts
 from .sqlite_audit import SqliteAudit
+from .sqlite_eid import SqliteEid
 from .sqlite_federation import SqliteFederation
 from .sqlite_searches import SqliteSearches
 from .sqlite_users import SqliteUsers
@@ -84,7 +85,9 @@ def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
     )
 
 
-class SqliteStore(SqliteAlerts, SqliteAudit, SqliteFederation, SqliteSearches, SqliteUsers):
+class SqliteStore(
+    SqliteAlerts, SqliteAudit, SqliteEid, SqliteFederation, SqliteSearches, SqliteUsers
+):
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path

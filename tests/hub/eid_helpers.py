@@ -1,0 +1,57 @@
+"""A hub registry with tags on rotating ids, their keys sealed in a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mimamori.hub.config import HubConfig
+from mimamori.hub.eid.keys import seal
+from mimamori.hub.store.eid import EidTagRecord
+from mimamori.hub.store.sqlite import SqliteStore
+from mimamori.protocol.eid import compute_eid
+
+from .conftest import hub_config
+
+KEK = bytes(range(32))
+KEK_HEX = KEK.hex()
+K = 10
+P = 1 << K
+T0 = 1_790_000_000.0
+OFFSET = 65_280 - int(T0)  # the tag's counter minus Unix time
+TSURU_KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
+TSURU = "eid:tsuru"
+
+
+def with_eid(tmp_path: Path) -> Callable[[dict[str, Any]], None]:
+    """An edit of the test hub's config (see running_hub): a KEK in a file of its own,
+    and 比嘉 ツル carrying an EID tag instead of her iBeacon."""
+    kek_file = tmp_path / "eid.kek"
+    kek_file.write_text(KEK_HEX + "\n")
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["hub"]["eid"] = {"kek_file": str(kek_file)}
+        doc["people"][0]["tags"] = [TSURU]
+
+    return edit
+
+
+def eid_config(tmp_path: Path, broker_port: int = 1883, http_port: int = 0) -> HubConfig:
+    doc = hub_config(tmp_path, broker_port, http_port).model_dump(mode="json", exclude_unset=True)
+    with_eid(tmp_path)(doc)
+    return HubConfig.model_validate(doc)
+
+
+async def register(
+    store: SqliteStore, tag: str = TSURU, key: bytes = TSURU_KEY, offset: int = OFFSET
+) -> None:
+    now = datetime.now(UTC)
+    sealed = seal(KEK, tag, key)
+    await store.put_eid_tag(EidTagRecord(tag, sealed, K, offset, offset, now, now), replace=False)
+
+
+def shown(at: float, key: bytes = TSURU_KEY, offset: int = OFFSET) -> str:
+    """The wire tag id of what the tag shows at Unix time ``at``."""
+    return f"eddystone-eid:{compute_eid(key, K, int(at) + offset).hex()}"
