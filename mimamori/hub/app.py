@@ -60,9 +60,11 @@ def _background(tg: asyncio.TaskGroup, hub: HubState) -> list[asyncio.Task[None]
         live.publish(events)
         engine.wake.set()  # the alert rules follow at once
 
-    ingest = hub.ingest = Ingest(config.hub.broker, store, on_new_events=stored, eid=hub.eid)
     searches = hub.searches
     assert searches is not None
+    ingest = hub.ingest = Ingest(
+        config.hub.broker, store, on_new_events=stored, eid=hub.eid, relayed=searches.relayed
+    )
     tasks = [
         tg.create_task(ingest.run(), name="ingest"),
         tg.create_task(watch_gateways(store), name="watch-gateways"),
@@ -90,6 +92,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         hub.searches = SearchService(config.hub.search, registry, store)
         try:
             hub.eid = hub.searches.eid = await EidService.open(config, registry, store)
+            await hub.searches.refresh_relayed()  # before ingest takes its first message
             async with asyncio.TaskGroup() as tg:
                 tasks = _background(tg, hub) if with_ingest else []
                 app.state.hub = hub

@@ -66,10 +66,14 @@ class Ingest:
         *,
         on_new_events: Callable[[list[StoredEvent]], None] | None = None,
         eid: EidService | None = None,
+        relayed: set[str] | None = None,
     ) -> None:
         self.store = store
         self.on_new_events = on_new_events
         self.eid = eid
+        # Rotating ids named by a neighbouring town's search: kept as they came (we hold
+        # no key for them) so they can be sent back; the set is kept by SearchService.
+        self.relayed = relayed if relayed is not None else set()
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
         self.link = MqttLink(
             link_settings(settings), on_message=self._queue.put_nowait, name="hub ingest"
@@ -156,7 +160,17 @@ class Ingest:
     async def _resolve(
         self, eid: EidService | None, events: list[tuple[str, Event]]
     ) -> list[tuple[str, Event]]:
-        """Rotating ids resolved to registry tags; the unresolvable never reach the store."""
+        """Rotating ids resolved to registry tags; the unresolvable never reach the store
+        (but for those a peer's search asked for)."""
+        kept: list[tuple[str, Event]] = []
+        if self.relayed:
+            kept = [(g, e) for g, e in events if str(e.data.get("tag")) in self.relayed]
+            events = [(g, e) for g, e in events if str(e.data.get("tag")) not in self.relayed]
+        return kept + await self._resolve_own(eid, events)
+
+    async def _resolve_own(
+        self, eid: EidService | None, events: list[tuple[str, Event]]
+    ) -> list[tuple[str, Event]]:
         if eid is None:
             events, dropped = drop_eids(events)
             self.counters["eid_unknown"] += dropped

@@ -5,8 +5,11 @@ come back to Ginowan's search, and nothing else crosses the border."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +19,13 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
+from mimamori.hub.store.sqlite import SqliteStore
+from mimamori.protocol import EventKind
 
 from ..edge.helpers import ScriptedReceiver, gateway_config
 from ..edge.test_daemon import running
-from .conftest import TAG_KAMA, TAG_TSURU, running_hub
+from .conftest import TAG_KAMA, TAG_TSURU, RunningHub, publishing_gateway, running_hub
+from .eid_helpers import TSURU, register, shown, with_eid
 from .test_households import until
 from .test_searches import retained_orders
 
@@ -28,6 +34,40 @@ from .test_searches import retained_orders
 def urasoe_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
     with PrivateBroker(tmp_path_factory.mktemp("urasoe-broker")) as running_broker:
         yield running_broker
+
+
+@asynccontextmanager
+async def two_towns(
+    ginowan_broker: PrivateBroker,
+    urasoe_broker: PrivateBroker,
+    root: Path,
+    ginowan_edit: Callable[[dict[str, Any]], None] | None = None,
+) -> AsyncIterator[tuple[RunningHub, RunningHub]]:
+    """Ginowan's hub and Urasoe's, federated with a shared secret; Urasoe knows nobody
+    of Ginowan's, only its own watch point gw-u1."""
+    secret = root / "ginowan-urasoe.secret"
+    secret.write_text("a long random secret shared by the two towns\n")
+    ginowan_port, urasoe_port = free_port(), free_port()
+
+    def ginowan(doc: dict[str, Any]) -> None:
+        doc["hub"]["federation"] = federated("ginowan", "urasoe", urasoe_port, secret)
+        if ginowan_edit is not None:
+            ginowan_edit(doc)
+
+    def urasoe(doc: dict[str, Any]) -> None:
+        doc["hub"]["federation"] = federated("urasoe", "ginowan", ginowan_port, secret)
+        doc["gateways"] = [
+            {"id": "gw-u1", "name": "浦添 公園前 自販機", "lat": 26.246, "lon": 127.722}
+        ]
+        doc["people"], doc["households"], doc["families"] = [], [], []
+
+    (root / "a").mkdir(exist_ok=True)
+    (root / "b").mkdir(exist_ok=True)
+    async with (
+        running_hub(ginowan_broker, root / "a", ginowan, ginowan_port) as home_town,
+        running_hub(urasoe_broker, root / "b", urasoe, urasoe_port) as next_town,
+    ):
+        yield home_town, next_town
 
 
 def federated(town: str, peer: str, port: int, secret: Path) -> dict[str, Any]:
@@ -40,23 +80,6 @@ def federated(town: str, peer: str, port: int, secret: Path) -> dict[str, Any]:
 async def test_a_search_crosses_the_border_and_only_its_sightings_come_back(
     own_broker: PrivateBroker, urasoe_broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "ginowan-urasoe.secret"
-    secret.write_text("a long random secret shared by the two towns\n")
-    ginowan_port, urasoe_port = free_port(), free_port()
-
-    def ginowan(doc: dict[str, Any]) -> None:
-        doc["hub"]["federation"] = federated("ginowan", "urasoe", urasoe_port, secret)
-
-    def urasoe(doc: dict[str, Any]) -> None:
-        # Urasoe knows nobody of Ginowan's: only its own watch point.
-        doc["hub"]["federation"] = federated("urasoe", "ginowan", ginowan_port, secret)
-        doc["gateways"] = [
-            {"id": "gw-u1", "name": "浦添 公園前 自販機", "lat": 26.246, "lon": 127.722}
-        ]
-        doc["people"], doc["households"], doc["families"] = [], [], []
-
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
     gateway = gateway_config(
         "gw-u1",
         urasoe_broker.port,
@@ -65,8 +88,7 @@ async def test_a_search_crosses_the_border_and_only_its_sightings_come_back(
     )
     receiver = ScriptedReceiver("r1", SystemClock())
     async with (
-        running_hub(own_broker, tmp_path / "a", ginowan, ginowan_port) as home_town,
-        running_hub(urasoe_broker, tmp_path / "b", urasoe, urasoe_port),
+        two_towns(own_broker, urasoe_broker, tmp_path) as (home_town, _),
         running(EdgeDaemon(gateway, drivers=[receiver])),
         retained_orders(urasoe_broker) as urasoe_orders,
     ):
@@ -123,3 +145,48 @@ async def test_a_search_crosses_the_border_and_only_its_sightings_come_back(
         dump = "\n".join(db.iterdump())
     assert origin == "ginowan" and TAG_TSURU in kept
     assert "比嘉" not in dump and "p-tsuru" not in dump
+
+
+async def test_a_tag_with_rotating_ids_is_found_across_the_border_without_its_key(
+    own_broker: PrivateBroker, urasoe_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    """Urasoe holds no key: its gateways watch for the ids Ginowan listed, its hub keeps
+    just those (not a stranger's), and Ginowan resolves what comes back."""
+    (tmp_path / "a").mkdir(exist_ok=True)
+    offset = 65_280 - int(time.time())
+    store = await SqliteStore.open(tmp_path / "a" / "hub.sqlite3")
+    await register(store, offset=offset)
+    await store.close()
+    async with (
+        two_towns(own_broker, urasoe_broker, tmp_path, with_eid(tmp_path)) as towns,
+        retained_orders(urasoe_broker) as urasoe_orders,
+        publishing_gateway(urasoe_broker, "gw-u1") as gw,
+    ):
+        home_town, next_town = towns
+        async with home_town.client(await home_town.token()) as family:
+            search = (await family.post("/api/v1/searches", json={"person_id": "p-tsuru"})).json()
+            relayed = f"ginowan.{search['id']}"
+
+            async def told() -> Any:
+                return urasoe_orders.get(relayed)
+
+            order = json.loads(await until(told))
+            now = time.time()
+            assert shown(now, offset=offset) in order["tags"] and TSURU not in order["tags"]
+            stranger = shown(now, key=bytes(16), offset=offset)
+            await gw.send(EventKind.TAG_SEEN, stranger, search=relayed)
+            await gw.send(EventKind.TAG_SEEN, shown(now, offset=offset), search=relayed)
+
+            async def seen() -> Any:
+                body = (await family.get(f"/api/v1/searches/{search['id']}")).json()
+                return body["sightings"]
+
+            [point] = await until(seen, within=15)
+            assert point["gateway_id"] == "urasoe.gw-u1"
+        assert next_town.state.ingest is not None
+        assert next_town.state.ingest.counters["eid_unknown"] == 1  # the stranger's
+    with sqlite3.connect(tmp_path / "a" / "hub.sqlite3") as db:
+        tags = {
+            row[0] for row in db.execute("SELECT tag FROM events WHERE gateway_id LIKE 'urasoe.%'")
+        }
+    assert tags == {TSURU}

@@ -45,15 +45,16 @@ async def relayed_search(hub: Hub, peer: CallingPeer, body: RelayedSearch) -> di
 
 @router.post("/sightings", summary="Sightings of one of our searches by a peer's gateways")
 async def sightings_back(hub: Hub, peer: CallingPeer, body: SightingsBack) -> dict[str, int]:
+    """What is not of this search (another tag, an id outside its window, before its
+    start) is dropped and counted in the answer, never stored."""
     search = await hub.store.search(body.search_id)
     if search is None:
         raise HTTPException(status_code=404, detail="no such search")
-    searched = set(hub.registry.tags_of(search.person_id))
     events: list[tuple[str, Event]] = []
     places: dict[str, PeerGateway] = {}
     for s in body.sightings:
-        if s.tag not in searched or s.ts < search.started_at:
-            raise HTTPException(status_code=422, detail="a sighting outside the search")
+        if s.ts < search.started_at:
+            continue  # not this search's: dropped (an error would only make the peer retry)
         gateway = _joined(peer.id, s.gateway.id)
         places[gateway] = PeerGateway(
             gateway, peer.id, s.gateway.name, s.gateway.lat, s.gateway.lon
@@ -62,6 +63,12 @@ async def sightings_back(hub: Hub, peer: CallingPeer, body: SightingsBack) -> di
         events.append(
             (gateway, Event(id=s.event_id, seq=1, ts=s.ts, kind=EventKind(s.kind), data=data))
         )
+    if hub.eid is not None:
+        # Rotating ids come back as the peer's gateways heard them: resolved here, where
+        # the keys are, with the same window and replay checks as our own gateways'.
+        events = (await hub.eid.resolve(events)).events
+    searched = set(hub.registry.tags_of(search.person_id))
+    events = [(g, e) for g, e in events if str(e.data["tag"]) in searched]
     await hub.store.add_peer_gateways(list(places.values()))
     hub.registry.peer_gateways.update(places)
     result = await hub.store.ingest(events, [], datetime.now(UTC))
@@ -69,4 +76,8 @@ async def sightings_back(hub: Hub, peer: CallingPeer, body: SightingsBack) -> di
         hub.live.publish(result.new_events)
         if hub.alerts is not None:
             hub.alerts.wake.set()  # the people searching hear of it
-    return {"stored": len(result.new_events), "duplicates": result.duplicates}
+    return {
+        "stored": len(result.new_events),
+        "duplicates": result.duplicates,
+        "dropped": len(body.sightings) - len(events),
+    }

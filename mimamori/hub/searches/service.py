@@ -56,7 +56,10 @@ class SearchService:
         self.clock = clock
         self.wake = asyncio.Event()
         self.changed: list[asyncio.Event] = []  # set on every start and end (federation)
-        self._connects = 0  # the link's connection count when orders were last re-sent
+        self._connects = 0
+        # Wire tag ids of searches relayed from peers: ingest keeps their sightings
+        # even when they are rotating ids we hold no key for.
+        self.relayed: set[str] = set()  # the link's connection count when orders were last re-sent
         self.eid: EidService | None = None  # tags with rotating ids (set once keys are open)
 
     # -- what the callers do --------------------------------------------------------
@@ -107,8 +110,15 @@ class SearchService:
 
     # -- the loop that keeps the gateways told ---------------------------------------
 
+    async def refresh_relayed(self) -> None:
+        active = await self.store.foreign_searches(active_only=True)
+        wanted = {tag for search in active for tag in search.tags}
+        self.relayed.intersection_update(wanted)  # the same set object: ingest holds it
+        self.relayed.update(wanted)
+
     async def step(self, link: MqttLink) -> None:
         """Expire what ran out, then publish every state the gateways do not know."""
+        await self.refresh_relayed()
         now = self.clock()
         expired = await self.store.expire_searches(now)
         for search in expired:
