@@ -2,7 +2,10 @@
 
 Every loop has an owner (a named task in the group); nothing is fire-and-forget.
 SIGTERM/SIGINT stop it in order: inputs first, then the rules flush what they
-decided into the outbox, then a last "offline" status, then the link.
+decided into the outbox, then a last "offline" status, then the link. SIGHUP reloads
+the config file (``reload.py`` says what may change while running). Under systemd
+it says when it is ready, reloading and stopping, and feeds the watchdog only while
+its receivers, rules and outbox are alive (``liveness.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_t
 from ..protocol.status import GatewayStatus, OutboxStatus
 from ..protocol.tags import matches
 from ..protocol.topics import status_topic
+from ..sdnotify import Notifier
 from .adverts import decode_tag
 from .clock import Clock, SystemClock
 from .config import (
@@ -37,6 +41,7 @@ from .config import (
     load_gateway_config,
 )
 from .drivers.base import Driver
+from .liveness import Liveness, receiver_limits
 from .observations import (
     Advert,
     DeviceReport,
@@ -52,6 +57,7 @@ from .rules.household import STATE_NAME, Household
 from .rules.presence import PresenceParams, PresenceTracker
 from .rules.search import SearchWatch
 from .uplink import Uplink
+from .watchdog import feed_watchdog
 
 log = logging.getLogger(__name__)
 
@@ -109,19 +115,16 @@ class EdgeDaemon:
         clock: Clock | None = None,
         drivers: list[Driver] | None = None,
         ble_backend: Any = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
+        self.notifier = notifier or Notifier(None)
         self.drivers = (
             drivers if drivers is not None else build_drivers(config, self.clock, ble_backend)
         )
-        p = config.presence
-        self.presence = PresenceTracker(
-            PresenceParams(
-                p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
-            )
-        )
-        self.search = SearchWatch(p.search_interval_s)
+        self.presence = PresenceTracker(_presence_params(config))
+        self.search = SearchWatch(config.presence.search_interval_s)
         self.health = ReceiverHealth()
         self.counters: dict[str, int] = {
             "adverts": 0,
@@ -139,6 +142,14 @@ class EdgeDaemon:
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
+        self._status_now = asyncio.Event()  # publish the status before the interval is up
+        self.liveness = Liveness(
+            receiver_limits(config),
+            # A PUBACK takes milliseconds; a lost connection is noticed within 1.5
+            # keepalives, so this long connected without one means the uplink is stuck.
+            outbox_stall_s=max(60.0, 4.0 * config.broker.keepalive_s),
+            now=self.clock.monotonic(),
+        )
         self.outbox: Outbox | None = None
         self.link: MqttLink | None = None
         self.uplink: Uplink | None = None
@@ -215,6 +226,7 @@ class EdgeDaemon:
         # port or scanner, rather than whenever the garbage collector gets to it.
         async with contextlib.aclosing(driver.observations()) as observations:
             async for obs in observations:
+                self.liveness.heard(driver.id, self.clock.monotonic())
                 if isinstance(obs, Advert):
                     try:
                         self._queue.put_nowait(obs)
@@ -237,6 +249,7 @@ class EdgeDaemon:
             except TimeoutError:
                 pass
             now = self.clock.monotonic()
+            self.liveness.rules_ran(now)
             if now >= next_sweep:
                 while self._late_orders:
                     drafts += self.decide(self._late_orders.pop(0))
@@ -265,8 +278,32 @@ class EdgeDaemon:
 
     async def _status_loop(self, uplink: Uplink) -> None:
         while True:
-            await asyncio.sleep(self.config.status_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._status_now.wait(), self.config.status_interval_s)
+            self._status_now.clear()
             await uplink.publish_status()
+
+    def problems(self) -> list[str]:
+        """What has stalled (empty while alive): decides whether the watchdog is fed."""
+        outbox, link, uplink = self.outbox, self.link, self.uplink
+        return self.liveness.problems(
+            self.clock.monotonic(),
+            {d.id: d.status() for d in self.drivers},
+            connected=link is not None and link.connected.is_set(),
+            outbox_depth=outbox.depth if outbox else 0,
+            batches_sent=uplink.counters["batches_sent"] if uplink else 0,
+        )
+
+    def reconfigure(self, new: GatewayConfig) -> None:
+        """Run on ``new`` from now on; it differs only in what may change live
+        (``reload.LIVE_KEYS``, checked by the caller)."""
+        self.config = new
+        self.presence.params = _presence_params(new)
+        self.search.min_interval_s = new.presence.search_interval_s
+        self._formats = set(new.tags.formats) if new.tags else set()
+        self._allow = tuple(new.tags.allow) if new.tags else ()
+        self._allowed = {}
+        self._status_now.set()  # tell the hub the new config hash now
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -352,7 +389,15 @@ class EdgeDaemon:
                 tg.create_task(uplink.run(), name="uplink"),
                 tg.create_task(self._status_loop(uplink), name="status"),
             ]
+            interval = self.notifier.watchdog_interval_s
+            if interval is not None:
+                others.append(
+                    tg.create_task(
+                        feed_watchdog(self.notifier, self.problems, interval), name="watchdog"
+                    )
+                )
             self.ready.set()
+            self.notifier.ready("running")
             log.info(
                 "gateway %s running: %d receiver(s), outbox depth %d",
                 self.config.gateway.id,
@@ -360,6 +405,7 @@ class EdgeDaemon:
                 outbox.depth,
             )
             await self._stop.wait()
+            self.notifier.stopping()
             log.info("stopping: flushing decisions, then going offline")
             for task in inputs:
                 task.cancel()
@@ -372,6 +418,13 @@ class EdgeDaemon:
                 log.warning("could not say 'offline' in time; the last will will")
             for task in others:
                 task.cancel()
+
+
+def _presence_params(config: GatewayConfig) -> PresenceParams:
+    p = config.presence
+    return PresenceParams(
+        p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
+    )
 
 
 async def _finish(coro: Any) -> Any:
@@ -408,19 +461,27 @@ class _exclusive:
         os.close(self.fd)
 
 
-async def _main_async(config: GatewayConfig) -> None:
-    daemon = EdgeDaemon(config)
+async def _main_async(config: GatewayConfig, config_path: Path) -> None:
+    from .reload import reload_config
+
+    notifier = Notifier.from_environ()
+    daemon = EdgeDaemon(config, notifier=notifier)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop)
-    await daemon.run()
+    loop.add_signal_handler(signal.SIGHUP, reload_config, daemon, config_path)
+    try:
+        await daemon.run()
+    finally:
+        notifier.close()
 
 
 def main(config_path: Path) -> int:
-    """Run until SIGTERM/SIGINT. A bad config raises ConfigError (the CLI prints it)."""
+    """Run until SIGTERM/SIGINT; SIGHUP reloads. A bad config raises ConfigError
+    (the CLI prints it)."""
     config = load_gateway_config(config_path)
     try:
-        asyncio.run(_main_async(config))
+        asyncio.run(_main_async(config, config_path))
     except MimamoriError as exc:
         log.error("%s", exc)
         return 1
