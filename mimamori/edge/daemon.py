@@ -240,9 +240,11 @@ class EdgeDaemon:
         while True:
             drafts: list[EventDraft] = []
             try:
-                obs = await asyncio.wait_for(
-                    self._queue.get(), max(0.0, next_sweep - self.clock.monotonic())
-                )
+                # Not wait_for: on Python 3.11 it swallows a cancellation that meets an
+                # observation arriving, and the rules never stopped (seen on SIGTERM
+                # right after an advert). asyncio.timeout tells the two apart.
+                async with asyncio.timeout(max(0.0, next_sweep - self.clock.monotonic())):
+                    obs = await self._queue.get()
                 drafts += self.decide(obs)
                 while not self._queue.empty() and len(drafts) < 1000:
                     drafts += self.decide(self._queue.get_nowait())
@@ -279,7 +281,8 @@ class EdgeDaemon:
     async def _status_loop(self, uplink: Uplink) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._status_now.wait(), self.config.status_interval_s)
+                async with asyncio.timeout(self.config.status_interval_s):  # see _rules
+                    await self._status_now.wait()
             self._status_now.clear()
             await uplink.publish_status()
 

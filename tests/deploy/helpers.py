@@ -1,0 +1,80 @@
+"""Helpers for deployment tests: the real ``mimamori`` commands as processes, with
+the environment systemd would give them, and config files written as a technician
+would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
+TAG = f"ibeacon:{TOWN}:7:7"
+
+
+def write_yaml(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def gateway_doc(gw: str, port: int, tty: Path, **overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "gateway": {"id": gw, "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
+        "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5},
+        "receivers": [{"id": "vm", "driver": "serial_line", "port": str(tty), "reopen_max_s": 1}],
+        "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
+        "presence": {"leave_after_s": 4, "report_interval_s": 2},
+        "data_dir": f"data/{gw}",
+        "status_interval_s": 2,
+    }
+    doc.update(overrides)
+    return doc
+
+
+class Process:
+    """One ``python -m mimamori ...`` with its output in a log file."""
+
+    def __init__(self, log: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.log_path = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mimamori", *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                # a process that hangs is sent SIGABRT first: its stacks go to the log
+                env=os.environ | {"PYTHONFAULTHANDLER": "1"} | (env or {}),
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, within: float = 15.0, count: int = 1) -> None:
+        deadline = time.monotonic() + within
+        while self.log().count(text) < count:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared {count}x:\n{self.log()}")
+            time.sleep(0.05)
+
+    def signal(self, sig: signal.Signals) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            raise AssertionError(f"did not stop within {timeout} s:\n{self.log()}") from None
