@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BrokerError
@@ -27,7 +28,7 @@ CONFIG = """\
 per_listener_settings false
 user {user}
 listener {port} {host}
-{auth}
+{tls}{auth}
 persistence true
 persistence_location {dir}/
 persistence_file mosquitto.db
@@ -40,6 +41,26 @@ log_type warning
 log_type notice
 log_timestamp_format %Y-%m-%dT%H:%M:%S
 """
+
+
+@dataclass(frozen=True)
+class BrokerTls:
+    """The listener speaks TLS with this server certificate (``mimamori hub pki``)."""
+
+    cafile: Path  # the CA that signed the clients' certificates
+    certfile: Path
+    keyfile: Path
+    require_certificate: bool = True  # only clients with a certificate from ``cafile``
+    use_identity_as_username: bool = False  # the certificate's CN is the user name
+
+    def config(self) -> str:
+        yes_no = {True: "true", False: "false"}
+        return (
+            f"cafile {self.cafile}\ncertfile {self.certfile}\nkeyfile {self.keyfile}\n"
+            f"tls_version tlsv1.2\n"
+            f"require_certificate {yes_no[self.require_certificate]}\n"
+            f"use_identity_as_username {yes_no[self.use_identity_as_username]}\n"
+        )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -67,12 +88,15 @@ class PrivateBroker:
         host: str = "127.0.0.1",
         port: int | None = None,
         auth: tuple[Path, Path] | None = None,
+        tls: BrokerTls | None = None,
     ) -> None:
-        """``auth``: (password file, ACL file); None lets anyone in (tests, the demo)."""
+        """``auth``: (password file, ACL file); None lets anyone in (tests, the demo).
+        ``tls``: the listener speaks TLS only (``tls_version`` 1.2 and up)."""
         self.dir = directory
         self.host = host
         self.port = port or free_port(host)
         self.auth = auth
+        self.tls = tls
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -90,6 +114,7 @@ class PrivateBroker:
                 port=self.port,
                 dir=self.dir,
                 user=getpass.getuser(),
+                tls=self.tls.config() if self.tls else "",
                 auth=(
                     "allow_anonymous true"
                     if self.auth is None

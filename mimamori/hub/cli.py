@@ -6,6 +6,7 @@
     mimamori hub user add|list ...  (cli_users.py)
     mimamori hub gateway add --config FILE ID  (cli_gateways.py)
     mimamori hub tag kek|add|list ...  (cli_tags.py)
+    mimamori hub pki ca|server|client --dir DIR ...  (cli_pki.py)
 
 Only the standard library is imported here: the parser is built for every
 ``mimamori`` command, also on gateways without the hub's packages.
@@ -20,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import cli_gateways, cli_tags, cli_users
+from . import cli_gateways, cli_pki, cli_tags, cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -121,3 +122,4 @@ def add_parser(sub: Any) -> None:
     cli_users.add_parser(actions)
     cli_gateways.add_parser(actions)
     cli_tags.add_parser(actions)
+    cli_pki.add_parser(actions)
