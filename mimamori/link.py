@@ -202,8 +202,11 @@ class MqttLink:
             raise BrokerError(f"cannot connect to {where}: {exc}") from exc
         client.loop_start()
         try:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancellation that meets the CONNACK, and run() then never ended.
             try:
-                rc = await asyncio.wait_for(self._connack_future, timeout=self.settings.keepalive_s)
+                async with asyncio.timeout(self.settings.keepalive_s):
+                    rc = await self._connack_future
             except TimeoutError as exc:
                 raise BrokerError(f"no CONNACK from {where}") from exc
             if rc.is_failure:
@@ -215,7 +218,8 @@ class MqttLink:
                 # published before that would have no subscriber to go to.
                 client.subscribe(list(self.settings.subscriptions))
                 try:
-                    await asyncio.wait_for(self._suback_future, timeout=self.settings.keepalive_s)
+                    async with asyncio.timeout(self.settings.keepalive_s):
+                        await self._suback_future
                 except TimeoutError as exc:
                     raise BrokerError(f"no SUBACK from {where}") from exc
             self.connected.set()

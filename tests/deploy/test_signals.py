@@ -5,6 +5,7 @@ decided, says offline and exits 0; each step is told on NOTIFY_SOCKET."""
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from mimamori.edge.config import load_gateway_config
 from mimamori.edge.outbox import Outbox
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver
+from mimamori.hub.broker_accounts import set_account, write_acl
+from mimamori.link import LinkSettings, MqttLink
 
 from ..edge.helpers import Listener
 from .helpers import TAG, Process, gateway_doc, write_yaml
@@ -106,3 +109,24 @@ async def test_sighup_applies_a_good_config_refuses_a_bad_one_and_sigterm_stops_
         assert delivered + outbox.depth >= 1
     finally:
         await outbox.close()
+
+
+async def test_a_link_cancelled_at_any_moment_of_refused_connects_always_stops(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM cancels the link wherever it is; on Python 3.11 wait_for swallowed a
+    cancellation that met a CONNACK, and the daemon then never exited."""
+    set_account(tmp_path / "passwd", "gw")
+    write_acl(tmp_path / "acl", "hub")
+    rng = random.Random(6)
+    with PrivateBroker(tmp_path / "mq", auth=(tmp_path / "passwd", tmp_path / "acl")) as mq:
+        for attempt in range(60):
+            settings = LinkSettings(
+                "127.0.0.1", mq.port, f"c{attempt}", "gw", "wrong", backoff_base_s=0.001
+            )
+            link = MqttLink(settings, name="refused")
+            task = asyncio.create_task(link.run())
+            await asyncio.sleep(rng.uniform(0.0, 0.05))
+            task.cancel()
+            done, _ = await asyncio.wait([task], timeout=5)
+            assert done, f"the link ignored its cancellation (attempt {attempt})"
