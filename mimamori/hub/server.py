@@ -1,4 +1,9 @@
-"""``mimamori hub --config FILE``: the app under uvicorn; SIGINT/SIGTERM stop it cleanly."""
+"""``mimamori hub --config FILE``: the app under uvicorn; SIGINT/SIGTERM stop it cleanly.
+
+Under systemd (``Type=notify``) it says READY once it listens and STOPPING when it
+begins to stop, and feeds the watchdog from uvicorn's main loop while the database
+answers: a hub whose event loop or database is stuck is restarted.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+import time
 from collections.abc import Generator
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from ..errors import MimamoriError
+from ..sdnotify import Notifier
 from .app import create_app
 from .config import HubConfig, is_eid_tag, load_hub_config
 from .eid.service import EidService
@@ -21,7 +30,45 @@ from .store.sqlite import SqliteStore
 log = logging.getLogger(__name__)
 
 
+STORE_PING_TIMEOUT_S = 5.0
+
+
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, app: FastAPI, notifier: Notifier) -> None:
+        super().__init__(config)
+        self._app = app
+        self._notifier = notifier
+        self._next_ping = 0.0
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._notifier.ready("serving")
+
+    async def on_tick(self, counter: int) -> bool:
+        interval = self._notifier.watchdog_interval_s
+        now = time.monotonic()
+        if interval is not None and now >= self._next_ping:
+            self._next_ping = now + interval
+            if await self._store_answers():
+                self._notifier.watchdog()
+        return await super().on_tick(counter)
+
+    async def _store_answers(self) -> bool:
+        hub = getattr(self._app.state, "hub", None)
+        if hub is None:
+            return False
+        try:
+            async with asyncio.timeout(STORE_PING_TIMEOUT_S):
+                return bool(await hub.store.ping())
+        except TimeoutError:
+            log.error("the database did not answer within %g s", STORE_PING_TIMEOUT_S)
+            return False
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._notifier.stopping()
+        await super().shutdown(sockets)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         """Stop on SIGINT/SIGTERM and then exit with status 0.
@@ -60,9 +107,11 @@ def serve(config_path: Path) -> int:
         log.error("not starting: %s", exc)
         return 1
     http = config.hub.http
+    app = create_app(config)
+    notifier = Notifier.from_environ()
     server = _Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             host=http.host,
             port=http.port,
             log_level=logging.getLevelName(logging.getLogger().level).lower(),
@@ -71,7 +120,12 @@ def serve(config_path: Path) -> int:
             lifespan="on",
             # Live map streams never end by themselves: give them a moment, then close.
             timeout_graceful_shutdown=3,
-        )
+        ),
+        app,
+        notifier,
     )
-    server.run()
+    try:
+        server.run()
+    finally:
+        notifier.close()
     return 0 if server.started else 1

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 from mimamori.edge.config import load_gateway_config
 from mimamori.edge.outbox import Outbox
 from mimamori.firmware_sim.frames import adv_for_tag
@@ -130,3 +130,27 @@ async def test_a_link_cancelled_at_any_moment_of_refused_connects_always_stops(
             task.cancel()
             done, _ = await asyncio.wait([task], timeout=5)
             assert done, f"the link ignored its cancellation (attempt {attempt})"
+
+
+async def test_the_hub_tells_systemd_it_is_ready_feeds_the_watchdog_and_stops(
+    broker: PrivateBroker, tmp_path: Path, notify: NotifySocket
+) -> None:
+    http_port = free_port()
+    hub_doc = {
+        "hub": {
+            "http": {"port": http_port},
+            "database": {"path": "hub.sqlite3"},
+            "broker": {"host": "127.0.0.1", "port": broker.port, "client_id": "hub-notify"},
+        }
+    }
+    config = write_yaml(tmp_path / "hub.yaml", hub_doc)
+    env = {"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "400000"}
+    hub = Process(tmp_path / "hub.log", "hub", "--config", str(config), env=env)
+    try:
+        await notify.wait_for(lambda: notify.count("READY=1") == 1, 20)
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", http_port)  # it listens by then
+        await notify.wait_for(lambda: notify.count("WATCHDOG=1") >= 3)
+    finally:
+        code = await asyncio.to_thread(hub.stop)
+    assert code == 0
+    assert notify.count("STOPPING=1") == 1
