@@ -37,9 +37,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_edge(args: argparse.Namespace) -> int:
+    if not args.config:
+        print("mimamori edge: --config FILE is required", file=sys.stderr)
+        return 2
     from .edge.daemon import main as edge_main
 
     return edge_main(Path(args.config))
+
+
+def _cmd_edge_diagnose(args: argparse.Namespace) -> int:
+    from .edge.diagnose import report
+
+    sys.stdout.write(report(Path(args.config)))
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -58,9 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    edge = sub.add_parser("edge", help="run the gateway daemon")
-    edge.add_argument("--config", required=True, metavar="FILE", help="gateway YAML file")
+    edge = sub.add_parser("edge", help="run the gateway daemon, or diagnose it")
+    edge.add_argument("--config", metavar="FILE", help="gateway YAML file")
     edge.set_defaults(func=_cmd_edge)
+    edge_actions = edge.add_subparsers(dest="edge_command", metavar="ACTION")
+    diagnose = edge_actions.add_parser(
+        "diagnose", help="print a support dump (secrets and tag ids redacted)"
+    )
+    diagnose.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    diagnose.set_defaults(func=_cmd_edge_diagnose)
 
     from .hub.cli import add_parser as add_hub_parser
 

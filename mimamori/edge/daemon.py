@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 SWEEP_S = 1.0  # how often the leave timers are checked
 QUEUE_MAX = 20_000  # adverts waiting for the rules; beyond this, adverts are shed (counted)
 _ALLOW_CACHE_MAX = 10_000
+STATUS_FILE = "status.json"  # the last status, in data_dir (read by `edge diagnose`)
 
 
 def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) -> list[Driver]:
@@ -284,7 +285,19 @@ class EdgeDaemon:
                 async with asyncio.timeout(self.config.status_interval_s):  # see _rules
                     await self._status_now.wait()
             self._status_now.clear()
-            await uplink.publish_status()
+            status = self.status()
+            await uplink.publish_status(status)
+            self._save_status(status)
+
+    def _save_status(self, status: GatewayStatus) -> None:
+        """The last status on disk too, for ``mimamori edge diagnose`` when offline."""
+        path = self.config.data_dir / STATUS_FILE
+        try:
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(encode_status(status))
+            tmp.replace(path)
+        except OSError as exc:
+            log.debug("cannot save the status to %s: %s", path, exc)
 
     def problems(self) -> list[str]:
         """What has stalled (empty while alive): decides whether the watchdog is fed."""
@@ -415,8 +428,10 @@ class EdgeDaemon:
             rules.cancel()
             await asyncio.wait([rules, *inputs])
             await self._flush(outbox)
+            offline = self.status("offline")
+            self._save_status(offline)
             try:
-                await asyncio.wait_for(uplink.publish_status(self.status("offline")), 3.0)
+                await asyncio.wait_for(uplink.publish_status(offline), 3.0)
             except TimeoutError:
                 log.warning("could not say 'offline' in time; the last will will")
             for task in others:
