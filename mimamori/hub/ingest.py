@@ -8,7 +8,11 @@ the broker accepted is lost, and nothing is stored twice.
 
 Invalid payloads are acknowledged too (they will never become valid), counted by
 reason and logged with the gateway's id, at most once a minute per gateway and
-reason so a misbehaving gateway cannot flood the log.
+reason so a misbehaving gateway cannot flood the log. Decoding is a pure function
+(``decode_message``): whatever bytes arrive on whatever topic, it returns what is
+valid and names the rest; it never raises. A payload over the protocol's size limit
+(``MAX_PAYLOAD_BYTES``) is refused unread as ``too_large``; the broker refuses larger
+packets still (``max_packet_size`` in configs/mosquitto.conf).
 
 Events of tags with rotating ids are resolved before the commit (eid/service.py):
 stored under the tag's registry id, or dropped (unknown: counted; replayed: counted
@@ -21,6 +25,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..errors import ProtocolError, StoreError
@@ -40,6 +45,47 @@ log = logging.getLogger(__name__)
 MAX_MESSAGES_PER_COMMIT = 500
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue through a week of hub outage
 _LOG_EVERY_S = 60.0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    gateway: str  # "?" when the topic names none
+    reason: str  # a counter name: "too_large", "not_json", "event", "topic"...
+    message: str
+    whole: bool  # the whole payload (else one event of a batch)
+
+
+@dataclass
+class Decoded:
+    events: list[tuple[str, Event]] = field(default_factory=list)
+    statuses: list[GatewayStatus] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def decode_message(topic: str, payload: bytes) -> Decoded:
+    """One MQTT message -> the events and statuses in it, and what was refused."""
+    out = Decoded()
+    parsed = parse_gateway_topic(topic)
+    if parsed is None:
+        out.rejected.append(Rejection("?", "topic", f"unexpected topic {topic[:200]!r}", True))
+        return out
+    gateway, leaf = parsed
+    try:
+        if leaf == "events":
+            batch = decode_batch(payload, topic_gateway=gateway)
+            out.events.extend((gateway, event) for event in batch.events)
+            for error in batch.errors:
+                message = f"event #{error.index}: {error.message}"
+                out.rejected.append(Rejection(gateway, "event", message, False))
+        elif leaf == "status":
+            if payload:  # an empty retained message clears it: nothing to keep
+                out.statuses.append(decode_status(payload, topic_gateway=gateway))
+        else:
+            message = f"unexpected topic {topic!r}"
+            out.rejected.append(Rejection(gateway, "topic", message, True))
+    except ProtocolError as exc:
+        out.rejected.append(Rejection(gateway, exc.reason, str(exc), True))
+    return out
 
 
 def link_settings(settings: HubBrokerSettings) -> LinkSettings:
@@ -112,27 +158,12 @@ class Ingest:
     def _decode(
         self, message: Message, events: list[tuple[str, Event]], statuses: list[GatewayStatus]
     ) -> None:
-        parsed = parse_gateway_topic(message.topic)
-        if parsed is None:
-            self.counters["payloads_rejected"] += 1
-            self._reject("?", "topic", f"unexpected topic {message.topic!r}")
-            return
-        gateway, leaf = parsed
-        try:
-            if leaf == "events":
-                batch = decode_batch(message.payload, topic_gateway=gateway)
-                events.extend((gateway, event) for event in batch.events)
-                for error in batch.errors:
-                    self.counters["events_rejected"] += 1
-                    self._reject(gateway, "event", f"event #{error.index}: {error.message}")
-            elif leaf == "status":
-                if message.payload:  # an empty retained message clears it: nothing to keep
-                    statuses.append(decode_status(message.payload, topic_gateway=gateway))
-            else:
-                self._reject(gateway, "topic", f"unexpected topic {message.topic!r}")
-        except ProtocolError as exc:
-            self.counters["payloads_rejected"] += 1
-            self._reject(gateway, exc.reason, str(exc))
+        decoded = decode_message(message.topic, message.payload)
+        events.extend(decoded.events)
+        statuses.extend(decoded.statuses)
+        for rejection in decoded.rejected:
+            self.counters["payloads_rejected" if rejection.whole else "events_rejected"] += 1
+            self._reject(rejection.gateway, rejection.reason, rejection.message)
 
     async def _consume(self) -> None:
         while True:
