@@ -5,6 +5,8 @@ or for another name, is refused; a client without a certificate is not let in.""
 from __future__ import annotations
 
 import asyncio
+import getpass
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,6 +19,8 @@ import pytest
 from mimamori.demo.mosquitto import BrokerTls, PrivateBroker, free_port, wait_for_port
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
+from mimamori.errors import BrokerError
+from mimamori.hub.broker_accounts import set_account, write_acl
 from mimamori.hub.pki import PkiError, make_ca, make_client, make_server
 from mimamori.link import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
@@ -204,3 +208,46 @@ async def test_the_hub_ingests_over_tls(tmp_path: Path, town: Path) -> None:
             assert health["broker"] == "connected"
         finally:
             assert await asyncio.to_thread(hub.stop) == 0
+
+
+async def test_the_example_broker_config_works_with_tls_and_gateway_accounts(
+    tmp_path: Path, town: Path
+) -> None:
+    """configs/mosquitto.conf, with its /etc paths moved to a temporary directory."""
+    etc = tmp_path / "etc"
+    certs = etc / "certs"
+    certs.mkdir(parents=True)
+    for name in ("ca.crt", "server.crt", "server.key"):
+        (certs / name).write_bytes((town / name).read_bytes())
+    password = set_account(etc / "mimamori.passwd", "gw-tls")
+    write_acl(etc / "mimamori.acl", "mimamori-hub")
+    port = free_port()
+    example = (Path(__file__).parents[2] / "configs" / "mosquitto.conf").read_text()
+    conf = example.replace("/etc/mosquitto", str(etc)).replace(
+        "listener 8883", f"listener {port} 127.0.0.1"
+    )
+    conf += f"user {getpass.getuser()}\npersistence_location {tmp_path}/\n"
+    (tmp_path / "mosquitto.conf").write_text(conf)
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    proc = subprocess.Popen(
+        [binary, "-c", str(tmp_path / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 10)
+        tls = TlsSettings.model_validate(tls_for(town, "gw-tls"))
+        settings = LinkSettings("127.0.0.1", port, "gw-tls", "gw-tls", password, tls=tls)
+        link = MqttLink(settings, name="gw-tls")
+        task = asyncio.create_task(link.run())
+        try:
+            await asyncio.wait_for(link.connected.wait(), 10)
+            await link.publish("mimamori/v1/gw/gw-tls/events", b"{}")  # its own topic: ok
+            with pytest.raises(BrokerError, match=r"[Nn]ot authori[sz]ed"):
+                await link.publish("mimamori/v1/gw/gw-other/events", b"{}")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
