@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..protocol.timefmt import format_ts
@@ -20,6 +20,11 @@ from .audit import record
 from .deps import Caller, Hub
 from .state import HubState
 from .store.alerts import Alert, AlertScope
+
+# Alert ids are SQLite row ids: a larger number can name no alert, and would not even
+# fit the database's integer (schemathesis found the 500 it caused).
+MAX_ROW_ID = 2**63 - 1
+AlertId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 router = APIRouter(prefix="/api/v1")
 
@@ -119,14 +124,14 @@ async def _answer(
     summary="Acknowledge: someone is on it; later escalation steps stop",
 )
 async def acknowledge(
-    hub: Hub, caller: Caller, alert_id: int, answer: Annotated[Answer | None, Body()] = None
+    hub: Hub, caller: Caller, alert_id: AlertId, answer: Annotated[Answer | None, Body()] = None
 ) -> AlertOut:
     return await _answer(hub, caller, alert_id, answer, "ack")
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, summary="Resolve, with a note")
 async def resolve(
-    hub: Hub, caller: Caller, alert_id: int, answer: Annotated[Answer | None, Body()] = None
+    hub: Hub, caller: Caller, alert_id: AlertId, answer: Annotated[Answer | None, Body()] = None
 ) -> AlertOut:
     return await _answer(hub, caller, alert_id, answer, "resolve")
 
@@ -151,7 +156,9 @@ class NotificationOut(BaseModel):
     summary="The delivery log: what was sent, what failed and why (staff and admins)",
 )
 async def notifications(
-    hub: Hub, caller: Caller, alert_id: Annotated[int | None, Query()] = None
+    hub: Hub,
+    caller: Caller,
+    alert_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> list[NotificationOut]:
     if not caller.sees_all_homes:
         raise HTTPException(status_code=403, detail="staff and admins only")
