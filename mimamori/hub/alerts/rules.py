@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...protocol.events import CHECKIN_KINDS, EventKind
-from ..registry import Registry
 from ..store.base import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
+
+if TYPE_CHECKING:  # registry -> store -> alerts -> registry: a cycle at import time
+    from ..registry import Registry
 
 
 class Severity(IntEnum):
