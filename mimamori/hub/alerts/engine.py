@@ -77,6 +77,7 @@ class AlertEngine:
         self.policies = policy_names(config)
         self.repeat = {p.id: p.repeat_min for p in config.policies}
         self.wake = asyncio.Event()  # set by ingest when new events were stored
+        self.outings = any(p.outings for p in config.people)  # anyone opted in
 
     async def _running(self) -> dict[str, Running]:
         """Running searches by person, with the recipients who hear of sightings."""
@@ -121,7 +122,10 @@ class AlertEngine:
     async def _notices(self, events: list[StoredEvent]) -> list[Notice]:
         if not any(e.kind in TAG_KINDS for e in events):
             return []
-        running, channels, now = await self._running(), self._channels(), self.clock()
+        running = await self._running()
+        if not running and not self.outings:
+            return []  # a busy town's sightings cost no channel files read
+        channels, now = self._channels(), self.clock()
         return [
             n
             for e in events
