@@ -126,6 +126,8 @@ def _data_path(doc: YamlDocument, loc: tuple[int | str, ...]) -> PathKey:
         if in_dict or in_list:
             node = node[part]
             path.append(part)
+        elif isinstance(node, dict) and part in node.values():
+            continue  # the tag of a discriminated union ("driver: hci_uart"), not a key
         elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1]:
             path.append(part)  # a missing or unknown key: name it, point at its parent
     return tuple(path)

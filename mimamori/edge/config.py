@@ -52,7 +52,38 @@ class BleReceiver(Strict):
     watchdog_s: float = Field(default=60.0, ge=1.0, le=3600.0)
 
 
-Receiver = Annotated[SerialReceiver | BleReceiver, Field(discriminator="driver")]
+class HciReceiver(Strict):
+    """A plain Bluetooth controller on a UART, spoken to in standard HCI (H4)."""
+
+    id: Id
+    driver: Literal["hci_uart"]
+    port: str = Field(min_length=1)  # prefer /dev/serial/by-id/...: stable across replugs
+    # Many controllers start at 115200 (Linux's btattach default); others are set up
+    # at 1 Mbaud or more by their firmware.
+    baudrate: Literal[
+        9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000, 3000000
+    ] = 115200
+    # H4 expects RTS/CTS (Core Vol 4 Part A, 1): without it a busy controller drops
+    # bytes mid-packet. Turn it off only for boards that do not wire the lines.
+    flow_control: bool = True
+    # auto: extended scanning when the controller has it, else legacy.
+    scanning: Literal["auto", "extended", "legacy"] = "auto"
+    # A receiver on mains power may listen all the time (window = interval).
+    scan_interval_ms: float = Field(default=100.0, ge=2.5, le=10240.0)
+    scan_window_ms: float = Field(default=100.0, ge=2.5, le=10240.0)
+    # No advert for this long: scanning is set up again from HCI_Reset. A quiet street
+    # looks the same as a stuck controller, and a restart costs a few milliseconds.
+    watchdog_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+    reopen_max_s: float = Field(default=30.0, ge=0.1, le=600.0)
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> HciReceiver:
+        if self.scan_window_ms > self.scan_interval_ms:
+            raise ValueError("scan_window_ms must not exceed scan_interval_ms")
+        return self
+
+
+Receiver = Annotated[SerialReceiver | BleReceiver | HciReceiver, Field(discriminator="driver")]
 
 # --- a home: check-in buttons, their schedule and escalation ------------------------
 

@@ -36,6 +36,7 @@ from .config import (
     BleReceiver,
     BthomeButton,
     GatewayConfig,
+    HciReceiver,
     SerialButton,
     SerialReceiver,
     load_gateway_config,
@@ -78,6 +79,10 @@ def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) 
             from .drivers.ble import BleDriver
 
             drivers.append(BleDriver(receiver, clock, backend=ble_backend))
+        elif isinstance(receiver, HciReceiver):
+            from .drivers.hci_uart import HciUartDriver
+
+            drivers.append(HciUartDriver(receiver, clock))
     for button in config.buttons:
         if isinstance(button, SerialButton):
             from .drivers.serial_button import SerialButtonDriver

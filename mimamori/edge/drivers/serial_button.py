@@ -47,7 +47,9 @@ class SerialButtonDriver(SerialPortDriver[SerialButton]):
         super().__init__(config, clock, rng=rng)
         self._recent: deque[int] = deque(maxlen=RECENT_COUNTERS)
 
-    async def _read(self, reader: asyncio.StreamReader) -> AsyncIterator[Observation]:
+    async def _read(
+        self, reader: asyncio.StreamReader, _writer: asyncio.StreamWriter
+    ) -> AsyncIterator[Observation]:
         lines = self._line_reader(parse_button_line)
         while True:
             for parsed in lines.feed(await read_chunk(reader)):

@@ -34,7 +34,9 @@ class SerialLineDriver(SerialPortDriver[SerialReceiver]):
     noun = "receiver"
     log = _log
 
-    async def _read(self, reader: asyncio.StreamReader) -> AsyncIterator[Observation]:
+    async def _read(
+        self, reader: asyncio.StreamReader, _writer: asyncio.StreamWriter
+    ) -> AsyncIterator[Observation]:
         """Observations from an open port until it is lost (then PortLost)."""
         loop = asyncio.get_running_loop()
         lines = self._line_reader(parse_line)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from serial_asyncio_fast import open_serial_connection
 
@@ -104,6 +104,7 @@ class SerialPortDriver(LinkDriver[PortConfigT]):
     """The port loop of a driver; subclasses read lines (``_read``) and name themselves.
 
     ``_went_up`` and ``_went_down`` may return an observation to yield for the change.
+    A driver that talks back to its device writes through the ``writer`` ``_read`` gets.
     """
 
     async def observations(self) -> AsyncGenerator[Observation, None]:
@@ -121,6 +122,7 @@ class SerialPortDriver(LinkDriver[PortConfigT]):
                     # Two readers on one port would split the lines between them
                     # (ModemManager is known to probe new USB serial devices).
                     exclusive=True,
+                    **self._port_options(),
                 )
             except (OSError, ValueError) as exc:  # SerialException is an OSError
                 failures += 1
@@ -132,9 +134,9 @@ class SerialPortDriver(LinkDriver[PortConfigT]):
             failures = 0
             opened_before = True
             try:
-                if (up := self._went_up(f"{port} open")) is not None:
+                if (up := self._opened(f"{port} open")) is not None:
                     yield up
-                async for observation in self._read(reader):
+                async for observation in self._read(reader, writer):
                     yield observation
             except PortLost as lost:
                 if (down := self._went_down(f"port lost: {lost}")) is not None:
@@ -144,9 +146,19 @@ class SerialPortDriver(LinkDriver[PortConfigT]):
                 with contextlib.suppress(OSError, TimeoutError):
                     await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_S)
 
-    def _read(self, reader: asyncio.StreamReader) -> AsyncIterator[Observation]:
+    def _read(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> AsyncIterator[Observation]:
         """Observations from an open port until it is lost (PortLost, from read_chunk)."""
         raise NotImplementedError
+
+    def _port_options(self) -> dict[str, Any]:
+        """More pyserial settings for this kind of device (e.g. ``rtscts``)."""
+        return {}
+
+    def _opened(self, detail: str) -> Observation | None:
+        """The port is open: for a device that talks first, this is its link up."""
+        return self._went_up(detail)
 
     def _went_up(self, detail: str) -> Observation | None:
         self._link.up(detail)
