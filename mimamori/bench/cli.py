@@ -25,6 +25,12 @@ def _eid(args: argparse.Namespace) -> int:
     return main(sizes, args.lookups, args.json)
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from .purge import main
+
+    return main(args.rows, args.json)
+
+
 def add_parser(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
@@ -47,3 +53,7 @@ def add_parser(sub: Any) -> None:
     eid.add_argument("--lookups", type=int, default=20_000, help="adverts resolved per size")
     eid.add_argument("--json", action="store_true", help="one JSON object")
     eid.set_defaults(func=_eid)
+    purge = kinds.add_parser("purge", help="retention purge and migration 9 on N sightings")
+    purge.add_argument("--rows", type=int, default=200_000, help="old sightings to purge")
+    purge.add_argument("--json", action="store_true", help="one JSON object")
+    purge.set_defaults(func=_purge)

@@ -52,7 +52,18 @@ def _files(root: Path, broker: int, http: int, tty: Path, mode: str) -> tuple[Pa
                 "broker": {"host": "127.0.0.1", "port": broker, "keepalive_s": 5},
             },
             "gateways": [{"id": "gw-1", "name": "大山 自販機", "lat": 26.279, "lon": 127.776}],
-            "people": [{"id": "p-1", "name": "比嘉 ツル", "tags": [TAG]}],
+            "people": [
+                {
+                    "id": "p-1",
+                    "name": "比嘉 ツル",
+                    "tags": [TAG],
+                    "consent": {
+                        "by": "本人",
+                        "at": "2026-01-05",
+                        "purposes": ["location", "search"],
+                    },
+                }
+            ],
             "families": [{"id": "f-1", "name": "比嘉家", "people": ["p-1"]}],
         },
     )

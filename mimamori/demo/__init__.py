@@ -91,7 +91,19 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                 },
             ],
             "people": [
-                {"id": "p-demo", "name": "比嘉 ツル", "tags": [DEMO_TAG]},
+                {
+                    "id": "p-demo",
+                    "name": "比嘉 ツル",
+                    "tags": [DEMO_TAG],
+                    # the demo person's (imagined) signed form: without a consent on
+                    # record the hub keeps none of her sightings (docs/privacy.md)
+                    "consent": {
+                        "by": "比嘉 太郎",
+                        "relation": "family",
+                        "at": "2026-01-05",
+                        "purposes": ["location", "search"],
+                    },
+                },
                 {"id": "p-demo-home", "name": "宮城 カマド"},
             ],
             "households": [

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from .federation.api import router as federation_router
 from .federation.relay import FederationRelay
 from .ingest import Ingest
 from .live import LiveHub
+from .privacy import Admission, reconcile_forgotten, search_visits
 from .registry import Registry
+from .retention import run_retention
 from .searches.api import router as searches_router
 from .searches.service import SearchService
 from .searches.shared import router as shared_router
@@ -49,9 +52,12 @@ def leaflet_dir() -> Path:
     return Path(str(resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"))
 
 
-def _background(tg: asyncio.TaskGroup, hub: HubState) -> list[asyncio.Task[None]]:
+def _background(
+    tg: asyncio.TaskGroup, hub: HubState, admission: Admission
+) -> list[asyncio.Task[None]]:
     """The hub's own loops, each a named task: ingest, the silent-gateway watch, the
-    alert engine, the delivery worker, searches, and the peers' relay."""
+    alert engine, the delivery worker, searches, the peers' relay, and the purge of
+    old sightings."""
     config, store, live = hub.config, hub.store, hub.live
     delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
     engine = hub.alerts = AlertEngine(config, hub.registry, store, on_queued=delivery.wake.set)
@@ -63,7 +69,12 @@ def _background(tg: asyncio.TaskGroup, hub: HubState) -> list[asyncio.Task[None]
     searches = hub.searches
     assert searches is not None
     ingest = hub.ingest = Ingest(
-        config.hub.broker, store, on_new_events=stored, eid=hub.eid, relayed=searches.relayed
+        config.hub.broker,
+        store,
+        on_new_events=stored,
+        eid=hub.eid,
+        relayed=searches.relayed,
+        admission=admission,
     )
     tasks = [
         tg.create_task(ingest.run(), name="ingest"),
@@ -71,6 +82,7 @@ def _background(tg: asyncio.TaskGroup, hub: HubState) -> list[asyncio.Task[None]
         tg.create_task(engine.run(), name="alerts"),
         tg.create_task(delivery.run(), name="delivery"),
         tg.create_task(searches.run(ingest.link), name="searches"),
+        tg.create_task(run_retention(store, hub.registry, config.hub.privacy), name="retention"),
     ]
     if config.hub.federation is not None:
         relay = FederationRelay(config.hub.federation, hub.registry, store, searches.tags)
@@ -90,11 +102,18 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
         hub = HubState(config, registry, store, LiveHub(registry))
         hub.searches = SearchService(config.hub.search, registry, store)
+        admission = Admission(
+            registry,
+            require_consent=config.hub.privacy.require_consent,
+            visits=lambda: search_visits(store, registry, datetime.now(UTC)),
+        )
         try:
             hub.eid = hub.searches.eid = await EidService.open(config, registry, store)
             await hub.searches.refresh_relayed()  # before ingest takes its first message
+            admission.announce()
+            await reconcile_forgotten(store, registry)
             async with asyncio.TaskGroup() as tg:
-                tasks = _background(tg, hub) if with_ingest else []
+                tasks = _background(tg, hub, admission) if with_ingest else []
                 app.state.hub = hub
                 log.info(
                     "hub ready: %d people, %d gateways",

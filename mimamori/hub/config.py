@@ -6,6 +6,7 @@ families (see configs/hub.yaml). Imports nothing beyond pydantic, so that
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -123,6 +124,18 @@ class EidSettings(Strict):
     history_periods: int = Field(default=8, ge=0, le=1024)
 
 
+class PrivacySettings(Strict):
+    """What the hub keeps, and for whom (docs/privacy.md)."""
+
+    # Sightings (tag.* events) older than this are purged, except those an open alert
+    # or a search needs. A month shows a family the routes of the last weeks.
+    sightings_days: float = Field(default=30.0, ge=1.0, le=3650.0)
+    purge_every_h: float = Field(default=6.0, gt=0.0, le=24.0 * 7)
+    # True: only people with a recorded consent to "location" are tracked; sightings
+    # of anyone else's tags (and of tags nobody holds) are dropped at ingest, counted.
+    require_consent: bool = True
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -134,6 +147,7 @@ class HubSection(Strict):
     search: SearchSettings = Field(default_factory=SearchSettings)
     federation: Federation | None = None
     eid: EidSettings = Field(default_factory=EidSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
 
 class GatewayEntry(Strict):
@@ -178,6 +192,32 @@ class Outings(Strict):
     notify: list[Id] = Field(min_length=1)  # recipients
 
 
+# What a consent covers: "location", where the person's tags were seen (kept, shown to
+# their family and staff); "search", that location shared with searchers (the police)
+# while the person is missing.
+Purpose = Literal["location", "search"]
+
+
+class Consent(Strict):
+    """Who agreed, when, to what: the record of a signed consent form."""
+
+    by: str = Field(min_length=1, max_length=100)  # the person, or who may decide for them
+    relation: Literal["self", "guardian", "family", "other"] = "self"  # guardian: 成年後見人
+    at: date
+    purposes: list[Purpose] = Field(min_length=1)
+    record: str | None = Field(default=None, max_length=200)  # where the signed form is kept
+    withdrawn_at: date | None = None  # from then on the person is not tracked
+
+    @model_validator(mode="after")
+    def _dates(self) -> Consent:
+        # A day of slack: "today" in Japan is still tomorrow for UTC until 09:00.
+        if self.at > datetime.now(UTC).date() + timedelta(days=1):
+            raise ValueError(f"consent given on {self.at}, a day still to come")
+        if self.withdrawn_at is not None and self.withdrawn_at < self.at:
+            raise ValueError("withdrawn_at comes before the consent was given")
+        return self
+
+
 class PersonEntry(Strict):
     id: Id
     name: str = Field(min_length=1, max_length=100)
@@ -187,6 +227,12 @@ class PersonEntry(Strict):
     # The escalation policy of alerts about this person (outside the usual area);
     # default: their household's, else "default".
     policy: Id | None = None
+    consent: Consent | None = None
+
+    def consents_to(self, purpose: Purpose) -> bool:
+        """A recorded consent covers ``purpose`` and was not withdrawn."""
+        c = self.consent
+        return c is not None and c.withdrawn_at is None and purpose in c.purposes
 
     @field_validator("tags")
     @classmethod

@@ -17,6 +17,10 @@ packets still (``max_packet_size`` in configs/mosquitto.conf).
 Events of tags with rotating ids are resolved before the commit (eid/service.py):
 stored under the tag's registry id, or dropped (unknown: counted; replayed: counted
 and logged like a rejection).
+
+Sightings the hub may not keep (``admission``: no consent on record, a tag nobody
+holds; the store: a forgotten person's tag) are dropped before the commit and
+counted as ``sightings_dropped_<reason>`` (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from ..protocol.status import GatewayStatus
 from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, parse_gateway_topic
 from .config import HubBrokerSettings
 from .eid.service import EidService, drop_eids
+from .privacy import Admission
 from .store.base import Store, StoredEvent
 
 log = logging.getLogger(__name__)
@@ -113,10 +118,12 @@ class Ingest:
         on_new_events: Callable[[list[StoredEvent]], None] | None = None,
         eid: EidService | None = None,
         relayed: set[str] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.store = store
         self.on_new_events = on_new_events
         self.eid = eid
+        self.admission = admission
         # Rotating ids named by a neighbouring town's search: kept as they came (we hold
         # no key for them) so they can be sent back; the set is kept by SearchService.
         self.relayed = relayed if relayed is not None else set()
@@ -135,6 +142,7 @@ class Ingest:
             "eid_resolved": 0,
             "eid_unknown": 0,  # dropped at once, never stored
             "eid_rotations_merged": 0,
+            "sightings_dropped_forgotten": 0,
         }
         self._last_logged: dict[tuple[str, str], float] = {}
 
@@ -175,6 +183,11 @@ class Ingest:
             for message in messages:
                 self._decode(message, events, statuses)
             events = await self._resolve(self.eid, events)
+            if self.admission is not None:
+                events, dropped = await self.admission.admit(events)
+                for reason, count in dropped.items():
+                    key = f"sightings_dropped_{reason}"
+                    self.counters[key] = self.counters.get(key, 0) + count
             new_events = await self._commit(events, statuses)
             for message in messages:
                 self.link.ack(message)  # only now: the commit is on disk
@@ -253,4 +266,5 @@ class Ingest:
                 log.info("store recovered after %d retries", attempt)
             self.counters["events_stored"] += len(result.new_events)
             self.counters["events_duplicate"] += result.duplicates
+            self.counters["sightings_dropped_forgotten"] += result.forgotten
             return result.new_events

@@ -24,6 +24,7 @@ from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 
 TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG = f"ibeacon:{TOWN}:7:7"
+CONSENT = {"by": "比嘉 太郎", "relation": "family", "at": "2026-10-01", "purposes": ["location"]}
 
 GATEWAYS = {
     "gw-one": ("大山 自販機", 26.2790, 127.7760),
@@ -97,7 +98,7 @@ def hub_file(root: Path, broker: PrivateBroker, http_port: int, **registry: Any)
                 {"id": gid, "name": name, "lat": lat, "lon": lon}
                 for gid, (name, lat, lon) in GATEWAYS.items()
             ],
-            "people": [{"id": "p-1", "name": "比嘉 ツル", "tags": [TAG]}],
+            "people": [{"id": "p-1", "name": "比嘉 ツル", "tags": [TAG], "consent": CONSENT}],
             "families": [{"id": "f-1", "name": "比嘉家", "people": ["p-1"]}],
         }
         | registry,

@@ -21,6 +21,7 @@ import yaml
 from mimamori.demo.mosquitto import PrivateBroker
 
 from .conftest import (
+    CONSENT,
     GATEWAYS,
     Processes,
     gateway_file,
@@ -62,7 +63,7 @@ async def test_a_rotating_tag_is_followed_by_the_hub_alone(
         tmp_path,
         own_broker,
         http_port,
-        people=[{"id": "p-1", "name": "比嘉 ツル", "tags": [TSURU]}],
+        people=[{"id": "p-1", "name": "比嘉 ツル", "tags": [TSURU], "consent": CONSENT}],
     )
 
     def with_kek(doc: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 
-from .conftest import TAG, Processes, hub_file, poll_json, start_hub, write_yaml
+from .conftest import CONSENT, TAG, Processes, hub_file, poll_json, start_hub, write_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def hub_yaml(root: Path, broker: PrivateBroker, http_port: int) -> Path:
         broker,
         http_port,
         gateways=[{"id": "gw-home", "name": "自宅", "lat": 26.28, "lon": 127.77, "site": "home"}],
-        people=[{"id": "p-1", "name": "宮城 カマド", "tags": [TAG]}],
+        people=[{"id": "p-1", "name": "宮城 カマド", "tags": [TAG], "consent": CONSENT}],
         households=[
             {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-1"]}
         ],

@@ -20,6 +20,7 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 
 from .conftest import (
+    CONSENT,
     GATEWAYS,
     TAG,
     Processes,
@@ -57,6 +58,7 @@ async def test_a_walk_out_of_the_usual_area_then_a_search_with_every_sighting(
                 "id": "p-1",
                 "name": "比嘉 ツル",
                 "tags": [TAG],
+                "consent": CONSENT,
                 "usual_area": {"gateways": ["gw-one"]},
             }
         ],

@@ -33,6 +33,8 @@ TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG_TSURU = f"ibeacon:{TOWN}:1:1"
 TAG_KAMA = f"ibeacon:{TOWN}:1:2"
 TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
+# Recorded consent (docs/privacy.md): without it the hub keeps no sightings of a person.
+CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search"]}
 
 
 def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
@@ -64,8 +66,13 @@ def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> 
                 {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-kama"]}
             ],
             "people": [
-                {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU]},
-                {"id": "p-kama", "name": "宮城 カマ", "tags": [TAG_KAMA, TAG_KAMA_SPARE]},
+                {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU], "consent": CONSENT},
+                {
+                    "id": "p-kama",
+                    "name": "宮城 カマ",
+                    "tags": [TAG_KAMA, TAG_KAMA_SPARE],
+                    "consent": CONSENT,
+                },
             ],
             "families": [
                 {"id": "f-higa", "name": "比嘉家", "people": ["p-tsuru"]},

@@ -18,6 +18,7 @@ from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
 from .eid import EidStore
 from .federation import FederationStore
+from .privacy import PrivacyStore
 from .searches import SearchStore
 
 # admin: everything, the audit log; staff (care center): every household, alert and
@@ -46,6 +47,7 @@ class StoredEvent:
 class IngestResult:
     new_events: list[StoredEvent]
     duplicates: int
+    forgotten: int = 0  # sightings of forgotten people's tags, refused
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, EidStore, FederationStore, SearchStore, Protocol):
+class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, SearchStore, Protocol):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:
@@ -121,7 +123,9 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, SearchStore, Prot
         statuses: Sequence[GatewayStatus],
         received_at: datetime,
     ) -> IngestResult:
-        """Store events (idempotently, by id) and statuses in one committed transaction."""
+        """Store events (idempotently, by id) and statuses in one committed transaction.
+
+        Sightings of forgotten tags are refused (counted in ``forgotten``)."""
         ...
 
     async def last_sighting(self, tags: Sequence[str]) -> Sighting | None: ...

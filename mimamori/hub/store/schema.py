@@ -224,4 +224,37 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at INTEGER NOT NULL
     );
     """,
+    # 9: keep only what is needed (docs/privacy.md). Events get a rowid that is never
+    # reused (AUTOINCREMENT): the alert engine reads events past a rowid cursor, and
+    # once purges and forgets delete rows, SQLite's default max(rowid)+1 would hand
+    # the rowid of a deleted newest event to the next one, which the cursor has passed.
+    # Sightings get an index by time for the purge; forgotten people's tags are
+    # refused at ingest.
+    """
+    CREATE TABLE events_v9 (
+        seqno       INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        gateway_id  TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        ts          INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        tag         TEXT,
+        data        TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    );
+    INSERT INTO events_v9 (seqno, id, gateway_id, seq, ts, kind, tag, data, received_at)
+        SELECT rowid, id, gateway_id, seq, ts, kind, tag, data, received_at
+        FROM events ORDER BY rowid;
+    DROP TABLE events;
+    ALTER TABLE events_v9 RENAME TO events;
+    CREATE INDEX events_tag_ts ON events (tag, ts) WHERE tag IS NOT NULL;
+    CREATE INDEX events_gateway_seq ON events (gateway_id, seq);
+    CREATE INDEX events_gateway_ts ON events (gateway_id, ts);
+    CREATE INDEX events_sightings_ts ON events (ts) WHERE tag IS NOT NULL;
+    CREATE TABLE forgotten_tags (
+        tag          TEXT PRIMARY KEY,
+        person_id    TEXT NOT NULL,
+        forgotten_at INTEGER NOT NULL
+    );
+    """,
 )

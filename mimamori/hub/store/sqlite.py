@@ -39,6 +39,7 @@ from .sqlite_alerts import SqliteAlerts
 from .sqlite_audit import SqliteAudit
 from .sqlite_eid import SqliteEid
 from .sqlite_federation import SqliteFederation
+from .sqlite_privacy import SqlitePrivacy
 from .sqlite_searches import SqliteSearches
 from .sqlite_users import SqliteUsers
 
@@ -86,7 +87,13 @@ def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
 
 
 class SqliteStore(
-    SqliteAlerts, SqliteAudit, SqliteEid, SqliteFederation, SqliteSearches, SqliteUsers
+    SqliteAlerts,
+    SqliteAudit,
+    SqliteEid,
+    SqliteFederation,
+    SqlitePrivacy,
+    SqliteSearches,
+    SqliteUsers,
 ):
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
@@ -156,10 +163,14 @@ class SqliteStore(
     ) -> IngestResult:
         received = to_epoch_ms(received_at)
         new: list[StoredEvent] = []
-        duplicates = 0
+        duplicates = forgotten = 0
         async with self._transaction("ingest"):
+            blocked = await self._forgotten_among(events)
             for gateway_id, event in events:
                 tag = event.data.get("tag") if event.kind in TAG_KINDS else None
+                if tag is not None and tag in blocked:
+                    forgotten += 1
+                    continue
                 cur = await self._db.execute(
                     "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -201,7 +212,18 @@ class SqliteStore(
             )
             for status in statuses:
                 new += await self._store_status(status, received)
-        return IngestResult(new, duplicates)
+        return IngestResult(new, duplicates, forgotten)
+
+    async def _forgotten_among(self, events: Sequence[tuple[str, Event]]) -> set[str]:
+        """The tags of these events that belong to forgotten people (inside the ingest
+        transaction, so a forget committed by another process is always seen)."""
+        tags = list({e.data.get("tag") for _, e in events if e.kind in TAG_KINDS} - {None})
+        if not tags:
+            return set()
+        rows = await self._query(
+            f"SELECT tag FROM forgotten_tags WHERE tag IN ({','.join('?' * len(tags))})", tags
+        )
+        return {row[0] for row in rows}
 
     async def _store_status(self, status: GatewayStatus, received: int) -> list[StoredEvent]:
         """Keep the latest status; a change of online state becomes a hub event."""

@@ -3,6 +3,7 @@ queries and transactions with errors turned into StoreError."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -33,7 +34,12 @@ class SqliteBase(Serialized):
                 yield self._db
                 await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                # A task cancelled while its COMMIT runs (the hub stopping) finds the
+                # transaction already over: the ROLLBACK's own error must not replace
+                # the CancelledError, or the task would take it for a store fault and
+                # retry instead of stopping.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise StoreError(f"{what} failed: {exc}") from exc
