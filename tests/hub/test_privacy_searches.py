@@ -16,6 +16,7 @@ from mimamori.hub.registry import Registry
 from mimamori.hub.retention import purge
 from mimamori.hub.store import SqliteStore
 from mimamori.hub.store.alerts import Notice, NotificationDraft
+from mimamori.hub.store.eid import EidTagRecord
 from mimamori.hub.store.federation import ForeignSearch
 from mimamori.hub.store.privacy import PersonScope
 from mimamori.hub.store.searches import Participant, Search
@@ -153,3 +154,15 @@ async def test_a_person_without_consent_is_seen_while_they_are_searched_for(
     assert (await admission.admit([sighting]))[1] == {"no_consent": 1}
     await search_for(store, "p-kama", now - timedelta(minutes=5), active=True)
     assert (await admission.admit([sighting]))[0] == [sighting]
+
+
+async def test_forgetting_a_person_deletes_the_keys_of_their_rotating_id_tags(
+    store: SqliteStore,
+) -> None:
+    for name in ("eid:tsuru-1", "eid:kama-1"):
+        record = EidTagRecord(name, b"sealed", 10, 0, 0, NOW, NOW)
+        await store.put_eid_tag(record, replace=False)
+    report = await store.forget_person(PersonScope("p-tsuru", ("eid:tsuru-1",)), NOW, by="test")
+    assert report.removed == {"eid_tags": 1}
+    assert [t.tag_id for t in await store.eid_tags()] == ["eid:kama-1"]
+    assert [f.tag for f in await store.forgotten_tags()] == ["eid:tsuru-1"]
