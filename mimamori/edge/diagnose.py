@@ -31,7 +31,14 @@ import yaml
 from .. import __version__
 from ..errors import ConfigError
 from ..protocol.tags import TagFormat
-from .config import BthomeButton, GatewayConfig, SerialButton, SerialReceiver, load_gateway_config
+from .config import (
+    BthomeButton,
+    GatewayConfig,
+    HciReceiver,
+    SerialButton,
+    SerialReceiver,
+    load_gateway_config,
+)
 
 REDACTED = "<redacted>"
 _FORMATS = "|".join(re.escape(f.value) for f in TagFormat)
@@ -122,7 +129,7 @@ def _outbox_section(config: GatewayConfig) -> Iterator[str]:
 
 def _serial_section(config: GatewayConfig) -> Iterator[str]:
     for device in [*config.receivers, *config.buttons]:
-        if isinstance(device, SerialReceiver | SerialButton):
+        if isinstance(device, SerialReceiver | HciReceiver | SerialButton):
             port = Path(device.port)
             if port.exists():
                 target = port.resolve()

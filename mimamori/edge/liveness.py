@@ -21,24 +21,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..protocol.status import DriverStatus
-from .config import BleReceiver, GatewayConfig, SerialReceiver
+from .config import BleReceiver, GatewayConfig, HciReceiver, SerialReceiver
 
 # The rules loop sweeps every second; this long without a pass means it is stuck.
 RULES_STALL_S = 30.0
 # A BLE driver restarts its scanner after watchdog_s of quiet (each restart moves its
 # counters); a stop and a start may each take up to 15 s before BlueZ is given up on.
 BLE_RESTART_SLACK_S = 30.0
+# An HCI controller is set up again after watchdog_s of quiet: six commands, each
+# answered within 2 s (hci_uart.COMMAND_TIMEOUT_S) or the receiver is declared down.
+HCI_RESTART_SLACK_S = 15.0
 
 
 def receiver_limits(config: GatewayConfig) -> dict[str, float]:
     """How long each receiver may show no sign of life: twice what its own driver
-    waits before it declares the receiver down (serial) or restarts the scan (BLE)."""
+    waits before it declares the receiver down (serial) or restarts the scan (BLE, HCI)."""
     limits: dict[str, float] = {}
     for receiver in config.receivers:
         if isinstance(receiver, SerialReceiver):
             limits[receiver.id] = 2 * receiver.silent_after_s
         elif isinstance(receiver, BleReceiver):
             limits[receiver.id] = 2 * receiver.watchdog_s + BLE_RESTART_SLACK_S
+        elif isinstance(receiver, HciReceiver):
+            limits[receiver.id] = 2 * receiver.watchdog_s + HCI_RESTART_SLACK_S
     return limits
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mimamori.check import check_file
 from mimamori.edge.config import HciReceiver, load_gateway_config
+from mimamori.edge.liveness import receiver_limits
 
 HEAD = """\
 gateway:
@@ -61,3 +62,12 @@ def test_a_scan_window_longer_than_its_interval_is_refused_by_the_command(tmp_pa
     assert run.stdout.strip() == (
         f"{path}:12:5: receivers[0]: scan_window_ms must not exceed scan_interval_ms"
     )
+
+
+def test_the_systemd_watchdog_gives_an_hci_receiver_time_for_a_quiet_restart(
+    tmp_path: Path,
+) -> None:
+    config = load_gateway_config(write(tmp_path, "    watchdog_s: 40\n"))
+    # twice the quiet time after which the driver sets the controller up again, and the
+    # setup's six commands at 2 s each, with room to spare
+    assert receiver_limits(config) == {"hci": 2 * 40 + 15}
