@@ -18,6 +18,13 @@ TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG = f"ibeacon:{TOWN}:7:7"
 
 
+def person_with(*tags: str) -> dict[str, Any]:
+    """A person carrying ``tags``, with the consent on record that the hub needs before it
+    keeps their sightings (docs/privacy.md)."""
+    consent = {"by": "本人", "at": "2026-10-01", "purposes": ["location"]}
+    return {"id": "p-1", "name": "比嘉 ツル", "tags": list(tags), "consent": consent}
+
+
 def write_yaml(path: Path, doc: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -22,7 +22,7 @@ from mimamori.hub.pki import make_ca, make_client, make_server
 from mimamori.link import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
 
-from .helpers import TAG, Process, gateway_doc, write_yaml
+from .helpers import TAG, Process, gateway_doc, person_with, write_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +68,7 @@ async def test_no_secret_appears_in_logs_status_or_errors(tmp_path: Path) -> Non
                 "mosquitto": {"password_file": "mq/passwd", "acl_file": "mq/acl"},
             },
             "gateways": [{"id": "gw-sec", "name": "秘密 自販機", "lat": 26.28, "lon": 127.78}],
+            "people": [person_with(TAG)],
         },
     )
     added = mimamori("hub", "gateway", "add", "--config", str(hub_config), "gw-sec")

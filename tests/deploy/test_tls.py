@@ -26,7 +26,7 @@ from mimamori.link import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
 
 from ..edge.helpers import ScriptedReceiver, eventually, gateway_config, tag_id
-from .helpers import Process, write_yaml
+from .helpers import Process, person_with, write_yaml
 
 
 def pki(root: Path, *args: str) -> str:
@@ -189,6 +189,7 @@ async def test_the_hub_ingests_over_tls(tmp_path: Path, town: Path) -> None:
                     },
                 },
                 "gateways": [{"id": "gw-tls", "name": "TLS 自販機", "lat": 26.28, "lon": 127.78}],
+                "people": [person_with(tag_id(4))],
             },
         )
         hub = Process(tmp_path / "hub.log", "hub", "--config", str(config))
