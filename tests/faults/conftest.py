@@ -1,0 +1,45 @@
+"""Fault tests: the end-to-end harness of tests/e2e, and a summary of every tally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ..e2e.conftest import Processes, http_port, procs
+from .site import Site
+from .tally import Tally
+
+__all__ = ["http_port", "procs"]  # fixtures shared with tests/e2e
+
+_TALLIES: list[tuple[str, Tally, str]] = []
+
+
+class Report:
+    """Where a test leaves its tally and what it did, for the end-of-run summary."""
+
+    def __init__(self, test: str) -> None:
+        self.test = test
+
+    def add(self, tally: Tally, faults: str) -> None:
+        print(f"{self.test}: {tally.line()}; faults: {faults}")
+        _TALLIES.append((self.test, tally, faults))
+
+
+@pytest.fixture
+def site(tmp_path: Path, procs: Processes) -> Site:
+    return Site(tmp_path, procs)
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Report:
+    return Report(request.node.name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _TALLIES:
+        return
+    terminalreporter.write_sep("-", "total-queue check: events accepted vs stored at the hub")
+    for test, tally, faults in _TALLIES:
+        terminalreporter.write_line(f"{test}: {tally.line()}")
+        terminalreporter.write_line(f"    faults: {faults}")
