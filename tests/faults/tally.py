@@ -66,6 +66,9 @@ def peek_outbox(path: Path) -> Outboxed:
 def _read(path: Path) -> Outboxed:
     with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
         integrity = str(db.execute("PRAGMA integrity_check").fetchone()[0])
+        tables = {str(n) for (n,) in db.execute("SELECT name FROM sqlite_master")}
+        if not {"outbox", "dropped"} <= tables:  # killed before its schema was made
+            return Outboxed(0, (), {}, integrity)
         row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
         held = tuple(
             Held(int(s), str(i), str(k))
@@ -94,16 +97,18 @@ class Stored:
     seq: int
     id: str
     kind: str
+    received_ms: int  # when the hub stored it (ms since the epoch)
 
 
 def hub_events(db: Path, gateway: str) -> list[Stored]:
     """The gateway's events in the hub's store, in the order they were stored."""
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
         rows = conn.execute(
-            "SELECT seq, id, kind FROM events WHERE gateway_id = ? AND seq > 0 ORDER BY rowid",
+            "SELECT seq, id, kind, received_at FROM events WHERE gateway_id = ? AND seq > 0"
+            " ORDER BY rowid",
             (gateway,),
         ).fetchall()
-    return [Stored(int(s), str(i), str(k)) for s, i, k in rows]
+    return [Stored(int(s), str(i), str(k), int(r)) for s, i, k, r in rows]
 
 
 @dataclass(frozen=True)
