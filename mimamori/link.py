@@ -249,6 +249,11 @@ class MqttLink:
         if generation == self._generation:
             _settle(self._connack_future, rc)
             _settle(self._lost_future, rc)
+            # Fail the waiters now, not in the session's clean-up: the session may
+            # itself be waiting on one (``on_connected`` publishing its status), and
+            # would then never get to its clean-up nor reconnect (the fault proxy
+            # found a gateway that delivered nothing more until it was restarted).
+            self._fail_pending(BrokerError("connection lost before the broker acknowledged"))
 
     def _puback(self, generation: int, mid: int, rc: ReasonCode) -> None:
         if generation != self._generation:

@@ -57,6 +57,7 @@ from .rules.health import ReceiverHealth
 from .rules.household import STATE_NAME, Household
 from .rules.presence import PresenceParams, PresenceTracker
 from .rules.search import SearchWatch
+from .tasks import run_to_end
 from .uplink import Uplink
 from .watchdog import feed_watchdog
 
@@ -268,7 +269,7 @@ class EdgeDaemon:
                     drafts += self.household.tick(now, self.clock.now())
                 next_sweep = now + SWEEP_S
             if drafts:
-                await _finish(outbox.append(drafts, self._rule_state()))
+                await run_to_end(outbox.append(drafts, self._rule_state()))
                 self.counters["events"] += len(drafts)
 
     async def _flush(self, outbox: Outbox) -> None:
@@ -448,20 +449,6 @@ def _presence_params(config: GatewayConfig) -> PresenceParams:
     return PresenceParams(
         p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
     )
-
-
-async def _finish(coro: Any) -> Any:
-    """Await ``coro`` to its end even if we are cancelled meanwhile (then re-raise).
-
-    An outbox write that was started must commit before the daemon stops, or the
-    rules would have decided events that exist nowhere.
-    """
-    task = asyncio.ensure_future(coro)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise
 
 
 class _exclusive:

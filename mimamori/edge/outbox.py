@@ -28,6 +28,7 @@ import aiosqlite
 from ..errors import StoreError
 from ..protocol.events import Event, EventDraft, EventKind, new_event_id
 from ..serial import Serialized, serialized
+from .tasks import run_to_end
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +228,18 @@ class Outbox(Serialized):
         except sqlite3.Error as exc:
             raise StoreError(f"outbox read failed: {exc}") from exc
 
-    @serialized
     async def remove(self, first_seq: int, last_seq: int) -> None:
-        """Forget events the broker acknowledged (a contiguous range of one batch)."""
+        """Forget events the broker acknowledged (a contiguous range of one batch).
+
+        Runs to its end even if the caller is cancelled meanwhile, as the uplink is
+        when another batch loses the connection: cut short, the delete would go on
+        in SQLite's thread while ``depth`` kept counting the rows, and a depth that
+        only grows makes the cap drop events the outbox has room for.
+        """
+        await run_to_end(self._remove(first_seq, last_seq))
+
+    @serialized
+    async def _remove(self, first_seq: int, last_seq: int) -> None:
         try:
             cur = await self._db.execute(
                 "DELETE FROM outbox WHERE seq BETWEEN ? AND ?", (first_seq, last_seq)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +49,29 @@ async def test_removed_events_are_gone_and_the_rest_remain(tmp_path: Path) -> No
     await box.remove(1, 3)
     assert [p.seq for p in await box.peek(0, 10)] == [4, 5]
     assert box.depth == 2
+    await box.close()
+
+
+async def test_a_remove_cancelled_midway_still_forgets_the_batch_and_counts_it(
+    tmp_path: Path,
+) -> None:
+    # The uplink is cancelled while it removes an acknowledged batch when another
+    # batch loses the connection. The delete ran on in SQLite's thread while the
+    # depth was not lowered: a depth that only grows makes the cap drop early
+    # (the fault proxy saw a status saying 3 held while the outbox was empty).
+    box = await Outbox.open(tmp_path / "o.sqlite3", max_events=1000)
+    await box.append([seen(i) for i in range(5)])
+    for busy in (True, False):  # cancelled waiting for the outbox, or while deleting
+        reader = asyncio.create_task(box.peek(0, 10)) if busy else None
+        remove = asyncio.create_task(box.remove(1, 2) if busy else box.remove(3, 4))
+        await asyncio.sleep(0)
+        remove.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await remove
+        if reader:
+            await reader
+    assert [p.seq for p in await box.peek(0, 10)] == [5]
+    assert box.depth == 1
     await box.close()
 
 

@@ -13,8 +13,9 @@ Faults, switched on and off by the test while traffic flows:
   open, so only a keepalive notices (Wi-Fi gone, a NAT entry forgotten); when the
   black hole ends, those connections are reset, as the far side would answer them;
 * ``cut_all()``: reset every open connection now (RST both ways);
-* ``withhold_pubacks``: for the next N event batches, the broker's PUBACK is not
-  relayed: the connection is reset instead.
+* ``withhold_pubacks``: for the next N event batches (QoS 1 publishes to a topic
+  ending in ``withhold_topic``), the broker's PUBACK is not relayed: the connection
+  is reset instead.
 """
 
 from __future__ import annotations
@@ -68,14 +69,14 @@ def _body(packet: bytes) -> bytes:
     return packet[i + 1 :]
 
 
-def event_batch_id(packet: bytes) -> int | None:
-    """The packet id of a QoS 1 PUBLISH to an events topic, else None."""
+def publish_id(packet: bytes, topic_suffix: bytes) -> int | None:
+    """The packet id of a QoS 1 PUBLISH to a topic ending in ``topic_suffix``, else None."""
     if packet[0] >> 4 != PUBLISH or (packet[0] >> 1) & 3 != 1:
         return None
     body = _body(packet)
     (topic_len,) = struct.unpack_from("!H", body)
     topic = body[2 : 2 + topic_len]
-    if not topic.endswith(b"/events"):
+    if not topic.endswith(topic_suffix):
         return None
     (packet_id,) = struct.unpack_from("!H", body, 2 + topic_len)
     return int(packet_id)
@@ -96,6 +97,7 @@ class FaultProxy:
         self.delay_s = 0.0
         self.refuse = False
         self.withhold_pubacks = 0
+        self.withhold_topic = b"/events"
         self._blackhole = False
         self.counters: Counter[str] = Counter()
         self._rng = random.Random(seed)
@@ -178,9 +180,12 @@ class FaultProxy:
                 tg.create_task(self._relay(conn, reader, up_writer, upstream=True))
                 tg.create_task(self._relay(conn, up_reader, writer, upstream=False))
         except* (OSError, asyncio.IncompleteReadError):
-            pass
-        finally:
             self._cut(conn)
+        finally:
+            if conn in self._open:  # both peers closed: no fault of ours, close politely
+                self._open.discard(conn)
+                writer.close()
+                up_writer.close()
 
     async def _relay(
         self,
@@ -191,7 +196,16 @@ class FaultProxy:
         upstream: bool,
     ) -> None:
         while conn in self._open:
-            packet = await _packet(reader)
+            try:
+                packet = await _packet(reader)
+            except asyncio.IncompleteReadError as exc:
+                if exc.partial or conn not in self._open:
+                    raise
+                # The peer closed (a SIGKILLed gateway's kernel does so too): pass its
+                # FIN on after what was relayed, as a line would, and let the other
+                # direction run to its own end.
+                writer.write_eof()
+                return
             self.counters["packets"] += 1
             if self._blackhole or conn.holed:
                 conn.holed = True
@@ -201,7 +215,7 @@ class FaultProxy:
                 self.counters["packets_delayed"] += 1
                 await asyncio.sleep(self._rng.uniform(0.0, self.delay_s))
             if upstream:
-                batch = event_batch_id(packet)
+                batch = publish_id(packet, self.withhold_topic)
                 if batch is not None and self.withhold_pubacks > 0 and not conn.armed:
                     conn.armed.add(batch)
             elif (ack := puback_id(packet)) is not None and ack in conn.armed:

@@ -22,7 +22,16 @@ import httpx
 from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
 
 from ..e2e.conftest import GATEWAYS, TOWN, Processes, hub_file, write_yaml
-from .tally import Outboxed, Tally, Witness, check, hub_events, peek_outbox, read_outbox
+from .tally import (
+    Outboxed,
+    Tally,
+    Witness,
+    check,
+    hub_events,
+    hub_status,
+    peek_outbox,
+    read_outbox,
+)
 
 GW = "gw-one"
 TAGS = [f"ibeacon:{TOWN}:7:{n}" for n in range(1, 13)]
@@ -137,7 +146,7 @@ class Site:
         """Until the hub has stored at least ``n`` of the gateway's events."""
         await wait_until(lambda: self.stored() >= n, within, f"{n} events at the hub")
 
-    async def settle(self, *, stop_edge: bool = True) -> Tally:
+    async def settle(self, witness: Witness | None = None) -> Tally:
         """Stop the sources, let the gateway drain, stop it; then tally.
 
         The tags leave ``LEAVE_AFTER_S`` after the last advert (their ``tag.left``
@@ -155,16 +164,20 @@ class Site:
             if outbox.last_seq != last[0]:
                 last = (outbox.last_seq, now)
             return (
-                not outbox.held
-                and now - last[1] >= 1.0
-                and now - stopped_at >= LEAVE_AFTER_S + 1.5
+                not outbox.held and now - last[1] >= 1.0 and now - stopped_at >= LEAVE_AFTER_S + 1.5
             )
 
         await wait_until(quiet, 30, "the gateway to drain")
-        if stop_edge:
-            assert self.procs.stop("edge") == 0, self.procs.log("edge")
+        # In a thread: a fault proxy on this loop must keep relaying the last status.
+        assert await asyncio.to_thread(self.procs.stop, "edge") == 0, self.procs.log("edge")
         final = read_outbox(self.outbox)
-        return await self.tally(final)
+        # A gateway that stops says so in a last status, with its outbox as it leaves it.
+        await wait_until(
+            lambda: (hub_status(self.hub_db, GW) or {}).get("state") == "offline",
+            10,
+            "the gateway's last status",
+        )
+        return await self.tally(final, witness)
 
     async def tally(self, final: Outboxed, witness: Witness | None = None) -> Tally:
         """The tally once the hub has caught up (or has stopped changing)."""
@@ -178,7 +191,8 @@ class Site:
             return t.lost <= 0 or time.monotonic() - seen[1] > 5.0
 
         await wait_until(caught_up, 30, "the hub to catch up")
-        return check(final, hub_events(self.hub_db, GW), GW, witness)
+        status = hub_status(self.hub_db, GW) or {}
+        return check(final, hub_events(self.hub_db, GW), GW, witness, status.get("outbox"))
 
 
 def hub_connected(http_port: int) -> bool:
@@ -194,10 +208,12 @@ def hub_counters(http_port: int) -> dict[str, int]:
     return dict(body["ingest"])
 
 
-async def wait_until(predicate: Callable[[], bool], within: float, what: str) -> None:
+async def wait_until(
+    predicate: Callable[[], bool], within: float, what: str, every: float = 0.1
+) -> None:
     try:
         async with asyncio.timeout(within):
             while not predicate():
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(every)
     except TimeoutError:
         raise AssertionError(f"waited {within} s for {what}") from None

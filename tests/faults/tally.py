@@ -18,6 +18,8 @@ an edge that re-created an event after a restart would show here.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import shutil
 import sqlite3
 import tempfile
@@ -25,6 +27,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,13 @@ def hub_events(db: Path, gateway: str) -> list[Stored]:
     return [Stored(int(s), str(i), str(k), int(r)) for s, i, k, r in rows]
 
 
+def hub_status(db: Path, gateway: str) -> dict[str, Any] | None:
+    """The gateway's last status as the hub stored it."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+        row = conn.execute("SELECT status FROM gateways WHERE id = ?", (gateway,)).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
 @dataclass(frozen=True)
 class Tally:
     gateway: str
@@ -124,6 +134,8 @@ class Tally:
     out_of_order: int  # stored right after a higher seq of the same gateway
     changed: tuple[int, ...]  # witnessed under one id, stored under another
     integrity: str
+    # The outbox as the gateway's last status reported it to the hub (None: not checked).
+    reported: Mapping[str, Any] | None = None
 
     @property
     def lost(self) -> int:
@@ -137,7 +149,7 @@ class Tally:
             f"lost {self.lost}, duplicated {len(self.duplicated)}, dropped by the cap "
             f"{dropped}, still queued {len(self.pending)}, out of order {self.out_of_order}, "
             f"unexpected {len(self.unexpected)}, changed {len(self.changed)}, "
-            f"outbox integrity {self.integrity}"
+            f"outbox integrity {self.integrity}, status reported {self.reported}"
         )
 
     def assert_exactly_once(self) -> None:
@@ -149,10 +161,17 @@ class Tally:
         assert not self.unexpected, f"{self.line()}; unexpected: {self.unexpected[:20]}"
         assert not self.changed, f"{self.line()}; changed: {self.changed[:20]}"
         assert self.out_of_order == 0, self.line()
+        if self.reported is not None:  # the status tells the truth about the outbox
+            truth = {"depth": len(self.pending), "dropped": dict(self.dropped)}
+            assert self.reported == truth, self.line()
 
 
 def check(
-    outbox: Outboxed, stored: list[Stored], gateway: str, witness: Witness | None = None
+    outbox: Outboxed,
+    stored: list[Stored],
+    gateway: str,
+    witness: Witness | None = None,
+    reported: Mapping[str, Any] | None = None,
 ) -> Tally:
     """Compare the accepted events (seq 1..N, from the outbox) with the stored ones."""
     counts = Counter(s.seq for s in stored)
@@ -177,7 +196,8 @@ def check(
         dropped=dict(outbox.dropped),
         duplicated=tuple(sorted(seq for seq, n in counts.items() if n > 1)),
         unexpected=tuple(sorted(counts.keys() - accepted)),
-        out_of_order=sum(1 for a, b in zip(seqs, seqs[1:], strict=False) if b < a),
+        out_of_order=sum(1 for a, b in itertools.pairwise(seqs) if b < a),
         changed=tuple(changed),
         integrity=outbox.integrity,
+        reported=reported,
     )

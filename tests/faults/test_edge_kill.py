@@ -78,7 +78,7 @@ async def test_a_gateway_killed_dozens_of_times_delivers_every_accepted_event_on
 
         line.delay_s = 0.0
         site.start_edge(config)
-        tally = await site.settle()
+        tally = await site.settle(witness)
         duplicates = hub_counters(http_port)["events_duplicate"]
     # A held event the hub stored within 250 ms of the kill went out before it (the
     # next daemon needs longer than that to start): killed with a batch on the wire,
