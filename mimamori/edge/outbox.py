@@ -9,7 +9,10 @@ deleted, so ``seq`` keeps rising across restarts.
 Cap policy (when an outage outlasts the space we allow ourselves): drop the oldest
 routine sightings first (``tag.seen``, then ``tag.arrived``/``tag.left``); never
 drop check-in, SOS, device or receiver events, even past the cap. What was dropped
-is counted by kind, persisted, and reported in the gateway status.
+is counted by kind, persisted, and reported in the gateway status. The cap counts
+the events waiting to be sent: those on the wire (handed to the uplink by ``peek``
+on the current connection) may reach the broker at any moment, so they are never
+dropped; the uplink ``rewind``s when its connection is lost, and they wait again.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Outbox(Serialized):
         self._next_seq = 1
         self._depth = 0
         self._dropped: dict[str, int] = {}
+        self._sending_through = 0  # the newest seq on the wire (0: nothing is)
         self._warned_over_cap = False
         self.changed = asyncio.Event()  # set whenever events are appended
 
@@ -177,13 +181,18 @@ class Outbox(Serialized):
         return events
 
     async def _enforce_cap(self) -> dict[str, int]:
-        excess = self._depth - self.max_events
+        async with self._db.execute(
+            "SELECT count(*) FROM outbox WHERE seq <= ?", (self._sending_through,)
+        ) as cur:
+            row = await cur.fetchone()
+        excess = self._depth - (int(row[0]) if row else 0) - self.max_events
         dropped: dict[str, int] = {}
         for rank in (2, 1):
             if excess <= 0:
                 break
             async with self._db.execute(
-                "SELECT seq, kind FROM outbox WHERE rank = ? ORDER BY seq LIMIT ?", (rank, excess)
+                "SELECT seq, kind FROM outbox WHERE rank = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (rank, self._sending_through, excess),
             ) as cur:
                 victims = [(int(s), str(k)) async for s, k in cur]
             if not victims:
@@ -218,15 +227,25 @@ class Outbox(Serialized):
 
     @serialized
     async def peek(self, after_seq: int, limit: int) -> list[Pending]:
-        """The oldest events after ``after_seq``, in order, as their JSON bodies."""
+        """The oldest events after ``after_seq``, in order, as their JSON bodies.
+
+        The caller sends them: from now on the cap spares them (see ``rewind``).
+        """
         try:
             async with self._db.execute(
                 "SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             ) as cur:
-                return [Pending(int(s), str(b)) async for s, b in cur]
+                pending = [Pending(int(s), str(b)) async for s, b in cur]
         except sqlite3.Error as exc:
             raise StoreError(f"outbox read failed: {exc}") from exc
+        if pending:
+            self._sending_through = max(self._sending_through, pending[-1].seq)
+        return pending
+
+    def rewind(self) -> None:
+        """The connection is lost: nothing is on the wire, every event waits again."""
+        self._sending_through = 0
 
     async def remove(self, first_seq: int, last_seq: int) -> None:
         """Forget events the broker acknowledged (a contiguous range of one batch).

@@ -57,6 +57,8 @@ class Uplink:
                     await self._drain(tg)
             except* BrokerError as group:
                 log.debug("uplink paused: %s", group.exceptions[0])
+            # Every send has ended: what was not acknowledged waits in the outbox again.
+            self.outbox.rewind()
             await self.link.disconnected.wait()
 
     async def _drain(self, tg: asyncio.TaskGroup) -> None:

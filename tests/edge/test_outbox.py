@@ -105,6 +105,29 @@ async def test_the_cap_drops_routine_sightings_oldest_first_and_counts_them(tmp_
     await box.close()
 
 
+async def test_the_cap_spares_events_on_the_wire_until_their_connection_is_lost(
+    tmp_path: Path,
+) -> None:
+    # A batch handed to the uplink may reach the broker at any moment: dropping it
+    # would count as dropped events the hub then stores (seen in the cap fault test
+    # when the outage ended: the status over-reported its drops).
+    box = await Outbox.open(tmp_path / "o.sqlite3", max_events=100)
+    await box.append([seen(i) for i in range(100)])  # seq 1..100: at the cap
+    assert [p.seq for p in await box.peek(0, 10)] == list(range(1, 11))  # on the wire
+    await box.append([seen(i) for i in range(15)])  # 105 waiting: the 5 oldest go
+    assert box.dropped == {"tag.seen": 5}
+    await box.remove(1, 10)  # the broker acknowledged them: all ten arrived
+    assert box.depth == 100
+    box.rewind()  # the connection is lost
+
+    assert [p.seq for p in await box.peek(0, 10)] == list(range(16, 26))  # a new one...
+    box.rewind()  # ...lost too: they wait again, and are the oldest
+    await box.append([seen(0)])  # 1 over
+    assert box.dropped == {"tag.seen": 6}
+    assert [p.seq for p in await box.peek(0, 2)] == [17, 18]
+    await box.close()
+
+
 async def test_protected_events_stay_even_past_the_cap(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     box = await Outbox.open(path, max_events=100)

@@ -149,7 +149,8 @@ class Tally:
             f"lost {self.lost}, duplicated {len(self.duplicated)}, dropped by the cap "
             f"{dropped}, still queued {len(self.pending)}, out of order {self.out_of_order}, "
             f"unexpected {len(self.unexpected)}, changed {len(self.changed)}, "
-            f"outbox integrity {self.integrity}, status reported {self.reported}"
+            f"outbox integrity {self.integrity}"
+            + ("" if self.reported is None else f", its status said {dict(self.reported)}")
         )
 
     def assert_exactly_once(self) -> None:

@@ -1,0 +1,81 @@
+"""A broker outage longer than the outbox allows: the cap policy holds, and is told.
+
+The gateway's outbox is set to its smallest cap (100 events) and its broker is
+stopped while a dozen tags and two check-in buttons keep it busy. The policy
+(docs/protocol.md, "Delivery guarantees"): the oldest ``tag.seen`` go first, then
+the oldest ``tag.arrived``/``tag.left``; check-ins (SOS included), device and
+receiver events are never dropped. What was dropped is counted by kind and the
+gateway's status reports it. The outbox file is watched through the outage, so
+every dropped event is known by its kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from mimamori.demo.mosquitto import PrivateBroker
+
+from .conftest import Report
+from .site import Site, wait_until
+from .tally import Witness, hub_events, peek_outbox
+
+pytestmark = pytest.mark.slow
+
+CAP = 100
+OUTAGE_S = 12.0
+ROUTINE = {"tag.seen": 2, "tag.arrived": 1, "tag.left": 1}  # drop rank: higher goes first
+
+
+async def test_a_long_outage_drops_only_the_oldest_routine_sightings_and_says_so(
+    own_broker: PrivateBroker, site: Site, http_port: int, report: Report
+) -> None:
+    await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
+    await site.start_sources()
+    site.start_edge(site.gateway_yaml(own_broker.port, max_events=CAP))
+    await site.wait_for_events(20)
+    await wait_until(lambda: not peek_outbox(site.outbox).held, 10, "an empty outbox")
+
+    own_broker.stop()
+    start = peek_outbox(site.outbox).last_seq  # everything up to here is at the hub
+    witness = Witness()
+    most = 0
+    end = time.monotonic() + OUTAGE_S
+    while time.monotonic() < end:
+        held = peek_outbox(site.outbox)
+        witness.record(held)
+        protected = sum(1 for h in held.held if h.kind not in ROUTINE)
+        most = max(most, len(held.held))
+        # over the cap only with events the policy never drops
+        assert len(held.held) <= max(CAP, protected), held.held
+        await asyncio.sleep(0.05)
+    own_broker.start()
+
+    tally = await site.settle(witness)
+    accepted_in_outage = max(witness.seen) - start
+    missing = Counter(witness.seen[seq].kind for seq in tally.missing if seq in witness.seen)
+    report.add(
+        tally,
+        f"broker stopped {OUTAGE_S:.0f} s with a cap of {CAP}: {accepted_in_outage} accepted "
+        f"meanwhile, at most {most} held; missing by kind {dict(missing)}",
+    )
+    tally.assert_exactly_once()  # missing == dropped, and the status says so
+    assert sum(tally.dropped.values()) > 0, "the outage never reached the cap"
+    assert all(seq in witness.seen for seq in tally.missing), "dropped before it was seen"
+    assert missing == Counter(tally.dropped)
+    assert set(missing) <= set(ROUTINE)
+
+    # Oldest first: within a kind, every dropped event is older than every event of
+    # that kind accepted during the outage that was delivered.
+    stored = {s.seq: s.kind for s in hub_events(site.hub_db, "gw-one") if s.seq > start}
+    for kind in missing:
+        dropped = [seq for seq in tally.missing if witness.seen[seq].kind == kind]
+        kept = [seq for seq, k in stored.items() if k == kind]
+        assert max(dropped) < min(kept), (kind, dropped, kept)
+    # A lower rank loses events only when no higher-ranked one was left to drop.
+    if missing.keys() & {"tag.arrived", "tag.left"}:
+        first_low = min(seq for seq in tally.missing if ROUTINE[witness.seen[seq].kind] == 1)
+        assert not [s for s, k in stored.items() if k == "tag.seen" and s < first_low]
