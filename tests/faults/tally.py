@@ -37,6 +37,7 @@ class Held:
     seq: int
     id: str
     kind: str
+    search: bool = False  # a sighting reported for a search (never dropped)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ def _read(path: Path) -> Outboxed:
             return Outboxed(0, (), {}, integrity)
         row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
         held = tuple(
-            Held(int(s), str(i), str(k))
-            for s, i, k in db.execute("SELECT seq, id, kind FROM outbox ORDER BY seq")
+            Held(int(s), str(i), str(k), bool(json.loads(b)["data"].get("search")))
+            for s, i, k, b in db.execute("SELECT seq, id, kind, body FROM outbox ORDER BY seq")
         )
         dropped = {str(k): int(n) for k, n in db.execute("SELECT kind, count FROM dropped")}
     return Outboxed(int(row[0]) if row else 0, held, dropped, integrity)
