@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,13 @@ class Report:
     def add(self, tally: Tally, faults: str) -> None:
         print(f"{self.test}: {tally.line()}; faults: {faults}")
         _TALLIES.append((self.test, tally, faults))
+
+
+@pytest.fixture
+def seed() -> int:
+    """The seed of a test's random faults: printed with its tally; set
+    MIMAMORI_FAULT_SEED to replay the same choices (process timing still varies)."""
+    return int(os.environ.get("MIMAMORI_FAULT_SEED") or random.randrange(1 << 32))
 
 
 @pytest.fixture

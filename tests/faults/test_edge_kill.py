@@ -64,9 +64,8 @@ def kill_when_writing(proc: subprocess.Popen[bytes], within: float) -> bool:
 
 
 async def test_a_gateway_killed_dozens_of_times_delivers_every_accepted_event_once(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report
+    own_broker: PrivateBroker, site: Site, http_port: int, report: Report, seed: int
 ) -> None:
-    seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
     await site.start_sources()

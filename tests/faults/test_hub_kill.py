@@ -75,9 +75,8 @@ async def burst_gateway(port: int) -> AsyncIterator[BurstGateway]:
 
 
 async def test_a_hub_killed_while_ingesting_loses_nothing_the_broker_delivered(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report
+    own_broker: PrivateBroker, site: Site, http_port: int, report: Report, seed: int
 ) -> None:
-    seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     hub_config = site.hub_yaml(own_broker, http_port)
     await site.start_hub(hub_config, http_port)

@@ -28,9 +28,8 @@ WITHHELD = 5
 
 
 async def test_a_slow_cut_and_silent_line_loses_no_event_and_stores_none_twice(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report
+    own_broker: PrivateBroker, site: Site, http_port: int, report: Report, seed: int
 ) -> None:
-    seed = random.randrange(1 << 32)
     rng = random.Random(seed)
     await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
     await site.start_sources()
