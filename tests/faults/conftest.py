@@ -36,8 +36,8 @@ def seed() -> int:
 
 
 @pytest.fixture
-def site(tmp_path: Path, procs: Processes) -> Site:
-    return Site(tmp_path, procs)
+def site(tmp_path: Path, procs: Processes, http_port: int) -> Site:
+    return Site(tmp_path, procs, http_port)
 
 
 @pytest.fixture

@@ -42,9 +42,10 @@ SOURCES = ("sim-tags", "sim-genki", "sim-sos")
 class Site:
     """Where the processes of one test keep their files."""
 
-    def __init__(self, root: Path, procs: Processes) -> None:
+    def __init__(self, root: Path, procs: Processes, http_port: int) -> None:
         self.root = root
         self.procs = procs
+        self.http_port = http_port
         self.hub_db = root / "hub.sqlite3"
         self.outbox = root / "data" / GW / "outbox.sqlite3"
         self.receiver_tty = root / "tty-vm"
@@ -94,8 +95,8 @@ class Site:
             },
         )
 
-    def hub_yaml(self, broker: PrivateBroker, http_port: int) -> Path:
-        return hub_file(self.root, broker, http_port)
+    def hub_yaml(self, broker: PrivateBroker) -> Path:
+        return hub_file(self.root, broker, self.http_port)
 
     # -- processes --------------------------------------------------------------------
 
@@ -127,10 +128,22 @@ class Site:
     def start_edge(self, config: Path) -> None:
         self.procs.start("edge", "edge", "--config", str(config))
 
-    async def start_hub(self, config: Path, http_port: int) -> None:
+    async def start_hub(self, config: Path) -> None:
         self.procs.start("hub", "hub", "--config", str(config))
-        await asyncio.to_thread(wait_for_port, "127.0.0.1", http_port, 20)
-        await wait_until(lambda: hub_connected(http_port), 20, "the hub's broker session")
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", self.http_port, 20)
+        await wait_until(self.hub_connected, 20, "the hub's broker session")
+
+    def hub_connected(self) -> bool:
+        try:
+            body = httpx.get(f"http://127.0.0.1:{self.http_port}/healthz", timeout=2).json()
+        except httpx.HTTPError:
+            return False
+        return bool(body.get("broker") == "connected")
+
+    def hub_counters(self) -> dict[str, int]:
+        """The running hub's ingest counters (they start again at each hub start)."""
+        body = httpx.get(f"http://127.0.0.1:{self.http_port}/healthz", timeout=5).json()
+        return dict(body["ingest"])
 
     def kill(self, name: str) -> None:
         proc = self.procs.running.pop(name)
@@ -167,7 +180,7 @@ class Site:
                 not outbox.held and now - last[1] >= 1.0 and now - stopped_at >= LEAVE_AFTER_S + 1.5
             )
 
-        await wait_until(quiet, 30, "the gateway to drain")
+        await wait_until(quiet, 60, "the gateway to drain")  # its backoff: up to 30 s
         # In a thread: a fault proxy on this loop must keep relaying the last status.
         assert await asyncio.to_thread(self.procs.stop, "edge") == 0, self.procs.log("edge")
         final = read_outbox(self.outbox)
@@ -188,24 +201,13 @@ class Site:
             t = check(final, hub_events(self.hub_db, GW), GW, witness)
             if t.delivered != seen[0]:
                 seen = (t.delivered, time.monotonic())
-            return t.lost <= 0 or time.monotonic() - seen[1] > 5.0
+            # A hub still in its reconnect backoff (up to 30 s after a long outage)
+            # has not caught up yet; one connected and idle for 5 s has.
+            return t.lost <= 0 or (time.monotonic() - seen[1] > 5.0 and self.hub_connected())
 
-        await wait_until(caught_up, 30, "the hub to catch up")
+        await wait_until(caught_up, 60, "the hub to catch up")
         status = hub_status(self.hub_db, GW) or {}
         return check(final, hub_events(self.hub_db, GW), GW, witness, status.get("outbox"))
-
-
-def hub_connected(http_port: int) -> bool:
-    try:
-        body = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=2).json()
-    except httpx.HTTPError:
-        return False
-    return bool(body.get("broker") == "connected")
-
-
-def hub_counters(http_port: int) -> dict[str, int]:
-    body = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=5).json()
-    return dict(body["ingest"])
 
 
 async def wait_until(

@@ -15,16 +15,16 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 
 from .conftest import Report
-from .site import Site, hub_counters
+from .site import Site
 from .tally import peek_outbox
 
 pytestmark = pytest.mark.slow
 
 
 async def test_events_decided_while_the_broker_is_down_arrive_once_and_in_order_after_it(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report
+    own_broker: PrivateBroker, site: Site, report: Report
 ) -> None:
-    await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
+    await site.start_hub(site.hub_yaml(own_broker))
     await site.start_sources()
     site.start_edge(site.gateway_yaml(own_broker.port))
     await site.wait_for_events(30)
@@ -40,7 +40,7 @@ async def test_events_decided_while_the_broker_is_down_arrive_once_and_in_order_
         own_broker.start()
         await site.wait_for_events(held.last_seq)
 
-    duplicates = hub_counters(http_port)["events_duplicate"]
+    duplicates = site.hub_counters()["events_duplicate"]
     tally = await site.settle()
     report.add(
         tally,

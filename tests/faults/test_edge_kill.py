@@ -29,7 +29,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 
 from .conftest import Report
 from .proxy import FaultProxy
-from .site import Site, hub_counters
+from .site import Site
 from .tally import Witness, hub_events, read_outbox
 
 pytestmark = pytest.mark.slow
@@ -64,10 +64,10 @@ def kill_when_writing(proc: subprocess.Popen[bytes], within: float) -> bool:
 
 
 async def test_a_gateway_killed_dozens_of_times_delivers_every_accepted_event_once(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report, seed: int
+    own_broker: PrivateBroker, site: Site, report: Report, seed: int
 ) -> None:
     rng = random.Random(seed)
-    await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
+    await site.start_hub(site.hub_yaml(own_broker))
     await site.start_sources()
     async with FaultProxy(own_broker.port, seed=seed) as line:
         line.delay_s = 0.08
@@ -78,7 +78,7 @@ async def test_a_gateway_killed_dozens_of_times_delivers_every_accepted_event_on
         line.delay_s = 0.0
         site.start_edge(config)
         tally = await site.settle(witness)
-        duplicates = hub_counters(http_port)["events_duplicate"]
+        duplicates = site.hub_counters()["events_duplicate"]
     # A held event the hub stored within 250 ms of the kill went out before it (the
     # next daemon needs longer than that to start): killed with a batch on the wire,
     # between its PUBLISH and the delete that follows the PUBACK.

@@ -31,7 +31,7 @@ from mimamori.protocol.topics import events_topic
 
 from ..e2e.conftest import TAG
 from .conftest import Report
-from .site import Site, hub_counters, wait_until
+from .site import Site, wait_until
 from .tally import Outboxed, check, hub_events
 
 pytestmark = pytest.mark.slow
@@ -75,11 +75,11 @@ async def burst_gateway(port: int) -> AsyncIterator[BurstGateway]:
 
 
 async def test_a_hub_killed_while_ingesting_loses_nothing_the_broker_delivered(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report, seed: int
+    own_broker: PrivateBroker, site: Site, report: Report, seed: int
 ) -> None:
     rng = random.Random(seed)
-    hub_config = site.hub_yaml(own_broker, http_port)
-    await site.start_hub(hub_config, http_port)
+    hub_config = site.hub_yaml(own_broker)
+    await site.start_hub(hub_config)
     await site.start_sources()
     site.start_edge(site.gateway_yaml(own_broker.port))
     await site.wait_for_events(20)
@@ -99,11 +99,11 @@ async def test_a_hub_killed_while_ingesting_loses_nothing_the_broker_delivered(
             await wait_until(lambda: stored_two() >= target, 30, "the hub to ingest", 0.005)  # noqa: B023
             site.kill("hub")
             mid_backlog.append(f"{stored_two()}/{two.acked}")
-        await site.start_hub(hub_config, http_port)
+        await site.start_hub(hub_config)
 
     tally = await site.settle()
     burst = check(Outboxed(two.acked, (), {}, "ok"), hub_events(site.hub_db, "gw-two"), "gw-two")
-    copies = hub_counters(http_port)["events_duplicate"]
+    copies = site.hub_counters()["events_duplicate"]
     faults = (
         f"hub SIGKILLed {HUB_KILLS} times (seed {seed}), {HUB_KILLS - 1} of them aimed into "
         f"gw-two's backlog (stored/published at the kill: {', '.join(mid_backlog)}); "

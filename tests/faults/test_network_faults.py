@@ -20,7 +20,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 
 from .conftest import Report
 from .proxy import FaultProxy
-from .site import Site, hub_counters, wait_until
+from .site import Site, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +28,10 @@ WITHHELD = 5
 
 
 async def test_a_slow_cut_and_silent_line_loses_no_event_and_stores_none_twice(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report, seed: int
+    own_broker: PrivateBroker, site: Site, report: Report, seed: int
 ) -> None:
     rng = random.Random(seed)
-    await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
+    await site.start_hub(site.hub_yaml(own_broker))
     await site.start_sources()
     async with FaultProxy(own_broker.port, seed=seed) as line:
         site.start_edge(site.gateway_yaml(line.port))
@@ -65,7 +65,7 @@ async def test_a_slow_cut_and_silent_line_loses_no_event_and_stores_none_twice(
         line.blackhole = False
 
         tally = await site.settle()
-        copies = hub_counters(http_port)["events_duplicate"]
+        copies = site.hub_counters()["events_duplicate"]
     faults = dict(line.counters)
     report.add(
         tally, f"proxy (seed {seed}): {faults}, {timings}; copies ignored by the hub: {copies}"

@@ -58,9 +58,9 @@ def search_sightings(db: Path) -> int:
 
 
 async def test_a_long_outage_drops_only_the_oldest_routine_sightings_and_says_so(
-    own_broker: PrivateBroker, site: Site, http_port: int, report: Report
+    own_broker: PrivateBroker, site: Site, report: Report
 ) -> None:
-    await site.start_hub(site.hub_yaml(own_broker, http_port), http_port)
+    await site.start_hub(site.hub_yaml(own_broker))
     await site.start_sources()
     site.start_edge(site.gateway_yaml(own_broker.port, max_events=CAP))
     await site.wait_for_events(20)
