@@ -21,7 +21,7 @@ import httpx
 
 from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
 
-from ..e2e.conftest import GATEWAYS, TOWN, Processes, hub_file, write_yaml
+from ..e2e.conftest import CONSENT, GATEWAYS, TOWN, Processes, hub_file, write_yaml
 from .tally import (
     Outboxed,
     Tally,
@@ -96,7 +96,10 @@ class Site:
         )
 
     def hub_yaml(self, broker: PrivateBroker) -> Path:
-        return hub_file(self.root, broker, self.http_port)
+        # Every tag is held by someone with a consent on record: the hub keeps no
+        # sighting of anyone else, and here every accepted event must be kept.
+        people = [{"id": "p-1", "name": "比嘉 ツル", "tags": TAGS, "consent": CONSENT}]
+        return hub_file(self.root, broker, self.http_port, people=people)
 
     # -- processes --------------------------------------------------------------------
 
