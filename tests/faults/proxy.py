@@ -119,7 +119,8 @@ class FaultProxy:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._server.wait_closed()
-        assert not self.errors, f"the fault proxy failed: {self.errors!r}"
+        if exc[0] is None:  # else the test's own failure says more
+            assert not self.errors, f"the fault proxy failed: {self.errors!r}"
 
     @property
     def blackhole(self) -> bool:
@@ -155,9 +156,8 @@ class FaultProxy:
         self._tasks.add(task)
         try:
             await self._serve(reader, writer)
-        except Exception as exc:
+        except Exception as exc:  # kept for the test to fail on, at the end
             self.errors.append(exc)
-            raise
         finally:
             self._tasks.discard(task)
 
