@@ -63,6 +63,9 @@ class BrokerSettings(Strict):
     # A file, never the secret itself: config files get pasted into support chats.
     password_file: FilePath | None = None
     keepalive_s: int = Field(default=30, ge=5, le=600)
+    # Reconnect delays double from 0.5 s up to this, half of each random: a town's
+    # gateways do not all knock at once when the broker returns.
+    reconnect_max_s: float = Field(default=30.0, ge=1.0, le=600.0)
 
     @model_validator(mode="after")
     def _password_needs_user(self) -> BrokerSettings:

@@ -348,6 +348,7 @@ class EdgeDaemon:
             password=password,
             tls=b.tls,
             keepalive_s=b.keepalive_s,
+            backoff_max_s=b.reconnect_max_s,
             will=Will(status_topic(gw), offline, qos=1, retain=True),
             # Retained orders arrive on every (re)connect, so a gateway that was off
             # when a search began still joins it.

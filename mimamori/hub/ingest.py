@@ -102,6 +102,7 @@ def link_settings(settings: HubBrokerSettings) -> LinkSettings:
         password=settings.read_password(),
         tls=settings.tls,
         keepalive_s=settings.keepalive_s,
+        backoff_max_s=settings.reconnect_max_s,
         clean_start=False,
         session_expiry_s=SESSION_EXPIRY_S,
         manual_ack=True,

@@ -92,7 +92,12 @@ def hub_file(root: Path, broker: PrivateBroker, http_port: int, **registry: Any)
             "hub": {
                 "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
                 "database": {"path": "hub.sqlite3"},
-                "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
+                "broker": {
+                    "host": "127.0.0.1",
+                    "port": broker.port,
+                    "keepalive_s": 5,
+                    "reconnect_max_s": 3,
+                },
             },
             "gateways": [
                 {"id": gid, "name": name, "lat": lat, "lon": lon}
@@ -111,7 +116,12 @@ def gateway_file(root: Path, gid: str, broker: PrivateBroker, port: Path, **pres
         root / f"{gid}.yaml",
         {
             "gateway": {"id": gid, "name": name, "lat": lat, "lon": lon},
-            "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
+            "broker": {
+                "host": "127.0.0.1",
+                "port": broker.port,
+                "keepalive_s": 5,
+                "reconnect_max_s": 3,
+            },
             "receivers": [
                 {
                     "id": "vm",

@@ -31,7 +31,7 @@ def tag_id(n: int) -> str:
 def gateway_config(gw: str, port: int, data_dir: Path, **overrides: Any) -> GatewayConfig:
     doc: dict[str, Any] = {
         "gateway": {"id": gw, "name": "テスト自販機", "lat": 26.28, "lon": 127.78},
-        "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5},
+        "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5, "reconnect_max_s": 2},
         "receivers": [{"id": "r1", "driver": "serial_line", "port": "/dev/null"}],
         "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
         "presence": {

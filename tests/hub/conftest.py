@@ -46,7 +46,12 @@ def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> 
             "hub": {
                 "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
                 "database": {"path": str(tmp_path / "hub.sqlite3")},
-                "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive_s": 5},
+                "broker": {
+                    "host": "127.0.0.1",
+                    "port": broker_port,
+                    "keepalive_s": 5,
+                    "reconnect_max_s": 3,
+                },
                 **hub,
             },
             "gateways": [
