@@ -40,7 +40,7 @@ def _cmd_edge(args: argparse.Namespace) -> int:
     if not args.config:
         print("mimamori edge: --config FILE is required", file=sys.stderr)
         return 2
-    from .edge.daemon import main as edge_main
+    from .edge.main import main as edge_main
 
     return edge_main(Path(args.config))
 

@@ -15,9 +15,9 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ..edge.build import build_household
 from ..edge.clock import VirtualClock
 from ..edge.config import GatewayConfig
-from ..edge.daemon import build_household
 from ..edge.observations import DeviceReport, Press
 from ..edge.outbox import Outbox
 from ..edge.rules.household import STATE_NAME

@@ -15,8 +15,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import signal
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +29,10 @@ from ..protocol.tags import matches
 from ..protocol.topics import status_topic
 from ..sdnotify import Notifier
 from .adverts import decode_tag
+from .build import build_drivers, build_household, presence_params
 from .clock import Clock, SystemClock
 from .config import (
-    BleReceiver,
-    BthomeButton,
     GatewayConfig,
-    HciReceiver,
-    SerialButton,
-    SerialReceiver,
-    load_gateway_config,
 )
 from .drivers.base import Driver
 from .liveness import Liveness, receiver_limits
@@ -55,7 +48,7 @@ from .observations import (
 from .outbox import Outbox
 from .rules.health import ReceiverHealth
 from .rules.household import STATE_NAME, Household
-from .rules.presence import PresenceParams, PresenceTracker
+from .rules.presence import PresenceTracker
 from .rules.search import SearchWatch
 from .tasks import run_to_end
 from .uplink import Uplink
@@ -67,51 +60,6 @@ SWEEP_S = 1.0  # how often the leave timers are checked
 QUEUE_MAX = 20_000  # adverts waiting for the rules; beyond this, adverts are shed (counted)
 _ALLOW_CACHE_MAX = 10_000
 STATUS_FILE = "status.json"  # the last status, in data_dir (read by `edge diagnose`)
-
-
-def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) -> list[Driver]:
-    drivers: list[Driver] = []
-    for receiver in config.receivers:
-        if isinstance(receiver, SerialReceiver):
-            from .drivers.serial_line import SerialLineDriver
-
-            drivers.append(SerialLineDriver(receiver, clock))
-        elif isinstance(receiver, BleReceiver):
-            from .drivers.ble import BleDriver
-
-            drivers.append(BleDriver(receiver, clock, backend=ble_backend))
-        elif isinstance(receiver, HciReceiver):
-            from .drivers.hci_uart import HciUartDriver
-
-            drivers.append(HciUartDriver(receiver, clock))
-    for button in config.buttons:
-        if isinstance(button, SerialButton):
-            from .drivers.serial_button import SerialButtonDriver
-
-            drivers.append(SerialButtonDriver(button, clock))
-        elif isinstance(button, BthomeButton):
-            from .drivers.bthome import BthomeDriver
-
-            drivers.append(BthomeDriver(button, clock, backend=ble_backend))
-    return drivers
-
-
-def build_household(config: GatewayConfig, clock: Clock, saved: Any) -> Household | None:
-    """The home's rules, resumed from ``saved`` (their state as last committed)."""
-    h = config.household
-    if h is None:
-        return None
-    return Household(
-        h.id,
-        h.build_schedule(),
-        steps=h.build_steps(),
-        grace=timedelta(minutes=h.schedule.grace_min),
-        silent_after_s={b.id: b.silent_after_s for b in config.buttons},
-        battery_low_pct=h.battery_low_pct,
-        now=clock.now(),
-        monotonic=clock.monotonic(),
-        saved=saved,
-    )
 
 
 class EdgeDaemon:
@@ -130,7 +78,7 @@ class EdgeDaemon:
         self.drivers = (
             drivers if drivers is not None else build_drivers(config, self.clock, ble_backend)
         )
-        self.presence = PresenceTracker(_presence_params(config))
+        self.presence = PresenceTracker(presence_params(config))
         self.search = SearchWatch(config.presence.search_interval_s)
         self.health = ReceiverHealth()
         self.counters: dict[str, int] = {
@@ -320,7 +268,7 @@ class EdgeDaemon:
         """Run on ``new`` from now on; it differs only in what may change live
         (``reload.LIVE_KEYS``, checked by the caller)."""
         self.config = new
-        self.presence.params = _presence_params(new)
+        self.presence.params = presence_params(new)
         self.search.min_interval_s = new.presence.search_interval_s
         self._formats = set(new.tags.formats) if new.tags else set()
         self._allow = tuple(new.tags.allow) if new.tags else ()
@@ -445,13 +393,6 @@ class EdgeDaemon:
                 task.cancel()
 
 
-def _presence_params(config: GatewayConfig) -> PresenceParams:
-    p = config.presence
-    return PresenceParams(
-        p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
-    )
-
-
 class _exclusive:
     """An exclusive lock on the data directory: one daemon per outbox."""
 
@@ -470,30 +411,3 @@ class _exclusive:
     def __exit__(self, *exc: object) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
-
-
-async def _main_async(config: GatewayConfig, config_path: Path) -> None:
-    from .reload import reload_config
-
-    notifier = Notifier.from_environ()
-    daemon = EdgeDaemon(config, notifier=notifier)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, daemon.stop)
-    loop.add_signal_handler(signal.SIGHUP, reload_config, daemon, config_path)
-    try:
-        await daemon.run()
-    finally:
-        notifier.close()
-
-
-def main(config_path: Path) -> int:
-    """Run until SIGTERM/SIGINT; SIGHUP reloads. A bad config raises ConfigError
-    (the CLI prints it)."""
-    config = load_gateway_config(config_path)
-    try:
-        asyncio.run(_main_async(config, config_path))
-    except MimamoriError as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
