@@ -31,21 +31,113 @@ def _purge(args: argparse.Namespace) -> int:
     return main(args.rows, args.json)
 
 
+def _edge(args: argparse.Namespace) -> int:
+    from .edge import EdgeSizes, main
+
+    sizes = EdgeSizes(
+        adverts=args.adverts,
+        tags=args.tags,
+        rate=args.rate,
+        cpu_s=args.cpu_s,
+        hours=args.hours,
+        interval_s=args.advert_interval_s,
+        outbox_events=args.outbox_events,
+    )
+    return main(sizes, args.json)
+
+
+def _hub(args: argparse.Namespace) -> int:
+    from .hub_ingest import main
+
+    return main(args.events, args.gateways, args.batch, args.store, args.json)
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above zero")
+        return value
+
+    return parse
+
+
+def _add_edge(kinds: Any) -> None:
+    edge = kinds.add_parser(
+        "edge", help="gateway: pipeline adverts/s, memory, CPU, uplink economy, outbox replay"
+    )
+    edge.add_argument(
+        "--adverts", type=_positive(int), default=300_000, help="advert lines through the pipeline"
+    )
+    edge.add_argument("--tags", type=_positive(int), default=1_000, help="tags at the site")
+    edge.add_argument(
+        "--rate", type=_positive(int), default=200, help="adverts a second at the busy site"
+    )
+    edge.add_argument(
+        "--cpu-s",
+        type=_positive(float),
+        default=20.0,
+        help="seconds the busy site's CPU is measured",
+    )
+    edge.add_argument(
+        "--hours",
+        type=_positive(float),
+        default=1.0,
+        help="how long the tag lingers for the uplink economy (virtual time)",
+    )
+    edge.add_argument(
+        "--advert-interval-s",
+        type=_positive(float),
+        default=1.0,
+        help="the lingering tag's advert interval",
+    )
+    edge.add_argument(
+        "--outbox-events",
+        type=_positive(int),
+        default=100_000,
+        help="events buffered during the outage",
+    )
+    edge.add_argument("--json", action="store_true", help="one JSON object")
+    edge.set_defaults(func=_edge)
+
+
+def _add_hub(kinds: Any) -> None:
+    hub = kinds.add_parser("hub", help="hub ingest events/s, against the broker's own rate")
+    hub.add_argument("--events", type=_positive(int), default=200_000, help="events to send")
+    hub.add_argument(
+        "--gateways", type=_positive(int), default=100, help="gateways the publisher plays"
+    )
+    hub.add_argument(
+        "--batch",
+        type=_positive(int),
+        default=100,
+        help="events a message (a gateway's uplink sends up to 100)",
+    )
+    # Checked by hub_ingest.main against its STORES: importing them here would load the
+    # hub's stack into every ``mimamori`` command, ``mimamori edge`` included.
+    hub.add_argument("--store", default="sqlite", help="the hub's store: sqlite")
+    hub.add_argument("--json", action="store_true", help="one JSON object")
+    hub.set_defaults(func=_hub)
+
+
 def add_parser(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    _add_edge(kinds)
+    _add_hub(kinds)
+    sightings = kinds.add_parser(
+        "e2e",
+        aliases=["sightings"],
+        help="end to end: receiver line -> page live stream latency, normal and in a search",
+    )
+    sightings.add_argument("--samples", type=int, default=40, help="adverts per mode")
+    sightings.add_argument("--json", action="store_true", help="one JSON object")
+    sightings.set_defaults(func=_sightings)
     alerts = kinds.add_parser("alerts", help="event -> delivered notification latency")
     alerts.add_argument("--events", type=int, default=50, help="one SOS in each of N homes")
     alerts.add_argument("--gap-s", type=float, default=0.1, help="seconds between events")
     alerts.add_argument("--json", action="store_true", help="one JSON object")
     alerts.set_defaults(func=_alerts)
-    sightings = kinds.add_parser(
-        "sightings", help="receiver line -> page live stream latency, normal and in a search"
-    )
-    sightings.add_argument("--samples", type=int, default=40, help="adverts per mode")
-    sightings.add_argument("--json", action="store_true", help="one JSON object")
-    sightings.set_defaults(func=_sightings)
-
     eid = kinds.add_parser("eid", help="rotating tag ids: resolution cost as tags grow")
     eid.add_argument(
         "--tags", default="100,1000,10000", metavar="N,N,...", help="numbers of tags to try"

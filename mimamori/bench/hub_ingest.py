@@ -1,0 +1,211 @@
+"""The hub's ingest rate, and the broker's own rate in the same run for comparison.
+
+A private Mosquitto; a publisher process (publisher.py) plays ``gateways`` gateways
+sending ``events`` presence events, ``batch`` to a message, as fast as the broker
+acknowledges. The same load is sent twice:
+
+1. to a plain subscriber that only counts messages, acknowledging each at once (the
+   hub's own MQTT link, with the same QoS 1, manual acknowledgement and
+   subscription): what the broker can deliver to one subscriber;
+2. to the hub's ``Ingest`` (decode, validate, one transaction per bunch of
+   messages, acknowledge after commit) in front of the store chosen by ``store``.
+
+Each rate runs from the publisher's start to the last message counted (1) or the
+last event committed (2). The hub's rate is reported also as a share of (1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from ..demo.mosquitto import PrivateBroker
+from ..hub.config import HubBrokerSettings
+from ..hub.ingest import Ingest, link_settings
+from ..hub.store.base import Store
+from ..hub.store.sqlite import SqliteStore
+from ..link import Message, MqttLink
+from .report import Row, machine, show
+
+POLL_S = 0.02
+TARGET_EVENTS_PER_S = {"sqlite": 20_000}
+
+
+async def _open_sqlite(root: Path) -> Store:
+    return await SqliteStore.open(root / "hub.sqlite3")
+
+
+# ``--store`` choices: how to open an empty store of each kind in a scratch directory.
+STORES: dict[str, Callable[[Path], Awaitable[Store]]] = {"sqlite": _open_sqlite}
+
+
+class _Publisher:
+    """The publisher process: prepared and connected, then started on ``go()``."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mimamori.bench.publisher", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    async def ready(self) -> None:
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), 120)
+        if line.strip() != "ready":
+            raise RuntimeError("the publisher did not start")
+
+    def go(self) -> float:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        return time.perf_counter()
+
+    async def result(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = await asyncio.to_thread(self.proc.stdout.readline)
+        await asyncio.to_thread(self.proc.wait, 30)
+        figures: dict[str, Any] = json.loads(line)
+        return figures
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@asynccontextmanager
+async def _publishing(spec: dict[str, Any]) -> AsyncIterator[_Publisher]:
+    publisher = _Publisher(spec)
+    try:
+        await publisher.ready()
+        yield publisher
+    finally:
+        publisher.stop()
+
+
+async def _until(done: Callable[[], bool], within: float) -> None:
+    async with asyncio.timeout(within):
+        while not done():
+            await asyncio.sleep(POLL_S)
+
+
+async def _broker_rate(settings: HubBrokerSettings, spec: dict[str, Any]) -> float:
+    """Seconds for the broker to hand the whole load to a subscriber that only counts."""
+    expected = -(-spec["events"] // spec["batch"])
+    got = 0
+    link_ref: list[MqttLink] = []
+
+    def count(message: Message) -> None:
+        nonlocal got
+        got += 1
+        link_ref[0].ack(message)
+
+    base = link_settings(settings)
+    plain = MqttLink(
+        type(base)(
+            **{
+                **base.__dict__,
+                "client_id": "bench-plain",
+                "clean_start": True,
+                "session_expiry_s": 0,
+            }
+        ),
+        on_message=count,
+        name="plain subscriber",
+    )
+    link_ref.append(plain)
+    task = asyncio.create_task(plain.run())
+    try:
+        await asyncio.wait_for(plain.connected.wait(), 10)
+        async with _publishing({**spec, "seed": 1}) as publisher:
+            start = publisher.go()
+            await _until(lambda: got >= expected, spec["timeout_s"])
+            seconds = time.perf_counter() - start
+            await publisher.result()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return seconds
+
+
+async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: Store) -> float:
+    """Seconds for the hub's ingest to commit the whole load to ``store``."""
+    ingest = Ingest(settings, store)
+    task = asyncio.create_task(ingest.run())
+    try:
+        await asyncio.wait_for(ingest.link.connected.wait(), 10)
+        async with _publishing({**spec, "seed": 2}) as publisher:
+            start = publisher.go()
+            await _until(
+                lambda: ingest.counters["events_stored"] >= spec["events"], spec["timeout_s"]
+            )
+            seconds = time.perf_counter() - start
+            await publisher.result()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return seconds
+
+
+async def run(events: int, gateways: int, batch: int, store: str) -> dict[str, Any]:
+    where = machine()
+    spec = {"events": events, "gateways": gateways, "batch": batch, "timeout_s": 300}
+    with tempfile.TemporaryDirectory(prefix="mimamori-bench-") as tmp:
+        root = Path(tmp)
+        with PrivateBroker(root / "broker") as broker:
+            settings = HubBrokerSettings(host="127.0.0.1", port=broker.port)
+            spec["port"] = broker.port
+            broker_s = await _broker_rate(settings, spec)
+            opened = await STORES[store](root)
+            try:
+                hub_s = await _hub_rate(settings, spec, opened)
+            finally:
+                await opened.close()
+    broker_rate, hub_rate = events / broker_s, events / hub_s
+    return {
+        "store": store,
+        "events": events,
+        "gateways": gateways,
+        "batch": batch,
+        "broker_events_per_s": round(broker_rate),
+        "events_per_s": round(hub_rate),
+        "share_of_broker": round(hub_rate / broker_rate, 2),
+        "target_events_per_s": TARGET_EVENTS_PER_S.get(store),
+        "machine": where,
+    }
+
+
+def main(events: int, gateways: int, batch: int, store: str, as_json: bool) -> int:
+    if store not in STORES:
+        print(f"unknown store {store!r}: one of {', '.join(sorted(STORES))}", file=sys.stderr)
+        return 2
+    r = asyncio.run(run(events, gateways, batch, store))
+    target = r["target_events_per_s"]
+    rows = [
+        Row(
+            "broker alone, to a subscriber that only counts",
+            f"{r['broker_events_per_s']:,} events/s",
+        ),
+        Row(
+            f"hub ingest into {store}",
+            f"{r['events_per_s']:,} events/s",
+            f">= {target:,}" if target else "",
+            None if target is None else r["events_per_s"] >= target,
+        ),
+        Row("  share of what the broker delivers", f"{100 * r['share_of_broker']:.0f} %"),
+    ]
+    title = (
+        f"mimamori hub ingest: {events:,} events from {gateways:,} gateways, {batch} per message"
+    )
+    show(title, rows, r, as_json)
+    return 0
