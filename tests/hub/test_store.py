@@ -40,6 +40,22 @@ async def test_the_same_event_twice_is_stored_once_and_counted(store: SqliteStor
     assert again.new_events == [] and again.duplicates == 2
 
 
+async def test_a_bunch_of_new_stored_and_repeated_events_keeps_each_new_one_once_in_order(
+    store: SqliteStore,
+) -> None:
+    old = event(EventKind.TAG_ARRIVED, TAG, 0)
+    await store.ingest([("gw-a", old)], [], T0)
+    fresh = [event(EventKind.TAG_SEEN, TAG, n, seq=n + 1) for n in range(1, 4)]
+    bunch = [fresh[0], old, fresh[1], fresh[0], fresh[2]]  # a redelivery inside one commit
+    result = await store.ingest([("gw-a", e) for e in bunch], [], T0)
+    assert [s.id for s in result.new_events] == [e.id for e in fresh]
+    assert result.duplicates == 2
+    history = await store.sightings([TAG], T0 - timedelta(hours=1), T0 + timedelta(hours=1), 10)
+    assert [s.event_id for s in history] == [old.id] + [e.id for e in fresh]
+    [gateway] = await store.gateway_states()
+    assert gateway.last_event_at == fresh[2].ts
+
+
 async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: SqliteStore) -> None:
     await store.ingest(
         [

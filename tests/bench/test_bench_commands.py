@@ -1,0 +1,56 @@
+"""The benchmark commands run end to end, at sizes too small for their figures to mean
+anything: this proves the commands work, not how fast anything is (docs/performance.md
+has the figures, taken with the default sizes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCH = [sys.executable, "-m", "mimamori", "--log-level", "warning", "bench"]
+TINY = {
+    "edge": ["--adverts", "3000", "--tags", "40", "--rate", "200", "--cpu-s", "1",
+             "--hours", "0.2", "--outbox-events", "800"],
+    "hub": ["--events", "3000", "--gateways", "7", "--batch", "10"],
+    "e2e": ["--samples", "2"],
+}  # fmt: skip
+
+
+def test_each_bench_command_prints_its_figures_as_json() -> None:
+    # The three run side by side: each is mostly processes starting and waiting.
+    procs = {
+        name: subprocess.Popen(
+            [*BENCH, name, *args, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in TINY.items()
+    }
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0, f"bench {name}: {err}"
+        results[name] = json.loads(out)
+
+    edge = results["edge"]
+    assert edge["pipeline"]["adverts"] == 3000  # every line parsed and decided
+    assert edge["pipeline"]["adverts_shed"] == 0
+    assert edge["adverts_per_s"] > 0
+    assert edge["site"]["tags_tracked"] == 40
+    assert 0 < edge["rss_mb"] < 500
+    assert edge["cpu_pct_of_one_core"] > 0
+    assert edge["peer_messages_per_tag_hour"] > edge["messages_per_tag_hour"] > 0
+    assert edge["outbox"]["events"] == 800 and edge["outbox_to_hub_s"] > 0
+
+    hub = results["hub"]
+    assert hub["events_per_s"] > 0 and hub["broker_events_per_s"] > 0
+    assert hub["share_of_broker"] > 0
+
+    e2e = results["e2e"]
+    assert e2e["search"]["sightings"] == 2 and e2e["p99_ms"] > 0
