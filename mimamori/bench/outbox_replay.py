@@ -84,8 +84,16 @@ def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
 
 
 def _stored(http: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{http}/healthz", timeout=5) as reply:
-        body = json.loads(reply.read())
+    """Events the hub has committed (new or duplicate); -1 until its broker link is up.
+
+    ``/healthz`` waits for the store, which a long ingest transaction holds: a slow
+    answer is "not yet", not a failure.
+    """
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/healthz", timeout=60) as reply:
+            body = json.loads(reply.read())
+    except TimeoutError:
+        return -1
     ingest = body.get("ingest") or {}
     if body.get("broker") != "connected":
         return -1
