@@ -31,6 +31,7 @@ from typing import Any
 from .site import gateway_doc, site_lines
 
 WRITE_CHUNK = 65536
+STALL_S = 10.0  # no advert decided for this long: the run is over, whatever it reached
 
 
 def _cpu_s() -> float:
@@ -56,9 +57,14 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
     while handled() == 0:
         await asyncio.sleep(0.001)
     start, cpu0, first = time.perf_counter(), _cpu_s(), handled()
-    while handled() < total:
+    seen, progress_at = first, start
+    while (now := handled()) < total and time.perf_counter() - progress_at < STALL_S:
+        if now != seen:
+            seen, progress_at = now, time.perf_counter()
         await asyncio.sleep(0.005)
     wall, cpu = time.perf_counter() - start, _cpu_s() - cpu0
+    if handled() < total:  # some lines never became adverts: report what was, not hang
+        wall = progress_at - start
     daemon.stop()
     await task
     outbox = daemon.outbox

@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,37 +100,31 @@ async def _until(done: Callable[[], bool], within: float) -> None:
             await asyncio.sleep(POLL_S)
 
 
+class _Counter:
+    """The plain subscriber: the hub's MQTT link, counting and acknowledging at once."""
+
+    def __init__(self, settings: HubBrokerSettings) -> None:
+        own = replace(
+            link_settings(settings), client_id="bench-plain", clean_start=True, session_expiry_s=0
+        )
+        self.link = MqttLink(own, on_message=self._got, name="plain subscriber")
+        self.messages = 0
+
+    def _got(self, message: Message) -> None:
+        self.messages += 1
+        self.link.ack(message)
+
+
 async def _broker_rate(settings: HubBrokerSettings, spec: dict[str, Any]) -> float:
     """Seconds for the broker to hand the whole load to a subscriber that only counts."""
     expected = -(-spec["events"] // spec["batch"])
-    got = 0
-    link_ref: list[MqttLink] = []
-
-    def count(message: Message) -> None:
-        nonlocal got
-        got += 1
-        link_ref[0].ack(message)
-
-    base = link_settings(settings)
-    plain = MqttLink(
-        type(base)(
-            **{
-                **base.__dict__,
-                "client_id": "bench-plain",
-                "clean_start": True,
-                "session_expiry_s": 0,
-            }
-        ),
-        on_message=count,
-        name="plain subscriber",
-    )
-    link_ref.append(plain)
-    task = asyncio.create_task(plain.run())
+    counter = _Counter(settings)
+    task = asyncio.create_task(counter.link.run())
     try:
-        await asyncio.wait_for(plain.connected.wait(), 10)
+        await asyncio.wait_for(counter.link.connected.wait(), 10)
         async with _publishing({**spec, "seed": 1}) as publisher:
             start = publisher.go()
-            await _until(lambda: got >= expected, spec["timeout_s"])
+            await _until(lambda: counter.messages >= expected, spec["timeout_s"])
             seconds = time.perf_counter() - start
             await publisher.result()
     finally:
