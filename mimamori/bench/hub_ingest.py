@@ -31,6 +31,7 @@ from typing import Any
 from ..demo.mosquitto import PrivateBroker
 from ..hub.config import HubBrokerSettings
 from ..hub.ingest import Ingest, link_settings
+from ..hub.runtime import tune_gc
 from ..hub.store.base import Store
 from ..hub.store.sqlite import SqliteStore
 from ..link import Message, MqttLink
@@ -154,6 +155,7 @@ async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: St
 
 async def run(events: int, gateways: int, batch: int, store: str) -> dict[str, Any]:
     where = machine()
+    tune_gc()  # as ``mimamori hub`` does at start: this process plays the hub
     spec = {"events": events, "gateways": gateways, "batch": batch, "timeout_s": 300}
     with tempfile.TemporaryDirectory(prefix="mimamori-bench-") as tmp:
         root = Path(tmp)

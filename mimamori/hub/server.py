@@ -25,6 +25,7 @@ from .app import create_app
 from .config import HubConfig, is_eid_tag, load_hub_config
 from .eid.service import EidService
 from .registry import Registry
+from .runtime import tune_gc
 from .store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def serve(config_path: Path) -> int:
     except MimamoriError as exc:
         log.error("not starting: %s", exc)
         return 1
+    tune_gc()
     http = config.hub.http
     app = create_app(config)
     notifier = Notifier.from_environ()
