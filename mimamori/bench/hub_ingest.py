@@ -29,13 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from ..demo.mosquitto import PrivateBroker
-from ..hub.config import HubBrokerSettings
+from ..hub.config import HubBrokerSettings, HubConfig
 from ..hub.ingest import Ingest, link_settings
+from ..hub.privacy import Admission
+from ..hub.registry import Registry
 from ..hub.runtime import tune_gc
 from ..hub.store.base import Store
 from ..hub.store.sqlite import SqliteStore
 from ..link import Message, MqttLink
+from .publisher import TAGS
 from .report import Row, machine, show
+from .site import town_people
 
 POLL_S = 0.02
 TARGET_EVENTS_PER_S = {"sqlite": 20_000}
@@ -134,9 +138,19 @@ async def _broker_rate(settings: HubBrokerSettings, spec: dict[str, Any]) -> flo
     return seconds
 
 
+def _admission() -> Admission:
+    """What the hub checks before it stores a sighting: a registry whose people hold the
+    publisher's tags, each with the consent to locate them (``privacy.require_consent``)."""
+    config = HubConfig.model_validate(
+        {"hub": {"database": {"path": "unused.sqlite3"}, "broker": {"host": "127.0.0.1"}},
+         "people": town_people(TAGS)}
+    )  # fmt: skip
+    return Admission(Registry.from_config(config), require_consent=True)
+
+
 async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: Store) -> float:
     """Seconds for the hub's ingest to commit the whole load to ``store``."""
-    ingest = Ingest(settings, store)
+    ingest = Ingest(settings, store, admission=_admission())
     task = asyncio.create_task(ingest.run())
     try:
         await asyncio.wait_for(ingest.link.connected.wait(), 10)

@@ -26,6 +26,8 @@ from ..protocol.events import EventDraft, EventKind, new_event_id
 from ..protocol.topics import events_topic
 from .site import town_tag
 
+TAGS = 5_000  # distinct tags the events name (each a registered person's, with consent)
+
 
 def messages(events: int, gateways: int, batch: int, seed: int) -> list[tuple[str, bytes]]:
     """(topic, payload) of every message, gateways taking turns, seq rising per gateway."""
@@ -41,7 +43,7 @@ def messages(events: int, gateways: int, batch: int, seed: int) -> list[tuple[st
         bodies = []
         for i in range(size):
             seqs[gw_n] += 1
-            tag = town_tag((made + i) % 5000)
+            tag = town_tag((made + i) % TAGS)
             data = {"tag": tag, "receiver": "vm", "rssi": -70, "adverts": 57}
             ts = start + timedelta(milliseconds=made + i)
             draft = EventDraft(EventKind.TAG_SEEN, ts, data)

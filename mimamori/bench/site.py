@@ -37,6 +37,16 @@ def town_tag(n: int) -> str:
     return f"ibeacon:{TOWN_UUID}:{n // 65536}:{n % 65536}"
 
 
+def town_people(tags: int) -> list[dict[str, Any]]:
+    """Hub registry entries for the first ``tags`` town tags, one person each, with the
+    consent to locate them on record (without it the hub drops their sightings)."""
+    consent = {"by": "本人", "at": "2026-01-05", "purposes": ["location", "search"]}
+    return [
+        {"id": f"p-{n}", "name": f"利用者 {n}", "tags": [town_tag(n)], "consent": consent}
+        for n in range(tags)
+    ]
+
+
 def _address(rng: random.Random) -> str:
     return ":".join(f"{rng.randrange(256):02X}" for _ in range(6))
 
