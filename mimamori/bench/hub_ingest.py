@@ -7,8 +7,10 @@ acknowledges. The same load is sent twice:
 1. to a plain subscriber that only counts messages, acknowledging each at once (the
    hub's own MQTT link, with the same QoS 1, manual acknowledgement and
    subscription): what the broker can deliver to one subscriber;
-2. to the hub's ``Ingest`` (decode, validate, one transaction per bunch of
-   messages, acknowledge after commit) in front of the store chosen by ``store``.
+2. to the hub's ``Ingest`` (decode, validate, the consent check, one transaction
+   per bunch of messages, acknowledge after commit) in front of the store chosen by
+   ``store``. The events name ``TAGS`` tags, each a registered person's with the
+   consent to locate them on record, so the hub keeps every one.
 
 Each rate runs from the publisher's start to the last message counted (1) or the
 last event committed (2). The hub's rate is reported also as a share of (1).
