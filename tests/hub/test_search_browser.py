@@ -52,7 +52,8 @@ async def test_a_family_starts_a_search_follows_it_shares_it_and_ends_it(
     police_context = await browser.new_context(locale="ja-JP")  # no cookies, no account
     police = await police_context.new_page()
     await police.goto(link)
-    await police.locator("#search-head .place").filter(has_text="比嘉 ツル").wait_for(timeout=10_000)
+    place = police.locator("#search-head .place").filter(has_text="比嘉 ツル")
+    await place.wait_for(timeout=10_000)
     assert await police.locator("#actions button").count() == 0  # it only watches
     assert await police.locator("#share-form").count() == 0
     await police.locator("#trail li").filter(has_text="市役所前 自販機").wait_for(timeout=10_000)
