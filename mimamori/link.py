@@ -76,6 +76,9 @@ class Message:
     generation: int
 
 
+WITH_WILL = ReasonCode(PacketTypes.DISCONNECT, identifier=4)  # "Disconnect with Will Message"
+
+
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential backoff with 'equal jitter': half fixed, half random."""
     ceiling = min(cap, base * (2.0 ** min(attempt, 30)))
@@ -103,6 +106,9 @@ class MqttLink:
         self._on_connected = on_connected
         self._client: mqtt.Client | None = None
         self._generation = 0
+        # Set when the last word could not be said in time: leaving then makes the
+        # broker publish the last will instead of swallowing it.
+        self.leave_with_will = False
         self._pending: dict[int, asyncio.Future[None]] = {}
         self.connected = asyncio.Event()
         self.disconnected = asyncio.Event()  # the inverse of ``connected``, to wait on
@@ -236,7 +242,9 @@ class MqttLink:
             self._client = None
             self._fail_pending(BrokerError("connection lost before the broker acknowledged"))
             if client.is_connected():
-                client.disconnect()  # cancelled: leave cleanly (no last will)
+                # Cancelled: leave cleanly, with no last will -- unless asked to leave
+                # with it (MQTT v5 reason 0x04), so that the broker says it for us.
+                client.disconnect(WITH_WILL if self.leave_with_will else None)
             await asyncio.to_thread(client.loop_stop)
 
     # -- callbacks, on the event loop ----------------------------------------------

@@ -385,10 +385,14 @@ class EdgeDaemon:
             await self._flush(outbox)
             offline = self.status("offline")
             self._save_status(offline)
-            try:
-                await asyncio.wait_for(uplink.publish_status(offline), 3.0)
-            except TimeoutError:
-                log.warning("could not say 'offline' in time; the last will will")
+            said = False
+            with contextlib.suppress(TimeoutError):
+                said = await asyncio.wait_for(uplink.publish_status(offline), 3.0)
+            if not said:
+                # Leaving with the will makes the broker say "offline" for us (a clean
+                # disconnect would swallow it, and the hub would wait for silence).
+                link.leave_with_will = True
+                log.warning("could not say 'offline' in time; leaving with the last will")
             for task in others:
                 task.cancel()
 

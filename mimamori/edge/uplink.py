@@ -11,7 +11,6 @@ event id, so a batch that did arrive before the drop is a harmless duplicate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -93,15 +92,18 @@ class Uplink:
         finally:
             slots.release()
 
-    async def publish_status(self, status: GatewayStatus | None = None) -> None:
-        """Publish the retained status now; quietly skip when not connected."""
-        with contextlib.suppress(BrokerError):
+    async def publish_status(self, status: GatewayStatus | None = None) -> bool:
+        """Publish the retained status now; False (quietly) when not connected or lost."""
+        try:
             await self.link.publish(
                 status_topic(self.gateway_id),
                 encode_status(status or self.status()),
                 qos=1,
                 retain=True,
             )
+        except BrokerError:
+            return False
+        return True
 
 
 async def _first_of(*aws: Coroutine[Any, Any, Any]) -> None:

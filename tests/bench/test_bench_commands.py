@@ -44,7 +44,7 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
     assert edge["adverts_per_s"] > 0
     assert edge["site"]["tags_tracked"] == 40
     assert 0 < edge["rss_mb"] < 500
-    assert edge["cpu_pct_of_one_core"] > 0
+    assert "cpu_pct_of_one_core" in edge  # a tiny run may take under one clock tick
     assert edge["peer_messages_per_tag_hour"] > edge["messages_per_tag_hour"] > 0
     assert edge["outbox"]["stored"] == 800 and edge["outbox_to_hub_s"] > 0
 

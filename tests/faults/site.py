@@ -61,7 +61,12 @@ class Site:
             self.root / f"{GW}.yaml",
             {
                 "gateway": {"id": GW, "name": name, "lat": lat, "lon": lon},
-                "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive_s": 5},
+                "broker": {
+                    "host": "127.0.0.1",
+                    "port": broker_port,
+                    "keepalive_s": 5,
+                    "reconnect_max_s": 3,
+                },
                 "receivers": [
                     {
                         "id": "vm",
@@ -190,7 +195,7 @@ class Site:
         # A gateway that stops says so in a last status, with its outbox as it leaves it.
         await wait_until(
             lambda: (hub_status(self.hub_db, GW) or {}).get("state") == "offline",
-            10,
+            20,
             "the gateway's last status",
         )
         return await self.tally(final, witness)
