@@ -129,3 +129,18 @@ async def test_a_volunteer_answers_an_alert_on_the_dashboard_in_a_browser(
     assert "対応中（yamashiro さん）" in await page.locator("#alerts .state").inner_text()
     alert = await hub.state.store.alert(1)
     assert alert is not None and alert.ack_note == "電話で無事を確認"
+
+
+async def test_the_dashboard_lists_the_searches_in_progress_the_caller_may_see(
+    hub: RunningHub,
+) -> None:
+    staff = await hub.token(role="staff", family=None)
+    async with hub.client(staff) as center:
+        started = await center.post("/api/v1/searches", json={"person_id": "p-kama"})
+        search = started.json()
+        page = await center.get("/dashboard")
+        assert 'id="searches"' in page.text and f'href="/searches/{search["id"]}"' in page.text
+        assert "宮城 カマ" in page.text
+    async with hub.client(await hub.token(family="f-higa")) as higa:  # not their person
+        page = await higa.get("/dashboard")
+        assert 'id="no-searches"' in page.text and search["id"] not in page.text

@@ -15,7 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..access import Principal, alert_scope, visible_gateways, visible_households
+from ..access import (
+    Principal,
+    alert_scope,
+    visible_gateways,
+    visible_households,
+    visible_people,
+)
 from ..alerts.messages import what_of
 from ..alerts.rules import Severity
 from ..audit import record
@@ -50,6 +56,8 @@ async def _alerts(hub: HubState, who: Principal, lang: Lang, now: datetime) -> s
     rows = []
     for a in found:
         home = hub.registry.households.get(a.household_id or "")
+        person = hub.registry.people.get(a.person_id or "")
+        about = person.name if person else (home.name if home else a.subject)
         severity = Severity(a.severity).name.lower()
         forms = "".join(
             f'<form method="post" action="/dashboard/alerts/{a.id}/{action}" class="answer">'
@@ -62,11 +70,28 @@ async def _alerts(hub: HubState, who: Principal, lang: Lang, now: datetime) -> s
         rows.append(
             f'<tr class="sev-{severity}" data-alert="{a.id}">'
             f'<td><span class="sev">{_e(t(f"sev_{severity}", lang))}</span></td>'
-            f"<td>{_e(home.name if home else a.subject)}</td>"
+            f"<td>{_e(about)}</td>"
             f"<td>{_e(what_of(a, lang))}</td><td>{_e(_age(a.opened_at, now, lang))}</td>"
             f'<td class="state">{_e(state)}</td><td>{forms}</td></tr>'
         )
     return f'<table class="hh-list" id="alerts"><tbody>{"".join(rows)}</tbody></table>'
+
+
+async def _searches(hub: HubState, who: Principal, lang: Lang, now: datetime) -> str:
+    people = None if who.sees_all_homes else [p.id for p in visible_people(hub.registry, who)]
+    running = await hub.store.searches(people, active_only=True)
+    if not running:
+        return f'<p id="no-searches">{_e(t("dash_no_searches", lang))}</p>'
+    rows = []
+    for search in running:
+        person = hub.registry.people.get(search.person_id)
+        name = person.name if person else search.person_id
+        rows.append(
+            f'<tr><td><a href="/searches/{_e(search.id)}">{_e(name)}</a></td>'
+            f"<td>{_e(_age(search.started_at, now, lang))}</td>"
+            f"<td>{_e(search.started_by)}</td></tr>"
+        )
+    return f'<table class="hh-list" id="searches"><tbody>{"".join(rows)}</tbody></table>'
 
 
 async def _homes(hub: HubState, who: Principal, lang: Lang, now: datetime) -> str:
@@ -112,6 +137,7 @@ async def dashboard(request: Request, hub: Hub, lang: str | None = None) -> Resp
     else:
         now = datetime.now(UTC)
         sections = [
+            ("dash_searches", await _searches(hub, who, chosen, now)),
             ("dash_alerts", await _alerts(hub, who, chosen, now)),
             ("households_title", await _homes(hub, who, chosen, now)),
             ("gateways", await _gateways(hub, who, chosen)),

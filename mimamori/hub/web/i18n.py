@@ -101,6 +101,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "weekdays": {"ja": "月火水木金土日", "en": "MTWTFSS"},
     # the staff dashboard
     "dash_title": {"ja": "見守りダッシュボード", "en": "Watch-over dashboard"},
+    "dash_searches": {"ja": "捜索中", "en": "Searches in progress"},
+    "dash_no_searches": {"ja": "捜索中の方はいません", "en": "Nobody is being searched for"},
     "dash_alerts": {"ja": "対応が必要なお知らせ", "en": "Open alerts"},
     "dash_no_alerts": {"ja": "対応が必要なお知らせはありません", "en": "No open alerts"},
     "dash_note": {"ja": "メモ（任意）", "en": "Note (optional)"},
