@@ -231,12 +231,12 @@ async def test_events_after_forgetting_the_newest_ones_still_reach_the_alert_rul
     # The alert engine reads events past a rowid cursor; a reused rowid would hide an SOS.
     await store.ingest([("gw-home", checkin(NOW - DAY))], [], NOW)
     await sight(store, TAG_KAMA, timedelta(hours=1))  # the newest rows
-    cursor, seen = await store.events_for_alerts(100)
+    since, cursor, seen = await store.events_for_alerts(100)
     assert len(seen) == 4
-    await store.apply_alert_changes([], cursor, {})
+    await store.apply_alert_changes([], cursor, {}, since=since)
     await store.forget_person(PersonScope("p-kama", (TAG_KAMA,)), NOW, by="cli:root")
     await store.ingest([("gw-home", checkin(NOW, 9, EventKind.CHECKIN_SOS))], [], NOW)
-    _, after = await store.events_for_alerts(100)
+    _, _, after = await store.events_for_alerts(100)
     assert [e.kind for e in after] == ["checkin.sos"]
 
 
@@ -287,11 +287,11 @@ async def test_a_schema_8_database_keeps_its_events_rowids_and_alert_cursor(
         db.execute("UPDATE alert_cursor SET last_rowid = 4")
     store = await SqliteStore.open(path)
     try:
-        _, pending = await store.events_for_alerts(10)
+        _, _, pending = await store.events_for_alerts(10)
         assert [e.id for e in pending] == ["e5"]  # the cursor still means the same events
         await store.forget_person(PersonScope("p-tsuru", (TAG_TSURU,)), NOW, by="test")
         await store.ingest([("gw-home", checkin(NOW))], [], NOW)
-        _, pending = await store.events_for_alerts(10)
+        _, _, pending = await store.events_for_alerts(10)
         assert [e.kind for e in pending] == ["checkin.done"]
     finally:
         await store.close()
