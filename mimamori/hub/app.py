@@ -35,7 +35,7 @@ from .searches.service import SearchService
 from .searches.shared import router as shared_router
 from .state import HubState
 from .store.base import StoredEvent
-from .store.sqlite import SqliteStore
+from .store.opening import open_store
 from .watch import watch_gateways
 from .web.ack_pages import router as ack_router
 from .web.dashboard_pages import router as dashboard_router
@@ -75,6 +75,7 @@ def _background(
         eid=hub.eid,
         relayed=searches.relayed,
         admission=admission,
+        worker_id=config.hub.worker_id,
     )
     tasks = [
         tg.create_task(ingest.run(), name="ingest"),
@@ -97,7 +98,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await SqliteStore.open(config.hub.database.path)
+        store = await open_store(config.hub.database)
         registry = Registry.from_config(config)
         registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
         hub = HubState(config, registry, store, LiveHub(registry))

@@ -102,6 +102,10 @@ class SqlStore(
     """The store on any ``sql.Db``: every method, written once for both engines."""
 
     @serialized
+    async def close(self) -> None:
+        await self._db.close()
+
+    @serialized
     async def ping(self) -> bool:
         try:
             return await self._db.fetch("SELECT 1") == [(1,)]
@@ -452,7 +456,3 @@ class SqliteStore(SqlStore):
                 await db.execute("ROLLBACK")
                 raise
             log.info("database %s migrated to schema %d", self.path, number)
-
-    @serialized
-    async def close(self) -> None:
-        await self._db.close()
