@@ -49,7 +49,7 @@ def _edge(args: argparse.Namespace) -> int:
 def _hub(args: argparse.Namespace) -> int:
     from .hub_ingest import main
 
-    return main(args.events, args.gateways, args.batch, args.store, args.json)
+    return main(args.events, args.gateways, args.batch, args.store, args.json, workers=args.workers)
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -115,7 +115,14 @@ def _add_hub(kinds: Any) -> None:
     )
     # Checked by hub_ingest.main against its STORES: importing them here would load the
     # hub's stack into every ``mimamori`` command, ``mimamori edge`` included.
-    hub.add_argument("--store", default="sqlite", help="the hub's store: sqlite")
+    hub.add_argument("--store", default="sqlite", help="the hub's store: sqlite, postgres")
+    hub.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=0,
+        help="PostgreSQL: this many hub worker processes share the events "
+        "(default: the hub's ingest in the bench's own process)",
+    )
     hub.add_argument("--json", action="store_true", help="one JSON object")
     hub.set_defaults(func=_hub)
 

@@ -129,10 +129,8 @@ class PrivatePostgres:
         if proc is not None and proc.poll() is None:
             # SIGINT to the postmaster itself (runuser does not pass signals on):
             # PostgreSQL's "fast" shutdown, no waiting for clients to leave.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self._postmaster_pid() or proc.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -30,9 +30,10 @@ CONNECT_TIMEOUT_S = 10.0
 
 
 class PostgresStore(SqlStore):
-    def __init__(self, db: PostgresDb, where: str) -> None:
+    def __init__(self, db: PostgresDb, settings: PostgresSettings) -> None:
         self._db = db
-        self.where = where
+        self.settings = settings
+        self.where = settings.describe()
 
     @asynccontextmanager
     async def _serial(self) -> AsyncIterator[None]:
@@ -57,7 +58,7 @@ class PostgresStore(SqlStore):
             )
         except (*DRIVER_ERRORS, ValueError) as exc:
             raise StoreError(f"cannot open the database {where}: {exc}") from exc
-        store = cls(PostgresDb(pool), where)
+        store = cls(PostgresDb(pool), settings)
         try:
             await store._migrate()
         except BaseException:
