@@ -27,6 +27,7 @@ from .federation.api import router as federation_router
 from .federation.relay import FederationRelay
 from .ingest import Ingest
 from .live import LiveHub
+from .live_follow import LiveFollower
 from .privacy import Admission, reconcile_forgotten, search_visits
 from .registry import Registry
 from .retention import run_retention
@@ -62,8 +63,12 @@ def _background(
     delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
     engine = hub.alerts = AlertEngine(config, hub.registry, store, on_queued=delivery.wake.set)
 
+    follower = LiveFollower(store, live) if config.hub.worker_id is not None else None
+
     def stored(events: list[StoredEvent]) -> None:
         live.publish(events)
+        if follower is not None:
+            follower.stored_here(events)
         engine.wake.set()  # the alert rules follow at once
 
     searches = hub.searches
@@ -85,6 +90,8 @@ def _background(
         tg.create_task(searches.run(ingest.link), name="searches"),
         tg.create_task(run_retention(store, hub.registry, config.hub.privacy), name="retention"),
     ]
+    if follower is not None:  # several workers: the others' sightings, live here too
+        tasks.append(tg.create_task(follower.run(), name="live-follow"))
     if config.hub.federation is not None:
         relay = FederationRelay(config.hub.federation, hub.registry, store, searches.tags)
         searches.changed.append(relay.wake)

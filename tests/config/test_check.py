@@ -10,8 +10,8 @@ import pytest
 
 from mimamori.check import check_file
 from mimamori.edge.config import load_gateway_config
-from mimamori.hub.config import load_hub_config
 from mimamori.errors import ConfigError
+from mimamori.hub.config import load_hub_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "configs").glob("*.yaml"))

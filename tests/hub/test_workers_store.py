@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.live import LiveHub
+from mimamori.hub.live_follow import LiveFollower
 from mimamori.hub.registry import Registry
 from mimamori.hub.store.sqlite import SqlStore
-from mimamori.protocol import EventKind, format_ts
+from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
 
-from .conftest import open_test_store
+from .conftest import TAG_TSURU, hub_config, open_test_store
 from .test_alerts import MIN, T0, config, event, missed
 
 ROUNDS = 30
@@ -87,3 +89,29 @@ async def test_two_alert_engines_on_the_same_events_apply_each_event_and_step_on
     assert set(steps.values()) == {1}  # no step, and no repeat of one, twice
     keys = [n["id"] for n in await a.notification_log()]
     assert len(keys) == len(set(keys)) > 0
+
+
+async def test_a_worker_passes_the_others_sightings_to_its_live_pages_once(
+    tmp_path: Path, two: tuple[SqlStore, SqlStore]
+) -> None:
+    a, b = two
+    registry = Registry.from_config(hub_config(tmp_path, 1883, 8080))
+    live = LiveHub(registry)
+    follower = LiveFollower(b, live)
+    cursor = await b.last_seqno()
+
+    def seen() -> Event:
+        data = {"tag": TAG_TSURU, "receiver": "vm", "rssi": -60}
+        return EventDraft(EventKind.TAG_SEEN, T0, data).numbered(new_event_id(), 1)
+
+    with live.subscribe("p-tsuru") as subscription:
+        elsewhere = await a.ingest([("gw-a", seen())], [], T0)  # the other worker
+        here = await b.ingest([("gw-b", seen())], [], T0)  # this one ...
+        live.publish(here.new_events)  # ... whose ingest published it at once
+        follower.stored_here(here.new_events)
+        cursor = await follower.step(cursor)
+        got = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+    # Its own sighting once (from its ingest), the other worker's from the follower.
+    assert [item.point.gateway_id for item in got if item] == ["gw-b", "gw-a"]
+    assert len(here.new_events) == len(elsewhere.new_events) == 1
+    assert cursor == await a.last_seqno() and await follower.step(cursor) == cursor

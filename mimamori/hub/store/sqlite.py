@@ -337,6 +337,20 @@ class SqlStore(
         return found[0] if found else None
 
     @serialized
+    async def last_seqno(self) -> int:
+        rows = await self._query("SELECT max(seqno) FROM events", [])
+        return int(rows[0][0] or 0)
+
+    @serialized
+    async def events_after(self, seqno: int, limit: int) -> tuple[int, list[StoredEvent]]:
+        rows = await self._query(
+            "SELECT seqno, id, gateway_id, seq, ts, kind, data, received_at FROM events "
+            "WHERE seqno > ? ORDER BY seqno LIMIT ?",
+            [seqno, limit],
+        )
+        return (rows[-1][0] if rows else seqno), [_stored(row[1:]) for row in rows]
+
+    @serialized
     async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
         if not gateway_ids:
             return []
