@@ -46,8 +46,6 @@ class _DryRun(Exception):
     """Rolls a forget's transaction back after it counted what it would remove."""
 
 
-_marks = marks
-
 
 class SqlitePrivacy(SqliteBase):
     _purging: asyncio.Lock | None = None
@@ -166,20 +164,20 @@ class SqlitePrivacy(SqliteBase):
         tags, gateways = list(scope.tags), list(scope.home_gateways)
         if tags:
             rows = await db.fetch(
-                f"DELETE FROM events WHERE tag IN ({_marks(tags)}) RETURNING kind", tags
+                f"DELETE FROM events WHERE tag IN ({marks(tags)}) RETURNING kind", tags
             )
             removed.update(["sightings." + row[0] for row in rows])
         if gateways:
             # The home's own events (check-ins, its devices, its gateway going offline);
             # tags of visitors heard at that home are their sightings, not this person's.
             rows = await db.fetch(
-                f"DELETE FROM events WHERE gateway_id IN ({_marks(gateways)}) "
+                f"DELETE FROM events WHERE gateway_id IN ({marks(gateways)}) "
                 "AND tag IS NULL RETURNING kind",
                 gateways,
             )
             removed.update(["home_events." + row[0] for row in rows])
             removed["home_status"] += await db.execute(
-                f"UPDATE gateways SET household = NULL WHERE id IN ({_marks(gateways)}) "
+                f"UPDATE gateways SET household = NULL WHERE id IN ({marks(gateways)}) "
                 "AND household IS NOT NULL",
                 gateways,
             )
@@ -199,17 +197,17 @@ class SqlitePrivacy(SqliteBase):
         for table in ("escalations", "alerts"):
             column = "id" if table == "alerts" else "alert_id"
             removed[table] += await _delete(
-                db, table, f"{column} IN ({_marks(alert_ids)})", alert_ids
+                db, table, f"{column} IN ({marks(alert_ids)})", alert_ids
             )
         for table in ("search_participants", "search_shares", "search_relays"):
             removed[table] += await _delete(
-                db, table, f"search_id IN ({_marks(search_ids)})", search_ids
+                db, table, f"search_id IN ({marks(search_ids)})", search_ids
             )
         removed["searches"] += await _delete(
-            db, "searches", f"id IN ({_marks(search_ids)})", search_ids
+            db, "searches", f"id IN ({marks(search_ids)})", search_ids
         )
         for table, column in TAG_KEY_TABLES:
-            removed[table] += await _delete(db, table, f"{column} IN ({_marks(tags)})", tags)
+            removed[table] += await _delete(db, table, f"{column} IN ({marks(tags)})", tags)
         at = to_epoch_ms(now)
         await db.executemany(
             "INSERT INTO forgotten_tags (tag, person_id, forgotten_at) VALUES (?, ?, ?) "
@@ -230,7 +228,7 @@ class SqlitePrivacy(SqliteBase):
         homes = list(households)
         rows = await db.fetch(
             "SELECT id FROM alerts WHERE person_id = ? OR subject = ? "
-            f"OR household_id IN ({_marks(homes)})",
+            f"OR household_id IN ({marks(homes)})",
             [scope.person_id, f"person:{scope.person_id}", *homes],
         )
         return [int(row[0]) for row in rows]
@@ -250,15 +248,15 @@ class SqlitePrivacy(SqliteBase):
     async def person_records(self, scope: PersonScope) -> dict[str, list[dict[str, Any]]]:
         tags, gateways = list(scope.tags), list(scope.home_gateways)
         records: dict[str, list[dict[str, Any]]] = {}
-        records["sightings"] = await self._event_dicts(f"tag IN ({_marks(tags)})", tags)
+        records["sightings"] = await self._event_dicts(f"tag IN ({marks(tags)})", tags)
         records["home_events"] = await self._event_dicts(
-            f"gateway_id IN ({_marks(gateways)}) AND tag IS NULL", gateways
+            f"gateway_id IN ({marks(gateways)}) AND tag IS NULL", gateways
         )
         alert_ids = await self._alerts_of(self._db, scope, scope.households)
-        marks = _marks(alert_ids)
         rows = await self._query(
             "SELECT id, kind, subject, household_id, state, detail, opened_at, acked_at, "
-            f"acked_by, resolved_at, resolved_by FROM alerts WHERE id IN ({marks}) ORDER BY id",
+            f"acked_by, resolved_at, resolved_by FROM alerts WHERE id IN ({marks(alert_ids)}) "
+            "ORDER BY id",
             alert_ids,
         )
         keys = ("id", "kind", "subject", "household_id", "state", "detail", "opened_at")
@@ -338,7 +336,7 @@ class SqlitePrivacy(SqliteBase):
         if released:
             async with self._transaction("releasing forgotten tags") as db:
                 await db.execute(
-                    f"DELETE FROM forgotten_tags WHERE tag IN ({_marks(released)})", released
+                    f"DELETE FROM forgotten_tags WHERE tag IN ({marks(released)})", released
                 )
         return released
 
@@ -355,7 +353,7 @@ def _their_notifications(
     of their alerts, and the notices (``alerts/notices.py``) of their outings and of
     the searches for them, named by their dedupe keys."""
     prefixes = [f"notice-outing:{person_id}:", *(f"notice-search:{s}:" for s in search_ids)]
-    where = [f"alert_id IN ({_marks(alert_ids)})"]
+    where = [f"alert_id IN ({marks(alert_ids)})"]
     where += ["substr(dedupe_key, 1, ?) = ?"] * len(prefixes)
     return " OR ".join(where), [*alert_ids, *(x for p in prefixes for x in (len(p), p))]
 
