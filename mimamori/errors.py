@@ -5,6 +5,7 @@
      ├── DriverError     a hardware driver cannot go on (port gone, adapter missing)
      ├── BrokerError     the MQTT link failed (connect refused, connection lost)
      ├── StoreError      a database operation failed
+     │    └── StoreConflict   a row with that key is there already (a unique key)
      └── ProtocolError   a message on the wire is not valid v1
 
 Lower-level exceptions are converted at the boundary with ``raise ... from exc``.
@@ -48,6 +49,10 @@ class BrokerError(MimamoriError):
 
 
 class StoreError(MimamoriError):
+    pass
+
+
+class StoreConflict(StoreError):
     pass
 
 

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: a real Mosquitto, unique ids."""
+"""Fixtures shared by every test folder: a real Mosquitto, a real PostgreSQL, unique ids."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.demo.postgres import PrivatePostgres
+
+from .pg import PgDatabases
 
 _counter = itertools.count(1)
 
@@ -32,3 +35,15 @@ def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBrok
 def unique_id() -> str:
     """An id no other test in the session uses (topics on the shared broker stay apart)."""
     return f"t{next(_counter):04d}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PrivatePostgres]:
+    """One private PostgreSQL cluster for the session (started when first asked for)."""
+    with PrivatePostgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_databases(postgres: PrivatePostgres) -> PgDatabases:
+    return PgDatabases(postgres)

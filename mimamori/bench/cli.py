@@ -31,6 +31,12 @@ def _purge(args: argparse.Namespace) -> int:
     return main(args.rows, args.json)
 
 
+def _pgsize(args: argparse.Namespace) -> int:
+    from .pg_size import main
+
+    return main(args.days, args.per_day, args.tags, args.gateways, args.json)
+
+
 def _edge(args: argparse.Namespace) -> int:
     from .edge import EdgeSizes, main
 
@@ -49,7 +55,7 @@ def _edge(args: argparse.Namespace) -> int:
 def _hub(args: argparse.Namespace) -> int:
     from .hub_ingest import main
 
-    return main(args.events, args.gateways, args.batch, args.store, args.json)
+    return main(args.events, args.gateways, args.batch, args.store, args.json, workers=args.workers)
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -115,7 +121,14 @@ def _add_hub(kinds: Any) -> None:
     )
     # Checked by hub_ingest.main against its STORES: importing them here would load the
     # hub's stack into every ``mimamori`` command, ``mimamori edge`` included.
-    hub.add_argument("--store", default="sqlite", help="the hub's store: sqlite")
+    hub.add_argument("--store", default="sqlite", help="the hub's store: sqlite, postgres")
+    hub.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=0,
+        help="PostgreSQL: this many hub worker processes share the events "
+        "(default: the hub's ingest in the bench's own process)",
+    )
     hub.add_argument("--json", action="store_true", help="one JSON object")
     hub.set_defaults(func=_hub)
 
@@ -149,3 +162,13 @@ def add_parser(sub: Any) -> None:
     purge.add_argument("--rows", type=int, default=200_000, help="old sightings to purge")
     purge.add_argument("--json", action="store_true", help="one JSON object")
     purge.set_defaults(func=_purge)
+    pgsize = kinds.add_parser(
+        "pgsize", help="PostgreSQL: bytes per event, index sizes, query times on a big table"
+    )
+    # A town of Ginowan's size: 160 watch points, a few hundred tags (docs/postgres.md).
+    pgsize.add_argument("--days", type=_positive(int), default=60, help="days of sightings")
+    pgsize.add_argument("--per-day", type=_positive(int), default=40_000, help="events a day")
+    pgsize.add_argument("--tags", type=_positive(int), default=500, help="tags in the town")
+    pgsize.add_argument("--gateways", type=_positive(int), default=160, help="watch points")
+    pgsize.add_argument("--json", action="store_true", help="one JSON object")
+    pgsize.set_defaults(func=_pgsize)

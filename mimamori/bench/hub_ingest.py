@@ -14,6 +14,12 @@ acknowledges. The same load is sent twice:
 
 Each rate runs from the publisher's start to the last message counted (1) or the
 last event committed (2). The hub's rate is reported also as a share of (1).
+
+``--store postgres`` starts a private PostgreSQL cluster (durable: fsync and
+synchronous commits on, as in production) for (2). With ``--workers N`` the hub is N
+worker processes (``hub_worker.py``), each with its own MQTT session sharing the
+events (``hub.worker_id``), as several ``mimamori hub`` processes would; (2) then runs
+until the database holds every event.
 """
 
 from __future__ import annotations
@@ -24,35 +30,57 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..demo.mosquitto import PrivateBroker
-from ..hub.config import HubBrokerSettings, HubConfig
+from ..demo.postgres import PrivatePostgres
+from ..hub.config import DatabaseSettings, HubBrokerSettings, HubConfig
 from ..hub.ingest import Ingest, link_settings
 from ..hub.privacy import Admission
 from ..hub.registry import Registry
 from ..hub.runtime import tune_gc
 from ..hub.store.base import Store
-from ..hub.store.sqlite import SqliteStore
+from ..hub.store.opening import open_store
+from ..hub.store.postgres import PostgresStore
+from ..hub.store.sqlite import SqliteStore, SqlStore
 from ..link import Message, MqttLink
 from .publisher import TAGS
 from .report import Row, machine, show
 from .site import town_people
 
 POLL_S = 0.02
-TARGET_EVENTS_PER_S = {"sqlite": 20_000}
+COUNT_EVERY_S = 0.2  # how often the events in PostgreSQL are counted (--workers)
+TARGET_EVENTS_PER_S = {"sqlite": 20_000, "postgres": 10_000}
 
 
-async def _open_sqlite(root: Path) -> Store:
-    return await SqliteStore.open(root / "hub.sqlite3")
+@asynccontextmanager
+async def _sqlite(root: Path) -> AsyncIterator[SqlStore]:
+    store = await SqliteStore.open(root / "hub.sqlite3")
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
-# ``--store`` choices: how to open an empty store of each kind in a scratch directory.
-STORES: dict[str, Callable[[Path], Awaitable[Store]]] = {"sqlite": _open_sqlite}
+@asynccontextmanager
+async def _postgres(root: Path) -> AsyncIterator[SqlStore]:
+    with PrivatePostgres(durable=True) as cluster:
+        store = await open_store(DatabaseSettings.model_validate(cluster.database("postgres")))
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
+# ``--store`` choices: an empty store of each kind, for as long as the bench needs it.
+STORES: dict[str, Callable[[Path], AbstractAsyncContextManager[SqlStore]]] = {
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
 
 
 class _Publisher:
@@ -169,24 +197,103 @@ async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: St
     return seconds
 
 
-async def run(events: int, gateways: int, batch: int, store: str) -> dict[str, Any]:
+class _Workers:
+    """``count`` hub worker processes (hub_worker.py) on the store's database."""
+
+    def __init__(self, count: int, port: int, database: dict[str, Any]) -> None:
+        self.procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "mimamori.bench.hub_worker",
+                    json.dumps({"port": port, "database": database, "worker_id": f"w{n}"}),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(1, count + 1)
+        ]
+
+    async def ready(self) -> None:
+        for proc in self.procs:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+            if line.strip() != "ready":
+                raise RuntimeError("a hub worker did not start")
+
+    async def counters(self) -> list[dict[str, int]]:
+        """Stop them; what each stored."""
+        found = []
+        for proc in self.procs:
+            out, _ = await asyncio.to_thread(proc.communicate, "stop\n", 60)
+            found.append(json.loads(out.strip().splitlines()[-1]))
+        return found
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+async def _workers_rate(
+    settings: HubBrokerSettings, spec: dict[str, Any], store: SqlStore, database: dict[str, Any]
+) -> tuple[float, list[dict[str, int]]]:
+    """Seconds for ``spec["workers"]`` worker processes to commit the whole load."""
+    workers = _Workers(spec["workers"], settings.port, database)
+    try:
+        await workers.ready()
+        async with _publishing({**spec, "seed": 2}) as publisher:
+            start = publisher.go()
+            async with asyncio.timeout(spec["timeout_s"]):
+                while (await store._query("SELECT count(*) FROM events", []))[0][0] < spec[
+                    "events"
+                ]:
+                    await asyncio.sleep(COUNT_EVERY_S)
+            seconds = time.perf_counter() - start
+            await publisher.result()
+        return seconds, await workers.counters()
+    finally:
+        workers.kill()
+
+
+def _database_of(store: SqlStore) -> dict[str, Any]:
+    """The ``hub.database`` section that reaches ``store`` (PostgreSQL)."""
+    assert isinstance(store, PostgresStore)
+    return {"postgres": store.settings.model_dump(mode="json")}
+
+
+async def run(
+    events: int, gateways: int, batch: int, store: str, workers: int = 0
+) -> dict[str, Any]:
     where = machine()
     tune_gc()  # as ``mimamori hub`` does at start: this process plays the hub
-    spec = {"events": events, "gateways": gateways, "batch": batch, "timeout_s": 300}
+    spec = {
+        "events": events, "gateways": gateways, "batch": batch, "timeout_s": 300,
+        "workers": workers,
+    }  # fmt: skip
+    per_worker: list[dict[str, int]] = []
     with tempfile.TemporaryDirectory(prefix="mimamori-bench-") as tmp:
         root = Path(tmp)
         with PrivateBroker(root / "broker") as broker:
             settings = HubBrokerSettings(host="127.0.0.1", port=broker.port)
             spec["port"] = broker.port
             broker_s = await _broker_rate(settings, spec)
-            opened = await STORES[store](root)
-            try:
-                hub_s = await _hub_rate(settings, spec, opened)
-            finally:
-                await opened.close()
+            async with STORES[store](root) as opened:
+                if workers:
+                    hub_s, per_worker = await _workers_rate(
+                        settings, spec, opened, _database_of(opened)
+                    )
+                else:
+                    hub_s = await _hub_rate(settings, spec, opened)
     broker_rate, hub_rate = events / broker_s, events / hub_s
     return {
         "store": store,
+        "workers": workers or 1,
+        "in_process": not workers,
+        "events_per_worker": [w["events_stored"] for w in per_worker],
         "events": events,
         "gateways": gateways,
         "batch": batch,
@@ -198,11 +305,16 @@ async def run(events: int, gateways: int, batch: int, store: str) -> dict[str, A
     }
 
 
-def main(events: int, gateways: int, batch: int, store: str, as_json: bool) -> int:
+def main(
+    events: int, gateways: int, batch: int, store: str, as_json: bool, *, workers: int = 0
+) -> int:
     if store not in STORES:
         print(f"unknown store {store!r}: one of {', '.join(sorted(STORES))}", file=sys.stderr)
         return 2
-    r = asyncio.run(run(events, gateways, batch, store))
+    if workers and store != "postgres":
+        print("--workers needs --store postgres (SQLite has one writer)", file=sys.stderr)
+        return 2
+    r = asyncio.run(run(events, gateways, batch, store, workers))
     target = r["target_events_per_s"]
     rows = [
         Row(
@@ -210,7 +322,8 @@ def main(events: int, gateways: int, batch: int, store: str, as_json: bool) -> i
             f"{r['broker_events_per_s']:,} events/s",
         ),
         Row(
-            f"hub ingest into {store}",
+            f"hub ingest into {store}"
+            + (f", {workers} worker process(es)" if workers else ""),
             f"{r['events_per_s']:,} events/s",
             f">= {target:,}" if target else "",
             None if target is None else r["events_per_s"] >= target,

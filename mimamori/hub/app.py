@@ -27,6 +27,7 @@ from .federation.api import router as federation_router
 from .federation.relay import FederationRelay
 from .ingest import Ingest
 from .live import LiveHub
+from .live_follow import LiveFollower
 from .privacy import Admission, reconcile_forgotten, search_visits
 from .registry import Registry
 from .retention import run_retention
@@ -35,7 +36,7 @@ from .searches.service import SearchService
 from .searches.shared import router as shared_router
 from .state import HubState
 from .store.base import StoredEvent
-from .store.sqlite import SqliteStore
+from .store.opening import open_store
 from .watch import watch_gateways
 from .web.ack_pages import router as ack_router
 from .web.dashboard_pages import router as dashboard_router
@@ -62,8 +63,12 @@ def _background(
     delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
     engine = hub.alerts = AlertEngine(config, hub.registry, store, on_queued=delivery.wake.set)
 
+    follower = LiveFollower(store, live) if config.hub.worker_id is not None else None
+
     def stored(events: list[StoredEvent]) -> None:
         live.publish(events)
+        if follower is not None:
+            follower.stored_here(events)
         engine.wake.set()  # the alert rules follow at once
 
     searches = hub.searches
@@ -75,6 +80,7 @@ def _background(
         eid=hub.eid,
         relayed=searches.relayed,
         admission=admission,
+        worker_id=config.hub.worker_id,
     )
     tasks = [
         tg.create_task(ingest.run(), name="ingest"),
@@ -84,6 +90,8 @@ def _background(
         tg.create_task(searches.run(ingest.link), name="searches"),
         tg.create_task(run_retention(store, hub.registry, config.hub.privacy), name="retention"),
     ]
+    if follower is not None:  # several workers: the others' sightings, live here too
+        tasks.append(tg.create_task(follower.run(), name="live-follow"))
     if config.hub.federation is not None:
         relay = FederationRelay(config.hub.federation, hub.registry, store, searches.tags)
         searches.changed.append(relay.wake)
@@ -97,7 +105,7 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await SqliteStore.open(config.hub.database.path)
+        store = await open_store(config.hub.database)
         registry = Registry.from_config(config)
         registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
         hub = HubState(config, registry, store, LiveHub(registry))

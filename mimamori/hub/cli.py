@@ -38,13 +38,13 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
     from .auth import issue
     from .config import load_hub_config
     from .store.base import CredentialKind
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
     family = getattr(args, "family", None)
     if family is not None and family not in {f.id for f in config.families}:
         raise SystemExit(f"mimamori hub: no family {family!r} in {args.config}")
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         if kind == "signin":
             ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)

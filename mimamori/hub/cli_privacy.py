@@ -33,10 +33,10 @@ async def _purge(args: argparse.Namespace) -> None:
     from .config import load_hub_config
     from .registry import Registry
     from .retention import describe, purge
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         report = await purge(
             store,
@@ -67,13 +67,13 @@ async def _forget(args: argparse.Namespace) -> None:
     from .config import load_hub_config
     from .privacy import person_scope
     from .registry import Registry
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
     person = _person(config, args.id, "forget")
     registry = Registry.from_config(config)
     scope = person_scope(registry, person.id, alone_only=True)
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         report = await store.forget_person(
             scope, datetime.now(UTC), by=_operator(), dry_run=args.dry_run
@@ -108,14 +108,14 @@ async def _export(args: argparse.Namespace) -> None:
     from .config import load_hub_config
     from .privacy import person_scope
     from .registry import Registry
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
     person = _person(config, args.id, "export")
     registry = Registry.from_config(config)
     scope = person_scope(registry, person.id, alone_only=False)
     now = datetime.now(UTC)
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         records = await store.person_records(scope)
         await store.audit(

@@ -66,7 +66,7 @@ async def _add_async(args: argparse.Namespace) -> int:
     from .config import load_hub_config
     from .eid.keys import EidKeyError, require_kek, seal
     from .store.eid import EidTagRecord
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
     owner = next((p for p in config.people if args.tag in p.tags), None)
@@ -86,7 +86,7 @@ async def _add_async(args: argparse.Namespace) -> int:
     slack = 1 << exponent
     sealed = seal(kek, args.tag, key)
     record = EidTagRecord(args.tag, sealed, exponent, offset - slack, offset + slack, now, now)
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         await store.put_eid_tag(record, replace=args.replace)
     except StoreError as exc:
@@ -116,11 +116,11 @@ def _add(args: argparse.Namespace) -> int:
 
 async def _list_async(args: argparse.Namespace) -> int:
     from .config import load_hub_config
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
     carriers = {t: p.id for p in config.people for t in p.tags}
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         records = await store.eid_tags()
     finally:

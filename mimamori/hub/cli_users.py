@@ -62,7 +62,7 @@ async def _add(args: argparse.Namespace) -> None:
     from .auth import hash_password
     from .config import load_hub_config
     from .store.base import User
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
     households = _check(args, config)
@@ -70,7 +70,7 @@ async def _add(args: argparse.Namespace) -> None:
         hashed = hash_password(_password(args))
     except ValueError as exc:
         raise SystemExit(f"mimamori hub user add: {exc}") from None
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         user = User(args.id, args.name, args.role, args.family, households)
         await store.add_user(user, hashed, datetime.now(UTC))
@@ -83,10 +83,10 @@ async def _add(args: argparse.Namespace) -> None:
 
 async def _list(args: argparse.Namespace) -> None:
     from .config import load_hub_config
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         for user in await store.users():
             where = user.family_id or ",".join(user.households) or "-"
@@ -98,10 +98,10 @@ async def _list(args: argparse.Namespace) -> None:
 
 async def _disable(args: argparse.Namespace) -> None:
     from .config import load_hub_config
-    from .store.sqlite import SqliteStore
+    from .store.opening import open_store
 
     config = load_hub_config(Path(args.config))
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         if not await store.set_disabled(args.id, not args.enable):
             raise SystemExit(f"mimamori hub user: no account {args.id!r}")

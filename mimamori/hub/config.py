@@ -29,13 +29,47 @@ class HttpSettings(Strict):
     public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://")
 
 
+class PostgresSettings(Strict):
+    """A PostgreSQL database (docs/postgres.md). A password, when the server asks for
+    one, is read from a file of its own: never written in this YAML."""
+
+    host: str = Field(default="127.0.0.1", min_length=1)  # or a unix socket directory
+    port: int = Field(default=5432, ge=1, le=65535)
+    dbname: str = Field(default="mimamori", pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+    user: str = Field(default="mimamori", pattern=r"^[A-Za-z_][A-Za-z0-9_$.-]{0,62}$")
+    password_file: FilePath | None = None
+    # Connections of one hub worker: ingest holds one per commit, the alert engine,
+    # the delivery worker and each request one while they run.
+    pool_size: int = Field(default=10, ge=2, le=200)
+
+    def read_password(self) -> str | None:
+        if self.password_file is None:
+            return None
+        return self.password_file.read_text(encoding="utf-8").strip()
+
+    def describe(self) -> str:
+        """Where, for messages: never the password."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
 class DatabaseSettings(Strict):
-    path: FilePath
+    """SQLite at ``path`` (the default engine), or a PostgreSQL server (``postgres``)."""
+
+    path: FilePath | None = None
+    postgres: PostgresSettings | None = None
+
+    @model_validator(mode="after")
+    def _one_engine(self) -> DatabaseSettings:
+        if (self.path is None) == (self.postgres is None):
+            raise ValueError("give either path (SQLite) or postgres, not both")
+        return self
 
 
 class HubBrokerSettings(BrokerSettings):
     # The hub's MQTT session must outlive its restarts so the broker keeps what
-    # arrived meanwhile: one fixed client id per hub.
+    # arrived meanwhile: one fixed client id per hub (per worker: ``hub.worker_id``
+    # is added to it, and the workers share the gateways' events as the group
+    # named by this id).
     client_id: Id = "mimamori-hub"
 
 
@@ -139,6 +173,8 @@ class PrivacySettings(Strict):
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
+    # Several hub workers on one PostgreSQL database: each its own id (docs/postgres.md).
+    worker_id: Id | None = None
     broker: HubBrokerSettings
     map: MapSettings = Field(default_factory=MapSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
@@ -403,6 +439,16 @@ class HubConfig(Strict):
                     f"household {home.id!r} names unknown people: {', '.join(missing)}"
                 )
         return value
+
+
+    @model_validator(mode="after")
+    def _workers_share_postgres(self) -> HubConfig:
+        if self.hub.worker_id is not None and self.hub.database.postgres is None:
+            raise ValueError(
+                "hub.worker_id: several hub workers need a shared database "
+                "(hub.database.postgres); SQLite has one writer"
+            )
+        return self
 
 
 def load_hub_config(path: Path) -> HubConfig:

@@ -1,6 +1,7 @@
 """Ingest: MQTT -> decode -> store (one commit) -> acknowledge -> live fan-out.
 
-The hub keeps a persistent MQTT session (fixed client id, clean_start off) and
+The hub keeps a persistent MQTT session (fixed client id, clean_start off; several
+workers: one each, sharing the events through an MQTT v5 shared subscription) and
 acknowledges each message only after the transaction holding its events has
 committed. If the hub dies in between, the broker still holds the message and
 delivers it again; the store ignores events it already has (by id). So nothing
@@ -37,7 +38,12 @@ from ..link import LinkSettings, Message, MqttLink, backoff_delay
 from ..protocol.codec import decode_batch, decode_status
 from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
-from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, parse_gateway_topic
+from ..protocol.topics import (
+    EVENTS_SUBSCRIPTION,
+    STATUS_SUBSCRIPTION,
+    parse_gateway_topic,
+    shared,
+)
 from .config import HubBrokerSettings
 from .eid.service import EidService, drop_eids
 from .privacy import Admission
@@ -96,11 +102,20 @@ def decode_message(topic: str, payload: bytes) -> Decoded:
     return out
 
 
-def link_settings(settings: HubBrokerSettings) -> LinkSettings:
+def link_settings(settings: HubBrokerSettings, worker_id: str | None = None) -> LinkSettings:
+    """The hub's MQTT session. A worker among several (``worker_id``) has a session of
+    its own and shares the gateways' events with the others: each message goes to one
+    of them. Statuses go to every worker: they are few, and a shared subscription
+    would not hand over the retained ones a worker needs when it starts afresh."""
+    events = EVENTS_SUBSCRIPTION
+    client_id = settings.client_id
+    if worker_id is not None:
+        events = shared(settings.client_id, EVENTS_SUBSCRIPTION)
+        client_id = f"{settings.client_id}-{worker_id}"
     return LinkSettings(
         host=settings.host,
         port=settings.port,
-        client_id=settings.client_id,
+        client_id=client_id,
         username=settings.username,
         password=settings.read_password(),
         tls=settings.tls,
@@ -109,7 +124,7 @@ def link_settings(settings: HubBrokerSettings) -> LinkSettings:
         clean_start=False,
         session_expiry_s=SESSION_EXPIRY_S,
         manual_ack=True,
-        subscriptions=((EVENTS_SUBSCRIPTION, 1), (STATUS_SUBSCRIPTION, 1)),
+        subscriptions=((events, 1), (STATUS_SUBSCRIPTION, 1)),
     )
 
 
@@ -123,6 +138,7 @@ class Ingest:
         eid: EidService | None = None,
         relayed: set[str] | None = None,
         admission: Admission | None = None,
+        worker_id: str | None = None,
     ) -> None:
         self.store = store
         self.on_new_events = on_new_events
@@ -133,7 +149,9 @@ class Ingest:
         self.relayed = relayed if relayed is not None else set()
         self._queue: asyncio.Queue[Message] = asyncio.Queue()
         self.link = MqttLink(
-            link_settings(settings), on_message=self._queue.put_nowait, name="hub ingest"
+            link_settings(settings, worker_id),
+            on_message=self._queue.put_nowait,
+            name="hub ingest",
         )
         self.counters: dict[str, int] = {
             "messages": 0,

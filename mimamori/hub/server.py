@@ -26,7 +26,7 @@ from .config import HubConfig, is_eid_tag, load_hub_config
 from .eid.service import EidService
 from .registry import Registry
 from .runtime import tune_gc
-from .store.sqlite import SqliteStore
+from .store.opening import open_store
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ async def _preflight(config: HubConfig) -> None:
     EID tags without a key-encryption key, or sealed keys this one does not open."""
     if not any(is_eid_tag(t) for p in config.people for t in p.tags):
         return
-    store = await SqliteStore.open(config.hub.database.path)
+    store = await open_store(config.hub.database)
     try:
         await EidService.open(config, Registry.from_config(config), store)
     finally:

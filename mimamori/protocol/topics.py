@@ -21,6 +21,12 @@ EVENTS_SUBSCRIPTION = f"{PREFIX}/gw/+/events"
 STATUS_SUBSCRIPTION = f"{PREFIX}/gw/+/status"
 
 
+def shared(group: str, subscription: str) -> str:
+    """An MQTT v5 shared subscription: the broker hands each message to one member of
+    ``group`` (several hub workers), not to all of them."""
+    return f"$share/{group}/{subscription}"
+
+
 def is_valid_id(value: str) -> bool:
     return bool(_ID.match(value))
 

@@ -11,6 +11,7 @@ import pytest
 from mimamori.check import check_file
 from mimamori.edge.config import load_gateway_config
 from mimamori.errors import ConfigError
+from mimamori.hub.config import load_hub_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "configs").glob("*.yaml"))
@@ -135,3 +136,39 @@ def test_loading_a_bad_file_raises_config_error_with_every_problem(tmp_path: Pat
         load_gateway_config(write(tmp_path, "gateway: {}\n"))
     keys = {p.key for p in info.value.problems}
     assert {"gateway.id", "broker", "data_dir"} <= keys
+
+
+PG_HUB = """\
+hub:
+  database:
+    postgres: {host: db.town.example, dbname: mimamori, user: hub, password_file: pg.pw}
+  worker_id: w1
+  broker: {host: x}
+"""
+
+
+def test_a_hub_on_postgresql_with_workers_is_accepted_and_its_password_file_is_local(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, PG_HUB, "hub.yaml")
+    assert check_file(path) == []
+    settings = load_hub_config(path).hub.database.postgres
+    assert settings is not None and settings.password_file == tmp_path / "pg.pw"
+    assert "pw" not in settings.describe() and settings.describe().endswith("/mimamori")
+
+
+def test_a_password_written_in_the_hub_file_is_refused(tmp_path: Path) -> None:
+    text = PG_HUB.replace("password_file: pg.pw", "password: hunter2")
+    [line] = lines(tmp_path, text)
+    assert line.endswith(":3:68: hub.database.postgres.password: unknown key")
+
+
+def test_a_hub_database_is_sqlite_or_postgresql_and_workers_need_postgresql(
+    tmp_path: Path,
+) -> None:
+    both = PG_HUB.replace("  database:\n", "  database:\n    path: hub.db\n")
+    [line] = lines(tmp_path, both)
+    assert "hub.database: " in line and "give either path (SQLite) or postgres" in line
+    sqlite = "hub:\n  database: {path: hub.db}\n  worker_id: w1\n  broker: {host: x}\n"
+    [line] = lines(tmp_path, sqlite)
+    assert "several hub workers need a shared database" in line

@@ -1,17 +1,24 @@
-"""A real hub for the tests: uvicorn on a free loopback port, its own SQLite file,
-ingesting from its own Mosquitto; plus a test-side gateway that publishes v1."""
+"""A real hub for the tests: uvicorn on a free loopback port, its own database,
+ingesting from its own Mosquitto; plus a test-side gateway that publishes v1.
+
+Every test here that has a database runs twice, on SQLite and on PostgreSQL (the
+``engine`` parameter; a fresh database of the session's cluster each time), but for
+those marked ``sqlite_only`` (SQLite's own files and migrations).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -21,13 +28,16 @@ from playwright.async_api import Browser, async_playwright
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.app import create_app
 from mimamori.hub.auth import hash_password, issue
-from mimamori.hub.config import HubConfig
+from mimamori.hub.config import DatabaseSettings, HubConfig
 from mimamori.hub.state import HubState
-from mimamori.hub.store import SqliteStore
 from mimamori.hub.store.base import CredentialKind, Role, User
+from mimamori.hub.store.opening import open_store
+from mimamori.hub.store.sqlite import SqlStore
 from mimamori.link import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, encode_status, new_event_id
 from mimamori.protocol.status import GatewayStatus
+
+from ..pg import PgDatabases
 
 TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG_TSURU = f"ibeacon:{TOWN}:1:1"
@@ -35,6 +45,93 @@ TAG_KAMA = f"ibeacon:{TOWN}:1:2"
 TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
 # Recorded consent (docs/privacy.md): without it the hub keeps no sightings of a person.
 CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search"]}
+
+
+ENGINES = ("sqlite", "postgres")
+
+
+@dataclass
+class _Current:
+    """The running test's engine, and the PostgreSQL database of each hub directory."""
+
+    engine: str = "sqlite"
+    pg: PgDatabases | None = None
+    databases: dict[Path, dict[str, Any]] = field(default_factory=dict)
+
+
+_current = _Current()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    uses_db = {"store", "hub", "tmp_path"} & set(metafunc.fixturenames)
+    if uses_db and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(autouse=True)
+def _database_engine(engine: str, request: pytest.FixtureRequest) -> Iterator[None]:
+    pg = request.getfixturevalue("pg_databases") if engine == "postgres" else None
+    _current.engine, _current.pg, _current.databases = engine, pg, {}
+    yield
+    _current.engine, _current.pg, _current.databases = "sqlite", None, {}
+
+
+def database_for(directory: Path) -> dict[str, Any]:
+    """The ``hub.database`` section of a hub whose files are in ``directory``: SQLite
+    there, or (running on PostgreSQL) a fresh database, the same one each time."""
+    if _current.engine == "sqlite" or _current.pg is None:
+        return {"path": str(directory / "hub.sqlite3")}
+    if directory not in _current.databases:
+        _current.databases[directory] = _current.pg.fresh()
+    return _current.databases[directory]
+
+
+async def open_test_store(directory: Path) -> SqlStore:
+    """The store of ``database_for(directory)``; open it again to reopen the same one."""
+    return await open_store(DatabaseSettings.model_validate(database_for(directory)))
+
+
+async def query(directory: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` read straight from the database of ``database_for(directory)``,
+    past the store (what is really kept)."""
+    database = database_for(directory)
+    if "path" in database:
+
+        def read() -> list[tuple[Any, ...]]:
+            with sqlite3.connect(database["path"]) as db:
+                return [tuple(row) for row in db.execute(sql)]
+
+        return await asyncio.to_thread(read)
+    pg = database["postgres"]
+    db = await asyncpg.connect(
+        host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+    )
+    try:
+        return [tuple(row) for row in await db.fetch(sql)]
+    finally:
+        await db.close()
+
+
+async def dump(directory: Path) -> str:
+    """Every row of every table of the database, as text."""
+    database = database_for(directory)
+    if "path" in database:
+        with sqlite3.connect(database["path"]) as db:
+            return "\n".join(db.iterdump())
+    tables = await query(
+        directory, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    )
+    rows = [
+        row
+        for (table,) in tables
+        for row in await query(directory, f"SELECT t::text FROM {table} t")
+    ]
+    return "\n".join(str(row[0]) for row in rows)
 
 
 def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
@@ -45,7 +142,7 @@ def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> 
         {
             "hub": {
                 "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
-                "database": {"path": str(tmp_path / "hub.sqlite3")},
+                "database": database_for(tmp_path),
                 "broker": {
                     "host": "127.0.0.1",
                     "port": broker_port,
@@ -193,9 +290,9 @@ class RunningHub:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    """The hub's store on a real SQLite file, without a server."""
-    opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    """The hub's store on a real database (SQLite file or PostgreSQL), without a server."""
+    opened = await open_test_store(tmp_path)
     yield opened
     await opened.close()
 

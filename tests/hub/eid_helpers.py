@@ -10,7 +10,7 @@ from typing import Any
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.keys import seal
 from mimamori.hub.store.eid import EidTagRecord
-from mimamori.hub.store.sqlite import SqliteStore
+from mimamori.hub.store.sqlite import SqlStore
 from mimamori.protocol.eid import compute_eid
 
 from .conftest import hub_config
@@ -45,7 +45,7 @@ def eid_config(tmp_path: Path, broker_port: int = 1883, http_port: int = 0) -> H
 
 
 async def register(
-    store: SqliteStore, tag: str = TSURU, key: bytes = TSURU_KEY, offset: int = OFFSET
+    store: SqlStore, tag: str = TSURU, key: bytes = TSURU_KEY, offset: int = OFFSET
 ) -> None:
     now = datetime.now(UTC)
     sealed = seal(KEK, tag, key)

@@ -16,7 +16,7 @@ from playwright.async_api import Browser
 from mimamori.hub.auth import check_password, hash_password
 from mimamori.protocol import EventKind, format_ts
 
-from .conftest import Gateway, RunningHub
+from .conftest import Gateway, RunningHub, database_for
 from .test_households import until
 
 PASSWORD = "correct horse battery"
@@ -46,7 +46,7 @@ def test_the_cli_adds_lists_and_checks_accounts(tmp_path: Path) -> None:
     config.write_text(
         yaml.safe_dump(
             {
-                "hub": {"database": {"path": "hub.sqlite3"}, "broker": {"host": "127.0.0.1"}},
+                "hub": {"database": database_for(tmp_path), "broker": {"host": "127.0.0.1"}},
                 "households": [{"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"]}],
             },
             allow_unicode=True,

@@ -10,8 +10,10 @@ from typing import Any
 from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import HubConfig
 from mimamori.hub.registry import Registry
-from mimamori.hub.store import SqliteStore
+from mimamori.hub.store.sqlite import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, GatewayStatus, format_ts, new_event_id
+
+from .conftest import open_test_store
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 11:00 in Tokyo
 MIN = timedelta(minutes=1)
@@ -56,12 +58,12 @@ def event(kind: EventKind, at: datetime, **data: Any) -> Event:
     return EventDraft(kind, at, data).numbered(new_event_id(), next(_seq))
 
 
-def engine(tmp_path: Path, store: SqliteStore) -> AlertEngine:
+def engine(tmp_path: Path, store: SqlStore) -> AlertEngine:
     cfg = config(tmp_path)
     return AlertEngine(cfg, Registry.from_config(cfg), store)
 
 
-async def ingest(store: SqliteStore, *events: Event) -> None:
+async def ingest(store: SqlStore, *events: Event) -> None:
     await store.ingest([("gw-home", e) for e in events], [], T0)
 
 
@@ -70,7 +72,7 @@ def missed(level: int, at: datetime) -> Event:
 
 
 async def test_a_missed_check_in_opens_one_alert_that_later_levels_update(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = engine(tmp_path, store)
     await ingest(store, missed(0, T0))  # the reminder is for the person only
@@ -96,7 +98,7 @@ async def test_a_missed_check_in_opens_one_alert_that_later_levels_update(
 
 
 async def test_a_check_in_resolves_the_missed_alert_and_says_so(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = engine(tmp_path, store)
     await ingest(store, missed(1, T0))
@@ -117,7 +119,7 @@ async def test_a_check_in_resolves_the_missed_alert_and_says_so(
     assert again.id != resolved.id
 
 
-async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: SqliteStore) -> None:
+async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: SqlStore) -> None:
     alerts = engine(tmp_path, store)
     await ingest(
         store,
@@ -139,7 +141,7 @@ async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: Sq
 
 
 async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = engine(tmp_path, store)
     await ingest(store, missed(1, T0))
@@ -172,15 +174,14 @@ async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement
 async def test_a_hub_restart_mid_escalation_neither_skips_nor_repeats_a_step(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "hub.sqlite3"
-    store = await SqliteStore.open(path)
+    store = await open_test_store(tmp_path)
     await ingest(store, missed(1, T0))
     first = engine(tmp_path, store)
     [alert] = (await first.process_events()).opened
     await first.escalate(T0)
     await store.close()  # the hub is killed here; it comes back 7 hours later
 
-    store = await SqliteStore.open(path)
+    store = await open_test_store(tmp_path)
     again = engine(tmp_path, store)
     assert (await again.process_events()).opened == []  # the event is not seen twice
     assert await again.escalate(T0 + 7 * 60 * MIN) >= 2  # the volunteer and the center, once
@@ -194,7 +195,7 @@ async def test_a_hub_restart_mid_escalation_neither_skips_nor_repeats_a_step(
 
 
 async def test_notification_text_is_japanese_or_english_per_recipient(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = engine(tmp_path, store)
     await ingest(store, missed(2, T0))

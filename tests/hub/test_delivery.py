@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.delivery import MAX_ATTEMPTS, DeliveryWorker, retry_delay
-from mimamori.hub.store import SqliteStore
+from mimamori.hub.store.sqlite import SqlStore
 
 from .receivers import webhook
 from .test_alerts import T0, engine, ingest, missed
@@ -28,7 +28,7 @@ def test_retries_back_off_and_stop_at_an_hour() -> None:
 
 
 async def test_a_failing_channel_is_retried_after_its_backoff_and_then_delivered(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = engine(tmp_path, store)
     async with webhook() as hook:
@@ -55,7 +55,7 @@ async def test_a_failing_channel_is_retried_after_its_backoff_and_then_delivered
 
 
 async def test_after_the_last_attempt_it_stays_failed_for_staff_to_see(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = engine(tmp_path, store)
     async with webhook() as hook:

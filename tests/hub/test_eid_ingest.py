@@ -1,34 +1,36 @@
-"""Rotating ids through the real hub: MQTT ingest -> resolution -> SQLite -> API."""
+"""Rotating ids through the real hub: MQTT ingest -> resolution -> store -> API."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.protocol import EventKind, format_ts, new_event_id
 
-from .conftest import TAG_TSURU, Gateway, RunningHub, publishing_gateway, running_hub
+from .conftest import (
+    TAG_TSURU,
+    Gateway,
+    RunningHub,
+    open_test_store,
+    publishing_gateway,
+    query,
+    running_hub,
+)
 from .eid_helpers import TSURU, P, register, shown, with_eid
 
 
 async def registered(tmp_path: Path, offset: int) -> None:
-    store = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    store = await open_test_store(tmp_path)
     await register(store, offset=offset)
     await store.close()
 
 
-async def stored_tags(db: Path) -> list[str]:
-    def read() -> list[str]:
-        with sqlite3.connect(db) as conn:
-            return [r[0] for r in conn.execute("SELECT tag FROM events WHERE tag IS NOT NULL")]
-
-    return await asyncio.to_thread(read)
+async def stored_tags(directory: Path) -> list[str]:
+    return [r[0] for r in await query(directory, "SELECT tag FROM events WHERE tag IS NOT NULL")]
 
 
 async def test_an_eid_sighting_becomes_the_persons_location_and_strangers_leave_no_trace(
@@ -60,7 +62,7 @@ async def test_an_eid_sighting_becomes_the_persons_location_and_strangers_leave_
         assert health["eid_resolved"] == 1
         assert health["eid_unknown"] == 1
         assert health["rejected_eid_replay"] == 1
-        assert await stored_tags(tmp_path / "hub.sqlite3") == [TSURU]
+        assert await stored_tags(tmp_path) == [TSURU]
 
 
 async def test_the_hub_learns_a_tags_clock_and_keeps_it(
@@ -87,7 +89,7 @@ async def test_the_hub_learns_a_tags_clock_and_keeps_it(
 
 
 async def test_a_hub_with_no_eid_tags_drops_every_eid_and_no_gateway_can_claim_a_registry_id(
-    hub: RunningHub, gateway: Gateway
+    hub: RunningHub, gateway: Gateway, tmp_path: Path
 ) -> None:
     assert hub.state.eid is None
     await gateway.send(EventKind.TAG_ARRIVED, "eddystone-eid:7dd8169dae94258c", rssi=-60)
@@ -104,4 +106,4 @@ async def test_a_hub_with_no_eid_tags_drops_every_eid_and_no_gateway_can_claim_a
     assert hub.state.ingest is not None
     counters = hub.state.ingest.counters
     assert counters["eid_unknown"] == 1 and counters["events_rejected"] == 1
-    assert await stored_tags(hub.state.config.hub.database.path) == [TAG_TSURU]
+    assert await stored_tags(tmp_path) == [TAG_TSURU]

@@ -18,7 +18,7 @@ from mimamori.hub.eid.service import EidService
 from mimamori.hub.registry import Registry
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.store.searches import Search
-from mimamori.hub.store.sqlite import SqliteStore
+from mimamori.hub.store.sqlite import SqlStore
 from mimamori.protocol.events import Event, EventDraft, EventKind, new_event_id
 
 from .conftest import TAG_KAMA, hub_config
@@ -38,7 +38,7 @@ def event(kind: EventKind, tag: str, ts: datetime, **data: object) -> Event:
     return EventDraft(kind, ts, body).numbered(new_event_id(), 1)
 
 
-async def service(tmp_path: Path, store: SqliteStore, now: list[float]) -> EidService:
+async def service(tmp_path: Path, store: SqlStore, now: list[float]) -> EidService:
     config = eid_config(tmp_path)
     await register(store)
     opened = await EidService.open(
@@ -76,7 +76,7 @@ def test_the_kek_comes_from_the_environment_first_then_the_file(tmp_path: Path) 
         require_kek(EidSettings(), NO_ENV)
 
 
-async def test_the_store_keeps_sealed_keys_and_learned_clocks(store: SqliteStore) -> None:
+async def test_the_store_keeps_sealed_keys_and_learned_clocks(store: SqlStore) -> None:
     await register(store)
     with pytest.raises(StoreError, match="has a key already"):
         await register(store)
@@ -87,7 +87,7 @@ async def test_the_store_keeps_sealed_keys_and_learned_clocks(store: SqliteStore
     assert (record.offset_lo, record.offset_hi) == (OFFSET - 3, OFFSET + 4)
 
 
-async def test_eid_tags_without_a_kek_refuse_to_start(tmp_path: Path, store: SqliteStore) -> None:
+async def test_eid_tags_without_a_kek_refuse_to_start(tmp_path: Path, store: SqlStore) -> None:
     config = eid_config(tmp_path)
     (tmp_path / "eid.kek").unlink()
     with pytest.raises(EidKeyError, match="hub tag kek"):
@@ -99,13 +99,13 @@ async def test_eid_tags_without_a_kek_refuse_to_start(tmp_path: Path, store: Sql
         await EidService.open(config, Registry.from_config(config), store, environ=NO_ENV)
 
 
-async def test_a_registry_without_eid_tags_needs_no_kek(tmp_path: Path, store: SqliteStore) -> None:
+async def test_a_registry_without_eid_tags_needs_no_kek(tmp_path: Path, store: SqlStore) -> None:
     plain = hub_config(tmp_path, 1883, 0)  # no kek_file, no eid: tags
     assert await EidService.open(plain, Registry.from_config(plain), store, environ=NO_ENV) is None
 
 
 async def test_an_eid_tag_with_no_key_yet_is_named_in_the_log(
-    tmp_path: Path, store: SqliteStore, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, store: SqlStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = eid_config(tmp_path)
     with caplog.at_level(logging.WARNING):
@@ -118,7 +118,7 @@ async def test_an_eid_tag_with_no_key_yet_is_named_in_the_log(
 
 
 async def test_a_resolved_eid_is_stored_as_the_registry_tag_and_the_eid_is_gone(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     now = [T0 + 10]
     eid = await service(tmp_path, store, now)
@@ -134,7 +134,7 @@ async def test_a_resolved_eid_is_stored_as_the_registry_tag_and_the_eid_is_gone(
 
 
 async def test_unknown_eids_are_dropped_and_replays_rejected_with_their_gateway(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     now = [T0 + 5 * P]
     eid = await service(tmp_path, store, now)
@@ -152,7 +152,7 @@ async def test_unknown_eids_are_dropped_and_replays_rejected_with_their_gateway(
 
 
 async def test_a_late_leave_is_resolved_at_its_last_advert_not_when_it_was_decided(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     # the leave was decided three periods after the id's last advert (a long leave_after_s)
     now = [T0 + 4 * P]
@@ -169,7 +169,7 @@ async def test_a_late_leave_is_resolved_at_its_last_advert_not_when_it_was_decid
 
 
 async def test_a_rotation_at_one_gateway_stays_one_visit(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     # The gateway sees tsuru's new id arrive at the period boundary and her old id
     # leave a little later: one visit, continued. Her real leave still counts.
@@ -216,7 +216,7 @@ async def test_a_rotation_at_one_gateway_stays_one_visit(
 
 
 async def test_an_arrival_at_another_gateway_is_an_arrival(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     now = [T0 + 300]
     eid = await service(tmp_path, store, now)
@@ -230,7 +230,7 @@ async def test_an_arrival_at_another_gateway_is_an_arrival(
 
 
 async def test_the_last_visit_is_read_from_the_store_after_a_restart(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     now = [T0 + 300]
     first = await service(tmp_path, store, now)
@@ -248,7 +248,7 @@ async def test_the_last_visit_is_read_from_the_store_after_a_restart(
 
 
 async def test_what_was_learned_of_a_clock_is_saved_and_used_after_a_restart(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     # the tag runs two periods behind what was registered; a sighting teaches that
     behind = OFFSET - 2 * P
@@ -272,7 +272,7 @@ async def test_what_was_learned_of_a_clock_is_saved_and_used_after_a_restart(
 
 
 async def test_the_ids_a_search_needs_are_wire_tag_ids_with_the_drift_window(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     eid = await service(tmp_path, store, [T0])
     ids = eid.eids_between(TSURU, at(0), at(0) + timedelta(minutes=30))
@@ -283,7 +283,7 @@ async def test_the_ids_a_search_needs_are_wire_tag_ids_with_the_drift_window(
 
 
 async def test_a_search_for_a_person_with_an_eid_tag_sends_gateways_her_coming_ids(
-    tmp_path: Path, store: SqliteStore
+    tmp_path: Path, store: SqlStore
 ) -> None:
     eid = await service(tmp_path, store, [T0])
     config = eid_config(tmp_path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -19,15 +18,25 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
-from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.protocol import EventKind
 
 from ..edge.helpers import ScriptedReceiver, gateway_config
 from ..edge.test_daemon import running
-from .conftest import TAG_KAMA, TAG_TSURU, RunningHub, publishing_gateway, running_hub
+from .conftest import (
+    TAG_KAMA,
+    TAG_TSURU,
+    RunningHub,
+    dump,
+    open_test_store,
+    publishing_gateway,
+    query,
+    running_hub,
+)
 from .eid_helpers import TSURU, register, shown, with_eid
 from .test_households import until
 from .test_searches import retained_orders
+
+URASOE_TAGS = "SELECT tag FROM events WHERE gateway_id LIKE 'urasoe.%'"
 
 
 @pytest.fixture
@@ -134,17 +143,13 @@ async def test_a_search_crosses_the_border_and_only_its_sightings_come_back(
         await asyncio.sleep(0.5)
 
     # Ginowan learnt of Urasoe's sighting of her tag and of nothing else.
-    with sqlite3.connect(tmp_path / "a" / "hub.sqlite3") as db:
-        tags = {
-            row[0] for row in db.execute("SELECT tag FROM events WHERE gateway_id LIKE 'urasoe.%'")
-        }
+    tags = {row[0] for row in await query(tmp_path / "a", URASOE_TAGS)}
     assert tags == {TAG_TSURU}
     # Urasoe kept the tags and the window, never who is searched for.
-    with sqlite3.connect(tmp_path / "b" / "hub.sqlite3") as db:
-        [(origin, kept)] = db.execute("SELECT origin, tags FROM foreign_searches").fetchall()
-        dump = "\n".join(db.iterdump())
+    [(origin, kept)] = await query(tmp_path / "b", "SELECT origin, tags FROM foreign_searches")
+    everything = await dump(tmp_path / "b")
     assert origin == "ginowan" and TAG_TSURU in kept
-    assert "比嘉" not in dump and "p-tsuru" not in dump
+    assert "比嘉" not in everything and "p-tsuru" not in everything
 
 
 async def test_a_tag_with_rotating_ids_is_found_across_the_border_without_its_key(
@@ -154,7 +159,7 @@ async def test_a_tag_with_rotating_ids_is_found_across_the_border_without_its_ke
     just those (not a stranger's), and Ginowan resolves what comes back."""
     (tmp_path / "a").mkdir(exist_ok=True)
     offset = 65_280 - int(time.time())
-    store = await SqliteStore.open(tmp_path / "a" / "hub.sqlite3")
+    store = await open_test_store(tmp_path / "a")
     await register(store, offset=offset)
     await store.close()
     async with (
@@ -185,8 +190,5 @@ async def test_a_tag_with_rotating_ids_is_found_across_the_border_without_its_ke
             assert point["gateway_id"] == "urasoe.gw-u1"
         assert next_town.state.ingest is not None
         assert next_town.state.ingest.counters["eid_unknown"] == 1  # the stranger's
-    with sqlite3.connect(tmp_path / "a" / "hub.sqlite3") as db:
-        tags = {
-            row[0] for row in db.execute("SELECT tag FROM events WHERE gateway_id LIKE 'urasoe.%'")
-        }
+    tags = {row[0] for row in await query(tmp_path / "a", URASOE_TAGS)}
     assert tags == {TSURU}

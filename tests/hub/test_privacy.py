@@ -21,7 +21,6 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.config import HubConfig
 from mimamori.hub.privacy import Admission
 from mimamori.hub.registry import Registry
-from mimamori.hub.store import SqliteStore
 from mimamori.protocol import EventDraft, EventKind, new_event_id
 
 from .conftest import (
@@ -30,6 +29,7 @@ from .conftest import (
     TAG_KAMA_SPARE,
     TAG_TSURU,
     hub_config,
+    open_test_store,
     publishing_gateway,
     running_hub,
 )
@@ -156,7 +156,7 @@ async def test_the_hub_purges_old_sightings_as_it_starts(
     own_broker: PrivateBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     now = datetime.now(UTC)
-    store = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    store = await open_test_store(tmp_path)
     old = EventDraft(
         EventKind.TAG_SEEN, now - timedelta(days=31), {"tag": TAG_TSURU, "receiver": "vm"}
     )
@@ -238,7 +238,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def seed(tmp_path: Path) -> None:
     now = datetime.now(UTC)
-    store = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    store = await open_test_store(tmp_path)
     events = [
         EventDraft(kind, now - timedelta(days=age), {"tag": tag, "receiver": "vm"})
         for tag in (TAG_TSURU, TAG_KAMA)
@@ -297,7 +297,7 @@ async def test_export_writes_one_persons_records_as_json_for_their_eyes_only(
     assert [a["action"] for a in doc["audit"]] == ["view.location"]
     assert "wrote" in run.stderr and "sightings 4" in run.stderr
     # the export itself is on record
-    store = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    store = await open_test_store(tmp_path)
     try:
         log = await store.audit_log(datetime.now(UTC) - timedelta(hours=1), 10)
     finally:

@@ -14,12 +14,12 @@ from mimamori.hub.config import HubConfig
 from mimamori.hub.privacy import Admission, search_visits
 from mimamori.hub.registry import Registry
 from mimamori.hub.retention import purge
-from mimamori.hub.store import SqliteStore
 from mimamori.hub.store.alerts import Notice, NotificationDraft
 from mimamori.hub.store.eid import EidTagRecord
 from mimamori.hub.store.federation import ForeignSearch
 from mimamori.hub.store.privacy import PersonScope
 from mimamori.hub.store.searches import Participant, Search
+from mimamori.hub.store.sqlite import SqlStore
 from mimamori.protocol import EventDraft, EventKind, new_event_id
 
 from .conftest import TAG_KAMA, TAG_TSURU, hub_config
@@ -28,7 +28,7 @@ from .test_retention import DAY, NOW, all_tags, registry, sight
 STRANGER = "ibeacon:00000000-0000-0000-0000-000000000009:9:9"
 
 
-async def search_for(store: SqliteStore, person: str, started: datetime, active: bool) -> str:
+async def search_for(store: SqlStore, person: str, started: datetime, active: bool) -> str:
     sid = f"s-{person}-{int(started.timestamp())}"
     search = Search(sid, person, "active", "staff-1", started, started + DAY)
     await store.add_search(search, Participant("staff-1", "staff", None, None, started))
@@ -43,7 +43,7 @@ def notice(key: str, recipient: str = "r-miyagi") -> Notice:
 
 
 async def test_a_running_search_keeps_its_persons_sightings_from_before_it_started(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await sight(store, TAG_KAMA, 50 * DAY, 34 * DAY)
     await sight(store, TAG_TSURU, 34 * DAY)
@@ -58,7 +58,7 @@ async def test_a_running_search_keeps_its_persons_sightings_from_before_it_start
 
 
 async def test_forgetting_a_person_removes_their_searches_and_notices_not_others(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     sid = await search_for(store, "p-kama", NOW - 3 * DAY, active=False)
     other = await search_for(store, "p-tsuru", NOW - 3 * DAY, active=False)
@@ -92,7 +92,7 @@ async def test_forgetting_a_person_removes_their_searches_and_notices_not_others
 
 
 async def test_a_person_being_searched_for_cannot_be_forgotten_until_the_search_ends(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     sid = await search_for(store, "p-kama", NOW - DAY, active=True)
     await sight(store, TAG_KAMA, DAY)
@@ -101,7 +101,7 @@ async def test_a_person_being_searched_for_cannot_be_forgotten_until_the_search_
     assert len(await all_tags(store, TAG_KAMA)) == 3  # nothing happened
 
 
-async def test_an_export_holds_the_persons_searches_and_notices(store: SqliteStore) -> None:
+async def test_an_export_holds_the_persons_searches_and_notices(store: SqlStore) -> None:
     sid = await search_for(store, "p-kama", NOW - 3 * DAY, active=False)
     await store.apply_alert_changes(
         [], 0, {}, [notice(f"search:{sid}:gw-a"), notice("outing:p-tsuru:out")]
@@ -120,7 +120,7 @@ def tag_event(tag: str, at: datetime) -> object:
 
 
 async def test_another_towns_search_lets_its_tags_in_for_its_window_only(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     started = datetime.now(UTC) - timedelta(hours=1)
     relayed = ForeignSearch(
@@ -141,7 +141,7 @@ async def test_another_towns_search_lets_its_tags_in_for_its_window_only(
 
 
 async def test_a_person_without_consent_is_seen_while_they_are_searched_for(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     base = hub_config(tmp_path, 1883, 8080).model_dump()
     base["people"][1]["consent"] = None  # p-kama: no consent on record
@@ -157,7 +157,7 @@ async def test_a_person_without_consent_is_seen_while_they_are_searched_for(
 
 
 async def test_forgetting_a_person_deletes_the_keys_of_their_rotating_id_tags(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     for name in ("eid:tsuru-1", "eid:kama-1"):
         record = EidTagRecord(name, b"sealed", 10, 0, 0, NOW, NOW)

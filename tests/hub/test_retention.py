@@ -7,14 +7,16 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from mimamori.hub.alerts.rules import Raise, Severity
 from mimamori.hub.privacy import person_scope
 from mimamori.hub.registry import Registry
 from mimamori.hub.retention import describe, purge
-from mimamori.hub.store import SqliteStore
 from mimamori.hub.store.alerts import NotificationDraft, PlanStep
 from mimamori.hub.store.privacy import PersonScope, ProtectedWindow
 from mimamori.hub.store.schema import MIGRATIONS
+from mimamori.hub.store.sqlite import SqliteStore, SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
 
 from .conftest import TAG_KAMA, TAG_KAMA_SPARE, TAG_TSURU, hub_config
@@ -40,7 +42,7 @@ def checkin(at: datetime, seq: int = 1, kind: EventKind = EventKind.CHECKIN_DONE
     )
 
 
-async def sight(store: SqliteStore, tag: str, *ages: timedelta, gw: str = "gw-a") -> None:
+async def sight(store: SqlStore, tag: str, *ages: timedelta, gw: str = "gw-a") -> None:
     """One visit (arrived, seen, left) of ``tag`` at each age before NOW."""
     events = [
         sighting(kind, tag, NOW - age + timedelta(minutes=i))
@@ -50,12 +52,12 @@ async def sight(store: SqliteStore, tag: str, *ages: timedelta, gw: str = "gw-a"
     await store.ingest([(gw, e) for e in events], [], NOW)
 
 
-async def all_tags(store: SqliteStore, *tags: str) -> list[datetime]:
+async def all_tags(store: SqlStore, *tags: str) -> list[datetime]:
     found = await store.sightings(list(tags), NOW - 1000 * DAY, NOW + DAY, 100_000)
     return [s.ts for s in found]
 
 
-async def open_household_alert(store: SqliteStore, opened: datetime) -> int:
+async def open_household_alert(store: SqlStore, opened: datetime) -> int:
     change = Raise("checkin_missed", "household:hh-1", "hh-1", Severity.WARNING, opened)
     counts = await store.apply_alert_changes(
         [change], 0, {"hh-1": [PlanStep(0, 0.0, ("r-miyagi",))]}
@@ -67,7 +69,7 @@ async def open_household_alert(store: SqliteStore, opened: datetime) -> int:
 
 
 async def test_sightings_older_than_the_retention_are_purged_and_reported_by_kind(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await sight(store, TAG_TSURU, 45 * DAY, 31 * DAY, 29 * DAY, 2 * DAY)
     await store.ingest([("gw-home", checkin(NOW - 60 * DAY))], [], NOW)
@@ -84,7 +86,7 @@ async def test_sightings_older_than_the_retention_are_purged_and_reported_by_kin
 
 
 async def test_a_dry_run_counts_what_would_go_and_removes_nothing(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await sight(store, TAG_TSURU, 40 * DAY, 1 * DAY)
     config = hub_config(tmp_path, 1883, 8080)
@@ -95,7 +97,7 @@ async def test_a_dry_run_counts_what_would_go_and_removes_nothing(
 
 
 async def test_an_open_alert_keeps_its_peoples_sightings_until_it_is_resolved(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await sight(store, TAG_KAMA, 50 * DAY, 40 * DAY)  # p-kama lives in hh-1
     await sight(store, TAG_KAMA_SPARE, 35 * DAY)
@@ -115,7 +117,7 @@ async def test_an_open_alert_keeps_its_peoples_sightings_until_it_is_resolved(
 
 
 async def test_a_protected_window_keeps_exactly_its_tags_and_time_range(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     await sight(store, TAG_TSURU, 60 * DAY, 50 * DAY, 40 * DAY)
     await sight(store, TAG_KAMA, 50 * DAY)
@@ -128,7 +130,7 @@ async def test_a_protected_window_keeps_exactly_its_tags_and_time_range(
 
 
 async def test_a_large_purge_goes_in_batches_and_leaves_the_rest_alone(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     events = [
         sighting(EventKind.TAG_SEEN, TAG_TSURU, NOW - 40 * DAY + timedelta(seconds=n), n + 1)
@@ -144,7 +146,7 @@ async def test_a_large_purge_goes_in_batches_and_leaves_the_rest_alone(
 # -- forget -------------------------------------------------------------------------------
 
 
-async def alert_with_a_sent_notification(store: SqliteStore) -> int:
+async def alert_with_a_sent_notification(store: SqlStore) -> int:
     alert = await open_household_alert(store, NOW - DAY)
     [step] = await store.due_escalations(NOW)
     note = NotificationDraft(alert, "r-miyagi", 0, f"a{alert}", "みまもり", "宮城さん宅")
@@ -154,7 +156,7 @@ async def alert_with_a_sent_notification(store: SqliteStore) -> int:
     return alert
 
 
-async def kama_everywhere(store: SqliteStore) -> None:
+async def kama_everywhere(store: SqlStore) -> None:
     await sight(store, TAG_KAMA, 3 * DAY, 2 * DAY)
     await sight(store, TAG_KAMA_SPARE, 1 * DAY)
     await sight(store, TAG_TSURU, 1 * DAY, gw="gw-home")  # a visitor at her home
@@ -166,7 +168,7 @@ async def kama_everywhere(store: SqliteStore) -> None:
 
 
 async def test_forgetting_a_person_removes_their_sightings_home_alerts_and_notices(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await kama_everywhere(store)
     scope = person_scope(registry(tmp_path), "p-kama", alone_only=True)
@@ -196,7 +198,7 @@ async def test_forgetting_a_person_removes_their_sightings_home_alerts_and_notic
 
 
 async def test_a_dry_run_forget_counts_the_same_and_changes_nothing(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await kama_everywhere(store)
     scope = person_scope(registry(tmp_path), "p-kama", alone_only=True)
@@ -209,7 +211,7 @@ async def test_a_dry_run_forget_counts_the_same_and_changes_nothing(
 
 
 async def test_a_forgotten_persons_tags_are_refused_until_the_tag_goes_to_someone_else(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     await store.forget_person(PersonScope("p-kama", (TAG_KAMA,)), NOW, by="cli:root")
     result = await store.ingest(
@@ -226,17 +228,17 @@ async def test_a_forgotten_persons_tags_are_refused_until_the_tag_goes_to_someon
 
 
 async def test_events_after_forgetting_the_newest_ones_still_reach_the_alert_rules(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     # The alert engine reads events past a rowid cursor; a reused rowid would hide an SOS.
     await store.ingest([("gw-home", checkin(NOW - DAY))], [], NOW)
     await sight(store, TAG_KAMA, timedelta(hours=1))  # the newest rows
-    cursor, seen = await store.events_for_alerts(100)
+    since, cursor, seen = await store.events_for_alerts(100)
     assert len(seen) == 4
-    await store.apply_alert_changes([], cursor, {})
+    await store.apply_alert_changes([], cursor, {}, since=since)
     await store.forget_person(PersonScope("p-kama", (TAG_KAMA,)), NOW, by="cli:root")
     await store.ingest([("gw-home", checkin(NOW, 9, EventKind.CHECKIN_SOS))], [], NOW)
-    _, after = await store.events_for_alerts(100)
+    _, _, after = await store.events_for_alerts(100)
     assert [e.kind for e in after] == ["checkin.sos"]
 
 
@@ -244,7 +246,7 @@ async def test_events_after_forgetting_the_newest_ones_still_reach_the_alert_rul
 
 
 async def test_a_persons_records_hold_their_sightings_home_alerts_notices_and_views(
-    store: SqliteStore, tmp_path: Path
+    store: SqlStore, tmp_path: Path
 ) -> None:
     await kama_everywhere(store)
     scope = person_scope(registry(tmp_path), "p-kama", alone_only=False)
@@ -269,6 +271,7 @@ async def test_a_persons_records_hold_their_sightings_home_alerts_notices_and_vi
 # -- the migration ------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 async def test_a_schema_8_database_keeps_its_events_rowids_and_alert_cursor(
     tmp_path: Path,
 ) -> None:
@@ -287,11 +290,11 @@ async def test_a_schema_8_database_keeps_its_events_rowids_and_alert_cursor(
         db.execute("UPDATE alert_cursor SET last_rowid = 4")
     store = await SqliteStore.open(path)
     try:
-        _, pending = await store.events_for_alerts(10)
+        _, _, pending = await store.events_for_alerts(10)
         assert [e.id for e in pending] == ["e5"]  # the cursor still means the same events
         await store.forget_person(PersonScope("p-tsuru", (TAG_TSURU,)), NOW, by="test")
         await store.ingest([("gw-home", checkin(NOW))], [], NOW)
-        _, pending = await store.events_for_alerts(10)
+        _, _, pending = await store.events_for_alerts(10)
         assert [e.kind for e in pending] == ["checkin.done"]
     finally:
         await store.close()

@@ -1,4 +1,5 @@
-"""The SQLite store on real files: idempotent ingest, queries, credentials, migrations."""
+"""The store on real databases (SQLite, PostgreSQL): idempotent ingest, queries,
+credentials, migrations."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from mimamori.errors import StoreError
-from mimamori.hub.store import Credential, CredentialKind, Redeemed, SqliteStore
+from mimamori.hub.store import Credential, CredentialKind, Redeemed
+from mimamori.hub.store.sqlite import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, GatewayStatus, format_ts, new_event_id
+
+from .conftest import database_for, open_test_store
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:1"
 SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
@@ -25,14 +30,7 @@ def event(kind: EventKind, tag: str, minutes: float, seq: int = 1, **data: objec
     return draft.numbered(new_event_id(), seq)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> SqliteStore:
-    opened = await SqliteStore.open(tmp_path / "hub.sqlite3")
-    yield opened  # type: ignore[misc]
-    await opened.close()
-
-
-async def test_the_same_event_twice_is_stored_once_and_counted(store: SqliteStore) -> None:
+async def test_the_same_event_twice_is_stored_once_and_counted(store: SqlStore) -> None:
     e = event(EventKind.TAG_SEEN, TAG, 0)
     first = await store.ingest([("gw-a", e)], [], T0)
     again = await store.ingest([("gw-a", e), ("gw-a", e)], [], T0)
@@ -41,7 +39,7 @@ async def test_the_same_event_twice_is_stored_once_and_counted(store: SqliteStor
 
 
 async def test_a_bunch_of_new_stored_and_repeated_events_keeps_each_new_one_once_in_order(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     old = event(EventKind.TAG_ARRIVED, TAG, 0)
     await store.ingest([("gw-a", old)], [], T0)
@@ -56,7 +54,7 @@ async def test_a_bunch_of_new_stored_and_repeated_events_keeps_each_new_one_once
     assert gateway.last_event_at == fresh[2].ts
 
 
-async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: SqliteStore) -> None:
+async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: SqlStore) -> None:
     await store.ingest(
         [
             ("gw-a", event(EventKind.TAG_ARRIVED, TAG, 0)),
@@ -73,7 +71,7 @@ async def test_the_last_sighting_is_the_newest_of_all_the_persons_tags(store: Sq
     assert await store.last_sighting(["ibeacon:00000000-0000-0000-0000-000000000000:0:0"]) is None
 
 
-async def test_a_leave_remembers_when_the_tag_was_last_heard(store: SqliteStore) -> None:
+async def test_a_leave_remembers_when_the_tag_was_last_heard(store: SqlStore) -> None:
     heard = T0 + timedelta(minutes=1)
     await store.ingest(
         [("gw-a", event(EventKind.TAG_LEFT, TAG, 3, last_seen=format_ts(heard)))], [], T0
@@ -83,7 +81,7 @@ async def test_a_leave_remembers_when_the_tag_was_last_heard(store: SqliteStore)
 
 
 async def test_sightings_in_a_range_come_oldest_first_keeping_the_newest(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     await store.ingest(
         [("gw-a", event(EventKind.TAG_SEEN, TAG, m, seq=m + 1)) for m in range(10)], [], T0
@@ -92,7 +90,7 @@ async def test_sightings_in_a_range_come_oldest_first_keeping_the_newest(
     assert [s.ts.minute for s in found] == [5, 6, 7]
 
 
-async def test_statuses_and_events_make_the_gateway_list(store: SqliteStore) -> None:
+async def test_statuses_and_events_make_the_gateway_list(store: SqlStore) -> None:
     await store.ingest(
         [("gw-a", event(EventKind.TAG_SEEN, TAG, 0))],
         [
@@ -108,7 +106,7 @@ async def test_statuses_and_events_make_the_gateway_list(store: SqliteStore) -> 
     assert states["gw-c"].online is False and states["gw-c"].status_at == T0 + timedelta(minutes=1)
 
 
-async def test_a_signin_link_is_redeemed_once(store: SqliteStore) -> None:
+async def test_a_signin_link_is_redeemed_once(store: SqlStore) -> None:
     link = Credential(CredentialKind.SIGNIN, "family", "f-1", "link", T0, T0 + timedelta(hours=1))
     await store.add_credential("h1", link)
     outcome, credential = await store.redeem_signin("h1", T0 + timedelta(minutes=1))
@@ -120,7 +118,7 @@ async def test_a_signin_link_is_redeemed_once(store: SqliteStore) -> None:
 
 
 async def test_concurrent_redemptions_of_one_link_let_exactly_one_through(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     link = Credential(CredentialKind.SIGNIN, "family", "f-1", "link", T0, T0 + timedelta(hours=1))
     await store.add_credential("h", link)
@@ -128,7 +126,7 @@ async def test_concurrent_redemptions_of_one_link_let_exactly_one_through(
     assert sorted(o for o, _ in outcomes).count(Redeemed.OK) == 1
 
 
-async def test_credentials_expire_and_can_be_deleted(store: SqliteStore) -> None:
+async def test_credentials_expire_and_can_be_deleted(store: SqlStore) -> None:
     session = Credential(CredentialKind.SESSION, "family", "f-1", "s", T0, T0 + timedelta(days=1))
     await store.add_credential("s", session)
     assert await store.find_credential(CredentialKind.SESSION, "s", T0) == session
@@ -138,22 +136,32 @@ async def test_credentials_expire_and_can_be_deleted(store: SqliteStore) -> None
     assert await store.find_credential(CredentialKind.SESSION, "s", T0) is None
 
 
-async def test_reopening_keeps_data_and_a_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "hub.sqlite3"
-    store = await SqliteStore.open(path)
+async def test_reopening_keeps_data_and_a_newer_schema_is_refused(
+    tmp_path: Path, engine: str
+) -> None:
+    store = await open_test_store(tmp_path)
     await store.ingest([("gw-a", event(EventKind.TAG_SEEN, TAG, 0))], [], T0)
     await store.close()
-    store = await SqliteStore.open(path)
+    store = await open_test_store(tmp_path)
     assert await store.last_sighting([TAG]) is not None
     await store.close()
-    with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 99")
+    database = database_for(tmp_path)
+    if engine == "sqlite":
+        with sqlite3.connect(database["path"]) as db:
+            db.execute("PRAGMA user_version = 99")
+    else:
+        pg = database["postgres"]
+        db = await asyncpg.connect(
+            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+        )
+        await db.execute("UPDATE schema_version SET version = 99")
+        await db.close()
     with pytest.raises(StoreError, match="newer than this hub"):
-        await SqliteStore.open(path)
+        await open_test_store(tmp_path)
 
 
 async def test_many_tasks_sharing_the_store_never_mix_their_transactions(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     # Ingest, the alert engine, the delivery worker and requests all use one connection;
     # a statement of one must never land inside another's transaction.

@@ -2,9 +2,11 @@
 
 Two durable loops, no in-memory timers. ``process_events`` follows the events table
 with a cursor (a hub killed between storing an event and raising its alert raises it
-on restart). ``escalate`` takes the escalation rows that have come due and queues
-their notifications in the same transaction that marks them done. Time is a
-parameter, so tests drive both with a virtual clock.
+on restart); several hub workers may all run it, as a batch is applied only by the
+one that moves the cursor from where the batch was read. ``escalate`` takes the
+escalation rows that have come due and queues their notifications in the same
+transaction that marks them done. Time is a parameter, so tests drive both with a
+virtual clock.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ class AlertEngine:
     async def process_events(self) -> AlertCounts:
         total = AlertCounts([], [], [])
         while True:
-            cursor, events = await self.store.events_for_alerts(BATCH)
+            since, cursor, events = await self.store.events_for_alerts(BATCH)
             if not events:
                 return total
             changes = [
@@ -108,7 +110,11 @@ class AlertEngine:
                 for c in (*decide(e, self.registry), *person_changes(e, self.registry))
             ]
             notices = await self._notices(events)
-            counts = await self.store.apply_alert_changes(changes, cursor, self.plans, notices)
+            counts = await self.store.apply_alert_changes(
+                changes, cursor, self.plans, notices, since=since
+            )
+            if counts.stale:
+                continue  # another hub worker took these events: read on from its cursor
             if any(n.notifications for n in notices) and self.on_queued is not None:
                 self.on_queued()
             for alert in counts.opened:

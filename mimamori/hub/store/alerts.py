@@ -103,6 +103,7 @@ class AlertCounts:
     opened: list[Alert]
     updated: list[Alert]
     resolved: list[Alert]
+    stale: bool = False  # another worker applied these events first: nothing was done
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ class AuditStore(Protocol):
 class AlertStore(Protocol):
     """The part of the store port that keeps alerts, escalations and notifications."""
 
-    async def events_for_alerts(self, limit: int) -> tuple[int, list[StoredEvent]]: ...
+    async def events_for_alerts(self, limit: int) -> tuple[int, int, list[StoredEvent]]:
+        """(the cursor, the seqno of the last event returned, the events after the cursor)."""
+        ...
 
     async def apply_alert_changes(
         self,
@@ -139,9 +142,12 @@ class AlertStore(Protocol):
         cursor: int,
         plans: Mapping[str, Sequence[PlanStep]],
         notices: Sequence[Notice] = (),
+        *,
+        since: int | None = None,
     ) -> AlertCounts:
         """Apply the rules' changes, queue the notices (each unless its key was used
-        within ``every_s``) and move the cursor, in one transaction."""
+        within ``every_s``) and move the cursor, in one transaction. With ``since``
+        only if the cursor is still there (else ``stale``, nothing done)."""
         ...
 
     async def alerts(

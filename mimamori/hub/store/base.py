@@ -1,8 +1,8 @@
 """The store port: everything the hub keeps, behind one interface.
 
 Callers never see SQL. SQLite is the default engine (``sqlite.py``); PostgreSQL
-comes later as another implementation of the same Protocol, tested by the same
-suite. Times go in and come out as UTC-aware datetimes.
+(``postgres.py``) runs the same statements through the ``sql.Db`` port, tested by the
+same suite. Times go in and come out as UTC-aware datetimes.
 """
 
 from __future__ import annotations
@@ -153,6 +153,15 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
     async def last_event_of(
         self, gateway_ids: Sequence[str], kinds: Sequence[str]
     ) -> StoredEvent | None: ...
+
+    async def last_seqno(self) -> int:
+        """The ``seqno`` of the newest event (0: none)."""
+        ...
+
+    async def events_after(self, seqno: int, limit: int) -> tuple[int, list[StoredEvent]]:
+        """Events after ``seqno``, oldest first, at most ``limit``; and the last one's
+        ``seqno`` (``seqno`` itself when there are none)."""
+        ...
 
     async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
         """The last household block each of these gateways reported."""

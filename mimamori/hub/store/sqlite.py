@@ -1,4 +1,6 @@
-"""The store on SQLite (aiosqlite): WAL, synchronous=FULL, migrations by user_version.
+"""The store's core (events, gateways, credentials) on the ``sql.Db`` port, and the
+store on SQLite (aiosqlite): WAL, synchronous=FULL, migrations by user_version.
+PostgreSQL runs the same ``SqlStore`` (``postgres.py``).
 
 Times are integer epoch milliseconds (UTC). Tag events keep their tag id in an
 indexed column, so "where was this person last" is one index probe however many
@@ -35,8 +37,10 @@ from .base import (
     StoredEvent,
 )
 from .schema import MIGRATIONS
+from .sql import EventRow, marks
 from .sqlite_alerts import SqliteAlerts
 from .sqlite_audit import SqliteAudit
+from .sqlite_db import SqliteDb
 from .sqlite_eid import SqliteEid
 from .sqlite_federation import SqliteFederation
 from .sqlite_privacy import SqlitePrivacy
@@ -73,7 +77,7 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
     )
 
 
-def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
+def _credential(row: Sequence[Any]) -> Credential:
     kind, role, family_id, name, created_at, expires_at, user_id = row[:7]
     return Credential(
         CredentialKind(kind),
@@ -86,7 +90,7 @@ def _credential(row: sqlite3.Row | tuple[Any, ...]) -> Credential:
     )
 
 
-class SqliteStore(
+class SqlStore(
     SqliteAlerts,
     SqliteAudit,
     SqliteEid,
@@ -95,50 +99,7 @@ class SqliteStore(
     SqliteSearches,
     SqliteUsers,
 ):
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
-        self._db = db
-        self.path = path
-
-    @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(path, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
-            store = cls(db, path)
-            await store._migrate()
-        except BaseException as exc:
-            await db.close()  # never leave the connection's thread behind
-            if isinstance(exc, sqlite3.Error | OSError):
-                raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-            raise
-        return store
-
-    async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path} has schema {version}, newer than this hub ({len(MIGRATIONS)})"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in filter(str.strip, script.split(";")):
-                    await self._db.execute(statement)
-                await self._db.execute(f"PRAGMA user_version = {number}")
-                await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            log.info("database %s migrated to schema %d", self.path, number)
+    """The store on any ``sql.Db``: every method, written once for both engines."""
 
     @serialized
     async def close(self) -> None:
@@ -147,9 +108,8 @@ class SqliteStore(
     @serialized
     async def ping(self) -> bool:
         try:
-            async with self._db.execute("SELECT 1") as cur:
-                return await cur.fetchone() == (1,)
-        except sqlite3.Error:
+            return await self._db.fetch("SELECT 1") == [(1,)]
+        except StoreError:
             return False
 
     # -- ingest -------------------------------------------------------------------------
@@ -165,60 +125,54 @@ class SqliteStore(
         received_dt = from_epoch_ms(received)
         new: list[StoredEvent] = []
         duplicates = forgotten = 0
-        async with self._transaction("ingest"):
+        async with self._transaction("ingest") as db:
+            await db.lock_events()
             blocked = await self._forgotten_among(events)
-            # Two statements for the whole bunch, not two round trips to the database
-            # thread per event: those hops were the hub's ceiling (`mimamori bench hub`:
-            # 5,784 -> 25,378 events/s, docs/performance.md). Inside this write
-            # transaction nobody else inserts, so "not stored yet" stays true.
-            ids = json.dumps([event.id for _, event in events])
-            known = {
-                row[0]
-                for row in await self._query(
-                    "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))", [ids]
-                )
-            }
-            rows = []
-            last_event: dict[str, int] = {}
+            rows: list[EventRow] = []
+            candidates: list[StoredEvent] = []
+            seen: set[str] = set()
             for gateway_id, event in events:
                 tag = event.data.get("tag") if event.kind in TAG_KINDS else None
                 if tag is not None and tag in blocked:
                     forgotten += 1
                     continue
-                if event.id in known:
-                    duplicates += 1
+                if event.id in seen:
+                    duplicates += 1  # the same event twice in one bunch: stored once
                     continue
-                known.add(event.id)  # the same event twice in one bunch: stored once
+                seen.add(event.id)
                 kind = event.kind.value
-                ts = to_epoch_ms(event.ts)
-                last_event[gateway_id] = max(ts, last_event.get(gateway_id, ts))
                 rows.append(
                     (
                         event.id,
                         gateway_id,
                         event.seq,
-                        ts,
+                        to_epoch_ms(event.ts),
                         kind,
                         tag,
                         json.dumps(event.data),
                         received,
                     )
                 )
-                new.append(
+                candidates.append(
                     StoredEvent(
                         event.id, gateway_id, event.seq, event.ts, kind, event.data, received_dt
                     )
                 )
-            await self._db.executemany(
-                "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+            inserted = await db.insert_events(rows)
+            duplicates += len(rows) - len(inserted)
+            last_event: dict[str, int] = {}
+            for row in rows:
+                if row[0] in inserted:
+                    gateway_id, ts = row[1], row[3]
+                    last_event[gateway_id] = max(ts, last_event.get(gateway_id, ts))
+            new = [event for event in candidates if event.id in inserted]
+            latest = self._dialect.greatest(
+                "coalesce(gateways.last_event_at, 0)", "excluded.last_event_at"
             )
-            await self._db.executemany(
+            await db.executemany(
                 "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) "
-                "DO UPDATE SET last_event_at = "
-                "max(coalesce(last_event_at, 0), excluded.last_event_at)",
-                list(last_event.items()),
+                f"DO UPDATE SET last_event_at = {latest}",
+                sorted(last_event.items()),
             )
             for status in statuses:
                 new += await self._store_status(status, received)
@@ -231,7 +185,8 @@ class SqliteStore(
         if not tags:
             return set()
         rows = await self._query(
-            f"SELECT tag FROM forgotten_tags WHERE tag IN ({','.join('?' * len(tags))})", tags
+            f"SELECT tag FROM forgotten_tags WHERE tag IN ({self._dialect.json_values()})",
+            [json.dumps(tags)],
         )
         return {row[0] for row in rows}
 
@@ -245,7 +200,7 @@ class SqliteStore(
             "INSERT INTO gateways (id, online, status, status_at, household) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
             "status = excluded.status, status_at = excluded.status_at, "
-            "household = coalesce(excluded.household, household)",
+            "household = coalesce(excluded.household, gateways.household)",
             (
                 status.gw,
                 1 if online else 0,
@@ -290,15 +245,15 @@ class SqliteStore(
         if not silent:
             return []
         events: list[StoredEvent] = []
-        async with self._transaction("marking silent gateways offline"):
+        async with self._transaction("marking silent gateways offline") as db:
+            await db.lock_events()
             for gid, quiet_s in silent:
-                cur = await self._db.execute(
+                # Another worker may have marked it meanwhile: one of them records it.
+                if await db.execute(
                     "UPDATE gateways SET online = 0 WHERE id = ? AND online = 1", (gid,)
-                )
-                if cur.rowcount == 1:
+                ):
                     data = {"reason": "silent", "silent_s": quiet_s}
                     events.append(await self._hub_event(gid, GATEWAY_OFFLINE, at, data))
-                await cur.close()
         return events
 
     # -- queries ------------------------------------------------------------------------
@@ -321,10 +276,9 @@ class SqliteStore(
     async def last_sighting(self, tags: Sequence[str]) -> Sighting | None:
         if not tags:
             return None
-        marks = ",".join("?" * len(tags))
         rows = await self._query(
-            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks}) "
-            "ORDER BY ts DESC, rowid DESC LIMIT 1",
+            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks(tags)}) "
+            "ORDER BY ts DESC, seqno DESC LIMIT 1",
             list(tags),
         )
         return self._sighting(rows[0]) if rows else None
@@ -335,10 +289,9 @@ class SqliteStore(
     ) -> list[Sighting]:
         if not tags:
             return []
-        marks = ",".join("?" * len(tags))
         rows = await self._query(
-            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks}) "
-            "AND ts BETWEEN ? AND ? ORDER BY ts DESC, rowid DESC LIMIT ?",
+            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks(tags)}) "
+            "AND ts BETWEEN ? AND ? ORDER BY ts DESC, seqno DESC LIMIT ?",
             [*tags, to_epoch_ms(since), to_epoch_ms(until), limit],
         )
         return [self._sighting(row) for row in reversed(rows)]
@@ -358,10 +311,9 @@ class SqliteStore(
     ) -> list[StoredEvent]:
         if not gateway_ids or not kinds:
             return []
-        gws, ks = ",".join("?" * len(gateway_ids)), ",".join("?" * len(kinds))
         rows = await self._query(
             "SELECT id, gateway_id, seq, ts, kind, data, received_at FROM events "
-            f"WHERE gateway_id IN ({gws}) AND kind IN ({ks}) {extra}",
+            f"WHERE gateway_id IN ({marks(gateway_ids)}) AND kind IN ({marks(kinds)}) {extra}",
             [*gateway_ids, *kinds, *params],
         )
         return [_stored(row) for row in rows]
@@ -373,7 +325,7 @@ class SqliteStore(
         return await self._events(
             gateway_ids,
             kinds,
-            "AND ts BETWEEN ? AND ? ORDER BY ts, rowid LIMIT 100000",
+            "AND ts BETWEEN ? AND ? ORDER BY ts, seqno LIMIT 100000",
             [to_epoch_ms(since), to_epoch_ms(until)],
         )
 
@@ -381,16 +333,30 @@ class SqliteStore(
     async def last_event_of(
         self, gateway_ids: Sequence[str], kinds: Sequence[str]
     ) -> StoredEvent | None:
-        found = await self._events(gateway_ids, kinds, "ORDER BY ts DESC, rowid DESC LIMIT 1", [])
+        found = await self._events(gateway_ids, kinds, "ORDER BY ts DESC, seqno DESC LIMIT 1", [])
         return found[0] if found else None
+
+    @serialized
+    async def last_seqno(self) -> int:
+        rows = await self._query("SELECT max(seqno) FROM events", [])
+        return int(rows[0][0] or 0)
+
+    @serialized
+    async def events_after(self, seqno: int, limit: int) -> tuple[int, list[StoredEvent]]:
+        rows = await self._query(
+            "SELECT seqno, id, gateway_id, seq, ts, kind, data, received_at FROM events "
+            "WHERE seqno > ? ORDER BY seqno LIMIT ?",
+            [seqno, limit],
+        )
+        return (rows[-1][0] if rows else seqno), [_stored(row[1:]) for row in rows]
 
     @serialized
     async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
         if not gateway_ids:
             return []
-        gws = ",".join("?" * len(gateway_ids))
         rows = await self._query(
-            f"SELECT household FROM gateways WHERE id IN ({gws}) AND household IS NOT NULL",
+            f"SELECT household FROM gateways WHERE id IN ({marks(gateway_ids)}) "
+            "AND household IS NOT NULL",
             list(gateway_ids),
         )
         return [HouseholdStatus.model_validate_json(row[0]) for row in rows]
@@ -399,23 +365,20 @@ class SqliteStore(
 
     @serialized
     async def add_credential(self, token_hash: str, credential: Credential) -> None:
-        try:
-            await self._db.execute(
-                "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
-                " expires_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    token_hash,
-                    credential.kind.value,
-                    credential.role,
-                    credential.family_id,
-                    credential.name,
-                    to_epoch_ms(credential.created_at),
-                    _ms(credential.expires_at),
-                    credential.user_id,
-                ),
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot store a credential: {exc}") from exc
+        await self._db.execute(
+            "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
+            " expires_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                token_hash,
+                credential.kind.value,
+                credential.role,
+                credential.family_id,
+                credential.name,
+                to_epoch_ms(credential.created_at),
+                _ms(credential.expires_at),
+                credential.user_id,
+            ),
+        )
 
     @serialized
     async def find_credential(
@@ -452,10 +415,58 @@ class SqliteStore(
 
     @serialized
     async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None:
+        await self._db.execute(
+            "DELETE FROM credentials WHERE token_hash = ? AND kind = ?",
+            (token_hash, kind.value),
+        )
+
+
+class SqliteStore(SqlStore):
+    """The store on SQLite (aiosqlite): WAL, synchronous=FULL, one writer at a time."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self._db = SqliteDb(connection)
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
         try:
-            await self._db.execute(
-                "DELETE FROM credentials WHERE token_hash = ? AND kind = ?",
-                (token_hash, kind.value),
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
+            store = cls(db, path)
+            await store._migrate()
+        except BaseException as exc:
+            await db.close()  # never leave the connection's thread behind
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        db = self._connection
+        async with db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema {version}, newer than this hub ({len(MIGRATIONS)})"
             )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot delete a credential: {exc}") from exc
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in filter(str.strip, script.split(";")):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {number}")
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            log.info("database %s migrated to schema %d", self.path, number)

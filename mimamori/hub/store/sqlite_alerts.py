@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
 from ...serial import serialized
 from ..alerts.rules import Change, Clear, Raise
@@ -30,6 +28,7 @@ from .alerts import (
     QueuedNotification,
 )
 from .base import StoredEvent
+from .sql import Db, marks
 from .sqlite_base import SqliteBase
 
 _ALERT_COLUMNS = (
@@ -52,9 +51,7 @@ def _alert(row: Sequence[Any]) -> Alert:
     )  # fmt: skip
 
 
-async def _queue(
-    db: aiosqlite.Connection, notifications: Sequence[NotificationDraft], at: int
-) -> None:
+async def _queue(db: Db, notifications: Sequence[NotificationDraft], at: int) -> None:
     await db.executemany(
         "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, "
         "body, state, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
@@ -68,27 +65,30 @@ async def _queue(
 
 class SqliteAlerts(SqliteBase):
     async def _one_alert(
-        self, db: aiosqlite.Connection, where: str, params: Sequence[Any]
+        self, db: Db, where: str, params: Sequence[Any], lock: str = ""
     ) -> Alert | None:
-        async with db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {where}", params) as cur:
-            row = await cur.fetchone()
-        return _alert(tuple(row)) if row else None
+        rows = await db.fetch(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {where}{lock}", params)
+        return _alert(rows[0]) if rows else None
 
     # -- from events to alerts ------------------------------------------------------------
 
     @serialized
-    async def events_for_alerts(self, limit: int) -> tuple[int, list[StoredEvent]]:
-        """Events the alert rules have not seen yet, oldest first, and the last rowid."""
+    async def events_for_alerts(self, limit: int) -> tuple[int, int, list[StoredEvent]]:
+        """Events the alert rules have not seen yet, oldest first: the cursor they
+        follow, the last one's seqno (the cursor once they are applied), the events."""
         rows = await self._query(
-            "SELECT e.rowid, e.id, e.gateway_id, e.seq, e.ts, e.kind, e.data, e.received_at "
-            "FROM events e, alert_cursor c WHERE e.rowid > c.last_rowid ORDER BY e.rowid LIMIT ?",
+            "SELECT c.last_rowid, e.seqno, e.id, e.gateway_id, e.seq, e.ts, e.kind, e.data, "
+            "e.received_at FROM alert_cursor c LEFT JOIN events e ON e.seqno > c.last_rowid "
+            "ORDER BY e.seqno LIMIT ?",
             [limit],
         )
+        since = int(rows[0][0]) if rows else 0
         events = [
             StoredEvent(eid, gw, seq, from_epoch_ms(ts), kind, json.loads(data), from_epoch_ms(rec))
-            for _rowid, eid, gw, seq, ts, kind, data, rec in rows
+            for _since, _seqno, eid, gw, seq, ts, kind, data, rec in rows
+            if eid is not None
         ]
-        return (rows[-1][0] if rows else 0), events
+        return since, (rows[-1][1] if events else 0), events
 
     @serialized
     async def apply_alert_changes(
@@ -97,14 +97,27 @@ class SqliteAlerts(SqliteBase):
         cursor: int,
         plans: Mapping[str, Sequence[PlanStep]],
         notices: Sequence[Notice] = (),
+        *,
+        since: int | None = None,
     ) -> AlertCounts:
         """Apply what the rules decided, queue the notices and move the cursor, in one
         transaction.
 
         A new alert gets the escalation steps of its plan (``plans``, by ``Raise.plan``).
+        With ``since`` (the cursor the events were read after), nothing is applied
+        when the cursor moved meanwhile: another hub worker applied them first.
         """
         counts = AlertCounts([], [], [])
         async with self._transaction("applying alert changes") as db:
+            if since is not None and cursor:
+                # First, so its row lock makes a second worker's apply wait, then
+                # find the cursor moved: each batch of events is applied once.
+                moved = await db.execute(
+                    "UPDATE alert_cursor SET last_rowid = ? WHERE id = 1 AND last_rowid = ?",
+                    (cursor, since),
+                )
+                if not moved:
+                    return AlertCounts([], [], [], stale=True)
             for change in changes:
                 if isinstance(change, Raise):
                     await self._raise(db, change, plans, counts)
@@ -112,13 +125,13 @@ class SqliteAlerts(SqliteBase):
                     await self._clear(db, change, counts)
             for notice in notices:
                 await self._notice(db, notice)
-            if cursor:
+            if cursor and since is None:
                 await db.execute("UPDATE alert_cursor SET last_rowid = ? WHERE id = 1", (cursor,))
         return counts
 
     async def _raise(
         self,
-        db: aiosqlite.Connection,
+        db: Db,
         change: Raise,
         plans: Mapping[str, Sequence[PlanStep]],
         counts: AlertCounts,
@@ -128,23 +141,24 @@ class SqliteAlerts(SqliteBase):
         found = await self._one_alert(db, where, (change.kind, change.subject))
         if found is not None:
             detail = {**found.detail, **change.detail}
+            greatest = self._dialect.greatest
             await db.execute(
-                "UPDATE alerts SET severity = max(severity, ?), detail = ?, events = events + 1, "
-                "updated_at = max(updated_at, ?) WHERE id = ?",
+                f"UPDATE alerts SET severity = {greatest('severity', '?')}, detail = ?, "
+                f"events = events + 1, updated_at = {greatest('updated_at', '?')} WHERE id = ?",
                 (int(change.severity), json.dumps(detail), at, found.id),
             )
             updated = await self._one_alert(db, "id = ?", (found.id,))
             assert updated is not None
             counts.updated.append(updated)
             return
-        cur = await db.execute(
+        rows = await db.fetch(
             "INSERT INTO alerts (kind, subject, household_id, person_id, severity, state, "
-            "detail, events, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, 'open', ?, 1, ?, ?)",
+            "detail, events, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, 'open', ?, 1, ?, ?) "
+            "RETURNING id",
             (change.kind, change.subject, change.household_id, change.person_id,
              int(change.severity), json.dumps(change.detail), at, at),
         )  # fmt: skip
-        alert_id = cur.lastrowid
-        await cur.close()
+        alert_id = rows[0][0]
         await db.executemany(
             "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
             "VALUES (?, ?, 0, ?, ?, 'pending')",
@@ -158,12 +172,10 @@ class SqliteAlerts(SqliteBase):
         counts.opened.append(opened)
 
     @staticmethod
-    async def _notice(db: aiosqlite.Connection, notice: Notice) -> None:
+    async def _notice(db: Db, notice: Notice) -> None:
         at = to_epoch_ms(notice.at)
-        async with db.execute(
-            "SELECT last_at FROM notice_throttle WHERE key = ?", (notice.key,)
-        ) as cur:
-            row = await cur.fetchone()
+        rows = await db.fetch("SELECT last_at FROM notice_throttle WHERE key = ?", (notice.key,))
+        row = rows[0] if rows else None
         if row is not None and abs(at - row[0]) < notice.every_s * 1000:
             return
         await db.execute(
@@ -173,7 +185,7 @@ class SqliteAlerts(SqliteBase):
         )
         await _queue(db, notice.notifications, to_epoch_ms(notice.queued_at))
 
-    async def _clear(self, db: aiosqlite.Connection, change: Clear, counts: AlertCounts) -> None:
+    async def _clear(self, db: Db, change: Clear, counts: AlertCounts) -> None:
         where = "kind = ? AND subject = ? AND state != 'resolved'"
         found = await self._one_alert(db, where, (change.kind, change.subject))
         if found is None:
@@ -185,7 +197,7 @@ class SqliteAlerts(SqliteBase):
         counts.resolved.append(resolved)
 
     @staticmethod
-    async def _close(db: aiosqlite.Connection, alert_id: int, at: int, by: str, note: str) -> None:
+    async def _close(db: Db, alert_id: int, at: int, by: str, note: str) -> None:
         await db.execute(
             "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
             "resolve_note = ? WHERE id = ?",
@@ -207,10 +219,7 @@ class SqliteAlerts(SqliteBase):
         params: list[Any] = []
         if scope is not None:
             homes, people = scope.households, scope.people
-            where.append(
-                f"(household_id IN ({','.join('?' * len(homes))}) "
-                f"OR person_id IN ({','.join('?' * len(people))}))"
-            )
+            where.append(f"(household_id IN ({marks(homes)}) OR person_id IN ({marks(people)}))")
             params += [*homes, *people]
         if not include_resolved:
             where.append("state != 'resolved'")
@@ -232,13 +241,11 @@ class SqliteAlerts(SqliteBase):
     ) -> Alert | None:
         """Open -> acknowledged; every later escalation step is cancelled. None if not open."""
         async with self._transaction("acknowledging an alert") as db:
-            cur = await db.execute(
+            changed = await db.execute(
                 "UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, "
                 "ack_note = ? WHERE id = ? AND state = 'open'",
                 (to_epoch_ms(now), by, note, alert_id),
-            )
-            changed = cur.rowcount == 1
-            await cur.close()
+            ) == 1
             if changed:
                 await db.execute(
                     "UPDATE escalations SET state = 'cancelled' "
@@ -251,7 +258,9 @@ class SqliteAlerts(SqliteBase):
     async def resolve_alert(self, alert_id: int, by: str, note: str, now: datetime) -> Alert | None:
         """Open or acknowledged -> resolved. None if already resolved or unknown."""
         async with self._transaction("resolving an alert") as db:
-            found = await self._one_alert(db, "id = ? AND state != 'resolved'", (alert_id,))
+            found = await self._one_alert(
+                db, "id = ? AND state != 'resolved'", (alert_id,), self._dialect.for_update
+            )
             if found is not None:
                 await self._close(db, alert_id, to_epoch_ms(now), by, note)
         return await self.alert(alert_id) if found else None
@@ -290,15 +299,16 @@ class SqliteAlerts(SqliteBase):
         """Queue a step's notifications and mark it done, in one transaction; plan its
         repeat. False (nothing done) when the step is no longer pending."""
         async with self._transaction("completing an escalation step") as db:
-            async with db.execute(
+            # Locked (PostgreSQL): a second worker on the same step waits, then finds
+            # it done.
+            rows = await db.fetch(
                 "SELECT alert_id, step, round, recipients FROM escalations "
-                "WHERE id = ? AND state = 'pending'",
+                f"WHERE id = ? AND state = 'pending'{self._dialect.for_update}",
                 (escalation_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
+            )
+            if not rows:
                 return False
-            alert_id, step, rnd, recipients = row
+            alert_id, step, rnd, recipients = rows[0]
             await _queue(db, notifications, to_epoch_ms(now))
             await db.execute("UPDATE escalations SET state = 'done' WHERE id = ?", (escalation_id,))
             # A later step replaces the repeats of the earlier ones.
@@ -323,17 +333,17 @@ class SqliteAlerts(SqliteBase):
     ) -> list[QueuedNotification]:
         """Due notifications, leased for ``lease_s`` so a second worker skips them."""
         at = to_epoch_ms(now)
-        async with (
-            self._transaction("claiming notifications") as db,
-            db.execute(
+        claimable = "state = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)"
+        async with self._transaction("claiming notifications") as db:
+            # Rows another worker is claiming are skipped (PostgreSQL), and the claim
+            # is checked again on the row itself: a notification has one holder.
+            rows = await db.fetch(
                 "UPDATE notifications SET claimed_until = ? WHERE id IN (SELECT id FROM "
-                "notifications WHERE state = 'pending' AND next_at <= ? AND "
-                "(claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_at LIMIT ?) "
+                f"notifications WHERE {claimable} AND next_at <= ? ORDER BY next_at LIMIT ?"
+                f"{self._dialect.skip_locked}) AND {claimable} "
                 "RETURNING id, alert_id, recipient_id, channel, dedupe_key, title, body, attempts",
-                (at + int(lease_s * 1000), at, at, limit),
-            ) as cur,
-        ):
-            rows = [tuple(r) async for r in cur]
+                (at + int(lease_s * 1000), at, at, limit, at),
+            )
         return [QueuedNotification(*row) for row in sorted(rows)]
 
     @serialized

@@ -1,12 +1,11 @@
-"""Tags with rotating ids on SQLite (mixed into SqliteStore): sealed keys and clocks."""
+"""Tags with rotating ids (mixed into the store, on either engine): sealed keys and clocks."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from ...errors import StoreError
+from ...errors import StoreConflict, StoreError
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
 from ...serial import serialized
 from .eid import EidTagRecord
@@ -38,9 +37,9 @@ class SqliteEid(SqliteBase):
                     to_epoch_ms(record.updated_at),
                 ),
             )
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"{record.tag_id} has a key already") from exc
-        except sqlite3.Error as exc:
+        except StoreConflict as exc:
+            raise StoreConflict(f"{record.tag_id} has a key already") from exc
+        except StoreError as exc:
             raise StoreError(f"cannot store the key of {record.tag_id}: {exc}") from exc
 
     @serialized
@@ -58,8 +57,8 @@ class SqliteEid(SqliteBase):
         if not clocks:
             return
         at = to_epoch_ms(now)
-        async with self._transaction("saving tag clocks"):
-            await self._db.executemany(
+        async with self._transaction("saving tag clocks") as db:
+            await db.executemany(
                 "UPDATE eid_tags SET offset_lo = ?, offset_hi = ?, updated_at = ? WHERE tag_id = ?",
                 [(lo, hi, at, tag) for tag, lo, hi in clocks],
             )

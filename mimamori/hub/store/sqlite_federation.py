@@ -1,4 +1,4 @@
-"""Searches across town borders on SQLite (mixed into SqliteStore)."""
+"""Searches across town borders (mixed into the store, on either engine)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ...serial import serialized
 from .base import StoredEvent
 from .federation import ForeignSearch, PeerGateway
 from .searches import Search
+from .sql import marks
 from .sqlite_base import SqliteBase
 from .sqlite_searches import SEARCH_COLUMNS, search_of
 
@@ -36,7 +37,7 @@ class SqliteFederation(SqliteBase):
             rows = await self._query(
                 f"SELECT {SEARCH_COLUMNS} FROM searches s LEFT JOIN search_relays r "
                 "ON r.search_id = s.id AND r.peer = ? "
-                "WHERE (s.state = 'active' AND r.told IS NOT 'active') "
+                "WHERE (s.state = 'active' AND r.told IS DISTINCT FROM 'active') "
                 "OR (s.state != 'active' AND r.told = 'active') ORDER BY s.started_at",
                 [peer],
             )
@@ -58,7 +59,8 @@ class SqliteFederation(SqliteBase):
             await db.execute(
                 f"INSERT INTO foreign_searches ({_FOREIGN}) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
                 "ON CONFLICT (id) DO UPDATE SET tags = excluded.tags, until = excluded.until, "
-                "state = CASE WHEN state = 'ended' THEN 'ended' ELSE excluded.state END",
+                "state = CASE WHEN foreign_searches.state = 'ended' THEN 'ended' "
+                "ELSE excluded.state END",
                 (
                     search.id, search.origin, search.remote_id, json.dumps(list(search.tags)),
                     to_epoch_ms(search.started_at), to_epoch_ms(search.until), search.state,
@@ -74,20 +76,16 @@ class SqliteFederation(SqliteBase):
     @serialized
     async def expire_foreign_searches(self, now: datetime) -> list[ForeignSearch]:
         rows = await self._query(
-            f"SELECT {_FOREIGN} FROM foreign_searches WHERE state = 'active' AND until <= ?",
+            "UPDATE foreign_searches SET state = 'ended' WHERE state = 'active' AND until <= ? "
+            f"RETURNING {_FOREIGN}",
             [to_epoch_ms(now)],
         )
-        async with self._transaction("expiring relayed searches") as db:
-            for row in rows:
-                await db.execute(
-                    "UPDATE foreign_searches SET state = 'ended' WHERE id = ?", (row[0],)
-                )
         return [_foreign(r) for r in rows]
 
     @serialized
     async def unpublished_foreign_searches(self) -> list[ForeignSearch]:
         rows = await self._query(
-            f"SELECT {_FOREIGN} FROM foreign_searches WHERE published IS NOT state", []
+            f"SELECT {_FOREIGN} FROM foreign_searches WHERE published IS DISTINCT FROM state", []
         )
         return [_foreign(r) for r in rows]
 
@@ -104,10 +102,10 @@ class SqliteFederation(SqliteBase):
     ) -> tuple[list[StoredEvent], int]:
         tags, kinds = list(search.tags), _TAG_KINDS
         rows = await self._query(
-            "SELECT rowid, id, gateway_id, seq, ts, kind, data, received_at FROM events "
-            f"WHERE rowid > ? AND tag IN ({','.join('?' * len(tags))}) "
-            f"AND kind IN ({','.join('?' * len(kinds))}) AND ts BETWEEN ? AND ? "
-            "ORDER BY rowid LIMIT ?",
+            "SELECT seqno, id, gateway_id, seq, ts, kind, data, received_at FROM events "
+            f"WHERE seqno > ? AND tag IN ({marks(tags)}) "
+            f"AND kind IN ({marks(kinds)}) AND ts BETWEEN ? AND ? "
+            "ORDER BY seqno LIMIT ?",
             [
                 search.relayed_rowid, *tags, *kinds,
                 to_epoch_ms(search.started_at), to_epoch_ms(search.until), limit,
@@ -122,8 +120,9 @@ class SqliteFederation(SqliteBase):
     @serialized
     async def mark_foreign_relayed(self, search_id: str, rowid: int) -> None:
         async with self._transaction("recording relayed sightings") as db:
+            latest = self._dialect.greatest("relayed_rowid", "?")
             await db.execute(
-                "UPDATE foreign_searches SET relayed_rowid = max(relayed_rowid, ?) WHERE id = ?",
+                f"UPDATE foreign_searches SET relayed_rowid = {latest} WHERE id = ?",
                 (rowid, search_id),
             )
 

@@ -1,8 +1,9 @@
-"""Purging, forgetting and exporting on SQLite (mixed into SqliteStore).
+"""Purging, forgetting and exporting (mixed into the store, on either engine).
 
 Sightings are the rows of ``events`` with a tag. The purge deletes them in batches of
 ``PURGE_BATCH``, one transaction each, so ingest and requests take their turn on the
-connection in between; the protected windows wait in a temporary table meanwhile.
+connection in between; the protected windows wait in a temporary table meanwhile (on
+one connection the purge keeps for itself: ``Db.pinned``).
 A forget is one transaction: its dry run is the same transaction rolled back, so the
 counts it shows are exactly what the real one removes.
 """
@@ -16,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from ...errors import StoreError
 from ...protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
 from ...serial import serialized
@@ -29,6 +28,7 @@ from .privacy import (
     ProtectedWindow,
     PurgeReport,
 )
+from .sql import Db, marks
 from .sqlite_base import SqliteBase
 
 # `mimamori bench purge` on the 2-core development machine: 30-45k rows/s, and an
@@ -38,16 +38,13 @@ PURGE_BATCH = 10_000
 
 _OUTSIDE_WINDOWS = (
     "e.tag IS NOT NULL AND e.ts >= ? AND e.ts < ? AND NOT EXISTS (SELECT 1 FROM "
-    "temp.purge_keep k WHERE k.tag = e.tag AND e.ts BETWEEN k.since AND k.until)"
+    "purge_keep k WHERE k.tag = e.tag AND e.ts BETWEEN k.since AND k.until)"
 )
 
 
 class _DryRun(Exception):
     """Rolls a forget's transaction back after it counted what it would remove."""
 
-
-def _marks(values: Sequence[Any]) -> str:
-    return ",".join("?" * len(values))
 
 
 class SqlitePrivacy(SqliteBase):
@@ -66,7 +63,8 @@ class SqlitePrivacy(SqliteBase):
         if self._purging is None:
             self._purging = asyncio.Lock()
         cutoff = to_epoch_ms(older_than)
-        async with self._purging:  # one purge at a time owns temp.purge_keep
+        # One purge at a time owns the temporary table purge_keep (of its connection).
+        async with self._purging, self._db.pinned():
             await self._keep(protected)
             try:
                 kept = await self._count_protected(cutoff)
@@ -87,27 +85,27 @@ class SqlitePrivacy(SqliteBase):
     async def _keep(self, protected: Sequence[ProtectedWindow] | None) -> None:
         """Fill the temporary table of protected windows (None: drop it)."""
         async with self._transaction("preparing the purge") as db:
-            await db.execute("DROP TABLE IF EXISTS temp.purge_keep")
+            await db.execute("DROP TABLE IF EXISTS purge_keep")
             if protected is None:
                 return
             await db.execute(
-                "CREATE TEMP TABLE purge_keep (tag TEXT NOT NULL, since INTEGER, until INTEGER)"
+                "CREATE TEMP TABLE purge_keep (tag TEXT NOT NULL, since BIGINT, until BIGINT)"
             )
             await db.executemany(
-                "INSERT INTO temp.purge_keep (tag, since, until) VALUES (?, ?, ?)",
+                "INSERT INTO purge_keep (tag, since, until) VALUES (?, ?, ?)",
                 [
                     (tag, to_epoch_ms(w.since), to_epoch_ms(w.until))
                     for w in protected
                     for tag in w.tags
                 ],
             )
-            await db.execute("CREATE INDEX temp.purge_keep_tag ON purge_keep (tag)")
+            await db.execute("CREATE INDEX purge_keep_tag ON purge_keep (tag)")
 
     @serialized
     async def _count_protected(self, cutoff: int) -> int:
         rows = await self._query(
             "SELECT count(*) FROM events e WHERE e.tag IS NOT NULL AND e.ts < ? AND EXISTS "
-            "(SELECT 1 FROM temp.purge_keep k WHERE k.tag = e.tag "
+            "(SELECT 1 FROM purge_keep k WHERE k.tag = e.tag "
             "AND e.ts BETWEEN k.since AND k.until)",
             [cutoff],
         )
@@ -127,15 +125,12 @@ class SqlitePrivacy(SqliteBase):
     ) -> tuple[Counter[str], int] | None:
         """One transaction: the oldest ``batch`` purgeable sightings from ``start`` on;
         what went by kind and the newest time among them (None: nothing left)."""
-        async with (
-            self._transaction("purging sightings") as db,
-            db.execute(
+        async with self._transaction("purging sightings") as db:
+            rows = await db.fetch(
                 "DELETE FROM events WHERE seqno IN (SELECT e.seqno FROM events e WHERE "
                 f"{_OUTSIDE_WINDOWS} ORDER BY e.ts LIMIT ?) RETURNING kind, ts",
                 (start, cutoff, batch),
-            ) as cur,
-        ):
-            rows = [(kind, ts) async for kind, ts in cur]
+            )
         if not rows:
             return None
         return Counter(kind for kind, _ in rows), max(ts for _, ts in rows)
@@ -149,6 +144,7 @@ class SqlitePrivacy(SqliteBase):
         removed: Counter[str] = Counter()
         try:
             async with self._transaction("forgetting a person") as db:
+                await db.lock_events()  # no sighting of theirs is being stored meanwhile
                 await self._forget(db, scope, now, by, removed)
                 if dry_run:
                     raise _DryRun
@@ -159,7 +155,7 @@ class SqlitePrivacy(SqliteBase):
 
     async def _forget(
         self,
-        db: aiosqlite.Connection,
+        db: Db,
         scope: PersonScope,
         now: datetime,
         by: str,
@@ -167,26 +163,24 @@ class SqlitePrivacy(SqliteBase):
     ) -> None:
         tags, gateways = list(scope.tags), list(scope.home_gateways)
         if tags:
-            async with db.execute(
-                f"DELETE FROM events WHERE tag IN ({_marks(tags)}) RETURNING kind", tags
-            ) as cur:
-                removed.update(["sightings." + row[0] async for row in cur])
+            rows = await db.fetch(
+                f"DELETE FROM events WHERE tag IN ({marks(tags)}) RETURNING kind", tags
+            )
+            removed.update(["sightings." + row[0] for row in rows])
         if gateways:
             # The home's own events (check-ins, its devices, its gateway going offline);
             # tags of visitors heard at that home are their sightings, not this person's.
-            async with db.execute(
-                f"DELETE FROM events WHERE gateway_id IN ({_marks(gateways)}) "
+            rows = await db.fetch(
+                f"DELETE FROM events WHERE gateway_id IN ({marks(gateways)}) "
                 "AND tag IS NULL RETURNING kind",
                 gateways,
-            ) as cur:
-                removed.update(["home_events." + row[0] async for row in cur])
-            cur = await db.execute(
-                f"UPDATE gateways SET household = NULL WHERE id IN ({_marks(gateways)}) "
+            )
+            removed.update(["home_events." + row[0] for row in rows])
+            removed["home_status"] += await db.execute(
+                f"UPDATE gateways SET household = NULL WHERE id IN ({marks(gateways)}) "
                 "AND household IS NOT NULL",
                 gateways,
             )
-            removed["home_status"] += cur.rowcount
-            await cur.close()
         alert_ids = await self._alerts_of(db, scope, scope.households)
         search_ids = await self._searches_of(db, scope.person_id)
         notes, params = _their_notifications(scope.person_id, alert_ids, search_ids)
@@ -203,17 +197,17 @@ class SqlitePrivacy(SqliteBase):
         for table in ("escalations", "alerts"):
             column = "id" if table == "alerts" else "alert_id"
             removed[table] += await _delete(
-                db, table, f"{column} IN ({_marks(alert_ids)})", alert_ids
+                db, table, f"{column} IN ({marks(alert_ids)})", alert_ids
             )
         for table in ("search_participants", "search_shares", "search_relays"):
             removed[table] += await _delete(
-                db, table, f"search_id IN ({_marks(search_ids)})", search_ids
+                db, table, f"search_id IN ({marks(search_ids)})", search_ids
             )
         removed["searches"] += await _delete(
-            db, "searches", f"id IN ({_marks(search_ids)})", search_ids
+            db, "searches", f"id IN ({marks(search_ids)})", search_ids
         )
         for table, column in TAG_KEY_TABLES:
-            removed[table] += await _delete(db, table, f"{column} IN ({_marks(tags)})", tags)
+            removed[table] += await _delete(db, table, f"{column} IN ({marks(tags)})", tags)
         at = to_epoch_ms(now)
         await db.executemany(
             "INSERT INTO forgotten_tags (tag, person_id, forgotten_at) VALUES (?, ?, ?) "
@@ -229,24 +223,19 @@ class SqlitePrivacy(SqliteBase):
         )
 
     @staticmethod
-    async def _alerts_of(
-        db: aiosqlite.Connection, scope: PersonScope, households: Sequence[str]
-    ) -> list[int]:
+    async def _alerts_of(db: Db, scope: PersonScope, households: Sequence[str]) -> list[int]:
         """Alerts about the person (``person:ID``) or about the given homes of theirs."""
         homes = list(households)
-        async with db.execute(
+        rows = await db.fetch(
             "SELECT id FROM alerts WHERE person_id = ? OR subject = ? "
-            f"OR household_id IN ({_marks(homes)})",
+            f"OR household_id IN ({marks(homes)})",
             [scope.person_id, f"person:{scope.person_id}", *homes],
-        ) as cur:
-            return [int(row[0]) async for row in cur]
+        )
+        return [int(row[0]) for row in rows]
 
     @staticmethod
-    async def _searches_of(db: aiosqlite.Connection, person_id: str) -> list[str]:
-        async with db.execute(
-            "SELECT id, state FROM searches WHERE person_id = ?", (person_id,)
-        ) as cur:
-            rows = [(sid, state) async for sid, state in cur]
+    async def _searches_of(db: Db, person_id: str) -> list[str]:
+        rows = await db.fetch("SELECT id, state FROM searches WHERE person_id = ?", (person_id,))
         if active := [sid for sid, state in rows if state == "active"]:
             raise StoreError(
                 f"{person_id} is being searched for ({', '.join(active)}): end the search first"
@@ -259,15 +248,15 @@ class SqlitePrivacy(SqliteBase):
     async def person_records(self, scope: PersonScope) -> dict[str, list[dict[str, Any]]]:
         tags, gateways = list(scope.tags), list(scope.home_gateways)
         records: dict[str, list[dict[str, Any]]] = {}
-        records["sightings"] = await self._event_dicts(f"tag IN ({_marks(tags)})", tags)
+        records["sightings"] = await self._event_dicts(f"tag IN ({marks(tags)})", tags)
         records["home_events"] = await self._event_dicts(
-            f"gateway_id IN ({_marks(gateways)}) AND tag IS NULL", gateways
+            f"gateway_id IN ({marks(gateways)}) AND tag IS NULL", gateways
         )
         alert_ids = await self._alerts_of(self._db, scope, scope.households)
-        marks = _marks(alert_ids)
         rows = await self._query(
             "SELECT id, kind, subject, household_id, state, detail, opened_at, acked_at, "
-            f"acked_by, resolved_at, resolved_by FROM alerts WHERE id IN ({marks}) ORDER BY id",
+            f"acked_by, resolved_at, resolved_by FROM alerts WHERE id IN ({marks(alert_ids)}) "
+            "ORDER BY id",
             alert_ids,
         )
         keys = ("id", "kind", "subject", "household_id", "state", "detail", "opened_at")
@@ -347,17 +336,14 @@ class SqlitePrivacy(SqliteBase):
         if released:
             async with self._transaction("releasing forgotten tags") as db:
                 await db.execute(
-                    f"DELETE FROM forgotten_tags WHERE tag IN ({_marks(released)})", released
+                    f"DELETE FROM forgotten_tags WHERE tag IN ({marks(released)})", released
                 )
         return released
 
 
-async def _delete(db: aiosqlite.Connection, table: str, where: str, params: Sequence[Any]) -> int:
+async def _delete(db: Db, table: str, where: str, params: Sequence[Any]) -> int:
     """DELETE ... WHERE ``where``; how many rows went."""
-    cur = await db.execute(f"DELETE FROM {table} WHERE {where}", params)
-    count = cur.rowcount
-    await cur.close()
-    return count
+    return await db.execute(f"DELETE FROM {table} WHERE {where}", params)
 
 
 def _their_notifications(
@@ -367,7 +353,7 @@ def _their_notifications(
     of their alerts, and the notices (``alerts/notices.py``) of their outings and of
     the searches for them, named by their dedupe keys."""
     prefixes = [f"notice-outing:{person_id}:", *(f"notice-search:{s}:" for s in search_ids)]
-    where = [f"alert_id IN ({_marks(alert_ids)})"]
+    where = [f"alert_id IN ({marks(alert_ids)})"]
     where += ["substr(dedupe_key, 1, ?) = ?"] * len(prefixes)
     return " OR ".join(where), [*alert_ids, *(x for p in prefixes for x in (len(p), p))]
 

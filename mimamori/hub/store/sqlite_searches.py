@@ -1,16 +1,16 @@
-"""Searches, their participants and share links on SQLite (mixed into SqliteStore)."""
+"""Searches, their participants and share links (mixed into the store, on either engine)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ...errors import StoreError
+from ...errors import StoreConflict
 from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
 from ...serial import serialized
 from .searches import Participant, Search, SearchState, Share
+from .sql import Db, marks
 from .sqlite_base import SqliteBase
 
 SEARCH_COLUMNS = (
@@ -74,13 +74,11 @@ class SqliteSearches(SqliteBase):
                     ),
                 )
                 await self._insert_participant(db, search.id, starter)
-        except StoreError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
-                raise StoreError(f"{search.person_id} is already being searched for") from exc
-            raise
+        except StoreConflict as exc:
+            raise StoreConflict(f"{search.person_id} is already being searched for") from exc
 
     @staticmethod
-    async def _insert_participant(db: Any, search_id: str, p: Participant) -> None:
+    async def _insert_participant(db: Db, search_id: str, p: Participant) -> None:
         await db.execute(
             "INSERT INTO search_participants (search_id, who, role, family_id, user_id, "
             "joined_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -100,7 +98,7 @@ class SqliteSearches(SqliteBase):
         if person_ids is not None:
             if not person_ids:
                 return []
-            where.append(f"person_id IN ({','.join('?' * len(person_ids))})")
+            where.append(f"person_id IN ({marks(person_ids)})")
             params.extend(person_ids)
         if active_only:
             where.append("state = 'active'")
@@ -116,35 +114,29 @@ class SqliteSearches(SqliteBase):
         self, search_id: str, state: SearchState, by: str, note: str, now: datetime
     ) -> Search | None:
         async with self._transaction("ending a search") as db:
-            cur = await db.execute(
+            if not await db.execute(
                 "UPDATE searches SET state = ?, ended_at = ?, ended_by = ?, note = ? "
                 "WHERE id = ? AND state = 'active'",
                 (state, to_epoch_ms(now), by, note or None, search_id),
-            )
-            if cur.rowcount == 0:
+            ):
                 return None
         return await self._one_search(search_id)
 
     @serialized
     async def expire_searches(self, now: datetime) -> list[Search]:
-        ms = to_epoch_ms(now)
-        async with self._transaction("expiring searches") as db:
-            async with db.execute(
-                "SELECT id FROM searches WHERE state = 'active' AND expires_at <= ?", (ms,)
-            ) as cur:
-                ids = [row[0] async for row in cur]
-            for search_id in ids:
-                await db.execute(
-                    "UPDATE searches SET state = 'expired', ended_at = expires_at, "
-                    "ended_by = 'hub' WHERE id = ?",
-                    (search_id,),
-                )
+        # One statement: of two hub workers, each search is expired by one.
+        rows = await self._query(
+            "UPDATE searches SET state = 'expired', ended_at = expires_at, ended_by = 'hub' "
+            "WHERE state = 'active' AND expires_at <= ? RETURNING id",
+            [to_epoch_ms(now)],
+        )
+        ids = [row[0] for row in rows]
         return [s for sid in ids if (s := await self._one_search(sid)) is not None]
 
     @serialized
     async def unpublished_searches(self) -> list[Search]:
         rows = await self._query(
-            f"SELECT {SEARCH_COLUMNS} FROM searches WHERE published IS NOT state "
+            f"SELECT {SEARCH_COLUMNS} FROM searches WHERE published IS DISTINCT FROM state "
             "ORDER BY started_at",
             [],
         )
@@ -181,9 +173,9 @@ class SqliteSearches(SqliteBase):
         expires_at: datetime,
     ) -> Share:
         async with self._transaction("sharing a search") as db:
-            cur = await db.execute(
+            rows = await db.fetch(
                 "INSERT INTO search_shares (search_id, token_hash, label, created_by, "
-                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     search_id,
                     token_hash,
@@ -193,7 +185,7 @@ class SqliteSearches(SqliteBase):
                     to_epoch_ms(expires_at),
                 ),
             )
-            share_id = cur.lastrowid
+            share_id = rows[0][0]
         rows = await self._query(f"SELECT {_SHARE} FROM search_shares WHERE id = ?", [share_id])
         return _share(rows[0])
 

@@ -1,14 +1,13 @@
-"""Accounts on SQLite (mixed into SqliteStore): who they are, their role, their hash."""
+"""Accounts (mixed into the store, on either engine): who they are, their role, their hash."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ...errors import StoreError
+from ...errors import StoreConflict, StoreError
 from ...protocol.timefmt import to_epoch_ms
 from ...serial import serialized
 from .base import User
@@ -40,9 +39,9 @@ class SqliteUsers(SqliteBase):
                     1 if user.disabled else 0,
                 ),
             )
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(f"there is already an account {user.id!r}") from exc
-        except sqlite3.Error as exc:
+        except StoreConflict as exc:
+            raise StoreConflict(f"there is already an account {user.id!r}") from exc
+        except StoreError as exc:
             raise StoreError(f"cannot add the account {user.id!r}: {exc}") from exc
 
     @serialized
@@ -60,22 +59,14 @@ class SqliteUsers(SqliteBase):
 
     @serialized
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        try:
-            await self._db.execute(
-                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot change the password of {user_id!r}: {exc}") from exc
+        await self._db.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+        )
 
     @serialized
     async def set_disabled(self, user_id: str, disabled: bool) -> bool:
         """Disable (or enable) an account; its sessions and tokens stop (or work) at once."""
-        try:
-            cur = await self._db.execute(
-                "UPDATE users SET disabled = ? WHERE id = ?", (1 if disabled else 0, user_id)
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot change the account {user_id!r}: {exc}") from exc
-        changed = cur.rowcount == 1
-        await cur.close()
-        return changed
+        changed = await self._db.execute(
+            "UPDATE users SET disabled = ? WHERE id = ?", (1 if disabled else 0, user_id)
+        )
+        return changed == 1

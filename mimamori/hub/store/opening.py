@@ -1,0 +1,16 @@
+"""Open the store the config names: SQLite at a path, or a PostgreSQL server."""
+
+from __future__ import annotations
+
+from ..config import DatabaseSettings
+from .sqlite import SqliteStore, SqlStore
+
+
+async def open_store(settings: DatabaseSettings) -> SqlStore:
+    """The store, migrated to this hub's schema; StoreError if it cannot be opened."""
+    if settings.postgres is not None:
+        from .postgres import PostgresStore  # asyncpg only where PostgreSQL is used
+
+        return await PostgresStore.open(settings.postgres)
+    assert settings.path is not None  # DatabaseSettings holds one of the two
+    return await SqliteStore.open(settings.path)
