@@ -322,8 +322,7 @@ def main(
             f"{r['broker_events_per_s']:,} events/s",
         ),
         Row(
-            f"hub ingest into {store}"
-            + (f", {workers} worker process(es)" if workers else ""),
+            f"hub ingest into {store}" + (f", {workers} worker process(es)" if workers else ""),
             f"{r['events_per_s']:,} events/s",
             f">= {target:,}" if target else "",
             None if target is None else r["events_per_s"] >= target,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import random
 import shutil
 import socket
 import subprocess
@@ -63,9 +64,24 @@ class BrokerTls:
         )
 
 
+# Below Linux's ephemeral range (32768-60999 by default): a port picked here and bound a
+# moment later is never taken meanwhile by some client's outgoing connection.
+_LISTEN_PORTS = (20_000, 32_767)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server of ours to take."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(*_LISTEN_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        sock.bind((host, 0))  # all of them taken: let the kernel choose
         return int(sock.getsockname()[1])
 
 

@@ -440,7 +440,6 @@ class HubConfig(Strict):
                 )
         return value
 
-
     @model_validator(mode="after")
     def _workers_share_postgres(self) -> HubConfig:
         if self.hub.worker_id is not None and self.hub.database.postgres is None:

@@ -93,8 +93,9 @@ async def publish_all(link: MqttLink) -> set[str]:
     for m in range(SIGHTINGS // PER_MESSAGE):
         gw = STREET[m % len(STREET)]
         batch = [
-            EventDraft(EventKind.TAG_SEEN, now, {"tag": TAG, "receiver": "vm", "rssi": -60})
-            .numbered(new_event_id(), next(seqs[gw]))
+            EventDraft(
+                EventKind.TAG_SEEN, now, {"tag": TAG, "receiver": "vm", "rssi": -60}
+            ).numbered(new_event_id(), next(seqs[gw]))
             for _ in range(PER_MESSAGE)
         ]
         ids.update(e.id for e in batch)

@@ -37,7 +37,7 @@ from .tally import Outboxed, check, hub_events
 pytestmark = pytest.mark.slow
 
 HUB_KILLS = 6
-BURST = 1000  # single-event batches published while the hub is dead
+BURST = 2500  # single-event batches published while the hub is dead: several commits to kill in
 
 
 class BurstGateway:

@@ -297,6 +297,15 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
     await opened.close()
 
 
+async def _serve(server: uvicorn.Server) -> None:
+    """uvicorn exits the process when it cannot start (a port taken, say): in a test,
+    that is this test's error, not the end of the session's event loop."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"the hub could not start (uvicorn exit {exc.code})") from None
+
+
 @asynccontextmanager
 async def running_hub(
     broker: PrivateBroker,
@@ -323,9 +332,11 @@ async def running_hub(
             timeout_graceful_shutdown=2,
         )
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(_serve(server))
     async with asyncio.timeout(10):
         while not server.started:
+            if task.done():
+                task.result()  # the reason it could not start, as this test's error
             await asyncio.sleep(0.02)
     state: HubState = app.state.hub
     assert state.ingest is not None

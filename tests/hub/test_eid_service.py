@@ -168,9 +168,7 @@ async def test_a_late_leave_is_resolved_at_its_last_advert_not_when_it_was_decid
     assert found.resolved == 1 and found.replays == []
 
 
-async def test_a_rotation_at_one_gateway_stays_one_visit(
-    tmp_path: Path, store: SqlStore
-) -> None:
+async def test_a_rotation_at_one_gateway_stays_one_visit(tmp_path: Path, store: SqlStore) -> None:
     # The gateway sees tsuru's new id arrive at the period boundary and her old id
     # leave a little later: one visit, continued. Her real leave still counts.
     boundary = 65_536 - 65_280  # counter 65,536 starts a period, 256 s after T0
@@ -215,9 +213,7 @@ async def test_a_rotation_at_one_gateway_stays_one_visit(
     assert found.merged == 2 and found.resolved == 6
 
 
-async def test_an_arrival_at_another_gateway_is_an_arrival(
-    tmp_path: Path, store: SqlStore
-) -> None:
+async def test_an_arrival_at_another_gateway_is_an_arrival(tmp_path: Path, store: SqlStore) -> None:
     now = [T0 + 300]
     eid = await service(tmp_path, store, now)
     found = await eid.resolve(

@@ -241,11 +241,14 @@ class SqliteAlerts(SqliteBase):
     ) -> Alert | None:
         """Open -> acknowledged; every later escalation step is cancelled. None if not open."""
         async with self._transaction("acknowledging an alert") as db:
-            changed = await db.execute(
-                "UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, "
-                "ack_note = ? WHERE id = ? AND state = 'open'",
-                (to_epoch_ms(now), by, note, alert_id),
-            ) == 1
+            changed = (
+                await db.execute(
+                    "UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, "
+                    "ack_note = ? WHERE id = ? AND state = 'open'",
+                    (to_epoch_ms(now), by, note, alert_id),
+                )
+                == 1
+            )
             if changed:
                 await db.execute(
                     "UPDATE escalations SET state = 'cancelled' "

@@ -46,7 +46,6 @@ class _DryRun(Exception):
     """Rolls a forget's transaction back after it counted what it would remove."""
 
 
-
 class SqlitePrivacy(SqliteBase):
     _purging: asyncio.Lock | None = None
 
