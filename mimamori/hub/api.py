@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 from ..protocol.timefmt import format_ts
 from . import households
@@ -30,6 +30,20 @@ from .views import (
 )
 
 router = APIRouter(prefix="/api/v1")
+
+# Times from the outside world: a year like 0001 or 9999 is a mistake (or a fuzzer),
+# and a day's arithmetic on it would overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _plausible(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must lie between the years 2000 and 2200")
+    return value
+
+
+ApiTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 TRAIL_DEFAULT = timedelta(hours=24)
 TRAIL_MAX_RANGE = timedelta(days=31)
@@ -89,8 +103,8 @@ async def person_trail(  # noqa: PLR0917 (FastAPI passes dependencies and query 
     hub: Hub,
     person: Person,
     caller: Caller,
-    since: Annotated[AwareDatetime | None, Query(description="default: 24 h before until")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="default: now")] = None,
+    since: Annotated[ApiTime | None, Query(description="default: 24 h before until")] = None,
+    until: Annotated[ApiTime | None, Query(description="default: now")] = None,
     limit: Annotated[int, Query(ge=1, le=TRAIL_MAX_POINTS)] = 1000,
 ) -> Trail:
     until = (until or datetime.now(UTC)).astimezone(UTC)
