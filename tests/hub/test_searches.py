@@ -117,6 +117,10 @@ async def test_found_ends_the_search_and_clears_the_order(hub: RunningHub) -> No
             return orders.get(search["id"])
 
         await eventually(told)
+        made = await family.post(
+            f"/api/v1/searches/{search['id']}/shares", json={"label": "宜野湾署"}
+        )
+        token = made.json()["url"].rsplit("/", 1)[1]
         closed = await family.post(
             f"/api/v1/searches/{search['id']}/close", json={"outcome": "found", "note": "公園で"}
         )
@@ -127,6 +131,14 @@ async def test_found_ends_the_search_and_clears_the_order(hub: RunningHub) -> No
             return orders.get(search["id"]) == b""
 
         await eventually(cleared)
+        # Found: the police's link shows nothing more, and says why.
+        async with hub.client() as police:
+            gone = await police.get(f"/api/v1/shared/{token}")
+            assert gone.status_code == 410 and "ended" in gone.text
+            page = await police.get(f"/s/{token}")
+            assert page.status_code == 410 and "終了しました" in page.text
+        listed = (await family.get(f"/api/v1/searches/{search['id']}/shares")).json()
+        assert [s["state"] for s in listed] == ["ended"]
         again = await family.post(
             f"/api/v1/searches/{search['id']}/close", json={"outcome": "found"}
         )

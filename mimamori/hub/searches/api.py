@@ -170,7 +170,7 @@ async def search_live(
 )
 async def list_shares(hub: Hub, search: VisibleSearch) -> list[ShareOut]:
     now = datetime.now(UTC)
-    return [share_out(s, now) for s in await hub.store.shares(search.id)]
+    return [share_out(s, search, now) for s in await hub.store.shares(search.id)]
 
 
 @router.post(
@@ -202,7 +202,7 @@ async def create_share(
     )
     await record(hub, caller, "search.share", f"search:{search.id}", body.label)
     url = f"{hub.config.hub.http.public_url.rstrip('/')}/s/{token}"
-    return CreatedShare(**share_out(share, now).model_dump(), url=url)
+    return CreatedShare(**share_out(share, search, now).model_dump(), url=url)
 
 
 @router.post(
@@ -216,4 +216,4 @@ async def revoke_share(hub: Hub, caller: Caller, search: VisibleSearch, share_id
     if share is None:
         raise HTTPException(status_code=404, detail="no such link")
     await record(hub, caller, "search.revoke", f"search:{search.id}", f"share:{share_id}")
-    return share_out(share, now)
+    return share_out(share, search, now)

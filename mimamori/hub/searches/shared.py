@@ -21,22 +21,20 @@ from ..deps import Hub
 from ..state import HubState
 from ..store.searches import Search, Share
 from .live import follow
-from .trail import SearchOut, search_out
+from .trail import SearchOut, search_out, share_state
 
 router = APIRouter(prefix="/api/v1/shared", tags=["searches"])
 Token = Annotated[str, Path(max_length=200)]
 
 
 async def open_share(hub: HubState, token: str, *, count: bool) -> tuple[Share, Search] | str:
-    """The usable share and its search, or why not: unknown, expired, revoked."""
+    """The usable share and its search, or why not: unknown, revoked, expired, ended."""
     now = datetime.now(UTC)
     found = await hub.store.share_view(token_hash(token), now, count=count)
     if found is None:
         return "unknown"
-    share, _search = found
-    if share.revoked_at is not None:
-        return "revoked"
-    return found if share.usable(now) else "expired"
+    state = share_state(*found, now)
+    return found if state == "active" else state
 
 
 async def usable_share(hub: Hub, token: Token) -> tuple[Share, Search]:

@@ -51,7 +51,7 @@ class ShareOut(_Out):
     revoked_at: str | None
     revoked_by: str | None
     views: int
-    state: Literal["active", "expired", "revoked"]
+    state: Literal["active", "ended", "expired", "revoked"]
 
 
 class SearchSummary(_Out):
@@ -94,10 +94,21 @@ def summary(registry: Registry, search: Search) -> SearchSummary:
     )
 
 
-def share_out(share: Share, now: datetime) -> ShareOut:
-    state: Literal["active", "expired", "revoked"] = (
-        "revoked" if share.revoked_at else ("active" if share.usable(now) else "expired")
-    )
+ShareState = Literal["active", "ended", "expired", "revoked"]
+
+
+def share_state(share: Share, search: Search, now: datetime) -> ShareState:
+    """A link shows its search only while both last: once the person is found (or the
+    search is cancelled or runs out), outsiders no longer need to know where they are."""
+    if share.revoked_at is not None:
+        return "revoked"
+    if not share.usable(now):
+        return "expired"
+    return "active" if search.active else "ended"
+
+
+def share_out(share: Share, search: Search, now: datetime) -> ShareOut:
+    state = share_state(share, search, now)
     return ShareOut(
         id=share.id,
         label=share.label,

@@ -194,6 +194,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "search_share_revoke": {"ja": "無効にする", "en": "Revoke"},
     "search_share_views": {"ja": "閲覧", "en": "views"},
     "share_state_active": {"ja": "有効", "en": "Valid"},
+    "share_state_ended": {"ja": "捜索終了", "en": "Search ended"},
     "share_state_expired": {"ja": "期限切れ", "en": "Expired"},
     "share_state_revoked": {"ja": "無効", "en": "Revoked"},
     "compass_N": {"ja": "北", "en": "north"},
@@ -220,6 +221,13 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "必要なら、捜索しているご家族か担当者に新しいリンクをお求めください。",
         "en": "This shared link can no longer be used. "
         "Ask the family or the care center for a new one if needed.",
+    },
+    "share_ended_title": {"ja": "この捜索は終了しました", "en": "This search has ended"},
+    "share_ended": {
+        "ja": "捜索が終了したため、この共有リンクでは表示できません。"
+        "ご協力ありがとうございました。",
+        "en": "The search has ended, so this shared link shows nothing more. "
+        "Thank you for your help.",
     },
     "share_revoked_title": {"ja": "このリンクは無効にされました", "en": "This link was revoked"},
     "share_revoked": {
