@@ -174,3 +174,39 @@ async def test_many_tasks_sharing_the_store_never_mix_their_transactions(
     await asyncio.gather(*(f(n) for n in range(40) for f in (ingest, audit)))
     assert len(await store.sightings([TAG], T0, T0 + timedelta(hours=1), 1000)) == 40
     assert len(await store.audit_log(T0 - timedelta(days=1), 1000)) == 40
+
+
+async def test_statuses_stored_before_the_interval_column_still_say_when_a_gateway_is_silent(
+    tmp_path: Path, engine: str
+) -> None:
+    # Silent gateways are found by SQL on each gateway's interval (a column since
+    # SQLite's schema 10, PostgreSQL's 2); the migration fills it from the statuses.
+    store = await open_test_store(tmp_path)
+    online = {"state": "online", "ts": T0}
+    fast = GatewayStatus.model_validate({"gw": "gw-fast", "interval_s": 1, **online})
+    plain = GatewayStatus.model_validate({"gw": "gw-plain", **online})
+    await store.ingest([], [fast, plain], T0)
+    await store.close()
+    database = database_for(tmp_path)
+    if engine == "sqlite":
+        with sqlite3.connect(database["path"]) as db:
+            db.execute("ALTER TABLE gateways DROP COLUMN interval_ms")
+            db.execute("PRAGMA user_version = 9")
+    else:
+        pg = database["postgres"]
+        db = await asyncpg.connect(
+            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+        )
+        await db.execute("ALTER TABLE gateways DROP COLUMN interval_ms")
+        await db.execute("UPDATE schema_version SET version = 1")
+        await db.close()
+    store = await open_test_store(tmp_path)
+    try:
+        assert await store.mark_silent_gateways(T0 + timedelta(seconds=3), missed=3) == []
+        [late] = await store.mark_silent_gateways(T0 + timedelta(seconds=4), missed=3)
+        assert late.gateway_id == "gw-fast"
+        assert await store.mark_silent_gateways(T0 + timedelta(seconds=180), missed=3) == []
+        [late] = await store.mark_silent_gateways(T0 + timedelta(seconds=181), missed=3)
+        assert late.gateway_id == "gw-plain"  # no interval said: a minute
+    finally:
+        await store.close()

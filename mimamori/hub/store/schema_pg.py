@@ -3,7 +3,8 @@
 The table ``schema_version`` holds the version; ``PostgresStore.open`` applies what is
 missing under an advisory lock (hub workers starting together migrate once), each
 migration in its own transaction. Tables and columns are those of the SQLite schema
-(``schema.py``) at its version 9, so the same statements run on both: times are
+(``schema.py``): version 1 here is SQLite's 9, version N here SQLite's N + 8, so the
+same statements run on both: times are
 epoch milliseconds in BIGINT, flags 0/1 integers, JSON kept as text. Where SQLite
 says ``INTEGER PRIMARY KEY AUTOINCREMENT``, an identity column does the same here.
 
@@ -211,5 +212,13 @@ MIGRATIONS: tuple[str, ...] = (
         person_id    TEXT NOT NULL,
         forgotten_at BIGINT NOT NULL
     );
+    """,
+    # 2 (SQLite's 10): each gateway's status interval in a column of its own, for the
+    # watch for silent gateways.
+    """
+    ALTER TABLE gateways ADD COLUMN interval_ms BIGINT;
+    UPDATE gateways
+        SET interval_ms = ((status::json ->> 'interval_s')::double precision * 1000)::bigint
+        WHERE status IS NOT NULL AND (status::json ->> 'interval_s') IS NOT NULL;
     """,
 )

@@ -197,16 +197,18 @@ class SqlStore(
         online = status.state == "online"
         household = status.household.model_dump_json() if status.household else None
         await self._db.execute(
-            "INSERT INTO gateways (id, online, status, status_at, household) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
+            "INSERT INTO gateways (id, online, status, status_at, household, interval_ms) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
             "status = excluded.status, status_at = excluded.status_at, "
-            "household = coalesce(excluded.household, gateways.household)",
+            "household = coalesce(excluded.household, gateways.household), "
+            "interval_ms = excluded.interval_ms",
             (
                 status.gw,
                 1 if online else 0,
                 status.model_dump_json(exclude_none=True),
                 to_epoch_ms(status.ts) if status.ts else received,
                 household,
+                round(status.interval_s * 1000) if status.interval_s else None,
             ),
         )
         if online and before == 0:
@@ -234,14 +236,13 @@ class SqlStore(
     async def mark_silent_gateways(self, now: datetime, missed: int) -> list[StoredEvent]:
         """Gateways online but without a status for ``missed`` of their intervals go offline."""
         at = to_epoch_ms(now)
+        default_ms = round(DEFAULT_STATUS_INTERVAL_S * 1000)
         rows = await self._query(
-            "SELECT id, status_at, status FROM gateways WHERE online = 1 AND status IS NOT NULL", []
+            "SELECT id, status_at FROM gateways WHERE online = 1 AND status IS NOT NULL "
+            "AND status_at + ? * coalesce(interval_ms, ?) < ?",
+            [missed, default_ms, at],
         )
-        silent = []
-        for gid, status_at, status in rows:
-            interval = json.loads(status).get("interval_s") or DEFAULT_STATUS_INTERVAL_S
-            if at - status_at > missed * interval * 1000:
-                silent.append((gid, (at - status_at) // 1000))
+        silent = [(gid, (at - status_at) // 1000) for gid, status_at in rows]
         if not silent:
             return []
         events: list[StoredEvent] = []
