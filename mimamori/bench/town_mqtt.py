@@ -156,6 +156,9 @@ class LoopClient:
             self.counters["not_sent"] += 1
             return False
         self.counters["published"] += 1
+        # Out now, not when the loop next polls the socket: a town tick runs for tens of
+        # milliseconds, and an event waiting for it would count as the hub's delay.
+        self._client.loop_write()
         return True
 
     def tick(self, now: float) -> None:

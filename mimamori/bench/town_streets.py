@@ -129,6 +129,7 @@ class Streets:
             _due, n, plan = self.presses.pop(0)
             self.homes[n].press(plan.card, at, now)
         for home in self.homes:
+            now = datetime.now(UTC)  # stamped as this home decides, as its gateway would
             if t >= home.next_report:
                 home.next_report += BUTTON_HEARTBEAT_S
                 home.report(at, now)
