@@ -1,7 +1,7 @@
 """``mimamori sim town``: a whole town on one machine, against the real broker and hub.
 
 A private Mosquitto, the real hub (``mimamori hub``, its own process, SQLite unless
-``--hub-config`` names another store), a local webhook as the care centre's channel,
+``--hub-config`` names another store), a webhook process as the care centre's channel,
 and the town: ``gateways`` watch points over a Ginowan-sized area, ``households``
 homes each with its own home gateway and check-in button, and ``tags`` people walking
 between nearby watch points. Each gateway has its own MQTT connection (client id,
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import random
 import re
@@ -42,13 +43,13 @@ from .report import machine
 from .town_edges import RealEdge, heartbeats
 from .town_gateways import HomeGateway, WatchPoint
 from .town_homes import plan_checkins
+from .town_hook import care_centre
 from .town_hub import HubProcess, ingest_delays, write_config
 from .town_layout import default_area_km2, place_town
 from .town_mqtt import connect_all, keep_alive
 from .town_report import ALERT_WORDS, print_town, spread
 from .town_streets import Streets
 from .town_walks import plan_walks
-from .webhook import WebhookReceiver
 
 REGULARS_PER_EDGE = 3  # carriers whose outings keep passing each real edge
 SAMPLE_S = 5.0  # CPU is also read over windows this long, for its peak
@@ -195,7 +196,7 @@ async def run(sizes: TownSizes) -> dict[str, Any]:  # noqa: PLR0915 (one story, 
         async with contextlib.AsyncExitStack() as stack:
             broker = stack.enter_context(PrivateBroker(root / "broker"))
             hook_port, http_port = free_port(), free_port()
-            await stack.enter_async_context(WebhookReceiver(hook_port, alerts.posted, time.time))
+            await stack.enter_async_context(care_centre(hook_port, alerts.posted))
             config = write_config(
                 root,
                 town,
@@ -233,6 +234,9 @@ async def run(sizes: TownSizes) -> dict[str, Any]:  # noqa: PLR0915 (one story, 
 
             stack.callback(leave)
             await connect_all(clients, "127.0.0.1", broker.port)
+            # Thousands of clients, rules and itineraries live for the whole run: out of
+            # the collector's sight, so its full passes do not stall the town's ticks.
+            gc.freeze()
             http = await stack.enter_async_context(httpx.AsyncClient())
             everyone = len(town.watch_points) + len(town.homes)
 
