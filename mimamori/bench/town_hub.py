@@ -27,13 +27,12 @@ import yaml
 from ..demo.mosquitto import wait_for_port
 from ..hub.config import HubConfig, load_hub_config
 from ..hub.store.base import Store
-from ..hub.store.sqlite import SqliteStore
+from ..hub.store.opening import open_store
 from ..protocol.events import EventKind
 from .site import town_people
 from .town_layout import Town, to_lat_lon
 
 RECIPIENT = "r-care"
-CONSENT = {"by": "本人", "at": "2026-01-05", "purposes": ["location", "search"]}
 SHOP_EVERY = 5  # one watch point in five is a shop, the rest vending machines
 READ_SPAN = timedelta(minutes=5)  # events read per query (the store caps a read)
 
@@ -164,7 +163,7 @@ class HubProcess:
 
 async def _open_store(config: HubConfig) -> Store:
     """The store the hub wrote, opened as the hub opens it (hub/app.py)."""
-    return await SqliteStore.open(config.hub.database.path)
+    return await open_store(config.hub.database)
 
 
 async def ingest_delays(
