@@ -78,6 +78,7 @@ class SimGateway:
         self.seq = 0
         self.counters = {"events": 0, "messages": 0, "statuses": 0, "search_orders": 0}
         self._pending: list[EventDraft] = []
+        self.published_ts: list[datetime] = []  # of every event handed to the connection
         self._config_hash = hashlib.sha256(gateway_id.encode()).hexdigest()[:12]
 
     def _order(self, _topic: str, _payload: bytes) -> None:
@@ -96,13 +97,15 @@ class SimGateway:
         pending, self._pending = self._pending, []
         for first in range(0, len(pending), BATCH_MAX):
             bodies = []
-            for draft in pending[first : first + BATCH_MAX]:
+            batch = pending[first : first + BATCH_MAX]
+            for draft in batch:
                 self.seq += 1
                 bodies.append(draft.numbered(new_event_id(), self.seq).model_dump_json())
             payload = encode_event_bodies(self.id, bodies)
             if self.client.publish(events_topic(self.id), payload, qos=1):
                 self.counters["events"] += len(bodies)
                 self.counters["messages"] += 1
+                self.published_ts.extend(draft.ts for draft in batch)
 
     def _extra(self, now: datetime) -> dict[str, object]:
         return {}

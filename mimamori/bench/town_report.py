@@ -53,6 +53,10 @@ def print_town(r: dict[str, Any], as_json: bool) -> None:
         ),
         Row("ingest: gateway -> stored, p50 / p99 (events)", _ms(r["ingest"]["all"])),
         Row("  events of the real edge processes", _ms(r["ingest"]["real_edges"])),
+        Row(
+            "events sent in the window / stored / lost",
+            "{sent:,} / {stored:,} / {lost:,}".format(**r["window_events"]),
+        ),
         Row("alert: event -> webhook, p50 / p99 (alerts)", _ms(alerts["latency"])),
         Row("  notifications delivered", f"{alerts['delivered']} of {alerts['expected']}"),
         Row(
