@@ -86,9 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=_cmd_check)
 
+    from .bench.cli import add_town_parser
     from .firmware_sim.cli import add_parser as add_sim_parser
 
-    add_sim_parser(sub)
+    add_town_parser(add_sim_parser(sub))
 
     from .cli_tag import add_parser as add_tag_parser
 

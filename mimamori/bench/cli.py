@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
@@ -56,6 +57,111 @@ def _hub(args: argparse.Namespace) -> int:
     from .hub_ingest import main
 
     return main(args.events, args.gateways, args.batch, args.store, args.json, workers=args.workers)
+
+
+def _town(args: argparse.Namespace) -> int:
+    from .town import TownSizes, main
+
+    sizes = TownSizes(
+        gateways=args.gateways,
+        tags=args.tags,
+        households=args.households,
+        minutes=args.minutes,
+        seed=args.seed,
+        real_edges=args.real_edges,
+        miss_share=args.miss_share,
+        area_km2=args.area_km2,
+        status_interval_s=args.status_interval_s,
+        warmup_s=args.warmup_s,
+        hub_config=args.hub_config,
+    )
+    return main(sizes, args.json)
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 0.9:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 0.9")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is below zero")
+    return value
+
+
+def add_town_parser(kinds: Any) -> None:
+    """``town``: under ``mimamori sim`` (the command) and ``mimamori bench`` (the same)."""
+    town = kinds.add_parser(
+        "town",
+        help="a whole town against the real broker and hub: hub CPU, memory, ingest and "
+        "alert latency",
+    )
+    town.add_argument(
+        "--gateways",
+        type=_positive(int),
+        default=2000,
+        help="watch points (vending machines, shops), one MQTT connection each",
+    )
+    town.add_argument(
+        "--tags",
+        type=_positive(int),
+        default=500,
+        help="people walking with tags between nearby watch points",
+    )
+    town.add_argument(
+        "--households",
+        type=_not_negative,
+        default=1000,
+        help="homes, each with its own home gateway and check-in button",
+    )
+    town.add_argument(
+        "--minutes", type=_positive(float), default=10.0, help="length of the measured window"
+    )
+    town.add_argument("--seed", type=int, default=1, help="same seed, same town")
+    town.add_argument(
+        "--real-edges",
+        type=_not_negative,
+        default=3,
+        help="watch points run by real `mimamori edge` processes on ptys",
+    )
+    town.add_argument(
+        "--miss-share",
+        type=_share,
+        default=0.05,
+        help="share of households that do not press (their ladder opens an alert)",
+    )
+    town.add_argument(
+        "--area-km2",
+        type=_positive(float),
+        default=None,
+        help="the town's area (default: Ginowan's 19.8 km² per 2,000 gateways)",
+    )
+    town.add_argument(
+        "--status-interval-s",
+        type=_positive(float),
+        default=60.0,
+        help="how often each gateway refreshes its retained status",
+    )
+    town.add_argument(
+        "--warmup-s",
+        type=float,
+        default=None,
+        help="seconds between every gateway announced and the window "
+        "(default: 60, or a quarter of a shorter window)",
+    )
+    town.add_argument(
+        "--hub-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a hub YAML whose `hub:` section (its database above all) the hub "
+        "uses; the town writes broker, HTTP and the registry",
+    )
+    town.add_argument("--json", action="store_true", help="one JSON object")
+    town.set_defaults(func=_town)
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -138,6 +244,7 @@ def add_parser(sub: Any) -> None:
     kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
     _add_edge(kinds)
     _add_hub(kinds)
+    add_town_parser(kinds)
     sightings = kinds.add_parser(
         "e2e",
         aliases=["sightings"],

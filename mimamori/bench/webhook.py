@@ -10,11 +10,18 @@ from typing import Any
 
 
 class WebhookReceiver:
-    """Listens on 127.0.0.1; calls ``on_post(body, arrived_at)`` for every JSON POST."""
+    """Listens on 127.0.0.1; calls ``on_post(body, arrived_at)`` for every JSON POST,
+    ``arrived_at`` read from ``clock`` (``time.time`` to compare with event times)."""
 
-    def __init__(self, port: int, on_post: Callable[[Any, float], None]) -> None:
+    def __init__(
+        self,
+        port: int,
+        on_post: Callable[[Any, float], None],
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.port = port
         self.on_post = on_post
+        self.clock = clock
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> WebhookReceiver:
@@ -34,7 +41,7 @@ class WebhookReceiver:
             if name.strip().lower() == "content-length":
                 length = int(value.strip())
         body = await reader.readexactly(length)
-        arrived = time.perf_counter()
+        arrived = self.clock()
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         await writer.drain()
         writer.close()

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from .serial_pty import SerialPty
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any) -> Any:
+    """Add ``mimamori sim``; returns its subcommands, so ``sim town`` (which runs the hub
+    and the gateways' rules, and so lives in ``mimamori.bench``) can join them."""
     sim = sub.add_parser("sim", help="simulated receivers, tags and walkers")
     commands = sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND")
 
@@ -61,6 +63,7 @@ def add_parser(sub: Any) -> None:
     )
     _seconds_argument(button, "--heartbeat-s", 600.0, "seconds between heartbeat lines")
     button.set_defaults(func=_cmd_button)
+    return commands
 
 
 def _link_argument(parser: argparse.ArgumentParser, whose: str) -> None:
