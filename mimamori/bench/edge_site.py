@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from ..firmware_sim.frames import adv_for_tag
 from ..firmware_sim.receiver import SimReceiver
 from ..link import LinkSettings, Message, MqttLink
 from ..protocol.topics import events_topic
+from . import mimamori_command
 from .site import gateway_doc, town_tag
 
 GW = "gw-site"
@@ -107,16 +107,7 @@ async def run(rate: int, tags: int, seconds: float) -> dict[str, Any]:
             tasks = [asyncio.create_task(listener.run()), asyncio.create_task(receiver.run())]
             await asyncio.wait_for(listener.connected.wait(), 10)
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "mimamori",
-                    "--log-level",
-                    "warning",
-                    "edge",
-                    "--config",
-                    str(config),
-                ],
+                mimamori_command("edge", "--config", str(config)),
                 stderr=subprocess.DEVNULL,
             )
             tasks.append(asyncio.create_task(_board(receiver, rate, tags)))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -33,6 +32,7 @@ from ..edge.uplink import Uplink
 from ..link import LinkSettings, MqttLink
 from ..protocol.events import EventDraft, EventKind
 from ..protocol.status import GatewayStatus
+from . import mimamori_command
 from .site import town_people, town_tag
 
 GW = "gw-outage"
@@ -157,16 +157,7 @@ async def run(events: int, tags: int) -> dict[str, Any]:
                 hub_yaml = _hub_files(root, broker.port, http, tags)
                 with (root / "hub.log").open("wb") as log:
                     hub = subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "mimamori",
-                            "--log-level",
-                            "warning",
-                            "hub",
-                            "--config",
-                            str(hub_yaml),
-                        ],
+                        mimamori_command("hub", "--config", str(hub_yaml)),
                         stdout=log,
                         stderr=subprocess.STDOUT,
                     )

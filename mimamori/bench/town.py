@@ -303,9 +303,7 @@ async def run(sizes: TownSizes) -> dict[str, Any]:  # noqa: PLR0915 (one story, 
     ingest = spread(ms for values in delays.values() for ms in values)
     # Every event an in-process gateway handed to its connection in the window, against
     # what the hub stored of theirs (the real edges keep an outbox: not counted here).
-    sent = sum(
-        1 for g in streets.gateways for ts in g.published_ts if start <= ts <= end
-    )
+    sent = sum(1 for g in streets.gateways for ts in g.published_ts if start <= ts <= end)
     stored = sum(len(values) for g, values in delays.items() if g not in real_ids)
     told = alerts.figures(start, end)
     return {

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from ..firmware_sim.frames import adv_for_tag
 from ..firmware_sim.receiver import SimReceiver
+from . import mimamori_command
 from .edge_site import cpu_seconds, memory_mb
 from .site import gateway_doc
 from .town_layout import Place, to_lat_lon
@@ -46,16 +46,7 @@ class RealEdge:
         self.receiver.plug()
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "mimamori",
-                    "--log-level",
-                    "warning",
-                    "edge",
-                    "--config",
-                    str(self.config),
-                ],
+                mimamori_command("edge", "--config", str(self.config)),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

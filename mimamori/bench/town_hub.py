@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from ..hub.config import HubConfig, load_hub_config
 from ..hub.store.base import Store
 from ..hub.store.opening import open_store
 from ..protocol.events import EventKind
+from . import mimamori_command
 from .site import town_people
 from .town_layout import Town, to_lat_lon
 
@@ -123,16 +123,7 @@ class HubProcess:
         self.http_port = http_port
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "mimamori",
-                    "--log-level",
-                    "warning",
-                    "hub",
-                    "--config",
-                    str(config),
-                ],
+                mimamori_command("hub", "--config", str(config)),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

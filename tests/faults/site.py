@@ -193,11 +193,18 @@ class Site:
         assert await asyncio.to_thread(self.procs.stop, "edge") == 0, self.procs.log("edge")
         final = read_outbox(self.outbox)
         # A gateway that stops says so in a last status, with its outbox as it leaves it.
-        await wait_until(
-            lambda: (hub_status(self.hub_db, GW) or {}).get("state") == "offline",
-            20,
-            "the gateway's last status",
-        )
+        # It reaches the hub behind whatever backlog a test left in the hub's session
+        # (the hub-kill test leaves thousands of messages), hence the generous wait.
+        try:
+            await wait_until(
+                lambda: (hub_status(self.hub_db, GW) or {}).get("state") == "offline",
+                60,
+                "the gateway's last status",
+            )
+        except AssertionError as exc:
+            counters = self.hub_counters() if self.hub_connected() else "not connected"
+            log = self.procs.log("hub")[-4000:]
+            raise AssertionError(f"{exc}; hub: {counters}\n{log}") from None
         return await self.tally(final, witness)
 
     async def tally(self, final: Outboxed, witness: Witness | None = None) -> Tally:
