@@ -1,6 +1,7 @@
 """``mimamori sim town`` runs end to end at a tiny size: the broker, the real hub, a real
 edge process, gateways on their own MQTT connections, a webhook. This proves the command
-works; it checks no figure (docs/scaling.md has them, taken at the default sizes)."""
+works and loses nothing; it checks no figure (docs/scaling.md has them, taken at the
+default sizes)."""
 
 from __future__ import annotations
 
