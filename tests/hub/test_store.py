@@ -30,6 +30,25 @@ def event(kind: EventKind, tag: str, minutes: float, seq: int = 1, **data: objec
     return draft.numbered(new_event_id(), seq)
 
 
+async def behind_the_store(tmp_path: Path, *, sqlite: list[str], postgres: list[str]) -> None:
+    """Run statements on the test's database directly, as an older hub left it."""
+    database = database_for(tmp_path)
+    if "path" in database:
+        with sqlite3.connect(database["path"]) as db:
+            for statement in sqlite:
+                db.execute(statement)
+        return
+    pg = database["postgres"]
+    conn = await asyncpg.connect(
+        host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+    )
+    try:
+        for statement in postgres:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 async def test_the_same_event_twice_is_stored_once_and_counted(store: SqlStore) -> None:
     e = event(EventKind.TAG_SEEN, TAG, 0)
     first = await store.ingest([("gw-a", e)], [], T0)
@@ -136,26 +155,18 @@ async def test_credentials_expire_and_can_be_deleted(store: SqlStore) -> None:
     assert await store.find_credential(CredentialKind.SESSION, "s", T0) is None
 
 
-async def test_reopening_keeps_data_and_a_newer_schema_is_refused(
-    tmp_path: Path, engine: str
-) -> None:
+async def test_reopening_keeps_data_and_a_newer_schema_is_refused(tmp_path: Path) -> None:
     store = await open_test_store(tmp_path)
     await store.ingest([("gw-a", event(EventKind.TAG_SEEN, TAG, 0))], [], T0)
     await store.close()
     store = await open_test_store(tmp_path)
     assert await store.last_sighting([TAG]) is not None
     await store.close()
-    database = database_for(tmp_path)
-    if engine == "sqlite":
-        with sqlite3.connect(database["path"]) as db:
-            db.execute("PRAGMA user_version = 99")
-    else:
-        pg = database["postgres"]
-        db = await asyncpg.connect(
-            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
-        )
-        await db.execute("UPDATE schema_version SET version = 99")
-        await db.close()
+    await behind_the_store(
+        tmp_path,
+        sqlite=["PRAGMA user_version = 99"],
+        postgres=["UPDATE schema_version SET version = 99"],
+    )
     with pytest.raises(StoreError, match="newer than this hub"):
         await open_test_store(tmp_path)
 
@@ -177,7 +188,7 @@ async def test_many_tasks_sharing_the_store_never_mix_their_transactions(
 
 
 async def test_statuses_stored_before_the_interval_column_still_say_when_a_gateway_is_silent(
-    tmp_path: Path, engine: str
+    tmp_path: Path,
 ) -> None:
     # Silent gateways are found by SQL on each gateway's interval (a column since
     # SQLite's schema 10, PostgreSQL's 2); the migration fills it from the statuses.
@@ -187,19 +198,14 @@ async def test_statuses_stored_before_the_interval_column_still_say_when_a_gatew
     plain = GatewayStatus.model_validate({"gw": "gw-plain", **online})
     await store.ingest([], [fast, plain], T0)
     await store.close()
-    database = database_for(tmp_path)
-    if engine == "sqlite":
-        with sqlite3.connect(database["path"]) as db:
-            db.execute("ALTER TABLE gateways DROP COLUMN interval_ms")
-            db.execute("PRAGMA user_version = 9")
-    else:
-        pg = database["postgres"]
-        db = await asyncpg.connect(
-            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
-        )
-        await db.execute("ALTER TABLE gateways DROP COLUMN interval_ms")
-        await db.execute("UPDATE schema_version SET version = 1")
-        await db.close()
+    await behind_the_store(
+        tmp_path,
+        sqlite=["ALTER TABLE gateways DROP COLUMN interval_ms", "PRAGMA user_version = 9"],
+        postgres=[
+            "ALTER TABLE gateways DROP COLUMN interval_ms",
+            "UPDATE schema_version SET version = 1",
+        ],
+    )
     store = await open_test_store(tmp_path)
     try:
         assert await store.mark_silent_gateways(T0 + timedelta(seconds=3), missed=3) == []
