@@ -3,10 +3,9 @@
 The table ``schema_version`` holds the version; ``PostgresStore.open`` applies what is
 missing under an advisory lock (hub workers starting together migrate once), each
 migration in its own transaction. Tables and columns are those of the SQLite schema
-(``schema.py``): version 1 here is SQLite's 9, version N here SQLite's N + 8, so the
-same statements run on both: times are
-epoch milliseconds in BIGINT, flags 0/1 integers, JSON kept as text. Where SQLite
-says ``INTEGER PRIMARY KEY AUTOINCREMENT``, an identity column does the same here.
+(``schema.py``; version N here is SQLite's N + 8), so the same statements run on both:
+times are epoch milliseconds in BIGINT, flags 0/1 integers, JSON kept as text. Where
+SQLite says ``INTEGER PRIMARY KEY AUTOINCREMENT``, an identity column does the same.
 
 Events are indexed for what the hub asks of a year of them (docs/postgres.md): a
 tag's sightings by time, a gateway's events by time, sightings by time for the
