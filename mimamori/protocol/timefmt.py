@@ -27,6 +27,15 @@ def from_epoch_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=(ms % 1000) * 1000)
 
 
+def to_epoch_ms_or_none(value: datetime | None) -> int | None:
+    """A time the store may leave empty (an expiry, an acknowledgement not yet made)."""
+    return None if value is None else to_epoch_ms(value)
+
+
+def from_epoch_ms_or_none(ms: int | None) -> datetime | None:
+    return None if ms is None else from_epoch_ms(ms)
+
+
 def from_iso(value: str) -> datetime:
     """Parse a wire time (``...Z`` or with an offset) into an aware UTC datetime."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,4 +1,4 @@
-"""The store's core (events, gateways, credentials) on the ``sql.Db`` port, and the
+"""The store's core (events, gateways) on the ``sql.Db`` port, and the
 store on SQLite (aiosqlite): WAL, synchronous=FULL, migrations by user_version.
 PostgreSQL runs the same ``SqlStore`` (``postgres.py``).
 
@@ -22,17 +22,19 @@ import aiosqlite
 from ...errors import StoreError
 from ...protocol.events import TAG_KINDS, Event, new_event_id
 from ...protocol.status import GatewayStatus, HouseholdStatus
-from ...protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
+from ...protocol.timefmt import (
+    from_epoch_ms,
+    from_epoch_ms_or_none,
+    from_iso,
+    to_epoch_ms,
+)
 from ...serial import serialized
 from .base import (
     DEFAULT_STATUS_INTERVAL_S,
     GATEWAY_OFFLINE,
     GATEWAY_ONLINE,
-    Credential,
-    CredentialKind,
     GatewayState,
     IngestResult,
-    Redeemed,
     Sighting,
     StoredEvent,
 )
@@ -52,14 +54,6 @@ log = logging.getLogger(__name__)
 HUB_SEQ = 0  # events the hub itself records (gateway.offline/online) have no gateway seq
 
 
-def _ms(value: datetime | None) -> int | None:
-    return None if value is None else to_epoch_ms(value)
-
-
-def _dt(value: int | None) -> datetime | None:
-    return None if value is None else from_epoch_ms(value)
-
-
 def _parse_ts(value: object) -> datetime | None:
     return from_iso(value) if isinstance(value, str) else None
 
@@ -74,19 +68,6 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
         kind,
         json.loads(data),
         from_epoch_ms(received_at),
-    )
-
-
-def _credential(row: Sequence[Any]) -> Credential:
-    kind, role, family_id, name, created_at, expires_at, user_id = row[:7]
-    return Credential(
-        CredentialKind(kind),
-        role,
-        family_id,
-        name,
-        from_epoch_ms(created_at),
-        _dt(expires_at),
-        user_id,
     )
 
 
@@ -303,7 +284,12 @@ class SqlStore(
             "SELECT id, online, status_at, last_event_at FROM gateways ORDER BY id", []
         )
         return [
-            GatewayState(gid, None if online is None else bool(online), _dt(sat), _dt(lat))
+            GatewayState(
+                gid,
+                None if online is None else bool(online),
+                from_epoch_ms_or_none(sat),
+                from_epoch_ms_or_none(lat),
+            )
             for gid, online, sat, lat in rows
         ]
 
@@ -361,65 +347,6 @@ class SqlStore(
             list(gateway_ids),
         )
         return [HouseholdStatus.model_validate_json(row[0]) for row in rows]
-
-    # -- credentials --------------------------------------------------------------------
-
-    @serialized
-    async def add_credential(self, token_hash: str, credential: Credential) -> None:
-        await self._db.execute(
-            "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
-            " expires_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                token_hash,
-                credential.kind.value,
-                credential.role,
-                credential.family_id,
-                credential.name,
-                to_epoch_ms(credential.created_at),
-                _ms(credential.expires_at),
-                credential.user_id,
-            ),
-        )
-
-    @serialized
-    async def find_credential(
-        self, kind: CredentialKind, token_hash: str, now: datetime
-    ) -> Credential | None:
-        rows = await self._query(
-            "SELECT kind, role, family_id, name, created_at, expires_at, user_id FROM credentials "
-            "WHERE token_hash = ? AND kind = ? AND used_at IS NULL "
-            "AND (expires_at IS NULL OR expires_at > ?)",
-            [token_hash, kind.value, to_epoch_ms(now)],
-        )
-        return _credential(rows[0]) if rows else None
-
-    @serialized
-    async def redeem_signin(
-        self, token_hash: str, now: datetime
-    ) -> tuple[Redeemed, Credential | None]:
-        at = to_epoch_ms(now)
-        # One UPDATE decides: of two simultaneous clicks, exactly one sees a row.
-        rows = await self._query(
-            "UPDATE credentials SET used_at = ? WHERE token_hash = ? AND kind = 'signin' "
-            "AND used_at IS NULL AND expires_at > ? "
-            "RETURNING kind, role, family_id, name, created_at, expires_at, user_id",
-            [at, token_hash, at],
-        )
-        if rows:
-            return Redeemed.OK, _credential(rows[0])
-        rows = await self._query(
-            "SELECT used_at FROM credentials WHERE token_hash = ? AND kind = 'signin'", [token_hash]
-        )
-        if not rows:
-            return Redeemed.UNKNOWN, None
-        return (Redeemed.USED if rows[0][0] is not None else Redeemed.EXPIRED), None
-
-    @serialized
-    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None:
-        await self._db.execute(
-            "DELETE FROM credentials WHERE token_hash = ? AND kind = ?",
-            (token_hash, kind.value),
-        )
 
 
 class SqliteStore(SqlStore):

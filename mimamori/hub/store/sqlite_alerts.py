@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ...protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 from ...serial import serialized
 from ..alerts.rules import Change, Clear, Raise
 from .alerts import (
@@ -37,17 +37,14 @@ _ALERT_COLUMNS = (
 )
 
 
-def _opt(ms: int | None) -> datetime | None:
-    return None if ms is None else from_epoch_ms(ms)
-
-
 def _alert(row: Sequence[Any]) -> Alert:
     (aid, kind, subject, home, severity, state, detail, events, opened, updated) = row[:10]
     acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person = row[10:17]
     return Alert(
         aid, kind, subject, home, severity, state, json.loads(detail), events,
-        from_epoch_ms(opened), from_epoch_ms(updated), _opt(acked_at), acked_by, ack_note,
-        _opt(resolved_at), resolved_by, resolve_note, person,
+        from_epoch_ms(opened), from_epoch_ms(updated),
+        from_epoch_ms_or_none(acked_at), acked_by, ack_note,
+        from_epoch_ms_or_none(resolved_at), resolved_by, resolve_note, person,
     )  # fmt: skip
 
 
@@ -386,8 +383,8 @@ class SqliteAlerts(SqliteBase):
         return [
             {
                 **dict(zip(keys, row[:7], strict=True)),
-                "created_at": _opt(row[7]),
-                "sent_at": _opt(row[8]),
+                "created_at": from_epoch_ms_or_none(row[7]),
+                "sent_at": from_epoch_ms_or_none(row[8]),
             }
             for row in rows
         ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ...errors import StoreConflict
-from ...protocol.timefmt import from_epoch_ms, to_epoch_ms
+from ...protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 from ...serial import serialized
 from .searches import Participant, Search, SearchState, Share
 from .sql import Db, marks
@@ -19,10 +19,6 @@ SEARCH_COLUMNS = (
 _SHARE = "id, search_id, label, created_by, created_at, expires_at, revoked_at, revoked_by, views"
 
 
-def _opt(ms: int | None) -> datetime | None:
-    return None if ms is None else from_epoch_ms(ms)
-
-
 def search_of(row: Sequence[Any]) -> Search:
     sid, person, state, by, started, expires, ended, ended_by, note = row
     return Search(
@@ -32,7 +28,7 @@ def search_of(row: Sequence[Any]) -> Search:
         by,
         from_epoch_ms(started),
         from_epoch_ms(expires),
-        _opt(ended),
+        from_epoch_ms_or_none(ended),
         ended_by,
         note,
     )
@@ -47,7 +43,7 @@ def _share(row: Sequence[Any]) -> Share:
         by,
         from_epoch_ms(created),
         from_epoch_ms(expires),
-        _opt(revoked),
+        from_epoch_ms_or_none(revoked),
         revoked_by,
         views,
     )

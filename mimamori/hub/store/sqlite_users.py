@@ -1,4 +1,5 @@
-"""Accounts (mixed into the store, on either engine): who they are, their role, their hash."""
+"""Accounts and credentials (mixed into the store, on either engine): who they are,
+their role, their hash; the tokens, sessions and sign-in links that stand for them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from ...errors import StoreConflict, StoreError
-from ...protocol.timefmt import to_epoch_ms
+from ...protocol.timefmt import (
+    from_epoch_ms,
+    from_epoch_ms_or_none,
+    to_epoch_ms,
+    to_epoch_ms_or_none,
+)
 from ...serial import serialized
-from .base import User
+from .base import Credential, CredentialKind, Redeemed, User
 from .sqlite_base import SqliteBase
 
 _COLUMNS = "id, name, role, family_id, households, disabled"
@@ -19,6 +25,19 @@ _COLUMNS = "id, name, role, family_id, households, disabled"
 def _user(row: Sequence[Any]) -> User:
     uid, name, role, family_id, households, disabled = row[:6]
     return User(uid, name, role, family_id, tuple(json.loads(households)), bool(disabled))
+
+
+def _credential(row: Sequence[Any]) -> Credential:
+    kind, role, family_id, name, created_at, expires_at, user_id = row[:7]
+    return Credential(
+        CredentialKind(kind),
+        role,
+        family_id,
+        name,
+        from_epoch_ms(created_at),
+        from_epoch_ms_or_none(expires_at),
+        user_id,
+    )
 
 
 class SqliteUsers(SqliteBase):
@@ -70,3 +89,62 @@ class SqliteUsers(SqliteBase):
             "UPDATE users SET disabled = ? WHERE id = ?", (1 if disabled else 0, user_id)
         )
         return changed == 1
+
+    # -- credentials --------------------------------------------------------------------
+
+    @serialized
+    async def add_credential(self, token_hash: str, credential: Credential) -> None:
+        await self._db.execute(
+            "INSERT INTO credentials (token_hash, kind, role, family_id, name, created_at,"
+            " expires_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                token_hash,
+                credential.kind.value,
+                credential.role,
+                credential.family_id,
+                credential.name,
+                to_epoch_ms(credential.created_at),
+                to_epoch_ms_or_none(credential.expires_at),
+                credential.user_id,
+            ),
+        )
+
+    @serialized
+    async def find_credential(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> Credential | None:
+        rows = await self._query(
+            "SELECT kind, role, family_id, name, created_at, expires_at, user_id FROM credentials "
+            "WHERE token_hash = ? AND kind = ? AND used_at IS NULL "
+            "AND (expires_at IS NULL OR expires_at > ?)",
+            [token_hash, kind.value, to_epoch_ms(now)],
+        )
+        return _credential(rows[0]) if rows else None
+
+    @serialized
+    async def redeem_signin(
+        self, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
+        at = to_epoch_ms(now)
+        # One UPDATE decides: of two simultaneous clicks, exactly one sees a row.
+        rows = await self._query(
+            "UPDATE credentials SET used_at = ? WHERE token_hash = ? AND kind = 'signin' "
+            "AND used_at IS NULL AND expires_at > ? "
+            "RETURNING kind, role, family_id, name, created_at, expires_at, user_id",
+            [at, token_hash, at],
+        )
+        if rows:
+            return Redeemed.OK, _credential(rows[0])
+        rows = await self._query(
+            "SELECT used_at FROM credentials WHERE token_hash = ? AND kind = 'signin'", [token_hash]
+        )
+        if not rows:
+            return Redeemed.UNKNOWN, None
+        return (Redeemed.USED if rows[0][0] is not None else Redeemed.EXPIRED), None
+
+    @serialized
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None:
+        await self._db.execute(
+            "DELETE FROM credentials WHERE token_hash = ? AND kind = ?",
+            (token_hash, kind.value),
+        )
