@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -150,22 +150,34 @@ class _Counter:
         self.link.ack(message)
 
 
+@asynccontextmanager
+async def _running(run: Coroutine[Any, Any, None], link: MqttLink) -> AsyncIterator[None]:
+    """``run`` (a subscriber's loop) as a task, once its ``link`` is connected."""
+    task = asyncio.create_task(run)
+    try:
+        await asyncio.wait_for(link.connected.wait(), 10)
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _timed_load(spec: dict[str, Any], seed: int, done: Callable[[], bool]) -> float:
+    """Seconds from the publisher's go to ``done()``."""
+    async with _publishing({**spec, "seed": seed}) as publisher:
+        start = publisher.go()
+        await _until(done, spec["timeout_s"])
+        seconds = time.perf_counter() - start
+        await publisher.result()
+    return seconds
+
+
 async def _broker_rate(settings: HubBrokerSettings, spec: dict[str, Any]) -> float:
     """Seconds for the broker to hand the whole load to a subscriber that only counts."""
     expected = -(-spec["events"] // spec["batch"])
     counter = _Counter(settings)
-    task = asyncio.create_task(counter.link.run())
-    try:
-        await asyncio.wait_for(counter.link.connected.wait(), 10)
-        async with _publishing({**spec, "seed": 1}) as publisher:
-            start = publisher.go()
-            await _until(lambda: counter.messages >= expected, spec["timeout_s"])
-            seconds = time.perf_counter() - start
-            await publisher.result()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    return seconds
+    async with _running(counter.link.run(), counter.link):
+        return await _timed_load(spec, 1, lambda: counter.messages >= expected)
 
 
 def _admission() -> Admission:
@@ -181,20 +193,10 @@ def _admission() -> Admission:
 async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: Store) -> float:
     """Seconds for the hub's ingest to commit the whole load to ``store``."""
     ingest = Ingest(settings, store, admission=_admission())
-    task = asyncio.create_task(ingest.run())
-    try:
-        await asyncio.wait_for(ingest.link.connected.wait(), 10)
-        async with _publishing({**spec, "seed": 2}) as publisher:
-            start = publisher.go()
-            await _until(
-                lambda: ingest.counters["events_stored"] >= spec["events"], spec["timeout_s"]
-            )
-            seconds = time.perf_counter() - start
-            await publisher.result()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    return seconds
+    async with _running(ingest.run(), ingest.link):
+        return await _timed_load(
+            spec, 2, lambda: ingest.counters["events_stored"] >= spec["events"]
+        )
 
 
 class _Workers:
