@@ -1,15 +1,30 @@
 """Load a YAML file into a frozen pydantic model, reporting mistakes with their place.
 
-Every problem becomes ``FILE:LINE:COL: key: message``. PyYAML's composer keeps the
-position of every node; we build the plain data ourselves so each path into the
-document remembers where it was written, then map pydantic's error locations back
-onto those positions. Duplicate keys, which YAML parsers usually let pass silently
-(the last one wins), are reported too.
+Every problem becomes ``FILE:LINE:COL: key: message``. We read the parser's events
+(libyaml's when PyYAML has it) and build the plain data ourselves, so each path into
+the document remembers where it was written; pydantic's error locations are then
+mapped back onto those positions. Duplicate keys, which YAML parsers usually let pass
+silently (the last one wins), are reported too.
+
+Config files come from people and from copies of copies, so reading one is bounded
+(each limit refused with its place, never a traceback):
+
+- at most ``MAX_BYTES`` are read;
+- nesting deeper than ``MAX_DEPTH`` is refused as it opens (PyYAML's composer
+  recurses once per level: libyaml's crashed the process at 100,000 levels);
+- aliases are not copied: an alias shares its anchor's value, and what aliases
+  repeat is counted and may not exceed what the file writes out plus
+  ``ALIAS_SLACK`` nodes (a "billion laughs" file stops after that many, in
+  milliseconds, instead of filling memory);
+- the work is linear in the file: one pass over the events, a dict per path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,60 +62,248 @@ def dotted(path: PathKey) -> str:
     return text or "(document)"
 
 
+# 32,000 gateways take 2.5 MB of YAML and a town's register of people ~300 bytes each:
+# 8 MiB is several times the largest town we know of and reads in about 4 s.
+MAX_BYTES = 8 * 1024 * 1024
+# Our files nest 6 levels at most (people[].usual_area.home.lat).
+MAX_DEPTH = 32
+# What aliases may repeat beyond the nodes written out: far above any merge of defaults
+# into a list of entries, far below what exhausts memory (a billion laughs).
+ALIAS_SLACK = 100_000
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Refused(Exception):
+    """A limit was passed: reading stops at once."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+class _Key(Enum):
+    MERGE = "<<"  # the value is merged into the mapping
+    SKIP = "skip"  # a refused key: its value is read and dropped
+
+
+@dataclass
+class _Collection:
+    """A mapping or sequence being read: its path (None inside what is dropped or
+    merged: no positions), its value so far, and its size and height in nodes."""
+
+    path: PathKey | None
+    value: dict[str, Any] | list[Any]
+    anchor: str | None
+    size: int = 1
+    height: int = 1
+    key: str | _Key | None = None  # a mapping's key waiting for its value
+    key_at: tuple[int, int] = (1, 1)
+    merged: list[tuple[dict[str, Any], tuple[int, int]]] = field(default_factory=list)
+
+
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+    """Plain data from the parser's events, with positions; see the module's doc."""
+
+    def __init__(self, loader: Any, file: str) -> None:
         self.loader = loader
         self.file = file
         self.positions: dict[PathKey, tuple[int, int]] = {}
         self.problems: list[Problem] = []
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, size, height
+        self.stack: list[_Collection] = []
+        self.written = 0  # nodes the file writes out
+        self.repeated = 0  # nodes its aliases repeat
 
-    def _mark(self, node: yaml.Node) -> tuple[int, int]:
-        return (node.start_mark.line + 1, node.start_mark.column + 1)
+    @staticmethod
+    def _mark(event: yaml.Event) -> tuple[int, int]:
+        mark = event.start_mark
+        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.positions.setdefault(path, self._mark(node))
-        if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)  # honour '<<' merge keys
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
-                if not isinstance(key, str | int | bool | float) or key is None:
-                    line, col = self._mark(key_node)
-                    self.problems.append(
-                        Problem(self.file, line, col, dotted(path), "keys must be plain words")
-                    )
-                    continue
-                key = str(key)
-                child = (*path, key)
-                if key in result:
-                    line, col = self._mark(key_node)
-                    self.problems.append(
-                        Problem(self.file, line, col, dotted(child), "duplicate key")
-                    )
-                    continue
-                # The key's own position is the best place to point at for its errors.
-                self.positions[child] = self._mark(key_node)
-                result[key] = self.build(value_node, child)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+    def _problem(self, at: tuple[int, int], path: PathKey | None, message: str) -> Problem:
+        if path is None:  # inside a merge or a dropped key: name the nearest known place
+            path = next((c.path for c in reversed(self.stack) if c.path is not None), ())
+        return Problem(self.file, at[0], at[1], dotted(path), message)
+
+    def document(self) -> Any:
+        """The one document of the stream (the StreamStart event already read)."""
+        loader = self.loader
+        if loader.check_event(yaml.StreamEndEvent):
+            raise _Refused(Problem(self.file, 1, 1, "(document)", "the file is empty"))
+        loader.get_event()  # DocumentStart
+        while True:
+            event = loader.get_event()
+            done, value = self._event(event)
+            if done:
+                break
+        loader.get_event()  # DocumentEnd
+        if not loader.check_event(yaml.StreamEndEvent):
+            at = self._mark(loader.peek_event())
+            raise _Refused(self._problem(at, None, "only one document per file ('---')"))
+        return value
+
+    def _event(self, event: yaml.Event) -> tuple[bool, Any]:
+        """Take one event; (True, the document) when it completed the root node."""
+        if isinstance(event, yaml.CollectionStartEvent):
+            self._open(event)
+            return False, None
+        if isinstance(event, yaml.CollectionEndEvent):
+            done = self.stack.pop()
+            value = done.value
+            if isinstance(value, dict) and done.merged:
+                value = self._merge(done, value)
+            return self._place(value, done.size, done.height, done.anchor, self._mark(event))
+        if isinstance(event, yaml.ScalarEvent):
+            self.written += 1
+            return self._place(self._scalar(event), 1, 0, event.anchor, self._mark(event))
+        if isinstance(event, yaml.AliasEvent):
+            return self._alias(event)
+        raise _Refused(self._problem(self._mark(event), None, f"unexpected {event}"))
+
+    def _next_path(self) -> PathKey | None:
+        """Where the node starting now goes."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if top.path is None:
+            return None
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value))
+        if top.key is None or isinstance(top.key, _Key):
+            return None  # a key that is a collection (refused once read), or dropped
+        return (*top.path, top.key)
+
+    def _open(self, event: yaml.CollectionStartEvent) -> None:
+        at = self._mark(event)
+        path = self._next_path()
+        if len(self.stack) >= MAX_DEPTH:
+            message = f"nested deeper than {MAX_DEPTH} levels"
+            raise _Refused(self._problem(at, path, message))
+        if event.tag not in _COLLECTION_TAGS:
+            raise _Refused(self._problem(at, path, f"the tag {event.tag} is not allowed"))
+        self.written += 1
+        if path is not None:
+            self.positions.setdefault(path, at)
+        value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.stack.append(_Collection(path, value, event.anchor))
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR_TAG:
+            return event.value  # most scalars: no constructor needed
+        if tag == _MERGE_TAG:
+            return _Key.MERGE
+        node = yaml.ScalarNode(tag, event.value, style=event.style)
+        node.start_mark = event.start_mark  # for the constructor's errors
+        value = self.loader.construct_object(node)
+        self.loader.constructed_objects.pop(node, None)  # nothing refers to it again
+        return value
+
+    def _alias(self, event: yaml.AliasEvent) -> tuple[bool, Any]:
+        at = self._mark(event)
+        if event.anchor not in self.anchors:
+            message = f"the alias *{event.anchor} names no whole anchored node before it"
+            raise _Refused(self._problem(at, self._next_path(), message))
+        value, size, height = self.anchors[event.anchor]
+        self.repeated += size
+        if self.repeated > self.written + ALIAS_SLACK:
+            message = (
+                f"aliases repeat more than {ALIAS_SLACK:,} nodes beyond the "
+                f"{self.written:,} written out: refused (an alias bomb?)"
+            )
+            raise _Refused(self._problem(at, self._next_path(), message))
+        if len(self.stack) + height > MAX_DEPTH:
+            message = f"the alias *{event.anchor} nests deeper than {MAX_DEPTH} levels"
+            raise _Refused(self._problem(at, self._next_path(), message))
+        return self._place(value, size, height, None, at)
+
+    def _place(
+        self, value: Any, size: int, height: int, anchor: str | None, at: tuple[int, int]
+    ) -> tuple[bool, Any]:
+        """Put a complete node into its parent; (True, value) when it is the root."""
+        if anchor is not None:
+            self.anchors[anchor] = (value, size, height)
+        if not self.stack:
+            self.positions.setdefault((), at)
+            return True, "<<" if value is _Key.MERGE else value
+        top = self.stack[-1]
+        top.size += size
+        top.height = max(top.height, height + 1)
+        if value is _Key.MERGE and (isinstance(top.value, list) or top.key is not None):
+            value = "<<"  # merges are keys; as a value, it is just the text
+        if isinstance(top.value, list):
+            top.value.append(value)
+        elif top.key is None:
+            top.key = self._key(top, value, at)
+            top.key_at = at
+        else:
+            key, top.key = top.key, None
+            if key is _Key.MERGE:
+                self._to_merge(top, value, at)
+            elif isinstance(key, str):
+                top.value[key] = value
+        return False, None
+
+    def _key(self, top: _Collection, key: Any, at: tuple[int, int]) -> str | _Key:
+        if key is _Key.MERGE:
+            return key
+        if not isinstance(key, str | int | bool | float):
+            self.problems.append(self._problem(at, top.path, "keys must be plain words"))
+            return _Key.SKIP
+        name = str(key)
+        child = None if top.path is None else (*top.path, name)
+        if name in top.value:
+            self.problems.append(self._problem(at, child, "duplicate key"))
+            return _Key.SKIP
+        if child is not None:
+            # The key's own position is the best place to point at for its errors.
+            self.positions[child] = at
+        return name
+
+    def _to_merge(self, top: _Collection, value: Any, at: tuple[int, int]) -> None:
+        """``<<: *defaults`` or ``<<: [*a, *b]``: mappings whose keys this one lacks."""
+        maps = value if isinstance(value, list) else [value]
+        if not all(isinstance(m, dict) for m in maps):
+            message = "a merge ('<<') takes a mapping or a list of mappings"
+            self.problems.append(self._problem(at, top.path, message))
+            return
+        top.merged += [(m, top.key_at) for m in maps]
+
+    def _merge(self, done: _Collection, own: dict[str, Any]) -> dict[str, Any]:
+        """YAML's merge: the mapping's own keys win, then earlier merged mappings."""
+        merged = dict(own)
+        for mapping, at in done.merged:
+            for key, value in mapping.items():
+                if key not in merged:
+                    merged[key] = value
+                    if done.path is not None:
+                        self.positions.setdefault((*done.path, key), at)
+        return merged
 
 
 def read_yaml(path: Path) -> YamlDocument:
     """Parse ``path``; raise ConfigError (with a position) if it is not usable YAML."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # a bound even for /dev/zero or a growing file
+        if len(raw) > MAX_BYTES:
+            message = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: refused unread"
+            raise ConfigError([Problem(file, 1, 1, "(file)", message)])
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(file, 1, 1, "(file)", f"cannot read: {exc}")]) from exc
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
+    builder = _Builder(loader, file)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ConfigError([Problem(file, 1, 1, "(document)", "the file is empty")])
-        builder = _Builder(loader, file)
-        data = builder.build(node, ())
+        loader.get_event()  # StreamStart
+        data = builder.document()
+    except _Refused as exc:
+        raise ConfigError([*builder.problems, exc.problem]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -114,6 +317,11 @@ def read_yaml(path: Path) -> YamlDocument:
     if builder.problems:
         raise ConfigError(builder.problems)
     return YamlDocument(file, data, builder.positions)
+
+
+def duplicates(values: Iterable[str]) -> list[str]:
+    """The values given more than once, sorted (one pass: lists of 30,000 gateways)."""
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 def _data_path(doc: YamlDocument, loc: tuple[int | str, ...]) -> PathKey:

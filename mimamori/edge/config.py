@@ -300,7 +300,7 @@ class GatewayConfig(Strict):
         if self.household is not None and not self.buttons:
             raise ValueError("'household' needs at least one entry in 'buttons'")
         ids = [r.id for r in self.receivers] + [b.id for b in self.buttons]
-        if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+        if dupes := configfile.duplicates(ids):
             raise ValueError(f"receiver and button ids must be unique: {', '.join(dupes)}")
         return self
 

@@ -121,7 +121,7 @@ class Scenario(Strict):
     @classmethod
     def _unique(cls, value: list[ReceiverSpec]) -> list[ReceiverSpec]:
         for what, keys in (("ids", [r.id for r in value]), ("links", [str(r.link) for r in value])):
-            if dupes := sorted({k for k in keys if keys.count(k) > 1}):
+            if dupes := configfile.duplicates(keys):
                 raise ValueError(f"receiver {what} must be unique: {', '.join(dupes)}")
         return value
 

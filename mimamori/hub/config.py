@@ -350,7 +350,7 @@ class FamilyEntry(Strict):
 
 
 def _unique(what: str, ids: list[str]) -> None:
-    if dupes := sorted({i for i in ids if ids.count(i) > 1}):
+    if dupes := configfile.duplicates(ids):
         raise ValueError(f"{what} ids must be unique: {', '.join(dupes)}")
 
 
