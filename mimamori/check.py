@@ -10,7 +10,8 @@ from .settings import context_for
 
 
 def check_file(path: Path) -> list[Problem]:
-    """Every problem in one file; an empty list when it is a valid config."""
+    """Every problem in one file, and its warnings; none when it is a valid config
+    with nothing to warn of."""
     try:
         doc = configfile.read_yaml(path)
         if isinstance(doc.data, dict) and "gateway" in doc.data:
@@ -18,9 +19,10 @@ def check_file(path: Path) -> list[Problem]:
 
             configfile.validate(doc, GatewayConfig, context_for(path))
         elif isinstance(doc.data, dict) and "hub" in doc.data:
-            from .hub.config import HubConfig
+            from .hub.config import HubConfig, cleartext_urls
 
-            configfile.validate(doc, HubConfig, context_for(path))
+            config = configfile.validate(doc, HubConfig, context_for(path))
+            return [doc.problem(at, why, warning=True) for at, why in cleartext_urls(config)]
         else:
             return [
                 doc.problem(

@@ -30,10 +30,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     problems = check_files([Path(f) for f in args.files])
     for problem in problems:
         print(problem)
-    if not problems:
+    errors = [p for p in problems if not p.warning]
+    if not errors:
         for f in args.files:
             print(f"{f}: ok")
-    return 2 if problems else 0
+    return 2 if errors else 0
 
 
 def _cmd_edge(args: argparse.Namespace) -> int:

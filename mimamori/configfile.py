@@ -50,9 +50,9 @@ class YamlDocument:
                 return self.positions[path[:end]]
         return (1, 1)
 
-    def problem(self, path: PathKey, message: str) -> Problem:
+    def problem(self, path: PathKey, message: str, *, warning: bool = False) -> Problem:
         line, column = self.place(path)
-        return Problem(self.file, line, column, dotted(path), message)
+        return Problem(self.file, line, column, dotted(path), message, warning)
 
 
 def dotted(path: PathKey) -> str:

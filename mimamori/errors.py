@@ -22,16 +22,19 @@ class MimamoriError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One mistake in a config file, with the place where it was made."""
+    """One mistake in a config file, with the place where it was made. A warning is
+    said the same way but does not make the file invalid."""
 
     file: str
     line: int
     column: int
     key: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.key}: {self.message}"
+        said = f"warning: {self.message}" if self.warning else self.message
+        return f"{self.file}:{self.line}:{self.column}: {self.key}: {said}"
 
 
 class ConfigError(MimamoriError):

@@ -5,10 +5,12 @@ families (see configs/hub.yaml). Imports nothing beyond pydantic, so that
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -448,6 +450,43 @@ class HubConfig(Strict):
                 "(hub.database.postgres); SQLite has one writer"
             )
         return self
+
+
+def plain_http(url: str) -> bool:
+    """An ``http://`` URL that leaves this machine (loopback stays inside it)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name: it resolves to some other machine
+
+
+def cleartext_urls(config: HubConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    """Where the file sends what must stay private over plain http: warnings, not
+    errors (a trial on a closed network may have no certificate yet; docs/deploy.md)."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if plain_http(config.hub.http.public_url):
+        found.append(
+            (
+                ("hub", "http", "public_url"),
+                "http:// sends sign-in links and session cookies in clear text and the "
+                "cookies are not marked Secure: use https://",
+            )
+        )
+    federation = config.hub.federation
+    for i, peer in enumerate(federation.peers if federation else []):
+        if plain_http(peer.url):
+            found.append(
+                (
+                    ("hub", "federation", "peers", i, "url"),
+                    "http:// sends a missing person's tags and sightings to this peer in "
+                    "clear text (signed, but readable): use https://",
+                )
+            )
+    return found
 
 
 def load_hub_config(path: Path) -> HubConfig:

@@ -172,3 +172,43 @@ def test_a_hub_database_is_sqlite_or_postgresql_and_workers_need_postgresql(
     sqlite = "hub:\n  database: {path: hub.db}\n  worker_id: w1\n  broker: {host: x}\n"
     [line] = lines(tmp_path, sqlite)
     assert "several hub workers need a shared database" in line
+
+
+HTTP_HUB = """\
+hub:
+  http: {public_url: "http://mimamori.town.example"}
+  database: {path: hub.db}
+  broker: {host: x}
+  federation:
+    town: ginowan
+    peers:
+      - {id: urasoe, url: "http://hub.urasoe.example", secret_file: u.secret}
+      - {id: nishihara, url: "https://hub.nishihara.example", secret_file: n.secret}
+      - {id: test, url: "http://127.0.0.1:8081", secret_file: t.secret}
+"""
+
+
+def test_plain_http_to_another_machine_is_warned_of_where_it_is_written(tmp_path: Path) -> None:
+    """Sign-in links, cookies and a missing person's sightings would cross the network in
+    clear text. A warning, not an error: a trial on a closed network may have no
+    certificate yet. Loopback (tests, the demo) is not warned of."""
+    path = write(tmp_path, HTTP_HUB, "hub.yaml")
+    run = subprocess.run(
+        [sys.executable, "-m", "mimamori", "check", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout
+    assert run.stdout.splitlines() == [
+        f"{path}:2:10: hub.http.public_url: warning: http:// sends sign-in links and session "
+        "cookies in clear text and the cookies are not marked Secure: use https://",
+        f"{path}:8:22: hub.federation.peers[0].url: warning: http:// sends a missing "
+        "person's tags and sightings to this peer in clear text (signed, but readable): "
+        "use https://",
+        f"{path}: ok",
+    ]
+    secure = HTTP_HUB.replace("http://mimamori", "https://mimamori").replace(
+        "http://hub.urasoe", "https://hub.urasoe"
+    )
+    assert check_file(write(tmp_path, secure, "hub.yaml")) == []
