@@ -37,6 +37,7 @@ from .test_households import until
 from .test_searches import retained_orders
 
 URASOE_TAGS = "SELECT tag FROM events WHERE gateway_id LIKE 'urasoe.%'"
+SECRET = "a long random secret shared by the two towns"
 
 
 @pytest.fixture
@@ -51,11 +52,12 @@ async def two_towns(
     urasoe_broker: PrivateBroker,
     root: Path,
     ginowan_edit: Callable[[dict[str, Any]], None] | None = None,
+    urasoe_edit: Callable[[dict[str, Any]], None] | None = None,
 ) -> AsyncIterator[tuple[RunningHub, RunningHub]]:
     """Ginowan's hub and Urasoe's, federated with a shared secret; Urasoe knows nobody
     of Ginowan's, only its own watch point gw-u1."""
     secret = root / "ginowan-urasoe.secret"
-    secret.write_text("a long random secret shared by the two towns\n")
+    secret.write_text(SECRET + "\n")
     ginowan_port, urasoe_port = free_port(), free_port()
 
     def ginowan(doc: dict[str, Any]) -> None:
@@ -69,6 +71,8 @@ async def two_towns(
             {"id": "gw-u1", "name": "浦添 公園前 自販機", "lat": 26.246, "lon": 127.722}
         ]
         doc["people"], doc["households"], doc["families"] = [], [], []
+        if urasoe_edit is not None:
+            urasoe_edit(doc)
 
     (root / "a").mkdir(exist_ok=True)
     (root / "b").mkdir(exist_ok=True)
@@ -132,7 +136,7 @@ async def test_a_search_crosses_the_border_and_only_its_sightings_come_back(
 
             await until(cleared)
 
-        # A stranger claiming to be Urasoe is refused.
+        # A stranger claiming to be Urasoe is refused (signed requests: test_federation_limits).
         async with httpx.AsyncClient(base_url=home_town.url) as forger:
             refused = await forger.post(
                 "/api/v1/federation/sightings",

@@ -135,7 +135,7 @@ async def test_another_towns_search_lets_its_tags_in_for_its_window_only(
     before = ("gw-a", tag_event(STRANGER, started - timedelta(minutes=30)))
     kept, dropped = await admission.admit([during, before])
     assert kept == [] and dropped == {"unregistered": 2}
-    await store.put_foreign_search(relayed)  # it arrives: the next batch sees it
+    await store.put_foreign_search(relayed, DAY)  # it arrives: the next batch sees it
     kept, dropped = await admission.admit([during, before])
     assert kept == [during] and dropped == {"unregistered": 1}
 

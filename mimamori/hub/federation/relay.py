@@ -2,9 +2,10 @@
 
 Outbound: every search of ours whose state a peer has not been told (started, or
 ended) is sent to it, and recorded only when the peer answered 2xx. Inbound: for
-each search a peer relayed to us, our tag events of its tags in its window are
-sent back in rowid order, and the cursor moves only when the peer took them. A hub
-or a peer that was down simply catches up: nothing lives in memory alone.
+each running search a peer relayed to us, our tag events of its tags in its window
+are sent back in rowid order, and the cursor moves only when the peer took them (or
+said the search is no longer running: 409). A hub or a peer that was down simply
+catches up: nothing lives in memory alone. Every request is signed (``signing``).
 """
 
 from __future__ import annotations
@@ -14,26 +15,28 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
+from pydantic import ValidationError
 
 from ...errors import StoreError
-from ..config import Federation, Peer
+from ..config import Federation, Peer, plain_http
 from ..registry import Registry
-from ..store.base import Store
+from ..store.base import Store, StoredEvent
 from ..store.federation import ForeignSearch
 from ..store.searches import Search
 from ..views import PRIVATE_HOME_ID, PRIVATE_HOME_NAME
-from .auth import TOWN_HEADER
-from .wire import RelayedSearch, RelayedSighting, SightingsBack, WatchPoint
+from .signing import signed_headers
+from .wire import MAX_SIGHTINGS, RelayedSearch, RelayedSighting, SightingsBack, WatchPoint
 
 log = logging.getLogger(__name__)
 
 EVERY_S = 1.0  # sightings go back within about a second
 TIMEOUT_S = 10.0
-BATCH = 500
-LATE = timedelta(hours=1)  # sightings of an ended search still trickle in for a while
+BATCH = MAX_SIGHTINGS
+NOT_RUNNING = 409  # the peer's answer for sightings of a search that ended there
 
 
 class FederationRelay:
@@ -45,6 +48,7 @@ class FederationRelay:
         order_tags: Callable[[Search], list[str]],
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.federation = federation
         self.registry = registry
@@ -52,31 +56,43 @@ class FederationRelay:
         self.order_tags = order_tags  # what our gateways watch for, for the peers' too
         self.peers = {p.id: p for p in federation.peers}
         self.wake = asyncio.Event()
+        self.clock = clock
         self._transport = transport
         self._failing: set[str] = set()
+        for peer in federation.peers:
+            if plain_http(peer.url):
+                log.warning("peer %s: %s is plain http: readable on the way", peer.id, peer.url)
 
-    async def _post(self, client: httpx.AsyncClient, peer: Peer, path: str, body: str) -> bool:
+    async def _post(
+        self, client: httpx.AsyncClient, peer: Peer, what: str, body: bytes
+    ) -> int | None:
+        """POST a signed body; the status of the answer, or None when there was none."""
+        url = f"{peer.url.rstrip('/')}/api/v1/federation/{what}"
+        status: int | None = None
         try:
-            response = await client.post(
-                f"{peer.url.rstrip('/')}/api/v1/federation/{path}",
-                content=body,
-                headers={
-                    "Authorization": f"Bearer {peer.read_secret()}",
-                    TOWN_HEADER: self.federation.town,
-                    "Content-Type": "application/json",
-                },
+            headers = signed_headers(
+                peer.read_secret(),
+                method="POST",
+                path=urlsplit(url).path,
+                sender=self.federation.town,
+                receiver=peer.id,
+                body=body,
+                now=self.clock(),
             )
-            ok = response.is_success
-            why = f"answered {response.status_code}"
+            response = await client.post(
+                url, content=body, headers={**headers, "Content-Type": "application/json"}
+            )
+            status, why = response.status_code, f"answered {response.status_code}"
         except (httpx.HTTPError, OSError) as exc:
-            ok, why = False, type(exc).__name__
-        if not ok and peer.id not in self._failing:
+            why = type(exc).__name__
+        ok = status is not None and 200 <= status < 300
+        if not ok and status != NOT_RUNNING and peer.id not in self._failing:
             self._failing.add(peer.id)
-            log.warning("peer %s: %s %s; will retry", peer.id, path, why)
+            log.warning("peer %s: %s %s; will retry", peer.id, what, why)
         elif ok and peer.id in self._failing:
             self._failing.discard(peer.id)
             log.info("peer %s reachable again", peer.id)
-        return ok
+        return status
 
     async def tell_peers(self, client: httpx.AsyncClient) -> None:
         for search, peer_id in await self.store.relays_due(list(self.peers)):
@@ -84,14 +100,24 @@ class FederationRelay:
             if not tags:
                 continue
             state = "active" if search.active else "ended"
-            body = RelayedSearch(
-                id=search.id,
-                tags=tags,
-                started_at=search.started_at,
-                until=search.expires_at,
-                state=state,
+            try:
+                body = RelayedSearch(
+                    id=search.id,
+                    tags=tags,
+                    started_at=search.started_at,
+                    until=search.expires_at,
+                    state=state,
+                )
+            except ValidationError as exc:
+                # Only a search long past fails (its times are a month old): not worth
+                # telling, and never to be retried every second.
+                log.warning("search %s not relayed to %s: %s", search.id, peer_id, exc)
+                await self.store.mark_relayed(search.id, peer_id, state)
+                continue
+            status = await self._post(
+                client, self.peers[peer_id], "searches", body.model_dump_json().encode()
             )
-            if await self._post(client, self.peers[peer_id], "searches", body.model_dump_json()):
+            if status is not None and 200 <= status < 300:
                 await self.store.mark_relayed(search.id, peer_id, state)
                 log.info("peer %s told: search %s is %s", peer_id, search.id, state)
 
@@ -101,12 +127,26 @@ class FederationRelay:
             return WatchPoint(id=PRIVATE_HOME_ID, name=PRIVATE_HOME_NAME)
         return WatchPoint(id=ours.id, name=ours.name, lat=ours.lat, lon=ours.lon)
 
-    async def send_back(self, client: httpx.AsyncClient, now: datetime) -> None:
-        for search in await self.store.foreign_searches(active_only=False):
+    async def send_back(self, client: httpx.AsyncClient) -> None:
+        """Sightings of each running search a peer relayed to us; an ended one gets no
+        more (its town refuses them: the search is over there too)."""
+        for search in await self.store.foreign_searches(active_only=True):
             peer = self.peers.get(search.origin)
-            if peer is None or search.until < now - LATE:
-                continue
-            await self._send_back(client, peer, search)
+            if peer is not None:
+                await self._send_back(client, peer, search)
+
+    def _sighting(self, event: StoredEvent) -> RelayedSighting | None:
+        try:
+            return RelayedSighting(
+                event_id=event.id,
+                tag=str(event.data["tag"]),
+                kind=event.kind,
+                ts=event.ts,
+                gateway=self._point(event.gateway_id),
+            )
+        except (ValidationError, KeyError) as exc:
+            log.warning("event %s not sent back: %s", event.id, exc)  # counted as skipped
+            return None
 
     async def _send_back(
         self, client: httpx.AsyncClient, peer: Peer, search: ForeignSearch
@@ -115,23 +155,19 @@ class FederationRelay:
             events, last = await self.store.sightings_to_relay(search, BATCH)
             if not events:
                 return
-            body = SightingsBack(
-                search_id=search.remote_id,
-                sightings=[
-                    RelayedSighting(
-                        event_id=e.id,
-                        tag=str(e.data["tag"]),
-                        kind=e.kind,
-                        ts=e.ts,
-                        gateway=self._point(e.gateway_id),
-                    )
-                    for e in events
-                ],
-            )
-            if not await self._post(client, peer, "sightings", body.model_dump_json()):
-                return
+            sightings = [s for s in map(self._sighting, events) if s is not None]
+            status = None
+            if sightings:
+                body = SightingsBack(search_id=search.remote_id, sightings=sightings)
+                status = await self._post(
+                    client, peer, "sightings", body.model_dump_json().encode()
+                )
+                if status == NOT_RUNNING:
+                    log.info("peer %s: %s ended there: sightings dropped", peer.id, search.id)
+                elif status is None or not 200 <= status < 300:
+                    return
             await self.store.mark_foreign_relayed(search.id, last)
-            log.info("peer %s: %d sighting(s) of %s sent back", peer.id, len(events), search.id)
+            log.info("peer %s: %d sighting(s) of %s sent back", peer.id, len(sightings), search.id)
             search = replace(search, relayed_rowid=last)
 
     async def run(self) -> None:
@@ -139,7 +175,7 @@ class FederationRelay:
             while True:
                 try:
                     await self.tell_peers(client)
-                    await self.send_back(client, datetime.now(UTC))
+                    await self.send_back(client)
                 except StoreError as exc:
                     log.warning("federation: %s; retrying", exc)
                 with contextlib.suppress(TimeoutError):

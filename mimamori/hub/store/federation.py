@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
@@ -48,8 +48,10 @@ class FederationStore(Protocol):
 
     async def mark_relayed(self, search_id: str, peer: str, told: str) -> None: ...
 
-    async def put_foreign_search(self, search: ForeignSearch) -> None:
-        """Insert, or update the tags, end and state of, a relayed search."""
+    async def put_foreign_search(self, search: ForeignSearch, longest: timedelta) -> None:
+        """Insert, or update the tags, end and state of, a relayed search; an update
+        never takes its end past ``longest`` after the start first stored, nor brings
+        an ended search back."""
         ...
 
     async def foreign_searches(self, active_only: bool) -> list[ForeignSearch]: ...
@@ -72,3 +74,10 @@ class FederationStore(Protocol):
     async def add_peer_gateways(self, gateways: Sequence[PeerGateway]) -> None: ...
 
     async def peer_gateways(self) -> list[PeerGateway]: ...
+
+    async def first_use_of_nonce(
+        self, peer: str, nonce: str, sent_at: datetime, forget_before: datetime
+    ) -> bool:
+        """Record the nonce of a peer's signed request; False if that peer used it
+        already. Nonces sent before ``forget_before`` are purged on the way."""
+        ...

@@ -265,4 +265,15 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE gateways SET interval_ms = CAST(json_extract(status, '$.interval_s') * 1000 AS INTEGER)
         WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
     """,
+    # 11: the nonces of peer hubs' signed requests, for as long as their time is in the
+    # window: a replay is refused by every worker and after a restart.
+    """
+    CREATE TABLE peer_nonces (
+        peer    TEXT NOT NULL,
+        nonce   TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (peer, nonce)
+    );
+    CREATE INDEX peer_nonces_sent_at ON peer_nonces (sent_at);
+    """,
 )

@@ -220,4 +220,14 @@ MIGRATIONS: tuple[str, ...] = (
         SET interval_ms = ((status::json ->> 'interval_s')::double precision * 1000)::bigint
         WHERE status IS NOT NULL AND (status::json ->> 'interval_s') IS NOT NULL;
     """,
+    # 3 (SQLite's 11): the nonces of peer hubs' signed requests.
+    """
+    CREATE TABLE peer_nonces (
+        peer    TEXT NOT NULL,
+        nonce   TEXT NOT NULL,
+        sent_at BIGINT NOT NULL,
+        PRIMARY KEY (peer, nonce)
+    );
+    CREATE INDEX peer_nonces_sent_at ON peer_nonces (sent_at);
+    """,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ...protocol.events import TAG_KINDS
@@ -54,16 +54,20 @@ class SqliteFederation(SqliteBase):
             )
 
     @serialized
-    async def put_foreign_search(self, search: ForeignSearch) -> None:
+    async def put_foreign_search(self, search: ForeignSearch, longest: timedelta) -> None:
+        longest_ms = int(longest.total_seconds() * 1000)
         async with self._transaction("storing a relayed search") as db:
             await db.execute(
                 f"INSERT INTO foreign_searches ({_FOREIGN}) VALUES (?, ?, ?, ?, ?, ?, ?, 0) "
-                "ON CONFLICT (id) DO UPDATE SET tags = excluded.tags, until = excluded.until, "
+                "ON CONFLICT (id) DO UPDATE SET tags = excluded.tags, "
+                "until = CASE WHEN excluded.until > foreign_searches.started_at + ? "
+                "THEN foreign_searches.started_at + ? ELSE excluded.until END, "
                 "state = CASE WHEN foreign_searches.state = 'ended' THEN 'ended' "
                 "ELSE excluded.state END",
                 (
                     search.id, search.origin, search.remote_id, json.dumps(list(search.tags)),
                     to_epoch_ms(search.started_at), to_epoch_ms(search.until), search.state,
+                    longest_ms, longest_ms,
                 ),
             )  # fmt: skip
 
@@ -140,3 +144,18 @@ class SqliteFederation(SqliteBase):
     async def peer_gateways(self) -> list[PeerGateway]:
         rows = await self._query("SELECT id, peer, name, lat, lon FROM peer_gateways", [])
         return [PeerGateway(*row) for row in rows]
+
+    @serialized
+    async def first_use_of_nonce(
+        self, peer: str, nonce: str, sent_at: datetime, forget_before: datetime
+    ) -> bool:
+        async with self._transaction("recording a peer's nonce") as db:
+            await db.execute(
+                "DELETE FROM peer_nonces WHERE sent_at < ?", (to_epoch_ms(forget_before),)
+            )
+            added = await db.execute(
+                "INSERT INTO peer_nonces (peer, nonce, sent_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (peer, nonce) DO NOTHING",
+                (peer, nonce, to_epoch_ms(sent_at)),
+            )
+        return added == 1
