@@ -110,11 +110,12 @@ class SearchSettings(Strict):
 
 
 class Peer(Strict):
-    """A neighbouring town's hub. Both hubs hold the same secret (a file of its own):
-    each presents it to the other, with its own town id."""
+    """A neighbouring town's hub. Both hubs hold the same secret (a file of its own)
+    and sign each request with it (HMAC-SHA256, a time and a nonce; the secret itself
+    never travels: docs/searches.md#signed-requests)."""
 
     id: Id  # the peer's town id, as it calls itself
-    url: str = Field(pattern=r"^https?://")  # its hub's public URL
+    url: str = Field(pattern=r"^https?://")  # its hub's public URL (https: check warns)
     secret_file: FilePath
 
     def read_secret(self) -> str:

@@ -125,8 +125,8 @@ async def reconcile_forgotten(store: Store, registry: Registry) -> None:
 
 
 # How long after a relayed search's window its tags' sightings are still taken: events
-# wait in gateways' outboxes through an outage (federation/relay.py sends back late
-# ones for an hour).
+# wait in gateways' outboxes through an outage (federation/relay.py sends back only
+# while the search runs; what is kept meanwhile is purged like any other sighting).
 VISIT_GRACE = timedelta(hours=1)
 
 
