@@ -266,14 +266,15 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
     """,
     # 11: the nonces of peer hubs' signed requests, for as long as their time is in the
-    # window: a replay is refused by every worker and after a restart.
+    # window: a replay is refused by every worker and after a restart. (IF NOT EXISTS:
+    # a test that sets the version back to re-run an older migration runs this again.)
     """
-    CREATE TABLE peer_nonces (
+    CREATE TABLE IF NOT EXISTS peer_nonces (
         peer    TEXT NOT NULL,
         nonce   TEXT NOT NULL,
         sent_at INTEGER NOT NULL,
         PRIMARY KEY (peer, nonce)
     );
-    CREATE INDEX peer_nonces_sent_at ON peer_nonces (sent_at);
+    CREATE INDEX IF NOT EXISTS peer_nonces_sent_at ON peer_nonces (sent_at);
     """,
 )

@@ -222,12 +222,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3 (SQLite's 11): the nonces of peer hubs' signed requests.
     """
-    CREATE TABLE peer_nonces (
+    CREATE TABLE IF NOT EXISTS peer_nonces (
         peer    TEXT NOT NULL,
         nonce   TEXT NOT NULL,
         sent_at BIGINT NOT NULL,
         PRIMARY KEY (peer, nonce)
     );
-    CREATE INDEX peer_nonces_sent_at ON peer_nonces (sent_at);
+    CREATE INDEX IF NOT EXISTS peer_nonces_sent_at ON peer_nonces (sent_at);
     """,
 )
