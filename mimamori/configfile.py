@@ -97,6 +97,7 @@ class _Collection:
     path: PathKey | None
     value: dict[str, Any] | list[Any]
     anchor: str | None
+    at: tuple[int, int]  # where it starts
     size: int = 1
     height: int = 1
     key: str | _Key | None = None  # a mapping's key waiting for its value
@@ -154,7 +155,7 @@ class _Builder:
             value = done.value
             if isinstance(value, dict) and done.merged:
                 value = self._merge(done, value)
-            return self._place(value, done.size, done.height, done.anchor, self._mark(event))
+            return self._place(value, done.size, done.height, done.anchor, done.at)
         if isinstance(event, yaml.ScalarEvent):
             self.written += 1
             return self._place(self._scalar(event), 1, 0, event.anchor, self._mark(event))
@@ -187,7 +188,7 @@ class _Builder:
         if path is not None:
             self.positions.setdefault(path, at)
         value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
-        self.stack.append(_Collection(path, value, event.anchor))
+        self.stack.append(_Collection(path, value, event.anchor, at))
 
     def _scalar(self, event: yaml.ScalarEvent) -> Any:
         tag = event.tag
@@ -236,6 +237,8 @@ class _Builder:
         if value is _Key.MERGE and (isinstance(top.value, list) or top.key is not None):
             value = "<<"  # merges are keys; as a value, it is just the text
         if isinstance(top.value, list):
+            if top.path is not None:  # a collection has its place already, from its start
+                self.positions.setdefault((*top.path, len(top.value)), at)
             top.value.append(value)
         elif top.key is None:
             top.key = self._key(top, value, at)
