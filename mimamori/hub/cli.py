@@ -8,6 +8,7 @@
     mimamori hub tag kek|add|list ...  (cli_tags.py)
     mimamori hub pki ca|server|client --dir DIR ...  (cli_pki.py)
     mimamori hub purge | person forget | person export ...  (cli_privacy.py)
+    mimamori hub quarantine list|show|clear ...  (cli_quarantine.py)
 
 Only the standard library is imported here: the parser is built for every
 ``mimamori`` command, also on gateways without the hub's packages.
@@ -22,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import cli_gateways, cli_pki, cli_privacy, cli_tags, cli_users
+from . import cli_gateways, cli_pki, cli_privacy, cli_quarantine, cli_tags, cli_users
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -125,3 +126,4 @@ def add_parser(sub: Any) -> None:
     cli_tags.add_parser(actions)
     cli_pki.add_parser(actions)
     cli_privacy.add_parser(actions)
+    cli_quarantine.add_parser(actions)

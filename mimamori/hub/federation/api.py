@@ -3,12 +3,13 @@ of our searches that its gateways made."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
 
 from ...protocol.events import Event, EventKind
 from ...protocol.topics import is_valid_id
+from ..clock import place
 from ..deps import Hub
 from ..store.federation import ForeignSearch, PeerGateway
 from .auth import CallingPeer
@@ -52,6 +53,8 @@ async def sightings_back(hub: Hub, peer: CallingPeer, body: SightingsBack) -> di
         raise HTTPException(status_code=404, detail="no such search")
     events: list[tuple[str, Event]] = []
     places: dict[str, PeerGateway] = {}
+    received = hub.clock()
+    said: dict[str, datetime] = {}  # the peer's time, where the hub's differs (clock.py)
     for s in body.sightings:
         if s.ts < search.started_at:
             continue  # not this search's: dropped (an error would only make the peer retry)
@@ -60,9 +63,11 @@ async def sightings_back(hub: Hub, peer: CallingPeer, body: SightingsBack) -> di
             gateway, peer.id, s.gateway.name, s.gateway.lat, s.gateway.lon
         )
         data = {"tag": s.tag, "receiver": peer.id, "search": search.id}
-        events.append(
-            (gateway, Event(id=s.event_id, seq=1, ts=s.ts, kind=EventKind(s.kind), data=data))
-        )
+        placed = place(s.ts, received, None)
+        if placed.moved:
+            said[s.event_id] = s.ts
+        event = Event(id=s.event_id, seq=1, ts=placed.ts, kind=EventKind(s.kind), data=data)
+        events.append((gateway, event))
     if hub.eid is not None:
         # Rotating ids come back as the peer's gateways heard them: resolved here, where
         # the keys are, with the same window and replay checks as our own gateways'.
@@ -71,7 +76,7 @@ async def sightings_back(hub: Hub, peer: CallingPeer, body: SightingsBack) -> di
     events = [(g, e) for g, e in events if str(e.data["tag"]) in searched]
     await hub.store.add_peer_gateways(list(places.values()))
     hub.registry.peer_gateways.update(places)
-    result = await hub.store.ingest(events, [], datetime.now(UTC))
+    result = await hub.store.ingest(events, [], received, device_times=said)
     if result.new_events:
         hub.live.publish(result.new_events)
         if hub.alerts is not None:

@@ -265,4 +265,27 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE gateways SET interval_ms = CAST(json_extract(status, '$.interval_s') * 1000 AS INTEGER)
         WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
     """,
+    # 11: no message is poison (docs/faults.md). What the hub refused or failed to
+    # handle is kept aside in ``quarantine``; an event's time is the hub's (clock.py),
+    # the gateway's own kept in ``device_ts`` when it differs; each gateway's clock
+    # offset, and whether it counts as wrong, for the technicians.
+    """
+    ALTER TABLE events ADD COLUMN device_ts INTEGER;
+    ALTER TABLE gateways ADD COLUMN clock_offset_ms INTEGER;
+    ALTER TABLE gateways ADD COLUMN clock_wrong INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE quarantine (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         INTEGER NOT NULL,
+        source     TEXT NOT NULL,
+        gateway_id TEXT,
+        topic      TEXT,
+        reason     TEXT NOT NULL,
+        failure    INTEGER NOT NULL,
+        detail     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        payload    BLOB
+    );
+    CREATE INDEX quarantine_key ON quarantine (source, gateway_id, reason, id);
+    CREATE INDEX quarantine_at ON quarantine (at);
+    """,
 )
