@@ -46,14 +46,15 @@ def clock_offset(sent: datetime | None, received: datetime, *, live: bool) -> ti
     it says it sent a message; None when that says nothing.
 
     A message may wait in the broker while the hub is away or behind, which makes a
-    clock look behind by the wait: so only a clock found *ahead* counts always (no
-    wait makes a message arrive before it was sent), and one found behind counts only
-    while the hub is ``live`` (connected a while, no backlog). A gateway stamps ``sent``
-    when it publishes, so its own replays after an outage carry a fresh one."""
+    clock look behind by the wait: so a clock found *ahead* counts always (no wait
+    makes a message arrive before it was sent), and so does one found right within
+    ``TOLERANCE``; one found further behind counts only while the hub is ``live``
+    (connected a while, no backlog). A gateway stamps ``sent`` when it publishes, so
+    its own replays after an outage carry a fresh one."""
     if sent is None:
         return None
     offset = received - sent
-    return offset if live or offset < timedelta(0) else None
+    return offset if live or offset <= TOLERANCE else None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ async def supervised(
     health: LoopHealth,
     *,
     healthy_after_s: float = HEALTHY_AFTER_S,
+    first_retry_s: float = FIRST_RETRY_S,
 ) -> None:
     """Run ``loop()`` until cancelled, starting it again whenever it fails."""
     attempt = 0
@@ -62,7 +63,7 @@ async def supervised(
             if time.monotonic() - started >= healthy_after_s:
                 attempt = 0  # it ran well for a while: a new streak
             health.failed(name)
-            delay = backoff_delay(attempt, FIRST_RETRY_S, MAX_RETRY_S)
+            delay = backoff_delay(attempt, first_retry_s, MAX_RETRY_S)
             if attempt == 0:
                 log.error("loop %s failed; starting it again in %.1f s", name, delay, exc_info=exc)
             else:

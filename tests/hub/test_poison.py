@@ -8,6 +8,7 @@ message was never acknowledged (or the stored event crashed the alert engine).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.protocol import EventKind, new_event_id
+from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.supervise import LoopHealth, supervised
+from mimamori.protocol import EventKind, format_ts, new_event_id
 
 from .conftest import (
     TAG_TSURU,
@@ -26,6 +29,13 @@ from .conftest import (
     query,
     running_hub,
 )
+from .test_alerts import T0, missed
+from .test_alerts import engine as alert_engine
+from .test_alerts import event as _event
+
+
+def alert_event(kind: EventKind, **data: Any) -> Any:
+    return _event(kind, T0, **data)
 
 GW = "gw-a"
 
@@ -169,3 +179,80 @@ async def test_a_far_future_time_cannot_pin_last_seen_nor_crash_the_alerts(
         assert hub.state.ingest is not None
         assert hub.state.ingest.counters["events_time_placed"] == 1
 
+
+
+# -- the loops behind ingest: one row they cannot handle is set aside ------------------
+
+
+async def refuse_in(tmp_path: Path, table: str, column: str, needle: str) -> None:
+    """A trigger that refuses rows of ``table`` whose ``column`` holds ``needle``."""
+    if "postgres" in database_for(tmp_path):
+        await query(
+            tmp_path,
+            f"CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.{column}::text LIKE '%{needle}%' THEN "
+            "RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        )
+        await query(
+            tmp_path,
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW "
+            f"EXECUTE FUNCTION refuse_{table}()",
+        )
+        return
+    await query(
+        tmp_path,
+        f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+        f"WHEN CAST(NEW.{column} AS TEXT) LIKE '%{needle}%' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+
+
+async def test_an_event_the_alert_rules_cannot_apply_is_set_aside_and_the_rest_alert(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = alert_engine(tmp_path, store)
+    await refuse_in(tmp_path, "alerts", "detail", '"level": 5')
+    sos = alert_event(EventKind.CHECKIN_SOS, device="door", card="sos", next_due=format_ts(T0))
+    await store.ingest([("gw-home", e) for e in (missed(5, T0), sos)], [], T0)
+    counts = await alerts.process_events()
+    assert [a.kind for a in counts.opened] == ["sos"]
+    assert alerts.failures == 1
+    [entry] = await store.quarantined(10, failures_only=True)
+    assert entry.item.source == "alerts" and "refused by the test" in entry.item.detail
+    # The cursor moved past it: the next pass does not trip over it again.
+    assert (await alerts.process_events()).opened == [] and alerts.failures == 1
+
+
+async def test_an_escalation_step_that_fails_is_marked_done_and_the_others_go_out(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = alert_engine(tmp_path, store)
+    await store.ingest([("gw-home", missed(1, T0))], [], T0)
+    [first] = (await alerts.process_events()).opened
+    await store.ingest([("gw-home", alert_event(EventKind.DEVICE_SILENT, device="door"))], [], T0)
+    [second] = (await alerts.process_events()).opened
+    await refuse_in(tmp_path, "notifications", "alert_id", str(first.id))
+    assert await alerts.escalate(T0) == 1  # the second alert's step
+    assert alerts.failures == 1
+    assert len(await store.notification_log(second.id)) == 2
+    assert await store.notification_log(first.id) == []
+    assert await alerts.escalate(T0) == 0  # the failed step is not tried in a loop
+    [entry] = await store.quarantined(10, failures_only=True)
+    assert entry.item.source == "escalation"
+
+
+async def test_a_loop_that_fails_is_started_again_counted_and_shown() -> None:
+    health = LoopHealth()
+    runs = 0
+
+    async def flaky() -> None:
+        nonlocal runs
+        runs += 1
+        if runs < 3:
+            raise RuntimeError(f"failure {runs}")
+
+    async with asyncio.timeout(10):
+        await supervised("flaky", flaky, health, first_retry_s=0.01)
+    assert runs == 3 and health.restarts == {"flaky": 2}
+    assert health.failing() == ["flaky"]
+    assert health.failing(within_s=0) == []
