@@ -256,3 +256,4 @@ async def test_a_loop_that_fails_is_started_again_counted_and_shown() -> None:
     assert runs == 3 and health.restarts == {"flaky": 2}
     assert health.failing() == ["flaky"]
     assert health.failing(within_s=0) == []
+
