@@ -71,8 +71,15 @@ def _write_private(path: Path, text: str) -> None:
         out.flush()
         if path.exists():
             before = path.stat()
-            if (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-                os.fchown(out.fileno(), before.st_uid, before.st_gid)
+            if (before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(out.fileno(), before.st_uid, before.st_gid)
+                except PermissionError as exc:
+                    tmp.unlink()
+                    raise PermissionError(
+                        f"{path}: cannot keep its owner ({before.st_uid}:{before.st_gid}); "
+                        f"run this as root"
+                    ) from exc
         os.fsync(out.fileno())
     tmp.replace(path)
 

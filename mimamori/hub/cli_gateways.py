@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,20 @@ def _hub_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refusing_os_errors(
+    action: Callable[[argparse.Namespace], int], command: str
+) -> Callable[[argparse.Namespace], int]:
+    """A file that cannot be read or written is a clear message, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return action(args)
+        except OSError as exc:
+            raise SystemExit(f"mimamori hub {command}: {exc}") from None
+
+    return run
+
+
 def _write_secret(path: Path, secret: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -125,11 +140,11 @@ def add_parser(actions: Any) -> None:
     add.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     add.add_argument("--renew", action="store_true", help="give an existing gateway a new password")
     add.add_argument("id", metavar="ID", help="the gateway id (its broker user name)")
-    add.set_defaults(func=_add)
+    add.set_defaults(func=_refusing_os_errors(_add, "gateway add"))
     hub = actions.add_parser(
         "broker-account",
         help="this hub's own broker account (with hub.worker_id: this worker's)",
     )
     hub.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     hub.add_argument("--renew", action="store_true", help="give the account a new password")
-    hub.set_defaults(func=_hub_account)
+    hub.set_defaults(func=_refusing_os_errors(_hub_account, "broker-account"))
