@@ -4,7 +4,7 @@
     mimamori hub link --config FILE --family ID [--ttl-hours H]
     mimamori hub token create --config FILE (--family ID | --admin | --user ID) --name NAME
     mimamori hub user add|list ...  (cli_users.py)
-    mimamori hub gateway add --config FILE ID  (cli_gateways.py)
+    mimamori hub gateway add --config FILE ID [--renew] | broker-account ...  (cli_gateways.py)
     mimamori hub tag kek|add|list ...  (cli_tags.py)
     mimamori hub pki ca|server|client --dir DIR ...  (cli_pki.py)
     mimamori hub purge | person forget | person export ...  (cli_privacy.py)
