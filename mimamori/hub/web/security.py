@@ -42,9 +42,9 @@ from .pages import LANG_COOKIE, message_page
 
 log = logging.getLogger(__name__)
 
-# The largest body the hub takes is a peer hub's batch of 500 sightings, about 160 KB
-# at the models' longest fields (tests/hub/test_websec.py measures it); 1 MiB leaves
-# room and still refuses the 20 MB bodies a caller once had echoed back.
+# The largest body the hub takes is a peer hub's batch of 500 sightings: 291 KiB at the
+# models' longest fields (measured by tests/hub/test_websec.py); 1 MiB leaves room, is
+# nginx's default client_max_body_size, and refuses the 20 MB a caller had echoed back.
 MAX_BODY = 1024 * 1024
 # A 422 lists at most this many problems: enough to fix a request, never a copy of it.
 MAX_ERRORS = 20
