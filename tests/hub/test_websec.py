@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, make_token
 from mimamori.hub.federation.wire import SightingsBack
-from mimamori.hub.web.security import MAX_BODY
+from mimamori.hub.web.security import MAX_BODY, origin_of, tile_source
 from mimamori.protocol import EventKind, format_ts
 
 from .conftest import TAG_TSURU, Gateway, RunningHub
@@ -287,3 +287,16 @@ async def test_the_ack_pages_language_switch_keeps_the_token(
         japanese = await phone.get(switch(done))
         assert japanese.status_code == 200 and 'id="done"' in japanese.text
         assert "見守りのお知らせ" in japanese.text
+
+
+def test_origins_compare_as_browsers_write_them_and_tiles_cannot_bend_the_policy() -> None:
+    assert origin_of("https://Town.Example:443/map") == "https://town.example"
+    assert origin_of("http://127.0.0.1:8080/") == "http://127.0.0.1:8080"
+    assert origin_of("http://[::1]:80") == "http://[::1]"
+    assert origin_of("null") != origin_of("http://127.0.0.1:8080")  # a sandboxed page
+    assert (
+        tile_source("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
+    )
+    assert tile_source("https://tiles.example:8443/{z}/{x}/{y}.png") == "https://tiles.example:8443"
+    assert tile_source("https://evil; script-src *;/{z}.png") == ""  # left out, not spliced in
+    assert tile_source("javascript:alert(1)") == ""

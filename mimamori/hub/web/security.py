@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..auth import SESSION_COOKIE
@@ -148,7 +148,7 @@ def cross_origin(scope: Scope, own_origin: str) -> str | None:
     if scope["method"] not in UNSAFE:
         return None
     headers = Headers(scope=scope)
-    has_session = SESSION_COOKIE in _cookies(headers.get("cookie", ""))
+    has_session = SESSION_COOKIE in cookie_parser(headers.get("cookie", ""))
     if _bearer(headers) or not (has_session or scope["path"] in GUARDED_FORMS):
         return None
     site = headers.get("sec-fetch-site")
@@ -192,23 +192,19 @@ class SameOriginGuard:
                 "refused: a signed-in browser's change must come from the hub's own pages "
                 "(Sec-Fetch-Site or Origin); API clients send a bearer token"
             )
-            response: Any = JSONResponse({"detail": detail}, status_code=403)
+            response: Response = JSONResponse({"detail": detail}, status_code=403)
         else:
-            cookies = _cookies(Headers(scope=scope).get("cookie", ""))
+            cookies = cookie_parser(Headers(scope=scope).get("cookie", ""))
             lang = pick_lang(None, cookies.get(LANG_COOKIE), self.language)
             response = message_page(lang, "refused_title", "refused", 403)
         await response(scope, receive, send)
 
 
-def _cookies(header: str) -> Mapping[str, str]:
-    pairs = (part.strip().partition("=") for part in header.split(";"))
-    return {name: value for name, _, value in pairs if name}
-
-
 async def quiet_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422, without the ``input`` it would echo back (a 20 MB body once came
     back whole) and with at most ``MAX_ERRORS`` problems."""
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()[:MAX_ERRORS]]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
