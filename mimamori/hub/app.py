@@ -48,6 +48,7 @@ from .web.household_pages import router as household_pages_router
 from .web.login_pages import router as login_router
 from .web.pages import router as pages_router
 from .web.search_pages import router as search_pages_router
+from .web.security import HubApp
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,8 @@ def create_app(
         finally:
             await store.close()
 
-    app = FastAPI(title="mimamori hub", version=__version__, lifespan=lifespan)
+    # HubApp: security headers, same-origin changes, bounded bodies (docs/security.md).
+    app = HubApp(config, title="mimamori hub", version=__version__, lifespan=lifespan)
     app.include_router(api_router)
     app.include_router(alerts_router)
     app.include_router(audit_router)

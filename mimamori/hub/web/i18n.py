@@ -54,6 +54,17 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "ja": "またご覧になるときは、サインイン用のリンクを開いてください。",
         "en": "To look again, open a sign-in link.",
     },
+    "sign_out_confirm": {
+        "ja": "この端末でのサインインを終わります。",
+        "en": "This ends your sign-in on this device.",
+    },
+    "refused_title": {"ja": "受け付けられませんでした", "en": "Not accepted"},
+    "refused": {
+        "ja": "この操作は、みまもりのページから行ってください。"
+        "ページを開き直して、もう一度お試しください。",
+        "en": "Please do this from the mimamori pages themselves: "
+        "open the page again and try once more.",
+    },
     "no_people": {"ja": "表示できる方がいません", "en": "There is nobody to show"},
     # households
     "households_title": {"ja": "見守り中のお宅", "en": "Households"},
