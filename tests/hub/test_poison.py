@@ -257,3 +257,14 @@ async def test_a_loop_that_fails_is_started_again_counted_and_shown() -> None:
     assert health.failing() == ["flaky"]
     assert health.failing(within_s=0) == []
 
+
+
+async def test_a_search_of_nan_hours_is_refused_not_a_server_error(hub: RunningHub) -> None:
+    # Python's JSON parser reads NaN and Infinity; a duration of NaN hours was a 500.
+    async with hub.client(await hub.token(role="admin")) as admin:
+        for hours in (b"NaN", b"Infinity"):
+            body = b'{"person_id": "p-tsuru", "hours": ' + hours + b"}"
+            response = await admin.post(
+                "/api/v1/searches", content=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 422, response.text
