@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .config import HubConfig
 from .live import LiveHub
 from .registry import Registry
+from .signin_guard import SigninGuard
 from .store.base import Store
 
 if TYPE_CHECKING:
@@ -27,3 +30,9 @@ class HubState:
     alerts: AlertEngine | None = None
     searches: SearchService | None = None
     eid: EidService | None = None  # None: the registry names no tag with rotating ids
+    # The hub's time for credentials (expiry, sign-in waits); tests move it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    signin: SigninGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.signin = SigninGuard(self.store)

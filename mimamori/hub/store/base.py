@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
+from .credentials import CredentialStore
 from .eid import EidStore
 from .federation import FederationStore
 from .privacy import PrivacyStore
@@ -110,7 +111,16 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, SearchStore, Protocol):
+class Store(
+    AlertStore,
+    AuditStore,
+    CredentialStore,
+    EidStore,
+    FederationStore,
+    PrivacyStore,
+    SearchStore,
+    Protocol,
+):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:
@@ -172,7 +182,7 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
     async def find_credential(
         self, kind: CredentialKind, token_hash: str, now: datetime
     ) -> Credential | None:
-        """A valid (unexpired, unused) credential, or None."""
+        """A valid (unexpired, unused, not revoked) credential, or None."""
         ...
 
     async def redeem_signin(
@@ -181,7 +191,9 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
         """Use a one-time sign-in link: atomically, so two clicks cannot both win."""
         ...
 
-    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None: ...
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> bool:
+        """Revoke one credential; False if there was none."""
+        ...
 
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         """Create an account; StoreError if the id is taken."""
@@ -195,4 +207,7 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
-    async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool:
+        """Disable (or enable) an account; disabling also revokes its sessions and
+        tokens, so enabling it again brings none of them back. False: no such account."""
+        ...

@@ -265,4 +265,19 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE gateways SET interval_ms = CAST(json_extract(status, '$.interval_s') * 1000 AS INTEGER)
         WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
     """,
+    # 11: every credential ends (docs/alerts.md): bearer tokens made when they had no
+    # expiry get the default 90 days from the upgrade; and password sign-in failures,
+    # counted per account, address and browser (hub/signin_guard.py), kept in the
+    # database so the limits hold across restarts and hub workers.
+    """
+    UPDATE credentials
+        SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000
+        WHERE expires_at IS NULL;
+    CREATE TABLE signin_attempts (
+        key      TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at  INTEGER NOT NULL
+    );
+    CREATE INDEX signin_attempts_last_at ON signin_attempts (last_at);
+    """,
 )

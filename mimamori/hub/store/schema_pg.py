@@ -220,4 +220,17 @@ MIGRATIONS: tuple[str, ...] = (
         SET interval_ms = ((status::json ->> 'interval_s')::double precision * 1000)::bigint
         WHERE status IS NOT NULL AND (status::json ->> 'interval_s') IS NOT NULL;
     """,
+    # 3 (SQLite's 11): bearer tokens without an expiry get 90 days from the upgrade;
+    # password sign-in failures per account, address and browser.
+    """
+    UPDATE credentials
+        SET expires_at = (EXTRACT(EPOCH FROM now()) * 1000)::bigint + 90 * 86400000::bigint
+        WHERE expires_at IS NULL;
+    CREATE TABLE signin_attempts (
+        key      TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at  BIGINT NOT NULL
+    );
+    CREATE INDEX signin_attempts_last_at ON signin_attempts (last_at);
+    """,
 )
