@@ -226,11 +226,11 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE credentials
         SET expires_at = (EXTRACT(EPOCH FROM now()) * 1000)::bigint + 90 * 86400000::bigint
         WHERE expires_at IS NULL;
-    CREATE TABLE signin_attempts (
+    CREATE TABLE IF NOT EXISTS signin_attempts (
         key      TEXT PRIMARY KEY,
         failures INTEGER NOT NULL,
         last_at  BIGINT NOT NULL
     );
-    CREATE INDEX signin_attempts_last_at ON signin_attempts (last_at);
+    CREATE INDEX IF NOT EXISTS signin_attempts_last_at ON signin_attempts (last_at);
     """,
 )
