@@ -86,6 +86,8 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
             account = await store.user(args.user)
             if account is None:
                 raise SystemExit(f"mimamori hub: no account {args.user!r}")
+            if account[0].disabled:  # it would come back to life with the account
+                raise SystemExit(f"mimamori hub: the account {args.user!r} is disabled")
             token = await issue(
                 store,
                 CredentialKind.TOKEN,

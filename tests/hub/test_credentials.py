@@ -179,6 +179,10 @@ async def test_disabling_an_account_ends_its_sessions_and_tokens_for_good(
         assert code == 0 and "its sessions and tokens ended" in out
         assert (await browser.get("/api/v1/households")).status_code == 401
         assert await people(hub, token) == 401
+        code, _, err = await hub_cli(
+            config, "token", "create", "--user", "yamashiro", "--name", "while-off"
+        )
+        assert code == 1 and "the account 'yamashiro' is disabled" in err
         code, _, _ = await hub_cli(config, "user", "disable", "--id", "yamashiro", "--enable")
         assert code == 0
         # Enabled again: what was stolen before stays dead; a new sign-in works.
