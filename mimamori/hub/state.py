@@ -9,6 +9,7 @@ from .clock import Clock, system_clock
 from .config import HubConfig
 from .live import LiveHub
 from .registry import Registry
+from .signin_guard import SigninGuard
 from .store.base import Store
 from .supervise import LoopHealth
 
@@ -31,3 +32,7 @@ class HubState:
     eid: EidService | None = None  # None: the registry names no tag with rotating ids
     loops: LoopHealth = field(default_factory=LoopHealth)
     clock: Clock = system_clock  # the hub's time: tests pass a virtual one
+    signin: SigninGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.signin = SigninGuard(self.store)

@@ -234,7 +234,7 @@ class RunningHub:
             role=role,
             family_id=None if role == "admin" else family,
             name="test",
-            ttl=None,
+            ttl=timedelta(days=1),
         )
 
     async def account(
@@ -255,7 +255,7 @@ class RunningHub:
             role=role,
             family_id=family,
             name=user_id,
-            ttl=None,
+            ttl=timedelta(days=1),
             user_id=user_id,
         )
 

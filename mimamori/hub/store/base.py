@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
+from .credentials import CredentialStore
 from .eid import EidStore
 from .federation import FederationStore
 from .privacy import PrivacyStore
@@ -126,6 +127,7 @@ class GatewayClock:
 class Store(
     AlertStore,
     AuditStore,
+    CredentialStore,
     EidStore,
     FederationStore,
     PrivacyStore,
@@ -209,7 +211,7 @@ class Store(
     async def find_credential(
         self, kind: CredentialKind, token_hash: str, now: datetime
     ) -> Credential | None:
-        """A valid (unexpired, unused) credential, or None."""
+        """A valid (unexpired, unused, not revoked) credential, or None."""
         ...
 
     async def redeem_signin(
@@ -218,7 +220,9 @@ class Store(
         """Use a one-time sign-in link: atomically, so two clicks cannot both win."""
         ...
 
-    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None: ...
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> bool:
+        """Revoke one credential; False if there was none."""
+        ...
 
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         """Create an account; StoreError if the id is taken."""
@@ -232,4 +236,7 @@ class Store(
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
-    async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool:
+        """Disable (or enable) an account; disabling also revokes its sessions and
+        tokens, so enabling it again brings none of them back. False: no such account."""
+        ...

@@ -288,4 +288,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX quarantine_key ON quarantine (source, gateway_id, reason, id);
     CREATE INDEX quarantine_at ON quarantine (at);
     """,
+    # 12: every credential ends (docs/alerts.md): bearer tokens made when they had no
+    # expiry get the default 90 days from the upgrade; and password sign-in failures,
+    # counted per account, address and browser (hub/signin_guard.py), kept in the
+    # database so the limits hold across restarts and hub workers. Safe to run again
+    # (IF NOT EXISTS): tests re-run the upgrades after an older one.
+    """
+    UPDATE credentials
+        SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000
+        WHERE expires_at IS NULL;
+    CREATE TABLE IF NOT EXISTS signin_attempts (
+        key      TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at  INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS signin_attempts_last_at ON signin_attempts (last_at);
+    """,
 )

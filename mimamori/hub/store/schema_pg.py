@@ -240,4 +240,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX quarantine_key ON quarantine (source, gateway_id, reason, id);
     CREATE INDEX quarantine_at ON quarantine (at);
     """,
+    # 4 (SQLite's 12): bearer tokens without an expiry get 90 days from the upgrade;
+    # password sign-in failures per account, address and browser.
+    """
+    UPDATE credentials
+        SET expires_at = (EXTRACT(EPOCH FROM now()) * 1000)::bigint + 90 * 86400000::bigint
+        WHERE expires_at IS NULL;
+    CREATE TABLE IF NOT EXISTS signin_attempts (
+        key      TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at  BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS signin_attempts_last_at ON signin_attempts (last_at);
+    """,
 )

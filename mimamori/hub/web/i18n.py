@@ -135,6 +135,16 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "ja": "IDまたはパスワードが違います。",
         "en": "The ID or the password is not right.",
     },
+    "login_locked": {
+        "ja": "サインインの失敗が続いたため、しばらく受け付けを止めています。"
+        "{minutes}分ほどたってから、もう一度お試しください。",
+        "en": "Too many failed sign-ins, so sign-in is paused for now. "
+        "Please try again in about {minutes} min.",
+    },
+    "login_busy": {
+        "ja": "ただいま混み合っています。少し待ってから、もう一度お試しください。",
+        "en": "The hub is busy right now. Please try again in a moment.",
+    },
     # one-tap acknowledge links
     "ack_title": {"ja": "見守りのお知らせ", "en": "Watch-over alert"},
     "ack_button": {
