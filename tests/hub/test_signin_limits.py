@@ -27,7 +27,10 @@ async def login(
 ) -> httpx.Response:
     # The hub trusts X-Forwarded-For from 127.0.0.1 (uvicorn's proxy_headers, as a
     # reverse proxy on the same machine sends it): here, it stands for other addresses.
-    headers = {"X-Forwarded-For": address} if address else {}
+    # A browser says which page the form came from (the hub refuses other origins).
+    headers = {"Origin": str(client.base_url).rstrip("/")}
+    if address:
+        headers["X-Forwarded-For"] = address
     return await client.post("/login", data={"user": user, "password": password}, headers=headers)
 
 
