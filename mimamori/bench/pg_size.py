@@ -54,7 +54,7 @@ def _rows(
             data["last_seen"] = format_ts(datetime.fromtimestamp((ts - 120_000) / 1000, UTC))
         rows.append(
             (new_event_id(), f"gw-{rng.randrange(gateways)}", i + 1, ts, kind, tag,
-             json.dumps(data), ts + 200)
+             json.dumps(data), ts + 200, None)
         )  # fmt: skip
     return rows
 

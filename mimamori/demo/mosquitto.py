@@ -2,16 +2,29 @@
 
 Used by ``mimamori demo`` and the tests. It never touches a system broker: its
 config, persistence file and log live in the directory it is given.
+
+Without accounts (``auth=None``) it lets anyone in: that is for the demo and the
+tests only, so it then listens on a loopback address and nowhere else. With
+accounts it is set up like the town's broker (configs/mosquitto.conf): each account
+is bound to its client id (``use_username_as_clientid``).
+
+It never runs as root. Started by root (``./run demo`` installs packages as root),
+Mosquitto drops to its own user before it opens any file, so the files it reads and
+writes are staged in a run directory of that user's, and its database is copied back
+into ``directory`` when it stops.
 """
 
 from __future__ import annotations
 
-import getpass
+import ipaddress
 import logging
+import os
+import pwd
 import random
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,28 +33,49 @@ from ..errors import BrokerError
 
 log = logging.getLogger(__name__)
 
-# Run as whoever started us (as root Mosquitto would switch to the 'mosquitto'
-# user, which cannot write the private data directory).
 # Per-client queue for a subscriber that is away (the hub restarting): Mosquitto's
 # default of 1000 would drop a town's events within minutes, so hold far more.
 CONFIG = """\
 # mimamori private broker: loopback only, written by mimamori/demo/mosquitto.py
 per_listener_settings false
+# Started as root, Mosquitto runs as this user; started as anyone else, as them.
 user {user}
 listener {port} {host}
 {tls}{auth}
 persistence true
-persistence_location {dir}/
+persistence_location {run}/
 persistence_file mosquitto.db
 autosave_interval 10
 max_queued_messages 1000000
 max_packet_size 270000
-log_dest file {dir}/mosquitto.log
+log_dest stderr
 log_type error
 log_type warning
 log_type notice
 log_timestamp_format %Y-%m-%dT%H:%M:%S
 """
+ANONYMOUS = """\
+# Anyone may connect: for the demo and the tests only, on a loopback address.
+# A town's broker has an account per gateway (configs/mosquitto.conf).
+allow_anonymous true"""
+ACCOUNTS = """\
+allow_anonymous false
+password_file {passwd}
+acl_file {acl}"""
+# As in configs/mosquitto.conf: a client's id is its user name, so no account can
+# take over another's session or set off another's last will.
+BIND = "\nuse_username_as_clientid true"
+DB = "mosquitto.db"
+TLS_FILES = ("ca.crt", "server.crt", "server.key")
+
+
+def run_user() -> str:
+    """Whom Mosquitto becomes when root starts it (its own user, or nobody)."""
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        return "nobody"
+    return "mosquitto"
 
 
 @dataclass(frozen=True)
@@ -54,14 +88,21 @@ class BrokerTls:
     require_certificate: bool = True  # only clients with a certificate from ``cafile``
     use_identity_as_username: bool = False  # the certificate's CN is the user name
 
-    def config(self) -> str:
+    def config(self, cafile: Path, certfile: Path, keyfile: Path) -> str:
         yes_no = {True: "true", False: "false"}
         return (
-            f"cafile {self.cafile}\ncertfile {self.certfile}\nkeyfile {self.keyfile}\n"
+            f"cafile {cafile}\ncertfile {certfile}\nkeyfile {keyfile}\n"
             f"tls_version tlsv1.2\n"
             f"require_certificate {yes_no[self.require_certificate]}\n"
             f"use_identity_as_username {yes_no[self.use_identity_as_username]}\n"
         )
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 # Below Linux's ephemeral range (32768-60999 by default): a port picked here and bound a
@@ -103,58 +144,101 @@ class PrivateBroker:
         directory: Path,
         host: str = "127.0.0.1",
         port: int | None = None,
+        *,
         auth: tuple[Path, Path] | None = None,
         tls: BrokerTls | None = None,
+        bind_client_ids: bool = True,
     ) -> None:
-        """``auth``: (password file, ACL file); None lets anyone in (tests, the demo).
-        ``tls``: the listener speaks TLS only (``tls_version`` 1.2 and up)."""
+        """``auth``: (password file, ACL file); None lets anyone in (tests, the demo),
+        on a loopback address only. ``tls``: the listener speaks TLS only (``tls_version``
+        1.2 and up). ``bind_client_ids``: with ``auth``, each account's client id is its
+        user name (False only to show what goes wrong without)."""
+        if auth is None and not _loopback(host):
+            raise BrokerError(f"a broker without accounts listens on loopback only, not {host}")
         self.dir = directory
         self.host = host
         self.port = port or free_port(host)
         self.auth = auth
         self.tls = tls
+        self.bind_client_ids = bind_client_ids
         self._proc: subprocess.Popen[bytes] | None = None
+        self._run: Path | None = None  # as root: where Mosquitto's own user works
 
     @property
     def config_path(self) -> Path:
-        return self.dir / "mosquitto.conf"
+        return (self._run or self.dir) / "mosquitto.conf"
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "mosquitto.log"
 
     def start(self) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise BrokerError("mosquitto is not installed: sudo apt-get install -y mosquitto")
         self.dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            self._make_run_dir()
+        stage = self._staged
+        auth = ANONYMOUS
+        if self.auth is not None:
+            passwd, acl = stage(self.auth[0], "passwd"), stage(self.auth[1], "acl")
+            auth = ACCOUNTS.format(passwd=passwd, acl=acl)
+            auth += BIND if self.bind_client_ids else ""
+        tls = ""
+        if self.tls is not None:
+            files = (self.tls.cafile, self.tls.certfile, self.tls.keyfile)
+            tls = self.tls.config(*(stage(f, n) for f, n in zip(files, TLS_FILES, strict=True)))
         self.config_path.write_text(
             CONFIG.format(
                 host=self.host,
                 port=self.port,
-                dir=self.dir,
-                user=getpass.getuser(),
-                tls=self.tls.config() if self.tls else "",
-                auth=(
-                    "allow_anonymous true"
-                    if self.auth is None
-                    else f"allow_anonymous false\npassword_file {self.auth[0]}\n"
-                    f"acl_file {self.auth[1]}"
-                ),
+                run=self._run or self.dir,
+                user=run_user(),
+                tls=tls,
+                auth=auth,
             )
         )
-        self._proc = subprocess.Popen(
-            [binary, "-c", str(self.config_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with self.log_path.open("ab") as out:
+            self._proc = subprocess.Popen(
+                [binary, "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=out,
+            )
         try:
             wait_for_port(self.host, self.port)
-        except BrokerError:
+        except BrokerError as exc:
             self.stop()
-            raise
+            said = self.log_path.read_text(errors="replace")[-1000:]
+            raise BrokerError(f"{exc}; mosquitto said:\n{said}") from None
         log.info("private broker listening on %s:%d", self.host, self.port)
+
+    def _make_run_dir(self) -> None:
+        """A directory Mosquitto's user owns (it cannot reach into root's temporary
+        directories), holding the database of the last run."""
+        user = pwd.getpwnam(run_user())
+        self._run = Path(tempfile.mkdtemp(prefix="mimamori-mosquitto-"))
+        os.chown(self._run, user.pw_uid, user.pw_gid)
+        if (self.dir / DB).exists():
+            self._staged(self.dir / DB, DB)
+
+    def _staged(self, path: Path, name: str) -> Path:
+        """``path`` where the broker can read it: as root, a private copy of its user's
+        in the run directory, called ``name``."""
+        if self._run is None:
+            return path
+        copy = self._run / name
+        shutil.copyfile(path, copy)
+        owner = self._run.stat()
+        os.chown(copy, owner.st_uid, owner.st_gid)
+        copy.chmod(0o600)
+        return copy
 
     def stop(self, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
+            self._unstage()
             return
         if kill:
             proc.kill()
@@ -165,6 +249,16 @@ class PrivateBroker:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        self._unstage()
+
+    def _unstage(self) -> None:
+        """Keep the database where the caller looks for it; remove the run directory."""
+        run, self._run = self._run, None
+        if run is None:
+            return
+        if (run / DB).exists():
+            shutil.copyfile(run / DB, self.dir / DB)
+        shutil.rmtree(run, ignore_errors=True)
 
     def restart(self) -> None:
         self.stop()

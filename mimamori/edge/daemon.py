@@ -350,6 +350,7 @@ class EdgeDaemon:
             outbox,
             self.status,
             batch_size=self.config.outbox.batch_size,
+            clock=self.clock,
         )
         self.link, self.uplink = link, uplink
         async with asyncio.TaskGroup() as tg:

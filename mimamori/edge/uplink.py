@@ -20,6 +20,7 @@ from ..link import MqttLink
 from ..protocol.codec import encode_event_bodies, encode_status
 from ..protocol.status import GatewayStatus
 from ..protocol.topics import events_topic, status_topic
+from .clock import Clock, SystemClock
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Uplink:
         *,
         batch_size: int = 100,
         window: int = WINDOW,
+        clock: Clock | None = None,
     ) -> None:
         self.gateway_id = gateway_id
         self.link = link
@@ -45,6 +47,7 @@ class Uplink:
         self.status = status
         self.batch_size = batch_size
         self.window = window
+        self.clock = clock or SystemClock()
         self.counters = {"batches_sent": 0, "events_sent": 0}
 
     async def run(self) -> None:
@@ -72,7 +75,9 @@ class Uplink:
                 await _first_of(self.outbox.changed.wait(), self.link.disconnected.wait())
                 continue
             cursor = pending[-1].seq
-            payload = encode_event_bodies(self.gateway_id, [p.body for p in pending])
+            # "sent": our clock now, for the hub to see how far off it is (protocol.md).
+            bodies = [p.body for p in pending]
+            payload = encode_event_bodies(self.gateway_id, bodies, sent=self.clock.now())
             tg.create_task(
                 self._send(slots, payload, pending[0].seq, pending[-1].seq, len(pending)),
                 name=f"uplink-batch-{pending[0].seq}",

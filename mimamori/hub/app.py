@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -21,14 +21,17 @@ from .alerts.engine import AlertEngine
 from .api import router as api_router
 from .api_alerts import router as alerts_router
 from .audit import router as audit_router
+from .clock import Clock, system_clock
 from .config import HubConfig
 from .eid.service import EidService
 from .federation.api import router as federation_router
 from .federation.relay import FederationRelay
+from .health import health
 from .ingest import Ingest
 from .live import LiveHub
 from .live_follow import LiveFollower
 from .privacy import Admission, reconcile_forgotten, search_visits
+from .quarantine_api import router as quarantine_router
 from .registry import Registry
 from .retention import run_retention
 from .searches.api import router as searches_router
@@ -37,6 +40,7 @@ from .searches.shared import router as shared_router
 from .state import HubState
 from .store.base import StoredEvent
 from .store.opening import open_store
+from .supervise import supervised
 from .watch import watch_gateways
 from .web.ack_pages import router as ack_router
 from .web.dashboard_pages import router as dashboard_router
@@ -44,6 +48,7 @@ from .web.household_pages import router as household_pages_router
 from .web.login_pages import router as login_router
 from .web.pages import router as pages_router
 from .web.search_pages import router as search_pages_router
+from .web.security import HubApp
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +65,10 @@ def _background(
     alert engine, the delivery worker, searches, the peers' relay, and the purge of
     old sightings."""
     config, store, live = hub.config, hub.store, hub.live
-    delivery = DeliveryWorker(store, AppriseSender(), config.recipients)
-    engine = hub.alerts = AlertEngine(config, hub.registry, store, on_queued=delivery.wake.set)
+    delivery = DeliveryWorker(store, AppriseSender(), config.recipients, clock=hub.clock)
+    engine = hub.alerts = AlertEngine(
+        config, hub.registry, store, clock=hub.clock, on_queued=delivery.wake.set
+    )
 
     follower = LiveFollower(store, live) if config.hub.worker_id is not None else None
 
@@ -81,34 +88,39 @@ def _background(
         relayed=searches.relayed,
         admission=admission,
         worker_id=config.hub.worker_id,
+        clock=hub.clock,
     )
-    tasks = [
-        tg.create_task(ingest.run(), name="ingest"),
-        tg.create_task(watch_gateways(store), name="watch-gateways"),
-        tg.create_task(engine.run(), name="alerts"),
-        tg.create_task(delivery.run(), name="delivery"),
-        tg.create_task(searches.run(ingest.link), name="searches"),
-        tg.create_task(run_retention(store, hub.registry, config.hub.privacy), name="retention"),
-    ]
+    loops: dict[str, Callable[[], Awaitable[None]]] = {
+        "ingest": ingest.run,
+        "watch-gateways": lambda: watch_gateways(store),
+        "alerts": engine.run,
+        "delivery": delivery.run,
+        "searches": lambda: searches.run(ingest.link),
+        "retention": lambda: run_retention(store, hub.registry, config.hub.privacy),
+    }
     if follower is not None:  # several workers: the others' sightings, live here too
-        tasks.append(tg.create_task(follower.run(), name="live-follow"))
+        loops["live-follow"] = follower.run
     if config.hub.federation is not None:
         relay = FederationRelay(config.hub.federation, hub.registry, store, searches.tags)
         searches.changed.append(relay.wake)
-        tasks.append(tg.create_task(relay.run(), name="federation"))
-    return tasks
+        loops["federation"] = relay.run
+    return [
+        tg.create_task(supervised(name, loop, hub.loops), name=name) for name, loop in loops.items()
+    ]
 
 
-def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
+def create_app(
+    config: HubConfig, *, with_ingest: bool = True, clock: Clock = system_clock
+) -> FastAPI:
     """The app; its lifespan opens the store and runs the hub's loops beside the server
-    (``with_ingest``; without, the API alone, for tools and tests)."""
+    (``with_ingest``; without, the API alone, for tools and tests), on ``clock``."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await open_store(config.hub.database)
         registry = Registry.from_config(config)
         registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
-        hub = HubState(config, registry, store, LiveHub(registry))
+        hub = HubState(config, registry, store, LiveHub(registry), clock=clock)
         hub.searches = SearchService(config.hub.search, registry, store)
         admission = Admission(
             registry,
@@ -136,13 +148,15 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         finally:
             await store.close()
 
-    app = FastAPI(title="mimamori hub", version=__version__, lifespan=lifespan)
+    # HubApp: security headers, same-origin changes, bounded bodies (docs/security.md).
+    app = HubApp(config, title="mimamori hub", version=__version__, lifespan=lifespan)
     app.include_router(api_router)
     app.include_router(alerts_router)
     app.include_router(audit_router)
     app.include_router(searches_router)
     app.include_router(shared_router)
     app.include_router(federation_router)
+    app.include_router(quarantine_router)
     app.include_router(pages_router)
     app.include_router(household_pages_router)
     app.include_router(ack_router)
@@ -156,21 +170,8 @@ def create_app(config: HubConfig, *, with_ingest: bool = True) -> FastAPI:
         name="app",
     )
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: database and broker")
+    @app.get("/healthz", tags=["health"], summary="Liveness: database, broker, loops")
     async def healthz() -> dict[str, Any]:
-        hub: HubState = app.state.hub
-        db_ok = await hub.store.ping()
-        broker = (
-            "off"
-            if hub.ingest is None
-            else ("connected" if hub.ingest.connected else "disconnected")
-        )
-        ok = db_ok and broker != "disconnected"
-        return {
-            "status": "ok" if ok else "degraded",
-            "db": "ok" if db_ok else "failing",
-            "broker": broker,
-            "ingest": dict(hub.ingest.counters) if hub.ingest else {},
-        }
+        return await health(app.state.hub)
 
     return app

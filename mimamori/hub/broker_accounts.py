@@ -8,8 +8,14 @@ are told apart by their user name (``%u``), which is their gateway id.
 * a gateway may write only its own events and status, and read only its own
   commands and the searches;
 * the hub reads every gateway's events and status and writes commands and searches;
+  several hub workers each have an account of their own (the broker binds every
+  account to its client id, ``use_username_as_clientid``, so two workers sharing one
+  would throw each other out), and the ACL repeats the hub's block for each;
 * nobody else gets in (``allow_anonymous false``).
 
+The ACL file is also the record of which accounts are the hub's: its ``user`` lines.
+Mosquitto reads both files as its own user (it drops root before opening them), so a
+file that exists keeps its owner and group when it is rewritten: ``chown`` them once.
 After a change, Mosquitto reads the files again on SIGHUP (``systemctl reload mosquitto``).
 """
 
@@ -18,7 +24,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 ITERATIONS = 101  # mosquitto_passwd's default for $7$ (Mosquitto 2.0)
@@ -48,16 +56,47 @@ def password_hash(password: str, salt: bytes | None = None) -> str:
     return f"$7${ITERATIONS}${b64(salt).decode()}${b64(digest).decode()}"
 
 
+_HUB_BLOCK = re.compile(r"^user \{hub\}\n(?:.+\n)*", re.MULTILINE)  # up to a blank line
+_USER_LINE = re.compile(r"^user (\S+)$", re.MULTILINE)
+
+
 def _write_private(path: Path, text: str) -> None:
-    """Replace ``path`` atomically, readable by its owner only."""
+    """Replace ``path`` atomically, readable by its owner only; the owner and group
+    of the file it replaces are kept (Mosquitto's user must go on reading it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
+        if path.exists():
+            before = path.stat()
+            if (before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(out.fileno(), before.st_uid, before.st_gid)
+                except PermissionError as exc:
+                    tmp.unlink()
+                    raise PermissionError(
+                        f"{path}: cannot keep its owner ({before.st_uid}:{before.st_gid}); "
+                        f"run this as root"
+                    ) from exc
         os.fsync(out.fileno())
     tmp.replace(path)
+
+
+def accounts(password_file: Path) -> set[str]:
+    """Every user name in a Mosquitto password file."""
+    if not password_file.exists():
+        return set()
+    lines = password_file.read_text(encoding="utf-8").splitlines()
+    return {line.split(":", 1)[0] for line in lines if ":" in line}
+
+
+def hub_accounts(acl_file: Path) -> list[str]:
+    """The hub's accounts, as an ACL file written here names them (in its order)."""
+    if not acl_file.exists():
+        return []
+    return _USER_LINE.findall(acl_file.read_text(encoding="utf-8"))
 
 
 def set_account(password_file: Path, user: str) -> str:
@@ -71,5 +110,20 @@ def set_account(password_file: Path, user: str) -> str:
     return password
 
 
-def write_acl(acl_file: Path, hub_user: str) -> None:
-    _write_private(acl_file, ACL.format(hub=hub_user))
+def render_acl(hub_users: Iterable[str]) -> str:
+    """The ACL, with the hub's block once for each of its accounts."""
+    users = list(dict.fromkeys(hub_users))  # each once, in order
+    if not users:
+        raise ValueError("the ACL needs the hub's account")
+    block = _HUB_BLOCK.search(ACL)
+    assert block is not None, "ACL has a 'user {hub}' block"
+    hubs = "\n".join(block.group(0).format(hub=user) for user in users)
+    return ACL[: block.start()] + hubs + ACL[block.end() :]
+
+
+def write_acl(acl_file: Path, *hub_users: str) -> None:
+    """Write the ACL for the hub's accounts (one, or one per hub worker)."""
+    for user in hub_users:
+        if not user or any(c.isspace() for c in user):
+            raise ValueError(f"{user!r} cannot be a broker user name")
+    _write_private(acl_file, render_acl(hub_users))

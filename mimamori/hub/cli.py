@@ -3,11 +3,15 @@
     mimamori hub --config FILE
     mimamori hub link --config FILE --family ID [--ttl-hours H]
     mimamori hub token create --config FILE (--family ID | --admin | --user ID) --name NAME
+                              [--ttl-days D]
+    mimamori hub token list|revoke ...  |  mimamori hub session list|revoke ...
+                                        (cli_credentials.py)
     mimamori hub user add|list ...  (cli_users.py)
-    mimamori hub gateway add --config FILE ID  (cli_gateways.py)
+    mimamori hub gateway add --config FILE ID [--renew] | broker-account ...  (cli_gateways.py)
     mimamori hub tag kek|add|list ...  (cli_tags.py)
     mimamori hub pki ca|server|client --dir DIR ...  (cli_pki.py)
     mimamori hub purge | person forget | person export ...  (cli_privacy.py)
+    mimamori hub quarantine list|show|clear ...  (cli_quarantine.py)
 
 Only the standard library is imported here: the parser is built for every
 ``mimamori`` command, also on gateways without the hub's packages.
@@ -18,11 +22,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import cli_gateways, cli_pki, cli_privacy, cli_tags, cli_users
+from . import (
+    cli_credentials,
+    cli_gateways,
+    cli_pki,
+    cli_privacy,
+    cli_quarantine,
+    cli_tags,
+    cli_users,
+)
+
+LINK_MAX_HOURS = 24 * 30  # as auth.signin_link_ttl_h allows in the config
+TOKEN_DAYS = 90.0  # a bearer token lives a quarter by default: a rotation people keep up
+TOKEN_MAX_DAYS = 365.0  # at most a year: a forgotten token ends by itself
+
+
+def _bounded(unit: str, most: float) -> Callable[[str], float]:
+    """An argparse type: a number of ``unit`` above 0 and at most ``most`` (nan, inf
+    and the year 2126 are refused with a message, not a traceback)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value <= most:  # nan fails every comparison
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of {unit} above 0 and at most {most:g}"
+            )
+        return value
+
+    return parse
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -60,13 +95,15 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
             account = await store.user(args.user)
             if account is None:
                 raise SystemExit(f"mimamori hub: no account {args.user!r}")
+            if account[0].disabled:  # it would come back to life with the account
+                raise SystemExit(f"mimamori hub: the account {args.user!r} is disabled")
             token = await issue(
                 store,
                 CredentialKind.TOKEN,
                 role=account[0].role,
                 family_id=account[0].family_id,
                 name=args.name,
-                ttl=None,
+                ttl=timedelta(days=args.ttl_days),
                 user_id=args.user,
             )
         else:
@@ -76,7 +113,7 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
                 role="admin" if args.admin else "family",
                 family_id=None if args.admin else family,
                 name=args.name,
-                ttl=None,
+                ttl=timedelta(days=args.ttl_days),
             )
     finally:
         await store.close()
@@ -91,9 +128,15 @@ def _link(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
+    from .auth import short_id, token_hash
+
     _, token = asyncio.run(_issue(args, "token"))
     print(token)
-    print("Keep it secret: it is shown only this once.", file=sys.stderr)
+    print(
+        f"Keep it secret: it is shown only this once. Its id is {short_id(token_hash(token))}; "
+        f"it ends in {args.ttl_days:g} days (`hub token list`, `hub token revoke`).",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -106,7 +149,12 @@ def add_parser(sub: Any) -> None:
     link = actions.add_parser("link", help="print a one-time sign-in link for a family")
     link.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     link.add_argument("--family", required=True, metavar="ID")
-    link.add_argument("--ttl-hours", type=float, default=None, help="default: from the config")
+    link.add_argument(
+        "--ttl-hours",
+        type=_bounded("hours", LINK_MAX_HOURS),
+        default=None,
+        help=f"default: from the config; at most {LINK_MAX_HOURS}",
+    )
     link.set_defaults(func=_link)
 
     token = actions.add_parser("token", help="API bearer tokens")
@@ -118,10 +166,19 @@ def add_parser(sub: Any) -> None:
     who.add_argument("--admin", action="store_true")
     who.add_argument("--user", metavar="ID", help="an account: the token acts as it")
     create.add_argument("--name", required=True, help="who or what uses it")
+    create.add_argument(
+        "--ttl-days",
+        type=_bounded("days", TOKEN_MAX_DAYS),
+        default=TOKEN_DAYS,
+        help=f"it ends after this (default {TOKEN_DAYS:g}, at most {TOKEN_MAX_DAYS:g})",
+    )
     create.set_defaults(func=_token_create)
+    cli_credentials.add_token_actions(token_actions)
 
     cli_users.add_parser(actions)
+    cli_credentials.add_parser(actions)
     cli_gateways.add_parser(actions)
     cli_tags.add_parser(actions)
     cli_pki.add_parser(actions)
     cli_privacy.add_parser(actions)
+    cli_quarantine.add_parser(actions)

@@ -3,7 +3,7 @@
     mimamori hub user add --config FILE --id ID --name NAME --role ROLE
                           [--family ID] [--households ID,ID] [--password-file FILE]
     mimamori hub user list --config FILE
-    mimamori hub user disable --config FILE --id ID [--enable]
+    mimamori hub user disable --config FILE --id ID [--enable]   (ends its sessions and tokens)
 
 The password is read from ``--password-file`` or asked for twice on the terminal;
 it never appears on the command line (shell history, process lists).
@@ -107,7 +107,10 @@ async def _disable(args: argparse.Namespace) -> None:
             raise SystemExit(f"mimamori hub user: no account {args.id!r}")
     finally:
         await store.close()
-    print(f"{args.id} {'enabled' if args.enable else 'disabled'}")
+    if args.enable:
+        print(f"{args.id} enabled (sign in again: its old sessions and tokens stay ended)")
+    else:
+        print(f"{args.id} disabled: its sessions and tokens ended")
 
 
 def add_parser(actions: Any) -> None:

@@ -74,6 +74,15 @@ class HubBrokerSettings(BrokerSettings):
     # named by this id).
     client_id: Id = "mimamori-hub"
 
+    def account(self, worker_id: str | None = None) -> str | None:
+        """The broker user name of this hub, or of one worker among several: the
+        town's broker binds each account to its client id (``use_username_as_clientid``),
+        so workers sharing one account would throw each other out. Each worker is an
+        account of its own, named like its client id: ``<username>-<worker_id>``."""
+        if self.username is None or worker_id is None:
+            return self.username
+        return f"{self.username}-{worker_id}"
+
 
 class TileSettings(Strict):
     url: str = GSI_TILES

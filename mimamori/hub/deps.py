@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -24,7 +23,7 @@ Hub = Annotated[HubState, Depends(hub_state)]
 
 async def find_principal(request: Request, hub: HubState) -> Principal | None:
     """A bearer token (API clients) or the session cookie (browsers); else None."""
-    now = datetime.now(UTC)
+    now = hub.clock()
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value:

@@ -8,12 +8,23 @@ delivers it again; the store ignores events it already has (by id). So nothing
 the broker accepted is lost, and nothing is stored twice.
 
 Invalid payloads are acknowledged too (they will never become valid), counted by
-reason and logged with the gateway's id, at most once a minute per gateway and
-reason so a misbehaving gateway cannot flood the log. Decoding is a pure function
-(``decode_message``): whatever bytes arrive on whatever topic, it returns what is
-valid and names the rest; it never raises. A payload over the protocol's size limit
-(``MAX_PAYLOAD_BYTES``) is refused unread as ``too_large``; the broker refuses larger
-packets still (``max_packet_size`` in configs/mosquitto.conf).
+reason, logged with the gateway's id and kept aside in the quarantine, at most once a
+minute per gateway and reason so a misbehaving gateway cannot flood either. Decoding
+is a pure function (``ingest_decode.decode_message``): whatever bytes arrive on
+whatever topic, it returns what is valid and names the rest; it never raises. A
+payload over the protocol's size limit (``MAX_PAYLOAD_BYTES``) is refused unread as
+``too_large``; the broker refuses larger packets still (``max_packet_size``).
+
+No message is poison (docs/faults.md). When storing a bunch of messages fails while
+the database answers, the data is the trouble: the bunch is stored message by
+message, and a message that fails alone event by event; what still fails is kept in
+the quarantine with the reason, counted, logged once, and acknowledged, and the next
+message is handled. When the database does not answer, nothing is acknowledged and
+the bunch waits for it, as before.
+
+Time is the hub's (``clock.py``): each event is placed on the hub's clock before it
+is stored; the gateway's own time is kept as evidence, and a gateway whose clock is
+wrong is recorded (``clock_watch.py``) and shown to the technicians.
 
 Events of tags with rotating ids are resolved before the commit (eid/service.py):
 stored under the tag's registry id, or dropped (unknown: counted; replayed: counted
@@ -29,27 +40,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import TypeVar
 
-from ..errors import ProtocolError, StoreError
 from ..link import LinkSettings, Message, MqttLink, backoff_delay
-from ..protocol.codec import decode_batch, decode_status
 from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
-from ..protocol.topics import (
-    EVENTS_SUBSCRIPTION,
-    STATUS_SUBSCRIPTION,
-    parse_gateway_topic,
-    shared,
-)
+from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, shared
+from .clock import Clock, clock_offset, place, system_clock
+from .clock_watch import ClockWatch
 from .config import HubBrokerSettings
 from .eid.service import EidService, drop_eids
+from .ingest_decode import Decoded, Rejection, decode_message
 from .privacy import Admission
 from .store.base import Store, StoredEvent
+from .store.quarantine import Quarantined
+
+__all__ = ["Decoded", "Ingest", "Rejection", "decode_message", "link_settings"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Mosquitto 2.0 lets an MQTT v5 subscriber that names no Receive Maximum have up to
 # 65,535 messages unacknowledged, so under load a commit does take this many: with
@@ -59,47 +72,38 @@ log = logging.getLogger(__name__)
 MAX_MESSAGES_PER_COMMIT = 500
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue through a week of hub outage
 _LOG_EVERY_S = 60.0
+# Connected this long with no backlog, the hub receives messages as they are sent, so
+# a gateway's clock found behind ours is the clock, not a wait in the broker.
+LIVE_AFTER_S = 60.0
+# A single event that fails alone is tried this often before it is set aside: a
+# database that answers a ping may still refuse a write for a moment (a lock).
+ATTEMPTS_ALONE = 3
 
 
-@dataclass(frozen=True)
-class Rejection:
-    gateway: str  # "?" when the topic names none
-    reason: str  # a counter name: "too_large", "not_json", "event", "topic"...
-    message: str
-    whole: bool  # the whole payload (else one event of a batch)
+class _DataFault(Exception):
+    """Storing failed while the database answers: the data is the trouble."""
 
 
 @dataclass
-class Decoded:
+class _Unit:
+    """What one MQTT message brought (or one event of it), on the hub's clock."""
+
+    message: Message
+    gateway: str
     events: list[tuple[str, Event]] = field(default_factory=list)
     statuses: list[GatewayStatus] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
+    device_times: dict[str, datetime] = field(default_factory=dict)
+
+    def atoms(self) -> list[_Unit]:
+        one = [
+            _Unit(self.message, self.gateway, [e], [], _only(self.device_times, e[1].id))
+            for e in self.events
+        ]
+        return one + [_Unit(self.message, self.gateway, [], [s]) for s in self.statuses]
 
 
-def decode_message(topic: str, payload: bytes) -> Decoded:
-    """One MQTT message -> the events and statuses in it, and what was refused."""
-    out = Decoded()
-    parsed = parse_gateway_topic(topic)
-    if parsed is None:
-        out.rejected.append(Rejection("?", "topic", f"unexpected topic {topic[:200]!r}", True))
-        return out
-    gateway, leaf = parsed
-    try:
-        if leaf == "events":
-            batch = decode_batch(payload, topic_gateway=gateway)
-            out.events.extend((gateway, event) for event in batch.events)
-            for error in batch.errors:
-                message = f"event #{error.index}: {error.message}"
-                out.rejected.append(Rejection(gateway, "event", message, False))
-        elif leaf == "status":
-            if payload:  # an empty retained message clears it: nothing to keep
-                out.statuses.append(decode_status(payload, topic_gateway=gateway))
-        else:
-            message = f"unexpected topic {topic!r}"
-            out.rejected.append(Rejection(gateway, "topic", message, True))
-    except ProtocolError as exc:
-        out.rejected.append(Rejection(gateway, exc.reason, str(exc), True))
-    return out
+def _only(times: dict[str, datetime], event_id: str) -> dict[str, datetime]:
+    return {event_id: times[event_id]} if event_id in times else {}
 
 
 def link_settings(settings: HubBrokerSettings, worker_id: str | None = None) -> LinkSettings:
@@ -116,7 +120,7 @@ def link_settings(settings: HubBrokerSettings, worker_id: str | None = None) -> 
         host=settings.host,
         port=settings.port,
         client_id=client_id,
-        username=settings.username,
+        username=settings.account(worker_id),  # each worker its own account
         password=settings.read_password(),
         tls=settings.tls,
         keepalive_s=settings.keepalive_s,
@@ -139,11 +143,14 @@ class Ingest:
         relayed: set[str] | None = None,
         admission: Admission | None = None,
         worker_id: str | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.store = store
         self.on_new_events = on_new_events
         self.eid = eid
         self.admission = admission
+        self.clock = clock
+        self.clocks = ClockWatch(store)
         # Rotating ids named by a neighbouring town's search: kept as they came (we hold
         # no key for them) so they can be sent back; the set is kept by SearchService.
         self.relayed = relayed if relayed is not None else set()
@@ -165,8 +172,14 @@ class Ingest:
             "eid_unknown": 0,  # dropped at once, never stored
             "eid_rotations_merged": 0,
             "sightings_dropped_forgotten": 0,
+            "events_time_placed": 0,  # stored at the hub's time, not the gateway's
+            "handling_failed": 0,  # events and statuses set aside after failing alone
+            "quarantined": 0,
         }
         self._last_logged: dict[tuple[str, str], float] = {}
+        self._aside: list[Quarantined] = []
+        self._generation = -1
+        self._connected_at = 0.0
 
     @property
     def connected(self) -> bool:
@@ -177,116 +190,238 @@ class Ingest:
             tg.create_task(self.link.run(), name="ingest-link")
             tg.create_task(self._consume(), name="ingest-consume")
 
-    def _reject(self, gateway: str, reason: str, message: str) -> None:
-        self.counters[f"rejected_{reason}"] = self.counters.get(f"rejected_{reason}", 0) + 1
-        now = time.monotonic()
-        key = (gateway, reason)
-        if now - self._last_logged.get(key, -_LOG_EVERY_S) >= _LOG_EVERY_S:
-            self._last_logged[key] = now
-            log.warning("rejected from gateway %s (%s): %s", gateway, reason, message)
-
-    def _decode(
-        self, message: Message, events: list[tuple[str, Event]], statuses: list[GatewayStatus]
-    ) -> None:
-        decoded = decode_message(message.topic, message.payload)
-        events.extend(decoded.events)
-        statuses.extend(decoded.statuses)
-        for rejection in decoded.rejected:
-            self.counters["payloads_rejected" if rejection.whole else "events_rejected"] += 1
-            self._reject(rejection.gateway, rejection.reason, rejection.message)
-
     async def _consume(self) -> None:
         while True:
             messages = [await self._queue.get()]
             while not self._queue.empty() and len(messages) < MAX_MESSAGES_PER_COMMIT:
                 messages.append(self._queue.get_nowait())
-            events: list[tuple[str, Event]] = []
-            statuses: list[GatewayStatus] = []
-            for message in messages:
-                self._decode(message, events, statuses)
-            events = await self._resolve(self.eid, events)
-            if self.admission is not None:
-                events, dropped = await self.admission.admit(events)
-                for reason, count in dropped.items():
-                    key = f"sightings_dropped_{reason}"
-                    self.counters[key] = self.counters.get(key, 0) + count
-            new_events = await self._commit(events, statuses)
-            for message in messages:
-                self.link.ack(message)  # only now: the commit is on disk
-            if self.eid is not None:
-                await self._save_clocks(self.eid)
-            self.counters["messages"] += len(messages)
-            self.counters["statuses"] += len(statuses)
-            if new_events and self.on_new_events is not None:
-                try:
-                    self.on_new_events(new_events)
-                except Exception:  # the live view must never stop ingest
-                    log.exception("live fan-out failed")
+            await self.handle(messages)
 
-    async def _resolve(
-        self, eid: EidService | None, events: list[tuple[str, Event]]
-    ) -> list[tuple[str, Event]]:
+    async def handle(self, messages: list[Message]) -> None:
+        """Store a bunch of messages in one commit, then acknowledge them all."""
+        received = self.clock()
+        live = self._live(messages)
+        units = [self._unit(message, received, live) for message in messages]
+        new_events = await self._store_isolating(units, received)
+        if self._aside:
+            await self._set_aside(received)
+        for message in messages:
+            self.link.ack(message)  # only now: the commit is on disk
+        self.counters["messages"] += len(messages)
+        self.counters["statuses"] += sum(len(u.statuses) for u in units)
+        new_events += await self._after_commit(received)
+        if new_events and self.on_new_events is not None:
+            try:
+                self.on_new_events(new_events)
+            except Exception:  # the live view must never stop ingest
+                log.exception("live fan-out failed")
+
+    # -- one message -> a unit on the hub's clock -------------------------------------
+
+    def _live(self, messages: list[Message]) -> bool:
+        newest = messages[-1].generation
+        if newest != self._generation:
+            self._generation, self._connected_at = newest, time.monotonic()
+        quiet = time.monotonic() - self._connected_at >= LIVE_AFTER_S
+        return quiet and len(messages) < MAX_MESSAGES_PER_COMMIT
+
+    def _unit(self, message: Message, received: datetime, live: bool) -> _Unit:
+        decoded = decode_message(message.topic, message.payload)
+        for rejection in decoded.rejected:
+            self._rejected(message, rejection)
+        gateway = decoded.events[0][0] if decoded.events else "?"
+        unit = _Unit(message, gateway, statuses=decoded.statuses)
+        offset = clock_offset(decoded.sent, received, live=live)
+        if offset is not None and decoded.events:
+            self.clocks.observe(gateway, offset)
+        for status in decoded.statuses:
+            unit.gateway = status.gw
+            if not message.retain and status.ts is not None:
+                measured = clock_offset(status.ts, received, live=live)
+                if measured is not None:
+                    self.clocks.observe(status.gw, measured)
+        for gateway_id, said in decoded.events:
+            placed = place(said.ts, received, offset)
+            event = said
+            if placed.moved:
+                unit.device_times[said.id] = said.ts
+                event = said.model_copy(update={"ts": placed.ts})
+                self.counters["events_time_placed"] += 1
+            unit.events.append((gateway_id, event))
+        return unit
+
+    def _rejected(self, message: Message, rejection: Rejection) -> None:
+        failure = rejection.reason == "decode_failed"
+        self.counters["payloads_rejected" if rejection.whole else "events_rejected"] += 1
+        key = f"rejected_{rejection.reason}"
+        self.counters[key] = self.counters.get(key, 0) + 1
+        if self._once_a_minute(rejection.gateway, rejection.reason):
+            log.warning(
+                "rejected from gateway %s (%s): %s",
+                rejection.gateway,
+                rejection.reason,
+                rejection.message,
+            )
+            self._keep_aside(message, rejection.gateway, rejection.reason, rejection.message,
+                             failure=failure, payload=message.payload)  # fmt: skip
+
+    def _once_a_minute(self, gateway: str, reason: str) -> bool:
+        now = time.monotonic()
+        if now - self._last_logged.get((gateway, reason), -_LOG_EVERY_S) < _LOG_EVERY_S:
+            return False
+        self._last_logged[(gateway, reason)] = now
+        return True
+
+    def _keep_aside(
+        self,
+        message: Message,
+        gateway: str,
+        reason: str,
+        detail: str,
+        *,
+        failure: bool,
+        payload: bytes,
+    ) -> None:
+        self._aside.append(
+            Quarantined(
+                "mqtt",
+                reason,
+                detail,
+                failure,
+                None if gateway == "?" else gateway,
+                message.topic,
+                payload,
+            )
+        )
+
+    # -- storing, isolating what fails -------------------------------------------------
+
+    async def _store_isolating(self, units: list[_Unit], received: datetime) -> list[StoredEvent]:
+        try:
+            return await self._store(units, received)
+        except _DataFault:
+            pass
+        new: list[StoredEvent] = []
+        for unit in units:  # one message at a time...
+            try:
+                new += await self._store([unit], received)
+                continue
+            except _DataFault:
+                pass
+            for atom in unit.atoms():  # ... and one event at a time
+                new += await self._store_alone(atom, received)
+        return new
+
+    async def _store_alone(self, atom: _Unit, received: datetime) -> list[StoredEvent]:
+        fault: _DataFault | None = None
+        for attempt in range(ATTEMPTS_ALONE):
+            try:
+                return await self._store([atom], received)
+            except _DataFault as exc:
+                fault = exc
+                await asyncio.sleep(0.05 * (attempt + 1))
+        cause = fault.__cause__ if fault is not None else None
+        where = "status" if atom.statuses else "event"
+        detail = f"storing failed: {type(cause).__name__}: {str(cause)[:300]}"
+        body = (atom.statuses[0] if atom.statuses else atom.events[0][1]).model_dump_json()
+        self.counters["handling_failed"] += 1
+        if self._once_a_minute(atom.gateway, f"store_{where}"):
+            log.error("gateway %s: an %s could not be stored: %s", atom.gateway, where, detail)
+        self._keep_aside(atom.message, atom.gateway, f"store_{where}", detail, failure=True,
+                         payload=body.encode())  # fmt: skip
+        return []
+
+    async def _store(self, units: list[_Unit], received: datetime) -> list[StoredEvent]:
+        events = [e for u in units for e in u.events]
+        statuses = [s for u in units for s in u.statuses]
+        if not events and not statuses:
+            return []
+        device_times = {k: v for u in units for k, v in u.device_times.items()}
+        events = await self._guarded(lambda: self._resolve(events), len(units))
+        if self.admission is not None:
+            admission = self.admission
+            events, dropped = await self._guarded(lambda: admission.admit(events), len(units))
+            for reason, count in dropped.items():
+                key = f"sightings_dropped_{reason}"
+                self.counters[key] = self.counters.get(key, 0) + count
+        result = await self._guarded(
+            lambda: self.store.ingest(events, statuses, received, device_times=device_times),
+            len(units),
+        )
+        self.counters["events_stored"] += len(result.new_events)
+        self.counters["events_duplicate"] += result.duplicates
+        self.counters["sightings_dropped_forgotten"] += result.forgotten
+        return result.new_events
+
+    async def _guarded(self, step: Callable[[], Awaitable[T]], messages: int) -> T:
+        """Run a step of storing; while the database does not answer, hold (nothing is
+        acknowledged) and try again; when it answers, the failure is the data's."""
+        attempt = 0
+        while True:
+            try:
+                result = await step()
+            except Exception as exc:
+                if await self._database_answers():
+                    raise _DataFault(str(exc)) from exc
+                self.counters["store_retries"] += 1
+                if attempt == 0:
+                    log.error("store failed, holding %d message(s): %s", messages, exc)
+                await asyncio.sleep(backoff_delay(attempt, 0.2, 10.0))
+                attempt += 1
+                continue
+            if attempt:
+                log.info("store recovered after %d retries", attempt)
+            return result
+
+    async def _database_answers(self) -> bool:
+        try:
+            return await self.store.ping()
+        except Exception:
+            return False
+
+    async def _resolve(self, events: list[tuple[str, Event]]) -> list[tuple[str, Event]]:
         """Rotating ids resolved to registry tags; the unresolvable never reach the store
         (but for those a peer's search asked for)."""
         kept: list[tuple[str, Event]] = []
         if self.relayed:
             kept = [(g, e) for g, e in events if str(e.data.get("tag")) in self.relayed]
             events = [(g, e) for g, e in events if str(e.data.get("tag")) not in self.relayed]
-        return kept + await self._resolve_own(eid, events)
-
-    async def _resolve_own(
-        self, eid: EidService | None, events: list[tuple[str, Event]]
-    ) -> list[tuple[str, Event]]:
-        if eid is None:
+        if self.eid is None:
             events, dropped = drop_eids(events)
             self.counters["eid_unknown"] += dropped
-            return events
-        attempt = 0
-        while True:
-            try:
-                found = await eid.resolve(events)
-                break
-            except StoreError as exc:
-                # Reading a tag's last sighting failed: hold the batch as a failed
-                # commit does (nothing acknowledged), and try again.
-                self.counters["store_retries"] += 1
-                if attempt == 0:
-                    log.error("store read failed, holding %d event(s): %s", len(events), exc)
-                await asyncio.sleep(backoff_delay(attempt, 0.2, 10.0))
-                attempt += 1
+            return kept + events
+        found = await self.eid.resolve(events)
         self.counters["eid_resolved"] += found.resolved
         self.counters["eid_unknown"] += found.unknown
         self.counters["eid_rotations_merged"] += found.merged
         for gateway, tag, why in found.replays:
-            self._reject(gateway, "eid_replay", f"{tag}: {why}")
-        return found.events
+            key = "rejected_eid_replay"
+            self.counters[key] = self.counters.get(key, 0) + 1
+            if self._once_a_minute(gateway, "eid_replay"):
+                log.warning("rejected from gateway %s (eid_replay): %s: %s", gateway, tag, why)
+        return kept + found.events
 
-    async def _save_clocks(self, eid: EidService) -> None:
+    # -- after the commit --------------------------------------------------------------
+
+    async def _set_aside(self, at: datetime) -> None:
+        aside, self._aside = self._aside, []
         try:
-            await eid.save_learned()
-        except StoreError as exc:  # learning is kept in memory meanwhile
-            log.warning("could not save what was learned of tags' clocks: %s", exc)
+            await self._guarded(lambda: self.store.quarantine(aside, at), len(aside))
+        except _DataFault as fault:
+            log.error("could not keep %d message(s) aside: %s", len(aside), fault)
+            return
+        self.counters["quarantined"] += len(aside)
 
-    async def _commit(
-        self, events: list[tuple[str, Event]], statuses: list[GatewayStatus]
-    ) -> list[StoredEvent]:
-        if not events and not statuses:
-            return []
-        attempt = 0
-        while True:
+    async def _after_commit(self, received: datetime) -> list[StoredEvent]:
+        """Learning that may lag without losing anything: gateways' clocks, tags' clocks."""
+        new: list[StoredEvent] = []
+        try:
+            new = await self.clocks.flush(received)
+        except Exception as exc:  # tried again with the next bunch
+            log.warning("could not record gateways' clocks: %s", exc)
+        if self.eid is not None:
             try:
-                result = await self.store.ingest(events, statuses, datetime.now(UTC))
-            except StoreError as exc:
-                # Not acknowledged, so nothing is lost: keep trying until the store is back.
-                self.counters["store_retries"] += 1
-                if attempt == 0:
-                    log.error("store write failed, holding %d event(s): %s", len(events), exc)
-                await asyncio.sleep(backoff_delay(attempt, 0.2, 10.0))
-                attempt += 1
-                continue
-            if attempt:
-                log.info("store recovered after %d retries", attempt)
-            self.counters["events_stored"] += len(result.new_events)
-            self.counters["events_duplicate"] += result.duplicates
-            self.counters["sightings_dropped_forgotten"] += result.forgotten
-            return result.new_events
+                await self.eid.save_learned()
+            except Exception as exc:  # learning is kept in memory meanwhile
+                log.warning("could not save what was learned of tags' clocks: %s", exc)
+        return new

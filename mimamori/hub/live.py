@@ -52,6 +52,7 @@ class LiveHub:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._subscribers: dict[str, set[Subscription]] = {}
+        self.failures = 0
 
     @contextmanager
     def subscribe(self, person_id: str) -> Iterator[Subscription]:
@@ -73,23 +74,30 @@ class LiveHub:
         for event in events:
             if event.kind not in TAG_KINDS:
                 continue
-            tag = str(event.data.get("tag", ""))
-            person_id = self.registry.person_of_tag.get(tag)
-            if person_id is None or person_id not in self._subscribers:
-                continue
-            last_seen = event.data.get("last_seen")
-            sighting = Sighting(
-                event.id,
-                event.gateway_id,
-                tag,
-                event.kind,
-                event.ts,
-                event.data.get("rssi"),
-                last_seen=from_iso(last_seen) if isinstance(last_seen, str) else None,
-            )
-            item = LiveSighting(
-                location=location(self.registry, person_id, sighting),
-                point=trail_point(self.registry, sighting),
-            )
-            for sub in list(self._subscribers[person_id]):
-                sub.offer(item)
+            try:
+                self._publish(event)
+            except Exception:  # one odd event must not cost the others their viewers
+                self.failures += 1
+                log.exception("live fan-out of event %s failed", event.id)
+
+    def _publish(self, event: StoredEvent) -> None:
+        tag = str(event.data.get("tag", ""))
+        person_id = self.registry.person_of_tag.get(tag)
+        if person_id is None or person_id not in self._subscribers:
+            return
+        last_seen = event.data.get("last_seen")
+        sighting = Sighting(
+            event.id,
+            event.gateway_id,
+            tag,
+            event.kind,
+            event.ts,
+            event.data.get("rssi"),
+            last_seen=from_iso(last_seen) if isinstance(last_seen, str) else None,
+        )
+        item = LiveSighting(
+            location=location(self.registry, person_id, sighting),
+            point=trail_point(self.registry, sighting),
+        )
+        for sub in list(self._subscribers[person_id]):
+            sub.offer(item)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import ProtocolError
-from .events import Event, EventBatch
+from .events import MAX_BATCH, Event, EventBatch
 from .status import GatewayStatus
+from .timefmt import format_ts, from_iso, on_the_wire
 from .topics import is_valid_id
 
 # A batch of 1000 events is ~250 KiB; anything larger is not ours. The broker is
@@ -33,22 +35,20 @@ class DecodedBatch:
     gateway_id: str
     events: list[Event]
     errors: list[EventError]
+    sent: datetime | None = None  # the gateway's clock when it published the batch
 
 
-def encode_batch(gateway_id: str, events: list[Event]) -> bytes:
-    batch = EventBatch(gw=gateway_id, events=events)
-    return batch.model_dump_json().encode()
+def encode_batch(gateway_id: str, events: list[Event], sent: datetime | None = None) -> bytes:
+    batch = EventBatch(gw=gateway_id, events=events, sent=sent)
+    return batch.model_dump_json(exclude_none=True).encode()
 
 
-def encode_event_bodies(gateway_id: str, bodies: list[str]) -> bytes:
+def encode_event_bodies(gateway_id: str, bodies: list[str], sent: datetime | None = None) -> bytes:
     """A batch from events already serialised as JSON (the outbox keeps them so)."""
-    return (
-        b'{"v":1,"gw":'
-        + json.dumps(gateway_id).encode()
-        + b',"events":['
-        + ",".join(bodies).encode()
-        + b"]}"
-    )
+    head = b'{"v":1,"gw":' + json.dumps(gateway_id).encode()
+    if sent is not None:
+        head += b',"sent":"' + format_ts(sent).encode() + b'"'
+    return head + b',"events":[' + ",".join(bodies).encode() + b"]}"
 
 
 def load_json_object(payload: bytes) -> dict[str, Any]:
@@ -60,6 +60,10 @@ def load_json_object(payload: bytes) -> dict[str, Any]:
         doc = json.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError("not_json", f"payload is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        # json's parser counts its own depth against Python's recursion limit and
+        # gives up cleanly, with nothing half-built: "[" * 100000 ends here.
+        raise ProtocolError("too_deep", "payload nests deeper than a JSON parser may go") from exc
     if not isinstance(doc, dict):
         raise ProtocolError("not_object", "payload is not a JSON object")
     return doc
@@ -91,8 +95,11 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
     raw_events = doc.get("events")
     if not isinstance(raw_events, list) or not raw_events:
         raise ProtocolError("events", "'events' must be a non-empty list")
-    if unknown := set(doc) - {"v", "gw", "events"}:
+    if len(raw_events) > MAX_BATCH:
+        raise ProtocolError("events", f"{len(raw_events)} events in one batch; at most {MAX_BATCH}")
+    if unknown := set(doc) - {"v", "gw", "sent", "events"}:
         raise ProtocolError("envelope", f"unknown envelope keys {sorted(unknown)}")
+    sent = _sent(doc.get("sent"))
     events: list[Event] = []
     errors: list[EventError] = []
     for index, raw in enumerate(raw_events):
@@ -100,7 +107,18 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
             events.append(Event.model_validate(raw))
         except ValidationError as exc:
             errors.append(EventError(index, first_error(exc)))
-    return DecodedBatch(gw, events, errors)
+    return DecodedBatch(gw, events, errors, sent)
+
+
+def _sent(value: object) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError("not a string")
+        return on_the_wire(from_iso(value))
+    except ValueError as exc:
+        raise ProtocolError("envelope", f"'sent' is not a time on the wire: {exc}") from exc
 
 
 def encode_status(status: GatewayStatus) -> bytes:

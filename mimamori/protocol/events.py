@@ -7,7 +7,9 @@ store it as it came; the typed view is ``Event.tag_data()`` and friends.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +19,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -24,7 +27,7 @@ from pydantic import (
 )
 
 from .tags import TAG_ID_PATTERN
-from .timefmt import format_ts, utc_ms
+from .timefmt import format_ts, on_the_wire
 from .topics import ID_PATTERN
 
 
@@ -61,15 +64,42 @@ DEVICE_KINDS = frozenset(
 )
 
 UtcDatetime = Annotated[
-    AwareDatetime, AfterValidator(utc_ms), PlainSerializer(format_ts, when_used="json")
+    AwareDatetime, AfterValidator(on_the_wire), PlainSerializer(format_ts, when_used="json")
 ]
 TagId = Annotated[str, Field(pattern=TAG_ID_PATTERN)]
 LocalId = Annotated[str, Field(pattern=ID_PATTERN)]
 Rssi = Annotated[int, Field(ge=-127, le=20)]
 
+# Bounds for every number and string that comes from a gateway: what a database
+# column, a formatted message or a timer can hold. A signed 64-bit integer is what
+# SQLite's INTEGER and PostgreSQL's BIGINT store; 2**53 is what a JavaScript page
+# reads exactly, so counters stop there.
+MAX_SEQ = 2**63 - 1
+MAX_COUNT = 2**53
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(limit: int) -> Callable[[object], object]:
+    """Free text made safe rather than refused: control characters become spaces (a NUL
+    is refused by PostgreSQL's text columns; a newline forges log lines) and the text is
+    cut to ``limit``. A driver's detail with an odd character must not cost the status."""
+
+    def clean(value: object) -> object:
+        return _CONTROL.sub(" ", value[:limit]) if isinstance(value, str) else value
+
+    return clean
+
+
+Text = Annotated[str, BeforeValidator(printable(500))]
+Name = Annotated[str, BeforeValidator(printable(64)), Field(min_length=1)]
+Counters = Annotated[dict[Name, Count], Field(max_length=64)]
+
+WIRE = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
 
 class _Data(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = WIRE
 
 
 class TagData(_Data):
@@ -78,7 +108,7 @@ class TagData(_Data):
     tag: TagId
     receiver: LocalId
     rssi: Rssi | None = None  # smoothed; absent on tag.left
-    adverts: int = Field(default=1, ge=0)  # adverts heard since the previous event
+    adverts: Count = 1  # adverts heard since the previous event
     arrived_at: UtcDatetime | None = None  # on tag.left: when this visit began
     last_seen: UtcDatetime | None = None  # on tag.left: the last advert of the visit
     search: LocalId | None = None  # tag.seen sent at once for this search (no throttle)
@@ -88,7 +118,7 @@ class ReceiverData(_Data):
     """``receiver.down`` / ``receiver.up``."""
 
     receiver: LocalId
-    reason: str = Field(default="", max_length=200)
+    reason: Annotated[str, BeforeValidator(printable(200))] = ""
 
 
 Card = Literal["genki", "soudan", "sos"]
@@ -125,7 +155,7 @@ class DeviceData(_Data):
 
     device: LocalId
     battery_pct: int | None = Field(default=None, ge=0, le=100)
-    silent_s: int | None = Field(default=None, ge=0)  # device.silent: how long unheard
+    silent_s: Count | None = None  # device.silent: how long unheard
 
 
 DATA_MODELS: dict[EventKind, type[_Data]] = {
@@ -148,10 +178,10 @@ def new_event_id() -> str:
 
 
 class Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = WIRE
 
     id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
-    seq: Annotated[int, Field(ge=1)]
+    seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
     ts: UtcDatetime
     kind: EventKind
     data: dict[str, Any]
@@ -182,11 +212,20 @@ class EventDraft:
         return Event(id=event_id, seq=seq, ts=self.ts, kind=self.kind, data=self.data)
 
 
-class EventBatch(BaseModel):
-    """The payload of ``mimamori/v1/gw/{id}/events``."""
+MAX_BATCH = 1000
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class EventBatch(BaseModel):
+    """The payload of ``mimamori/v1/gw/{id}/events``.
+
+    ``sent`` (optional: gateways before it did not send it) is the gateway's clock
+    when it published the batch: the hub compares it with its own receive time to
+    learn how far that clock is off (docs/protocol.md, "Whose time").
+    """
+
+    model_config = WIRE
 
     v: Literal[1] = 1
     gw: LocalId
-    events: Annotated[list[Event], Field(min_length=1, max_length=1000)]
+    sent: UtcDatetime | None = None
+    events: Annotated[list[Event], Field(min_length=1, max_length=MAX_BATCH)]

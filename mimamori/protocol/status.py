@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from .events import Card, LocalId, UtcDatetime
+from .events import WIRE, Card, Count, Counters, LocalId, Name, Text, UtcDatetime
+
+# The longest a gateway may say it waits between two statuses: a day. The hub calls
+# a gateway offline after three intervals, so a larger one would hide a dead gateway.
+MAX_INTERVAL_S = 86_400.0
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = WIRE
 
 
 class DriverStatus(_Frozen):
-    driver: str
+    driver: Name
     state: Literal["starting", "up", "down"]
-    detail: str = ""
+    detail: Text = ""
     last_frame: UtcDatetime | None = None  # last advert or heartbeat from the hardware
-    counters: dict[str, int] = Field(default_factory=dict)
+    counters: Counters = Field(default_factory=dict)
 
 
 class OutboxStatus(_Frozen):
-    depth: int = Field(ge=0)
-    dropped: dict[str, int] = Field(default_factory=dict)  # by event kind, since install
+    depth: Count
+    dropped: Counters = Field(default_factory=dict)  # by event kind, since install
 
 
 class DeviceHealthStatus(_Frozen):
@@ -38,11 +42,13 @@ class HouseholdStatus(_Frozen):
 
     id: LocalId
     state: Literal["ok", "due", "missed"]
-    level: int | None = None
+    level: int | None = Field(default=None, ge=0, le=9)
     next_due: UtcDatetime
     last_checkin: UtcDatetime | None = None
     last_card: Card | None = None
-    devices: dict[str, DeviceHealthStatus] = Field(default_factory=dict)
+    devices: Annotated[dict[Name, DeviceHealthStatus], Field(max_length=64)] = Field(
+        default_factory=dict
+    )
 
 
 class GatewayStatus(_Frozen):
@@ -50,12 +56,12 @@ class GatewayStatus(_Frozen):
     gw: LocalId
     state: Literal["online", "offline"]
     ts: UtcDatetime | None = None  # absent in the last will (written before the fact)
-    version: str | None = None
-    config_hash: str | None = None
-    drivers: dict[str, DriverStatus] = Field(default_factory=dict)
+    version: Name | None = None
+    config_hash: Name | None = None
+    drivers: Annotated[dict[Name, DriverStatus], Field(max_length=64)] = Field(default_factory=dict)
     outbox: OutboxStatus | None = None
-    counters: dict[str, int] = Field(default_factory=dict)
+    counters: Counters = Field(default_factory=dict)
     household: HouseholdStatus | None = None
     # How often an online gateway refreshes this message: the hub calls a gateway
     # whose status is much older than this offline even without a last will.
-    interval_s: float | None = Field(default=None, gt=0)
+    interval_s: float | None = Field(default=None, gt=0, le=MAX_INTERVAL_S)

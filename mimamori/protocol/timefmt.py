@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+# Every time on the wire lies in [EARLIEST, LATEST): a Pi without a real-time clock
+# may still say 1970 before NTP syncs (the hub places such events on its own clock),
+# but year 1 or 9999 is not a clock, only a number that overflows what stores it.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
 
 def utc_ms(value: datetime) -> datetime:
     """``value`` in UTC, cut to whole milliseconds (what the wire can carry)."""
@@ -11,6 +17,14 @@ def utc_ms(value: datetime) -> datetime:
         raise ValueError("naive datetime: times must carry a zone")
     value = value.astimezone(UTC)
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def on_the_wire(value: datetime) -> datetime:
+    """``utc_ms(value)``, refused when outside what a clock can say (ValueError)."""
+    value = utc_ms(value)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"time {value.isoformat()} lies outside 1970-2199")
+    return value
 
 
 def format_ts(value: datetime) -> str:

@@ -18,6 +18,7 @@ import pytest
 from mimamori.demo.mosquitto import BrokerTls, PrivateBroker, free_port, wait_for_port
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver
+from mimamori.hub.broker_accounts import hub_accounts, set_account, write_acl
 from mimamori.hub.pki import make_ca, make_client, make_server
 from mimamori.link import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
@@ -75,7 +76,11 @@ async def test_no_secret_appears_in_logs_status_or_errors(tmp_path: Path) -> Non
     assert added.returncode == 0, added.stderr
     gw_password = next(line for line in added.stdout.splitlines() if not line.startswith("#"))
     hub_password = (tmp_path / "hub.password").read_text().strip()
-    secrets = [gw_password, hub_password]
+    # The test listens with an account of its own, with the hub's rights: the broker
+    # binds each account to one client id, so sharing the hub's would throw it out.
+    listener_password = set_account(tmp_path / "mq/passwd", "secrets-listener")
+    write_acl(tmp_path / "mq/acl", *hub_accounts(tmp_path / "mq/acl"), "secrets-listener")
+    secrets = [gw_password, hub_password, listener_password]
     for key in (gw_cert.key, hub_cert.key, server.key):
         secrets += key_material(key)
     assert len(gw_password) >= 24 and len(secrets) >= 5
@@ -121,8 +126,8 @@ async def test_no_secret_appears_in_logs_status_or_errors(tmp_path: Path) -> Non
                 "127.0.0.1",
                 broker.port,
                 "secrets-listener",
-                "mimamori-hub",
-                hub_password,
+                "secrets-listener",
+                listener_password,
                 tls=TlsSettings.model_validate(
                     tls | {"cert_file": str(hub_cert.cert), "key_file": str(hub_cert.key)}
                 ),

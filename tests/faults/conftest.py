@@ -5,16 +5,21 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from ..e2e.conftest import Processes, http_port, procs
 from .site import Site
-from .tally import Tally
 
 __all__ = ["http_port", "procs"]  # fixtures shared with tests/e2e
 
-_TALLIES: list[tuple[str, Tally, str]] = []
+
+class Line(Protocol):
+    def line(self) -> str: ...
+
+
+_TALLIES: list[tuple[str, Line, str]] = []
 
 
 class Report:
@@ -23,7 +28,7 @@ class Report:
     def __init__(self, test: str) -> None:
         self.test = test
 
-    def add(self, tally: Tally, faults: str) -> None:
+    def add(self, tally: Line, faults: str) -> None:
         print(f"{self.test}: {tally.line()}; faults: {faults}")
         _TALLIES.append((self.test, tally, faults))
 

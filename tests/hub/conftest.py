@@ -28,6 +28,7 @@ from playwright.async_api import Browser, async_playwright
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.app import create_app
 from mimamori.hub.auth import hash_password, issue
+from mimamori.hub.clock import Clock, system_clock
 from mimamori.hub.config import DatabaseSettings, HubConfig
 from mimamori.hub.state import HubState
 from mimamori.hub.store.base import CredentialKind, Role, User
@@ -233,7 +234,7 @@ class RunningHub:
             role=role,
             family_id=None if role == "admin" else family,
             name="test",
-            ttl=None,
+            ttl=timedelta(days=1),
         )
 
     async def account(
@@ -254,7 +255,7 @@ class RunningHub:
             role=role,
             family_id=family,
             name=user_id,
-            ttl=None,
+            ttl=timedelta(days=1),
             user_id=user_id,
         )
 
@@ -312,16 +313,18 @@ async def running_hub(
     tmp_path: Path,
     edit: Callable[[dict[str, Any]], None] | None = None,
     port: int | None = None,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[RunningHub]:
     """A hub on ``tmp_path``'s database; run it again on the same path to restart it.
-    ``edit`` may change the test config (as a plain document) first."""
+    ``edit`` may change the test config (as a plain document) first; ``clock`` is the
+    hub's (a test whose gateways run on virtual time gives the hub the same)."""
     port = port or free_port()
     config = hub_config(tmp_path, broker.port, port)
     if edit is not None:
         doc = config.model_dump(mode="json", exclude_unset=True)
         edit(doc)
         config = HubConfig.model_validate(doc)
-    app = create_app(config)
+    app = create_app(config, clock=clock)
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from playwright.async_api import Browser
 
-from mimamori.hub.auth import check_password, hash_password
+from mimamori.hub.auth import HashPool, check_password, hash_password
 from mimamori.protocol import EventKind, format_ts
 
 from .conftest import Gateway, RunningHub, database_for
@@ -32,13 +32,13 @@ async def test_the_password_is_checked_and_a_disabled_account_cannot_sign_in(
     hub: RunningHub,
 ) -> None:
     await hub.account("yamashiro", "volunteer", households=("hh-1",))
-    store = hub.state.store
-    user = await check_password(store, "yamashiro", PASSWORD)
+    store, pool = hub.state.store, HashPool()
+    user = await check_password(store, "yamashiro", PASSWORD, pool)
     assert user is not None and user.households == ("hh-1",)
-    assert await check_password(store, "yamashiro", PASSWORD + "!") is None
-    assert await check_password(store, "nobody", PASSWORD) is None
+    assert await check_password(store, "yamashiro", PASSWORD + "!", pool) is None
+    assert await check_password(store, "nobody", PASSWORD, pool) is None
     await store.set_disabled("yamashiro", True)
-    assert await check_password(store, "yamashiro", PASSWORD) is None
+    assert await check_password(store, "yamashiro", PASSWORD, pool) is None
 
 
 def test_the_cli_adds_lists_and_checks_accounts(tmp_path: Path) -> None:

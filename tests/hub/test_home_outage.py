@@ -40,11 +40,19 @@ def home_config(port: int, data_dir: Path, due_local: datetime) -> Any:
 
 
 async def test_a_check_in_missed_while_the_broker_is_down_reaches_the_hub_with_its_times(
-    hub: RunningHub, tmp_path: Path
+    own_broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    broker: PrivateBroker = hub.broker
     start = datetime.now(UTC).replace(second=0, microsecond=0)
     clock = VirtualClock(start)
+    # The hub and the gateway share the virtual clock: a day passes for both.
+    async with running_hub(own_broker, tmp_path, clock=clock.now) as hub:
+        await _missed_while_the_broker_is_down(hub, clock, start, tmp_path)
+
+
+async def _missed_while_the_broker_is_down(
+    hub: RunningHub, clock: VirtualClock, start: datetime, tmp_path: Path
+) -> None:
+    broker: PrivateBroker = hub.broker
     due = start + timedelta(minutes=30)
     config = home_config(broker.port, tmp_path / "gw", due.astimezone(ZoneInfo("Asia/Tokyo")))
     button = ScriptedButton("door", clock)
@@ -95,10 +103,10 @@ async def test_a_check_in_missed_while_the_broker_is_down_reaches_the_hub_with_i
 async def test_a_check_in_missed_while_the_hub_is_down_is_shown_when_it_returns(
     own_broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    async with running_hub(own_broker, tmp_path):
-        pass  # the hub has run once: the broker now keeps its queue while it is away
     start = datetime.now(UTC).replace(second=0, microsecond=0)
     clock = VirtualClock(start)
+    async with running_hub(own_broker, tmp_path, clock=clock.now):
+        pass  # the hub has run once: the broker now keeps its queue while it is away
     due = start + timedelta(minutes=30)
     config = home_config(own_broker.port, tmp_path / "gw", due.astimezone(ZoneInfo("Asia/Tokyo")))
     daemon = EdgeDaemon(config, clock=clock, drivers=[ScriptedButton("door", clock)])
@@ -115,7 +123,7 @@ async def test_a_check_in_missed_while_the_hub_is_down_is_shown_when_it_returns(
     daemon.stop()
     await asyncio.wait_for(task, 10)
 
-    async with running_hub(own_broker, tmp_path) as hub:
+    async with running_hub(own_broker, tmp_path, clock=clock.now) as hub:
         async with hub.client(await hub.token(role="admin")) as client:
 
             async def missed() -> Any:

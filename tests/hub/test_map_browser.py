@@ -40,9 +40,8 @@ async def test_the_family_sees_the_marker_move_when_a_new_sighting_arrives(
     await gateway.send(EventKind.TAG_ARRIVED, TAG_TSURU, rssi=-64)
     gateway.gw = "gw-b"
     await gateway.send(EventKind.TAG_ARRIVED, TAG_TSURU, rssi=-60)
-    await page.wait_for_function(
-        "document.getElementById('status').dataset.gatewayId === 'gw-b'", timeout=5000
-    )
+    # A locator, not wait_for_function: the page's CSP forbids the eval that one uses.
+    await page.locator("#status[data-gateway-id='gw-b']").wait_for(timeout=5000)
     moved_after = time.perf_counter() - sent
     assert await status.locator(".place").inner_text() == "市役所前 自販機"
     assert await page.evaluate("window.mimamori.marker().lat") == pytest.approx(26.2815)

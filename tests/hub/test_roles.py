@@ -38,6 +38,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
     },
     ("GET", "/api/v1/audit"): {"admin": 200, "staff": 403, "volunteer": 403, "family": 403},
+    ("GET", "/api/v1/quarantine"): {
+        "admin": 200, "staff": 403, "volunteer": 403, "family": 403,
+    },
     ("GET", "/api/v1/notifications"): {
         "admin": 200, "staff": 200, "volunteer": 403, "family": 403,
     },

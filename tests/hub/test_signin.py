@@ -67,7 +67,7 @@ async def test_signing_out_ends_the_session(hub: RunningHub) -> None:
         await browser.get(await hub.signin_link())
         assert (await browser.get("/api/v1/people")).status_code == 200
         cookie = browser.cookies["mimamori_session"]
-        out = await browser.get("/signout")
+        out = await browser.post("/signout", headers={"Origin": hub.url})  # the page's button
         assert out.status_code == 200 and "サインアウトしました" in out.text
     async with hub.client() as replay:  # the old cookie, replayed, opens nothing
         replay.cookies.set("mimamori_session", cookie)

@@ -7,14 +7,25 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from mimamori.errors import StoreError
 from mimamori.hub.store import Credential, CredentialKind, Redeemed
+from mimamori.hub.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
+from mimamori.hub.store.schema_pg import MIGRATIONS as PG_MIGRATIONS
 from mimamori.hub.store.sqlite import SqlStore
-from mimamori.protocol import Event, EventDraft, EventKind, GatewayStatus, format_ts, new_event_id
+from mimamori.protocol import (
+    Event,
+    EventDraft,
+    EventKind,
+    GatewayStatus,
+    format_ts,
+    new_event_id,
+    to_epoch_ms,
+)
 
 from .conftest import database_for, open_test_store
 
@@ -45,6 +56,39 @@ async def behind_the_store(tmp_path: Path, *, sqlite: list[str], postgres: list[
     try:
         for statement in postgres:
             await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+Older = tuple[int, list[str], list[tuple[Any, ...]]]
+
+
+async def an_older_store(tmp_path: Path, *, sqlite: Older, postgres: Older) -> None:
+    """The test's database as an older hub left it: the schema's first migrations only
+    (``version``), then ``statements`` run once for each of ``rows``."""
+    database = database_for(tmp_path)
+    if "path" in database:
+        version, statements, rows = sqlite
+        with sqlite3.connect(database["path"]) as db:
+            for script in SQLITE_MIGRATIONS[:version]:
+                db.executescript(script)
+            db.execute(f"PRAGMA user_version = {version}")
+            for statement in statements:
+                db.executemany(statement, rows)
+        return
+    version, statements, rows = postgres
+    pg = database["postgres"]
+    conn = await asyncpg.connect(
+        host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+    )
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # from the template
+        for script in PG_MIGRATIONS[:version]:
+            await conn.execute(script)
+        await conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        await conn.execute(f"INSERT INTO schema_version VALUES ({version})")
+        for statement in statements:
+            await conn.executemany(statement, rows)
     finally:
         await conn.close()
 
@@ -120,8 +164,9 @@ async def test_statuses_and_events_make_the_gateway_list(store: SqlStore) -> Non
     )
     states = {s.gateway_id: s for s in await store.gateway_states()}
     assert states["gw-a"].online is None and states["gw-a"].last_event_at == T0
-    assert states["gw-b"].online is True and states["gw-b"].status_at == T0
-    # a last will carries no time: it is stamped when it was received
+    # Statuses are stamped with the hub's receive time, never the gateway's clock (a
+    # status dated 2100 would otherwise keep a dead gateway "online" for ever).
+    assert states["gw-b"].online is True and states["gw-b"].status_at == T0 + timedelta(minutes=1)
     assert states["gw-c"].online is False and states["gw-c"].status_at == T0 + timedelta(minutes=1)
 
 
@@ -192,19 +237,15 @@ async def test_statuses_stored_before_the_interval_column_still_say_when_a_gatew
 ) -> None:
     # Silent gateways are found by SQL on each gateway's interval (a column since
     # SQLite's schema 10, PostgreSQL's 2); the migration fills it from the statuses.
-    store = await open_test_store(tmp_path)
-    online = {"state": "online", "ts": T0}
-    fast = GatewayStatus.model_validate({"gw": "gw-fast", "interval_s": 1, **online})
-    plain = GatewayStatus.model_validate({"gw": "gw-plain", **online})
-    await store.ingest([], [fast, plain], T0)
-    await store.close()
-    await behind_the_store(
+    at = to_epoch_ms(T0)
+    fast = GatewayStatus.model_validate({"gw": "gw-fast", "interval_s": 1, "state": "online"})
+    plain = GatewayStatus.model_validate({"gw": "gw-plain", "state": "online"})
+    rows = [(s.gw, s.model_dump_json(exclude_none=True), at) for s in (fast, plain)]
+    insert = "INSERT INTO gateways (id, online, status, status_at) VALUES ({}, 1, {}, {})"
+    await an_older_store(
         tmp_path,
-        sqlite=["ALTER TABLE gateways DROP COLUMN interval_ms", "PRAGMA user_version = 9"],
-        postgres=[
-            "ALTER TABLE gateways DROP COLUMN interval_ms",
-            "UPDATE schema_version SET version = 1",
-        ],
+        sqlite=(9, [insert.format("?", "?", "?")], rows),
+        postgres=(1, [insert.format("$1", "$2", "$3")], rows),
     )
     store = await open_test_store(tmp_path)
     try:

@@ -69,7 +69,11 @@ class DeliveryWorker:
             if url is None:
                 result = Delivery(False, "the recipient or channel is no longer configured")
             else:
-                result = await self.sender.send(url, n.title, n.body, dedupe_key=n.dedupe_key)
+                try:
+                    result = await self.sender.send(url, n.title, n.body, dedupe_key=n.dedupe_key)
+                except Exception as exc:  # one channel's failure is that notification's alone
+                    log.exception("notification %d: the sender failed", n.id)
+                    result = Delivery(False, f"sending failed: {type(exc).__name__}")
             attempts = n.attempts + 1
             done = self.clock()
             retry_at = None

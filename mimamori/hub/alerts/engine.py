@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from ...errors import StoreError
 from ...protocol.events import TAG_KINDS
-from ..config import HubConfig
+from ...protocol.timefmt import format_ts
+from ..config import HouseholdEntry, HubConfig, Recipient
 from ..registry import Registry
-from ..store.alerts import AlertCounts, Notice, NotificationDraft, PlanStep
+from ..store.alerts import AlertCounts, DueEscalation, Notice, NotificationDraft, PlanStep
 from ..store.base import Store, StoredEvent
+from ..store.quarantine import Quarantined, Source
 from .links import LINK_TTL, AckLink, make_token
-from .messages import render
+from .messages import plain, render
 from .notices import Running, contacts, notices_for
 from .people import person_changes
 from .rules import decide
@@ -79,6 +82,7 @@ class AlertEngine:
         self.policies = policy_names(config)
         self.repeat = {p.id: p.repeat_min for p in config.policies}
         self.wake = asyncio.Event()  # set by ingest when new events were stored
+        self.failures = 0  # events and steps set aside (the hub's health says so)
         self.outings = any(p.outings for p in config.people)  # anyone opted in
 
     async def _running(self) -> dict[str, Running]:
@@ -104,19 +108,16 @@ class AlertEngine:
             since, cursor, events = await self.store.events_for_alerts(BATCH)
             if not events:
                 return total
-            changes = [
-                c
-                for e in events
-                for c in (*decide(e, self.registry), *person_changes(e, self.registry))
-            ]
-            notices = await self._notices(events)
-            counts = await self.store.apply_alert_changes(
-                changes, cursor, self.plans, notices, since=since
-            )
+            try:
+                counts = await self._apply(events, since, cursor)
+            except Exception as exc:
+                if not await self._database_answers():
+                    raise StoreError(f"the database does not answer: {exc}") from exc
+                # One of these events cannot be handled: take them one at a time, so
+                # only that one is set aside and the others still raise their alerts.
+                counts = await self._apply_one_by_one(len(events))
             if counts.stale:
                 continue  # another hub worker took these events: read on from its cursor
-            if any(n.notifications for n in notices) and self.on_queued is not None:
-                self.on_queued()
             for alert in counts.opened:
                 log.warning("alert %d opened: %s %s", alert.id, alert.kind, alert.subject)
             for alert in counts.resolved:
@@ -124,6 +125,59 @@ class AlertEngine:
             total.opened.extend(counts.opened)
             total.updated.extend(counts.updated)
             total.resolved.extend(counts.resolved)
+
+    async def _apply(self, events: list[StoredEvent], since: int, cursor: int) -> AlertCounts:
+        changes = [
+            c
+            for e in events
+            for c in (*decide(e, self.registry), *person_changes(e, self.registry))
+        ]
+        notices = await self._notices(events)
+        counts = await self.store.apply_alert_changes(
+            changes, cursor, self.plans, notices, since=since
+        )
+        if not counts.stale and any(n.notifications for n in notices) and self.on_queued:
+            self.on_queued()
+        return counts
+
+    async def _apply_one_by_one(self, n: int) -> AlertCounts:
+        total = AlertCounts([], [], [])
+        for _ in range(n):
+            since, cursor, events = await self.store.events_for_alerts(1)
+            if not events:
+                break
+            try:
+                counts = await self._apply(events, since, cursor)
+            except Exception as exc:
+                if not await self._database_answers():
+                    raise StoreError(f"the database does not answer: {exc}") from exc
+                await self._set_aside("alerts", events[0], exc)
+                counts = await self.store.apply_alert_changes([], cursor, self.plans, since=since)
+            if counts.stale:
+                break
+            total.opened.extend(counts.opened)
+            total.updated.extend(counts.updated)
+            total.resolved.extend(counts.resolved)
+        return total
+
+    async def _set_aside(self, source: Source, event: StoredEvent, exc: Exception) -> None:
+        """An event the rules could not handle: logged, counted, kept in the quarantine."""
+        self.failures += 1
+        detail = f"event {event.id}: {type(exc).__name__}: {str(exc)[:300]}"
+        log.error("alert engine: set aside %s", detail, exc_info=exc)
+        body = json.dumps(
+            {"id": event.id, "kind": event.kind, "ts": format_ts(event.ts), "data": event.data}
+        )
+        item = Quarantined(
+            source, "event_failed", detail, True, event.gateway_id, None, body.encode()
+        )
+        await self.store.quarantine([item], self.clock())
+
+    async def _database_answers(self) -> bool:
+        try:
+            return await self.store.ping()
+        except Exception:
+            return False
 
     async def _notices(self, events: list[StoredEvent]) -> list[Notice]:
         if not any(e.kind in TAG_KINDS for e in events):
@@ -148,57 +202,78 @@ class AlertEngine:
         ]
 
     async def escalate(self, now: datetime) -> int:
-        """Queue the notifications of every step due by ``now``; returns how many steps."""
+        """Queue the notifications of every step due by ``now``; returns how many steps.
+        A step that cannot be handled is marked done with nothing sent and set aside:
+        it must not hold up the steps behind it."""
         done = 0
         for due in await self.store.due_escalations(now):
-            alert = due.alert
-            home = self.registry.households.get(alert.household_id or "")
-            drafts: list[NotificationDraft] = []
-            for rid in due.recipients:
-                recipient = self.recipients.get(rid)
-                if recipient is None:
-                    continue
-                link = AckLink(alert.id, rid, now + LINK_TTL)
-                token = make_token(await self.store.secret(ACK_SECRET), link)
-                title, body = render(
-                    alert,
-                    home,
-                    recipient.lang,
-                    self.config.hub.http.public_url,
-                    due.round > 0,
-                    token,
-                )
-                try:
-                    channels = recipient.read_channels()
-                except OSError as exc:
-                    log.error("recipient %s: cannot read channels: %s", rid, exc.strerror)
-                    channels = []
-                drafts += [
-                    NotificationDraft(
-                        alert.id,
-                        rid,
-                        n,
-                        f"alert-{alert.id}-step-{due.step}-round-{due.round}-{rid}-{n}",
-                        title,
-                        body,
-                    )
-                    for n in range(len(channels))
-                ]
-            plan = f"person:{alert.person_id}" if alert.person_id else (alert.household_id or "")
-            repeat_min = self.repeat.get(self.policies.get(plan, ""))
-            repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
-            if await self.store.complete_escalation(due.id, drafts, repeat_at, now):
-                done += 1
-                if drafts and self.on_queued is not None:
-                    self.on_queued()
-                log.info(
-                    "alert %d step %d round %d: %d notifications queued",
-                    alert.id,
-                    due.step,
-                    due.round,
-                    len(drafts),
-                )
+            try:
+                done += await self._escalate(due, now)
+            except Exception as exc:
+                if not await self._database_answers():
+                    raise StoreError(f"the database does not answer: {exc}") from exc
+                self.failures += 1
+                detail = f"alert {due.alert.id} step {due.step}: {type(exc).__name__}: {exc}"
+                log.error("alert engine: set aside %s", detail[:500], exc_info=exc)
+                item = Quarantined("escalation", "step_failed", detail[:500], True)
+                await self.store.quarantine([item], now)
+                await self.store.complete_escalation(due.id, [], None, now)
         return done
+
+    def _words(
+        self, due: DueEscalation, recipient: Recipient, token: str, home: HouseholdEntry | None
+    ) -> tuple[str, str]:
+        alert, url = due.alert, self.config.hub.http.public_url
+        try:
+            return render(alert, home, recipient.lang, url, due.round > 0, token)
+        except Exception:
+            log.exception(
+                "alert %d: the message could not be written; sending the plain one", alert.id
+            )
+            return plain(alert, recipient.lang, url, token)
+
+    async def _escalate(self, due: DueEscalation, now: datetime) -> int:
+        alert = due.alert
+        home = self.registry.households.get(alert.household_id or "")
+        drafts: list[NotificationDraft] = []
+        for rid in due.recipients:
+            recipient = self.recipients.get(rid)
+            if recipient is None:
+                continue
+            link = AckLink(alert.id, rid, now + LINK_TTL)
+            token = make_token(await self.store.secret(ACK_SECRET), link)
+            title, body = self._words(due, recipient, token, home)
+            try:
+                channels = recipient.read_channels()
+            except OSError as exc:
+                log.error("recipient %s: cannot read channels: %s", rid, exc.strerror)
+                channels = []
+            drafts += [
+                NotificationDraft(
+                    alert.id,
+                    rid,
+                    n,
+                    f"alert-{alert.id}-step-{due.step}-round-{due.round}-{rid}-{n}",
+                    title,
+                    body,
+                )
+                for n in range(len(channels))
+            ]
+        plan = f"person:{alert.person_id}" if alert.person_id else (alert.household_id or "")
+        repeat_min = self.repeat.get(self.policies.get(plan, ""))
+        repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
+        if not await self.store.complete_escalation(due.id, drafts, repeat_at, now):
+            return 0
+        if drafts and self.on_queued is not None:
+            self.on_queued()
+        log.info(
+            "alert %d step %d round %d: %d notifications queued",
+            alert.id,
+            due.step,
+            due.round,
+            len(drafts),
+        )
+        return 1
 
     async def run(self) -> None:
         """Follow events and escalations until cancelled."""

@@ -34,6 +34,10 @@ _WHAT: dict[str, dict[str, str]] = {
         "ja": "いつもと違う時間に外出しています",
         "en": "Out at an unusual hour",
     },
+    AlertKind.GATEWAY_CLOCK: {
+        "ja": "ゲートウェイの時計がずれています（技術担当へ）",
+        "en": "A gateway's clock is wrong (for the technician)",
+    },
 }
 _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}
@@ -82,6 +86,18 @@ def render(  # noqa: PLR0917
         lines.append(f"{_ACK[lang]}: {public_url.rstrip('/')}/ack?token={ack_token}")
     if link:
         lines.append(f"{_OPEN[lang]}: {link}")
+    return title, "\n".join(lines)
+
+
+def plain(alert: Alert, lang: str, public_url: str, ack_token: str | None) -> tuple[str, str]:
+    """The least a notification can say, for when ``render`` failed on an odd alert:
+    nobody goes untold because a detail could not be put into words."""
+    lang = lang if lang in ("ja", "en") else "ja"
+    what = _WHAT.get(alert.kind, {"ja": alert.kind, "en": alert.kind})[lang]
+    title = f"みまもり: {what}"
+    lines = [what, f"#{alert.id}"]
+    if ack_token:
+        lines.append(f"{_ACK[lang]}: {public_url.rstrip('/')}/ack?token={ack_token}")
     return title, "\n".join(lines)
 
 

@@ -75,8 +75,12 @@ def person_changes(event: StoredEvent, registry: Registry) -> list[Change]:
         (AlertKind.OUTSIDE_AREA, inside(area, gateway), "seen inside the usual area"),
         (AlertKind.UNUSUAL_HOUR, within_hours(area, at), "seen within the usual hours"),
     ):
+        # The hour is the sighting's; the alert runs from when the hub heard of it.
+        received = event.received_at
         if verdict is False:
-            changes.append(Raise(kind, subject, home, Severity.WARNING, at, detail, person.id))
+            changes.append(
+                Raise(kind, subject, home, Severity.WARNING, received, detail, person.id)
+            )
         elif verdict is True:
-            changes.append(Clear(kind, subject, at, back))
+            changes.append(Clear(kind, subject, received, back))
     return changes

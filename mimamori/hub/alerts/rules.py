@@ -7,6 +7,11 @@ and say so in the resolution note.
 
 Subjects are households (``household:hh-1``) or one device of a household
 (``household:hh-1/door``): alerts about homes follow the household's escalation policy.
+A gateway whose clock is wrong is ``gateway:ID``: a technician's matter, with no plan.
+
+An alert is opened, and its escalation runs, at the hub's receive time
+(``received_at``), never at the gateway's: a clock an hour ahead must not delay an SOS
+by an hour (docs/protocol.md, "Whose time").
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from ...protocol.events import CHECKIN_KINDS, EventKind
-from ..store.base import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
+from ..store.base import (
+    GATEWAY_CLOCK_OK,
+    GATEWAY_CLOCK_WRONG,
+    GATEWAY_OFFLINE,
+    GATEWAY_ONLINE,
+    StoredEvent,
+)
 
 if TYPE_CHECKING:  # registry -> store -> alerts -> registry: a cycle at import time
     from ..registry import Registry
@@ -39,6 +50,7 @@ class AlertKind:
     HOME_OFFLINE = "home_offline"
     OUTSIDE_AREA = "outside_area"  # a person seen outside their usual area
     UNUSUAL_HOUR = "unusual_hour"  # ... or out at an hour they usually are not
+    GATEWAY_CLOCK = "gateway_clock"  # a gateway's clock is off: its times are evidence only
 
 
 @dataclass(frozen=True)
@@ -79,11 +91,13 @@ _DEVICE_CLEARS = {
 
 
 def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR0911 (a table)
+    if event.kind in (GATEWAY_CLOCK_WRONG, GATEWAY_CLOCK_OK):
+        return _clock(event)
     home = registry.household_of_gateway.get(event.gateway_id)
     if home is None:
         return []  # alerts about people out and about are decided in people.py
     subject = f"household:{home}"
-    kind, data, at = event.kind, event.data, event.ts
+    kind, data, at = event.kind, event.data, event.received_at
     if kind == EventKind.CHECKIN_SOS:
         return [
             Raise(
@@ -117,3 +131,11 @@ def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR
     if kind == GATEWAY_ONLINE:
         return [Clear(AlertKind.HOME_OFFLINE, subject, at, "the home gateway is back online")]
     return []
+
+
+def _clock(event: StoredEvent) -> list[Change]:
+    subject, at = f"gateway:{event.gateway_id}", event.received_at
+    if event.kind == GATEWAY_CLOCK_OK:
+        return [Clear(AlertKind.GATEWAY_CLOCK, subject, at, "the gateway's clock is right again")]
+    detail = {"gateway": event.gateway_id, "offset_s": event.data.get("offset_s")}
+    return [Raise(AlertKind.GATEWAY_CLOCK, subject, None, Severity.INFO, at, detail)]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ...protocol.events import Event, EventKind
 from ...protocol.timefmt import format_ts
 from ...protocol.topics import is_valid_id
+from ..clock import place
 from ..deps import Hub
 from ..store.federation import ForeignSearch, PeerGateway
 from .auth import CallingPeer
@@ -119,15 +120,20 @@ async def sightings_back(hub: Hub, calling: CallingPeer) -> dict[str, int]:
     latest = min(calling.now + CLOCK_SLACK, search.expires_at)
     events: list[tuple[str, Event]] = []
     places: dict[str, PeerGateway] = {}
+    received = calling.now
+    said: dict[str, datetime] = {}  # the peer's time, where the hub's differs (clock.py)
     for s in body.sightings:
         if not search.started_at <= s.ts <= latest:
             continue  # not this search's: dropped (an error would only make the peer retry)
         gateway = _joined(peer.id, s.gateway.id)
         data = {"tag": s.tag, "receiver": peer.id, "search": search.id}
+        placed = place(s.ts, received, None)
         try:
-            event = Event(id=s.event_id, seq=1, ts=s.ts, kind=EventKind(s.kind), data=data)
+            event = Event(id=s.event_id, seq=1, ts=placed.ts, kind=EventKind(s.kind), data=data)
         except ValidationError:
             continue  # outside what our own gateways may send: dropped too
+        if placed.moved:
+            said[s.event_id] = s.ts
         places[gateway] = PeerGateway(
             gateway, peer.id, s.gateway.name, s.gateway.lat, s.gateway.lon
         )
@@ -140,7 +146,7 @@ async def sightings_back(hub: Hub, calling: CallingPeer) -> dict[str, int]:
     events = [(g, e) for g, e in events if str(e.data["tag"]) in searched]
     await hub.store.add_peer_gateways(list(places.values()))
     hub.registry.peer_gateways.update(places)
-    result = await hub.store.ingest(events, [], calling.now)
+    result = await hub.store.ingest(events, [], received, device_times=said)
     if result.new_events:
         hub.live.publish(result.new_events)
         if hub.alerts is not None:

@@ -56,7 +56,7 @@ async def _body(request: Request) -> bytes:
 
 
 async def calling_peer(request: Request, hub: Hub) -> PeerRequest:
-    now = datetime.now(UTC)
+    now = hub.clock()  # the hub's time: tests move it
     federation = hub.config.hub.federation
     town = request.headers.get(TOWN_HEADER, "")
     peer = next((p for p in federation.peers if p.id == town), None) if federation else None

@@ -31,7 +31,8 @@ router = APIRouter(prefix="/api/v1", tags=["searches"])
 
 
 class StartSearch(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and Infinity are JSON to Python's parser, and no duration.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     person_id: str = Field(max_length=64)
     hours: float | None = Field(default=None, gt=0, description="default: hub setting")
@@ -45,7 +46,7 @@ class EndSearch(BaseModel):
 
 
 class NewShare(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     label: str = Field(min_length=1, max_length=100, description="e.g. 宜野湾署 生活安全課")
     hours: float | None = Field(default=None, gt=0, description="default: hub setting")

@@ -7,7 +7,7 @@ same suite. Times go in and come out as UTC-aware datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,9 +16,11 @@ from typing import Any, Literal, Protocol
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from .alerts import AlertStore, AuditStore
+from .credentials import CredentialStore
 from .eid import EidStore
 from .federation import FederationStore
 from .privacy import PrivacyStore
+from .quarantine import QuarantineStore
 from .searches import SearchStore
 
 # admin: everything, the audit log; staff (care center): every household, alert and
@@ -29,6 +31,9 @@ ROLES: tuple[Role, ...] = ("admin", "staff", "volunteer", "family")
 # Events the hub records itself, beside what gateways send.
 GATEWAY_OFFLINE = "gateway.offline"  # data: reason = last_will | stopped | silent
 GATEWAY_ONLINE = "gateway.online"
+# A gateway's clock is off by more than clock.TOLERANCE (data: offset_s), or right again.
+GATEWAY_CLOCK_WRONG = "gateway.clock_wrong"
+GATEWAY_CLOCK_OK = "gateway.clock_ok"
 DEFAULT_STATUS_INTERVAL_S = 60.0  # for gateways whose status does not say
 
 
@@ -64,8 +69,9 @@ class Sighting:
 
     @property
     def seen_at(self) -> datetime:
-        """When the tag was last actually heard (a leave is decided later)."""
-        return self.last_seen or self.ts
+        """When the tag was last actually heard (a leave is decided later). The visit's
+        last advert is the gateway's word: never later than the event's hub time."""
+        return min(self.last_seen, self.ts) if self.last_seen else self.ts
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,25 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, SearchStore, Protocol):
+@dataclass(frozen=True)
+class GatewayClock:
+    """How far a gateway's clock was last found off (positive: behind the hub's)."""
+
+    offset_ms: int
+    wrong: bool
+
+
+class Store(
+    AlertStore,
+    AuditStore,
+    CredentialStore,
+    EidStore,
+    FederationStore,
+    PrivacyStore,
+    QuarantineStore,
+    SearchStore,
+    Protocol,
+):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:
@@ -122,10 +146,25 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
         events: Sequence[tuple[str, Event]],
         statuses: Sequence[GatewayStatus],
         received_at: datetime,
+        *,
+        device_times: Mapping[str, datetime] | None = None,
     ) -> IngestResult:
         """Store events (idempotently, by id) and statuses in one committed transaction.
 
+        An event's ``ts`` is the hub's time for it (``hub/clock.py``); where the gateway
+        said another, ``device_times`` (by event id) keeps it as evidence. A status is
+        stamped with ``received_at``: the hub's clock decides when a gateway went quiet.
         Sightings of forgotten tags are refused (counted in ``forgotten``)."""
+        ...
+
+    async def gateway_clocks(self) -> dict[str, GatewayClock]: ...
+
+    async def set_gateway_clocks(
+        self, clocks: Mapping[str, GatewayClock], at: datetime
+    ) -> list[StoredEvent]:
+        """Record each gateway's clock offset; a gateway whose clock turns wrong (or
+        right again) gets a ``gateway.clock_wrong`` (``clock_ok``) event, once even
+        when several workers see it."""
         ...
 
     async def last_sighting(self, tags: Sequence[str]) -> Sighting | None: ...
@@ -172,7 +211,7 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
     async def find_credential(
         self, kind: CredentialKind, token_hash: str, now: datetime
     ) -> Credential | None:
-        """A valid (unexpired, unused) credential, or None."""
+        """A valid (unexpired, unused, not revoked) credential, or None."""
         ...
 
     async def redeem_signin(
@@ -181,7 +220,9 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
         """Use a one-time sign-in link: atomically, so two clicks cannot both win."""
         ...
 
-    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> None: ...
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> bool:
+        """Revoke one credential; False if there was none."""
+        ...
 
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         """Create an account; StoreError if the id is taken."""
@@ -195,4 +236,7 @@ class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, Sea
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
-    async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool:
+        """Disable (or enable) an account; disabling also revokes its sessions and
+        tokens, so enabling it again brings none of them back. False: no such account."""
+        ...

@@ -29,9 +29,9 @@ CLOSE_TIMEOUT_S = 10.0
 DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 _INSERT_EVENTS = (
-    "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at) "
+    "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at, device_ts) "
     "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], "
-    "$6::text[], $7::text[], $8::bigint[]) ON CONFLICT (id) DO NOTHING RETURNING id"
+    "$6::text[], $7::text[], $8::bigint[], $9::bigint[]) ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 
 

@@ -265,7 +265,46 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE gateways SET interval_ms = CAST(json_extract(status, '$.interval_s') * 1000 AS INTEGER)
         WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
     """,
-    # 11: the nonces of peer hubs' signed requests, for as long as their time is in the
+    # 11: no message is poison (docs/faults.md). What the hub refused or failed to
+    # handle is kept aside in ``quarantine``; an event's time is the hub's (clock.py),
+    # the gateway's own kept in ``device_ts`` when it differs; each gateway's clock
+    # offset, and whether it counts as wrong, for the technicians.
+    """
+    ALTER TABLE events ADD COLUMN device_ts INTEGER;
+    ALTER TABLE gateways ADD COLUMN clock_offset_ms INTEGER;
+    ALTER TABLE gateways ADD COLUMN clock_wrong INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE quarantine (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         INTEGER NOT NULL,
+        source     TEXT NOT NULL,
+        gateway_id TEXT,
+        topic      TEXT,
+        reason     TEXT NOT NULL,
+        failure    INTEGER NOT NULL,
+        detail     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        payload    BLOB
+    );
+    CREATE INDEX quarantine_key ON quarantine (source, gateway_id, reason, id);
+    CREATE INDEX quarantine_at ON quarantine (at);
+    """,
+    # 12: every credential ends (docs/alerts.md): bearer tokens made when they had no
+    # expiry get the default 90 days from the upgrade; and password sign-in failures,
+    # counted per account, address and browser (hub/signin_guard.py), kept in the
+    # database so the limits hold across restarts and hub workers. Safe to run again
+    # (IF NOT EXISTS): tests re-run the upgrades after an older one.
+    """
+    UPDATE credentials
+        SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000
+        WHERE expires_at IS NULL;
+    CREATE TABLE IF NOT EXISTS signin_attempts (
+        key      TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at  INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS signin_attempts_last_at ON signin_attempts (last_at);
+    """,
+    # 13: the nonces of peer hubs' signed requests, for as long as their time is in the
     # window: a replay is refused by every worker and after a restart. (IF NOT EXISTS:
     # a test that sets the version back to re-run an older migration runs this again.)
     """

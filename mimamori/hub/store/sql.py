@@ -20,8 +20,8 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 # An event row as ingest inserts it:
-# (id, gateway_id, seq, ts, kind, tag, data, received_at).
-EventRow = tuple[str, str, int, int, str, str | None, str, int]
+# (id, gateway_id, seq, ts, kind, tag, data, received_at, device_ts).
+EventRow = tuple[str, str, int, int, str, str | None, str, int, int | None]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,20 +20,15 @@ from typing import Any
 import aiosqlite
 
 from ...errors import StoreError
-from ...protocol.events import TAG_KINDS, Event, new_event_id
+from ...protocol.events import TAG_KINDS, Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
 from ...protocol.timefmt import (
     from_epoch_ms,
-    from_epoch_ms_or_none,
     from_iso,
     to_epoch_ms,
 )
 from ...serial import serialized
 from .base import (
-    DEFAULT_STATUS_INTERVAL_S,
-    GATEWAY_OFFLINE,
-    GATEWAY_ONLINE,
-    GatewayState,
     IngestResult,
     Sighting,
     StoredEvent,
@@ -45,13 +40,13 @@ from .sqlite_audit import SqliteAudit
 from .sqlite_db import SqliteDb
 from .sqlite_eid import SqliteEid
 from .sqlite_federation import SqliteFederation
+from .sqlite_gateways import SqliteGateways
 from .sqlite_privacy import SqlitePrivacy
+from .sqlite_quarantine import SqliteQuarantine
 from .sqlite_searches import SqliteSearches
 from .sqlite_users import SqliteUsers
 
 log = logging.getLogger(__name__)
-
-HUB_SEQ = 0  # events the hub itself records (gateway.offline/online) have no gateway seq
 
 
 def _parse_ts(value: object) -> datetime | None:
@@ -76,7 +71,9 @@ class SqlStore(
     SqliteAudit,
     SqliteEid,
     SqliteFederation,
+    SqliteGateways,
     SqlitePrivacy,
+    SqliteQuarantine,
     SqliteSearches,
     SqliteUsers,
 ):
@@ -101,8 +98,11 @@ class SqlStore(
         events: Sequence[tuple[str, Event]],
         statuses: Sequence[GatewayStatus],
         received_at: datetime,
+        *,
+        device_times: Mapping[str, datetime] | None = None,
     ) -> IngestResult:
         received = to_epoch_ms(received_at)
+        device_times = device_times or {}
         received_dt = from_epoch_ms(received)
         new: list[StoredEvent] = []
         duplicates = forgotten = 0
@@ -122,6 +122,7 @@ class SqlStore(
                     continue
                 seen.add(event.id)
                 kind = event.kind.value
+                device_ts = device_times.get(event.id)
                 rows.append(
                     (
                         event.id,
@@ -132,6 +133,7 @@ class SqlStore(
                         tag,
                         json.dumps(event.data),
                         received,
+                        None if device_ts is None else to_epoch_ms(device_ts),
                     )
                 )
                 candidates.append(
@@ -170,73 +172,6 @@ class SqlStore(
             [json.dumps(tags)],
         )
         return {row[0] for row in rows}
-
-    async def _store_status(self, status: GatewayStatus, received: int) -> list[StoredEvent]:
-        """Keep the latest status; a change of online state becomes a hub event."""
-        rows = await self._query("SELECT online FROM gateways WHERE id = ?", [status.gw])
-        before = rows[0][0] if rows else None
-        online = status.state == "online"
-        household = status.household.model_dump_json() if status.household else None
-        await self._db.execute(
-            "INSERT INTO gateways (id, online, status, status_at, household, interval_ms) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET online = excluded.online, "
-            "status = excluded.status, status_at = excluded.status_at, "
-            "household = coalesce(excluded.household, gateways.household), "
-            "interval_ms = excluded.interval_ms",
-            (
-                status.gw,
-                1 if online else 0,
-                status.model_dump_json(exclude_none=True),
-                to_epoch_ms(status.ts) if status.ts else received,
-                household,
-                round(status.interval_s * 1000) if status.interval_s else None,
-            ),
-        )
-        if online and before == 0:
-            return [await self._hub_event(status.gw, GATEWAY_ONLINE, received, {})]
-        if not online and before != 0:
-            # No timestamp: the broker sent the gateway's last will (it vanished);
-            # with one: it said goodbye in an orderly stop.
-            reason = "last_will" if status.ts is None else "stopped"
-            return [await self._hub_event(status.gw, GATEWAY_OFFLINE, received, {"reason": reason})]
-        return []
-
-    async def _hub_event(
-        self, gateway_id: str, kind: str, at: int, data: dict[str, Any]
-    ) -> StoredEvent:
-        event_id = new_event_id()
-        await self._db.execute(
-            "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
-            " VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
-            (event_id, gateway_id, HUB_SEQ, at, kind, json.dumps(data), at),
-        )
-        ts = from_epoch_ms(at)
-        return StoredEvent(event_id, gateway_id, HUB_SEQ, ts, kind, data, ts)
-
-    @serialized
-    async def mark_silent_gateways(self, now: datetime, missed: int) -> list[StoredEvent]:
-        """Gateways online but without a status for ``missed`` of their intervals go offline."""
-        at = to_epoch_ms(now)
-        default_ms = round(DEFAULT_STATUS_INTERVAL_S * 1000)
-        rows = await self._query(
-            "SELECT id, status_at FROM gateways WHERE online = 1 AND status IS NOT NULL "
-            "AND status_at + ? * coalesce(interval_ms, ?) < ?",
-            [missed, default_ms, at],
-        )
-        silent = [(gid, (at - status_at) // 1000) for gid, status_at in rows]
-        if not silent:
-            return []
-        events: list[StoredEvent] = []
-        async with self._transaction("marking silent gateways offline") as db:
-            await db.lock_events()
-            for gid, quiet_s in silent:
-                # Another worker may have marked it meanwhile: one of them records it.
-                if await db.execute(
-                    "UPDATE gateways SET online = 0 WHERE id = ? AND online = 1", (gid,)
-                ):
-                    data = {"reason": "silent", "silent_s": quiet_s}
-                    events.append(await self._hub_event(gid, GATEWAY_OFFLINE, at, data))
-        return events
 
     # -- queries ------------------------------------------------------------------------
 
@@ -277,21 +212,6 @@ class SqlStore(
             [*tags, to_epoch_ms(since), to_epoch_ms(until), limit],
         )
         return [self._sighting(row) for row in reversed(rows)]
-
-    @serialized
-    async def gateway_states(self) -> list[GatewayState]:
-        rows = await self._query(
-            "SELECT id, online, status_at, last_event_at FROM gateways ORDER BY id", []
-        )
-        return [
-            GatewayState(
-                gid,
-                None if online is None else bool(online),
-                from_epoch_ms_or_none(sat),
-                from_epoch_ms_or_none(lat),
-            )
-            for gid, online, sat, lat in rows
-        ]
 
     async def _events(
         self, gateway_ids: Sequence[str], kinds: Sequence[str], extra: str, params: list[Any]

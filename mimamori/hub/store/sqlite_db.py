@@ -88,8 +88,8 @@ class SqliteDb:
         }
         new = [row for row in rows if row[0] not in known]
         await self.executemany(
-            "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at, device_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             new,
         )
         return {row[0] for row in new}

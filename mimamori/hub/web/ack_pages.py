@@ -22,7 +22,7 @@ from ..deps import Hub
 from ..state import HubState
 from .household_pages import _page
 from .i18n import Lang, t
-from .pages import _lang, message_page
+from .pages import _lang, _remember_lang, message_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,20 +32,30 @@ async def _link(hub: HubState, token: str, lang: Lang) -> AckLink | Response:
         return read_token(await hub.store.secret(ACK_SECRET), token, datetime.now(UTC))
     except BadLink as exc:
         status = 410 if exc.reason == "expired" else 400
-        return message_page(lang, f"ack_{exc.reason}_title", f"ack_{exc.reason}", status)
+        keep = {"token": token}
+        return message_page(lang, f"ack_{exc.reason}_title", f"ack_{exc.reason}", status, keep=keep)
 
 
 @router.get("/ack")
 async def ack_page(
-    request: Request, hub: Hub, token: Annotated[str, Query(max_length=300)] = ""
+    request: Request,
+    hub: Hub,
+    token: Annotated[str, Query(max_length=300)] = "",
+    lang: str | None = None,
 ) -> Response:
-    lang = _lang(request, hub, None)
+    chosen = _lang(request, hub, lang)
+    response = await _ack_page(hub, token, chosen)
+    _remember_lang(response, chosen, lang, hub)
+    return response
+
+
+async def _ack_page(hub: HubState, token: str, lang: Lang) -> Response:
     link = await _link(hub, token, lang)
     if isinstance(link, Response):
         return link
     alert = await hub.store.alert(link.alert_id)
     if alert is None:
-        return message_page(lang, "ack_invalid_title", "ack_invalid", 400)
+        return message_page(lang, "ack_invalid_title", "ack_invalid", 400, keep={"token": token})
     home = hub.registry.households.get(alert.household_id or "")
     title, body = render(alert, home, lang, hub.config.hub.http.public_url, False)
     summary = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines()[:3])
@@ -57,7 +67,9 @@ async def ack_page(
         )
     else:
         action = f'<p id="done">{html.escape(t("ack_already", lang))}</p>'
-    page = _page(lang, t("ack_title", lang), f"<h2>{html.escape(title)}</h2>{summary}{action}", "")
+    content = f"<h2>{html.escape(title)}</h2>{summary}{action}"
+    # The language switch keeps the token: without it the page could not be shown.
+    page = _page(lang, t("ack_title", lang), content, "", keep={"token": token})
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
@@ -76,6 +88,7 @@ async def ack(
         now, who=who, role="link", action="alert.ack", subject=f"alert:{link.alert_id}"
     )
     done = await hub.store.acknowledge_alert(link.alert_id, who, t("ack_by_link", lang), now)
+    keep = {"token": token}
     if done is None:
-        return message_page(lang, "ack_title", "ack_already", 200)
-    return message_page(lang, "ack_done_title", "ack_done", 200)
+        return message_page(lang, "ack_title", "ack_already", 200, keep=keep)
+    return message_page(lang, "ack_done_title", "ack_done", 200, keep=keep)

@@ -2,8 +2,8 @@
 and their check-ins, gateways online or not, and notifications that failed.
 
 Everyone signed in sees it within their scope (a volunteer: their households); the
-failed notifications are for staff and admins. Answers are form POSTs (the session
-cookie is SameSite=Lax, so another site cannot post them), audited like the API's.
+failed notifications are for staff and admins. Answers are form POSTs, accepted only
+from the hub's own pages (``security.SameOriginGuard``), audited like the API's.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ every value escaped; the page refreshes itself every minute. No script is needed
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,15 @@ from .. import households
 from ..access import can_see_household, visible_households, visible_people
 from ..deps import Hub, find_principal
 from .i18n import Lang, t
-from .pages import _fill, _lang, _other, _remember_lang, _template, message_page
+from .pages import (
+    _fill,
+    _lang,
+    _remember_lang,
+    _template,
+    message_page,
+    sign_out_button,
+    switch_href,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,15 +140,17 @@ def _card_note(c: households.CheckinOut, zone: ZoneInfo, lang: Lang) -> str:
     return f"{local:%H:%M} {t(f'card_{c.card}', lang)}"
 
 
-def _page(lang: Lang, title: str, body: str, nav: str) -> str:
+def _page(
+    lang: Lang, title: str, body: str, nav: str, keep: Mapping[str, str] | None = None
+) -> str:
     return _fill(
         _template("household.html"),
         {
             "LANG": lang,
             "TITLE": _e(title),
-            "OTHER_LANG": _other(lang),
+            "SWITCH_HREF": switch_href(lang, keep),
             "SWITCH_LANG": _e(t("switch_lang", lang)),
-            "SIGN_OUT": _e(t("sign_out", lang)),
+            "SIGN_OUT": sign_out_button(lang),
             "NAV": nav,
             "BODY": body,
         },

@@ -54,6 +54,17 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "ja": "またご覧になるときは、サインイン用のリンクを開いてください。",
         "en": "To look again, open a sign-in link.",
     },
+    "sign_out_confirm": {
+        "ja": "この端末でのサインインを終わります。",
+        "en": "This ends your sign-in on this device.",
+    },
+    "refused_title": {"ja": "受け付けられませんでした", "en": "Not accepted"},
+    "refused": {
+        "ja": "この操作は、みまもりのページから行ってください。"
+        "ページを開き直して、もう一度お試しください。",
+        "en": "Please do this from the mimamori pages themselves: "
+        "open the page again and try once more.",
+    },
     "no_people": {"ja": "表示できる方がいません", "en": "There is nobody to show"},
     # households
     "households_title": {"ja": "見守り中のお宅", "en": "Households"},
@@ -123,6 +134,16 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "login_wrong": {
         "ja": "IDまたはパスワードが違います。",
         "en": "The ID or the password is not right.",
+    },
+    "login_locked": {
+        "ja": "サインインの失敗が続いたため、しばらく受け付けを止めています。"
+        "{minutes}分ほどたってから、もう一度お試しください。",
+        "en": "Too many failed sign-ins, so sign-in is paused for now. "
+        "Please try again in about {minutes} min.",
+    },
+    "login_busy": {
+        "ja": "ただいま混み合っています。少し待ってから、もう一度お試しください。",
+        "en": "The hub is busy right now. Please try again in a moment.",
     },
     # one-tap acknowledge links
     "ack_title": {"ja": "見守りのお知らせ", "en": "Watch-over alert"},

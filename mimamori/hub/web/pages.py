@@ -1,4 +1,4 @@
-"""Pages for people: the sign-in link, the map, sign-out.
+"""Pages for people: the sign-in link, the map, sign-out (a POST).
 
 HTML is rendered from two small templates by plain substitution of escaped
 values; the map's data travels as JSON inside the page (``<`` escaped so no value
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -54,8 +56,9 @@ def _https(hub: HubState) -> bool:
 
 
 def set_session_cookie(response: Response, hub: HubState, session: str, ttl: timedelta) -> None:
-    """HttpOnly (no script reads it), SameSite=Lax (no other site posts with it), Secure
-    when the hub is reached over https."""
+    """HttpOnly (no script reads it), SameSite=Lax (no other site posts with it; a page
+    of the same site on another port could, so ``security.SameOriginGuard`` checks
+    every change), Secure when the hub is reached over https."""
     response.set_cookie(
         SESSION_COOKIE,
         session,
@@ -70,7 +73,23 @@ def _other(lang: Lang) -> Lang:
     return "en" if lang == "ja" else "ja"
 
 
-def message_page(lang: Lang, title_key: str, message_key: str, status: int) -> HTMLResponse:
+def switch_href(lang: Lang, keep: Mapping[str, str] | None = None) -> str:
+    """The language switch's link, escaped for an attribute: the same page in the
+    other language, keeping what it needs (an acknowledge link's token, say)."""
+    query = {k: v for k, v in (keep or {}).items() if v} | {"lang": _other(lang)}
+    return html.escape("?" + urlencode(query))
+
+
+def message_page(
+    lang: Lang,
+    title_key: str,
+    message_key: str,
+    status: int,
+    *,
+    keep: Mapping[str, str] | None = None,
+    extra: str = "",
+) -> HTMLResponse:
+    """A page that says one thing; ``extra`` is HTML (already escaped) below it."""
     body = _fill(
         _template("message.html"),
         {
@@ -78,7 +97,8 @@ def message_page(lang: Lang, title_key: str, message_key: str, status: int) -> H
             "APP": html.escape(t("app", lang)),
             "TITLE": html.escape(t(title_key, lang)),
             "MESSAGE": html.escape(t(message_key, lang)),
-            "OTHER_LANG": _other(lang),
+            "EXTRA": extra,
+            "SWITCH_HREF": switch_href(lang, keep),
             "SWITCH_LANG": html.escape(t("switch_lang", lang)),
         },
     )
@@ -121,11 +141,33 @@ async def signin(
     return response
 
 
+def sign_out_button(lang: Lang) -> str:
+    """Sign-out is a POST (from the hub's own page): a link or a prefetch never signs
+    anyone out, and no other page can."""
+    return (
+        '<form method="post" action="/signout" class="signout">'
+        f'<button type="submit" id="sign-out">{html.escape(t("sign_out", lang))}</button></form>'
+    )
+
+
 @router.get("/signout")
-async def signout(request: Request, hub: Hub, lang: str | None = None) -> Response:
+async def signout_page(request: Request, hub: Hub, lang: str | None = None) -> Response:
+    """Asks; only the button signs out."""
+    chosen = _lang(request, hub, lang)
+    if await find_principal(request, hub) is None:
+        response = message_page(chosen, "signed_out_title", "signed_out", 200)
+    else:
+        button = sign_out_button(chosen)
+        response = message_page(chosen, "sign_out", "sign_out_confirm", 200, extra=button)
+    _remember_lang(response, chosen, lang, hub)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, hub: Hub) -> Response:
     if cookie := request.cookies.get(SESSION_COOKIE):
         await hub.store.delete_credential(CredentialKind.SESSION, token_hash(cookie))
-    response = message_page(_lang(request, hub, lang), "signed_out_title", "signed_out", 200)
+    response = message_page(_lang(request, hub, None), "signed_out_title", "signed_out", 200)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
@@ -181,9 +223,9 @@ async def map_page(
                 {
                     "LANG": chosen,
                     "TITLE": html.escape(t("map_title", chosen)),
-                    "OTHER_LANG": _other(chosen),
+                    "SWITCH_HREF": switch_href(chosen, {"person": selected or ""}),
                     "SWITCH_LANG": html.escape(t("switch_lang", chosen)),
-                    "SIGN_OUT": html.escape(t("sign_out", chosen)),
+                    "SIGN_OUT": sign_out_button(chosen),
                     "PERSON": html.escape(t("person", chosen)),
                     "TRAIL": html.escape(t("trail", chosen)),
                     "GATEWAYS": html.escape(t("gateways", chosen)),

@@ -18,7 +18,15 @@ from ..deps import Hub, find_principal
 from ..searches.shared import open_share
 from ..state import HubState
 from .i18n import Lang, t
-from .pages import _fill, _lang, _other, _remember_lang, _template, message_page, page_config
+from .pages import (
+    _fill,
+    _lang,
+    _remember_lang,
+    _template,
+    message_page,
+    page_config,
+    switch_href,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +42,7 @@ def _page(hub: HubState, lang: Lang, config: str, nav: str) -> HTMLResponse:
         {
             "LANG": lang,
             "TITLE": html.escape(t("search_title", lang)),
-            "OTHER_LANG": _other(lang),
+            "SWITCH_HREF": switch_href(lang),
             "SWITCH_LANG": html.escape(t("switch_lang", lang)),
             "SIGHTINGS": html.escape(t("search_sightings", lang)),
             "NAV": nav,

@@ -3,7 +3,7 @@
 // the list and the markers do not depend on them.
 (function () {
   "use strict";
-  var P = window.mimamoriPage, cfg = P.cfg, S = P.S, $ = P.$, el = P.el, when = P.when;
+  var P = window.mimamoriPage, cfg = P.cfg, S = P.S, $ = P.$, el = P.el, text = P.text, when = P.when;
   var map = null, gatewayLayer = null, trailLine = null, personMarker = null;
   var current = null;      // the newest Location shown
   var points = [];         // trail points, oldest first
@@ -98,7 +98,7 @@
         list.appendChild(el("li", { "class": on ? "gw-online" : "gw-offline" }, g.name + " — " + word));
         if (gatewayLayer && g.lat !== null) {
           L.circleMarker([g.lat, g.lon], { radius: 8, color: on ? "#1e7b34" : "#8a8a8a", weight: 3, fillOpacity: 0.4 })
-            .bindTooltip(g.name).addTo(gatewayLayer);
+            .bindTooltip(text(g.name)).addTo(gatewayLayer);
           bounds.push([g.lat, g.lon]);
         }
       });

@@ -13,11 +13,15 @@ window.mimamoriPage = (function () {
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
+  // For Leaflet's tooltips and popups, which take a string as HTML: a node holding the
+  // text, so a name such as "<img onerror=...>" shows as written and runs nothing.
+  function text(value) { return el("span", {}, value); }
   return {
     cfg: cfg,
     S: cfg.strings,
     $: function (id) { return document.getElementById(id); },
     el: el,
+    text: text,
     when: function (iso) { return iso ? timeFmt.format(new Date(iso)) : ""; }
   };
 }());

@@ -3,7 +3,7 @@
 // shared link only watches. Plain JS, no build step; works without map tiles.
 (function () {
   "use strict";
-  var P = window.mimamoriPage, cfg = P.cfg, S = P.S, $ = P.$, el = P.el, when = P.when;
+  var P = window.mimamoriPage, cfg = P.cfg, S = P.S, $ = P.$, el = P.el, text = P.text, when = P.when;
   var map = null, line = null, marker = null, beforeMarker = null;
   var search = null, points = [], source = null;
 
@@ -30,7 +30,7 @@
     L.tileLayer(cfg.tiles.url, { attribution: cfg.tiles.attribution, maxZoom: cfg.tiles.max_zoom }).addTo(map);
     cfg.gateways.forEach(function (g) {
       L.circleMarker([g.lat, g.lon], { radius: 6, color: "#555", weight: 2, fillOpacity: 0.3 })
-        .bindTooltip(g.name).addTo(map);
+        .bindTooltip(text(g.name)).addTo(map);
     });
     line = L.polyline([], { color: "#b3261e", weight: 5, opacity: 0.7 }).addTo(map);
   }
@@ -45,7 +45,7 @@
       var at = [before.lat, before.lon];
       if (!beforeMarker) {
         beforeMarker = L.circleMarker(at, { radius: 10, color: "#555", dashArray: "4", fillOpacity: 0.1 })
-          .bindTooltip(S.search_last_before).addTo(map);
+          .bindTooltip(text(S.search_last_before)).addTo(map);
       }
       path.unshift(at);
     }
