@@ -75,6 +75,8 @@ def hub(own_broker: PrivateBroker, tmp_path: Path) -> Iterator[tuple[str, dict[s
         assert "Traceback" not in process.log(), process.log()
 
 
+# Some 1,600 calls: about 100 s on a quiet 2-core machine, more beside other work.
+@pytest.mark.timeout(300)
 def test_no_call_the_schema_allows_or_forbids_makes_the_hub_fail(
     hub: tuple[str, dict[str, str]],
 ) -> None:
@@ -96,7 +98,12 @@ def test_no_call_the_schema_allows_or_forbids_makes_the_hub_fail(
         )
         @given(strategy)
         def call(case: Any) -> None:
-            response = case.call(base_url=base, headers=headers, timeout=10)
+            try:
+                response = case.call(base_url=base, headers=headers, timeout=30)
+            except Exception as exc:  # a hang or a dropped connection: a finding, not a
+                # crash of the generator (hypothesis would replay it and call that flaky)
+                failures.append(f"{type(exc).__name__}: {case.as_curl_command()}")
+                return
             tried[f"{case.operation.label} as {role}"] += 1
             statuses[response.status_code] += 1
             if response.status_code >= 500:
