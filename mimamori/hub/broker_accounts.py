@@ -6,8 +6,9 @@ never appears on a command line. The ACL file is the same for every town: gatewa
 are told apart by their user name (``%u``), which is their gateway id.
 
 * a gateway may write only its own events and status, and read only its own
-  commands and the searches;
-* the hub reads every gateway's events and status and writes commands and searches;
+  commands, its own acks, the hub's presence and the searches;
+* the hub reads every gateway's events and status and writes commands, acks, its
+  presence and searches;
 * nobody else gets in (``allow_anonymous false``).
 
 After a change, Mosquitto reads the files again on SIGHUP (``systemctl reload mosquitto``).
@@ -31,12 +32,16 @@ user {hub}
 topic read mimamori/v1/gw/+/events
 topic read mimamori/v1/gw/+/status
 topic write mimamori/v1/gw/+/cmd
+topic write mimamori/v1/gw/+/ack
+topic write mimamori/v1/hub/+/status
 topic readwrite mimamori/v1/search/#
 
 # Every gateway, by its user name (= its gateway id):
 pattern write mimamori/v1/gw/%u/events
 pattern readwrite mimamori/v1/gw/%u/status
 pattern read mimamori/v1/gw/%u/cmd
+pattern read mimamori/v1/gw/%u/ack
+pattern read mimamori/v1/hub/+/status
 pattern read mimamori/v1/search/#
 """
 

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 from ..errors import ProtocolError, StoreError
 from ..link import LinkSettings, Message, MqttLink, backoff_delay
-from ..protocol.codec import decode_batch, decode_status
+from ..protocol.codec import Claim, decode_batch, decode_status
 from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
 from ..protocol.topics import (
@@ -44,6 +44,7 @@ from ..protocol.topics import (
     parse_gateway_topic,
     shared,
 )
+from .acks import Acks, presence_will
 from .config import HubBrokerSettings
 from .eid.service import EidService, drop_eids
 from .privacy import Admission
@@ -74,6 +75,7 @@ class Decoded:
     events: list[tuple[str, Event]] = field(default_factory=list)
     statuses: list[GatewayStatus] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    claims: list[tuple[str, Claim]] = field(default_factory=list)  # to acknowledge
 
 
 def decode_message(topic: str, payload: bytes) -> Decoded:
@@ -88,6 +90,8 @@ def decode_message(topic: str, payload: bytes) -> Decoded:
         if leaf == "events":
             batch = decode_batch(payload, topic_gateway=gateway)
             out.events.extend((gateway, event) for event in batch.events)
+            if batch.claim is not None:
+                out.claims.append((gateway, batch.claim))
             for error in batch.errors:
                 message = f"event #{error.index}: {error.message}"
                 out.rejected.append(Rejection(gateway, "event", message, False))
@@ -125,6 +129,7 @@ def link_settings(settings: HubBrokerSettings, worker_id: str | None = None) -> 
         session_expiry_s=SESSION_EXPIRY_S,
         manual_ack=True,
         subscriptions=((events, 1), (STATUS_SUBSCRIPTION, 1)),
+        will=presence_will(client_id),
     )
 
 
@@ -151,8 +156,10 @@ class Ingest:
         self.link = MqttLink(
             link_settings(settings, worker_id),
             on_message=self._queue.put_nowait,
+            on_connected=lambda: self.acks.announce(),  # noqa: PLW0108 (made below)
             name="hub ingest",
         )
+        self.acks = Acks(store, self.link)
         self.counters: dict[str, int] = {
             "messages": 0,
             "events_stored": 0,
@@ -176,6 +183,7 @@ class Ingest:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.link.run(), name="ingest-link")
             tg.create_task(self._consume(), name="ingest-consume")
+            tg.create_task(self.acks.run(), name="ingest-acks")
 
     def _reject(self, gateway: str, reason: str, message: str) -> None:
         self.counters[f"rejected_{reason}"] = self.counters.get(f"rejected_{reason}", 0) + 1
@@ -187,13 +195,14 @@ class Ingest:
 
     def _decode(
         self, message: Message, events: list[tuple[str, Event]], statuses: list[GatewayStatus]
-    ) -> None:
+    ) -> list[tuple[str, Claim]]:
         decoded = decode_message(message.topic, message.payload)
         events.extend(decoded.events)
         statuses.extend(decoded.statuses)
         for rejection in decoded.rejected:
             self.counters["payloads_rejected" if rejection.whole else "events_rejected"] += 1
             self._reject(rejection.gateway, rejection.reason, rejection.message)
+        return decoded.claims
 
     async def _consume(self) -> None:
         while True:
@@ -202,8 +211,9 @@ class Ingest:
                 messages.append(self._queue.get_nowait())
             events: list[tuple[str, Event]] = []
             statuses: list[GatewayStatus] = []
+            claims: list[tuple[str, Claim]] = []
             for message in messages:
-                self._decode(message, events, statuses)
+                claims += self._decode(message, events, statuses)
             events = await self._resolve(self.eid, events)
             if self.admission is not None:
                 events, dropped = await self.admission.admit(events)
@@ -213,6 +223,7 @@ class Ingest:
             new_events = await self._commit(events, statuses)
             for message in messages:
                 self.link.ack(message)  # only now: the commit is on disk
+            await self.acks.confirm(claims)  # end to end: tell the gateways
             if self.eid is not None:
                 await self._save_clocks(self.eid)
             self.counters["messages"] += len(messages)

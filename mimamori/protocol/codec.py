@@ -7,13 +7,14 @@ ones still go through, so a single malformed entry never costs a good event.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import ProtocolError
-from .events import Event, EventBatch
+from .events import SEQ_MAX, Event, EventBatch
 from .status import GatewayStatus
 from .topics import is_valid_id
 
@@ -28,23 +29,46 @@ class EventError:
     message: str
 
 
+_EPOCH = re.compile(r"^[0-9a-f]{32}\Z")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a batch of an outbox ``epoch`` vouches for: every seq in (after, last] is
+    in the batch or will never come (dropped by the gateway's cap, or confirmed)."""
+
+    epoch: str
+    after: int
+    last: int
+
+
 @dataclass(frozen=True)
 class DecodedBatch:
     gateway_id: str
     events: list[Event]
     errors: list[EventError]
+    claim: Claim | None = None  # None: a gateway from before end-to-end acknowledgement
 
 
-def encode_batch(gateway_id: str, events: list[Event]) -> bytes:
-    batch = EventBatch(gw=gateway_id, events=events)
-    return batch.model_dump_json().encode()
+def encode_batch(
+    gateway_id: str, events: list[Event], *, epoch: str | None = None, after: int | None = None
+) -> bytes:
+    batch = EventBatch(gw=gateway_id, events=events, epoch=epoch, after=after)
+    unset = {key for key in ("epoch", "after") if getattr(batch, key) is None}
+    return batch.model_dump_json(exclude=unset).encode()
 
 
-def encode_event_bodies(gateway_id: str, bodies: list[str]) -> bytes:
+def encode_event_bodies(
+    gateway_id: str, bodies: list[str], *, epoch: str | None = None, after: int | None = None
+) -> bytes:
     """A batch from events already serialised as JSON (the outbox keeps them so)."""
+    claim = b""
+    if epoch is not None and after is not None:
+        claim = b',"epoch":' + json.dumps(epoch).encode() + b',"after":' + str(after).encode()
     return (
         b'{"v":1,"gw":'
         + json.dumps(gateway_id).encode()
+        + claim
         + b',"events":['
         + ",".join(bodies).encode()
         + b"]}"
@@ -91,7 +115,7 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
     raw_events = doc.get("events")
     if not isinstance(raw_events, list) or not raw_events:
         raise ProtocolError("events", "'events' must be a non-empty list")
-    if unknown := set(doc) - {"v", "gw", "events"}:
+    if unknown := set(doc) - {"v", "gw", "events", "epoch", "after"}:
         raise ProtocolError("envelope", f"unknown envelope keys {sorted(unknown)}")
     events: list[Event] = []
     errors: list[EventError] = []
@@ -100,7 +124,35 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
             events.append(Event.model_validate(raw))
         except ValidationError as exc:
             errors.append(EventError(index, first_error(exc)))
-    return DecodedBatch(gw, events, errors)
+    return DecodedBatch(gw, events, errors, _claim(doc, raw_events))
+
+
+def _claim(doc: dict[str, Any], raw_events: list[Any]) -> Claim | None:
+    """The batch's ``epoch``/``after``, checked against its events' seqs.
+
+    The range ends at the highest seq of the batch, invalid events included when
+    their seq can be read: an event the hub refuses is refused for good, and a range
+    stopping short of it would never let the acknowledgement pass it.
+    """
+    epoch, after = doc.get("epoch"), doc.get("after")
+    if epoch is None and after is None:
+        return None
+    if not isinstance(epoch, str) or not _EPOCH.match(epoch):
+        raise ProtocolError("epoch", f"'epoch' must be 32 lower-case hex digits, not {epoch!r}")
+    if type(after) is not int or not 0 <= after <= SEQ_MAX:
+        raise ProtocolError("after", f"'after' must be an integer in 0..2**63-1, not {after!r}")
+    seqs = [
+        seq
+        for raw in raw_events
+        if isinstance(raw, dict)
+        and type(seq := raw.get("seq")) is int
+        and 1 <= seq <= SEQ_MAX
+    ]
+    if not seqs:
+        raise ProtocolError("after", "no event of the batch has a seq to acknowledge")
+    if after >= min(seqs):
+        raise ProtocolError("after", f"'after' {after} is not below the first seq {min(seqs)}")
+    return Claim(epoch, after, max(seqs))
 
 
 def encode_status(status: GatewayStatus) -> bytes:

@@ -182,11 +182,30 @@ class EventDraft:
         return Event(id=event_id, seq=seq, ts=self.ts, kind=self.kind, data=self.data)
 
 
+# Sequence numbers fit a signed 64-bit integer (SQLite's INTEGER, PostgreSQL's BIGINT).
+SEQ_MAX = 2**63 - 1
+# A gateway outbox's id: 128 random bits, made with the outbox file (a new SD card
+# is a new epoch), so a sequence that starts again is never taken for the old one.
+Epoch = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+SeqOrZero = Annotated[int, Field(ge=0, le=SEQ_MAX)]
+
+
+def new_epoch() -> str:
+    return uuid.uuid4().hex
+
+
 class EventBatch(BaseModel):
-    """The payload of ``mimamori/v1/gw/{id}/events``."""
+    """The payload of ``mimamori/v1/gw/{id}/events``.
+
+    ``epoch`` and ``after`` (both or neither; older gateways send neither) let the hub
+    acknowledge end to end (protocol/acks.py): every seq in (after, last event's seq]
+    that is not in the batch will never come from this outbox.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     v: Literal[1] = 1
     gw: LocalId
     events: Annotated[list[Event], Field(min_length=1, max_length=1000)]
+    epoch: Epoch | None = None
+    after: SeqOrZero | None = None

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
+from .acks import AckStore
 from .alerts import AlertStore, AuditStore
 from .eid import EidStore
 from .federation import FederationStore
@@ -110,7 +111,9 @@ class Redeemed(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Store(AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, SearchStore, Protocol):
+class Store(
+    AckStore, AlertStore, AuditStore, EidStore, FederationStore, PrivacyStore, SearchStore, Protocol
+):
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:

@@ -265,4 +265,23 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE gateways SET interval_ms = CAST(json_extract(status, '$.interval_s') * 1000 AS INTEGER)
         WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
     """,
+    # 11: end-to-end acknowledgement (hub/ack_chain.py): per gateway and outbox epoch,
+    # the highest seq up to which everything is stored, and the batches' ranges that
+    # wait for a gap below them to fill.
+    """
+    CREATE TABLE ack_chains (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        confirmed  INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, epoch)
+    );
+    CREATE TABLE ack_links (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        after_seq  INTEGER NOT NULL,
+        last_seq   INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, epoch, after_seq, last_seq)
+    );
+    """,
 )

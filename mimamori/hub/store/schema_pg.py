@@ -220,4 +220,21 @@ MIGRATIONS: tuple[str, ...] = (
         SET interval_ms = ((status::json ->> 'interval_s')::double precision * 1000)::bigint
         WHERE status IS NOT NULL AND (status::json ->> 'interval_s') IS NOT NULL;
     """,
+    # 3 (SQLite's 11): end-to-end acknowledgement, per gateway and outbox epoch.
+    """
+    CREATE TABLE ack_chains (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        confirmed  BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (gateway_id, epoch)
+    );
+    CREATE TABLE ack_links (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        after_seq  BIGINT NOT NULL,
+        last_seq   BIGINT NOT NULL,
+        PRIMARY KEY (gateway_id, epoch, after_seq, last_seq)
+    );
+    """,
 )
