@@ -144,9 +144,7 @@ def _claim(doc: dict[str, Any], raw_events: list[Any]) -> Claim | None:
     seqs = [
         seq
         for raw in raw_events
-        if isinstance(raw, dict)
-        and type(seq := raw.get("seq")) is int
-        and 1 <= seq <= SEQ_MAX
+        if isinstance(raw, dict) and type(seq := raw.get("seq")) is int and 1 <= seq <= SEQ_MAX
     ]
     if not seqs:
         raise ProtocolError("after", "no event of the batch has a seq to acknowledge")
