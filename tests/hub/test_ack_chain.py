@@ -69,7 +69,7 @@ def test_beyond_the_bound_the_links_farthest_from_the_head_are_forgotten() -> No
     max_links=st.sampled_from([2, 8, MAX_LINKS]),
 )
 def test_any_arrival_order_and_any_cap_drops_never_confirm_past_a_missing_event(
-    n: int, drop: set[int], size: int, lost: set[int], seed: int, max_links: int
+    n: int, drop: set[int], size: int, *, lost: set[int], seed: int, max_links: int
 ) -> None:
     """Batches arrive in any order, some never (lost in a crashed broker), with links
     forgotten past the bound; at every step the chain is at most the contiguous prefix

@@ -26,9 +26,9 @@ GW = "gw-a"
 class Listening:
     """A gateway's side of the wire: what it hears of its acks and of the hub."""
 
-    def __init__(self, link: MqttLink) -> None:
+    def __init__(self, link: MqttLink, heard: list[Message]) -> None:
         self.link = link
-        self.heard: list[Message] = []
+        self.heard = heard
 
     def acks(self) -> list[dict[str, int | str]]:
         return [json.loads(m.payload) for m in self.heard if m.topic == ack_topic(GW)]
@@ -54,18 +54,17 @@ class Listening:
 
 @asynccontextmanager
 async def gateway_side(broker: PrivateBroker) -> AsyncIterator[Listening]:
-    holder: list[Listening] = []
+    heard: list[Message] = []
     subscriptions = ((ack_topic(GW), 1), ("mimamori/v1/hub/+/status", 1))
     link = MqttLink(
         LinkSettings("127.0.0.1", broker.port, f"test-{GW}", subscriptions=subscriptions),
-        on_message=lambda m: holder[0].heard.append(m),
+        on_message=heard.append,
         name=GW,
     )
-    holder.append(Listening(link))
     task = asyncio.create_task(link.run())
     await asyncio.wait_for(link.connected.wait(), 10)
     try:
-        yield holder[0]
+        yield Listening(link, heard)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
