@@ -140,15 +140,22 @@ class Tally:
 
     @property
     def lost(self) -> int:
-        """Missing events the cap policy does not account for."""
-        return len(self.missing) - sum(self.dropped.values())
+        """Missing events the cap policy does not account for.
+
+        The cap may drop an event the broker already has (published, not yet confirmed
+        by the hub), which then reaches the hub anyway: a drop that is not missing. The
+        counts cannot tell which; the cap test does, by witnessing the outbox.
+        """
+        return max(0, len(self.missing) - sum(self.dropped.values()))
 
     def line(self) -> str:
         dropped = sum(self.dropped.values())
+        anyway = dropped - len(self.missing) if dropped > len(self.missing) else 0
         return (
             f"{self.gateway}: accepted {self.accepted}, delivered {self.delivered}, "
             f"lost {self.lost}, duplicated {len(self.duplicated)}, dropped by the cap "
-            f"{dropped}, still queued {len(self.pending)}, out of order {self.out_of_order}, "
+            f"{dropped}{f' ({anyway} of them at the hub anyway)' if anyway else ''}, "
+            f"still queued {len(self.pending)}, out of order {self.out_of_order}, "
             f"unexpected {len(self.unexpected)}, changed {len(self.changed)}, "
             f"outbox integrity {self.integrity}"
             + ("" if self.reported is None else f", its status said {dict(self.reported)}")
