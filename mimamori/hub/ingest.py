@@ -223,7 +223,7 @@ class Ingest:
             new_events = await self._commit(events, statuses)
             for message in messages:
                 self.link.ack(message)  # only now: the commit is on disk
-            await self.acks.confirm(claims)  # end to end: tell the gateways
+            self.acks.confirm(claims)  # end to end: tell the gateways (acks.py)
             if self.eid is not None:
                 await self._save_clocks(self.eid)
             self.counters["messages"] += len(messages)
