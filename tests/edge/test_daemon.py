@@ -114,7 +114,10 @@ async def test_events_decided_during_a_broker_outage_arrive_in_order_after_it(
             seqs = [e["seq"] for e in listener.events()]
             assert seqs[:50] == list(range(1, 51))
         # The broker's PUBACK is not enough: the events stay until the hub has them.
-        assert daemon.outbox is not None and daemon.outbox.depth == 50
+        uplink = daemon.uplink
+        assert uplink is not None and daemon.outbox is not None
+        await eventually(lambda: uplink.counters["events_sent"] >= 50)
+        assert daemon.outbox.depth == 50
         ack = Ack(epoch=daemon.outbox.epoch, seq=50)  # as the hub says it (tests/hub)
         await publish_once(own_broker.port, ack_topic(unique_id), encode_ack(ack))
         await eventually(lambda: daemon.outbox is not None and daemon.outbox.depth == 0)
