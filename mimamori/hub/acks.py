@@ -100,10 +100,12 @@ class Acks:
     async def _advance(self, claims: list[tuple[str, Claim]]) -> None:
         try:
             updates = await self.store.advance_acks(claims, self._now())
-        except StoreError as exc:
+        except Exception as exc:  # acks must never take ingest down
             # The events are stored; only their ack is late. The gateways send again
             # when it does not move, and their copies bring the claims back.
             self.counters["acks_failed"] += 1
+            if not isinstance(exc, StoreError):
+                log.exception("acknowledging %d batch(es) failed", len(claims))
             self._log_once("store", "could not record acknowledgements: %s", exc)
             return
         for update in updates:
