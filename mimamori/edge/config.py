@@ -275,6 +275,11 @@ class OutboxSection(Strict):
     # About 300 bytes an event: 100,000 events are ~30 MB of SD card.
     max_events: int = Field(default=100_000, ge=100, le=10_000_000)
     batch_size: int = Field(default=100, ge=1, le=1000)
+    # Published events the hub has not confirmed are sent again once its ack has not
+    # moved for this long while it is up (then twice as long, ... up to 10 min). The
+    # hub confirms within milliseconds of its commit; 30 s leaves a hub that has just
+    # come back room to work through the queue the broker kept for it.
+    resend_after_s: float = Field(default=30.0, ge=1.0, le=3600.0)
 
 
 class GatewayConfig(Strict):

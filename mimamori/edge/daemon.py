@@ -51,7 +51,7 @@ from .rules.household import STATE_NAME, Household
 from .rules.presence import PresenceTracker
 from .rules.search import SearchWatch
 from .tasks import run_to_end
-from .uplink import Uplink
+from .uplink import Uplink, subscriptions
 from .watchdog import feed_watchdog
 
 log = logging.getLogger(__name__)
@@ -260,7 +260,9 @@ class EdgeDaemon:
             self.clock.monotonic(),
             {d.id: d.status() for d in self.drivers},
             connected=link is not None and link.connected.is_set(),
-            outbox_depth=outbox.depth if outbox else 0,
+            # Events the broker has wait for the hub, not for the uplink: a hub away
+            # is no reason to restart the gateway.
+            outbox_depth=outbox.depth if outbox and outbox.unsent else 0,
             batches_sent=uplink.counters["batches_sent"] if uplink else 0,
         )
 
@@ -299,12 +301,15 @@ class EdgeDaemon:
             backoff_max_s=b.reconnect_max_s,
             will=Will(status_topic(gw), offline, qos=1, retain=True),
             # Retained orders arrive on every (re)connect, so a gateway that was off
-            # when a search began still joins it.
-            subscriptions=((SEARCH_SUBSCRIPTION, 1),),
+            # when a search began still joins it; so do the hub's ack and presence.
+            subscriptions=((SEARCH_SUBSCRIPTION, 1), *subscriptions(gw)),
         )
 
     def _on_message(self, message: Message) -> None:
-        """A search order from the hub (paho's thread has already handed it over)."""
+        """An ack, a hub presence or a search order from the hub (paho's thread has
+        already handed it over)."""
+        if self.uplink is not None and self.uplink.handle(message):
+            return
         search_id = parse_search_topic(message.topic)
         try:
             if search_id is None:
@@ -351,6 +356,7 @@ class EdgeDaemon:
             self.status,
             batch_size=self.config.outbox.batch_size,
             clock=self.clock,
+            resend_after_s=self.config.outbox.resend_after_s,
         )
         self.link, self.uplink = link, uplink
         async with asyncio.TaskGroup() as tg:

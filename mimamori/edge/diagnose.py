@@ -117,13 +117,21 @@ def _outbox_section(config: GatewayConfig) -> Iterator[str]:
             depth = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
             kinds = dict(db.execute("SELECT kind, count(*) FROM outbox GROUP BY kind").fetchall())
             dropped = dict(db.execute("SELECT kind, count FROM dropped").fetchall())
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            epoch = (
+                db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+                if "meta" in tables
+                else None
+            )
         finally:
             db.close()
     except sqlite3.Error as exc:
         yield f"{path}: cannot read: {exc}"
         return
     yield f"{path}: {path.stat().st_size} bytes"
-    yield f"depth: {depth} event(s) waiting {json.dumps(kinds, sort_keys=True)}"
+    yield f"depth: {depth} event(s) waiting for the hub {json.dumps(kinds, sort_keys=True)}"
+    # The hub's acks name this epoch (mimamori/v1/gw/<id>/ack): compare when support asks.
+    yield f"epoch: {epoch[0] if epoch else 'none yet (made on the next start)'}"
     yield f"dropped (since install): {json.dumps(dropped, sort_keys=True) if dropped else 'none'}"
 
 

@@ -6,11 +6,12 @@ never appears on a command line. The ACL file is the same for every town: gatewa
 are told apart by their user name (``%u``), which is their gateway id.
 
 * a gateway may write only its own events and status, and read only its own
-  commands and the searches;
-* the hub reads every gateway's events and status and writes commands and searches;
-  several hub workers each have an account of their own (the broker binds every
-  account to its client id, ``use_username_as_clientid``, so two workers sharing one
-  would throw each other out), and the ACL repeats the hub's block for each;
+  commands, its own acks, the hub's presence and the searches;
+* the hub reads every gateway's events and status and writes commands, acks, its
+  presence and searches; several hub workers each have an account of their own (the
+  broker binds every account to its client id, ``use_username_as_clientid``, so two
+  workers sharing one would throw each other out), and the ACL repeats the hub's
+  block for each;
 * nobody else gets in (``allow_anonymous false``).
 
 The ACL file is also the record of which accounts are the hub's: its ``user`` lines.
@@ -39,12 +40,16 @@ user {hub}
 topic read mimamori/v1/gw/+/events
 topic read mimamori/v1/gw/+/status
 topic write mimamori/v1/gw/+/cmd
+topic write mimamori/v1/gw/+/ack
+topic write mimamori/v1/hub/+/status
 topic readwrite mimamori/v1/search/#
 
 # Every gateway, by its user name (= its gateway id):
 pattern write mimamori/v1/gw/%u/events
 pattern readwrite mimamori/v1/gw/%u/status
 pattern read mimamori/v1/gw/%u/cmd
+pattern read mimamori/v1/gw/%u/ack
+pattern read mimamori/v1/hub/+/status
 pattern read mimamori/v1/search/#
 """
 

@@ -46,9 +46,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from ..link import LinkSettings, Message, MqttLink, backoff_delay
+from ..protocol.codec import Claim
 from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
 from ..protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, shared
+from .acks import Acks, presence_will
 from .clock import Clock, clock_offset, place, system_clock
 from .clock_watch import ClockWatch
 from .config import HubBrokerSettings
@@ -93,6 +95,7 @@ class _Unit:
     events: list[tuple[str, Event]] = field(default_factory=list)
     statuses: list[GatewayStatus] = field(default_factory=list)
     device_times: dict[str, datetime] = field(default_factory=dict)
+    claims: list[tuple[str, Claim]] = field(default_factory=list)  # to acknowledge
 
     def atoms(self) -> list[_Unit]:
         one = [
@@ -129,6 +132,7 @@ def link_settings(settings: HubBrokerSettings, worker_id: str | None = None) -> 
         session_expiry_s=SESSION_EXPIRY_S,
         manual_ack=True,
         subscriptions=((events, 1), (STATUS_SUBSCRIPTION, 1)),
+        will=presence_will(client_id),
     )
 
 
@@ -158,8 +162,10 @@ class Ingest:
         self.link = MqttLink(
             link_settings(settings, worker_id),
             on_message=self._queue.put_nowait,
+            on_connected=lambda: self.acks.announce(),  # noqa: PLW0108 (made below)
             name="hub ingest",
         )
+        self.acks = Acks(store, self.link)
         self.counters: dict[str, int] = {
             "messages": 0,
             "events_stored": 0,
@@ -189,6 +195,7 @@ class Ingest:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(self.link.run(), name="ingest-link")
             tg.create_task(self._consume(), name="ingest-consume")
+            tg.create_task(self.acks.run(), name="ingest-acks")
 
     async def _consume(self) -> None:
         while True:
@@ -207,6 +214,8 @@ class Ingest:
             await self._set_aside(received)
         for message in messages:
             self.link.ack(message)  # only now: the commit is on disk
+        # End to end (acks.py): what was stored, refused or set aside is decided for good.
+        self.acks.confirm([claim for unit in units for claim in unit.claims])
         self.counters["messages"] += len(messages)
         self.counters["statuses"] += sum(len(u.statuses) for u in units)
         new_events += await self._after_commit(received)
@@ -230,7 +239,7 @@ class Ingest:
         for rejection in decoded.rejected:
             self._rejected(message, rejection)
         gateway = decoded.events[0][0] if decoded.events else "?"
-        unit = _Unit(message, gateway, statuses=decoded.statuses)
+        unit = _Unit(message, gateway, statuses=decoded.statuses, claims=decoded.claims)
         offset = clock_offset(decoded.sent, received, live=live)
         if offset is not None and decoded.events:
             self.clocks.observe(gateway, offset)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import ProtocolError
-from ..protocol.codec import decode_batch, decode_status
+from ..protocol.codec import Claim, decode_batch, decode_status
 from ..protocol.events import Event
 from ..protocol.status import GatewayStatus
 from ..protocol.topics import parse_gateway_topic
@@ -27,6 +27,7 @@ class Decoded:
     statuses: list[GatewayStatus] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     sent: datetime | None = None  # the gateway's clock when it published the batch
+    claims: list[tuple[str, Claim]] = field(default_factory=list)  # to acknowledge
 
 
 def decode_message(topic: str, payload: bytes) -> Decoded:
@@ -42,6 +43,8 @@ def decode_message(topic: str, payload: bytes) -> Decoded:
             batch = decode_batch(payload, topic_gateway=gateway)
             out.events.extend((gateway, event) for event in batch.events)
             out.sent = batch.sent
+            if batch.claim is not None:
+                out.claims.append((gateway, batch.claim))
             for error in batch.errors:
                 message = f"event #{error.index}: {error.message}"
                 out.rejected.append(Rejection(gateway, "event", message, False))

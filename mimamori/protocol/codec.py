@@ -7,6 +7,7 @@ ones still go through, so a single malformed entry never costs a good event.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ProtocolError
-from .events import MAX_BATCH, Event, EventBatch
+from .events import MAX_BATCH, MAX_SEQ, Event, EventBatch
 from .status import GatewayStatus
 from .timefmt import format_ts, from_iso, on_the_wire
 from .topics import is_valid_id
@@ -30,24 +31,54 @@ class EventError:
     message: str
 
 
+_EPOCH = re.compile(r"^[0-9a-f]{32}\Z")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a batch of an outbox ``epoch`` vouches for: every seq in (after, last] is
+    in the batch or will never come (dropped by the gateway's cap, or confirmed)."""
+
+    epoch: str
+    after: int
+    last: int
+
+
 @dataclass(frozen=True)
 class DecodedBatch:
     gateway_id: str
     events: list[Event]
     errors: list[EventError]
     sent: datetime | None = None  # the gateway's clock when it published the batch
+    claim: Claim | None = None  # None: a gateway from before end-to-end acknowledgement
 
 
-def encode_batch(gateway_id: str, events: list[Event], sent: datetime | None = None) -> bytes:
-    batch = EventBatch(gw=gateway_id, events=events, sent=sent)
+def encode_batch(
+    gateway_id: str,
+    events: list[Event],
+    *,
+    sent: datetime | None = None,
+    epoch: str | None = None,
+    after: int | None = None,
+) -> bytes:
+    batch = EventBatch(gw=gateway_id, events=events, sent=sent, epoch=epoch, after=after)
     return batch.model_dump_json(exclude_none=True).encode()
 
 
-def encode_event_bodies(gateway_id: str, bodies: list[str], sent: datetime | None = None) -> bytes:
+def encode_event_bodies(
+    gateway_id: str,
+    bodies: list[str],
+    *,
+    sent: datetime | None = None,
+    epoch: str | None = None,
+    after: int | None = None,
+) -> bytes:
     """A batch from events already serialised as JSON (the outbox keeps them so)."""
     head = b'{"v":1,"gw":' + json.dumps(gateway_id).encode()
     if sent is not None:
         head += b',"sent":"' + format_ts(sent).encode() + b'"'
+    if epoch is not None and after is not None:
+        head += b',"epoch":' + json.dumps(epoch).encode() + b',"after":' + str(after).encode()
     return head + b',"events":[' + ",".join(bodies).encode() + b"]}"
 
 
@@ -97,7 +128,7 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
         raise ProtocolError("events", "'events' must be a non-empty list")
     if len(raw_events) > MAX_BATCH:
         raise ProtocolError("events", f"{len(raw_events)} events in one batch; at most {MAX_BATCH}")
-    if unknown := set(doc) - {"v", "gw", "sent", "events"}:
+    if unknown := set(doc) - {"v", "gw", "sent", "events", "epoch", "after"}:
         raise ProtocolError("envelope", f"unknown envelope keys {sorted(unknown)}")
     sent = _sent(doc.get("sent"))
     events: list[Event] = []
@@ -107,7 +138,7 @@ def decode_batch(payload: bytes, *, topic_gateway: str) -> DecodedBatch:
             events.append(Event.model_validate(raw))
         except ValidationError as exc:
             errors.append(EventError(index, first_error(exc)))
-    return DecodedBatch(gw, events, errors, sent)
+    return DecodedBatch(gw, events, errors, sent, _claim(doc, raw_events))
 
 
 def _sent(value: object) -> datetime | None:
@@ -119,6 +150,32 @@ def _sent(value: object) -> datetime | None:
         return on_the_wire(from_iso(value))
     except ValueError as exc:
         raise ProtocolError("envelope", f"'sent' is not a time on the wire: {exc}") from exc
+
+
+def _claim(doc: dict[str, Any], raw_events: list[Any]) -> Claim | None:
+    """The batch's ``epoch``/``after``, checked against its events' seqs.
+
+    The range ends at the highest seq of the batch, invalid events included when
+    their seq can be read: an event the hub refuses is refused for good, and a range
+    stopping short of it would never let the acknowledgement pass it.
+    """
+    epoch, after = doc.get("epoch"), doc.get("after")
+    if epoch is None and after is None:
+        return None
+    if not isinstance(epoch, str) or not _EPOCH.match(epoch):
+        raise ProtocolError("epoch", "'epoch' must be 32 lower-case hex digits")
+    if type(after) is not int or not 0 <= after <= MAX_SEQ:
+        raise ProtocolError("after", "'after' must be an integer in 0..2**63-1")
+    seqs = [
+        seq
+        for raw in raw_events
+        if isinstance(raw, dict) and type(seq := raw.get("seq")) is int and 1 <= seq <= MAX_SEQ
+    ]
+    if not seqs:
+        raise ProtocolError("after", "no event of the batch has a seq to acknowledge")
+    if after >= min(seqs):
+        raise ProtocolError("after", f"'after' {after} is not below the first seq {min(seqs)}")
+    return Claim(epoch, after, max(seqs))
 
 
 def encode_status(status: GatewayStatus) -> bytes:

@@ -213,6 +213,14 @@ class EventDraft:
 
 
 MAX_BATCH = 1000
+# A gateway outbox's id: 128 random bits, made with the outbox file (a new SD card
+# is a new epoch), so a sequence that starts again is never taken for the old one.
+Epoch = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+SeqOrZero = Annotated[int, Field(ge=0, le=MAX_SEQ)]
+
+
+def new_epoch() -> str:
+    return uuid.uuid4().hex
 
 
 class EventBatch(BaseModel):
@@ -221,6 +229,10 @@ class EventBatch(BaseModel):
     ``sent`` (optional: gateways before it did not send it) is the gateway's clock
     when it published the batch: the hub compares it with its own receive time to
     learn how far that clock is off (docs/protocol.md, "Whose time").
+
+    ``epoch`` and ``after`` (both or neither; older gateways send neither) let the hub
+    acknowledge end to end (protocol/acks.py): every seq in (after, last event's seq]
+    that is not in the batch will never come from this outbox.
     """
 
     model_config = WIRE
@@ -229,3 +241,5 @@ class EventBatch(BaseModel):
     gw: LocalId
     sent: UtcDatetime | None = None
     events: Annotated[list[Event], Field(min_length=1, max_length=MAX_BATCH)]
+    epoch: Epoch | None = None
+    after: SeqOrZero | None = None

@@ -3,6 +3,8 @@
 mimamori/v1/gw/{gateway_id}/events   gateway -> hub, QoS 1, batches of events
 mimamori/v1/gw/{gateway_id}/status   gateway -> hub, retained, last will "offline"
 mimamori/v1/gw/{gateway_id}/cmd      hub -> one gateway
+mimamori/v1/gw/{gateway_id}/ack      hub -> one gateway, retained: what the hub stored
+mimamori/v1/hub/{name}/status        each hub worker -> gateways, retained, last will "offline"
 mimamori/v1/search/{search_id}       hub -> every gateway, retained; empty ends it
 """
 
@@ -19,6 +21,7 @@ _ID = re.compile(ID_PATTERN)
 
 EVENTS_SUBSCRIPTION = f"{PREFIX}/gw/+/events"
 STATUS_SUBSCRIPTION = f"{PREFIX}/gw/+/status"
+HUB_STATUS_SUBSCRIPTION = f"{PREFIX}/hub/+/status"
 
 
 def shared(group: str, subscription: str) -> str:
@@ -41,6 +44,24 @@ def status_topic(gateway_id: str) -> str:
 
 def command_topic(gateway_id: str) -> str:
     return f"{PREFIX}/gw/{gateway_id}/cmd"
+
+
+def ack_topic(gateway_id: str) -> str:
+    return f"{PREFIX}/gw/{gateway_id}/ack"
+
+
+def hub_status_topic(name: str) -> str:
+    return f"{PREFIX}/hub/{name}/status"
+
+
+def parse_hub_status_topic(topic: str) -> str | None:
+    """``mimamori/v1/hub/NAME/status`` -> ``NAME``; anything else -> None."""
+    parts = topic.split("/")
+    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != PREFIX or parts[2] != "hub":
+        return None
+    if parts[4] != "status" or not is_valid_id(parts[3]):
+        return None
+    return parts[3]
 
 
 def search_topic(search_id: str) -> str:

@@ -77,7 +77,7 @@ async def test_the_dump_tells_support_what_it_needs_and_redacts_the_rest(tmp_pat
     daemon.stop()
     await asyncio.wait_for(task, 10)
     outbox = await Outbox.open(tmp_path / "data" / "outbox.sqlite3", 1000)
-    depth = outbox.depth
+    depth, epoch = outbox.depth, outbox.epoch
     await outbox.close()
 
     with broker:
@@ -88,6 +88,7 @@ async def test_the_dump_tells_support_what_it_needs_and_redacts_the_rest(tmp_pat
     assert f"mimamori 0.1.0, Python {sys.version.split()[0]}" in dump
     assert "id: gw-diag" in dump and "port: /dev/null" in dump
     assert f"depth: {depth} event(s) waiting" in dump and depth >= 3
+    assert f"epoch: {epoch}" in dump  # what the hub's acks name
     assert '{"tag.arrived": 3}' in dump
     assert "dropped (since install): none" in dump
     assert "r1: /dev/null -> /dev/null, read/write ok" in dump

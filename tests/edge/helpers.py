@@ -90,13 +90,22 @@ class ScriptedButton(_Scripted):
 
 
 class Listener:
-    """A test-side MQTT subscriber that collects what the gateways publish."""
+    """A test-side MQTT subscriber that collects what the gateways publish;
+    ``persistent``: its session (and what the broker queues for it) outlives a
+    reconnect, as the hub's does."""
 
-    def __init__(self, port: int, topic: str, client_id: str) -> None:
+    def __init__(self, port: int, topic: str, client_id: str, *, persistent: bool = False) -> None:
         self.messages: list[Message] = []
         self.arrived = asyncio.Event()
         self.link = MqttLink(
-            LinkSettings("127.0.0.1", port, client_id, subscriptions=((topic, 1),)),
+            LinkSettings(
+                "127.0.0.1",
+                port,
+                client_id,
+                subscriptions=((topic, 1),),
+                clean_start=not persistent,
+                session_expiry_s=600 if persistent else 0,
+            ),
             on_message=self._got,
             name="listener",
         )
@@ -128,3 +137,16 @@ async def eventually(predicate: Any, within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not predicate():
             await asyncio.sleep(0.02)
+
+
+async def publish_once(port: int, topic: str, payload: bytes, *, retain: bool = True) -> None:
+    """Publish one message from a short-lived client: the hub's acks and presence, as
+    a test plays them (the real hub's are tested in tests/hub/test_acks.py)."""
+    link = MqttLink(LinkSettings("127.0.0.1", port, "test-hub-side"), name="hub side")
+    task = asyncio.create_task(link.run())
+    try:
+        await asyncio.wait_for(link.connected.wait(), 10)
+        await link.publish(topic, payload, qos=1, retain=retain)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,8 +15,17 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.errors import MimamoriError
+from mimamori.protocol.acks import Ack, encode_ack
+from mimamori.protocol.topics import ack_topic
 
-from .helpers import Listener, ScriptedReceiver, eventually, gateway_config, tag_id
+from .helpers import (
+    Listener,
+    ScriptedReceiver,
+    eventually,
+    gateway_config,
+    publish_once,
+    tag_id,
+)
 
 
 @asynccontextmanager
@@ -102,7 +113,13 @@ async def test_events_decided_during_a_broker_outage_arrive_in_order_after_it(
             await listener.wait_for(lambda: len(listener.events()) >= 50, within=30)
             seqs = [e["seq"] for e in listener.events()]
             assert seqs[:50] == list(range(1, 51))
-        # each batch leaves the outbox once acknowledged
+        # The broker's PUBACK is not enough: the events stay until the hub has them.
+        uplink = daemon.uplink
+        assert uplink is not None and daemon.outbox is not None
+        await eventually(lambda: uplink.counters["events_sent"] >= 50)
+        assert daemon.outbox.depth == 50
+        ack = Ack(epoch=daemon.outbox.epoch, seq=50)  # as the hub says it (tests/hub)
+        await publish_once(own_broker.port, ack_topic(unique_id), encode_ack(ack))
         await eventually(lambda: daemon.outbox is not None and daemon.outbox.depth == 0)
 
 
@@ -129,3 +146,29 @@ async def test_stopping_publishes_offline_and_keeps_unsent_events(
                 lambda: any(s["state"] == "online" for s in listener.statuses())
             )
         await listener.wait_for(lambda: listener.statuses()[-1]["state"] == "offline")
+
+
+async def test_a_gateway_stops_even_while_batches_wait_for_their_puback(
+    own_broker: PrivateBroker, tmp_path: Path, unique_id: str
+) -> None:
+    # The link fails the batch that waits for its PUBACK as the stop cancels the
+    # uplink: Python 3.11's TaskGroup then raised the batch's error instead of the
+    # cancellation, the uplink caught it, and the daemon waited for ever.
+    config = gateway_config(unique_id, own_broker.port, tmp_path)
+    receiver = ScriptedReceiver("r1", SystemClock())
+    daemon = EdgeDaemon(config, drivers=[receiver])
+    task = asyncio.create_task(daemon.run())
+    await asyncio.wait_for(daemon.ready.wait(), 5)
+    await asyncio.wait_for(daemon.link.connected.wait(), 5)  # type: ignore[union-attr]
+    pid = own_broker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # the broker hears nothing and answers nothing
+    try:
+        receiver.advert(tag_id(4), -60)
+        await eventually(lambda: daemon.uplink is not None and daemon.uplink.in_flight > 0)
+        daemon.stop()
+        done, _ = await asyncio.wait({task}, timeout=15)  # "offline" waits 3 s, then it goes
+        assert task in done, "the daemon did not stop"
+        task.result()
+    finally:
+        os.kill(pid, signal.SIGCONT)

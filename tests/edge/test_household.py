@@ -115,7 +115,8 @@ async def test_a_restart_through_the_outbox_neither_forgets_nor_repeats(tmp_path
     assert kinds(back) == [EventKind.DEVICE_BACK, EventKind.CHECKIN_DONE]
     assert back[1].data["late"] is True
     await outbox.append(back, {STATE_NAME: home.state()})
-    assert [p.seq for p in await outbox.peek(0, 100)] == [1, 2, 3, 4, 5]
+    batch = await outbox.peek(0, 100)
+    assert batch is not None and [p.seq for p in batch.events] == [1, 2, 3, 4, 5]
     status = home.status(clock.now())
     assert status["state"] == "ok"
     assert status["last_card"] == "genki"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,65 +30,108 @@ def receiver_down() -> EventDraft:
     return EventDraft(EventKind.RECEIVER_DOWN, T0, {"receiver": "r1", "reason": "unplugged"})
 
 
+async def held(box: Outbox, after: int = 0, limit: int = 1000) -> list[int]:
+    """The seqs ``peek`` hands out after ``after`` (and puts on the wire)."""
+    batch = await box.peek(after, limit)
+    return [p.seq for p in batch.events] if batch else []
+
+
 async def test_appended_events_are_numbered_and_readable_in_order(tmp_path: Path) -> None:
     box = await Outbox.open(tmp_path / "o.sqlite3", max_events=1000)
     events = await box.append([seen(1), seen(2), seen(3)])
     assert [e.seq for e in events] == [1, 2, 3]
     assert len({e.id for e in events}) == 3
-    pending = await box.peek(0, 10)
-    assert [p.seq for p in pending] == [1, 2, 3]
-    body = json.loads(pending[0].body)
+    batch = await box.peek(0, 10)
+    assert batch is not None and batch.after == 0
+    assert [p.seq for p in batch.events] == [1, 2, 3]
+    body = json.loads(batch.events[0].body)
     assert body["ts"] == "2026-11-22T01:02:03.456Z"
     assert body["kind"] == "tag.seen"
     assert box.depth == 3
+    assert await box.peek(3, 10) is None
     await box.close()
 
 
-async def test_removed_events_are_gone_and_the_rest_remain(tmp_path: Path) -> None:
+async def test_published_events_stay_until_the_hub_confirms_them(tmp_path: Path) -> None:
+    # The broker's PUBACK is no proof the hub will ever see a batch: a broker that
+    # crashes before it saved it loses it. Only the hub's ack lets an event go.
     box = await Outbox.open(tmp_path / "o.sqlite3", max_events=1000)
     await box.append([seen(i) for i in range(5)])
-    await box.remove(1, 3)
-    assert [p.seq for p in await box.peek(0, 10)] == [4, 5]
+    batch = await box.peek(0, 10)
+    assert batch is not None
+    box.published(batch)
+    assert box.depth == 5 and box.published_through == 5 and not box.unsent
+    assert await held(box) == [1, 2, 3, 4, 5]  # still there to be sent again
+    assert await box.confirm(3) == 3
+    assert await held(box) == [4, 5]
+    assert box.depth == 2
+    assert await box.confirm(2) == 0  # an older ack changes nothing
     assert box.depth == 2
     await box.close()
 
 
-async def test_a_remove_cancelled_midway_still_forgets_the_batch_and_counts_it(
+async def test_a_confirm_cancelled_midway_still_forgets_what_it_covers_and_counts_it(
     tmp_path: Path,
 ) -> None:
-    # The uplink is cancelled while it removes an acknowledged batch when another
-    # batch loses the connection. The delete ran on in SQLite's thread while the
-    # depth was not lowered: a depth that only grows makes the cap drop early
-    # (the fault proxy saw a status saying 3 held while the outbox was empty).
+    # The uplink may be cancelled while it forgets what the hub confirmed. The
+    # delete ran on in SQLite's thread while the depth was not lowered: a depth
+    # that only grows makes the cap drop early (the fault proxy saw a status
+    # saying 3 held while the outbox was empty).
     box = await Outbox.open(tmp_path / "o.sqlite3", max_events=1000)
     await box.append([seen(i) for i in range(5)])
-    for busy in (True, False):  # cancelled waiting for the outbox, or while deleting
+    for busy, upto in ((True, 2), (False, 4)):  # cancelled waiting for the outbox, or deleting
         reader = asyncio.create_task(box.peek(0, 10)) if busy else None
-        remove = asyncio.create_task(box.remove(1, 2) if busy else box.remove(3, 4))
+        confirm = asyncio.create_task(box.confirm(upto))
         await asyncio.sleep(0)
-        remove.cancel()
+        confirm.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await remove
+            await confirm
         if reader:
             await reader
-    assert [p.seq for p in await box.peek(0, 10)] == [5]
+    assert await held(box) == [5]
     assert box.depth == 1
     await box.close()
 
 
-async def test_events_and_sequence_survive_a_restart(tmp_path: Path) -> None:
+async def test_events_sequence_and_epoch_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     box = await Outbox.open(path, max_events=1000)
+    epoch = box.epoch
     await box.append([seen(i) for i in range(3)])
-    await box.remove(1, 3)  # even with the table emptied, numbers are never reused
+    await box.confirm(3)  # even with the table emptied, numbers are never reused
     await box.append([seen(9)])
     await box.close()
     box = await Outbox.open(path, max_events=1000)
-    assert box.depth == 1
+    assert box.epoch == epoch
+    assert box.depth == 1 and box.unsent  # nothing is published in a new process
     [again] = await box.append([seen(10)])
     assert again.seq == 5
-    assert [p.seq for p in await box.peek(0, 10)] == [4, 5]
+    assert await held(box) == [4, 5]
     assert await box.integrity_check() == "ok"
+    await box.close()
+
+
+async def test_a_new_outbox_file_is_a_new_epoch(tmp_path: Path) -> None:
+    # A new SD card starts again at seq 1: its epoch keeps the hub from taking it
+    # for the old card's seq 1.
+    first = await Outbox.open(tmp_path / "a.sqlite3", max_events=100)
+    second = await Outbox.open(tmp_path / "b.sqlite3", max_events=100)
+    assert first.epoch != second.epoch
+    assert re.fullmatch(r"[0-9a-f]{32}", first.epoch)
+    await first.close()
+    await second.close()
+
+
+async def test_a_batch_vouches_from_the_highest_seq_held_below_it(tmp_path: Path) -> None:
+    box = await Outbox.open(tmp_path / "o.sqlite3", max_events=1000)
+    await box.append([seen(i) for i in range(10)])
+    first = await box.peek(0, 4)
+    assert first is not None and first.after == 0 and (first.first, first.last) == (1, 4)
+    second = await box.peek(4, 4)
+    assert second is not None and second.after == 4  # the previous batch's events wait
+    await box.confirm(4)  # the hub has 1..4: nothing is held below 5 any more
+    again = await box.peek(4, 4)
+    assert again is not None and again.after == 0 and again.first == 5
     await box.close()
 
 
@@ -97,34 +141,39 @@ async def test_the_cap_drops_routine_sightings_oldest_first_and_counts_them(tmp_
     await box.append([tag(EventKind.TAG_ARRIVED)])  # seq 2: dropped only after every seen
     await box.append([seen(i) for i in range(98)])  # seq 3..100: the cap is reached
     await box.append([seen(i) for i in range(10)])  # 10 over: the 10 oldest seen go
-    kept = [p.seq for p in await box.peek(0, 1000)]
+    kept = await held(box)
     assert box.depth == 100
     assert kept[:2] == [1, 2]
     assert 3 not in kept and 12 not in kept and 13 in kept
     assert box.dropped == {"tag.seen": 10}
+    batch = await box.peek(2, 1)
+    assert batch is not None and (batch.after, batch.first) == (2, 13)  # 3..12 never come
     await box.close()
 
 
-async def test_the_cap_spares_events_on_the_wire_until_their_connection_is_lost(
+async def test_the_cap_spares_events_on_the_wire_but_not_those_only_published(
     tmp_path: Path,
 ) -> None:
     # A batch handed to the uplink may reach the broker at any moment: dropping it
     # would count as dropped events the hub then stores (seen in the cap fault test
-    # when the outage ended: the status over-reported its drops).
+    # when the outage ended: the status over-reported its drops). Once the broker
+    # has it, it waits for the hub like the rest and the cap may drop it: the
+    # oldest, and the one with a chance of reaching the hub anyway.
     box = await Outbox.open(tmp_path / "o.sqlite3", max_events=100)
     await box.append([seen(i) for i in range(100)])  # seq 1..100: at the cap
-    assert [p.seq for p in await box.peek(0, 10)] == list(range(1, 11))  # on the wire
-    await box.append([seen(i) for i in range(15)])  # 105 waiting: the 5 oldest go
+    wire = await box.peek(0, 10)
+    assert wire is not None and (wire.first, wire.last) == (1, 10)
+    await box.append([seen(i) for i in range(15)])  # 105 waiting: 11..15 go, not 1..10
     assert box.dropped == {"tag.seen": 5}
-    await box.remove(1, 10)  # the broker acknowledged them: all ten arrived
-    assert box.depth == 100
-    box.rewind()  # the connection is lost
+    assert (await held(box, 0, 11))[9:] == [10, 16]
+    box.rewind()  # peeked again just above: nothing on the wire now
 
-    assert [p.seq for p in await box.peek(0, 10)] == list(range(16, 26))  # a new one...
-    box.rewind()  # ...lost too: they wait again, and are the oldest
-    await box.append([seen(0)])  # 1 over
-    assert box.dropped == {"tag.seen": 6}
-    assert [p.seq for p in await box.peek(0, 2)] == [17, 18]
+    wire = await box.peek(0, 10)
+    assert wire is not None
+    box.published(wire)  # the broker has 1..10; the hub has not confirmed them
+    await box.append([seen(0)])  # 11 over: the oldest go, published or not
+    assert box.dropped == {"tag.seen": 16}
+    assert (await held(box, 0, 2)) == [17, 18]
     await box.close()
 
 

@@ -52,7 +52,12 @@ class Site:
         self.button_ttys = {"genki": root / "tty-genki", "sos": root / "tty-sos"}
 
     def gateway_yaml(
-        self, broker_port: int, *, max_events: int = 100_000, batch_size: int = 100
+        self,
+        broker_port: int,
+        *,
+        max_events: int = 100_000,
+        batch_size: int = 100,
+        resend_after_s: float = 30.0,
     ) -> Path:
         name, lat, lon = GATEWAYS[GW]
         # Due two hours from now: presses close the period and no reminder fires.
@@ -94,7 +99,11 @@ class Site:
                     }
                     for card, tty in self.button_ttys.items()
                 ],
-                "outbox": {"max_events": max_events, "batch_size": batch_size},
+                "outbox": {
+                    "max_events": max_events,
+                    "batch_size": batch_size,
+                    "resend_after_s": resend_after_s,
+                },
                 "data_dir": f"data/{GW}",
                 "status_interval_s": 1,
             },

@@ -1,7 +1,7 @@
 """The gateway killed with SIGKILL dozens of times, at random moments, under load.
 
 A power cut or a crash can come at any moment: while the rules commit to the
-outbox, while a batch is on the wire, between the broker's PUBACK and the delete.
+outbox, while a batch is on the wire, between the hub's ack and the delete.
 Half the kills come at a random moment; the other half are aimed: after a random
 delay, the first time a thread of the daemon is seen writing or syncing a file
 (the outbox is the only file it writes), it is killed there and then. The gateway
@@ -81,7 +81,7 @@ async def test_a_gateway_killed_dozens_of_times_delivers_every_accepted_event_on
         duplicates = site.hub_counters()["events_duplicate"]
     # A held event the hub stored within 250 ms of the kill went out before it (the
     # next daemon needs longer than that to start): killed with a batch on the wire,
-    # between its PUBLISH and the delete that follows the PUBACK.
+    # between its PUBLISH and the delete that follows the hub's ack.
     stored_at = {s.seq: s.received_ms for s in hub_events(site.hub_db, "gw-one")}
     for killed_ms, held in kills:
         if held:

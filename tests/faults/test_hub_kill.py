@@ -1,11 +1,11 @@
 """The hub killed with SIGKILL while it ingests: nothing the broker delivered is lost.
 
-Once the broker has acknowledged a batch the gateway forgets it, so from then on
-the broker and the hub are its only keepers. The hub keeps a persistent session
-(the broker queues for it while it is dead) and acknowledges a message only after
-the commit that stored it: a message delivered but not yet committed when the hub
-dies is delivered again, and one committed but not acknowledged comes again as a
-copy the store ignores by id.
+The hub keeps a persistent session (the broker queues for it while it is dead) and
+acknowledges a message only after the commit that stored it: a message delivered
+but not yet committed when the hub dies is delivered again, and one committed but
+not acknowledged comes again as a copy the store ignores by id. (A real gateway also
+keeps each event until the hub's end-to-end ack: a hub that dies between its commit
+and that ack only makes the gateway send again; test_broker_crash.py kills the broker.)
 
 To kill the hub in the middle of its work, a second gateway (``gw-two``, played by
 the test itself: it counts as accepted exactly what the broker acknowledged)

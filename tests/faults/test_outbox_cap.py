@@ -8,6 +8,11 @@ guarantees"): the oldest ``tag.seen`` go first, then the oldest
 search, device and receiver events are never dropped. What was dropped is counted
 by kind and the gateway's status reports it. The outbox file is watched through
 the outage, so every dropped event is known by its kind.
+
+Events the broker had when it stopped wait for the hub's ack like the rest, so the
+cap may drop one of those too (the oldest): it reaches the hub anyway, a drop that
+is not missing. While the broker is down no ack can come, so whatever leaves the
+outbox during the outage was dropped by the cap.
 """
 
 from __future__ import annotations
@@ -69,13 +74,15 @@ async def test_a_long_outage_drops_only_the_oldest_routine_sightings_and_says_so
     await wait_until(lambda: not peek_outbox(site.outbox).held, 10, "an empty outbox")
 
     own_broker.stop()
-    start = peek_outbox(site.outbox).last_seq  # everything up to here is at the hub
+    start = peek_outbox(site.outbox).last_seq  # up to here published before the outage
     witness = Witness()
     most = 0
+    last_held: set[int] = set()
     end = time.monotonic() + OUTAGE_S
     while time.monotonic() < end:
         held = peek_outbox(site.outbox)
         witness.record(held)
+        last_held = {h.seq for h in held.held}
         protected = sum(1 for h in held.held if h.kind not in ROUTINE)
         most = max(most, len(held.held))
         # over the cap only with events the policy never drops
@@ -97,10 +104,14 @@ async def test_a_long_outage_drops_only_the_oldest_routine_sightings_and_says_so
         f"meanwhile, at most {most} held; dropped by kind {dict(missing)}; protected and "
         f"delivered {dict(kept)}",
     )
-    tally.assert_exactly_once()  # missing == dropped, and the status says so
+    tally.assert_exactly_once()  # nothing missing but what the cap says it dropped
     assert sum(tally.dropped.values()) > 0, "the outage never reached the cap"
     assert all(seq in witness.seen for seq in tally.missing), "dropped before it was seen"
-    assert missing == Counter(tally.dropped)
+    assert missing <= Counter(tally.dropped)  # every missing event is a counted drop
+    # Drops beyond the missing ones reached the hub anyway: only events the broker had
+    # before the outage can (gone from the outbox while no ack could come).
+    anyway = {seq for seq in set(witness.seen) - last_held if seq <= start}
+    assert sum(tally.dropped.values()) - len(tally.missing) <= len(anyway)
     assert set(missing) <= set(ROUTINE)
     assert not [seq for seq in tally.missing if witness.seen[seq].search]
     assert kept["search sightings"] > 0 and kept["checkin.sos"] > 0 and kept["checkin.done"] > 0

@@ -37,6 +37,7 @@ from .test_alerts import event as _event
 def alert_event(kind: EventKind, **data: Any) -> Any:
     return _event(kind, T0, **data)
 
+
 GW = "gw-a"
 
 
@@ -140,7 +141,7 @@ async def refuse_receiver(tmp_path: Path, receiver: str) -> None:
         await query(
             tmp_path,
             "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
-            f"IF NEW.data LIKE '%\"receiver\": \"{receiver}\"%' THEN "
+            f'IF NEW.data LIKE \'%"receiver": "{receiver}"%\' THEN '
             "RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
         )
         await query(
@@ -151,7 +152,7 @@ async def refuse_receiver(tmp_path: Path, receiver: str) -> None:
     await query(
         tmp_path,
         "CREATE TRIGGER refuse BEFORE INSERT ON events "
-        f"WHEN NEW.data LIKE '%\"receiver\": \"{receiver}\"%' "
+        f'WHEN NEW.data LIKE \'%"receiver": "{receiver}"%\' '
         "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
     )
 
@@ -178,7 +179,6 @@ async def test_a_far_future_time_cannot_pin_last_seen_nor_crash_the_alerts(
         assert device_ts == future.timestamp() * 1000
         assert hub.state.ingest is not None
         assert hub.state.ingest.counters["events_time_placed"] == 1
-
 
 
 # -- the loops behind ingest: one row they cannot handle is set aside ------------------
@@ -256,7 +256,6 @@ async def test_a_loop_that_fails_is_started_again_counted_and_shown() -> None:
     assert runs == 3 and health.restarts == {"flaky": 2}
     assert health.failing() == ["flaky"]
     assert health.failing(within_s=0) == []
-
 
 
 async def test_a_search_of_nan_hours_is_refused_not_a_server_error(hub: RunningHub) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from ...protocol.events import Event
 from ...protocol.status import GatewayStatus, HouseholdStatus
+from .acks import AckStore
 from .alerts import AlertStore, AuditStore
 from .credentials import CredentialStore
 from .eid import EidStore
@@ -125,6 +126,7 @@ class GatewayClock:
 
 
 class Store(
+    AckStore,
     AlertStore,
     AuditStore,
     CredentialStore,

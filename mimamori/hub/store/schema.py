@@ -316,4 +316,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS peer_nonces_sent_at ON peer_nonces (sent_at);
     """,
+    # 14: end-to-end acknowledgement (hub/ack_chain.py): per gateway and outbox epoch,
+    # the highest seq up to which everything is stored, and the batches' ranges that
+    # wait for a gap below them to fill.
+    """
+    CREATE TABLE IF NOT EXISTS ack_chains (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        confirmed  INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, epoch)
+    );
+    CREATE TABLE IF NOT EXISTS ack_links (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        after_seq  INTEGER NOT NULL,
+        last_seq   INTEGER NOT NULL,
+        PRIMARY KEY (gateway_id, epoch, after_seq, last_seq)
+    );
+    """,
 )

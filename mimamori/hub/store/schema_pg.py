@@ -263,4 +263,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS peer_nonces_sent_at ON peer_nonces (sent_at);
     """,
+    # 6 (SQLite's 14): end-to-end acknowledgement, per gateway and outbox epoch.
+    """
+    CREATE TABLE IF NOT EXISTS ack_chains (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        confirmed  BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (gateway_id, epoch)
+    );
+    CREATE TABLE IF NOT EXISTS ack_links (
+        gateway_id TEXT NOT NULL,
+        epoch      TEXT NOT NULL,
+        after_seq  BIGINT NOT NULL,
+        last_seq   BIGINT NOT NULL,
+        PRIMARY KEY (gateway_id, epoch, after_seq, last_seq)
+    );
+    """,
 )

@@ -35,6 +35,7 @@ from .base import (
 )
 from .schema import MIGRATIONS
 from .sql import EventRow, marks
+from .sqlite_acks import SqliteAcks
 from .sqlite_alerts import SqliteAlerts
 from .sqlite_audit import SqliteAudit
 from .sqlite_db import SqliteDb
@@ -67,6 +68,7 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
 
 
 class SqlStore(
+    SqliteAcks,
     SqliteAlerts,
     SqliteAudit,
     SqliteEid,
