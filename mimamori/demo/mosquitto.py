@@ -169,6 +169,11 @@ class PrivateBroker:
         return (self._run or self.dir) / "mosquitto.conf"
 
     @property
+    def database_path(self) -> Path:
+        """The persistence file the running broker writes (its autosave)."""
+        return (self._run or self.dir) / DB
+
+    @property
     def log_path(self) -> Path:
         return self.dir / "mosquitto.log"
 

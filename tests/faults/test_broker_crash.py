@@ -101,7 +101,7 @@ async def backlog_gateway(path: Path, port: int) -> AsyncIterator[Uplink]:
 async def autosaved(broker: PrivateBroker) -> None:
     """Until the broker has just written its persistence file: from here on, what
     it accepts lives in its memory only, until its next save 10 s later."""
-    path = broker.dir / "mosquitto.db"
+    path = broker.database_path
     before = path.stat().st_mtime_ns if path.exists() else 0
     await wait_until(
         lambda: path.exists() and path.stat().st_mtime_ns != before, 15, "the broker's autosave"
@@ -110,7 +110,7 @@ async def autosaved(broker: PrivateBroker) -> None:
 
 def restart_killed(broker: PrivateBroker) -> float:
     """SIGKILL the broker and start it again; how long after its last save it died."""
-    saved = (broker.dir / "mosquitto.db").stat().st_mtime
+    saved = broker.database_path.stat().st_mtime
     broker.stop(kill=True)
     unsaved_s = time.time() - saved
     broker.start()
