@@ -28,8 +28,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from ..errors import BrokerError
-from ..link import Will, backoff_delay
+from mimamori.errors import BrokerError
+from mimamori.mqtt import Will, backoff_delay
 
 log = logging.getLogger(__name__)
 

@@ -26,19 +26,18 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, async_playwright
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
-from mimamori.hub.app import create_app
-from mimamori.hub.auth import hash_password, issue
-from mimamori.hub.clock import Clock, system_clock
+from mimamori.hub.access.auth import hash_password, issue
 from mimamori.hub.config import DatabaseSettings, HubConfig
-from mimamori.hub.state import HubState
-from mimamori.hub.store.base import CredentialKind, Role, User
+from mimamori.hub.model.accounts import CredentialKind, Role, User
+from mimamori.hub.model.clock import Clock, system_clock
+from mimamori.hub.server.app import create_app
+from mimamori.hub.server.state import HubState
 from mimamori.hub.store.opening import open_store
-from mimamori.hub.store.sqlite import SqlStore
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, encode_status, new_event_id
 from mimamori.protocol.status import GatewayStatus
-
-from ..pg import PgDatabases
+from tests.pg import PgDatabases
 
 TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG_TSURU = f"ibeacon:{TOWN}:1:1"

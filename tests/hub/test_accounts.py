@@ -13,11 +13,10 @@ import pytest
 import yaml
 from playwright.async_api import Browser
 
-from mimamori.hub.auth import HashPool, check_password, hash_password
+from mimamori.hub.access.auth import HashPool, check_password, hash_password
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub, database_for
-from .test_households import until
+from tests.hub.conftest import Gateway, RunningHub, database_for
+from tests.hub.test_households import until
 
 PASSWORD = "correct horse battery"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mimamori.hub.ack_chain import MAX_LINKS, Range, advance
+from mimamori.hub.ingest.ack_chain import MAX_LINKS, Range, advance
 
 
 def batches_of(held: list[int], size: int) -> list[tuple[Range, list[int]]]:

@@ -11,9 +11,8 @@ import pytest
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, BadLink, make_token, read_token
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub
-from .test_households import until
+from tests.hub.conftest import Gateway, RunningHub
+from tests.hub.test_households import until
 
 SECRET = b"k" * 32
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol import EventDraft, EventKind
 from mimamori.protocol.codec import encode_batch
 from mimamori.protocol.events import new_epoch, new_event_id
 from mimamori.protocol.topics import ack_topic, events_topic, hub_status_topic
-
-from .conftest import RunningHub, running_hub
+from tests.hub.conftest import RunningHub, running_hub
 
 GW = "gw-a"
 

@@ -8,13 +8,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mimamori.hub.ack_chain import MAX_LINKS
-from mimamori.hub.store.acks import AckUpdate
-from mimamori.hub.store.sqlite import SqlStore
-from mimamori.hub.store.sqlite_acks import MAX_EPOCHS
+from mimamori.hub.ingest.ack_chain import MAX_LINKS
+from mimamori.hub.model.acks import AckUpdate
+from mimamori.hub.store.sql_acks import MAX_EPOCHS
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol.codec import Claim
-
-from .conftest import open_test_store, query
+from tests.hub.conftest import open_test_store, query
 
 E1 = "1" * 32
 E2 = "2" * 32

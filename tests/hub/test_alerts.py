@@ -9,11 +9,10 @@ from typing import Any
 
 from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import HubConfig
-from mimamori.hub.registry import Registry
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, GatewayStatus, format_ts, new_event_id
-
-from .conftest import open_test_store
+from tests.hub.conftest import open_test_store
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 11:00 in Tokyo
 MIN = timedelta(minutes=1)

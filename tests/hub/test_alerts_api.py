@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub
-from .test_households import until
+from tests.hub.conftest import Gateway, RunningHub
+from tests.hub.test_households import until
 
 
 async def test_a_missed_check_in_becomes_an_alert_the_family_answers(

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import TAG_KAMA, TAG_KAMA_SPARE, TAG_TSURU, Gateway, RunningHub
+from tests.hub.conftest import TAG_KAMA, TAG_KAMA_SPARE, TAG_TSURU, Gateway, RunningHub
 
 API_ROUTES_WITH_PERSON = ["location", "trail", "live"]
 

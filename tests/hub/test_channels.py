@@ -9,8 +9,7 @@ import pytest
 
 from mimamori.demo.mosquitto import free_port
 from mimamori.hub.alerts.channels import DEDUPE_HEADER, AppriseSender, redact
-
-from .receivers import smtp_server, webhook
+from tests.hub.receivers import smtp_server, webhook
 
 TITLE = "みまもり: 宮城さん宅 — 見守りの連絡が途絶えています（段階 1）"
 BODY = "宮城さん宅\n見守りの連絡が途絶えています（段階 1）\n発生: 11月23日 11:00"

@@ -13,13 +13,12 @@ import pytest
 import yaml
 
 from mimamori.cli import main
-from mimamori.hub.auth import short_id, token_hash
+from mimamori.hub.access.auth import short_id, token_hash
+from mimamori.hub.model.accounts import Credential, CredentialKind
 from mimamori.hub.store import schema, schema_pg
-from mimamori.hub.store.base import Credential, CredentialKind
-
-from .conftest import RunningHub, hub_config, open_test_store
-from .test_signin_limits import PASSWORD, login
-from .test_store import behind_the_store
+from tests.hub.conftest import RunningHub, hub_config, open_test_store
+from tests.hub.test_signin_limits import PASSWORD, login
+from tests.hub.test_store import behind_the_store
 
 
 def write_config(tmp_path: Path) -> Path:

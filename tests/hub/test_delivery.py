@@ -8,10 +8,9 @@ from pathlib import Path
 
 from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.delivery import MAX_ATTEMPTS, DeliveryWorker, retry_delay
-from mimamori.hub.store.sqlite import SqlStore
-
-from .receivers import webhook
-from .test_alerts import T0, engine, ingest, missed
+from mimamori.hub.store.sql_store import SqlStore
+from tests.hub.receivers import webhook
+from tests.hub.test_alerts import T0, engine, ingest, missed
 
 
 class Clock:

@@ -11,8 +11,7 @@ from pathlib import Path
 import yaml
 
 from mimamori.protocol.eid import compute_eid
-
-from .eid_helpers import eid_config
+from tests.hub.eid_helpers import eid_config
 
 
 def mimamori(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.protocol import EventKind, format_ts, new_event_id
-
-from .conftest import (
+from tests.hub.conftest import (
     TAG_TSURU,
     Gateway,
     RunningHub,
@@ -20,7 +19,7 @@ from .conftest import (
     query,
     running_hub,
 )
-from .eid_helpers import TSURU, P, register, shown, with_eid
+from tests.hub.eid_helpers import TSURU, P, register, shown, with_eid
 
 
 async def registered(tmp_path: Path, offset: int) -> None:

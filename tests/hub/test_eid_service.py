@@ -15,14 +15,24 @@ from mimamori.errors import StoreError
 from mimamori.hub.config import EidSettings
 from mimamori.hub.eid.keys import EidKeyError, load_kek, require_kek, seal, unseal
 from mimamori.hub.eid.service import EidService
-from mimamori.hub.registry import Registry
+from mimamori.hub.model.searches import Search
+from mimamori.hub.register.registry import Registry
 from mimamori.hub.searches.service import SearchService
-from mimamori.hub.store.searches import Search
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol.events import Event, EventDraft, EventKind, new_event_id
-
-from .conftest import TAG_KAMA, hub_config
-from .eid_helpers import KEK, KEK_HEX, OFFSET, T0, TSURU, TSURU_KEY, P, eid_config, register, shown
+from tests.hub.conftest import TAG_KAMA, hub_config
+from tests.hub.eid_helpers import (
+    KEK,
+    KEK_HEX,
+    OFFSET,
+    T0,
+    TSURU,
+    TSURU_KEY,
+    P,
+    eid_config,
+    register,
+    shown,
+)
 
 NO_ENV: dict[str, str] = {}
 

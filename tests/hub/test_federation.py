@@ -19,10 +19,9 @@ from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.protocol import EventKind
-
-from ..edge.helpers import ScriptedReceiver, gateway_config
-from ..edge.test_daemon import running
-from .conftest import (
+from tests.edge.helpers import ScriptedReceiver, gateway_config
+from tests.edge.test_daemon import running
+from tests.hub.conftest import (
     TAG_KAMA,
     TAG_TSURU,
     RunningHub,
@@ -32,9 +31,9 @@ from .conftest import (
     query,
     running_hub,
 )
-from .eid_helpers import TSURU, register, shown, with_eid
-from .test_households import until
-from .test_searches import retained_orders
+from tests.hub.eid_helpers import TSURU, register, shown, with_eid
+from tests.hub.test_households import until
+from tests.hub.test_searches import retained_orders
 
 URASOE_TAGS = "SELECT tag FROM events WHERE gateway_id LIKE 'urasoe.%'"
 SECRET = "a long random secret shared by the two towns"

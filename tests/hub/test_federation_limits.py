@@ -20,14 +20,13 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.federation.signing import signed_headers
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventKind, new_event_id
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms
-
-from .conftest import TAG_TSURU, RunningHub, publishing_gateway, query, running_hub
-from .test_federation import SECRET, federated, two_towns
-from .test_households import until
-from .test_searches import retained_orders
+from tests.hub.conftest import TAG_TSURU, RunningHub, publishing_gateway, query, running_hub
+from tests.hub.test_federation import SECRET, federated, two_towns
+from tests.hub.test_households import until
+from tests.hub.test_searches import retained_orders
 
 STRANGER = "ibeacon:00000000-0000-0000-0000-000000000009:9:9"  # nobody's in Ginowan
 RELAYED_BACK = "SELECT id FROM events WHERE gateway_id LIKE 'urasoe.%'"

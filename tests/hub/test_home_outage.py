@@ -17,10 +17,9 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.clock import VirtualClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.protocol import format_ts
-
-from ..edge.helpers import ScriptedButton, eventually, gateway_config
-from .conftest import RunningHub, running_hub
-from .test_households import until
+from tests.edge.helpers import ScriptedButton, eventually, gateway_config
+from tests.hub.conftest import RunningHub, running_hub
+from tests.hub.test_households import until
 
 
 def home_config(port: int, data_dir: Path, due_local: datetime) -> Any:

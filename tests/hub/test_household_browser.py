@@ -10,9 +10,8 @@ import pytest
 from playwright.async_api import Browser
 
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub
-from .test_households import until
+from tests.hub.conftest import Gateway, RunningHub
+from tests.hub.test_households import until
 
 pytestmark = pytest.mark.browser
 TOKYO = ZoneInfo("Asia/Tokyo")

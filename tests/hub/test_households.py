@@ -9,8 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub
+from tests.hub.conftest import Gateway, RunningHub
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 

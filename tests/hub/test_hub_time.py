@@ -14,11 +14,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mimamori.hub.clock import MAX_AGE, TOLERANCE, clock_is_wrong, clock_offset, place
+from mimamori.hub.model.clock import MAX_AGE, TOLERANCE, clock_is_wrong, clock_offset, place
 from mimamori.protocol import EventDraft, EventKind, format_ts, new_event_id
-
-from .conftest import TAG_TSURU, Gateway, RunningHub, query
-from .test_households import until
+from tests.hub.conftest import TAG_TSURU, Gateway, RunningHub, query
+from tests.hub.test_households import until
 
 
 async def publish(gw: Gateway, kind: EventKind, ts: datetime, sent: datetime, **data: Any) -> str:

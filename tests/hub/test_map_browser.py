@@ -10,8 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from mimamori.protocol import EventKind
-
-from .conftest import TAG_TSURU, Gateway, RunningHub
+from tests.hub.conftest import TAG_TSURU, Gateway, RunningHub
 
 pytestmark = pytest.mark.browser
 

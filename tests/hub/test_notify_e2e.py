@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub
-from .receivers import webhook
-from .test_households import until
+from tests.hub.conftest import Gateway, RunningHub
+from tests.hub.receivers import webhook
+from tests.hub.test_households import until
 
 
 async def test_an_sos_reaches_the_family_and_their_tap_stops_the_repeats(

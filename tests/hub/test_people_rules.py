@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from mimamori.hub.alerts.people import inside, within_hours
 from mimamori.hub.config import GatewayEntry, UsualArea
+from mimamori.hub.people.whereabouts import TrailPoint
 from mimamori.hub.searches.trail import direction
-from mimamori.hub.views import TrailPoint
 
 CITY_HALL = GatewayEntry(id="gw-hall", name="市役所", lat=26.2815, lon=127.7785)
 FAR = GatewayEntry(id="gw-far", name="北谷", lat=26.3160, lon=127.7720)  # ~4 km north

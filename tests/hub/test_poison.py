@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.store.sqlite import SqlStore
-from mimamori.hub.supervise import LoopHealth, supervised
+from mimamori.hub.server.supervise import LoopHealth, supervised
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventKind, format_ts, new_event_id
-
-from .conftest import (
+from tests.hub.conftest import (
     TAG_TSURU,
     RunningHub,
     database_for,
@@ -29,9 +28,9 @@ from .conftest import (
     query,
     running_hub,
 )
-from .test_alerts import T0, missed
-from .test_alerts import engine as alert_engine
-from .test_alerts import event as _event
+from tests.hub.test_alerts import T0, missed
+from tests.hub.test_alerts import engine as alert_engine
+from tests.hub.test_alerts import event as _event
 
 
 def alert_event(kind: EventKind, **data: Any) -> Any:

@@ -19,11 +19,10 @@ import yaml
 from mimamori.check import check_file
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.config import HubConfig
-from mimamori.hub.privacy import Admission
-from mimamori.hub.registry import Registry
+from mimamori.hub.privacy.admission import Admission
+from mimamori.hub.register.registry import Registry
 from mimamori.protocol import EventDraft, EventKind, new_event_id
-
-from .conftest import (
+from tests.hub.conftest import (
     CONSENT,
     TAG_KAMA,
     TAG_KAMA_SPARE,
@@ -132,7 +131,7 @@ def test_mimamori_check_reports_a_bad_consent_record_where_it_was_written(
 async def test_sightings_without_consent_or_holder_are_dropped_at_ingest_and_counted(
     own_broker: PrivateBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, "mimamori.hub.privacy"):
+    with caplog.at_level(logging.WARNING, "mimamori.hub.privacy.admission"):
         async with (
             running_hub(
                 own_broker, tmp_path, lambda doc: doc.update(people=people(WITHDRAWN))
@@ -169,7 +168,7 @@ async def test_the_hub_purges_old_sightings_as_it_starts(
         now,
     )
     await store.close()
-    with caplog.at_level(logging.INFO, "mimamori.hub.retention"):
+    with caplog.at_level(logging.INFO, "mimamori.hub.privacy.retention"):
         async with running_hub(own_broker, tmp_path) as hub:
             span = (now - timedelta(days=60), now)
             async with asyncio.timeout(10):

@@ -11,19 +11,18 @@ import pytest
 
 from mimamori.errors import StoreError
 from mimamori.hub.config import HubConfig
-from mimamori.hub.privacy import Admission, search_visits
-from mimamori.hub.registry import Registry
-from mimamori.hub.retention import purge
-from mimamori.hub.store.alerts import Notice, NotificationDraft
-from mimamori.hub.store.eid import EidTagRecord
-from mimamori.hub.store.federation import ForeignSearch
-from mimamori.hub.store.privacy import PersonScope
-from mimamori.hub.store.searches import Participant, Search
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.model.alerts import Notice, NotificationDraft
+from mimamori.hub.model.eid import EidTagRecord
+from mimamori.hub.model.federation import ForeignSearch
+from mimamori.hub.model.privacy import PersonScope
+from mimamori.hub.model.searches import Participant, Search
+from mimamori.hub.privacy.admission import Admission, search_visits
+from mimamori.hub.privacy.retention import purge
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventDraft, EventKind, new_event_id
-
-from .conftest import TAG_KAMA, TAG_TSURU, hub_config
-from .test_retention import DAY, NOW, all_tags, registry, sight
+from tests.hub.conftest import TAG_KAMA, TAG_TSURU, hub_config
+from tests.hub.test_retention import DAY, NOW, all_tags, registry, sight
 
 STRANGER = "ibeacon:00000000-0000-0000-0000-000000000009:9:9"
 

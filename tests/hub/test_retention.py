@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.hub.alerts.rules import Raise, Severity
-from mimamori.hub.privacy import person_scope
-from mimamori.hub.registry import Registry
-from mimamori.hub.retention import describe, purge
-from mimamori.hub.store.alerts import NotificationDraft, PlanStep
-from mimamori.hub.store.privacy import PersonScope, ProtectedWindow
+from mimamori.hub.model.alerts import NotificationDraft, PlanStep, Raise, Severity
+from mimamori.hub.model.privacy import PersonScope, ProtectedWindow
+from mimamori.hub.privacy.admission import person_scope
+from mimamori.hub.privacy.retention import describe, purge
+from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.schema import MIGRATIONS
-from mimamori.hub.store.sqlite import SqliteStore, SqlStore
+from mimamori.hub.store.sql_store import SqliteStore, SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
-
-from .conftest import TAG_KAMA, TAG_KAMA_SPARE, TAG_TSURU, hub_config
+from tests.hub.conftest import TAG_KAMA, TAG_KAMA_SPARE, TAG_TSURU, hub_config
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import Gateway, RunningHub
-from .test_api import api_operations, concrete
-from .test_households import until
+from tests.hub.conftest import Gateway, RunningHub
+from tests.hub.test_api import api_operations, concrete
+from tests.hub.test_households import until
 
 # What each role gets on each route, with the path filled in by ``concrete`` (person
 # p-tsuru of the Higa family, household hh-1 of the Miyagi family, alert 1 of hh-1).

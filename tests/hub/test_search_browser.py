@@ -11,8 +11,7 @@ import pytest
 from playwright.async_api import Browser
 
 from mimamori.protocol import EventKind
-
-from .conftest import TAG_TSURU, Gateway, RunningHub, publishing_gateway
+from tests.hub.conftest import TAG_TSURU, Gateway, RunningHub, publishing_gateway
 
 pytestmark = pytest.mark.browser
 

@@ -14,10 +14,9 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.protocol import EventKind
-
-from .conftest import TAG_KAMA, TAG_TSURU, publishing_gateway, running_hub
-from .receivers import Hook, webhook
-from .test_households import until
+from tests.hub.conftest import TAG_KAMA, TAG_TSURU, publishing_gateway, running_hub
+from tests.hub.receivers import Hook, webhook
+from tests.hub.test_households import until
 
 
 def with_higa_contact(channels: Path) -> Callable[[dict[str, Any]], None]:

@@ -13,11 +13,10 @@ from typing import Any
 import httpx
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol import EventKind
 from mimamori.protocol.search import SEARCH_SUBSCRIPTION
-
-from .conftest import TAG_TSURU, Gateway, RunningHub, publishing_gateway
+from tests.hub.conftest import TAG_TSURU, Gateway, RunningHub, publishing_gateway
 
 
 @asynccontextmanager

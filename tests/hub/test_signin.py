@@ -9,9 +9,8 @@ from pathlib import Path
 import httpx
 
 from mimamori.demo.mosquitto import free_port
-from mimamori.hub.app import create_app
-
-from .conftest import RunningHub, hub_config
+from mimamori.hub.server.app import create_app
+from tests.hub.conftest import RunningHub, hub_config
 
 
 async def test_a_link_signs_in_once_and_the_session_reaches_the_api(hub: RunningHub) -> None:
@@ -93,8 +92,8 @@ async def test_cookies_are_secure_when_the_hub_is_served_over_https(tmp_path: Pa
     )
     app = create_app(config, with_ingest=False)
     async with app.router.lifespan_context(app):
-        from mimamori.hub.auth import issue
-        from mimamori.hub.store.base import CredentialKind
+        from mimamori.hub.access.auth import issue
+        from mimamori.hub.model.accounts import CredentialKind
 
         token = await issue(
             app.state.hub.store,

@@ -12,11 +12,10 @@ import httpx
 from argon2 import PasswordHasher
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
-from mimamori.hub.app import create_app
-from mimamori.hub.auth import HashPool
-from mimamori.hub.signin_guard import DEVICE_COOKIE
-
-from .conftest import RunningHub, hub_config
+from mimamori.hub.access.auth import HashPool
+from mimamori.hub.access.signin_guard import DEVICE_COOKIE
+from mimamori.hub.server.app import create_app
+from tests.hub.conftest import RunningHub, hub_config
 
 PASSWORD = "correct horse battery"
 WRONG = "wrong horse battery"

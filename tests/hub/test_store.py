@@ -16,7 +16,7 @@ from mimamori.errors import StoreError
 from mimamori.hub.store import Credential, CredentialKind, Redeemed
 from mimamori.hub.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from mimamori.hub.store.schema_pg import MIGRATIONS as PG_MIGRATIONS
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import (
     Event,
     EventDraft,
@@ -26,8 +26,7 @@ from mimamori.protocol import (
     new_event_id,
     to_epoch_ms,
 )
-
-from .conftest import database_for, open_test_store
+from tests.hub.conftest import database_for, open_test_store
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:1"
 SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"

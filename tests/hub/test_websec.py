@@ -20,9 +20,8 @@ from mimamori.hub.alerts.links import AckLink, make_token
 from mimamori.hub.federation.wire import SightingsBack
 from mimamori.hub.web.security import MAX_BODY, origin_of, tile_source
 from mimamori.protocol import EventKind, format_ts
-
-from .conftest import TAG_TSURU, Gateway, RunningHub
-from .test_households import until
+from tests.hub.conftest import TAG_TSURU, Gateway, RunningHub
+from tests.hub.test_households import until
 
 SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "referrer-policy")
 

@@ -20,10 +20,9 @@ from starlette.routing import Route
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.protocol import EventKind
-
-from .conftest import TAG_TSURU, Gateway, RunningHub, _serve, running_hub
-from .test_households import until
-from .test_websec import open_alert, search_and_share
+from tests.hub.conftest import TAG_TSURU, Gateway, RunningHub, _serve, running_hub
+from tests.hub.test_households import until
+from tests.hub.test_websec import open_alert, search_and_share
 
 pytestmark = pytest.mark.browser
 

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 from mimamori.hub.alerts.engine import AlertEngine
-from mimamori.hub.live import LiveHub
-from mimamori.hub.live_follow import LiveFollower
-from mimamori.hub.registry import Registry
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.live.fanout import LiveHub
+from mimamori.hub.live.follow import LiveFollower
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
-
-from .conftest import TAG_TSURU, hub_config, open_test_store
-from .test_alerts import MIN, T0, config, event, missed
+from tests.hub.conftest import TAG_TSURU, hub_config, open_test_store
+from tests.hub.test_alerts import MIN, T0, config, event, missed
 
 ROUNDS = 30
 
