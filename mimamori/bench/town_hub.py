@@ -153,7 +153,7 @@ class HubProcess:
 
 
 async def _open_store(config: HubConfig) -> Store:
-    """The store the hub wrote, opened as the hub opens it (hub/app.py)."""
+    """The store the hub wrote, opened as the hub opens it (hub/server/app.py)."""
     return await open_store(config.hub.database)
 
 

@@ -12,7 +12,7 @@ from mimamori.hub.eid.keys import seal
 from mimamori.hub.model.eid import EidTagRecord
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol.eid import compute_eid
-from tests.hub.conftest import hub_config
+from tests.hub.helpers import hub_config
 
 KEK = bytes(range(32))
 KEK_HEX = KEK.hex()

@@ -59,7 +59,7 @@ class Store(
     ) -> IngestResult:
         """Store events (idempotently, by id) and statuses in one committed transaction.
 
-        An event's ``ts`` is the hub's time for it (``hub/clock.py``); where the gateway
+        An event's ``ts`` is the hub's time for it (``hub/model/clock.py``); where the gateway
         said another, ``device_times`` (by event id) keeps it as evidence. A status is
         stamped with ``received_at``: the hub's clock decides when a gateway went quiet.
         Sightings of forgotten tags are refused (counted in ``forgotten``)."""

@@ -1,6 +1,6 @@
 """Household pages for staff and families: the state of each home, and a 30-day calendar.
 
-Rendered on the server from the same views as the API (``hub/households.py``), with
+Rendered on the server from the same views as the API (``hub/households/summary.py``), with
 every value escaped; the page refreshes itself every minute. No script is needed.
 """
 
