@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from mimamori.errors import StoreError
-from mimamori.hub.store import Credential, CredentialKind, Redeemed
+from mimamori.hub.model.accounts import Credential, CredentialKind, Redeemed
 from mimamori.hub.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from mimamori.hub.store.schema_pg import MIGRATIONS as PG_MIGRATIONS
 from mimamori.hub.store.sql_store import SqlStore
