@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import configfile
-from .errors import ConfigError, Problem
-from .settings import context_for
+from mimamori import configfile
+from mimamori.errors import ConfigError, Problem
+from mimamori.settings import context_for
 
 
 def check_file(path: Path) -> list[Problem]:
@@ -15,11 +15,11 @@ def check_file(path: Path) -> list[Problem]:
     try:
         doc = configfile.read_yaml(path)
         if isinstance(doc.data, dict) and "gateway" in doc.data:
-            from .edge.config import GatewayConfig
+            from mimamori.edge.config import GatewayConfig
 
             configfile.validate(doc, GatewayConfig, context_for(path))
         elif isinstance(doc.data, dict) and "hub" in doc.data:
-            from .hub.config import HubConfig, cleartext_urls
+            from mimamori.hub.config import HubConfig, cleartext_urls
 
             config = configfile.validate(doc, HubConfig, context_for(path))
             return [doc.problem(at, why, warning=True) for at, why in cleartext_urls(config)]

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import ConfigError
+from mimamori import __version__
+from mimamori.errors import ConfigError
 
 
 def _setup_logging(level: str) -> None:
@@ -25,7 +25,7 @@ def _setup_logging(level: str) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_files
+    from mimamori.check import check_files
 
     problems = check_files([Path(f) for f in args.files])
     for problem in problems:
@@ -41,20 +41,20 @@ def _cmd_edge(args: argparse.Namespace) -> int:
     if not args.config:
         print("mimamori edge: --config FILE is required", file=sys.stderr)
         return 2
-    from .edge.main import main as edge_main
+    from mimamori.edge.main import main as edge_main
 
     return edge_main(Path(args.config))
 
 
 def _cmd_edge_diagnose(args: argparse.Namespace) -> int:
-    from .edge.diagnose import report
+    from mimamori.edge.diagnose import report
 
     sys.stdout.write(report(Path(args.config)))
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import main as demo_main
+    from mimamori.demo import main as demo_main
 
     return demo_main(args)
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     diagnose.set_defaults(func=_cmd_edge_diagnose)
 
-    from .hub.cli import add_parser as add_hub_parser
+    from mimamori.hub.cli.main import add_parser as add_hub_parser
 
     add_hub_parser(sub)
 
@@ -87,16 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=_cmd_check)
 
-    from .bench.cli import add_town_parser
-    from .firmware_sim.cli import add_parser as add_sim_parser
+    from mimamori.bench.cli import add_town_parser
+    from mimamori.firmware_sim.cli import add_parser as add_sim_parser
 
     add_town_parser(add_sim_parser(sub))
 
-    from .cli_tag import add_parser as add_tag_parser
+    from mimamori.tag_eid import add_parser as add_tag_parser
 
     add_tag_parser(sub)
 
-    from .bench.cli import add_parser as add_bench_parser
+    from mimamori.bench.cli import add_parser as add_bench_parser
 
     add_bench_parser(sub)
 

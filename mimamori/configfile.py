@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError, Problem
+from mimamori.errors import ConfigError, Problem
 
 PathKey = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

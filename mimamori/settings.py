@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from .protocol.topics import ID_PATTERN
+from mimamori.protocol.topics import ID_PATTERN
 
 Id = Annotated[
     str, Field(pattern=ID_PATTERN, description="lower-case letters, digits, '.', '_', '-'")

@@ -9,8 +9,7 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.demo.postgres import PrivatePostgres
-
-from .pg import PgDatabases
+from tests.pg import PgDatabases
 
 _counter = itertools.count(1)
 

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..demo.mosquitto import PrivateBroker, free_port
-from ..hub.app import create_app
-from ..hub.config import HubConfig
-from ..link import LinkSettings, MqttLink
-from ..protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
-from .webhook import WebhookReceiver
+from mimamori.bench.webhook import WebhookReceiver
+from mimamori.demo.mosquitto import PrivateBroker, free_port
+from mimamori.hub.config import HubConfig
+from mimamori.hub.server.app import create_app
+from mimamori.mqtt import LinkSettings, MqttLink
+from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
 
 
 def _config(root: Path, broker: int, hook: int, homes: int) -> HubConfig:

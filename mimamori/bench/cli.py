@@ -8,38 +8,38 @@ from typing import Any
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    from .alerts import main
+    from mimamori.bench.alerts import main
 
     return main(args.events, args.gap_s, args.json)
 
 
 def _sightings(args: argparse.Namespace) -> int:
-    from .sightings import main
+    from mimamori.bench.sightings import main
 
     return main(args.samples, args.json)
 
 
 def _eid(args: argparse.Namespace) -> int:
-    from .eid import main
+    from mimamori.bench.eid import main
 
     sizes = [int(n) for n in args.tags.split(",")]
     return main(sizes, args.lookups, args.json)
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from .purge import main
+    from mimamori.bench.purge import main
 
     return main(args.rows, args.json)
 
 
 def _pgsize(args: argparse.Namespace) -> int:
-    from .pg_size import main
+    from mimamori.bench.pg_size import main
 
     return main(args.days, args.per_day, args.tags, args.gateways, args.json)
 
 
 def _edge(args: argparse.Namespace) -> int:
-    from .edge import EdgeSizes, main
+    from mimamori.bench.edge import EdgeSizes, main
 
     sizes = EdgeSizes(
         adverts=args.adverts,
@@ -54,13 +54,13 @@ def _edge(args: argparse.Namespace) -> int:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from .hub_ingest import main
+    from mimamori.bench.hub_ingest import main
 
     return main(args.events, args.gateways, args.batch, args.store, args.json, workers=args.workers)
 
 
 def _town(args: argparse.Namespace) -> int:
-    from .town import TownSizes, main
+    from mimamori.bench.town import TownSizes, main
 
     sizes = TownSizes(
         gateways=args.gateways,

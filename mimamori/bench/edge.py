@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from .report import Row, machine, show
+from mimamori.bench.report import Row, machine, show
 
 TARGET_ADVERTS_PER_S = 50_000
 TARGET_RSS_MB = 60.0
@@ -34,7 +34,7 @@ class EdgeSizes:
 
 
 def run(sizes: EdgeSizes) -> dict[str, Any]:
-    from . import edge_pipeline, edge_site, outbox_replay, uplink_economy
+    from mimamori.bench import edge_pipeline, edge_site, outbox_replay, uplink_economy
 
     where = machine()
     pipeline = edge_pipeline.run(sizes.adverts, sizes.tags)

@@ -28,7 +28,7 @@ import tty
 from pathlib import Path
 from typing import Any
 
-from .site import gateway_doc, site_lines
+from mimamori.bench.site import gateway_doc, site_lines
 
 WRITE_CHUNK = 65536
 STALL_S = 10.0  # no advert decided for this long: the run is over, whatever it reached
@@ -40,8 +40,8 @@ def _cpu_s() -> float:
 
 
 async def _child(spec: dict[str, Any]) -> dict[str, Any]:
-    from ..edge.config import GatewayConfig
-    from ..edge.daemon import EdgeDaemon
+    from mimamori.edge.config import GatewayConfig
+    from mimamori.edge.daemon import EdgeDaemon
 
     doc = gateway_doc("gw-bench", spec["broker_port"], spec["port"], Path(spec["data_dir"]))
     daemon = EdgeDaemon(GatewayConfig.model_validate(doc))
@@ -101,7 +101,7 @@ def _write_all(master: int, data: bytes) -> None:
 
 def run(adverts: int, tags: int) -> dict[str, Any]:
     """Run the pipeline over ``adverts`` lines from ``tags`` town tags; figures as a dict."""
-    from ..demo.mosquitto import free_port  # here: the child imports this module too
+    from mimamori.demo.mosquitto import free_port  # here: the child imports this module too
 
     data = site_lines(adverts, tags)
     cpu = max(os.sched_getaffinity(0))

@@ -26,13 +26,13 @@ from typing import Any
 
 import yaml
 
-from ..demo.mosquitto import PrivateBroker
-from ..firmware_sim.frames import adv_for_tag
-from ..firmware_sim.receiver import SimReceiver
-from ..link import LinkSettings, Message, MqttLink
-from ..protocol.topics import events_topic
-from . import mimamori_command
-from .site import gateway_doc, town_tag
+from mimamori.bench import mimamori_command
+from mimamori.bench.site import gateway_doc, town_tag
+from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.firmware_sim.frames import adv_for_tag
+from mimamori.firmware_sim.receiver import SimReceiver
+from mimamori.mqtt import LinkSettings, Message, MqttLink
+from mimamori.protocol.topics import events_topic
 
 GW = "gw-site"
 TICK_S = 0.05  # the board writes its lines in bursts this far apart

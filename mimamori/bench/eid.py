@@ -21,8 +21,8 @@ import time
 import tracemalloc
 from typing import Any
 
-from ..hub.eid.resolver import HISTORIC_SPAN_S, EidResolver, Outcome, TagClock
-from ..protocol.eid import compute_eid, eids_of_periods, period_at
+from mimamori.hub.eid.resolver import HISTORIC_SPAN_S, EidResolver, Outcome, TagClock
+from mimamori.protocol.eid import compute_eid, eids_of_periods, period_at
 
 EXPONENT = 10
 PERIOD_S = 1 << EXPONENT

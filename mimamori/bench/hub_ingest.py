@@ -36,21 +36,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..demo.mosquitto import PrivateBroker
-from ..demo.postgres import PrivatePostgres
-from ..hub.config import DatabaseSettings, HubBrokerSettings, HubConfig
-from ..hub.ingest import Ingest, link_settings
-from ..hub.privacy import Admission
-from ..hub.registry import Registry
-from ..hub.runtime import tune_gc
-from ..hub.store.base import Store
-from ..hub.store.opening import open_store
-from ..hub.store.postgres import PostgresStore
-from ..hub.store.sqlite import SqliteStore, SqlStore
-from ..link import Message, MqttLink
-from .publisher import TAGS
-from .report import Row, machine, show
-from .site import town_people
+from mimamori.bench.publisher import TAGS
+from mimamori.bench.report import Row, machine, show
+from mimamori.bench.site import town_people
+from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.demo.postgres import PrivatePostgres
+from mimamori.hub.config import DatabaseSettings, HubBrokerSettings, HubConfig
+from mimamori.hub.ingest.loop import Ingest, link_settings
+from mimamori.hub.privacy.admission import Admission
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.server.gc_tuning import tune_gc
+from mimamori.hub.store.opening import open_store
+from mimamori.hub.store.port import Store
+from mimamori.hub.store.postgres import PostgresStore
+from mimamori.hub.store.sql_store import SqliteStore, SqlStore
+from mimamori.mqtt import Message, MqttLink
 
 POLL_S = 0.02
 COUNT_EVERY_S = 0.2  # how often the events in PostgreSQL are counted (--workers)

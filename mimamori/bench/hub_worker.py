@@ -15,11 +15,11 @@ import json
 import sys
 from typing import Any
 
-from ..hub.config import DatabaseSettings, HubBrokerSettings
-from ..hub.ingest import Ingest
-from ..hub.runtime import tune_gc
-from ..hub.store.opening import open_store
-from .hub_ingest import _admission
+from mimamori.bench.hub_ingest import _admission
+from mimamori.hub.config import DatabaseSettings, HubBrokerSettings
+from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.server.gc_tuning import tune_gc
+from mimamori.hub.store.opening import open_store
 
 
 async def run(spec: dict[str, Any]) -> dict[str, int]:

@@ -26,14 +26,14 @@ from typing import Any
 
 import yaml
 
-from ..demo.mosquitto import PrivateBroker, free_port, wait_for_port
-from ..edge.outbox import Outbox
-from ..edge.uplink import Uplink, subscriptions
-from ..link import LinkSettings, Message, MqttLink
-from ..protocol.events import EventDraft, EventKind
-from ..protocol.status import GatewayStatus
-from . import mimamori_command
-from .site import town_people, town_tag
+from mimamori.bench import mimamori_command
+from mimamori.bench.site import town_people, town_tag
+from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
+from mimamori.edge.outbox import Outbox
+from mimamori.edge.uplink import Uplink, subscriptions
+from mimamori.mqtt import LinkSettings, Message, MqttLink
+from mimamori.protocol.events import EventDraft, EventKind
+from mimamori.protocol.status import GatewayStatus
 
 GW = "gw-outage"
 RULES_BATCH = 1000  # the daemon's rules task commits at most this many drafts at once

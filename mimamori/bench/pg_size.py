@@ -20,14 +20,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..demo.postgres import PrivatePostgres
-from ..hub.config import DatabaseSettings
-from ..hub.store.opening import open_store
-from ..hub.store.sql import EventRow
-from ..hub.store.sqlite import SqlStore
-from ..protocol import new_event_id
-from ..protocol.timefmt import format_ts, to_epoch_ms
-from .report import Row, machine, show
+from mimamori.bench.report import Row, machine, show
+from mimamori.demo.postgres import PrivatePostgres
+from mimamori.hub.config import DatabaseSettings
+from mimamori.hub.store.opening import open_store
+from mimamori.hub.store.sql import EventRow
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.protocol import new_event_id
+from mimamori.protocol.timefmt import format_ts, to_epoch_ms
 
 BUNCH = 5_000
 ASKS = 50

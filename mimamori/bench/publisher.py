@@ -19,12 +19,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..edge.uplink import WINDOW
-from ..link import LinkSettings, MqttLink
-from ..protocol.codec import encode_event_bodies
-from ..protocol.events import EventDraft, EventKind, new_event_id
-from ..protocol.topics import events_topic
-from .site import town_tag
+from mimamori.bench.site import town_tag
+from mimamori.edge.uplink import WINDOW
+from mimamori.mqtt import LinkSettings, MqttLink
+from mimamori.protocol.codec import encode_event_bodies
+from mimamori.protocol.events import EventDraft, EventKind, new_event_id
+from mimamori.protocol.topics import events_topic
 
 TAGS = 5_000  # distinct tags the events name (each a registered person's, with consent)
 

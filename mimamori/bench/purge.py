@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..hub.store.privacy import ProtectedWindow
-from ..hub.store.schema import MIGRATIONS
-from ..hub.store.sqlite import SqliteStore
-from ..protocol import EventDraft, EventKind, new_event_id
-from ..protocol.timefmt import to_epoch_ms
+from mimamori.hub.model.privacy import ProtectedWindow
+from mimamori.hub.store.schema import MIGRATIONS
+from mimamori.hub.store.sql_store import SqliteStore
+from mimamori.protocol import EventDraft, EventKind, new_event_id
+from mimamori.protocol.timefmt import to_epoch_ms
 
 TAGS = 200
 DAY_MS = 86_400_000

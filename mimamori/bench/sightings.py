@@ -27,10 +27,10 @@ from typing import Any
 import httpx
 import yaml
 
-from ..demo.mosquitto import PrivateBroker, free_port, wait_for_port
-from ..firmware_sim.frames import adv_for_tag
-from ..firmware_sim.receiver import SimReceiver
-from ..protocol.timefmt import from_iso
+from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
+from mimamori.firmware_sim.frames import adv_for_tag
+from mimamori.firmware_sim.receiver import SimReceiver
+from mimamori.protocol.timefmt import from_iso
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:9:1"
 ADDR = "C0:11:22:33:44:55"

@@ -18,8 +18,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ..firmware_sim.frames import AD_MANUFACTURER, ad_structure, adv_for_tag
-from ..firmware_sim.receiver import advert_line
+from mimamori.firmware_sim.frames import AD_MANUFACTURER, ad_structure, adv_for_tag
+from mimamori.firmware_sim.receiver import advert_line
 
 TOWN_UUID = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 OTHER_UUID = "0bd1a9a5-2b4d-4d51-8a32-b2ae2f4f3a10"

@@ -36,20 +36,20 @@ from typing import Any
 
 import httpx
 
-from ..demo.mosquitto import PrivateBroker, free_port
-from ..errors import MimamoriError
-from .edge_site import cpu_seconds, memory_mb
-from .report import machine
-from .town_edges import RealEdge, heartbeats
-from .town_gateways import HomeGateway, WatchPoint
-from .town_homes import plan_checkins
-from .town_hook import care_centre
-from .town_hub import HubProcess, ingest_delays, write_config
-from .town_layout import default_area_km2, place_town
-from .town_mqtt import connect_all, keep_alive
-from .town_report import ALERT_WORDS, print_town, spread
-from .town_streets import Streets
-from .town_walks import plan_walks
+from mimamori.bench.edge_site import cpu_seconds, memory_mb
+from mimamori.bench.report import machine
+from mimamori.bench.town_edges import RealEdge, heartbeats
+from mimamori.bench.town_gateways import HomeGateway, WatchPoint
+from mimamori.bench.town_homes import plan_checkins
+from mimamori.bench.town_hook import care_centre
+from mimamori.bench.town_hub import HubProcess, ingest_delays, write_config
+from mimamori.bench.town_layout import default_area_km2, place_town
+from mimamori.bench.town_mqtt import connect_all, keep_alive
+from mimamori.bench.town_report import ALERT_WORDS, print_town, spread
+from mimamori.bench.town_streets import Streets
+from mimamori.bench.town_walks import plan_walks
+from mimamori.demo.mosquitto import PrivateBroker, free_port
+from mimamori.errors import MimamoriError
 
 REGULARS_PER_EDGE = 3  # carriers whose outings keep passing each real edge
 SAMPLE_S = 5.0  # CPU is also read over windows this long, for its peak

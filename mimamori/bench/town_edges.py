@@ -15,12 +15,12 @@ from pathlib import Path
 
 import yaml
 
-from ..firmware_sim.frames import adv_for_tag
-from ..firmware_sim.receiver import SimReceiver
-from . import mimamori_command
-from .edge_site import cpu_seconds, memory_mb
-from .site import gateway_doc
-from .town_layout import Place, to_lat_lon
+from mimamori.bench import mimamori_command
+from mimamori.bench.edge_site import cpu_seconds, memory_mb
+from mimamori.bench.site import gateway_doc
+from mimamori.bench.town_layout import Place, to_lat_lon
+from mimamori.firmware_sim.frames import adv_for_tag
+from mimamori.firmware_sim.receiver import SimReceiver
 
 
 class RealEdge:

@@ -20,18 +20,18 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from .. import __version__
-from ..edge.observations import DeviceReport, Press
-from ..edge.rules.household import Household
-from ..edge.rules.presence import PresenceParams, PresenceTracker
-from ..link import Will
-from ..protocol.codec import encode_event_bodies, encode_status
-from ..protocol.events import Card, EventDraft, EventKind, new_event_id
-from ..protocol.search import SEARCH_SUBSCRIPTION
-from ..protocol.status import DriverStatus, GatewayStatus, OutboxStatus
-from ..protocol.topics import events_topic, status_topic
-from .town_homes import BUTTON
-from .town_mqtt import LoopClient
+from mimamori import __version__
+from mimamori.bench.town_homes import BUTTON
+from mimamori.bench.town_mqtt import LoopClient
+from mimamori.edge.observations import DeviceReport, Press
+from mimamori.edge.rules.household import Household
+from mimamori.edge.rules.presence import PresenceParams, PresenceTracker
+from mimamori.mqtt import Will
+from mimamori.protocol.codec import encode_event_bodies, encode_status
+from mimamori.protocol.events import Card, EventDraft, EventKind, new_event_id
+from mimamori.protocol.search import SEARCH_SUBSCRIPTION
+from mimamori.protocol.status import DriverStatus, GatewayStatus, OutboxStatus
+from mimamori.protocol.topics import events_topic, status_topic
 
 # configs/gateway-vending.yaml: the product's presence settings.
 PRESENCE = PresenceParams(

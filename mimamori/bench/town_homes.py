@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..edge.rules.checkin import Step
-from ..edge.rules.household import Household
-from ..edge.rules.schedule import Schedule
-from ..protocol.events import Card
+from mimamori.edge.rules.checkin import Step
+from mimamori.edge.rules.household import Household
+from mimamori.edge.rules.schedule import Schedule
+from mimamori.protocol.events import Card
 
 ZONE = ZoneInfo("Asia/Tokyo")
 BUTTON = "door"

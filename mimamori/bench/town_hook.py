@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from .webhook import WebhookReceiver
+from mimamori.bench.webhook import WebhookReceiver
 
 
 async def _serve(port: int) -> None:

@@ -23,14 +23,14 @@ from typing import Any
 import httpx
 import yaml
 
-from ..demo.mosquitto import wait_for_port
-from ..hub.config import HubConfig, load_hub_config
-from ..hub.store.base import Store
-from ..hub.store.opening import open_store
-from ..protocol.events import EventKind
-from . import mimamori_command
-from .site import town_people
-from .town_layout import Town, to_lat_lon
+from mimamori.bench import mimamori_command
+from mimamori.bench.site import town_people
+from mimamori.bench.town_layout import Town, to_lat_lon
+from mimamori.demo.mosquitto import wait_for_port
+from mimamori.hub.config import HubConfig, load_hub_config
+from mimamori.hub.store.opening import open_store
+from mimamori.hub.store.port import Store
+from mimamori.protocol.events import EventKind
 
 RECIPIENT = "r-care"
 SHOP_EVERY = 5  # one watch point in five is a shop, the rest vending machines
@@ -153,7 +153,7 @@ class HubProcess:
 
 
 async def _open_store(config: HubConfig) -> Store:
-    """The store the hub wrote, opened as the hub opens it (hub/app.py)."""
+    """The store the hub wrote, opened as the hub opens it (hub/server/app.py)."""
     return await open_store(config.hub.database)
 
 

@@ -18,7 +18,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..firmware_sim.radio import EARTH_RADIUS_M
+from mimamori.firmware_sim.radio import EARTH_RADIUS_M
 
 # Ginowan city hall, by the demo's street (mimamori/demo): the middle of the town.
 CENTRE = (26.2815, 127.7785)

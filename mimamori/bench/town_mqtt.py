@@ -1,6 +1,6 @@
 """Thousands of MQTT connections in one asyncio loop: the simulated town's gateways.
 
-A real gateway has one connection, and ``MqttLink`` (mimamori/link.py) gives it paho's
+A real gateway has one connection, and ``MqttLink`` (mimamori/mqtt.py) gives it paho's
 network thread. A town simulated in one process holds thousands of connections, one
 per gateway as in the field (each with its own client id, last will and keepalive),
 and thousands of threads would cost more than what is measured. paho also runs on an
@@ -28,8 +28,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from ..errors import BrokerError
-from ..link import Will, backoff_delay
+from mimamori.errors import BrokerError
+from mimamori.mqtt import Will, backoff_delay
 
 log = logging.getLogger(__name__)
 

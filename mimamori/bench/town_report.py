@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .report import Row, show
+from mimamori.bench.report import Row, show
 
 # Words of each alert's notification title (hub/alerts/messages.py, Japanese).
 ALERT_WORDS = {"missed": "途絶え", "consult": "相談", "sos": "SOS"}

@@ -23,14 +23,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from ..firmware_sim.radio import RadioModel
-from .site import town_tag
-from .town_edges import RealEdge
-from .town_gateways import HomeGateway, SimGateway, WatchPoint
-from .town_homes import CheckinPlan, household_rules
-from .town_hub import household_id
-from .town_layout import Town
-from .town_walks import Itinerary
+from mimamori.bench.site import town_tag
+from mimamori.bench.town_edges import RealEdge
+from mimamori.bench.town_gateways import HomeGateway, SimGateway, WatchPoint
+from mimamori.bench.town_homes import CheckinPlan, household_rules
+from mimamori.bench.town_hub import household_id
+from mimamori.bench.town_layout import Town
+from mimamori.bench.town_walks import Itinerary
+from mimamori.firmware_sim.radio import RadioModel
 
 TICK_S = 1.0
 TX_POWER_1M = -59  # a typical iBeacon tag's calibrated power (firmware_sim's default)

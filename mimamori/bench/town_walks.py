@@ -19,7 +19,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from .town_layout import XY, Town
+from mimamori.bench.town_layout import XY, Town
 
 # Comfortable gait of people in their 70s is ~1.3 m/s; frail people and people with
 # dementia walk slower (firmware_sim/walker.py).

@@ -20,15 +20,15 @@ import random
 from pathlib import Path
 from typing import Any
 
-from ..edge.adverts import parse_ad_structures
-from ..edge.clock import VirtualClock
-from ..edge.config import GatewayConfig
-from ..edge.daemon import SWEEP_S, EdgeDaemon
-from ..edge.observations import Advert
-from ..firmware_sim.frames import adv_for_tag
-from ..firmware_sim.radio import RadioModel
-from ..protocol.events import EventDraft
-from .site import gateway_doc, town_tag
+from mimamori.bench.site import gateway_doc, town_tag
+from mimamori.edge.adverts import parse_ad_structures
+from mimamori.edge.clock import VirtualClock
+from mimamori.edge.config import GatewayConfig
+from mimamori.edge.daemon import SWEEP_S, EdgeDaemon
+from mimamori.edge.observations import Advert
+from mimamori.firmware_sim.frames import adv_for_tag
+from mimamori.firmware_sim.radio import RadioModel
+from mimamori.protocol.events import EventDraft
 
 TX_POWER_1M = -59  # frames.adv_for_tag's calibration: what the radio model starts from
 

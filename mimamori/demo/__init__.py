@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
-from ..edge.config import load_gateway_config
-from ..errors import MimamoriError
-from .history import fill_history
-from .mosquitto import PrivateBroker, free_port, wait_for_port
+from mimamori.demo.history import fill_history
+from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
+from mimamori.edge.config import load_gateway_config
+from mimamori.errors import MimamoriError
 
 log = logging.getLogger(__name__)
 

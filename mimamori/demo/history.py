@@ -15,13 +15,13 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ..edge.build import build_household
-from ..edge.clock import VirtualClock
-from ..edge.config import GatewayConfig
-from ..edge.observations import DeviceReport, Press
-from ..edge.outbox import Outbox
-from ..edge.rules.household import STATE_NAME
-from ..protocol.events import Card
+from mimamori.edge.build import build_household
+from mimamori.edge.clock import VirtualClock
+from mimamori.edge.config import GatewayConfig
+from mimamori.edge.observations import DeviceReport, Press
+from mimamori.edge.outbox import Outbox
+from mimamori.edge.rules.household import STATE_NAME
+from mimamori.protocol.events import Card
 
 DAYS = 30
 MISSED_DAY = 6  # days ago: nobody pressed

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BrokerError
+from mimamori.errors import BrokerError
 
 log = logging.getLogger(__name__)
 

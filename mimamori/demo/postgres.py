@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..errors import StoreError
-from .mosquitto import free_port, wait_for_port
+from mimamori.demo.mosquitto import free_port, wait_for_port
+from mimamori.errors import StoreError
 
 SUPERUSER = "mimamori"
 RUN_AS = "postgres"  # Debian's postgresql package makes this user

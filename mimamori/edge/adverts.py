@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ..protocol.tags import TagFormat, eddystone_eid_id, eddystone_uid_id, ibeacon_id
+from mimamori.protocol.tags import TagFormat, eddystone_eid_id, eddystone_uid_id, ibeacon_id
 
 AD_SERVICE_DATA_16 = 0x16
 AD_MANUFACTURER = 0xFF

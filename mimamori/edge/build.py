@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .clock import Clock
-from .config import (
+from mimamori.edge.clock import Clock
+from mimamori.edge.config import (
     BleReceiver,
     BthomeButton,
     GatewayConfig,
@@ -18,33 +18,33 @@ from .config import (
     SerialButton,
     SerialReceiver,
 )
-from .drivers.base import Driver
-from .rules.household import Household
-from .rules.presence import PresenceParams
+from mimamori.edge.drivers.base import Driver
+from mimamori.edge.rules.household import Household
+from mimamori.edge.rules.presence import PresenceParams
 
 
 def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) -> list[Driver]:
     drivers: list[Driver] = []
     for receiver in config.receivers:
         if isinstance(receiver, SerialReceiver):
-            from .drivers.serial_line import SerialLineDriver
+            from mimamori.edge.drivers.serial_line import SerialLineDriver
 
             drivers.append(SerialLineDriver(receiver, clock))
         elif isinstance(receiver, BleReceiver):
-            from .drivers.ble import BleDriver
+            from mimamori.edge.drivers.ble import BleDriver
 
             drivers.append(BleDriver(receiver, clock, backend=ble_backend))
         elif isinstance(receiver, HciReceiver):
-            from .drivers.hci_uart import HciUartDriver
+            from mimamori.edge.drivers.hci_uart import HciUartDriver
 
             drivers.append(HciUartDriver(receiver, clock))
     for button in config.buttons:
         if isinstance(button, SerialButton):
-            from .drivers.serial_button import SerialButtonDriver
+            from mimamori.edge.drivers.serial_button import SerialButtonDriver
 
             drivers.append(SerialButtonDriver(button, clock))
         elif isinstance(button, BthomeButton):
-            from .drivers.bthome import BthomeDriver
+            from mimamori.edge.drivers.bthome import BthomeDriver
 
             drivers.append(BthomeDriver(button, clock, backend=ble_backend))
     return drivers

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
-from .. import configfile
-from ..protocol.events import Card
-from ..protocol.tags import TagFormat, is_valid_tag_id
-from ..settings import BrokerSettings, FilePath, Id, Strict, TimeZone, context_for
-from .rules.checkin import Step
-from .rules.schedule import Schedule
+from mimamori import configfile
+from mimamori.edge.rules.checkin import Step
+from mimamori.edge.rules.schedule import Schedule
+from mimamori.protocol.events import Card
+from mimamori.protocol.tags import TagFormat, is_valid_tag_id
+from mimamori.settings import BrokerSettings, FilePath, Id, Strict, TimeZone, context_for
 
 
 class GatewaySection(Strict):

@@ -18,25 +18,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..errors import MimamoriError, ProtocolError
-from ..link import LinkSettings, Message, MqttLink, Will
-from ..protocol.codec import encode_status
-from ..protocol.events import EventDraft
-from ..protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_topic
-from ..protocol.status import GatewayStatus, OutboxStatus
-from ..protocol.tags import matches
-from ..protocol.topics import status_topic
-from ..sdnotify import Notifier
-from .adverts import decode_tag
-from .build import build_drivers, build_household, presence_params
-from .clock import Clock, SystemClock
-from .config import (
-    GatewayConfig,
-)
-from .drivers.base import Driver
-from .liveness import Liveness, receiver_limits
-from .observations import (
+from mimamori import __version__
+from mimamori.edge.adverts import decode_tag
+from mimamori.edge.build import build_drivers, build_household, presence_params
+from mimamori.edge.clock import Clock, SystemClock
+from mimamori.edge.config import GatewayConfig
+from mimamori.edge.drivers.base import Driver
+from mimamori.edge.liveness import Liveness, receiver_limits
+from mimamori.edge.observations import (
     Advert,
     DeviceReport,
     Heartbeat,
@@ -45,14 +34,23 @@ from .observations import (
     ReceiverState,
     SearchChange,
 )
-from .outbox import Outbox
-from .rules.health import ReceiverHealth
-from .rules.household import STATE_NAME, Household
-from .rules.presence import PresenceTracker
-from .rules.search import SearchWatch
-from .tasks import run_to_end
-from .uplink import Uplink, subscriptions
-from .watchdog import feed_watchdog
+from mimamori.edge.outbox import Outbox
+from mimamori.edge.rules.health import ReceiverHealth
+from mimamori.edge.rules.household import STATE_NAME, Household
+from mimamori.edge.rules.presence import PresenceTracker
+from mimamori.edge.rules.search import SearchWatch
+from mimamori.edge.tasks import run_to_end
+from mimamori.edge.uplink import Uplink, subscriptions
+from mimamori.edge.watchdog import feed_watchdog
+from mimamori.errors import MimamoriError, ProtocolError
+from mimamori.mqtt import LinkSettings, Message, MqttLink, Will
+from mimamori.protocol.codec import encode_status
+from mimamori.protocol.events import EventDraft
+from mimamori.protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_topic
+from mimamori.protocol.status import GatewayStatus, OutboxStatus
+from mimamori.protocol.tags import matches
+from mimamori.protocol.topics import status_topic
+from mimamori.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 

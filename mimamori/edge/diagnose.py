@@ -28,10 +28,8 @@ from typing import Any
 
 import yaml
 
-from .. import __version__
-from ..errors import ConfigError
-from ..protocol.tags import TagFormat
-from .config import (
+from mimamori import __version__
+from mimamori.edge.config import (
     BthomeButton,
     GatewayConfig,
     HciReceiver,
@@ -39,6 +37,8 @@ from .config import (
     SerialReceiver,
     load_gateway_config,
 )
+from mimamori.errors import ConfigError
+from mimamori.protocol.tags import TagFormat
 
 REDACTED = "<redacted>"
 _FORMATS = "|".join(re.escape(f.value) for f in TagFormat)

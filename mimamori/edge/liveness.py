@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..protocol.status import DriverStatus
-from .config import BleReceiver, GatewayConfig, HciReceiver, SerialReceiver
+from mimamori.edge.config import BleReceiver, GatewayConfig, HciReceiver, SerialReceiver
+from mimamori.protocol.status import DriverStatus
 
 # The rules loop sweeps every second; this long without a pass means it is stuck.
 RULES_STALL_S = 30.0

@@ -11,16 +11,16 @@ import logging
 import signal
 from pathlib import Path
 
-from ..errors import MimamoriError
-from ..sdnotify import Notifier
-from .config import GatewayConfig, load_gateway_config
-from .daemon import EdgeDaemon
+from mimamori.edge.config import GatewayConfig, load_gateway_config
+from mimamori.edge.daemon import EdgeDaemon
+from mimamori.errors import MimamoriError
+from mimamori.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
 
 async def _main_async(config: GatewayConfig, config_path: Path) -> None:
-    from .reload import reload_config
+    from mimamori.edge.reload import reload_config
 
     notifier = Notifier.from_environ()
     daemon = EdgeDaemon(config, notifier=notifier)

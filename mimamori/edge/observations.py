@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..protocol.events import Card  # 元気だよ (I'm fine), 相談 (please call me), SOS
-from ..protocol.search import SearchOrder
+from mimamori.protocol.events import Card  # 元気だよ (I'm fine), 相談 (please call me), SOS
+from mimamori.protocol.search import SearchOrder
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,10 +36,10 @@ from typing import Any
 
 import aiosqlite
 
-from ..errors import StoreError
-from ..protocol.events import Event, EventDraft, EventKind, new_epoch, new_event_id
-from ..serial import Serialized, serialized
-from .tasks import run_to_end
+from mimamori.edge.tasks import run_to_end
+from mimamori.errors import StoreError
+from mimamori.locking import Serialized, serialized
+from mimamori.protocol.events import Event, EventDraft, EventKind, new_epoch, new_event_id
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from .config import GatewayConfig, load_gateway_config
+from mimamori.edge.config import GatewayConfig, load_gateway_config
+from mimamori.errors import ConfigError
 
 if TYPE_CHECKING:
-    from .daemon import EdgeDaemon
+    from mimamori.edge.daemon import EdgeDaemon
 
 log = logging.getLogger(__name__)
 

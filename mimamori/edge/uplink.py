@@ -17,21 +17,21 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ..errors import BrokerError, ProtocolError, StoreError
-from ..link import Message, MqttLink
-from ..protocol.acks import decode_ack, decode_presence
-from ..protocol.codec import encode_event_bodies, encode_status
-from ..protocol.status import GatewayStatus
-from ..protocol.topics import (
+from mimamori.edge.clock import Clock, SystemClock
+from mimamori.edge.outbox import Batch, Outbox
+from mimamori.edge.resend import ResendPolicy
+from mimamori.errors import BrokerError, ProtocolError, StoreError
+from mimamori.mqtt import Message, MqttLink
+from mimamori.protocol.acks import decode_ack, decode_presence
+from mimamori.protocol.codec import encode_event_bodies, encode_status
+from mimamori.protocol.status import GatewayStatus
+from mimamori.protocol.topics import (
     HUB_STATUS_SUBSCRIPTION,
     ack_topic,
     events_topic,
     parse_hub_status_topic,
     status_topic,
 )
-from .clock import Clock, SystemClock
-from .outbox import Batch, Outbox
-from .resend import ResendPolicy
 
 log = logging.getLogger(__name__)
 

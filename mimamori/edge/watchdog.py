@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from ..sdnotify import Notifier
+from mimamori.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 

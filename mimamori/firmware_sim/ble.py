@@ -24,7 +24,7 @@ from bleak.args.bluez import BlueZScannerArgs, OrPatternLike
 from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback, BaseBleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 
-from .frames import iter_ad_structures
+from mimamori.firmware_sim.frames import iter_ad_structures
 
 BASE_UUID_SUFFIX = "-0000-1000-8000-00805f9b34fb"
 # bleak's BlueZ backend raises this text when RegisterMonitor is unknown.

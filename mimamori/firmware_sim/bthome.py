@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 
-from .ble import SimAir
-from .frames import AD_FLAGS, AD_SERVICE_DATA_16, FLAGS_BEACON, ad_structure
+from mimamori.firmware_sim.ble import SimAir
+from mimamori.firmware_sim.frames import AD_FLAGS, AD_SERVICE_DATA_16, FLAGS_BEACON, ad_structure
 
 BTHOME_UUID = 0xFCD2
 INFO_ENCRYPTED = 0x01  # bit 0

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
-from .serial_pty import SerialPty, encode_line
+from mimamori.firmware_sim.serial_pty import SerialPty, encode_line
 
 DEFAULT_FIRMWARE = "sim-btn-1.0"
 HEARTBEAT_S = 600.0  # the protocol's heartbeat period: every 10 minutes

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .button import SimButton
-    from .receiver import SimReceiver
-    from .serial_pty import SerialPty
+    from mimamori.firmware_sim.button import SimButton
+    from mimamori.firmware_sim.receiver import SimReceiver
+    from mimamori.firmware_sim.serial_pty import SerialPty
 
 
 def add_parser(sub: Any) -> Any:
@@ -126,7 +126,7 @@ def _run_board(name: str, sim: SerialPty, activity: Coroutine[Any, Any, None] | 
 
 
 def _cmd_walk(args: argparse.Namespace) -> int:
-    from .scene import Scene, load_scenario
+    from mimamori.firmware_sim.scene import Scene, load_scenario
 
     scene = Scene(load_scenario(args.scenario))
 
@@ -146,8 +146,8 @@ def _cmd_walk(args: argparse.Namespace) -> int:
 
 
 def _cmd_receiver(args: argparse.Namespace) -> int:
-    from .frames import adv_for_tag
-    from .receiver import SimReceiver
+    from mimamori.firmware_sim.frames import adv_for_tag
+    from mimamori.firmware_sim.receiver import SimReceiver
 
     adv = b""
     if args.tag is not None:
@@ -172,7 +172,7 @@ async def _advertise(sim: SimReceiver, adv: bytes, rssi: int, every: float) -> N
 
 
 def _cmd_button(args: argparse.Namespace) -> int:
-    from .button import SimButton
+    from mimamori.firmware_sim.button import SimButton
 
     if (args.every_s is not None and args.every_s <= 0) or args.heartbeat_s <= 0:
         print("mimamori sim button: --every-s and --heartbeat-s must be positive", file=sys.stderr)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-from ..protocol.tags import TagFormat, is_valid_tag_id
+from mimamori.protocol.tags import TagFormat, is_valid_tag_id
 
 AD_FLAGS = 0x01
 AD_UUID16_COMPLETE = 0x03

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .serial_pty import SerialPty, encode_line
+from mimamori.firmware_sim.serial_pty import SerialPty, encode_line
 
 __all__ = ["DEFAULT_FIRMWARE", "HEARTBEAT_S", "SimReceiver", "advert_line", "encode_line"]
 

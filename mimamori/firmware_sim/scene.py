@@ -37,14 +37,14 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from .. import configfile
-from ..protocol.eid import COUNTER_LIMIT, EXPONENT_MAX, compute_eid, counter_at
-from ..protocol.tags import is_valid_tag_id
-from ..settings import FilePath, Id, Strict, context_for
-from .frames import EDDYSTONE_1M_TO_0M_DB, adv_for_tag, eddystone_eid_adv
-from .radio import LatLon, RadioModel, distance_m
-from .receiver import DEFAULT_FIRMWARE, HEARTBEAT_S, SimReceiver
-from .walker import DEFAULT_SPEED_MPS, Walker
+from mimamori import configfile
+from mimamori.firmware_sim.frames import EDDYSTONE_1M_TO_0M_DB, adv_for_tag, eddystone_eid_adv
+from mimamori.firmware_sim.radio import LatLon, RadioModel, distance_m
+from mimamori.firmware_sim.receiver import DEFAULT_FIRMWARE, HEARTBEAT_S, SimReceiver
+from mimamori.firmware_sim.walker import DEFAULT_SPEED_MPS, Walker
+from mimamori.protocol.eid import COUNTER_LIMIT, EXPONENT_MAX, compute_eid, counter_at
+from mimamori.protocol.tags import is_valid_tag_id
+from mimamori.settings import FilePath, Id, Strict, context_for
 
 _log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-from .radio import LatLon, distance_m
+from mimamori.firmware_sim.radio import LatLon, distance_m
 
 # Comfortable gait of healthy people in their 70s is ~1.3 m/s (Bohannon, Age and
 # Ageing 1997); older people who are frail or have dementia walk slower.

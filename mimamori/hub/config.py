@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .. import configfile
-from ..protocol.tags import TagFormat, is_valid_tag_id
-from ..settings import BrokerSettings, FilePath, Id, Strict, TimeZone, context_for
+from mimamori import configfile
+from mimamori.protocol.tags import TagFormat, is_valid_tag_id
+from mimamori.settings import BrokerSettings, FilePath, Id, Strict, TimeZone, context_for
 
 # 地理院タイル (GSI standard map): Japanese labels, free with attribution.
 GSI_TILES = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"

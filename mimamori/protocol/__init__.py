@@ -3,7 +3,7 @@
 Pure pydantic and standard library; no I/O. See docs/protocol.md.
 """
 
-from .codec import (
+from mimamori.protocol.codec import (
     MAX_PAYLOAD_BYTES,
     DecodedBatch,
     EventError,
@@ -13,7 +13,7 @@ from .codec import (
     encode_event_bodies,
     encode_status,
 )
-from .events import (
+from mimamori.protocol.events import (
     DATA_MODELS,
     TAG_KINDS,
     Event,
@@ -24,10 +24,10 @@ from .events import (
     TagData,
     new_event_id,
 )
-from .status import DriverStatus, GatewayStatus, OutboxStatus
-from .tags import TagFormat, eddystone_uid_id, ibeacon_id, is_valid_tag_id, matches
-from .timefmt import format_ts, from_epoch_ms, to_epoch_ms, utc_ms
-from .topics import (
+from mimamori.protocol.status import DriverStatus, GatewayStatus, OutboxStatus
+from mimamori.protocol.tags import TagFormat, eddystone_uid_id, ibeacon_id, is_valid_tag_id, matches
+from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms, utc_ms
+from mimamori.protocol.topics import (
     EVENTS_SUBSCRIPTION,
     ID_PATTERN,
     STATUS_SUBSCRIPTION,

@@ -21,9 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import ProtocolError
-from .codec import first_error, load_json_object
-from .events import Epoch, SeqOrZero
+from mimamori.errors import ProtocolError
+from mimamori.protocol.codec import first_error, load_json_object
+from mimamori.protocol.events import Epoch, SeqOrZero
 
 
 class _Frozen(BaseModel):

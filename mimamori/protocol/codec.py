@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ProtocolError
-from .events import MAX_BATCH, MAX_SEQ, Event, EventBatch
-from .status import GatewayStatus
-from .timefmt import format_ts, from_iso, on_the_wire
-from .topics import is_valid_id
+from mimamori.errors import ProtocolError
+from mimamori.protocol.events import MAX_BATCH, MAX_SEQ, Event, EventBatch
+from mimamori.protocol.status import GatewayStatus
+from mimamori.protocol.timefmt import format_ts, from_iso, on_the_wire
+from mimamori.protocol.topics import is_valid_id
 
 # A batch of 1000 events is ~250 KiB; anything larger is not ours. The broker is
 # configured with the same limit (message_size_limit) so it refuses them first.

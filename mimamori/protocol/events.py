@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from .tags import TAG_ID_PATTERN
-from .timefmt import format_ts, on_the_wire
-from .topics import ID_PATTERN
+from mimamori.protocol.tags import TAG_ID_PATTERN
+from mimamori.protocol.timefmt import format_ts, on_the_wire
+from mimamori.protocol.topics import ID_PATTERN
 
 
 class EventKind(StrEnum):

@@ -16,10 +16,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ProtocolError
-from .codec import first_error, load_json_object
-from .events import LocalId, TagId, UtcDatetime
-from .topics import PREFIX, is_valid_id
+from mimamori.errors import ProtocolError
+from mimamori.protocol.codec import first_error, load_json_object
+from mimamori.protocol.events import LocalId, TagId, UtcDatetime
+from mimamori.protocol.topics import PREFIX, is_valid_id
 
 SEARCH_SUBSCRIPTION = f"{PREFIX}/search/+"
 # A day of a tag rotating every 64 s (the shortest practical EID period) is 1,350

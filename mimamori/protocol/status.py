@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from .events import WIRE, Card, Count, Counters, LocalId, Name, Text, UtcDatetime
+from mimamori.protocol.events import WIRE, Card, Count, Counters, LocalId, Name, Text, UtcDatetime
 
 # The longest a gateway may say it waits between two statuses: a day. The hub calls
 # a gateway offline after three intervals, so a larger one would hide a dead gateway.

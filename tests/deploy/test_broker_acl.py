@@ -16,10 +16,10 @@ import yaml
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.errors import BrokerError
-from mimamori.hub.broker_accounts import hub_accounts
+from mimamori.hub.broker.accounts import hub_accounts
 from mimamori.hub.config import load_hub_config
-from mimamori.hub.ingest import link_settings
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.hub.ingest.loop import link_settings
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol.topics import events_topic, status_topic
 
 

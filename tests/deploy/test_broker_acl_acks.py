@@ -11,11 +11,10 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.errors import BrokerError
-from mimamori.hub.acks import presence_will
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.hub.ingest.acks import presence_will
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol.topics import ack_topic, hub_status_topic
-
-from .test_broker_acl import add_gateway, connected, secured
+from tests.deploy.test_broker_acl import add_gateway, connected, secured
 
 __all__ = ["secured"]  # the fixture, shared with test_broker_acl
 

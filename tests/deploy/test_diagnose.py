@@ -15,9 +15,8 @@ from mimamori.edge.clock import SystemClock
 from mimamori.edge.config import load_gateway_config
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.outbox import Outbox
-from mimamori.hub.pki import make_ca, make_client, make_server
-
-from ..edge.helpers import TOWN, ScriptedReceiver, eventually, tag_id
+from mimamori.hub.broker.pki import make_ca, make_client, make_server
+from tests.edge.helpers import TOWN, ScriptedReceiver, eventually, tag_id
 
 BIND_KEY = "00112233445566778899aabbccddeeff"
 BUTTON_MAC = "A4:C1:38:0D:1E:2F"

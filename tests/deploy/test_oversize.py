@@ -14,12 +14,11 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.errors import BrokerError
 from mimamori.hub.config import HubBrokerSettings
-from mimamori.hub.ingest import Ingest
-from mimamori.hub.store.sqlite import SqliteStore
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.store.sql_store import SqliteStore
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import MAX_PAYLOAD_BYTES
-
-from ..edge.helpers import eventually
+from tests.edge.helpers import eventually
 
 TOPIC = "mimamori/v1/gw/gw-big/events"
 

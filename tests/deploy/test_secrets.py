@@ -18,12 +18,11 @@ import pytest
 from mimamori.demo.mosquitto import BrokerTls, PrivateBroker, free_port, wait_for_port
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver
-from mimamori.hub.broker_accounts import hub_accounts, set_account, write_acl
-from mimamori.hub.pki import make_ca, make_client, make_server
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.hub.broker.accounts import hub_accounts, set_account, write_acl
+from mimamori.hub.broker.pki import make_ca, make_client, make_server
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
-
-from .helpers import TAG, Process, gateway_doc, person_with, write_yaml
+from tests.deploy.helpers import TAG, Process, gateway_doc, person_with, write_yaml
 
 pytestmark = pytest.mark.slow
 

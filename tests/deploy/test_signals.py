@@ -18,12 +18,11 @@ from mimamori.edge.config import load_gateway_config
 from mimamori.edge.outbox import Outbox
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver
-from mimamori.hub.broker_accounts import set_account, write_acl
-from mimamori.link import LinkSettings, MqttLink
-
-from ..edge.helpers import Listener
-from .helpers import TAG, Process, gateway_doc, write_yaml
-from .test_watchdog import NotifySocket
+from mimamori.hub.broker.accounts import set_account, write_acl
+from mimamori.mqtt import LinkSettings, MqttLink
+from tests.deploy.helpers import TAG, Process, gateway_doc, write_yaml
+from tests.deploy.test_watchdog import NotifySocket
+from tests.edge.helpers import Listener
 
 pytestmark = pytest.mark.slow
 

@@ -20,13 +20,12 @@ from mimamori.demo.mosquitto import BrokerTls, PrivateBroker, free_port, wait_fo
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.errors import BrokerError
-from mimamori.hub.broker_accounts import set_account, write_acl
-from mimamori.hub.pki import PkiError, make_ca, make_client, make_server
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.hub.broker.accounts import set_account, write_acl
+from mimamori.hub.broker.pki import PkiError, make_ca, make_client, make_server
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
-
-from ..edge.helpers import ScriptedReceiver, eventually, gateway_config, tag_id
-from .helpers import Process, person_with, write_yaml
+from tests.deploy.helpers import Process, person_with, write_yaml
+from tests.edge.helpers import ScriptedReceiver, eventually, gateway_config, tag_id
 
 
 def pki(root: Path, *args: str) -> str:

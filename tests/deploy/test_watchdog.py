@@ -19,8 +19,7 @@ from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.liveness import RULES_STALL_S, Liveness
 from mimamori.protocol import DriverStatus
 from mimamori.sdnotify import Notifier
-
-from ..edge.helpers import ScriptedReceiver, gateway_config, tag_id
+from tests.edge.helpers import ScriptedReceiver, gateway_config, tag_id
 
 
 class NotifySocket:

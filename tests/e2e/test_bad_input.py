@@ -13,9 +13,8 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver, advert_line, encode_line
-from mimamori.link import LinkSettings, MqttLink
-
-from .conftest import TAG, Processes, gateway_file, hub_file, poll_json, start_hub
+from mimamori.mqtt import LinkSettings, MqttLink
+from tests.e2e.conftest import TAG, Processes, gateway_file, hub_file, poll_json, start_hub
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import poll_json
+from tests.e2e.conftest import poll_json
 
 pytestmark = pytest.mark.slow
 

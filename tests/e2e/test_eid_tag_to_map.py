@@ -19,8 +19,7 @@ import pytest
 import yaml
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import (
+from tests.e2e.conftest import (
     CONSENT,
     GATEWAYS,
     Processes,

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
-
-from ..hub.receivers import webhook
-from .conftest import Processes, hub_file
+from tests.e2e.conftest import Processes, hub_file
+from tests.hub.receivers import webhook
 
 pytestmark = pytest.mark.slow
 

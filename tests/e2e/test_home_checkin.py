@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import CONSENT, TAG, Processes, hub_file, poll_json, start_hub, write_yaml
+from tests.e2e.conftest import CONSENT, TAG, Processes, hub_file, poll_json, start_hub, write_yaml
 
 pytestmark = pytest.mark.slow
 

@@ -19,13 +19,12 @@ import httpx
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
 from mimamori.protocol.topics import events_topic
-
-from ..hub.receivers import Hook, webhook
-from ..pg import PgDatabases
-from .conftest import CONSENT, TAG, Processes, write_yaml
+from tests.e2e.conftest import CONSENT, TAG, Processes, write_yaml
+from tests.hub.receivers import Hook, webhook
+from tests.pg import PgDatabases
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import (
+from tests.e2e.conftest import (
     CONSENT,
     GATEWAYS,
     TAG,

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import (
+from tests.e2e.conftest import (
     GATEWAYS,
     Processes,
     hub_file,

@@ -18,7 +18,7 @@ from mimamori.edge.clock import Clock
 from mimamori.edge.config import GatewayConfig
 from mimamori.edge.observations import Advert, Card, DeviceReport, Observation, Press
 from mimamori.firmware_sim.frames import adv_for_tag
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol import DriverStatus
 
 TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"

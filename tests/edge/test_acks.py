@@ -18,12 +18,11 @@ from mimamori.edge.clock import VirtualClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.outbox import Outbox
 from mimamori.edge.uplink import Uplink, subscriptions
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol import EventDraft, EventKind, GatewayStatus
 from mimamori.protocol.acks import Ack, HubPresence, encode_ack, encode_presence
 from mimamori.protocol.topics import ack_topic, events_topic, hub_status_topic
-
-from .helpers import (
+from tests.edge.helpers import (
     Listener,
     ScriptedReceiver,
     eventually,

@@ -17,8 +17,7 @@ from mimamori.edge.daemon import EdgeDaemon
 from mimamori.errors import MimamoriError
 from mimamori.protocol.acks import Ack, encode_ack
 from mimamori.protocol.topics import ack_topic
-
-from .helpers import (
+from tests.edge.helpers import (
     Listener,
     ScriptedReceiver,
     eventually,

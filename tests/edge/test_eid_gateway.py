@@ -15,8 +15,7 @@ from mimamori.edge.observations import Advert
 from mimamori.firmware_sim.frames import eddystone_eid_adv
 from mimamori.protocol.eid import compute_eid
 from mimamori.protocol.events import EventKind
-
-from .helpers import TOWN, gateway_config
+from tests.edge.helpers import TOWN, gateway_config
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.link import LinkSettings, Message, MqttLink, Will
+from mimamori.mqtt import LinkSettings, Message, MqttLink, Will
 
 
 async def left_behind(broker: PrivateBroker, name: str, *, with_will: bool) -> list[bytes]:

@@ -11,11 +11,10 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.rules.search import SearchWatch
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol.search import SearchOrder, encode_search
-
-from .helpers import ScriptedReceiver, gateway_config, tag_id
-from .test_daemon import listening, running
+from tests.edge.helpers import ScriptedReceiver, gateway_config, tag_id
+from tests.edge.test_daemon import listening, running
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 STRANGER = "ibeacon:00000000-0000-0000-0000-000000000001:1:1"

@@ -9,8 +9,8 @@ from typing import Protocol
 
 import pytest
 
-from ..e2e.conftest import Processes, http_port, procs
-from .site import Site
+from tests.e2e.conftest import Processes, http_port, procs
+from tests.faults.site import Site
 
 __all__ = ["http_port", "procs"]  # fixtures shared with tests/e2e
 

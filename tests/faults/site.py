@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
-
-from ..e2e.conftest import CONSENT, GATEWAYS, TOWN, Processes, hub_file, write_yaml
-from .tally import (
+from tests.e2e.conftest import CONSENT, GATEWAYS, TOWN, Processes, hub_file, write_yaml
+from tests.faults.tally import (
     Outboxed,
     Tally,
     Witness,

@@ -35,12 +35,11 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.outbox import Outbox
 from mimamori.edge.uplink import Uplink, subscriptions
-from mimamori.link import LinkSettings, Message, MqttLink
+from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol import EventDraft, EventKind, GatewayStatus
-
-from .conftest import Report
-from .site import TAGS, Site, wait_until
-from .tally import check, hub_events, read_outbox
+from tests.faults.conftest import Report
+from tests.faults.site import TAGS, Site, wait_until
+from tests.faults.tally import check, hub_events, read_outbox
 
 pytestmark = pytest.mark.slow
 

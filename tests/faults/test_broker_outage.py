@@ -13,10 +13,9 @@ import asyncio
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import Report
-from .site import Site
-from .tally import peek_outbox
+from tests.faults.conftest import Report
+from tests.faults.site import Site
+from tests.faults.tally import peek_outbox
 
 pytestmark = pytest.mark.slow
 

@@ -31,16 +31,15 @@ import pytest
 import yaml
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.link import LinkSettings, MqttLink, Will
+from mimamori.mqtt import LinkSettings, MqttLink, Will
 from mimamori.protocol import EventDraft, EventKind, encode_batch, new_event_id
 from mimamori.protocol.codec import encode_status
 from mimamori.protocol.status import GatewayStatus
 from mimamori.protocol.topics import events_topic, status_topic
-
-from ..e2e.conftest import TAG, Processes, hub_file
-from .conftest import Report
-from .site import wait_until
-from .tally import Outboxed, check, hub_events
+from tests.e2e.conftest import TAG, Processes, hub_file
+from tests.faults.conftest import Report
+from tests.faults.site import wait_until
+from tests.faults.tally import Outboxed, check, hub_events
 
 pytestmark = pytest.mark.slow
 

@@ -26,11 +26,10 @@ from pathlib import Path
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import Report
-from .proxy import FaultProxy
-from .site import Site
-from .tally import Witness, hub_events, read_outbox
+from tests.faults.conftest import Report
+from tests.faults.proxy import FaultProxy
+from tests.faults.site import Site
+from tests.faults.tally import Witness, hub_events, read_outbox
 
 pytestmark = pytest.mark.slow
 

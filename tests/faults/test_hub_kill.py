@@ -25,14 +25,13 @@ from datetime import UTC, datetime
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, new_event_id
 from mimamori.protocol.topics import events_topic
-
-from ..e2e.conftest import TAG
-from .conftest import Report
-from .site import Site, wait_until
-from .tally import Outboxed, check, hub_events
+from tests.e2e.conftest import TAG
+from tests.faults.conftest import Report
+from tests.faults.site import Site, wait_until
+from tests.faults.tally import Outboxed, check, hub_events
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,8 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.errors import BrokerError
-from mimamori.link import LinkSettings, MqttLink
-
-from .proxy import FaultProxy
+from mimamori.mqtt import LinkSettings, MqttLink
+from tests.faults.proxy import FaultProxy
 
 pytestmark = pytest.mark.slow
 

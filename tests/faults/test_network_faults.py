@@ -17,10 +17,9 @@ import time
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-
-from .conftest import Report
-from .proxy import FaultProxy
-from .site import Site, wait_until
+from tests.faults.conftest import Report
+from tests.faults.proxy import FaultProxy
+from tests.faults.site import Site, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -28,12 +28,11 @@ from pathlib import Path
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.link import LinkSettings, MqttLink
+from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol.search import SearchOrder, encode_search
-
-from .conftest import Report
-from .site import TAGS, Site, wait_until
-from .tally import Witness, hub_events, peek_outbox
+from tests.faults.conftest import Report
+from tests.faults.site import TAGS, Site, wait_until
+from tests.faults.tally import Witness, hub_events, peek_outbox
 
 pytestmark = pytest.mark.slow
 

@@ -33,9 +33,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.protocol import EventDraft, EventKind, encode_batch, new_event_id
-
-from ..e2e.conftest import TAG, Processes, hub_file, start_hub
-from .conftest import Report
+from tests.e2e.conftest import TAG, Processes, hub_file, start_hub
+from tests.faults.conftest import Report
 
 GW = "gw-one"
 TOPIC = f"mimamori/v1/gw/{GW}"

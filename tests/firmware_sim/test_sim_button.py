@@ -18,9 +18,8 @@ from mimamori.edge.drivers.button_lines import (
 )
 from mimamori.edge.drivers.receiver_lines import LineFramer
 from mimamori.firmware_sim.button import SimButton
-
-from .test_sim_cli import first_line, start, stdout_line, stop
-from .test_sim_receiver import hung_up, open_port, read_available
+from tests.firmware_sim.test_sim_cli import first_line, start, stdout_line, stop
+from tests.firmware_sim.test_sim_receiver import hung_up, open_port, read_available
 
 
 class Port:

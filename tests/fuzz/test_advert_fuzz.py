@@ -22,8 +22,7 @@ from mimamori.edge.adverts import (
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.observations import Advert
 from mimamori.protocol.tags import is_valid_tag_id
-
-from ..edge.helpers import TOWN, gateway_config
+from tests.edge.helpers import TOWN, gateway_config
 
 BYTE_BUDGET = 62  # advertising data + scan response
 AT = datetime(2026, 11, 22, tzinfo=UTC)

@@ -22,8 +22,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
-
-from ..deploy.helpers import TAG, Process, write_yaml
+from tests.deploy.helpers import TAG, Process, write_yaml
 
 pytestmark = pytest.mark.slow
 

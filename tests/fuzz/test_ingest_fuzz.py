@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from mimamori.hub.ingest import decode_message
+from mimamori.hub.ingest.loop import decode_message
 from mimamori.protocol import EventKind
 
 GW = "gw-1"

@@ -12,7 +12,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from mimamori.edge.drivers.button_lines import PressLine, StatusLine, parse_button_line
-from mimamori.edge.drivers.link import RateLimitedLog
+from mimamori.edge.drivers.link_state import RateLimitedLog
 from mimamori.edge.drivers.receiver_lines import (
     MAX_AD_BYTES,
     MAX_RSSI,

@@ -9,11 +9,10 @@ from typing import Any
 
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.keys import seal
-from mimamori.hub.store.eid import EidTagRecord
-from mimamori.hub.store.sqlite import SqlStore
+from mimamori.hub.model.eid import EidTagRecord
+from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol.eid import compute_eid
-
-from .conftest import hub_config
+from tests.hub.helpers import hub_config
 
 KEK = bytes(range(32))
 KEK_HEX = KEK.hex()

@@ -31,7 +31,7 @@ PROBE = textwrap.dedent(
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, package + "."):
             importlib.import_module(info.name)
-    for name in ("mimamori.link", "mimamori.check", "mimamori.cli", "mimamori.hub.config"):
+    for name in ("mimamori.mqtt", "mimamori.check", "mimamori.cli", "mimamori.hub.config"):
         importlib.import_module(name)
     from mimamori.cli import build_parser, main
     build_parser()

@@ -21,8 +21,7 @@ from mimamori.protocol.acks import (
 )
 from mimamori.protocol.codec import Claim, decode_batch, encode_batch, encode_event_bodies
 from mimamori.protocol.events import MAX_SEQ, new_epoch
-
-from .test_codec import event
+from tests.protocol.test_codec import event
 
 EPOCH = "0123456789abcdef0123456789abcdef"
 

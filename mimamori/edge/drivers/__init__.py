@@ -8,6 +8,6 @@ unit, pyserial) and ``bthome`` (a BLE button, bleak and bthome-ble). Shared by t
 and the line parsers ``receiver_lines`` and ``button_lines``.
 """
 
-from .base import Driver
+from mimamori.edge.drivers.base import Driver
 
 __all__ = ["Driver"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
-from ...protocol.status import DriverStatus
-from ..observations import Observation
+from mimamori.edge.observations import Observation
+from mimamori.protocol.status import DriverStatus
 
 
 class Driver(Protocol):

@@ -41,11 +41,11 @@ from bleak.backends.scanner import (
 )
 from bleak.exc import BleakBluetoothNotAvailableError, BleakError
 
-from ...protocol.status import DriverStatus
-from ..adverts import APPLE, EDDYSTONE, IBEACON_PREFIX
-from ..clock import Clock
-from ..config import BleReceiver
-from ..observations import Advert, Observation, ReceiverState
+from mimamori.edge.adverts import APPLE, EDDYSTONE, IBEACON_PREFIX
+from mimamori.edge.clock import Clock
+from mimamori.edge.config import BleReceiver
+from mimamori.edge.observations import Advert, Observation, ReceiverState
+from mimamori.protocol.status import DriverStatus
 
 _log = logging.getLogger(__name__)
 

@@ -39,13 +39,13 @@ from bleak.exc import BleakError
 from bthome_ble import BTHomeBluetoothDeviceData, SensorDeviceClass, SensorUpdate, Units
 from habluetooth import BluetoothServiceInfoBleak
 
-from ...errors import DriverError
-from ...protocol.events import Card
-from ..clock import Clock
-from ..config import BthomeButton
-from ..observations import DeviceReport, Observation, Press
-from .ble import BASE_UUID_SUFFIX, RESTART_MAX_S, start_scanner, stop_quietly
-from .link import LinkDriver, backoff_s
+from mimamori.edge.clock import Clock
+from mimamori.edge.config import BthomeButton
+from mimamori.edge.drivers.ble import BASE_UUID_SUFFIX, RESTART_MAX_S, start_scanner, stop_quietly
+from mimamori.edge.drivers.link_state import LinkDriver, backoff_s
+from mimamori.edge.observations import DeviceReport, Observation, Press
+from mimamori.errors import DriverError
+from mimamori.protocol.events import Card
 
 _log = logging.getLogger(__name__)
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...protocol.events import Card
-from .receiver_lines import (
+from mimamori.edge.drivers.receiver_lines import (
     BootLine,
     LineError,
     crc16,
@@ -26,6 +25,7 @@ from .receiver_lines import (
     token_field,
     unsigned_field,
 )
+from mimamori.protocol.events import Card
 
 __all__ = [
     "BootLine",

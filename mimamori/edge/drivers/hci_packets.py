@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .hci_commands import command_name
+from mimamori.edge.drivers.hci_commands import command_name
 
 # H4 packet indicators.
 H4_COMMAND = 0x01

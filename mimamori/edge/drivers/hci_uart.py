@@ -43,12 +43,11 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ..adverts import APPLE, EDDYSTONE, IBEACON_PREFIX, AdvertError, parse_ad_structures
-from ..clock import Clock
-from ..config import HciReceiver
-from ..observations import Advert, Observation, ReceiverState
-from . import hci_commands as cmd
-from .hci_packets import (
+from mimamori.edge.adverts import APPLE, EDDYSTONE, IBEACON_PREFIX, AdvertError, parse_ad_structures
+from mimamori.edge.clock import Clock
+from mimamori.edge.config import HciReceiver
+from mimamori.edge.drivers import hci_commands as cmd
+from mimamori.edge.drivers.hci_packets import (
     H4_EVENT,
     AdvertisingReport,
     AdvertisingReports,
@@ -62,7 +61,8 @@ from .hci_packets import (
     error_name,
     parse_event,
 )
-from .serial_port import PortLost, SerialPortDriver, read_chunk
+from mimamori.edge.drivers.serial_port import PortLost, SerialPortDriver, read_chunk
+from mimamori.edge.observations import Advert, Observation, ReceiverState
 
 _log = logging.getLogger(__name__)
 

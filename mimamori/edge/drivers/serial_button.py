@@ -21,11 +21,11 @@ import random
 from collections import deque
 from collections.abc import AsyncIterator
 
-from ..clock import Clock
-from ..config import SerialButton
-from ..observations import DeviceReport, Observation, Press
-from .button_lines import BootLine, ButtonLine, PressLine, parse_button_line
-from .serial_port import SerialPortDriver, read_chunk
+from mimamori.edge.clock import Clock
+from mimamori.edge.config import SerialButton
+from mimamori.edge.drivers.button_lines import BootLine, ButtonLine, PressLine, parse_button_line
+from mimamori.edge.drivers.serial_port import SerialPortDriver, read_chunk
+from mimamori.edge.observations import DeviceReport, Observation, Press
 
 _log = logging.getLogger(__name__)
 

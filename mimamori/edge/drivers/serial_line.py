@@ -16,11 +16,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from ..adverts import AdvertError, parse_ad_structures
-from ..config import SerialReceiver
-from ..observations import Advert, Heartbeat, Observation, ReceiverState
-from .receiver_lines import AdvertLine, BootLine, HeartbeatLine, ReceiverLine, parse_line
-from .serial_port import REOPEN_BASE_S, SerialPortDriver, read_chunk
+from mimamori.edge.adverts import AdvertError, parse_ad_structures
+from mimamori.edge.config import SerialReceiver
+from mimamori.edge.drivers.receiver_lines import (
+    AdvertLine,
+    BootLine,
+    HeartbeatLine,
+    ReceiverLine,
+    parse_line,
+)
+from mimamori.edge.drivers.serial_port import REOPEN_BASE_S, SerialPortDriver, read_chunk
+from mimamori.edge.observations import Advert, Heartbeat, Observation, ReceiverState
 
 __all__ = ["REOPEN_BASE_S", "SerialLineDriver"]
 

@@ -17,9 +17,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from serial_asyncio_fast import open_serial_connection
 
-from ..observations import Observation
-from .link import REOPEN_BASE_S, LinkDriver, RateLimitedLog, backoff_s
-from .receiver_lines import LineError, LineFramer
+from mimamori.edge.drivers.link_state import REOPEN_BASE_S, LinkDriver, RateLimitedLog, backoff_s
+from mimamori.edge.drivers.receiver_lines import LineError, LineFramer
+from mimamori.edge.observations import Observation
 
 __all__ = ["REOPEN_BASE_S", "LineReader", "PortLost", "SerialPortDriver", "backoff_s", "read_chunk"]
 

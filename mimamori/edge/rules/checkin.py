@@ -28,15 +28,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from ...protocol.events import (
-    Card,
-    CheckinData,
-    EventDraft,
-    EventKind,
-    MissedData,
-)
-from ...protocol.timefmt import format_ts, from_iso
-from .schedule import Schedule
+from mimamori.edge.rules.schedule import Schedule
+from mimamori.protocol.events import Card, CheckinData, EventDraft, EventKind, MissedData
+from mimamori.protocol.timefmt import format_ts, from_iso
 
 KIND_OF_CARD: dict[Card, EventKind] = {
     "genki": EventKind.CHECKIN_DONE,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ...protocol.events import DeviceData, EventDraft, EventKind
-from ..observations import DeviceReport, Press
+from mimamori.edge.observations import DeviceReport, Press
+from mimamori.protocol.events import DeviceData, EventDraft, EventKind
 
 REARM_PCT = 10
 

@@ -7,8 +7,8 @@ raises ``receiver.up``. Repeated reports of the same state are ignored.
 
 from __future__ import annotations
 
-from ...protocol.events import EventDraft, EventKind, ReceiverData
-from ..observations import ReceiverState
+from mimamori.edge.observations import ReceiverState
+from mimamori.protocol.events import EventDraft, EventKind, ReceiverData
 
 
 class ReceiverHealth:

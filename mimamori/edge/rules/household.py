@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ...protocol.events import EventDraft
-from ...protocol.timefmt import format_ts
-from ..observations import DeviceReport, Press
-from .checkin import CheckinRule, CheckinState, Step
-from .devices import DeviceHealth
-from .schedule import Schedule
+from mimamori.edge.observations import DeviceReport, Press
+from mimamori.edge.rules.checkin import CheckinRule, CheckinState, Step
+from mimamori.edge.rules.devices import DeviceHealth
+from mimamori.edge.rules.schedule import Schedule
+from mimamori.protocol.events import EventDraft
+from mimamori.protocol.timefmt import format_ts
 
 STATE_NAME = "household"
 

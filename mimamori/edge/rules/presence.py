@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...protocol.events import EventDraft, EventKind, TagData
+from mimamori.protocol.events import EventDraft, EventKind, TagData
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ...protocol.events import EventDraft, EventKind, TagData
-from ...protocol.search import SearchOrder
+from mimamori.protocol.events import EventDraft, EventKind, TagData
+from mimamori.protocol.search import SearchOrder
 
 DEFAULT_MIN_INTERVAL_S = 1.0
 

@@ -16,11 +16,11 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from ...errors import StoreError
-from ..config import Recipient
-from ..store.alerts import QueuedNotification
-from ..store.base import Store
-from .channels import Delivery, Sender
+from mimamori.errors import StoreError
+from mimamori.hub.alerts.channels import Delivery, Sender
+from mimamori.hub.config import Recipient
+from mimamori.hub.model.alerts import QueuedNotification
+from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
 

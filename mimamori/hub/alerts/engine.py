@@ -18,19 +18,26 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from ...errors import StoreError
-from ...protocol.events import TAG_KINDS
-from ...protocol.timefmt import format_ts
-from ..config import HouseholdEntry, HubConfig, Recipient
-from ..registry import Registry
-from ..store.alerts import AlertCounts, DueEscalation, Notice, NotificationDraft, PlanStep
-from ..store.base import Store, StoredEvent
-from ..store.quarantine import Quarantined, Source
-from .links import LINK_TTL, AckLink, make_token
-from .messages import plain, render
-from .notices import Running, contacts, notices_for
-from .people import person_changes
-from .rules import decide
+from mimamori.errors import StoreError
+from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
+from mimamori.hub.alerts.messages import plain, render
+from mimamori.hub.alerts.notices import Running, contacts, notices_for
+from mimamori.hub.alerts.people import person_changes
+from mimamori.hub.alerts.rules import decide
+from mimamori.hub.config import HouseholdEntry, HubConfig, Recipient
+from mimamori.hub.model.alerts import (
+    AlertCounts,
+    DueEscalation,
+    Notice,
+    NotificationDraft,
+    PlanStep,
+)
+from mimamori.hub.model.events import StoredEvent
+from mimamori.hub.model.quarantine import Quarantined, Source
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.port import Store
+from mimamori.protocol.events import TAG_KINDS
+from mimamori.protocol.timefmt import format_ts
 
 log = logging.getLogger(__name__)
 

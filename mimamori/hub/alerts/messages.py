@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..config import HouseholdEntry
-from ..store.alerts import Alert
-from .rules import AlertKind
+from mimamori.hub.config import HouseholdEntry
+from mimamori.hub.model.alerts import Alert, AlertKind
 
 _WHAT: dict[str, dict[str, str]] = {
     AlertKind.MISSED: {"ja": "見守りの連絡が途絶えています", "en": "A check-in was missed"},

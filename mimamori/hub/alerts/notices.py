@@ -13,14 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...protocol.events import EventKind
-from ...protocol.timefmt import to_epoch_ms
-from ..config import Recipient
-from ..registry import Registry
-from ..store.alerts import Notice, NotificationDraft
-from ..store.base import StoredEvent
-from ..store.searches import Participant, Search
-from .messages import render_outing, render_sighting
+from mimamori.hub.alerts.messages import render_outing, render_sighting
+from mimamori.hub.config import Recipient
+from mimamori.hub.model.alerts import Notice, NotificationDraft
+from mimamori.hub.model.events import StoredEvent
+from mimamori.hub.model.searches import Participant, Search
+from mimamori.hub.register.registry import Registry
+from mimamori.protocol.events import EventKind
+from mimamori.protocol.timefmt import to_epoch_ms
 
 OUTING_EVERY_S = 10 * 60.0  # a person lingering at the door is not going out and in
 _TAG_KINDS = (EventKind.TAG_ARRIVED, EventKind.TAG_SEEN, EventKind.TAG_LEFT)

@@ -12,11 +12,11 @@ import math
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from ...protocol.events import EventKind
-from ..config import GatewayEntry, UsualArea
-from ..registry import Registry
-from ..store.base import StoredEvent
-from .rules import AlertKind, Change, Clear, Raise, Severity
+from mimamori.hub.config import GatewayEntry, UsualArea
+from mimamori.hub.model.alerts import AlertKind, Change, Clear, Raise, Severity
+from mimamori.hub.model.events import StoredEvent
+from mimamori.hub.register.registry import Registry
+from mimamori.protocol.events import EventKind
 
 # Sightings that place a person at a gateway; a leave is decided later and elsewhere.
 _PLACING = (EventKind.TAG_ARRIVED, EventKind.TAG_SEEN)

@@ -16,74 +16,24 @@ by an hour (docs/protocol.md, "Whose time").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import IntEnum
-from typing import TYPE_CHECKING, Any
-
-from ...protocol.events import CHECKIN_KINDS, EventKind
-from ..store.base import (
+from mimamori.hub.model.alerts import AlertKind, Change, Clear, Raise, Severity
+from mimamori.hub.model.events import (
     GATEWAY_CLOCK_OK,
     GATEWAY_CLOCK_WRONG,
     GATEWAY_OFFLINE,
     GATEWAY_ONLINE,
     StoredEvent,
 )
-
-if TYPE_CHECKING:  # registry -> store -> alerts -> registry: a cycle at import time
-    from ..registry import Registry
-
-
-class Severity(IntEnum):
-    INFO = 1
-    WARNING = 2
-    CRITICAL = 3
-
-
-class AlertKind:
-    MISSED = "checkin_missed"
-    SOS = "sos"
-    CONSULT = "consult"
-    DEVICE_SILENT = "device_silent"
-    BATTERY_LOW = "battery_low"
-    MAINS_LOST = "mains_lost"
-    HOME_OFFLINE = "home_offline"
-    OUTSIDE_AREA = "outside_area"  # a person seen outside their usual area
-    UNUSUAL_HOUR = "unusual_hour"  # ... or out at an hour they usually are not
-    GATEWAY_CLOCK = "gateway_clock"  # a gateway's clock is off: its times are evidence only
-
-
-@dataclass(frozen=True)
-class Raise:
-    kind: str
-    subject: str
-    household_id: str | None
-    severity: Severity
-    at: datetime
-    detail: dict[str, Any] = field(default_factory=dict)
-    person_id: str | None = None  # an alert about a person (outside the usual area)
-
-    @property
-    def plan(self) -> str:
-        """Whose escalation plan the alert follows: the person's, else the household's."""
-        return f"person:{self.person_id}" if self.person_id else (self.household_id or "")
-
-
-@dataclass(frozen=True)
-class Clear:
-    kind: str
-    subject: str
-    at: datetime
-    note: str  # why it closed by itself, for the people who read the alert
-
-
-Change = Raise | Clear
+from mimamori.hub.register.registry import Registry
+from mimamori.protocol.events import CHECKIN_KINDS, EventKind
 
 _DEVICE_RAISES = {
     EventKind.DEVICE_SILENT: (AlertKind.DEVICE_SILENT, Severity.WARNING),
     EventKind.DEVICE_BATTERY_LOW: (AlertKind.BATTERY_LOW, Severity.INFO),
     EventKind.DEVICE_MAINS_LOST: (AlertKind.MAINS_LOST, Severity.WARNING),
 }
+
+
 _DEVICE_CLEARS = {
     EventKind.DEVICE_BACK: (AlertKind.DEVICE_SILENT, "the device was heard again"),
     EventKind.DEVICE_MAINS_BACK: (AlertKind.MAINS_LOST, "mains power is back"),

@@ -16,8 +16,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ...errors import MimamoriError
-from ..config import KEK_ENV, EidSettings
+from mimamori.errors import MimamoriError
+from mimamori.hub.config import KEK_ENV, EidSettings
 
 KEK_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM's standard nonce; random, as each key is sealed once

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ...protocol.eid import COUNTER_LIMIT, eids_of_periods, period_at
+from mimamori.protocol.eid import COUNTER_LIMIT, eids_of_periods, period_at
 
 # Events that miss the live table and are older than this are looked up in the past.
 LATE_AFTER_S = 60.0

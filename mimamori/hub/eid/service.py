@@ -22,13 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ...protocol.events import TAG_KINDS, Event, EventKind
-from ...protocol.tags import TagFormat, eddystone_eid_id
-from ..config import HubConfig
-from ..registry import Registry
-from ..store.base import Store
-from .keys import require_kek, unseal
-from .resolver import EidResolver, Outcome, Resolution, TagClock
+from mimamori.hub.config import HubConfig
+from mimamori.hub.eid.keys import require_kek, unseal
+from mimamori.hub.eid.resolver import EidResolver, Outcome, Resolution, TagClock
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.port import Store
+from mimamori.protocol.events import TAG_KINDS, Event, EventKind
+from mimamori.protocol.tags import TagFormat, eddystone_eid_id
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from ..config import Peer
-from ..deps import Hub
-from .signing import (
+from mimamori.hub.access.deps import Hub
+from mimamori.hub.config import Peer
+from mimamori.hub.federation.signing import (
     MAX_BODY,
     NONCE_HEADER,
     SIGNATURE_HEADER,

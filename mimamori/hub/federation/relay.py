@@ -21,15 +21,22 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
-from ...errors import StoreError
-from ..config import Federation, Peer, plain_http
-from ..registry import Registry
-from ..store.base import Store, StoredEvent
-from ..store.federation import ForeignSearch
-from ..store.searches import Search
-from ..views import PRIVATE_HOME_ID, PRIVATE_HOME_NAME
-from .signing import signed_headers
-from .wire import MAX_SIGHTINGS, RelayedSearch, RelayedSighting, SightingsBack, WatchPoint
+from mimamori.errors import StoreError
+from mimamori.hub.config import Federation, Peer, plain_http
+from mimamori.hub.federation.signing import signed_headers
+from mimamori.hub.federation.wire import (
+    MAX_SIGHTINGS,
+    RelayedSearch,
+    RelayedSighting,
+    SightingsBack,
+    WatchPoint,
+)
+from mimamori.hub.model.events import StoredEvent
+from mimamori.hub.model.federation import ForeignSearch
+from mimamori.hub.model.searches import Search
+from mimamori.hub.people.whereabouts import PRIVATE_HOME_ID, PRIVATE_HOME_NAME
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
-from ...protocol.events import LocalId, TagId, UtcDatetime
-from ...protocol.search import MAX_SEARCH_TAGS
+from mimamori.protocol.events import LocalId, TagId, UtcDatetime
+from mimamori.protocol.search import MAX_SEARCH_TAGS
 
 FAR = timedelta(days=31)
 MAX_SIGHTINGS = 500  # a batch of the relay (relay.BATCH)

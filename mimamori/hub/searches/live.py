@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from fastapi.sse import ServerSentEvent
 from pydantic import BaseModel, ConfigDict
 
-from ..state import HubState
-from ..store.searches import Search
-from ..views import TrailPoint, masked_point
-from .trail import Direction, direction, search_out
+from mimamori.hub.model.searches import Search
+from mimamori.hub.people.whereabouts import TrailPoint, masked_point
+from mimamori.hub.searches.trail import Direction, direction, search_out
+from mimamori.hub.server.state import HubState
 
 CHECK_S = 5.0  # how soon a quiet stream notices an ended search or a revoked link
 RECENT = 50  # points kept for the direction

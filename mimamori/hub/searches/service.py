@@ -17,17 +17,17 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from ...errors import BrokerError, StoreError
-from ...link import MqttLink
-from ...protocol.search import MAX_SEARCH_TAGS, SearchOrder, encode_search
-from ...protocol.topics import search_topic
-from ..access import Principal
-from ..config import SearchSettings, is_eid_tag
-from ..eid.service import EidService
-from ..registry import Registry
-from ..store.base import Store
-from ..store.federation import ForeignSearch
-from ..store.searches import Outcome, Participant, Search
+from mimamori.errors import BrokerError, StoreError
+from mimamori.hub.access.policy import Principal
+from mimamori.hub.config import SearchSettings, is_eid_tag
+from mimamori.hub.eid.service import EidService
+from mimamori.hub.model.federation import ForeignSearch
+from mimamori.hub.model.searches import Outcome, Participant, Search
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.port import Store
+from mimamori.mqtt import MqttLink
+from mimamori.protocol.search import MAX_SEARCH_TAGS, SearchOrder, encode_search
+from mimamori.protocol.topics import search_topic
 
 log = logging.getLogger(__name__)
 

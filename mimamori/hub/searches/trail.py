@@ -10,11 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ...protocol.timefmt import format_ts
-from ..registry import Registry
-from ..store.base import Store
-from ..store.searches import Participant, Search, Share
-from ..views import TrailPoint, masked_point, trail_point
+from mimamori.hub.model.searches import Participant, Search, Share
+from mimamori.hub.people.whereabouts import TrailPoint, masked_point, trail_point
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.store.port import Store
+from mimamori.protocol.timefmt import format_ts
 
 # How far back "the last known position before the search" may lie.
 BEFORE_HORIZON = timedelta(days=7)

@@ -1,27 +1,3 @@
-"""The hub's storage: one interface (``Store``), SQLite by default."""
-
-from .base import (
-    Credential,
-    CredentialKind,
-    GatewayState,
-    IngestResult,
-    Redeemed,
-    Role,
-    Sighting,
-    Store,
-    StoredEvent,
-)
-from .sqlite import SqliteStore
-
-__all__ = [
-    "Credential",
-    "CredentialKind",
-    "GatewayState",
-    "IngestResult",
-    "Redeemed",
-    "Role",
-    "Sighting",
-    "SqliteStore",
-    "Store",
-    "StoredEvent",
-]
+"""The hub's storage: the port (``port.py``), engine-neutral SQL (``sql_*.py``), an
+adapter per engine (``sqlite.py``, ``postgres.py``), migrations; ``opening.py`` opens
+the one the config names. Domain types live in ``hub/model``."""

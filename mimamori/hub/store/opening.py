@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from ..config import DatabaseSettings
-from .sqlite import SqliteStore, SqlStore
+from mimamori.hub.config import DatabaseSettings
+from mimamori.hub.store.sql_store import SqliteStore, SqlStore
 
 
 async def open_store(settings: DatabaseSettings) -> SqlStore:
     """The store, migrated to this hub's schema; StoreError if it cannot be opened."""
     if settings.postgres is not None:
-        from .postgres import PostgresStore  # asyncpg only where PostgreSQL is used
+        from mimamori.hub.store.postgres import (
+            PostgresStore,  # asyncpg only where PostgreSQL is used
+        )
 
         return await PostgresStore.open(settings.postgres)
     assert settings.path is not None  # DatabaseSettings holds one of the two

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from ...errors import StoreError
-from .postgres_db import DRIVER_ERRORS, PostgresDb
-from .schema_pg import MIGRATIONS
-from .sqlite import SqlStore
+from mimamori.errors import StoreError
+from mimamori.hub.store.postgres_db import DRIVER_ERRORS, PostgresDb
+from mimamori.hub.store.schema_pg import MIGRATIONS
+from mimamori.hub.store.sql_store import SqlStore
 
 if TYPE_CHECKING:
-    from ..config import PostgresSettings
+    from mimamori.hub.config import PostgresSettings
 
 log = logging.getLogger(__name__)
 

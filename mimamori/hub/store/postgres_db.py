@@ -17,8 +17,8 @@ from typing import Any
 
 import asyncpg
 
-from ...errors import StoreConflict, StoreError
-from .sql import POSTGRES, Db, EventRow, numbered
+from mimamori.errors import StoreConflict, StoreError
+from mimamori.hub.store.sql import POSTGRES, Db, EventRow, numbered
 
 log = logging.getLogger(__name__)
 

@@ -290,7 +290,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 12: every credential ends (docs/alerts.md): bearer tokens made when they had no
     # expiry get the default 90 days from the upgrade; and password sign-in failures,
-    # counted per account, address and browser (hub/signin_guard.py), kept in the
+    # counted per account, address and browser (hub/access/signin_guard.py), kept in the
     # database so the limits hold across restarts and hub workers. Safe to run again
     # (IF NOT EXISTS): tests re-run the upgrades after an older one.
     """
@@ -316,7 +316,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS peer_nonces_sent_at ON peer_nonces (sent_at);
     """,
-    # 14: end-to-end acknowledgement (hub/ack_chain.py): per gateway and outbox epoch,
+    # 14: end-to-end acknowledgement (hub/ingest/ack_chain.py): per gateway and outbox epoch,
     # the highest seq up to which everything is stored, and the batches' ranges that
     # wait for a gap below them to fill.
     """

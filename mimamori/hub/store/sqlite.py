@@ -1,322 +1,101 @@
-"""The store's core (events, gateways) on the ``sql.Db`` port, and the
-store on SQLite (aiosqlite): WAL, synchronous=FULL, migrations by user_version.
-PostgreSQL runs the same ``SqlStore`` (``postgres.py``).
+"""The ``Db`` port on SQLite: one aiosqlite connection, one writer at a time.
 
-Times are integer epoch milliseconds (UTC). Tag events keep their tag id in an
-indexed column, so "where was this person last" is one index probe however many
-events the town produces.
+The store's methods take turns on the connection (``serial.py``), so a transaction
+is simply the connection's: ``BEGIN IMMEDIATE`` takes the write lock at once (the
+CLI may write from another process meanwhile, and waits up to ``busy_timeout``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
 import sqlite3
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from pathlib import Path
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
 
-from ...errors import StoreError
-from ...protocol.events import TAG_KINDS, Event
-from ...protocol.status import GatewayStatus, HouseholdStatus
-from ...protocol.timefmt import (
-    from_epoch_ms,
-    from_iso,
-    to_epoch_ms,
-)
-from ...serial import serialized
-from .base import (
-    IngestResult,
-    Sighting,
-    StoredEvent,
-)
-from .schema import MIGRATIONS
-from .sql import EventRow, marks
-from .sqlite_acks import SqliteAcks
-from .sqlite_alerts import SqliteAlerts
-from .sqlite_audit import SqliteAudit
-from .sqlite_db import SqliteDb
-from .sqlite_eid import SqliteEid
-from .sqlite_federation import SqliteFederation
-from .sqlite_gateways import SqliteGateways
-from .sqlite_privacy import SqlitePrivacy
-from .sqlite_quarantine import SqliteQuarantine
-from .sqlite_searches import SqliteSearches
-from .sqlite_users import SqliteUsers
-
-log = logging.getLogger(__name__)
+from mimamori.errors import StoreConflict, StoreError
+from mimamori.hub.store.sql import SQLITE, Db, EventRow
 
 
-def _parse_ts(value: object) -> datetime | None:
-    return from_iso(value) if isinstance(value, str) else None
+def _error(exc: sqlite3.Error, what: str) -> StoreError:
+    kind = StoreConflict if isinstance(exc, sqlite3.IntegrityError) else StoreError
+    return kind(f"{what}: {exc}")
 
 
-def _stored(row: tuple[Any, ...]) -> StoredEvent:
-    event_id, gateway_id, seq, ts, kind, data, received_at = row
-    return StoredEvent(
-        event_id,
-        gateway_id,
-        seq,
-        from_epoch_ms(ts),
-        kind,
-        json.loads(data),
-        from_epoch_ms(received_at),
-    )
+class SqliteDb:
+    dialect = SQLITE
 
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
 
-class SqlStore(
-    SqliteAcks,
-    SqliteAlerts,
-    SqliteAudit,
-    SqliteEid,
-    SqliteFederation,
-    SqliteGateways,
-    SqlitePrivacy,
-    SqliteQuarantine,
-    SqliteSearches,
-    SqliteUsers,
-):
-    """The store on any ``sql.Db``: every method, written once for both engines."""
-
-    @serialized
-    async def close(self) -> None:
-        await self._db.close()
-
-    @serialized
-    async def ping(self) -> bool:
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return await self._db.fetch("SELECT 1") == [(1,)]
-        except StoreError:
-            return False
+            async with self.connection.execute(sql, params) as cur:
+                return [tuple(row) async for row in cur]
+        except sqlite3.Error as exc:
+            raise _error(exc, "query failed") from exc
 
-    # -- ingest -------------------------------------------------------------------------
-
-    @serialized
-    async def ingest(
-        self,
-        events: Sequence[tuple[str, Event]],
-        statuses: Sequence[GatewayStatus],
-        received_at: datetime,
-        *,
-        device_times: Mapping[str, datetime] | None = None,
-    ) -> IngestResult:
-        received = to_epoch_ms(received_at)
-        device_times = device_times or {}
-        received_dt = from_epoch_ms(received)
-        new: list[StoredEvent] = []
-        duplicates = forgotten = 0
-        async with self._transaction("ingest") as db:
-            await db.lock_events()
-            blocked = await self._forgotten_among(events)
-            rows: list[EventRow] = []
-            candidates: list[StoredEvent] = []
-            seen: set[str] = set()
-            for gateway_id, event in events:
-                tag = event.data.get("tag") if event.kind in TAG_KINDS else None
-                if tag is not None and tag in blocked:
-                    forgotten += 1
-                    continue
-                if event.id in seen:
-                    duplicates += 1  # the same event twice in one bunch: stored once
-                    continue
-                seen.add(event.id)
-                kind = event.kind.value
-                device_ts = device_times.get(event.id)
-                rows.append(
-                    (
-                        event.id,
-                        gateway_id,
-                        event.seq,
-                        to_epoch_ms(event.ts),
-                        kind,
-                        tag,
-                        json.dumps(event.data),
-                        received,
-                        None if device_ts is None else to_epoch_ms(device_ts),
-                    )
-                )
-                candidates.append(
-                    StoredEvent(
-                        event.id, gateway_id, event.seq, event.ts, kind, event.data, received_dt
-                    )
-                )
-            inserted = await db.insert_events(rows)
-            duplicates += len(rows) - len(inserted)
-            last_event: dict[str, int] = {}
-            for row in rows:
-                if row[0] in inserted:
-                    gateway_id, ts = row[1], row[3]
-                    last_event[gateway_id] = max(ts, last_event.get(gateway_id, ts))
-            new = [event for event in candidates if event.id in inserted]
-            latest = self._dialect.greatest(
-                "coalesce(gateways.last_event_at, 0)", "excluded.last_event_at"
-            )
-            await db.executemany(
-                "INSERT INTO gateways (id, last_event_at) VALUES (?, ?) ON CONFLICT (id) "
-                f"DO UPDATE SET last_event_at = {latest}",
-                sorted(last_event.items()),
-            )
-            for status in statuses:
-                new += await self._store_status(status, received)
-        return IngestResult(new, duplicates, forgotten)
-
-    async def _forgotten_among(self, events: Sequence[tuple[str, Event]]) -> set[str]:
-        """The tags of these events that belong to forgotten people (inside the ingest
-        transaction, so a forget committed by another process is always seen)."""
-        tags = list({e.data.get("tag") for _, e in events if e.kind in TAG_KINDS} - {None})
-        if not tags:
-            return set()
-        rows = await self._query(
-            f"SELECT tag FROM forgotten_tags WHERE tag IN ({self._dialect.json_values()})",
-            [json.dumps(tags)],
-        )
-        return {row[0] for row in rows}
-
-    # -- queries ------------------------------------------------------------------------
-
-    @staticmethod
-    def _sighting(row: tuple[Any, ...]) -> Sighting:
-        event_id, gateway_id, tag, kind, ts, data = row
-        fields = json.loads(data)
-        return Sighting(
-            event_id,
-            gateway_id,
-            tag,
-            kind,
-            from_epoch_ms(ts),
-            fields.get("rssi"),
-            last_seen=_parse_ts(fields.get("last_seen")),
-        )
-
-    @serialized
-    async def last_sighting(self, tags: Sequence[str]) -> Sighting | None:
-        if not tags:
-            return None
-        rows = await self._query(
-            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks(tags)}) "
-            "ORDER BY ts DESC, seqno DESC LIMIT 1",
-            list(tags),
-        )
-        return self._sighting(rows[0]) if rows else None
-
-    @serialized
-    async def sightings(
-        self, tags: Sequence[str], since: datetime, until: datetime, limit: int
-    ) -> list[Sighting]:
-        if not tags:
-            return []
-        rows = await self._query(
-            f"SELECT id, gateway_id, tag, kind, ts, data FROM events WHERE tag IN ({marks(tags)}) "
-            "AND ts BETWEEN ? AND ? ORDER BY ts DESC, seqno DESC LIMIT ?",
-            [*tags, to_epoch_ms(since), to_epoch_ms(until), limit],
-        )
-        return [self._sighting(row) for row in reversed(rows)]
-
-    async def _events(
-        self, gateway_ids: Sequence[str], kinds: Sequence[str], extra: str, params: list[Any]
-    ) -> list[StoredEvent]:
-        if not gateway_ids or not kinds:
-            return []
-        rows = await self._query(
-            "SELECT id, gateway_id, seq, ts, kind, data, received_at FROM events "
-            f"WHERE gateway_id IN ({marks(gateway_ids)}) AND kind IN ({marks(kinds)}) {extra}",
-            [*gateway_ids, *kinds, *params],
-        )
-        return [_stored(row) for row in rows]
-
-    @serialized
-    async def events_of(
-        self, gateway_ids: Sequence[str], kinds: Sequence[str], since: datetime, until: datetime
-    ) -> list[StoredEvent]:
-        return await self._events(
-            gateway_ids,
-            kinds,
-            "AND ts BETWEEN ? AND ? ORDER BY ts, seqno LIMIT 100000",
-            [to_epoch_ms(since), to_epoch_ms(until)],
-        )
-
-    @serialized
-    async def last_event_of(
-        self, gateway_ids: Sequence[str], kinds: Sequence[str]
-    ) -> StoredEvent | None:
-        found = await self._events(gateway_ids, kinds, "ORDER BY ts DESC, seqno DESC LIMIT 1", [])
-        return found[0] if found else None
-
-    @serialized
-    async def last_seqno(self) -> int:
-        rows = await self._query("SELECT max(seqno) FROM events", [])
-        return int(rows[0][0] or 0)
-
-    @serialized
-    async def events_after(self, seqno: int, limit: int) -> tuple[int, list[StoredEvent]]:
-        rows = await self._query(
-            "SELECT seqno, id, gateway_id, seq, ts, kind, data, received_at FROM events "
-            "WHERE seqno > ? ORDER BY seqno LIMIT ?",
-            [seqno, limit],
-        )
-        return (rows[-1][0] if rows else seqno), [_stored(row[1:]) for row in rows]
-
-    @serialized
-    async def household_statuses(self, gateway_ids: Sequence[str]) -> list[HouseholdStatus]:
-        if not gateway_ids:
-            return []
-        rows = await self._query(
-            f"SELECT household FROM gateways WHERE id IN ({marks(gateway_ids)}) "
-            "AND household IS NOT NULL",
-            list(gateway_ids),
-        )
-        return [HouseholdStatus.model_validate_json(row[0]) for row in rows]
-
-
-class SqliteStore(SqlStore):
-    """The store on SQLite (aiosqlite): WAL, synchronous=FULL, one writer at a time."""
-
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._connection = connection
-        self._db = SqliteDb(connection)
-        self.path = path
-
-    @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(path, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
-            store = cls(db, path)
-            await store._migrate()
-        except BaseException as exc:
-            await db.close()  # never leave the connection's thread behind
-            if isinstance(exc, sqlite3.Error | OSError):
-                raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-            raise
-        return store
+            async with self.connection.execute(sql, params) as cur:
+                return int(cur.rowcount)
+        except sqlite3.Error as exc:
+            raise _error(exc, "statement failed") from exc
 
-    async def _migrate(self) -> None:
-        db = self._connection
-        async with db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path} has schema {version}, newer than this hub ({len(MIGRATIONS)})"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            await self.connection.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise _error(exc, "statement failed") from exc
+
+    @asynccontextmanager
+    async def transaction(self, what: str) -> AsyncIterator[Db]:
+        db = self.connection
+        try:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in filter(str.strip, script.split(";")):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {number}")
+                yield self
                 await db.execute("COMMIT")
             except BaseException:
-                await db.execute("ROLLBACK")
+                # A task cancelled while its COMMIT runs (the hub stopping) finds the
+                # transaction already over: the ROLLBACK's own error must not replace
+                # the CancelledError, or the task would take it for a store fault and
+                # retry instead of stopping.
+                with contextlib.suppress(sqlite3.Error):
+                    await db.execute("ROLLBACK")
                 raise
-            log.info("database %s migrated to schema %d", self.path, number)
+        except sqlite3.Error as exc:
+            raise _error(exc, f"{what} failed") from exc
+
+    @asynccontextmanager
+    async def pinned(self) -> AsyncIterator[None]:
+        yield  # one connection already
+
+    async def insert_events(self, rows: Sequence[EventRow]) -> set[str]:
+        # Two statements for the whole bunch, not two round trips to the database
+        # thread per event: those hops were the hub's ceiling (`mimamori bench hub`:
+        # 5,784 -> 25,378 events/s, docs/performance.md). Inside the write
+        # transaction nobody else inserts, so "not stored yet" stays true.
+        ids = json.dumps([row[0] for row in rows])
+        known = {
+            row[0]
+            for row in await self.fetch(
+                f"SELECT id FROM events WHERE id IN ({SQLITE.json_values()})", [ids]
+            )
+        }
+        new = [row for row in rows if row[0] not in known]
+        await self.executemany(
+            "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at, device_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            new,
+        )
+        return {row[0] for row in new}
+
+    async def lock_events(self) -> None:
+        pass  # BEGIN IMMEDIATE holds the only write lock there is
+
+    async def close(self) -> None:
+        await self.connection.close()

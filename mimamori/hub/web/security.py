@@ -35,10 +35,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..auth import SESSION_COOKIE
-from ..config import HubConfig
-from .i18n import Lang, pick_lang
-from .pages import LANG_COOKIE, message_page
+from mimamori.hub.access.auth import SESSION_COOKIE
+from mimamori.hub.config import HubConfig
+from mimamori.hub.web.i18n import Lang, pick_lang
+from mimamori.hub.web.map import LANG_COOKIE, message_page
 
 log = logging.getLogger(__name__)
 

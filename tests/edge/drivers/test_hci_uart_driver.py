@@ -24,10 +24,9 @@ from mimamori.edge.drivers import hci_commands as cmd
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.drivers.hci_uart import HciUartDriver
 from mimamori.edge.observations import Advert, ReceiverState
-
-from ..helpers import gateway_config
-from ..test_daemon import listening, running
-from .bumble_radio import Radio
+from tests.edge.drivers.bumble_radio import Radio
+from tests.edge.helpers import gateway_config
+from tests.edge.test_daemon import listening, running
 
 Observe = Callable[[Driver], AbstractAsyncContextManager[Any]]
 Until = Callable[..., Coroutine[Any, Any, None]]

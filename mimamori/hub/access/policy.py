@@ -1,0 +1,109 @@
+"""Access control: who is asking, and what they may see.
+
+One policy decides. A family sees only its own people and households; a volunteer
+(民生委員) the households assigned to them and the people who live there; staff of
+the care center and admins see everyone. Pages and API routes ask the functions
+below and nothing else, and answer "not found" both for what does not exist and for
+what the caller may not see, so a stranger cannot even learn who is watched over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mimamori.hub.config import GatewayEntry, HouseholdEntry, PersonEntry
+from mimamori.hub.model.accounts import Role
+from mimamori.hub.model.alerts import AlertScope
+from mimamori.hub.register.registry import Registry
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    family_id: str | None
+    name: str
+    households: tuple[str, ...] = ()  # a volunteer's assigned households
+    user_id: str | None = None
+
+    @property
+    def sees_all_homes(self) -> bool:
+        return self.role in ("admin", "staff")
+
+
+def _household_ids(registry: Registry, principal: Principal) -> list[str] | None:
+    """The households the principal may see; None: all of them."""
+    if principal.sees_all_homes:
+        return None
+    if principal.role == "volunteer":
+        return list(principal.households)
+    family = registry.families.get(principal.family_id or "")
+    return list(family.households) if family else []
+
+
+def _person_ids(registry: Registry, principal: Principal) -> list[str] | None:
+    """The people the principal may see; None: all of them."""
+    if principal.sees_all_homes:
+        return None
+    if principal.role == "volunteer":
+        homes = [registry.households[h] for h in principal.households if h in registry.households]
+        return [p for home in homes for p in home.people]
+    family = registry.families.get(principal.family_id or "")
+    return list(family.people) if family else []
+
+
+def household_scope(registry: Registry, principal: Principal) -> list[str] | None:
+    return _household_ids(registry, principal)
+
+
+def alert_scope(registry: Registry, principal: Principal) -> AlertScope | None:
+    """The alerts the principal may see: about their households or their people."""
+    homes, people = _household_ids(registry, principal), _person_ids(registry, principal)
+    if homes is None or people is None:
+        return None
+    return AlertScope(tuple(homes), tuple(people))
+
+
+def visible_people(registry: Registry, principal: Principal) -> list[PersonEntry]:
+    ids = _person_ids(registry, principal)
+    if ids is None:
+        return list(registry.people.values())
+    return [registry.people[p] for p in ids if p in registry.people]
+
+
+def can_see(registry: Registry, principal: Principal, person_id: str) -> bool:
+    ids = _person_ids(registry, principal)
+    return person_id in registry.people and (ids is None or person_id in ids)
+
+
+def visible_households(registry: Registry, principal: Principal) -> list[HouseholdEntry]:
+    ids = _household_ids(registry, principal)
+    if ids is None:
+        return list(registry.households.values())
+    return [registry.households[h] for h in ids if h in registry.households]
+
+
+def can_see_household(registry: Registry, principal: Principal, household_id: str) -> bool:
+    ids = _household_ids(registry, principal)
+    return household_id in registry.households and (ids is None or household_id in ids)
+
+
+def visible_gateways(registry: Registry, principal: Principal) -> list[GatewayEntry]:
+    """Watch points in shops and streets, and only the caller's own homes: where a home
+    gateway stands is where somebody lives."""
+    if principal.sees_all_homes:
+        return list(registry.gateways.values())
+    own = {g for h in visible_households(registry, principal) for g in h.gateways}
+    return [g for g in registry.gateways.values() if g.site != "home" or g.id in own]
+
+
+def hidden_homes(registry: Registry, principal: Principal) -> frozenset[str]:
+    """Home gateways the principal may not locate (their sightings are masked)."""
+    shown = {g.id for g in visible_gateways(registry, principal)}
+    return frozenset(g for g, e in registry.gateways.items() if e.site == "home" and g not in shown)
+
+
+def hidden_for_share(registry: Registry, person_id: str) -> frozenset[str]:
+    """What a shared link (police, volunteers) may not locate: every home but the
+    searched person's own."""
+    own = {g for h in registry.households.values() if person_id in h.people for g in h.gateways}
+    return frozenset(g for g, e in registry.gateways.items() if e.site == "home" and g not in own)

@@ -1,0 +1,150 @@
+"""Broker accounts in Mosquitto's own files:
+
+    mimamori hub gateway add --config FILE ID [--renew]   one gateway's account
+    mimamori hub broker-account --config FILE [--renew]   this hub's (or worker's) own
+
+``gateway add`` writes the gateway's account into Mosquitto's password file (and the
+hub's own account, the first time), rewrites the ACL file, and prints the password
+once with the lines the technician puts into the gateway's config. An id that has an
+account already is refused unless ``--renew`` asks for a new password: a typo must not
+silently lock a working gateway out. ``broker-account`` makes the account a hub
+worker connects with (``<username>-<worker_id>``), since the broker binds each
+account to one client id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mimamori.hub.config import HubConfig, MosquittoFiles
+
+ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+DEFAULT_HUB_USER = "mimamori-hub"
+
+
+def _load(args: argparse.Namespace, command: str) -> tuple[HubConfig, MosquittoFiles, str]:
+    from mimamori.hub.config import load_hub_config
+
+    config = load_hub_config(Path(args.config))
+    files = config.hub.mosquitto
+    if files is None:
+        raise SystemExit(f"mimamori hub {command}: the config has no hub.mosquitto files")
+    hub_user = config.hub.broker.account(config.hub.worker_id) or DEFAULT_HUB_USER
+    return config, files, hub_user
+
+
+def _add(args: argparse.Namespace) -> int:
+    from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
+
+    config, files, hub_user = _load(args, "gateway add")
+    if not ID.match(args.id):
+        raise SystemExit(f"mimamori hub gateway add: {args.id!r} is not a gateway id")
+    hubs = [*hub_accounts(files.acl_file), hub_user]
+    if args.id in hubs:
+        raise SystemExit(f"mimamori hub gateway add: {args.id!r} is one of the hub's own accounts")
+    have = accounts(files.password_file)
+    if args.id in have and not args.renew:
+        raise SystemExit(
+            f"mimamori hub gateway add: ゲートウェイ {args.id} のアカウントはすでにあります。"
+            f"パスワードは変えていません。新しいパスワードにするときは --renew を付けてください"
+            f"（古いパスワードは使えなくなります）。\n"
+            f"gateway {args.id!r} already has a broker account; its password is unchanged. "
+            f"To give it a new one (the old one stops working), add --renew."
+        )
+    hub_file = config.hub.broker.password_file
+    if hub_file is not None and hub_user not in have:
+        _write_secret(hub_file, set_account(files.password_file, hub_user))
+        print(f"# the hub's broker account {hub_user!r}: password written to {hub_file}")
+    write_acl(files.acl_file, *hubs)
+    password = set_account(files.password_file, args.id)
+    renewed = args.id in have
+    print(
+        (
+            f"# Gateway {args.id}: its NEW password; the old one stops working at the reload.\n"
+            if renewed
+            else ""
+        )
+        + f"# Gateway {args.id}: put this password alone in its password file (chmod 600),\n"
+        f"# e.g. /etc/mimamori/broker.password. It is shown only this once.\n"
+        f"{password}\n"
+        f"# ...and these lines in its gateway.yaml:\n"
+        f"broker:\n"
+        f"  username: {args.id}\n"
+        f"  password_file: /etc/mimamori/broker.password\n"
+        f"# Then let the broker read its files again: systemctl reload mosquitto"
+    )
+    return 0
+
+
+def _hub_account(args: argparse.Namespace) -> int:
+    from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
+
+    config, files, hub_user = _load(args, "broker-account")
+    hub_file = config.hub.broker.password_file
+    if config.hub.broker.username is None or hub_file is None:
+        raise SystemExit(
+            "mimamori hub broker-account: give hub.broker.username and password_file first"
+        )
+    hubs = hub_accounts(files.acl_file)
+    have = accounts(files.password_file)
+    if hub_user in have and hub_user not in hubs:
+        raise SystemExit(f"mimamori hub broker-account: {hub_user!r} is a gateway's account")
+    if hub_user in have and not args.renew:
+        raise SystemExit(
+            f"mimamori hub broker-account: {hub_user!r} already has a broker account; "
+            f"its password (in {hub_file}) is unchanged. For a new one, add --renew."
+        )
+    write_acl(files.acl_file, *hubs, hub_user)
+    _write_secret(hub_file, set_account(files.password_file, hub_user))
+    print(
+        f"# the hub's broker account {hub_user!r}: password written to {hub_file}\n"
+        f"# (copy it to that path on the machine that runs this hub, owner-only).\n"
+        f"# Then let the broker read its files again: systemctl reload mosquitto"
+    )
+    return 0
+
+
+def _refusing_os_errors(
+    action: Callable[[argparse.Namespace], int], command: str
+) -> Callable[[argparse.Namespace], int]:
+    """A file that cannot be read or written is a clear message, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return action(args)
+        except OSError as exc:
+            raise SystemExit(f"mimamori hub {command}: {exc}") from None
+
+    return run
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secret + "\n")
+
+
+def add_parser(actions: Any) -> None:
+    gateway = actions.add_parser("gateway", help="broker credentials for gateways")
+    gateway_actions = gateway.add_subparsers(
+        dest="gateway_command", required=True, metavar="ACTION"
+    )
+    add = gateway_actions.add_parser("add", help="create a gateway's broker account")
+    add.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    add.add_argument("--renew", action="store_true", help="give an existing gateway a new password")
+    add.add_argument("id", metavar="ID", help="the gateway id (its broker user name)")
+    add.set_defaults(func=_refusing_os_errors(_add, "gateway add"))
+    hub = actions.add_parser(
+        "broker-account",
+        help="this hub's own broker account (with hub.worker_id: this worker's)",
+    )
+    hub.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    hub.add_argument("--renew", action="store_true", help="give the account a new password")
+    hub.set_defaults(func=_refusing_os_errors(_hub_account, "broker-account"))

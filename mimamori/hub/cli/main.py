@@ -1,0 +1,182 @@
+"""``mimamori hub ...``: serve the hub; make sign-in links and API tokens.
+
+    mimamori hub --config FILE
+    mimamori hub link --config FILE --family ID [--ttl-hours H]
+    mimamori hub token create --config FILE (--family ID | --admin | --user ID) --name NAME
+                              [--ttl-days D]
+    mimamori hub token list|revoke ...  |  mimamori hub session list|revoke ...
+                                        (cli_credentials.py)
+    mimamori hub user add|list ...  (cli_users.py)
+    mimamori hub gateway add --config FILE ID [--renew] | broker-account ...  (cli_gateways.py)
+    mimamori hub tag kek|add|list ...  (cli_tags.py)
+    mimamori hub pki ca|server|client --dir DIR ...  (cli_pki.py)
+    mimamori hub purge | person forget | person export ...  (cli_privacy.py)
+    mimamori hub quarantine list|show|clear ...  (cli_quarantine.py)
+
+Only the standard library is imported here: the parser is built for every
+``mimamori`` command, also on gateways without the hub's packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from mimamori.hub.cli import credentials as cli_credentials
+from mimamori.hub.cli import gateways as cli_gateways
+from mimamori.hub.cli import pki as cli_pki
+from mimamori.hub.cli import privacy as cli_privacy
+from mimamori.hub.cli import quarantine as cli_quarantine
+from mimamori.hub.cli import tags as cli_tags
+from mimamori.hub.cli import users as cli_users
+
+LINK_MAX_HOURS = 24 * 30  # as auth.signin_link_ttl_h allows in the config
+TOKEN_DAYS = 90.0  # a bearer token lives a quarter by default: a rotation people keep up
+TOKEN_MAX_DAYS = 365.0  # at most a year: a forgotten token ends by itself
+
+
+def _bounded(unit: str, most: float) -> Callable[[str], float]:
+    """An argparse type: a number of ``unit`` above 0 and at most ``most`` (nan, inf
+    and the year 2126 are refused with a message, not a traceback)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value <= most:  # nan fails every comparison
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of {unit} above 0 and at most {most:g}"
+            )
+        return value
+
+    return parse
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not args.config:
+        print("mimamori hub: --config FILE is required", file=sys.stderr)
+        return 2
+    from mimamori.hub.server.serve import serve
+
+    return serve(Path(args.config))
+
+
+async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
+    from mimamori.hub.access.auth import issue
+    from mimamori.hub.config import load_hub_config
+    from mimamori.hub.model.accounts import CredentialKind
+    from mimamori.hub.store.opening import open_store
+
+    config = load_hub_config(Path(args.config))
+    family = getattr(args, "family", None)
+    if family is not None and family not in {f.id for f in config.families}:
+        raise SystemExit(f"mimamori hub: no family {family!r} in {args.config}")
+    store = await open_store(config.hub.database)
+    try:
+        if kind == "signin":
+            ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
+            token = await issue(
+                store,
+                CredentialKind.SIGNIN,
+                role="family",
+                family_id=family,
+                name=f"link for {family}",
+                ttl=ttl,
+            )
+        elif getattr(args, "user", None):
+            account = await store.user(args.user)
+            if account is None:
+                raise SystemExit(f"mimamori hub: no account {args.user!r}")
+            if account[0].disabled:  # it would come back to life with the account
+                raise SystemExit(f"mimamori hub: the account {args.user!r} is disabled")
+            token = await issue(
+                store,
+                CredentialKind.TOKEN,
+                role=account[0].role,
+                family_id=account[0].family_id,
+                name=args.name,
+                ttl=timedelta(days=args.ttl_days),
+                user_id=args.user,
+            )
+        else:
+            token = await issue(
+                store,
+                CredentialKind.TOKEN,
+                role="admin" if args.admin else "family",
+                family_id=None if args.admin else family,
+                name=args.name,
+                ttl=timedelta(days=args.ttl_days),
+            )
+    finally:
+        await store.close()
+    return config, token
+
+
+def _link(args: argparse.Namespace) -> int:
+    config, token = asyncio.run(_issue(args, "signin"))
+    base = config.hub.http.public_url.rstrip("/")
+    print(f"{base}/signin?token={token}")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from mimamori.hub.access.auth import short_id, token_hash
+
+    _, token = asyncio.run(_issue(args, "token"))
+    print(token)
+    print(
+        f"Keep it secret: it is shown only this once. Its id is {short_id(token_hash(token))}; "
+        f"it ends in {args.ttl_days:g} days (`hub token list`, `hub token revoke`).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    hub = sub.add_parser("hub", help="run the hub, or manage it")
+    hub.add_argument("--config", metavar="FILE", help="hub YAML file")
+    hub.set_defaults(func=_serve)
+    actions = hub.add_subparsers(dest="hub_command", metavar="ACTION")
+
+    link = actions.add_parser("link", help="print a one-time sign-in link for a family")
+    link.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    link.add_argument("--family", required=True, metavar="ID")
+    link.add_argument(
+        "--ttl-hours",
+        type=_bounded("hours", LINK_MAX_HOURS),
+        default=None,
+        help=f"default: from the config; at most {LINK_MAX_HOURS}",
+    )
+    link.set_defaults(func=_link)
+
+    token = actions.add_parser("token", help="API bearer tokens")
+    token_actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_actions.add_parser("create", help="print a new bearer token")
+    create.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    who = create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--family", metavar="ID")
+    who.add_argument("--admin", action="store_true")
+    who.add_argument("--user", metavar="ID", help="an account: the token acts as it")
+    create.add_argument("--name", required=True, help="who or what uses it")
+    create.add_argument(
+        "--ttl-days",
+        type=_bounded("days", TOKEN_MAX_DAYS),
+        default=TOKEN_DAYS,
+        help=f"it ends after this (default {TOKEN_DAYS:g}, at most {TOKEN_MAX_DAYS:g})",
+    )
+    create.set_defaults(func=_token_create)
+    cli_credentials.add_token_actions(token_actions)
+
+    cli_users.add_parser(actions)
+    cli_credentials.add_parser(actions)
+    cli_gateways.add_parser(actions)
+    cli_tags.add_parser(actions)
+    cli_pki.add_parser(actions)
+    cli_privacy.add_parser(actions)
+    cli_quarantine.add_parser(actions)

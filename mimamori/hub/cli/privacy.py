@@ -1,0 +1,181 @@
+"""``mimamori hub purge`` and ``mimamori hub person ...``: keep only what is needed.
+
+    mimamori hub purge --config FILE [--dry-run]
+    mimamori hub person forget --config FILE ID (--dry-run | --yes)
+    mimamori hub person export --config FILE ID [--output FILE]
+
+They work on the hub's database while the hub runs (SQLite takes one writer at a
+time; the hub waits for the command's transactions). See docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def _operator() -> str:
+    """Who ran the command, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid {os.getuid()}"
+
+
+async def _purge(args: argparse.Namespace) -> None:
+    from mimamori.hub.config import load_hub_config
+    from mimamori.hub.privacy.retention import describe, purge
+    from mimamori.hub.register.registry import Registry
+    from mimamori.hub.store.opening import open_store
+
+    config = load_hub_config(Path(args.config))
+    store = await open_store(config.hub.database)
+    try:
+        report = await purge(
+            store,
+            Registry.from_config(config),
+            config.hub.privacy,
+            datetime.now(UTC),
+            dry_run=args.dry_run,
+        )
+    finally:
+        await store.close()
+    print(describe(report))
+    for kind, count in report.removed.items():
+        print(f"  {kind}\t{count}")
+
+
+def _person(config: Any, person_id: str, command: str) -> Any:
+    person = next((p for p in config.people if p.id == person_id), None)
+    if person is None:
+        raise SystemExit(
+            f"mimamori hub person {command}: no person {person_id!r} in the config "
+            "(their entry names their tags: remove it only after forgetting them)"
+        )
+    return person
+
+
+async def _forget(args: argparse.Namespace) -> None:
+    from mimamori.errors import StoreError
+    from mimamori.hub.config import load_hub_config
+    from mimamori.hub.privacy.admission import person_scope
+    from mimamori.hub.register.registry import Registry
+    from mimamori.hub.store.opening import open_store
+
+    config = load_hub_config(Path(args.config))
+    person = _person(config, args.id, "forget")
+    registry = Registry.from_config(config)
+    scope = person_scope(registry, person.id, alone_only=True)
+    store = await open_store(config.hub.database)
+    try:
+        report = await store.forget_person(
+            scope, datetime.now(UTC), by=_operator(), dry_run=args.dry_run
+        )
+    except StoreError as exc:
+        raise SystemExit(f"mimamori hub person forget: {exc}") from None
+    finally:
+        await store.close()
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{person.id} ({person.name}): {verb} {sum(report.removed.values())} record(s)")
+    for what, count in report.removed.items():
+        print(f"  {what}\t{count}")
+    shared = [
+        h.id for h in registry.households.values() if person.id in h.people and len(h.people) > 1
+    ]
+    if shared:
+        print(f"kept: the check-ins of {', '.join(shared)}, shared with others")
+    print("kept: the audit log (who viewed their location, and this forget)")
+    if args.dry_run:
+        print("nothing was changed: run again with --yes to forget them")
+        return
+    if report.blocked_tags:
+        print(f"refused from now on: sightings of {', '.join(report.blocked_tags)}")
+    print(
+        f"now remove {person.id} from {args.config} (people, families, households"
+        f"{', and the home gateways of ' + ', '.join(scope.households) if scope.households else ''}"
+        ") and restart the hub"
+    )
+
+
+async def _export(args: argparse.Namespace) -> None:
+    from mimamori.hub.config import load_hub_config
+    from mimamori.hub.privacy.admission import person_scope
+    from mimamori.hub.register.registry import Registry
+    from mimamori.hub.store.opening import open_store
+
+    config = load_hub_config(Path(args.config))
+    person = _person(config, args.id, "export")
+    registry = Registry.from_config(config)
+    scope = person_scope(registry, person.id, alone_only=False)
+    now = datetime.now(UTC)
+    store = await open_store(config.hub.database)
+    try:
+        records = await store.person_records(scope)
+        await store.audit(
+            now,
+            who=_operator(),
+            role="admin",
+            action="person.export",
+            subject=f"person:{person.id}",
+        )
+    finally:
+        await store.close()
+    seen_at = {e["gateway"] for e in records["sightings"] + records["home_events"]}
+    document = {
+        "v": 1,
+        "exported_at": now.isoformat(timespec="seconds"),
+        "person": person.model_dump(mode="json"),
+        "families": [
+            {"id": f.id, "name": f.name} for f in config.families if person.id in f.people
+        ],
+        "households": [
+            {"id": h.id, "name": h.name, "gateways": h.gateways, "people": h.people}
+            for h in config.households
+            if h.id in scope.households
+        ],
+        "gateways": {
+            g.id: {"name": g.name, "lat": g.lat, "lon": g.lon, "site": g.site}
+            for g in config.gateways
+            if g.id in seen_at
+        },
+        **records,
+    }
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return
+    # Personal data: readable by the operator only.
+    fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    counts = ", ".join(f"{k} {len(v)}" for k, v in records.items())
+    print(f"wrote {args.output}: {counts}", file=sys.stderr)
+
+
+def add_parser(actions: Any) -> None:
+    purge = actions.add_parser("purge", help="purge sightings older than the retention")
+    purge.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    purge.set_defaults(func=lambda a: asyncio.run(_purge(a)) or 0)
+
+    person = actions.add_parser("person", help="one person's data: forget it, export it")
+    person_actions = person.add_subparsers(dest="person_command", required=True, metavar="ACTION")
+    forget = person_actions.add_parser("forget", help="delete what the hub keeps about a person")
+    forget.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    forget.add_argument("id", metavar="ID")
+    sure = forget.add_mutually_exclusive_group(required=True)
+    sure.add_argument("--dry-run", action="store_true", help="show what would go, change nothing")
+    sure.add_argument("--yes", action="store_true", help="really delete it")
+    forget.set_defaults(func=lambda a: asyncio.run(_forget(a)) or 0)
+    export = person_actions.add_parser("export", help="everything kept about a person, as JSON")
+    export.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    export.add_argument("id", metavar="ID")
+    export.add_argument("--output", metavar="FILE", help="default: standard output")
+    export.set_defaults(func=lambda a: asyncio.run(_export(a)) or 0)

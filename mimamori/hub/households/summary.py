@@ -1,0 +1,173 @@
+"""What the API and the household page say about a home and its check-ins.
+
+The home gateway keeps the schedule and decides; the hub only reads what it sent:
+each press carries the next due time, each ladder step the due time it escalates,
+and the gateway's status carries its current view and its devices' health. Due times
+only move forward, so the latest one heard of is the open period's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from mimamori.hub.config import HouseholdEntry
+from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
+from mimamori.hub.store.port import Store
+from mimamori.protocol.events import CHECKIN_KINDS, DEVICE_KINDS, EventKind
+from mimamori.protocol.timefmt import format_ts, from_iso
+
+HISTORY_DAYS = 30
+State = Literal["ok", "due", "missed", "unknown"]
+_CHECKINS = sorted(k.value for k in CHECKIN_KINDS)
+_HISTORY_KINDS = [
+    *_CHECKINS,
+    EventKind.CHECKIN_MISSED.value,
+    *sorted(k.value for k in DEVICE_KINDS),
+    GATEWAY_OFFLINE,
+    GATEWAY_ONLINE,
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CheckinOut(_Out):
+    ts: str
+    card: str
+    kind: str
+    late: bool
+
+
+class DeviceOut(_Out):
+    id: str
+    silent: bool
+    battery_low: bool
+    mains_lost: bool
+    battery_pct: int | None
+
+
+class GatewayHealth(_Out):
+    id: str
+    online: bool | None  # None: never reported
+    status_at: str | None
+
+
+class DayOut(_Out):
+    date: str  # local date, YYYY-MM-DD
+    checkins: list[CheckinOut]
+    missed_level: int | None  # the highest ladder level sent that day
+    problems: list[str]  # device and gateway event kinds, in order
+
+
+class HouseholdSummary(_Out):
+    id: str
+    name: str
+    state: State
+    level: int | None
+    last_checkin: CheckinOut | None
+    next_due: str | None
+    devices: list[DeviceOut]
+    gateways: list[GatewayHealth]
+
+
+class HouseholdOut(HouseholdSummary):
+    timezone: str
+    history: list[DayOut]  # the last 30 local days, oldest first
+
+
+def _checkin(event: StoredEvent) -> CheckinOut:
+    return CheckinOut(
+        ts=format_ts(event.ts),
+        card=str(event.data.get("card", "")),
+        kind=event.kind,
+        late=bool(event.data.get("late", False)),
+    )
+
+
+async def summary(store: Store, home: HouseholdEntry, now: datetime) -> HouseholdSummary:
+    last = await store.last_event_of(home.gateways, _CHECKINS)
+    statuses = await store.household_statuses(home.gateways)
+    dues = [s.next_due for s in statuses]
+    if last is not None and isinstance(last.data.get("next_due"), str):
+        dues.append(from_iso(last.data["next_due"]))
+    open_due = max(dues, default=None)
+    state: State = "unknown"
+    level: int | None = None
+    if open_due is not None:
+        missed = await store.events_of(
+            home.gateways, [EventKind.CHECKIN_MISSED.value], open_due, now + timedelta(days=1)
+        )
+        levels = [
+            int(e.data["level"])
+            for e in missed
+            if e.data.get("due") == format_ts(open_due) and int(e.data.get("level", 0)) >= 1
+        ]
+        if levels:
+            state, level = "missed", max(levels)
+        else:
+            state = "due" if now >= open_due else "ok"
+    gateways = {g.gateway_id: g for g in await store.gateway_states()}
+    return HouseholdSummary(
+        id=home.id,
+        name=home.name,
+        state=state,
+        level=level,
+        last_checkin=_checkin(last) if last else None,
+        next_due=format_ts(open_due) if open_due else None,
+        devices=[
+            DeviceOut(id=name, **health.model_dump())
+            for s in statuses
+            for name, health in sorted(s.devices.items())
+        ],
+        gateways=[
+            GatewayHealth(
+                id=gid,
+                online=gateways[gid].online if gid in gateways else None,
+                status_at=(
+                    format_ts(status_at)
+                    if gid in gateways and (status_at := gateways[gid].status_at)
+                    else None
+                ),
+            )
+            for gid in home.gateways
+        ],
+    )
+
+
+def history_days(zone: ZoneInfo, now: datetime, days: int = HISTORY_DAYS) -> list[date]:
+    today = now.astimezone(zone).date()
+    return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+
+
+async def detail(store: Store, home: HouseholdEntry, now: datetime) -> HouseholdOut:
+    # The summary first: an event stored between the two reads then shows in the
+    # history too, never as a last check-in missing from its own day.
+    head = await summary(store, home, now)
+    zone = ZoneInfo(home.timezone)
+    days = history_days(zone, now)
+    since = datetime.combine(days[0], datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    events = await store.events_of(home.gateways, _HISTORY_KINDS, since, now)
+    by_day: dict[date, list[StoredEvent]] = defaultdict(list)
+    for event in events:
+        by_day[event.ts.astimezone(zone).date()].append(event)
+    history = []
+    for day in days:
+        todays = by_day.get(day, [])
+        levels = [int(e.data.get("level", 0)) for e in todays if e.kind == EventKind.CHECKIN_MISSED]
+        history.append(
+            DayOut(
+                date=day.isoformat(),
+                checkins=[_checkin(e) for e in todays if e.kind in _CHECKINS],
+                missed_level=max(levels, default=None),
+                problems=[
+                    e.kind for e in todays if e.kind in DEVICE_KINDS or e.kind == GATEWAY_OFFLINE
+                ],
+            )
+        )
+    return HouseholdOut(**head.model_dump(), timezone=home.timezone, history=history)

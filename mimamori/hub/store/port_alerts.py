@@ -1,0 +1,96 @@
+"""What the store keeps about alerts, escalations, notifications and the audit log
+(types and the ports; SQLite implements them in ``sqlite_alerts`` and ``sqlite_audit``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mimamori.hub.model.alerts import Change
+    from mimamori.hub.model.events import StoredEvent
+from mimamori.hub.model.alerts import (
+    Alert,
+    AlertCounts,
+    AlertScope,
+    AuditEntry,
+    DueEscalation,
+    Notice,
+    NotificationDraft,
+    PlanStep,
+    QueuedNotification,
+)
+
+
+class AuditStore(Protocol):
+    async def secret(self, name: str) -> bytes:
+        """A random secret of the hub, made the first time it is asked for."""
+        ...
+
+    async def audit(
+        self, at: datetime, *, who: str, role: str, action: str, subject: str, detail: str = ""
+    ) -> None: ...
+
+    async def audit_log(self, since: datetime, limit: int) -> list[AuditEntry]: ...
+
+
+class AlertStore(Protocol):
+    """The part of the store port that keeps alerts, escalations and notifications."""
+
+    async def events_for_alerts(self, limit: int) -> tuple[int, int, list[StoredEvent]]:
+        """(the cursor, the seqno of the last event returned, the events after the cursor)."""
+        ...
+
+    async def apply_alert_changes(
+        self,
+        changes: Sequence[Change],
+        cursor: int,
+        plans: Mapping[str, Sequence[PlanStep]],
+        notices: Sequence[Notice] = (),
+        *,
+        since: int | None = None,
+    ) -> AlertCounts:
+        """Apply the rules' changes, queue the notices (each unless its key was used
+        within ``every_s``) and move the cursor, in one transaction. With ``since``
+        only if the cursor is still there (else ``stale``, nothing done)."""
+        ...
+
+    async def alerts(
+        self,
+        scope: AlertScope | None,
+        include_resolved: bool,
+        limit: int = 500,
+    ) -> list[Alert]:
+        """Alerts about these households or people; ``scope`` None: all of them."""
+        ...
+
+    async def alert(self, alert_id: int) -> Alert | None: ...
+
+    async def acknowledge_alert(
+        self, alert_id: int, by: str, note: str, now: datetime
+    ) -> Alert | None: ...
+
+    async def resolve_alert(
+        self, alert_id: int, by: str, note: str, now: datetime
+    ) -> Alert | None: ...
+
+    async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]: ...
+
+    async def complete_escalation(
+        self,
+        escalation_id: int,
+        notifications: Sequence[NotificationDraft],
+        repeat_at: datetime | None,
+        now: datetime,
+    ) -> bool: ...
+
+    async def claim_notifications(
+        self, now: datetime, lease_s: float, limit: int = 20
+    ) -> list[QueuedNotification]: ...
+
+    async def record_delivery(
+        self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
+    ) -> None: ...
+
+    async def notification_log(self, alert_id: int | None = None) -> list[dict[str, Any]]: ...

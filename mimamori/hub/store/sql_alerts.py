@@ -1,0 +1,392 @@
+"""Alerts, escalations and the notification queue on SQLite (mixed into SqliteStore).
+
+Nothing lives in memory: the alert rules follow the events table with a cursor,
+escalation steps are rows with a due time, notifications are rows with a state. Each
+change is one transaction, so a hub killed at any moment neither loses nor repeats
+a step: a step's notifications are queued in the same transaction that marks the
+step done, and the queue's dedupe key makes a second queuing a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from mimamori.hub.model.alerts import (
+    Alert,
+    AlertCounts,
+    AlertScope,
+    Change,
+    Clear,
+    DueEscalation,
+    Notice,
+    NotificationDraft,
+    PlanStep,
+    QueuedNotification,
+    Raise,
+)
+from mimamori.hub.model.events import StoredEvent
+from mimamori.hub.store.sql import Db, marks
+from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.locking import serialized
+from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
+
+_ALERT_COLUMNS = (
+    "id, kind, subject, household_id, severity, state, detail, events, opened_at, updated_at, "
+    "acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person_id"
+)
+
+
+def _alert(row: Sequence[Any]) -> Alert:
+    (aid, kind, subject, home, severity, state, detail, events, opened, updated) = row[:10]
+    acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person = row[10:17]
+    return Alert(
+        aid, kind, subject, home, severity, state, json.loads(detail), events,
+        from_epoch_ms(opened), from_epoch_ms(updated),
+        from_epoch_ms_or_none(acked_at), acked_by, ack_note,
+        from_epoch_ms_or_none(resolved_at), resolved_by, resolve_note, person,
+    )  # fmt: skip
+
+
+async def _queue(db: Db, notifications: Sequence[NotificationDraft], at: int) -> None:
+    await db.executemany(
+        "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, "
+        "body, state, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+        "ON CONFLICT (dedupe_key) DO NOTHING",
+        [
+            (n.alert_id, n.recipient_id, n.channel, n.dedupe_key, n.title, n.body, at, at)
+            for n in notifications
+        ],
+    )
+
+
+class SqliteAlerts(SqliteBase):
+    async def _one_alert(
+        self, db: Db, where: str, params: Sequence[Any], lock: str = ""
+    ) -> Alert | None:
+        rows = await db.fetch(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {where}{lock}", params)
+        return _alert(rows[0]) if rows else None
+
+    # -- from events to alerts ------------------------------------------------------------
+
+    @serialized
+    async def events_for_alerts(self, limit: int) -> tuple[int, int, list[StoredEvent]]:
+        """Events the alert rules have not seen yet, oldest first: the cursor they
+        follow, the last one's seqno (the cursor once they are applied), the events."""
+        rows = await self._query(
+            "SELECT c.last_rowid, e.seqno, e.id, e.gateway_id, e.seq, e.ts, e.kind, e.data, "
+            "e.received_at FROM alert_cursor c LEFT JOIN events e ON e.seqno > c.last_rowid "
+            "ORDER BY e.seqno LIMIT ?",
+            [limit],
+        )
+        since = int(rows[0][0]) if rows else 0
+        events = [
+            StoredEvent(eid, gw, seq, from_epoch_ms(ts), kind, json.loads(data), from_epoch_ms(rec))
+            for _since, _seqno, eid, gw, seq, ts, kind, data, rec in rows
+            if eid is not None
+        ]
+        return since, (rows[-1][1] if events else 0), events
+
+    @serialized
+    async def apply_alert_changes(
+        self,
+        changes: Sequence[Change],
+        cursor: int,
+        plans: Mapping[str, Sequence[PlanStep]],
+        notices: Sequence[Notice] = (),
+        *,
+        since: int | None = None,
+    ) -> AlertCounts:
+        """Apply what the rules decided, queue the notices and move the cursor, in one
+        transaction.
+
+        A new alert gets the escalation steps of its plan (``plans``, by ``Raise.plan``).
+        With ``since`` (the cursor the events were read after), nothing is applied
+        when the cursor moved meanwhile: another hub worker applied them first.
+        """
+        counts = AlertCounts([], [], [])
+        async with self._transaction("applying alert changes") as db:
+            if since is not None and cursor:
+                # First, so its row lock makes a second worker's apply wait, then
+                # find the cursor moved: each batch of events is applied once.
+                moved = await db.execute(
+                    "UPDATE alert_cursor SET last_rowid = ? WHERE id = 1 AND last_rowid = ?",
+                    (cursor, since),
+                )
+                if not moved:
+                    return AlertCounts([], [], [], stale=True)
+            for change in changes:
+                if isinstance(change, Raise):
+                    await self._raise(db, change, plans, counts)
+                else:
+                    await self._clear(db, change, counts)
+            for notice in notices:
+                await self._notice(db, notice)
+            if cursor and since is None:
+                await db.execute("UPDATE alert_cursor SET last_rowid = ? WHERE id = 1", (cursor,))
+        return counts
+
+    async def _raise(
+        self,
+        db: Db,
+        change: Raise,
+        plans: Mapping[str, Sequence[PlanStep]],
+        counts: AlertCounts,
+    ) -> None:
+        at = to_epoch_ms(change.at)
+        where = "kind = ? AND subject = ? AND state != 'resolved'"
+        found = await self._one_alert(db, where, (change.kind, change.subject))
+        if found is not None:
+            detail = {**found.detail, **change.detail}
+            greatest = self._dialect.greatest
+            await db.execute(
+                f"UPDATE alerts SET severity = {greatest('severity', '?')}, detail = ?, "
+                f"events = events + 1, updated_at = {greatest('updated_at', '?')} WHERE id = ?",
+                (int(change.severity), json.dumps(detail), at, found.id),
+            )
+            updated = await self._one_alert(db, "id = ?", (found.id,))
+            assert updated is not None
+            counts.updated.append(updated)
+            return
+        rows = await db.fetch(
+            "INSERT INTO alerts (kind, subject, household_id, person_id, severity, state, "
+            "detail, events, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, 'open', ?, 1, ?, ?) "
+            "RETURNING id",
+            (change.kind, change.subject, change.household_id, change.person_id,
+             int(change.severity), json.dumps(change.detail), at, at),
+        )  # fmt: skip
+        alert_id = rows[0][0]
+        await db.executemany(
+            "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
+            "VALUES (?, ?, 0, ?, ?, 'pending')",
+            [
+                (alert_id, s.step, at + int(s.after_s * 1000), json.dumps(list(s.recipients)))
+                for s in plans.get(change.plan, ())
+            ],
+        )
+        opened = await self._one_alert(db, "id = ?", (alert_id,))
+        assert opened is not None
+        counts.opened.append(opened)
+
+    @staticmethod
+    async def _notice(db: Db, notice: Notice) -> None:
+        at = to_epoch_ms(notice.at)
+        rows = await db.fetch("SELECT last_at FROM notice_throttle WHERE key = ?", (notice.key,))
+        row = rows[0] if rows else None
+        if row is not None and abs(at - row[0]) < notice.every_s * 1000:
+            return
+        await db.execute(
+            "INSERT INTO notice_throttle (key, last_at) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET last_at = excluded.last_at",
+            (notice.key, at),
+        )
+        await _queue(db, notice.notifications, to_epoch_ms(notice.queued_at))
+
+    async def _clear(self, db: Db, change: Clear, counts: AlertCounts) -> None:
+        where = "kind = ? AND subject = ? AND state != 'resolved'"
+        found = await self._one_alert(db, where, (change.kind, change.subject))
+        if found is None:
+            return
+        at = max(to_epoch_ms(change.at), to_epoch_ms(found.opened_at))
+        await self._close(db, found.id, at, "automatic", change.note)
+        resolved = await self._one_alert(db, "id = ?", (found.id,))
+        assert resolved is not None
+        counts.resolved.append(resolved)
+
+    @staticmethod
+    async def _close(db: Db, alert_id: int, at: int, by: str, note: str) -> None:
+        await db.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
+            "resolve_note = ? WHERE id = ?",
+            (at, by, note, alert_id),
+        )
+        await db.execute(
+            "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? AND state = 'pending'",
+            (alert_id,),
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @serialized
+    async def alerts(
+        self, scope: AlertScope | None, include_resolved: bool, limit: int = 500
+    ) -> list[Alert]:
+        """Alerts about these households or people (None: all), newest first."""
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if scope is not None:
+            homes, people = scope.households, scope.people
+            where.append(f"(household_id IN ({marks(homes)}) OR person_id IN ({marks(people)}))")
+            params += [*homes, *people]
+        if not include_resolved:
+            where.append("state != 'resolved'")
+        rows = await self._query(
+            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} "
+            "ORDER BY state = 'resolved', severity DESC, opened_at DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_alert(row) for row in rows]
+
+    @serialized
+    async def alert(self, alert_id: int) -> Alert | None:
+        rows = await self._query(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id])
+        return _alert(rows[0]) if rows else None
+
+    @serialized
+    async def acknowledge_alert(
+        self, alert_id: int, by: str, note: str, now: datetime
+    ) -> Alert | None:
+        """Open -> acknowledged; every later escalation step is cancelled. None if not open."""
+        async with self._transaction("acknowledging an alert") as db:
+            changed = (
+                await db.execute(
+                    "UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, "
+                    "ack_note = ? WHERE id = ? AND state = 'open'",
+                    (to_epoch_ms(now), by, note, alert_id),
+                )
+                == 1
+            )
+            if changed:
+                await db.execute(
+                    "UPDATE escalations SET state = 'cancelled' "
+                    "WHERE alert_id = ? AND state = 'pending'",
+                    (alert_id,),
+                )
+        return await self.alert(alert_id) if changed else None
+
+    @serialized
+    async def resolve_alert(self, alert_id: int, by: str, note: str, now: datetime) -> Alert | None:
+        """Open or acknowledged -> resolved. None if already resolved or unknown."""
+        async with self._transaction("resolving an alert") as db:
+            found = await self._one_alert(
+                db, "id = ? AND state != 'resolved'", (alert_id,), self._dialect.for_update
+            )
+            if found is not None:
+                await self._close(db, alert_id, to_epoch_ms(now), by, note)
+        return await self.alert(alert_id) if found else None
+
+    # -- escalation -----------------------------------------------------------------------
+
+    @serialized
+    async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]:
+        rows = await self._query(
+            "SELECT x.id, x.step, x.round, x.due_at, x.recipients, "
+            + ", ".join(f"a.{c.strip()}" for c in _ALERT_COLUMNS.split(","))
+            + " FROM escalations x JOIN alerts a ON a.id = x.alert_id "
+            "WHERE x.state = 'pending' AND x.due_at <= ? ORDER BY x.due_at LIMIT ?",
+            [to_epoch_ms(now), limit],
+        )
+        return [
+            DueEscalation(
+                row[0],
+                _alert(row[5:]),
+                row[1],
+                row[2],
+                from_epoch_ms(row[3]),
+                tuple(json.loads(row[4])),
+            )
+            for row in rows
+        ]
+
+    @serialized
+    async def complete_escalation(
+        self,
+        escalation_id: int,
+        notifications: Sequence[NotificationDraft],
+        repeat_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Queue a step's notifications and mark it done, in one transaction; plan its
+        repeat. False (nothing done) when the step is no longer pending."""
+        async with self._transaction("completing an escalation step") as db:
+            # Locked (PostgreSQL): a second worker on the same step waits, then finds
+            # it done.
+            rows = await db.fetch(
+                "SELECT alert_id, step, round, recipients FROM escalations "
+                f"WHERE id = ? AND state = 'pending'{self._dialect.for_update}",
+                (escalation_id,),
+            )
+            if not rows:
+                return False
+            alert_id, step, rnd, recipients = rows[0]
+            await _queue(db, notifications, to_epoch_ms(now))
+            await db.execute("UPDATE escalations SET state = 'done' WHERE id = ?", (escalation_id,))
+            # A later step replaces the repeats of the earlier ones.
+            await db.execute(
+                "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? "
+                "AND state = 'pending' AND round > 0 AND step < ?",
+                (alert_id, step),
+            )
+            if repeat_at is not None:
+                await db.execute(
+                    "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
+                    "VALUES (?, ?, ?, ?, ?, 'pending')",
+                    (alert_id, step, rnd + 1, to_epoch_ms(repeat_at), recipients),
+                )
+        return True
+
+    # -- the notification queue -------------------------------------------------------------
+
+    @serialized
+    async def claim_notifications(
+        self, now: datetime, lease_s: float, limit: int = 20
+    ) -> list[QueuedNotification]:
+        """Due notifications, leased for ``lease_s`` so a second worker skips them."""
+        at = to_epoch_ms(now)
+        claimable = "state = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)"
+        async with self._transaction("claiming notifications") as db:
+            # Rows another worker is claiming are skipped (PostgreSQL), and the claim
+            # is checked again on the row itself: a notification has one holder.
+            rows = await db.fetch(
+                "UPDATE notifications SET claimed_until = ? WHERE id IN (SELECT id FROM "
+                f"notifications WHERE {claimable} AND next_at <= ? ORDER BY next_at LIMIT ?"
+                f"{self._dialect.skip_locked}) AND {claimable} "
+                "RETURNING id, alert_id, recipient_id, channel, dedupe_key, title, body, attempts",
+                (at + int(lease_s * 1000), at, at, limit, at),
+            )
+        return [QueuedNotification(*row) for row in sorted(rows)]
+
+    @serialized
+    async def record_delivery(
+        self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
+    ) -> None:
+        """One attempt's outcome: sent; or failed, to retry at ``retry_at`` (None: give up)."""
+        at = to_epoch_ms(now)
+        state = "sent" if ok else ("pending" if retry_at is not None else "failed")
+        async with self._transaction("recording a delivery") as db:
+            await db.execute(
+                "INSERT INTO deliveries (notification_id, at, ok, error) VALUES (?, ?, ?, ?)",
+                (notification_id, at, 1 if ok else 0, error or None),
+            )
+            await db.execute(
+                "UPDATE notifications SET state = ?, attempts = attempts + 1, last_error = ?, "
+                "next_at = ?, claimed_until = NULL, sent_at = ? WHERE id = ?",
+                (
+                    state,
+                    None if ok else error,
+                    to_epoch_ms(retry_at) if retry_at else at,
+                    at if ok else None,
+                    notification_id,
+                ),
+            )
+
+    @serialized
+    async def notification_log(self, alert_id: int | None = None) -> list[dict[str, Any]]:
+        """Notifications (with state, attempts and the last error), newest first."""
+        where = "WHERE alert_id = ?" if alert_id is not None else ""
+        rows = await self._query(
+            "SELECT id, alert_id, recipient_id, channel, state, attempts, last_error, "
+            f"created_at, sent_at FROM notifications {where} ORDER BY id DESC LIMIT 500",
+            [alert_id] if alert_id is not None else [],
+        )
+        keys = ("id", "alert_id", "recipient_id", "channel", "state", "attempts", "last_error")
+        return [
+            {
+                **dict(zip(keys, row[:7], strict=True)),
+                "created_at": from_epoch_ms_or_none(row[7]),
+                "sent_at": from_epoch_ms_or_none(row[8]),
+            }
+            for row in rows
+        ]

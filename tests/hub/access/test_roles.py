@@ -1,0 +1,162 @@
+"""Roles on a real hub: every API route walked as each role, and what each is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from mimamori.protocol import EventKind, format_ts
+from tests.hub.helpers import Gateway, RunningHub, api_operations, concrete, until
+
+# What each role gets on each route, with the path filled in by ``concrete`` (person
+# p-tsuru of the Higa family, household hh-1 of the Miyagi family, alert 1 of hh-1).
+# 200/201: allowed; 404: not theirs (indistinguishable from missing); 403: admins only.
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/api/v1/people"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("GET", "/api/v1/people/{person_id}/location"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/people/{person_id}/trail"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/people/{person_id}/live"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/gateways"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("GET", "/api/v1/households"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("GET", "/api/v1/households/{household_id}"): {
+        "admin": 200, "staff": 200, "volunteer": 200, "family": 200,
+    },
+    ("GET", "/api/v1/alerts"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): {
+        "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
+    },
+    ("POST", "/api/v1/alerts/{alert_id}/resolve"): {
+        "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
+    },
+    ("GET", "/api/v1/audit"): {"admin": 200, "staff": 403, "volunteer": 403, "family": 403},
+    ("GET", "/api/v1/quarantine"): {
+        "admin": 200, "staff": 403, "volunteer": 403, "family": 403,
+    },
+    ("GET", "/api/v1/notifications"): {
+        "admin": 200, "staff": 200, "volunteer": 403, "family": 403,
+    },
+    # Searches for p-tsuru: staff close the search (found) first, so afterwards it is
+    # ended (409 for what needs it running), and revoke the shared link (410 after).
+    ("POST", "/api/v1/searches"): {"admin": 201, "staff": 409, "volunteer": 404, "family": 404},
+    ("GET", "/api/v1/searches"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("GET", "/api/v1/searches/{search_id}"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/searches/{search_id}/live"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/close"): {
+        "admin": 409, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/join"): {
+        "admin": 409, "staff": 409, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/searches/{search_id}/shares"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/shares"): {
+        "admin": 409, "staff": 409, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/shares/{share_id}/revoke"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    # A shared link needs no account: anyone holding it sees the search until revoked.
+    ("GET", "/api/v1/shared/{token}"): {
+        "admin": 410, "staff": 200, "volunteer": 200, "family": 200,
+    },
+    ("GET", "/api/v1/shared/{token}/live"): {
+        "admin": 410, "staff": 200, "volunteer": 200, "family": 200,
+    },
+    # Only a peer hub, with its town's secret, may relay searches and sightings.
+    ("POST", "/api/v1/federation/searches"): {
+        "admin": 401, "staff": 401, "volunteer": 401, "family": 401,
+    },
+    ("POST", "/api/v1/federation/sightings"): {
+        "admin": 401, "staff": 401, "volunteer": 401, "family": 401,
+    },
+}  # fmt: skip
+BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/searches": {"person_id": "p-tsuru"},
+    "/api/v1/searches/{search_id}/close": {"outcome": "found"},
+    "/api/v1/searches/{search_id}/shares": {"label": "宜野湾署"},
+}
+# The order the roles are walked in: the volunteer acknowledges and resolves alert 1
+# first; the others then find it already answered (409) — allowed, never forbidden.
+ORDER = ("volunteer", "family", "staff", "admin")
+
+
+async def test_every_route_as_every_role(hub: RunningHub, home_gateway: Gateway) -> None:
+    now = datetime.now(UTC)
+    await home_gateway.event(EventKind.CHECKIN_MISSED, now, level=1, due=format_ts(now))
+    tokens = {
+        "admin": await hub.account("root", "admin"),
+        "staff": await hub.account("center", "staff"),
+        "volunteer": await hub.account("yamashiro", "volunteer", households=("hh-1",)),
+        "family": await hub.account("miyagi", "family", family="f-miyagi"),
+    }
+    async with hub.client(tokens["admin"]) as admin:
+
+        async def raised() -> Any:
+            return (await admin.get("/api/v1/alerts")).json()
+
+        [alert] = await until(raised)
+        search = (await admin.post("/api/v1/searches", json=BODIES["/api/v1/searches"])).json()
+        share = (
+            await admin.post(
+                f"/api/v1/searches/{search['id']}/shares",
+                json=BODIES["/api/v1/searches/{search_id}/shares"],
+            )
+        ).json()
+    ids = {"search_id": search["id"], "share_id": str(share["id"])}
+    ids["token"] = share["url"].rsplit("/", 1)[1]
+    assert alert["id"] == 1
+    operations = api_operations(hub)
+    assert sorted(operations) == sorted(EXPECTED), "a new route needs its row in EXPECTED"
+    for role in ORDER:
+        async with hub.client(tokens[role]) as client:
+            for (method, path), by_role in sorted(EXPECTED.items(), key=_posts_last):
+                if path.endswith("/live") and by_role[role] == 200:
+                    async with client.stream(method, concrete(path, **ids)) as stream:
+                        assert stream.status_code == 200, (role, path)
+                    continue
+                response = await client.request(
+                    method, concrete(path, **ids), json=BODIES.get(path)
+                )
+                assert response.status_code == by_role[role], (role, method, path, response.text)
+
+
+def _posts_last(item: tuple[tuple[str, str], Any]) -> tuple[bool, str, str]:
+    (method, path), _ = item
+    return (method == "POST", path.endswith("/resolve"), path)
+
+
+async def test_what_each_role_sees_in_the_lists(hub: RunningHub) -> None:
+    tokens = {
+        "staff": await hub.account("center", "staff"),
+        "volunteer": await hub.account("yamashiro", "volunteer", households=("hh-1",)),
+        "family": await hub.account("higa", "family", family="f-higa"),
+    }
+    seen: dict[str, tuple[list[str], list[str], list[str]]] = {}
+    for role, token in tokens.items():
+        async with hub.client(token) as client:
+            people = [p["id"] for p in (await client.get("/api/v1/people")).json()]
+            homes = [h["id"] for h in (await client.get("/api/v1/households")).json()]
+            gateways = [g["id"] for g in (await client.get("/api/v1/gateways")).json()]
+        seen[role] = (people, homes, gateways)
+    assert seen["staff"] == (["p-tsuru", "p-kama"], ["hh-1"], ["gw-a", "gw-b", "gw-home"])
+    assert seen["volunteer"] == (["p-kama"], ["hh-1"], ["gw-a", "gw-b", "gw-home"])
+    assert seen["family"] == (["p-tsuru"], [], ["gw-a", "gw-b"])
+
+
+async def test_a_disabled_or_deleted_account_stops_at_once(hub: RunningHub) -> None:
+    token = await hub.account("gone", "staff")
+    async with hub.client(token) as client:
+        assert (await client.get("/api/v1/households")).status_code == 200
+        assert await hub.state.store.set_disabled("gone", True)
+        assert (await client.get("/api/v1/households")).status_code == 401

@@ -1,0 +1,154 @@
+"""Alerts from events and their escalation, on a real SQLite file and a virtual clock."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.protocol import EventKind, GatewayStatus, format_ts
+from tests.hub.helpers import MIN, T0, engine, event, ingest, missed, open_test_store
+
+_seq = itertools.count(1)
+
+
+async def test_a_missed_check_in_opens_one_alert_that_later_levels_update(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = engine(tmp_path, store)
+    await ingest(store, missed(0, T0))  # the reminder is for the person only
+    assert (await alerts.process_events()).opened == []
+    await ingest(store, missed(1, T0 + MIN))
+    [opened] = (await alerts.process_events()).opened
+    assert (opened.kind, opened.subject, opened.severity, opened.state) == (
+        "checkin_missed",
+        "household:hh-1",
+        2,
+        "open",
+    )
+    await ingest(store, missed(2, T0 + 2 * MIN))
+    counts = await alerts.process_events()
+    assert counts.opened == []
+    [updated] = counts.updated
+    assert (updated.id, updated.severity, updated.events, updated.detail["level"]) == (
+        opened.id,
+        3,
+        2,
+        2,
+    )
+
+
+async def test_a_check_in_resolves_the_missed_alert_and_says_so(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = engine(tmp_path, store)
+    await ingest(store, missed(1, T0))
+    await alerts.process_events()
+    press = event(
+        EventKind.CHECKIN_DONE, T0 + 10 * MIN, device="door", card="genki", next_due=format_ts(T0)
+    )
+    await ingest(store, press)
+    [resolved] = (await alerts.process_events()).resolved
+    assert (resolved.state, resolved.resolved_by, resolved.resolve_note) == (
+        "resolved",
+        "automatic",
+        "checked in",
+    )
+    # A new miss later is a new alert, not the old one reopened.
+    await ingest(store, missed(1, T0 + 48 * 60 * MIN))
+    [again] = (await alerts.process_events()).opened
+    assert again.id != resolved.id
+
+
+async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: SqlStore) -> None:
+    alerts = engine(tmp_path, store)
+    await ingest(
+        store,
+        event(EventKind.CHECKIN_SOS, T0, device="door", card="sos", next_due=format_ts(T0)),
+        event(EventKind.DEVICE_SILENT, T0, device="door", silent_s=3600),
+        event(EventKind.DEVICE_BACK, T0 + MIN, device="door"),
+    )
+    await store.ingest([], [GatewayStatus(gw="gw-home", state="online", ts=T0)], T0)
+    await store.ingest([], [GatewayStatus(gw="gw-home", state="offline")], T0 + MIN)
+    counts = await alerts.process_events()
+    assert sorted((a.kind, a.severity) for a in counts.opened) == [
+        ("device_silent", 2),
+        ("home_offline", 2),
+        ("sos", 3),
+    ]
+    assert [(a.kind, a.resolve_note) for a in counts.resolved] == [
+        ("device_silent", "the device was heard again")
+    ]
+
+
+async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = engine(tmp_path, store)
+    await ingest(store, missed(1, T0))
+    [alert] = (await alerts.process_events()).opened
+
+    async def queued() -> list[tuple[str, str]]:
+        log = await store.notification_log(alert.id)
+        return sorted((n["recipient_id"], str(n["channel"])) for n in log)
+
+    assert await alerts.escalate(T0) == 1  # the family at once: both channels
+    assert await queued() == [("r-family", "0"), ("r-family", "1")]
+    assert await alerts.escalate(T0 + 29 * MIN) == 0
+    assert await alerts.escalate(T0 + 30 * MIN) == 1  # nobody answered: again
+    assert len(await queued()) == 4
+    assert await alerts.escalate(T0 + 120 * MIN) == 2  # the volunteer, and the family again
+    volunteer = [r for r, _ in await queued() if r == "r-volunteer"]
+    assert len(volunteer) == 2
+    acked = await store.acknowledge_alert(
+        alert.id, "民生委員 山城", "電話で無事を確認", T0 + 130 * MIN
+    )
+    assert acked is not None and acked.state == "acknowledged"
+    before = len(await queued())
+    assert await alerts.escalate(T0 + 24 * 60 * MIN) == 0  # no repeat, no care center
+    assert len(await queued()) == before
+    resolved = await store.resolve_alert(alert.id, "民生委員 山城", "訪問済み", T0 + 140 * MIN)
+    assert resolved is not None and resolved.resolved_by == "民生委員 山城"
+    assert await store.acknowledge_alert(alert.id, "x", "", T0 + 150 * MIN) is None
+
+
+async def test_a_hub_restart_mid_escalation_neither_skips_nor_repeats_a_step(
+    tmp_path: Path,
+) -> None:
+    store = await open_test_store(tmp_path)
+    await ingest(store, missed(1, T0))
+    first = engine(tmp_path, store)
+    [alert] = (await first.process_events()).opened
+    await first.escalate(T0)
+    await store.close()  # the hub is killed here; it comes back 7 hours later
+
+    store = await open_test_store(tmp_path)
+    again = engine(tmp_path, store)
+    assert (await again.process_events()).opened == []  # the event is not seen twice
+    assert await again.escalate(T0 + 7 * 60 * MIN) >= 2  # the volunteer and the center, once
+    assert await again.escalate(T0 + 7 * 60 * MIN) == 0
+    log = await store.notification_log(alert.id)
+    by_step = sorted({n["recipient_id"] for n in log})
+    assert by_step == ["r-center", "r-family", "r-volunteer"]
+    keys = [n["id"] for n in log]
+    assert len(keys) == len(set(keys))
+    await store.close()
+
+
+async def test_notification_text_is_japanese_or_english_per_recipient(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = engine(tmp_path, store)
+    await ingest(store, missed(2, T0))
+    await alerts.process_events()
+    await alerts.escalate(T0 + 6 * 60 * MIN)
+    claimed = await store.claim_notifications(T0 + 6 * 60 * MIN, lease_s=60, limit=100)
+    by_recipient = {n.recipient_id: n for n in claimed}
+    family, center = by_recipient["r-family"], by_recipient["r-center"]
+    assert "宮城さん宅" in family.title and "連絡が途絶えています（段階 2）" in family.title
+    assert "11月23日 11:00" in family.body
+    assert "/households/hh-1" in family.body
+    assert "A check-in was missed (level 2)" in center.title
+    assert "23 Nov 11:00" in center.body
+    # Claimed notifications are leased: a second worker does not get them.
+    assert await store.claim_notifications(T0 + 6 * 60 * MIN, lease_s=60) == []

@@ -1,0 +1,74 @@
+"""The delivery worker on a real store and real channels: sent, retried with backoff,
+given up after the last attempt, all in the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from mimamori.hub.alerts.channels import AppriseSender
+from mimamori.hub.alerts.delivery import MAX_ATTEMPTS, DeliveryWorker, retry_delay
+from mimamori.hub.store.sql_store import SqlStore
+from tests.hub.helpers import T0, engine, ingest, missed
+from tests.hub.receivers import webhook
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_retries_back_off_and_stop_at_an_hour() -> None:
+    assert [retry_delay(n) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert retry_delay(20) == 3600
+
+
+async def test_a_failing_channel_is_retried_after_its_backoff_and_then_delivered(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = engine(tmp_path, store)
+    async with webhook() as hook:
+        (tmp_path / "family.channels").write_text(hook.url + "\n")
+        await ingest(store, missed(1, T0))
+        await alerts.process_events()
+        await alerts.escalate(T0)
+        clock = Clock()
+        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock)
+        hook.statuses = [503]
+        assert await worker.deliver_due() == 1
+        [n] = await store.notification_log()
+        assert (n["state"], n["attempts"]) == ("pending", 1)
+        assert "503" in n["last_error"]
+        clock.now = T0 + timedelta(seconds=29)
+        assert await worker.deliver_due() == 0  # not yet
+        clock.now = T0 + timedelta(seconds=31)
+        assert await worker.deliver_due() == 1
+        [n] = await store.notification_log()
+        assert (n["state"], n["attempts"], n["last_error"]) == ("sent", 2, None)
+        [(headers, body)] = hook.requests
+        assert "宮城さん宅" in body["title"]
+        assert headers["x-mimamori-dedupe-key"] == "alert-1-step-0-round-0-r-family-0"
+
+
+async def test_after_the_last_attempt_it_stays_failed_for_staff_to_see(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = engine(tmp_path, store)
+    async with webhook() as hook:
+        (tmp_path / "family.channels").write_text(hook.url + "\n")
+        hook.statuses = [500] * MAX_ATTEMPTS
+        await ingest(store, missed(1, T0))
+        await alerts.process_events()
+        await alerts.escalate(T0)
+        clock = Clock()
+        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock)
+        for _ in range(MAX_ATTEMPTS):
+            assert await worker.deliver_due() == 1
+            clock.now += timedelta(hours=2)
+        assert await worker.deliver_due() == 0
+        [n] = await store.notification_log()
+        assert (n["state"], n["attempts"]) == ("failed", MAX_ATTEMPTS)
+        assert hook.requests == []

@@ -1,0 +1,582 @@
+"""Helpers shared by the hub's tests: a real hub on a free port with its own store and
+broker, a test-side gateway, and the small builders and waits several rooms use.
+
+Fixtures stay in conftest.py; what a test module needs from another lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from mimamori.demo.mosquitto import PrivateBroker, free_port
+from mimamori.hub.access.auth import hash_password, issue
+from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.config import DatabaseSettings, HubConfig
+from mimamori.hub.model.accounts import CredentialKind, Role, User
+from mimamori.hub.model.clock import Clock, system_clock
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.server.app import create_app
+from mimamori.hub.server.state import HubState
+from mimamori.hub.store.opening import open_store
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.mqtt import LinkSettings, Message, MqttLink
+from mimamori.protocol import (
+    Event,
+    EventDraft,
+    EventKind,
+    GatewayStatus,
+    encode_batch,
+    encode_status,
+    format_ts,
+    new_event_id,
+)
+from mimamori.protocol.search import SEARCH_SUBSCRIPTION
+from tests.pg import PgDatabases
+
+TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
+TAG_TSURU = f"ibeacon:{TOWN}:1:1"
+TAG_KAMA = f"ibeacon:{TOWN}:1:2"
+TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
+# Recorded consent (docs/privacy.md): without it the hub keeps no sightings of a person.
+CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search"]}
+
+
+ENGINES = ("sqlite", "postgres")
+
+
+@dataclass
+class _Current:
+    """The running test's engine, and the PostgreSQL database of each hub directory."""
+
+    engine: str = "sqlite"
+    pg: PgDatabases | None = None
+    databases: dict[Path, dict[str, Any]] = field(default_factory=dict)
+
+
+_current = _Current()
+
+
+def database_for(directory: Path) -> dict[str, Any]:
+    """The ``hub.database`` section of a hub whose files are in ``directory``: SQLite
+    there, or (running on PostgreSQL) a fresh database, the same one each time."""
+    if _current.engine == "sqlite" or _current.pg is None:
+        return {"path": str(directory / "hub.sqlite3")}
+    if directory not in _current.databases:
+        _current.databases[directory] = _current.pg.fresh()
+    return _current.databases[directory]
+
+
+async def open_test_store(directory: Path) -> SqlStore:
+    """The store of ``database_for(directory)``; open it again to reopen the same one."""
+    return await open_store(DatabaseSettings.model_validate(database_for(directory)))
+
+
+async def query(directory: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` read straight from the database of ``database_for(directory)``,
+    past the store (what is really kept)."""
+    database = database_for(directory)
+    if "path" in database:
+
+        def read() -> list[tuple[Any, ...]]:
+            with sqlite3.connect(database["path"]) as db:
+                return [tuple(row) for row in db.execute(sql)]
+
+        return await asyncio.to_thread(read)
+    pg = database["postgres"]
+    db = await asyncpg.connect(
+        host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+    )
+    try:
+        return [tuple(row) for row in await db.fetch(sql)]
+    finally:
+        await db.close()
+
+
+async def dump(directory: Path) -> str:
+    """Every row of every table of the database, as text."""
+    database = database_for(directory)
+    if "path" in database:
+        with sqlite3.connect(database["path"]) as db:
+            return "\n".join(db.iterdump())
+    tables = await query(
+        directory, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    )
+    rows = [
+        row
+        for (table,) in tables
+        for row in await query(directory, f"SELECT t::text FROM {table} t")
+    ]
+    return "\n".join(str(row[0]) for row in rows)
+
+
+def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
+    channels = tmp_path / "miyagi.channels"  # tests write apprise URLs here
+    if not channels.exists():
+        channels.write_text("")
+    return HubConfig.model_validate(
+        {
+            "hub": {
+                "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
+                "database": database_for(tmp_path),
+                "broker": {
+                    "host": "127.0.0.1",
+                    "port": broker_port,
+                    "keepalive_s": 5,
+                    "reconnect_max_s": 3,
+                },
+                **hub,
+            },
+            "gateways": [
+                {"id": "gw-a", "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
+                {"id": "gw-b", "name": "市役所前 自販機", "lat": 26.2815, "lon": 127.7785},
+                {"id": "gw-home", "name": "自宅 1", "lat": 26.28, "lon": 127.777, "site": "home"},
+            ],
+            "recipients": [{"id": "r-miyagi", "name": "宮城 花子", "channels_file": str(channels)}],
+            "policies": [
+                {
+                    "id": "default",
+                    "steps": [{"after_min": 0, "notify": ["r-miyagi"]}],
+                    "repeat_min": 30,
+                }
+            ],
+            "households": [
+                {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-kama"]}
+            ],
+            "people": [
+                {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU], "consent": CONSENT},
+                {
+                    "id": "p-kama",
+                    "name": "宮城 カマ",
+                    "tags": [TAG_KAMA, TAG_KAMA_SPARE],
+                    "consent": CONSENT,
+                },
+            ],
+            "families": [
+                {"id": "f-higa", "name": "比嘉家", "people": ["p-tsuru"]},
+                {
+                    "id": "f-miyagi",
+                    "name": "宮城家",
+                    "people": ["p-kama"],
+                    "households": ["hh-1"],
+                },
+            ],
+        }
+    )
+
+
+@dataclass
+class Gateway:
+    """A test-side gateway: publishes v1 batches and statuses like a real one."""
+
+    gw: str
+    link: MqttLink
+    seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def send(self, kind: EventKind, tag: str, ts: datetime | None = None, **data: Any) -> str:
+        return await self.event(kind, ts, tag=tag, receiver="vm", **data)
+
+    async def event(self, kind: EventKind, ts: datetime | None = None, **data: Any) -> str:
+        event_id = new_event_id()
+        draft = EventDraft(kind, ts or datetime.now(UTC), data)
+        event = draft.numbered(event_id, next(self.seq))
+        await self.link.publish(f"mimamori/v1/gw/{self.gw}/events", encode_batch(self.gw, [event]))
+        return event_id
+
+    async def raw(self, payload: bytes, topic: str | None = None) -> None:
+        await self.link.publish(topic or f"mimamori/v1/gw/{self.gw}/events", payload)
+
+    async def status(self, state: str = "online", **fields: Any) -> None:
+        status = GatewayStatus.model_validate(
+            {"gw": self.gw, "state": state, "ts": datetime.now(UTC), **fields}
+        )
+        await self.link.publish(
+            f"mimamori/v1/gw/{self.gw}/status", encode_status(status), retain=True
+        )
+
+
+@dataclass
+class RunningHub:
+    url: str
+    app: FastAPI
+    state: HubState
+    broker: PrivateBroker
+
+    async def token(self, role: Role = "family", family: str | None = "f-higa") -> str:
+        return await issue(
+            self.state.store,
+            CredentialKind.TOKEN,
+            role=role,
+            family_id=None if role == "admin" else family,
+            name="test",
+            ttl=timedelta(days=1),
+        )
+
+    async def account(
+        self,
+        user_id: str,
+        role: Role,
+        *,
+        family: str | None = None,
+        households: tuple[str, ...] = (),
+        password: str = "correct horse battery",
+    ) -> str:
+        """Create an account; returns a bearer token that acts as it."""
+        user = User(user_id, f"{user_id} さん", role, family, households)
+        await self.state.store.add_user(user, hash_password(password), datetime.now(UTC))
+        return await issue(
+            self.state.store,
+            CredentialKind.TOKEN,
+            role=role,
+            family_id=family,
+            name=user_id,
+            ttl=timedelta(days=1),
+            user_id=user_id,
+        )
+
+    async def signin_link(self, family: str = "f-higa", ttl: timedelta = timedelta(hours=1)) -> str:
+        token = await issue(
+            self.state.store,
+            CredentialKind.SIGNIN,
+            role="family",
+            family_id=family,
+            name="test link",
+            ttl=ttl,
+        )
+        return f"{self.url}/signin?token={token}"
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
+
+    async def until_stored(self, event_id: str, within: float = 10.0) -> None:
+        """Wait until ingest has committed ``event_id`` (polling the hub's own counters)."""
+        assert self.state.ingest is not None
+        async with asyncio.timeout(within):
+            while True:
+                found = await self.state.store.sightings(
+                    [*self.state.registry.person_of_tag, TAG_KAMA_SPARE],
+                    datetime(2000, 1, 1, tzinfo=UTC),
+                    datetime(2100, 1, 1, tzinfo=UTC),
+                    100_000,
+                )
+                if any(s.event_id == event_id for s in found):
+                    return
+                await asyncio.sleep(0.02)
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    """uvicorn exits the process when it cannot start (a port taken, say): in a test,
+    that is this test's error, not the end of the session's event loop."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"the hub could not start (uvicorn exit {exc.code})") from None
+
+
+@asynccontextmanager
+async def running_hub(
+    broker: PrivateBroker,
+    tmp_path: Path,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    port: int | None = None,
+    clock: Clock = system_clock,
+) -> AsyncIterator[RunningHub]:
+    """A hub on ``tmp_path``'s database; run it again on the same path to restart it.
+    ``edit`` may change the test config (as a plain document) first; ``clock`` is the
+    hub's (a test whose gateways run on virtual time gives the hub the same)."""
+    port = port or free_port()
+    config = hub_config(tmp_path, broker.port, port)
+    if edit is not None:
+        doc = config.model_dump(mode="json", exclude_unset=True)
+        edit(doc)
+        config = HubConfig.model_validate(doc)
+    app = create_app(config, clock=clock)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    task = asyncio.create_task(_serve(server))
+    async with asyncio.timeout(10):
+        while not server.started:
+            if task.done():
+                task.result()  # the reason it could not start, as this test's error
+            await asyncio.sleep(0.02)
+    state: HubState = app.state.hub
+    assert state.ingest is not None
+    await asyncio.wait_for(state.ingest.link.connected.wait(), 10)
+    try:
+        yield RunningHub(f"http://127.0.0.1:{port}", app, state, broker)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+@asynccontextmanager
+async def publishing_gateway(broker: PrivateBroker, gw: str) -> AsyncIterator[Gateway]:
+    link = MqttLink(LinkSettings("127.0.0.1", broker.port, f"test-{gw}"), name=f"test {gw}")
+    task = asyncio.create_task(link.run())
+    await asyncio.wait_for(link.connected.wait(), 10)
+    yield Gateway(gw, link)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def until(check: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
+    """Poll ``check`` until it returns something truthy."""
+    async with asyncio.timeout(within):
+        while not (found := await check()):
+            await asyncio.sleep(0.05)
+    return found
+
+
+@asynccontextmanager
+async def retained_orders(broker: PrivateBroker) -> AsyncIterator[dict[str, bytes]]:
+    """What a gateway subscribed to searches is told: search id -> last payload."""
+    seen: dict[str, bytes] = {}
+
+    def got(message: Message) -> None:
+        seen[message.topic.rsplit("/", 1)[1]] = message.payload
+
+    link = MqttLink(
+        LinkSettings(
+            "127.0.0.1", broker.port, "test-orders", subscriptions=((SEARCH_SUBSCRIPTION, 1),)
+        ),
+        on_message=got,
+        name="test orders",
+    )
+    task = asyncio.create_task(link.run())
+    await asyncio.wait_for(link.connected.wait(), 10)
+    try:
+        yield seen
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def behind_the_store(tmp_path: Path, *, sqlite: list[str], postgres: list[str]) -> None:
+    """Run statements on the test's database directly, as an older hub left it."""
+    database = database_for(tmp_path)
+    if "path" in database:
+        with sqlite3.connect(database["path"]) as db:
+            for statement in sqlite:
+                db.execute(statement)
+        return
+    pg = database["postgres"]
+    conn = await asyncpg.connect(
+        host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+    )
+    try:
+        for statement in postgres:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+PASSWORD = "correct horse battery"
+
+
+async def login(
+    client: httpx.AsyncClient, user: str, password: str, address: str | None = None
+) -> httpx.Response:
+    # The hub trusts X-Forwarded-For from 127.0.0.1 (uvicorn's proxy_headers, as a
+    # reverse proxy on the same machine sends it): here, it stands for other addresses.
+    # A browser says which page the form came from (the hub refuses other origins).
+    headers = {"Origin": str(client.base_url).rstrip("/")}
+    if address:
+        headers["X-Forwarded-For"] = address
+    return await client.post("/login", data={"user": user, "password": password}, headers=headers)
+
+
+async def open_alert(hub: RunningHub, home_gateway: Gateway) -> int:
+    now = datetime.now(UTC)
+    await home_gateway.event(EventKind.CHECKIN_MISSED, now, level=1, due=format_ts(now))
+    async with hub.client(await hub.token(role="admin")) as admin:
+
+        async def raised() -> Any:
+            return (await admin.get("/api/v1/alerts")).json()
+
+        [alert] = await until(raised)
+    return int(alert["id"])
+
+
+async def search_and_share(
+    hub: RunningHub, token: str, person: str = "p-tsuru"
+) -> tuple[str, int, str]:
+    """A search for ``person`` and a link shared for it: (search id, share id, its URL)."""
+    async with hub.client(token) as caller:
+        search = (await caller.post("/api/v1/searches", json={"person_id": person})).json()
+        made = await caller.post(
+            f"/api/v1/searches/{search['id']}/shares", json={"label": "宜野湾署"}
+        )
+        assert made.status_code == 201, made.text
+    return str(search["id"]), int(made.json()["id"]), str(made.json()["url"])
+
+
+SECRET = "a long random secret shared by the two towns"
+
+
+@asynccontextmanager
+async def two_towns(
+    ginowan_broker: PrivateBroker,
+    urasoe_broker: PrivateBroker,
+    root: Path,
+    ginowan_edit: Callable[[dict[str, Any]], None] | None = None,
+    urasoe_edit: Callable[[dict[str, Any]], None] | None = None,
+) -> AsyncIterator[tuple[RunningHub, RunningHub]]:
+    """Ginowan's hub and Urasoe's, federated with a shared secret; Urasoe knows nobody
+    of Ginowan's, only its own watch point gw-u1."""
+    secret = root / "ginowan-urasoe.secret"
+    secret.write_text(SECRET + "\n")
+    ginowan_port, urasoe_port = free_port(), free_port()
+
+    def ginowan(doc: dict[str, Any]) -> None:
+        doc["hub"]["federation"] = federated("ginowan", "urasoe", urasoe_port, secret)
+        if ginowan_edit is not None:
+            ginowan_edit(doc)
+
+    def urasoe(doc: dict[str, Any]) -> None:
+        doc["hub"]["federation"] = federated("urasoe", "ginowan", ginowan_port, secret)
+        doc["gateways"] = [
+            {"id": "gw-u1", "name": "浦添 公園前 自販機", "lat": 26.246, "lon": 127.722}
+        ]
+        doc["people"], doc["households"], doc["families"] = [], [], []
+        if urasoe_edit is not None:
+            urasoe_edit(doc)
+
+    (root / "a").mkdir(exist_ok=True)
+    (root / "b").mkdir(exist_ok=True)
+    async with (
+        running_hub(ginowan_broker, root / "a", ginowan, ginowan_port) as home_town,
+        running_hub(urasoe_broker, root / "b", urasoe, urasoe_port) as next_town,
+    ):
+        yield home_town, next_town
+
+
+def federated(town: str, peer: str, port: int, secret: Path) -> dict[str, Any]:
+    return {
+        "town": town,
+        "peers": [{"id": peer, "url": f"http://127.0.0.1:{port}", "secret_file": str(secret)}],
+    }
+
+
+def api_operations(hub: RunningHub) -> list[tuple[str, str]]:
+    """(method, path) of every /api/v1 operation in the OpenAPI."""
+    return [
+        (method.upper(), path)
+        for path, operations in hub.app.openapi()["paths"].items()
+        if path.startswith("/api/v1")
+        for method in operations
+    ]
+
+
+def concrete(path: str, **ids: str) -> str:
+    """The path with its parameters filled in: fixed ones, and ``ids`` by name."""
+    known = {"person_id": "p-tsuru", "household_id": "hh-1", "alert_id": "1", **ids}
+    for name, value in known.items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 11:00 in Tokyo
+MIN = timedelta(minutes=1)
+
+
+def config(tmp_path: Path) -> HubConfig:
+    for name in ("family", "volunteer", "center"):
+        (tmp_path / f"{name}.channels").write_text(
+            f"json://127.0.0.1:9/{name}\nmailto://127.0.0.1:9?to={name}@example.jp\n"
+        )
+    return HubConfig.model_validate(
+        {
+            "hub": {"database": {"path": str(tmp_path / "hub.sqlite3")}, "broker": {"host": "x"}},
+            "gateways": [{"id": "gw-home", "name": "自宅", "lat": 26.2, "lon": 127.7,
+                          "site": "home"}],
+            "recipients": [
+                {"id": "r-family", "name": "比嘉 花子",
+                 "channels_file": str(tmp_path / "family.channels")},
+                {"id": "r-volunteer", "name": "民生委員",
+                 "channels_file": str(tmp_path / "volunteer.channels")},
+                {"id": "r-center", "name": "地域包括支援センター", "lang": "en",
+                 "channels_file": str(tmp_path / "center.channels")},
+            ],
+            "policies": [
+                {
+                    "id": "default",
+                    "steps": [
+                        {"after_min": 0, "notify": ["r-family"]},
+                        {"after_min": 120, "notify": ["r-volunteer"]},
+                        {"after_min": 360, "notify": ["r-center"]},
+                    ],
+                    "repeat_min": 30,
+                }
+            ],
+            "households": [{"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"]}],
+        }
+    )  # fmt: skip
+
+
+_seq = itertools.count(1)
+
+
+def event(kind: EventKind, at: datetime, **data: Any) -> Event:
+    return EventDraft(kind, at, data).numbered(new_event_id(), next(_seq))
+
+
+def engine(tmp_path: Path, store: SqlStore) -> AlertEngine:
+    cfg = config(tmp_path)
+    return AlertEngine(cfg, Registry.from_config(cfg), store)
+
+
+async def ingest(store: SqlStore, *events: Event) -> None:
+    await store.ingest([("gw-home", e) for e in events], [], T0)
+
+
+def missed(level: int, at: datetime) -> Event:
+    return event(EventKind.CHECKIN_MISSED, at, level=level, due=format_ts(T0 - 24 * 60 * MIN))
+
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def registry(tmp_path: Path) -> Registry:
+    return Registry.from_config(hub_config(tmp_path, 1883, 8080))
+
+
+def sighting(kind: EventKind, tag: str, at: datetime, seq: int = 1) -> Event:
+    return EventDraft(kind, at, {"tag": tag, "receiver": "vm", "rssi": -60}).numbered(
+        new_event_id(), seq
+    )
+
+
+async def sight(store: SqlStore, tag: str, *ages: timedelta, gw: str = "gw-a") -> None:
+    """One visit (arrived, seen, left) of ``tag`` at each age before NOW."""
+    events = [
+        sighting(kind, tag, NOW - age + timedelta(minutes=i))
+        for age in ages
+        for i, kind in enumerate((EventKind.TAG_ARRIVED, EventKind.TAG_SEEN, EventKind.TAG_LEFT))
+    ]
+    await store.ingest([(gw, e) for e in events], [], NOW)
+
+
+async def all_tags(store: SqlStore, *tags: str) -> list[datetime]:
+    found = await store.sightings(list(tags), NOW - 1000 * DAY, NOW + DAY, 100_000)
+    return [s.ts for s in found]

@@ -1,0 +1,125 @@
+"""Every module of mimamori imports on its own, and no two import each other.
+
+An import cycle works or breaks depending on which module a process happens to
+import first (issue 13 found ``mimamori.hub.alerts.rules`` failing in a fresh
+interpreter). So each module is imported in a process that has imported nothing of
+mimamori before it: one interpreter loads the third-party libraries once, then forks a
+child per module. And the import graph, read by grimp (the engine of import-linter),
+must have no cycle at all, imports inside functions included.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import grimp
+
+import mimamori
+
+PACKAGE = Path(mimamori.__file__).parent
+
+# Loaded once in the parent so that each child only imports mimamori's own code.
+_EACH_ALONE = textwrap.dedent(
+    """
+    import importlib, json, os, sys
+    for lib in ("pydantic", "fastapi", "starlette", "uvicorn", "paho.mqtt.client", "aiosqlite",
+                "asyncpg", "httpx", "cryptography", "yaml", "jinja2", "apprise", "bleak"):
+        try:
+            importlib.import_module(lib)
+        except ImportError:
+            pass
+    failed = {}
+    for name in json.loads(sys.argv[1]):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                importlib.import_module(name)
+                os._exit(0)
+            except BaseException as exc:
+                os.write(write, f"{type(exc).__name__}: {exc}".encode()[:2000])
+                os._exit(1)
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            said = pipe.read().decode()
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            failed[name] = said or f"exit status {status}"
+    print(json.dumps(failed))
+    """
+)
+
+
+def all_modules() -> list[str]:
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__main__.py":  # importing it runs the program: that is its job
+            continue
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def test_every_module_imports_alone() -> None:
+    modules = all_modules()
+    assert "mimamori.hub.alerts.rules" in modules and len(modules) > 150
+    done = subprocess.run(
+        [sys.executable, "-c", _EACH_ALONE, json.dumps(modules)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    failed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert failed == {}
+
+
+def cycles(imports: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), and the
+    modules that import themselves."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in imports.get(module, set()):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            part = []
+            while (top := stack.pop()) != module:
+                part.append(top)
+            part.append(module)
+            if len(part) > 1 or module in imports.get(module, set()):
+                found.append(sorted(part))
+
+    for module in sorted(imports):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_cycles_are_found() -> None:
+    # The finder itself, on a graph with one cycle of three and one of one.
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}
+    assert sorted(cycles(graph)) == [["a", "b", "c"], ["e"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle() -> None:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
+    graph = grimp.build_graph("mimamori", exclude_type_checking_imports=True)
+    imports = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
+    assert len(imports) > 150
+    assert cycles(imports) == []
