@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import grimp
+import pytest
 
 import mimamori
 
@@ -65,6 +66,7 @@ def all_modules() -> list[str]:
     return names
 
 
+@pytest.mark.timeout(600)  # ~200 imports, each in a fresh process
 def test_every_module_imports_alone() -> None:
     modules = all_modules()
     assert "mimamori.hub.alerts.rules" in modules and len(modules) > 150
