@@ -114,15 +114,9 @@ class AdvertTriage:
         if way is Route.NOT_ALLOWED:
             self.counters["adverts_not_allowed"] += 1
             return []
-        tag, rssi, receiver, at, ts = (
-            frame.tag_id,
-            advert.rssi,
-            advert.receiver,
-            advert.at,
-            advert.ts,
-        )
+        heard = (frame.tag_id, advert.rssi, advert.receiver, advert.at, advert.ts)
         if way is Route.PRESENCE:
-            return self.presence.observe(tag, rssi, receiver, at, ts)
-        found = self.search.observe(tag, rssi, receiver, at, ts)
+            return self.presence.observe(*heard)
+        found = self.search.observe(*heard)
         self.counters["search_reports"] += len(found)
-        return found + self.presence.observe(tag, rssi, receiver, at, ts)
+        return found + self.presence.observe(*heard)
