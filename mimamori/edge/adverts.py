@@ -15,6 +15,7 @@ Formats (facts from their public specifications):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mimamori.protocol.tags import TagFormat, eddystone_eid_id, eddystone_uid_id, ibeacon_id
@@ -101,7 +102,7 @@ def decode_eddystone(data: bytes) -> TagFrame | None:
 
 
 def decode_tag(
-    manufacturer: dict[int, bytes] | None, service_data: dict[int, bytes] | None
+    manufacturer: Mapping[int, bytes] | None, service_data: Mapping[int, bytes] | None
 ) -> TagFrame | None:
     """The tag frame carried by an advert, or None when it is no tag we know."""
     if manufacturer and (apple := manufacturer.get(APPLE)) is not None:

@@ -21,6 +21,7 @@ from mimamori.edge.config import (
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.rules.household import Household
 from mimamori.edge.rules.presence import PresenceParams
+from mimamori.edge.rules.triage import TagPolicy
 
 
 def build_drivers(config: GatewayConfig, clock: Clock, ble_backend: Any = None) -> list[Driver]:
@@ -73,3 +74,9 @@ def presence_params(config: GatewayConfig) -> PresenceParams:
     return PresenceParams(
         p.enter_rssi, p.exit_rssi, p.smoothing, p.leave_after_s, p.report_interval_s
     )
+
+
+def tag_policy(config: GatewayConfig) -> TagPolicy:
+    """The gateway's own lists; without a ``tags`` section no advert passes them."""
+    tags = config.tags
+    return TagPolicy.of(tags.formats, tags.allow) if tags else TagPolicy()

@@ -15,12 +15,12 @@ import contextlib
 import fcntl
 import logging
 import os
+from collections import ChainMap
 from pathlib import Path
 from typing import Any
 
 from mimamori import __version__
-from mimamori.edge.adverts import decode_tag
-from mimamori.edge.build import build_drivers, build_household, presence_params
+from mimamori.edge.build import build_drivers, build_household, presence_params, tag_policy
 from mimamori.edge.clock import Clock, SystemClock
 from mimamori.edge.config import GatewayConfig
 from mimamori.edge.drivers.base import Driver
@@ -39,6 +39,7 @@ from mimamori.edge.rules.health import ReceiverHealth
 from mimamori.edge.rules.household import STATE_NAME, Household
 from mimamori.edge.rules.presence import PresenceTracker
 from mimamori.edge.rules.search import SearchWatch
+from mimamori.edge.rules.triage import AdvertTriage
 from mimamori.edge.tasks import run_to_end
 from mimamori.edge.uplink import Uplink, subscriptions
 from mimamori.edge.watchdog import feed_watchdog
@@ -48,7 +49,6 @@ from mimamori.protocol.codec import encode_status
 from mimamori.protocol.events import EventDraft
 from mimamori.protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_topic
 from mimamori.protocol.status import GatewayStatus, OutboxStatus
-from mimamori.protocol.tags import matches
 from mimamori.protocol.topics import status_topic
 from mimamori.sdnotify import Notifier
 
@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 SWEEP_S = 1.0  # how often the leave timers are checked
 QUEUE_MAX = 20_000  # adverts waiting for the rules; beyond this, adverts are shed (counted)
-_ALLOW_CACHE_MAX = 10_000
 STATUS_FILE = "status.json"  # the last status, in data_dir (read by `edge diagnose`)
 
 
@@ -78,20 +77,13 @@ class EdgeDaemon:
         )
         self.presence = PresenceTracker(presence_params(config))
         self.search = SearchWatch(config.presence.search_interval_s)
+        self.triage = AdvertTriage(tag_policy(config), self.presence, self.search)
         self.health = ReceiverHealth()
-        self.counters: dict[str, int] = {
-            "adverts": 0,
-            "adverts_unknown_format": 0,
-            "adverts_not_allowed": 0,
-            "adverts_shed": 0,
-            "events": 0,
-            "search_reports": 0,
-            "search_orders_rejected": 0,
-        }
-        self._formats = set(config.tags.formats) if config.tags else set()
-        self._allow = tuple(config.tags.allow) if config.tags else ()
+        # The status's counters: the daemon's own and the triage's, as one live view.
+        self.counters: ChainMap[str, int] = ChainMap(
+            {"adverts_shed": 0, "events": 0, "search_orders_rejected": 0}, self.triage.counters
+        )
         self.household: Household | None = None  # resumed from the outbox in run()
-        self._allowed: dict[str, bool] = {}
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
@@ -108,21 +100,12 @@ class EdgeDaemon:
         self.uplink: Uplink | None = None
         self.ready = asyncio.Event()  # set once the outbox is open and tasks run
 
-    # -- decisions ------------------------------------------------------------------
-
-    def _is_allowed(self, tag_id: str) -> bool:
-        allowed = self._allowed.get(tag_id)
-        if allowed is None:
-            if len(self._allowed) >= _ALLOW_CACHE_MAX:
-                self._allowed.clear()
-            allowed = any(matches(p, tag_id) for p in self._allow)
-            self._allowed[tag_id] = allowed
-        return allowed
+    # -- decisions: each observation to the rule that owns it ------------------------
 
     def decide(self, obs: Observation) -> list[EventDraft]:
-        """One observation in, the events it causes out (pure but for counters)."""
+        """One observation in, the events it causes out (the rules decide; no I/O)."""
         if isinstance(obs, Advert):
-            return self._advert(obs)
+            return self.triage.observe(obs)
         if isinstance(obs, SearchChange):
             self.search.apply(obs.search_id, obs.order)
             log.info("search %s %s", obs.search_id, "ended" if obs.order is None else "is on")
@@ -134,26 +117,6 @@ class EdgeDaemon:
         if isinstance(obs, Heartbeat):
             return []
         raise TypeError(f"unknown observation {obs!r}")
-
-    def _advert(self, obs: Advert) -> list[EventDraft]:
-        self.counters["adverts"] += 1
-        frame = decode_tag(dict(obs.manufacturer), dict(obs.service_data))
-        if frame is None:
-            self.counters["adverts_unknown_format"] += 1
-            return []
-        tag = frame.tag_id
-        if self.search.watching(tag, obs.ts):
-            # The hub asked for exactly this tag: report it whatever the local lists say.
-            found = self.search.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
-            self.counters["search_reports"] += len(found)
-            return found + self.presence.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
-        if frame.format not in self._formats:
-            self.counters["adverts_unknown_format"] += 1
-            return []
-        if not self._is_allowed(tag):
-            self.counters["adverts_not_allowed"] += 1  # never leaves the gateway
-            return []
-        return self.presence.observe(tag, obs.rssi, obs.receiver, obs.at, obs.ts)
 
     # -- status -----------------------------------------------------------------------
 
@@ -270,9 +233,7 @@ class EdgeDaemon:
         self.config = new
         self.presence.params = presence_params(new)
         self.search.min_interval_s = new.presence.search_interval_s
-        self._formats = set(new.tags.formats) if new.tags else set()
-        self._allow = tuple(new.tags.allow) if new.tags else ()
-        self._allowed = {}
+        self.triage.policy = tag_policy(new)
         self._status_now.set()  # tell the hub the new config hash now
 
     # -- life cycle ----------------------------------------------------------------------

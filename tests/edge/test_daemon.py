@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -13,7 +14,9 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.clock import SystemClock
+from mimamori.edge.config import GatewayConfig
 from mimamori.edge.daemon import EdgeDaemon
+from mimamori.edge.outbox import Outbox
 from mimamori.errors import MimamoriError
 from mimamori.protocol.acks import Ack, encode_ack
 from mimamori.protocol.topics import ack_topic
@@ -25,6 +28,8 @@ from tests.edge.helpers import (
     publish_once,
     tag_id,
 )
+
+Seen = tuple[int, str]  # an event's seq and id
 
 
 @asynccontextmanager
@@ -133,9 +138,29 @@ async def test_a_second_daemon_on_the_same_data_dir_is_refused(
             await second.run()
 
 
+async def held(data_dir: Path) -> list[tuple[int, str]]:
+    """(seq, event id) of each event in a stopped gateway's outbox file."""
+    outbox = await Outbox.open(data_dir / "outbox.sqlite3", 1000)
+    try:
+        batch = await outbox.peek(0, 1000)
+    finally:
+        await outbox.close()
+    return [(p.seq, json.loads(p.body)["id"]) for p in batch.events] if batch else []
+
+
+async def sent_after_a_restart(config: GatewayConfig, port: int, count: int) -> list[Seen]:
+    """Start a new daemon on the same config and data_dir; what it sends first."""
+    daemon = EdgeDaemon(config, drivers=[ScriptedReceiver("r1", SystemClock())])
+    async with listening(port, config.gateway.id) as listener, running(daemon):
+        await listener.wait_for(lambda: len(listener.events()) >= count, within=15)
+        return [(e["seq"], e["id"]) for e in listener.events()]
+
+
 async def test_stopping_publishes_offline_and_keeps_unsent_events(
     own_broker: PrivateBroker, tmp_path: Path, unique_id: str
 ) -> None:
+    # No hub runs here: the broker takes the events, but until the hub's ack covers
+    # them they are not sent for good, so they must outlive the stop.
     config = gateway_config(unique_id, own_broker.port, tmp_path)
     receiver = ScriptedReceiver("r1", SystemClock())
     daemon = EdgeDaemon(config, drivers=[receiver])
@@ -144,7 +169,33 @@ async def test_stopping_publishes_offline_and_keeps_unsent_events(
             await listener.wait_for(
                 lambda: any(s["state"] == "online" for s in listener.statuses())
             )
+            for n in (1, 2, 3):
+                receiver.advert(tag_id(n), -60)
+            await listener.wait_for(lambda: len(listener.events()) >= 3)
         await listener.wait_for(lambda: listener.statuses()[-1]["state"] == "offline")
+        sent: list[Seen] = [(e["seq"], e["id"]) for e in listener.events()]
+    assert [seq for seq, _ in sent] == [1, 2, 3]
+    assert await held(tmp_path) == sent
+    # The next start sends them again, as they were: the hub stores by id.
+    assert await sent_after_a_restart(config, own_broker.port, 3) == sent
+
+
+async def test_events_decided_while_the_broker_is_down_outlive_a_stop(
+    own_broker: PrivateBroker, tmp_path: Path, unique_id: str
+) -> None:
+    config = gateway_config(unique_id, own_broker.port, tmp_path)
+    receiver = ScriptedReceiver("r1", SystemClock())
+    daemon = EdgeDaemon(config, drivers=[receiver])
+    async with running(daemon):
+        await asyncio.wait_for(daemon.link.connected.wait(), 5)  # type: ignore[union-attr]
+        own_broker.stop()
+        for n in (1, 2):
+            receiver.advert(tag_id(n), -60)
+        await eventually(lambda: daemon.outbox is not None and daemon.outbox.depth == 2)
+    kept = await held(tmp_path)  # never published: "offline" went with the last will
+    assert [seq for seq, _ in kept] == [1, 2]
+    own_broker.start()
+    assert await sent_after_a_restart(config, own_broker.port, 2) == kept
 
 
 async def test_a_gateway_stops_even_while_batches_wait_for_their_puback(

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.edge.clock import SystemClock
+from mimamori.edge.clock import VirtualClock
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.rules.search import SearchWatch
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol.search import SearchOrder, encode_search
-from tests.edge.helpers import ScriptedReceiver, gateway_config, tag_id
+from tests.edge.helpers import ScriptedReceiver, eventually, gateway_config, tag_id
 from tests.edge.test_daemon import listening, running
 
 T0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
@@ -66,40 +66,39 @@ async def test_a_retained_order_makes_the_gateway_report_the_tag_at_once(
     config = gateway_config(
         unique_id, broker.port, tmp_path, presence={"report_interval_s": 60, "leave_after_s": 120}
     )
+    # The gateway's clock, moved by the test: it stamps the adverts, and so drives the
+    # search's throttle (search_interval_s, 1 s) without waiting for it.
+    clock = VirtualClock(T0)
     hub = MqttLink(LinkSettings("127.0.0.1", broker.port, f"hub-{unique_id}"), name="test hub")
     hub_task = asyncio.create_task(hub.run())
     await asyncio.wait_for(hub.connected.wait(), 5)
     search_id = f"s-{unique_id}"
     topic = f"mimamori/v1/search/{search_id}"
-    now = datetime.now(UTC)
-    sent = SearchOrder(id=search_id, tags=[STRANGER], until=now + timedelta(hours=1))
+    sent = SearchOrder(id=search_id, tags=[STRANGER], until=T0 + timedelta(hours=1))
     await hub.publish(topic, encode_search(sent), retain=True)
-    receiver = ScriptedReceiver("r1", SystemClock())
-    daemon = EdgeDaemon(config, drivers=[receiver])
+    receiver = ScriptedReceiver("r1", clock)
+    daemon = EdgeDaemon(config, clock=clock, drivers=[receiver])
     try:
         async with listening(broker.port, unique_id) as listener, running(daemon):
-            async with asyncio.timeout(5):
-                while not daemon.search.watching(STRANGER):
-                    await asyncio.sleep(0.02)
+            await eventually(lambda: daemon.search.watching(STRANGER), within=5)
             for _ in range(3):
                 receiver.advert(STRANGER, -95)  # too weak to "arrive", still a clue
-                await asyncio.sleep(1.1)
+                receiver.advert(STRANGER, -95)  # within the interval: told in the next report
+                clock.advance(1.1)
             await listener.wait_for(lambda: len(listener.events()) >= 3)
             reports = [e for e in listener.events() if e["data"].get("search") == search_id]
             assert [e["kind"] for e in reports] == ["tag.seen"] * 3
+            assert [e["data"]["adverts"] for e in reports] == [1, 2, 2]
             # The hub ends the search: the gateway goes back to its own lists.
             await hub.publish(topic, b"", retain=True)
-            async with asyncio.timeout(5):
-                while daemon.search.watching(STRANGER):
-                    await asyncio.sleep(0.02)
+            await eventually(lambda: not daemon.search.watching(STRANGER), within=5)
             receiver.advert(STRANGER, -50)
-            await asyncio.sleep(0.5)
+            await eventually(lambda: daemon.counters["adverts"] == 7, within=5)
             assert daemon.counters["adverts_not_allowed"] == 1
+            assert daemon.counters["search_reports"] == 3
             # A malformed order is refused and counted, and changes nothing.
             await hub.publish(f"mimamori/v1/search/{search_id}x", b"{not json", retain=False)
-            async with asyncio.timeout(5):
-                while daemon.counters["search_orders_rejected"] == 0:
-                    await asyncio.sleep(0.02)
+            await eventually(lambda: daemon.counters["search_orders_rejected"] == 1, within=5)
     finally:
         hub_task.cancel()
         await asyncio.gather(hub_task, return_exceptions=True)
