@@ -2,7 +2,7 @@
 epoch's confirmed seq and the ranges waiting for a gap, advanced by ``ack_chain``.
 
 A few statements per commit whatever the number of gateways in it: the store's
-round trips, not its rows, bound the hub's ingest (sqlite_db.py).
+round trips, not its rows, bound the hub's ingest (``sqlite_db.py``).
 """
 
 from __future__ import annotations
