@@ -62,7 +62,7 @@ class Migration:
     postgres: Mapping[str, str] = field(default_factory=dict)
 
     def script(self, dialect: Dialect) -> str:
-        own = self.sqlite if dialect is SQLITE else self.postgres
+        own = self.sqlite if dialect.name == SQLITE.name else self.postgres
         return self.sql.format_map({**DDL[dialect.name], **own})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from mimamori.hub.model.quarantine import Quarantined
 from mimamori.protocol.topics import ID_PATTERN
 from tests.hub.eid_helpers import eid_config
 from tests.hub.helpers import PASSWORD, database_for, open_test_store
-from tests.hub.store.test_store import T0
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 # Each command that reads the hub's config, with arguments it would accept.
 CONFIG_COMMANDS: dict[str, list[str]] = {
