@@ -49,7 +49,8 @@ from mimamori.hub.server.gc_tuning import tune_gc
 from mimamori.hub.store.opening import open_store
 from mimamori.hub.store.port import Store
 from mimamori.hub.store.postgres import PostgresStore
-from mimamori.hub.store.sql_store import SqliteStore, SqlStore
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.mqtt import Message, MqttLink
 
 POLL_S = 0.02

@@ -21,7 +21,8 @@ from typing import Any
 
 from mimamori.hub.model.privacy import ProtectedWindow
 from mimamori.hub.store.schema import MIGRATIONS
-from mimamori.hub.store.sql_store import SqliteStore
+from mimamori.hub.store.sql import SQLITE
+from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.protocol import EventDraft, EventKind, new_event_id
 from mimamori.protocol.timefmt import to_epoch_ms
 
@@ -117,8 +118,8 @@ _CHECKIN = {"device": "b", "card": "genki", "next_due": "2030-01-01T00:00:00.000
 async def _migration(root: Path, rows: int) -> dict[str, Any]:
     path = root / "v8.sqlite3"
     with sqlite3.connect(path) as db:
-        for script in MIGRATIONS[:8]:
-            db.executescript(script)
+        for migration in MIGRATIONS[:8]:
+            db.executescript(migration.script(SQLITE))
         db.execute("PRAGMA user_version = 8")
     _fill(path, _rows(rows, to_epoch_ms(datetime.now(UTC)) - 30 * DAY_MS, 30 * DAY_MS))
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.errors import BrokerError
 from mimamori.hub.config import HubBrokerSettings
 from mimamori.hub.ingest.loop import Ingest
-from mimamori.hub.store.sql_store import SqliteStore
+from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import MAX_PAYLOAD_BYTES
 from tests.edge.helpers import eventually

@@ -16,46 +16,47 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mimamori.hub.cli.common import CommandError, Invocation, an_id, command
 
 if TYPE_CHECKING:
     from mimamori.hub.config import HubConfig, MosquittoFiles
 
-ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 DEFAULT_HUB_USER = "mimamori-hub"
 
 
-def _load(args: argparse.Namespace, command: str) -> tuple[HubConfig, MosquittoFiles, str]:
-    from mimamori.hub.config import load_hub_config
-
-    config = load_hub_config(Path(args.config))
+def _files(run: Invocation) -> tuple[HubConfig, MosquittoFiles, str]:
+    config = run.config
     files = config.hub.mosquitto
     if files is None:
-        raise SystemExit(f"mimamori hub {command}: the config has no hub.mosquitto files")
+        raise CommandError(
+            "設定に hub.mosquitto のファイルがありません", "the config has no hub.mosquitto files"
+        )
     hub_user = config.hub.broker.account(config.hub.worker_id) or DEFAULT_HUB_USER
     return config, files, hub_user
 
 
-def _add(args: argparse.Namespace) -> int:
+def _add(run: Invocation) -> None:
     from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
 
-    config, files, hub_user = _load(args, "gateway add")
-    if not ID.match(args.id):
-        raise SystemExit(f"mimamori hub gateway add: {args.id!r} is not a gateway id")
+    args = run.args
+    config, files, hub_user = _files(run)
     hubs = [*hub_accounts(files.acl_file), hub_user]
     if args.id in hubs:
-        raise SystemExit(f"mimamori hub gateway add: {args.id!r} is one of the hub's own accounts")
+        raise CommandError(
+            f"{args.id!r} はハブ自身のアカウントです",
+            f"{args.id!r} is one of the hub's own accounts",
+        )
     have = accounts(files.password_file)
     if args.id in have and not args.renew:
-        raise SystemExit(
-            f"mimamori hub gateway add: ゲートウェイ {args.id} のアカウントはすでにあります。"
+        raise CommandError(
+            f"ゲートウェイ {args.id} のアカウントはすでにあります。"
             f"パスワードは変えていません。新しいパスワードにするときは --renew を付けてください"
-            f"（古いパスワードは使えなくなります）。\n"
+            f"（古いパスワードは使えなくなります）。",
             f"gateway {args.id!r} already has a broker account; its password is unchanged. "
-            f"To give it a new one (the old one stops working), add --renew."
+            f"To give it a new one (the old one stops working), add --renew.",
         )
     hub_file = config.hub.broker.password_file
     if hub_file is not None and hub_user not in have:
@@ -79,26 +80,30 @@ def _add(args: argparse.Namespace) -> int:
         f"  password_file: /etc/mimamori/broker.password\n"
         f"# Then let the broker read its files again: systemctl reload mosquitto"
     )
-    return 0
 
 
-def _hub_account(args: argparse.Namespace) -> int:
+def _hub_account(run: Invocation) -> None:
     from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
 
-    config, files, hub_user = _load(args, "broker-account")
+    config, files, hub_user = _files(run)
     hub_file = config.hub.broker.password_file
     if config.hub.broker.username is None or hub_file is None:
-        raise SystemExit(
-            "mimamori hub broker-account: give hub.broker.username and password_file first"
+        raise CommandError(
+            "先に hub.broker.username と password_file を設定してください",
+            "give hub.broker.username and password_file first",
         )
     hubs = hub_accounts(files.acl_file)
     have = accounts(files.password_file)
     if hub_user in have and hub_user not in hubs:
-        raise SystemExit(f"mimamori hub broker-account: {hub_user!r} is a gateway's account")
-    if hub_user in have and not args.renew:
-        raise SystemExit(
-            f"mimamori hub broker-account: {hub_user!r} already has a broker account; "
-            f"its password (in {hub_file}) is unchanged. For a new one, add --renew."
+        raise CommandError(
+            f"{hub_user!r} はゲートウェイのアカウントです", f"{hub_user!r} is a gateway's account"
+        )
+    if hub_user in have and not run.args.renew:
+        raise CommandError(
+            f"{hub_user!r} のブローカーのアカウントはすでにあります。パスワード（{hub_file}）は"
+            "変えていません。新しいパスワードにするときは --renew を付けてください。",
+            f"{hub_user!r} already has a broker account; "
+            f"its password (in {hub_file}) is unchanged. For a new one, add --renew.",
         )
     write_acl(files.acl_file, *hubs, hub_user)
     _write_secret(hub_file, set_account(files.password_file, hub_user))
@@ -107,21 +112,6 @@ def _hub_account(args: argparse.Namespace) -> int:
         f"# (copy it to that path on the machine that runs this hub, owner-only).\n"
         f"# Then let the broker read its files again: systemctl reload mosquitto"
     )
-    return 0
-
-
-def _refusing_os_errors(
-    action: Callable[[argparse.Namespace], int], command: str
-) -> Callable[[argparse.Namespace], int]:
-    """A file that cannot be read or written is a clear message, not a traceback."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return action(args)
-        except OSError as exc:
-            raise SystemExit(f"mimamori hub {command}: {exc}") from None
-
-    return run
 
 
 def _write_secret(path: Path, secret: str) -> None:
@@ -139,12 +129,14 @@ def add_parser(actions: Any) -> None:
     add = gateway_actions.add_parser("add", help="create a gateway's broker account")
     add.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     add.add_argument("--renew", action="store_true", help="give an existing gateway a new password")
-    add.add_argument("id", metavar="ID", help="the gateway id (its broker user name)")
-    add.set_defaults(func=_refusing_os_errors(_add, "gateway add"))
+    add.add_argument(
+        "id", type=an_id("a gateway id"), metavar="ID", help="the gateway id (its broker user name)"
+    )
+    add.set_defaults(func=command("hub gateway add", _add))
     hub = actions.add_parser(
         "broker-account",
         help="this hub's own broker account (with hub.worker_id: this worker's)",
     )
     hub.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     hub.add_argument("--renew", action="store_true", help="give the account a new password")
-    hub.set_defaults(func=_refusing_os_errors(_hub_account, "broker-account"))
+    hub.set_defaults(func=command("hub broker-account", _hub_account))

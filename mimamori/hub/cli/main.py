@@ -5,22 +5,22 @@
     mimamori hub token create --config FILE (--family ID | --admin | --user ID) --name NAME
                               [--ttl-days D]
     mimamori hub token list|revoke ...  |  mimamori hub session list|revoke ...
-                                        (cli_credentials.py)
-    mimamori hub user add|list ...  (cli_users.py)
-    mimamori hub gateway add --config FILE ID [--renew] | broker-account ...  (cli_gateways.py)
-    mimamori hub tag kek|add|list ...  (cli_tags.py)
-    mimamori hub pki ca|server|client --dir DIR ...  (cli_pki.py)
-    mimamori hub purge | person forget | person export ...  (cli_privacy.py)
-    mimamori hub quarantine list|show|clear ...  (cli_quarantine.py)
+                                        (credentials.py)
+    mimamori hub user add|list|disable ...  (users.py)
+    mimamori hub gateway add --config FILE ID [--renew] | broker-account ...  (gateways.py)
+    mimamori hub tag kek|add|list ...  (tags.py)
+    mimamori hub pki ca|server|client --dir DIR ...  (pki.py)
+    mimamori hub purge | person forget | person export ...  (privacy.py)
+    mimamori hub quarantine list|show|clear ...  (quarantine.py)
 
-Only the standard library is imported here: the parser is built for every
-``mimamori`` command, also on gateways without the hub's packages.
+Every command runs through ``common.command``: one way to load the config, open the
+store and say what went wrong. Only the standard library is imported here: the parser
+is built for every ``mimamori`` command, also on gateways without the hub's packages.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -34,6 +34,7 @@ from mimamori.hub.cli import privacy as cli_privacy
 from mimamori.hub.cli import quarantine as cli_quarantine
 from mimamori.hub.cli import tags as cli_tags
 from mimamori.hub.cli import users as cli_users
+from mimamori.hub.cli.common import USAGE, CommandError, Invocation, command
 
 LINK_MAX_HOURS = 24 * 30  # as auth.signin_link_ttl_h allows in the config
 TOKEN_DAYS = 90.0  # a bearer token lives a quarter by default: a rotation people keep up
@@ -58,90 +59,91 @@ def _bounded(unit: str, most: float) -> Callable[[str], float]:
     return parse
 
 
-def _serve(args: argparse.Namespace) -> int:
-    if not args.config:
-        print("mimamori hub: --config FILE is required", file=sys.stderr)
-        return 2
+def _serve(run: Invocation) -> int:
+    if not run.args.config:
+        raise CommandError(
+            "--config FILE で設定ファイルを指定してください",
+            "--config FILE is required",
+            code=USAGE,
+        )
     from mimamori.hub.server.serve import serve
 
-    return serve(Path(args.config))
+    return serve(Path(run.args.config))
 
 
-async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
+async def _issue(run: Invocation, kind: str) -> str:
     from mimamori.hub.access.auth import issue
-    from mimamori.hub.config import load_hub_config
     from mimamori.hub.model.accounts import CredentialKind
-    from mimamori.hub.store.opening import open_store
 
-    config = load_hub_config(Path(args.config))
+    args, config = run.args, run.config
     family = getattr(args, "family", None)
     if family is not None and family not in {f.id for f in config.families}:
-        raise SystemExit(f"mimamori hub: no family {family!r} in {args.config}")
-    store = await open_store(config.hub.database)
-    try:
-        if kind == "signin":
-            ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
-            token = await issue(
-                store,
-                CredentialKind.SIGNIN,
-                role="family",
-                family_id=family,
-                name=f"link for {family}",
-                ttl=ttl,
+        raise CommandError(
+            f"設定に家族 {family!r} がありません", f"no family {family!r} in {args.config}"
+        )
+    store = await run.store()  # the whole store: access.auth.issue takes it
+    if kind == "signin":
+        ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
+        return await issue(
+            store,
+            CredentialKind.SIGNIN,
+            role="family",
+            family_id=family,
+            name=f"link for {family}",
+            ttl=ttl,
+        )
+    if getattr(args, "user", None):
+        account = await store.user(args.user)
+        if account is None:
+            raise CommandError(
+                f"アカウント {args.user!r} はありません", f"no account {args.user!r}"
             )
-        elif getattr(args, "user", None):
-            account = await store.user(args.user)
-            if account is None:
-                raise SystemExit(f"mimamori hub: no account {args.user!r}")
-            if account[0].disabled:  # it would come back to life with the account
-                raise SystemExit(f"mimamori hub: the account {args.user!r} is disabled")
-            token = await issue(
-                store,
-                CredentialKind.TOKEN,
-                role=account[0].role,
-                family_id=account[0].family_id,
-                name=args.name,
-                ttl=timedelta(days=args.ttl_days),
-                user_id=args.user,
+        if account[0].disabled:  # it would come back to life with the account
+            raise CommandError(
+                f"アカウント {args.user!r} は使えなくしてあります",
+                f"the account {args.user!r} is disabled",
             )
-        else:
-            token = await issue(
-                store,
-                CredentialKind.TOKEN,
-                role="admin" if args.admin else "family",
-                family_id=None if args.admin else family,
-                name=args.name,
-                ttl=timedelta(days=args.ttl_days),
-            )
-    finally:
-        await store.close()
-    return config, token
+        return await issue(
+            store,
+            CredentialKind.TOKEN,
+            role=account[0].role,
+            family_id=account[0].family_id,
+            name=args.name,
+            ttl=timedelta(days=args.ttl_days),
+            user_id=args.user,
+        )
+    return await issue(
+        store,
+        CredentialKind.TOKEN,
+        role="admin" if args.admin else "family",
+        family_id=None if args.admin else family,
+        name=args.name,
+        ttl=timedelta(days=args.ttl_days),
+    )
 
 
-def _link(args: argparse.Namespace) -> int:
-    config, token = asyncio.run(_issue(args, "signin"))
-    base = config.hub.http.public_url.rstrip("/")
+async def _link(run: Invocation) -> None:
+    token = await _issue(run, "signin")
+    base = run.config.hub.http.public_url.rstrip("/")
     print(f"{base}/signin?token={token}")
-    return 0
 
 
-def _token_create(args: argparse.Namespace) -> int:
+async def _token_create(run: Invocation) -> None:
     from mimamori.hub.access.auth import short_id, token_hash
 
-    _, token = asyncio.run(_issue(args, "token"))
+    token = await _issue(run, "token")
     print(token)
     print(
         f"Keep it secret: it is shown only this once. Its id is {short_id(token_hash(token))}; "
-        f"it ends in {args.ttl_days:g} days (`hub token list`, `hub token revoke`).",
+        f"it ends in {run.args.ttl_days:g} days (`hub token list`, `hub token revoke`).",
         file=sys.stderr,
     )
-    return 0
 
 
 def add_parser(sub: Any) -> None:
     hub = sub.add_parser("hub", help="run the hub, or manage it")
     hub.add_argument("--config", metavar="FILE", help="hub YAML file")
-    hub.set_defaults(func=_serve)
+    hub.set_defaults(func=command("hub", _serve))
     actions = hub.add_subparsers(dest="hub_command", metavar="ACTION")
 
     link = actions.add_parser("link", help="print a one-time sign-in link for a family")
@@ -153,7 +155,7 @@ def add_parser(sub: Any) -> None:
         default=None,
         help=f"default: from the config; at most {LINK_MAX_HOURS}",
     )
-    link.set_defaults(func=_link)
+    link.set_defaults(func=command("hub link", _link))
 
     token = actions.add_parser("token", help="API bearer tokens")
     token_actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -170,7 +172,7 @@ def add_parser(sub: Any) -> None:
         default=TOKEN_DAYS,
         help=f"it ends after this (default {TOKEN_DAYS:g}, at most {TOKEN_MAX_DAYS:g})",
     )
-    create.set_defaults(func=_token_create)
+    create.set_defaults(func=command("hub token create", _token_create))
     cli_credentials.add_token_actions(token_actions)
 
     cli_users.add_parser(actions)

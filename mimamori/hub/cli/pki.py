@@ -10,25 +10,26 @@ Nothing is ever overwritten: an existing file is an error, to be moved away by h
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mimamori.hub.cli.gateways import ID
+from mimamori.hub.cli.common import CommandError, Invocation, Work, an_id, command
 
 
-def _ca(args: argparse.Namespace) -> int:
+def _ca(run: Invocation) -> None:
     from mimamori.hub.broker.pki import make_ca
 
+    args = run.args
     issued = make_ca(args.dir, args.name, args.days)
     print(f"# CA made: {issued.cert} (give it to every gateway and to the broker)")
     print(f"# {issued.key} signs every certificate of the town: keep it offline, 0600.")
-    return 0
 
 
-def _server(args: argparse.Namespace) -> int:
+def _server(run: Invocation) -> None:
     from mimamori.hub.broker.pki import make_server
 
+    args = run.args
     issued = make_server(args.dir, args.host, days=args.days)
     print(
         f"# The broker's certificate for {', '.join(args.host)}. In mosquitto.conf:\n"
@@ -40,15 +41,12 @@ def _server(args: argparse.Namespace) -> int:
         f"# copy {issued.cert}, {issued.key} and {args.dir / 'ca.crt'} there;\n"
         f"# the key readable by the mosquitto user only."
     )
-    return 0
 
 
-def _client(args: argparse.Namespace) -> int:
+def _client(run: Invocation) -> None:
     from mimamori.hub.broker.pki import make_client
 
-    if not ID.match(args.id):
-        print(f"mimamori hub pki client: {args.id!r} is not a gateway id", file=sys.stderr)
-        return 2
+    args = run.args
     issued = make_client(args.dir, args.id, days=args.days)
     print(
         f"# {args.id}: copy {args.dir / 'ca.crt'}, {issued.cert} and {issued.key}\n"
@@ -60,18 +58,19 @@ def _client(args: argparse.Namespace) -> int:
         f"    cert_file: /etc/mimamori/tls/{issued.cert.name}\n"
         f"    key_file: /etc/mimamori/tls/{issued.key.name}"
     )
-    return 0
 
 
-def _run(func: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
+def _refusing_pki_errors(work: Callable[[Invocation], None]) -> Work:
+    """What the CA refuses (a file that exists already, no CA yet) is said as every
+    command says a refusal."""
+
+    def run(invocation: Invocation) -> None:
         from mimamori.hub.broker.pki import PkiError
 
         try:
-            return int(func(args))
+            work(invocation)
         except PkiError as exc:
-            print(f"mimamori hub pki: {exc}", file=sys.stderr)
-            return 2
+            raise CommandError("証明書を作れません（理由は次の行）", str(exc)) from None
 
     return run
 
@@ -91,7 +90,7 @@ def add_parser(actions: Any) -> None:
     ca = pki_actions.add_parser("ca", help="make the town's CA (once)")
     common(ca, 3650)
     ca.add_argument("--name", default="mimamori town CA", help="the CA's common name")
-    ca.set_defaults(func=_run(_ca))
+    ca.set_defaults(func=command("hub pki ca", _refusing_pki_errors(_ca)))
 
     server = pki_actions.add_parser("server", help="the broker's certificate")
     common(server, 825)
@@ -101,9 +100,14 @@ def add_parser(actions: Any) -> None:
         required=True,
         help="a name or IP address clients connect to (repeat for more)",
     )
-    server.set_defaults(func=_run(_server))
+    server.set_defaults(func=command("hub pki server", _refusing_pki_errors(_server)))
 
     client = pki_actions.add_parser("client", help="a gateway's (or the hub's) certificate")
     common(client, 825)
-    client.add_argument("id", metavar="ID", help="the gateway id (the certificate's name)")
-    client.set_defaults(func=_run(_client))
+    client.add_argument(
+        "id",
+        type=an_id("a gateway id"),
+        metavar="ID",
+        help="the gateway id (the certificate's name)",
+    )
+    client.set_defaults(func=command("hub pki client", _refusing_pki_errors(_client)))

@@ -11,14 +11,17 @@ time; the hub waits for the command's transactions). See docs/privacy.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from mimamori.hub.cli.common import CommandError, Invocation, command
+
+if TYPE_CHECKING:
+    from mimamori.hub.store.port_privacy import PrivacyStore
 
 
 def _operator() -> str:
@@ -29,59 +32,53 @@ def _operator() -> str:
         return f"cli:uid {os.getuid()}"
 
 
-async def _purge(args: argparse.Namespace) -> None:
-    from mimamori.hub.config import load_hub_config
+async def _purge(run: Invocation) -> None:
     from mimamori.hub.privacy.retention import describe, purge
     from mimamori.hub.register.registry import Registry
-    from mimamori.hub.store.opening import open_store
 
-    config = load_hub_config(Path(args.config))
-    store = await open_store(config.hub.database)
-    try:
-        report = await purge(
-            store,
-            Registry.from_config(config),
-            config.hub.privacy,
-            datetime.now(UTC),
-            dry_run=args.dry_run,
-        )
-    finally:
-        await store.close()
+    config = run.config
+    report = await purge(
+        await run.store(),  # the whole store: privacy.retention.purge takes it
+        Registry.from_config(config),
+        config.hub.privacy,
+        datetime.now(UTC),
+        dry_run=run.args.dry_run,
+    )
     print(describe(report))
     for kind, count in report.removed.items():
         print(f"  {kind}\t{count}")
 
 
-def _person(config: Any, person_id: str, command: str) -> Any:
+def _person(config: Any, person_id: str) -> Any:
     person = next((p for p in config.people if p.id == person_id), None)
     if person is None:
-        raise SystemExit(
-            f"mimamori hub person {command}: no person {person_id!r} in the config "
-            "(their entry names their tags: remove it only after forgetting them)"
+        raise CommandError(
+            f"設定に {person_id!r} という人がいません（その人の項目がタグを示します: "
+            "設定から消すのは、忘れる処理の後にしてください）",
+            f"no person {person_id!r} in the config "
+            "(their entry names their tags: remove it only after forgetting them)",
         )
     return person
 
 
-async def _forget(args: argparse.Namespace) -> None:
+async def _forget(run: Invocation) -> None:
     from mimamori.errors import StoreError
-    from mimamori.hub.config import load_hub_config
     from mimamori.hub.privacy.admission import person_scope
     from mimamori.hub.register.registry import Registry
-    from mimamori.hub.store.opening import open_store
 
-    config = load_hub_config(Path(args.config))
-    person = _person(config, args.id, "forget")
+    args, config = run.args, run.config
+    person = _person(config, args.id)
     registry = Registry.from_config(config)
     scope = person_scope(registry, person.id, alone_only=True)
-    store = await open_store(config.hub.database)
+    store: PrivacyStore = await run.store()
     try:
         report = await store.forget_person(
             scope, datetime.now(UTC), by=_operator(), dry_run=args.dry_run
         )
     except StoreError as exc:
-        raise SystemExit(f"mimamori hub person forget: {exc}") from None
-    finally:
-        await store.close()
+        raise CommandError(
+            f"{person.id} の記録を消せませんでした（理由は次の行）", str(exc)
+        ) from None
     verb = "would remove" if args.dry_run else "removed"
     print(f"{person.id} ({person.name}): {verb} {sum(report.removed.values())} record(s)")
     for what, count in report.removed.items():
@@ -104,29 +101,24 @@ async def _forget(args: argparse.Namespace) -> None:
     )
 
 
-async def _export(args: argparse.Namespace) -> None:
-    from mimamori.hub.config import load_hub_config
+async def _export(run: Invocation) -> None:
     from mimamori.hub.privacy.admission import person_scope
     from mimamori.hub.register.registry import Registry
-    from mimamori.hub.store.opening import open_store
 
-    config = load_hub_config(Path(args.config))
-    person = _person(config, args.id, "export")
+    args, config = run.args, run.config
+    person = _person(config, args.id)
     registry = Registry.from_config(config)
     scope = person_scope(registry, person.id, alone_only=False)
     now = datetime.now(UTC)
-    store = await open_store(config.hub.database)
-    try:
-        records = await store.person_records(scope)
-        await store.audit(
-            now,
-            who=_operator(),
-            role="admin",
-            action="person.export",
-            subject=f"person:{person.id}",
-        )
-    finally:
-        await store.close()
+    store = await run.store()  # the privacy and the audit ports
+    records = await store.person_records(scope)
+    await store.audit(
+        now,
+        who=_operator(),
+        role="admin",
+        action="person.export",
+        subject=f"person:{person.id}",
+    )
     seen_at = {e["gateway"] for e in records["sightings"] + records["home_events"]}
     document = {
         "v": 1,
@@ -163,7 +155,7 @@ def add_parser(actions: Any) -> None:
     purge = actions.add_parser("purge", help="purge sightings older than the retention")
     purge.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     purge.add_argument("--dry-run", action="store_true", help="only count what would go")
-    purge.set_defaults(func=lambda a: asyncio.run(_purge(a)) or 0)
+    purge.set_defaults(func=command("hub purge", _purge))
 
     person = actions.add_parser("person", help="one person's data: forget it, export it")
     person_actions = person.add_subparsers(dest="person_command", required=True, metavar="ACTION")
@@ -173,9 +165,9 @@ def add_parser(actions: Any) -> None:
     sure = forget.add_mutually_exclusive_group(required=True)
     sure.add_argument("--dry-run", action="store_true", help="show what would go, change nothing")
     sure.add_argument("--yes", action="store_true", help="really delete it")
-    forget.set_defaults(func=lambda a: asyncio.run(_forget(a)) or 0)
+    forget.set_defaults(func=command("hub person forget", _forget))
     export = person_actions.add_parser("export", help="everything kept about a person, as JSON")
     export.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     export.add_argument("id", metavar="ID")
     export.add_argument("--output", metavar="FILE", help="default: standard output")
-    export.set_defaults(func=lambda a: asyncio.run(_export(a)) or 0)
+    export.set_defaults(func=command("hub person export", _export))

@@ -16,12 +16,16 @@ Only the standard library is imported here: the parser is built for every comman
 from __future__ import annotations
 
 import argparse
-import asyncio
 import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from mimamori.hub.cli.common import CommandError, Invocation, command
+
+if TYPE_CHECKING:
+    from mimamori.hub.store.port_eid import EidStore
 
 # The specification recommends starting a tag's counter close to the roll-over of its
 # temporary key (counter mod 65,536 around 65,280), so that roll-over is soon exercised.
@@ -29,56 +33,59 @@ NEW_TAG_COUNTER = 65_280
 DEFAULT_EXPONENT = 10  # a new id every 1,024 s (17 min)
 
 
-def _fail(message: str) -> SystemExit:
-    return SystemExit(f"mimamori hub tag: {message}")
-
-
-def _kek(args: argparse.Namespace) -> int:
-    from mimamori.hub.config import KEK_ENV, load_hub_config
+def _kek(run: Invocation) -> None:
+    from mimamori.hub.config import KEK_ENV
     from mimamori.hub.eid.keys import EidKeyError, write_kek
 
-    config = load_hub_config(Path(args.config))
-    path = config.hub.eid.kek_file
+    path = run.config.hub.eid.kek_file
     if path is None:
-        raise _fail(f"the config has no hub.eid.kek_file (or give the key in {KEK_ENV})")
+        raise CommandError(
+            f"設定に hub.eid.kek_file がありません（または鍵を {KEK_ENV} で渡してください）",
+            f"the config has no hub.eid.kek_file (or give the key in {KEK_ENV})",
+        )
     try:
         write_kek(path)
     except EidKeyError as exc:
-        raise _fail(str(exc)) from None
+        raise CommandError("鍵暗号化鍵を作れません（理由は次の行）", str(exc)) from None
     print(f"# a new key-encryption key is in {path} (owner-only); back it up apart from")
     print("# the database: without it no tag's key can be opened again")
-    return 0
 
 
 def _read_key(path: Path) -> bytes:
     try:
         key = bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _fail(f"--key-file {path}: {exc}") from None
+        raise CommandError(
+            f"--key-file {path} を読めません（理由は次の行）", f"--key-file {path}: {exc}"
+        ) from None
     if len(key) != 16:
-        raise _fail(f"--key-file {path}: an identity key is 32 hex digits")
+        raise CommandError(
+            f"--key-file {path}: 識別鍵は16進数で32桁です",
+            f"--key-file {path}: an identity key is 32 hex digits",
+        )
     return key
 
 
-async def _add_async(args: argparse.Namespace) -> int:
-    from mimamori.errors import StoreError
-    from mimamori.hub.config import load_hub_config
+async def _add(run: Invocation) -> None:
+    from mimamori.errors import StoreConflict
     from mimamori.hub.eid.keys import EidKeyError, require_kek, seal
     from mimamori.hub.model.eid import EidTagRecord
-    from mimamori.hub.store.opening import open_store
     from mimamori.protocol.eid import check_counter, check_exponent, compute_eid
 
-    config = load_hub_config(Path(args.config))
+    args, config = run.args, run.config
     owner = next((p for p in config.people if args.tag in p.tags), None)
     if owner is None:
-        raise _fail(f"no person in {args.config} carries {args.tag}: add it to their 'tags'")
+        raise CommandError(
+            f"{args.tag} を持つ人が設定にいません: その人の tags に加えてください",
+            f"no person in {args.config} carries {args.tag}: add it to their 'tags'",
+        )
     try:
         kek = require_kek(config.hub.eid)
         exponent = check_exponent(args.exponent)
         now = datetime.now(UTC)
         counter = check_counter(NEW_TAG_COUNTER if args.counter is None else args.counter)
     except (EidKeyError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise CommandError("タグを登録できません（理由は次の行）", str(exc)) from None
     key = _read_key(args.key_file) if args.key_file else secrets.token_bytes(16)
     offset = counter - int(now.timestamp())
     # Known to within a period: the tag may be set a while after this is printed. Its
@@ -86,13 +93,14 @@ async def _add_async(args: argparse.Namespace) -> int:
     slack = 1 << exponent
     sealed = seal(kek, args.tag, key)
     record = EidTagRecord(args.tag, sealed, exponent, offset - slack, offset + slack, now, now)
-    store = await open_store(config.hub.database)
+    store: EidStore = await run.store()
     try:
         await store.put_eid_tag(record, replace=args.replace)
-    except StoreError as exc:
-        raise _fail(f"{exc} (--replace gives it a new one)") from None
-    finally:
-        await store.close()
+    except StoreConflict as exc:
+        raise CommandError(
+            f"{args.tag} にはもう鍵があります（--replace で新しい鍵にします）",
+            f"{exc} (--replace gives it a new one)",
+        ) from None
     eid = compute_eid(key, exponent, counter).hex()
     print(
         f"# {args.tag}, carried by {owner.name} ({owner.id}). Program the tag with these;\n"
@@ -107,24 +115,12 @@ async def _add_async(args: argparse.Namespace) -> int:
         f"firmware_sim: {{identity_key: {key.hex()}, exponent: {exponent}, "
         f"clock_offset: {offset}}}"
     )
-    return 0
 
 
-def _add(args: argparse.Namespace) -> int:
-    return asyncio.run(_add_async(args))
-
-
-async def _list_async(args: argparse.Namespace) -> int:
-    from mimamori.hub.config import load_hub_config
-    from mimamori.hub.store.opening import open_store
-
-    config = load_hub_config(Path(args.config))
-    carriers = {t: p.id for p in config.people for t in p.tags}
-    store = await open_store(config.hub.database)
-    try:
-        records = await store.eid_tags()
-    finally:
-        await store.close()
+async def _list(run: Invocation) -> None:
+    carriers = {t: p.id for p in run.config.people for t in p.tags}
+    store: EidStore = await run.store()
+    records = await store.eid_tags()
     print("tag\tperson\texponent\tclock_offset_s\tuncertainty_s\tupdated")
     for r in records:
         middle, spread = (r.offset_lo + r.offset_hi) // 2, (r.offset_hi - r.offset_lo) // 2
@@ -136,11 +132,6 @@ async def _list_async(args: argparse.Namespace) -> int:
     named = {t for t in carriers if t.startswith("eid:")}
     for missing in sorted(named - {r.tag_id for r in records}):
         print(f"# {missing} ({carriers[missing]}) has no key yet", file=sys.stderr)
-    return 0
-
-
-def _list(args: argparse.Namespace) -> int:
-    return asyncio.run(_list_async(args))
 
 
 def _eid_tag(value: str) -> str:
@@ -157,7 +148,7 @@ def add_parser(actions: Any) -> None:
 
     kek = tag_actions.add_parser("kek", help="write a new key-encryption key to hub.eid.kek_file")
     kek.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
-    kek.set_defaults(func=_kek)
+    kek.set_defaults(func=command("hub tag kek", _kek))
 
     add = tag_actions.add_parser("add", help="create or register a tag's identity key")
     add.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
@@ -183,8 +174,8 @@ def add_parser(actions: Any) -> None:
         help=f"the tag's time counter now (default: a new tag starting at {NEW_TAG_COUNTER})",
     )
     add.add_argument("--replace", action="store_true", help="replace the tag's key if it has one")
-    add.set_defaults(func=_add)
+    add.set_defaults(func=command("hub tag add", _add))
 
     listing = tag_actions.add_parser("list", help="EID tags and what is known of their clocks")
     listing.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
-    listing.set_defaults(func=_list)
+    listing.set_defaults(func=command("hub tag list", _list))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mimamori.hub.config import DatabaseSettings
-from mimamori.hub.store.sql_store import SqliteStore, SqlStore
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.hub.store.sqlite import SqliteStore
 
 
 async def open_store(settings: DatabaseSettings) -> SqlStore:

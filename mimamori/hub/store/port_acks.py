@@ -1,6 +1,6 @@
-"""What the store keeps for end-to-end acknowledgement (types and the port; the SQL
-is in ``sqlite_acks``): per gateway and outbox epoch, the confirmed seq and the
-ranges waiting for a gap to fill (``hub/ingest/ack_chain.py``)."""
+"""The port of end-to-end acknowledgement (``sql_acks`` implements it on both
+engines): per gateway and outbox epoch, the confirmed seq and the ranges waiting for
+a gap to fill (``hub/ingest/ack_chain.py``)."""
 
 from __future__ import annotations
 

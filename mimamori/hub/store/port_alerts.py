@@ -1,5 +1,5 @@
-"""What the store keeps about alerts, escalations, notifications and the audit log
-(types and the ports; SQLite implements them in ``sqlite_alerts`` and ``sqlite_audit``)."""
+"""The ports of alerts, escalations, notifications and the audit log (``sql_alerts``
+and ``sql_audit`` implement them on both engines)."""
 
 from __future__ import annotations
 

@@ -1,19 +1,35 @@
-"""What the store keeps about credentials beyond finding one: listing and revoking
-them, and the sign-in failures counted against accounts, addresses and browsers
-(types and the port; ``sqlite_users`` implements it on either engine)."""
+"""The port of credentials: tokens, sessions and sign-in links (made, found,
+redeemed, listed, revoked), and the sign-in failures counted against accounts,
+addresses and browsers (``sql_users`` implements it on both engines)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from mimamori.hub.model.accounts import Credential, CredentialKind
-from mimamori.hub.model.accounts import Attempts
+from mimamori.hub.model.accounts import Attempts, Credential, CredentialKind, Redeemed
 
 
 class CredentialStore(Protocol):
+    async def add_credential(self, token_hash: str, credential: Credential) -> None: ...
+
+    async def find_credential(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> Credential | None:
+        """A valid (unexpired, unused, not revoked) credential, or None."""
+        ...
+
+    async def redeem_signin(
+        self, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
+        """Use a one-time sign-in link: atomically, so two clicks cannot both win."""
+        ...
+
+    async def delete_credential(self, kind: CredentialKind, token_hash: str) -> bool:
+        """Revoke one credential; False if there was none."""
+        ...
+
     async def credentials(self, kinds: Sequence[CredentialKind]) -> list[tuple[str, Credential]]:
         """Every credential of these kinds (expired ones too, unused links only), with
         its token hash, oldest first."""

@@ -1,6 +1,6 @@
-"""What the store keeps about tags with rotating ids (types and the port; SQLite
-implements it in ``sqlite_eid``). The identity key is kept sealed (hub/eid/keys.py):
-the store never sees it in the clear."""
+"""The port of tags with rotating ids (``sql_eid`` implements it on both engines).
+The identity key is kept sealed (hub/eid/keys.py): the store never sees it in the
+clear."""
 
 from __future__ import annotations
 

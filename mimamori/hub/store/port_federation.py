@@ -1,5 +1,5 @@
-"""What the store keeps for searches across town borders (types and the port; SQLite
-implements it in ``sqlite_federation``)."""
+"""The port of searches across town borders (``sql_federation`` implements it on
+both engines)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""What the store does to keep only what is needed: purge old sightings, forget a
-person, gather one person's records (types and the port; SQLite implements it in
-``sqlite_privacy``). See docs/privacy.md."""
+"""The port of keeping only what is needed: purge old sightings, forget a person,
+gather one person's records (``sql_privacy`` implements it on both engines). See
+docs/privacy.md."""
 
 from __future__ import annotations
 

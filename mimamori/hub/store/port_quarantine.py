@@ -1,5 +1,5 @@
-"""What the hub set aside: messages and rows it refused or failed to handle (types and
-the port; ``sqlite_quarantine`` implements it for both engines).
+"""The port of what the hub set aside: messages and rows it refused or failed to
+handle (``sql_quarantine`` implements it on both engines).
 
 Nothing from outside can stop the hub (docs/faults.md, "No poison"): a message that
 cannot be decoded is refused, one whose handling fails is acknowledged anyway, and

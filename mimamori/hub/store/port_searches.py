@@ -1,5 +1,5 @@
-"""What the store keeps about searches for a missing person (types and the port;
-SQLite implements it in ``sqlite_searches``)."""
+"""The port of searches for a missing person (``sql_searches`` implements it on both
+engines)."""
 
 from __future__ import annotations
 

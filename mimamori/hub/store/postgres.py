@@ -1,9 +1,12 @@
 """The store on PostgreSQL (asyncpg): the same ``SqlStore``, on a pool of connections.
 
 Every method of ``SqlStore`` runs here as on SQLite (``sql.py``); what differs is
-below the ``Db`` port: calls run side by side instead of taking turns, transactions
-are PostgreSQL's own (READ COMMITTED), and work that several hub workers could
-claim at once is locked row by row (docs/postgres.md: "Several hub workers").
+below the ``Db`` port (``postgres_db.py``): calls run side by side instead of taking
+turns, transactions are PostgreSQL's own (READ COMMITTED), and work that several hub
+workers could claim at once is locked row by row (docs/postgres.md: "Several hub
+workers"). The schema is brought up to date on opening under an advisory lock, so
+workers starting together migrate once; the version is kept in the table
+``schema_version`` (``migrations.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from mimamori.errors import StoreError
+from mimamori.hub.store.migrations import steps
 from mimamori.hub.store.postgres_db import DRIVER_ERRORS, PostgresDb
-from mimamori.hub.store.schema_pg import MIGRATIONS
+from mimamori.hub.store.schema import MIGRATIONS
+from mimamori.hub.store.sql import POSTGRES
 from mimamori.hub.store.sql_store import SqlStore
 
 if TYPE_CHECKING:
@@ -77,16 +82,11 @@ class PostgresStore(SqlStore):
                 )
                 rows = await db.fetch("SELECT version FROM schema_version")
                 version = int(rows[0][0]) if rows else 0
-                if version > len(MIGRATIONS):
-                    raise StoreError(
-                        f"{self.where} has schema {version}, newer than this hub "
-                        f"({len(MIGRATIONS)})"
-                    )
-                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                    async with db.transaction(f"migrating to schema {number}"):
-                        await db.execute_script(script)
+                for step in steps(POSTGRES, version, MIGRATIONS, self.where):
+                    async with db.transaction(f"migrating to schema {step.schema}"):
+                        await db.execute_script(step.script)
                         await db.execute("DELETE FROM schema_version")
-                        await db.execute("INSERT INTO schema_version VALUES (?)", [number])
-                    log.info("database %s migrated to schema %d", self.where, number)
+                        await db.execute("INSERT INTO schema_version VALUES (?)", [step.version])
+                    log.info("database %s migrated to schema %d", self.where, step.schema)
             finally:
                 await db.fetch("SELECT pg_advisory_unlock(?)", [MIGRATION_LOCK])

@@ -1,23 +1,34 @@
-"""The SQLite schema, as migrations: entry N takes a database from version N-1 to N.
+"""The hub's schema, for SQLite and PostgreSQL alike: entry N takes a database from
+schema N-1 to N.
 
-``PRAGMA user_version`` holds the version; ``SqliteStore.open`` applies what is
-missing, each migration in its own transaction. Times are epoch milliseconds (UTC).
+Each migration is written once; ``{bigint}``, ``{blob}``, ``{real}``, ``{serial}`` and
+``{now_ms}`` are what the engines' DDL says differently (``migrations.DDL``), and a
+migration whose SQL really differs names its own snippets per engine. How each engine
+records its version, and why PostgreSQL's databases start at schema 9, is in
+``migrations.py``. Times are epoch milliseconds (UTC); flags are 0/1 integers; JSON is
+kept as text.
+
+To change the schema, append a migration at the end; never edit one that has shipped.
+The file is the schema's history, read top to bottom, so it stays one file as it grows
+past ~400 lines.
 """
 
 from __future__ import annotations
 
-# Each entry moves the schema one version up; never edit one that has shipped.
-MIGRATIONS: tuple[str, ...] = (
-    """
+from mimamori.hub.store.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: events, gateways, credentials.
+    Migration("""
     CREATE TABLE events (
         id          TEXT PRIMARY KEY,
         gateway_id  TEXT NOT NULL,
-        seq         INTEGER NOT NULL,
-        ts          INTEGER NOT NULL,
+        seq         {bigint} NOT NULL,
+        ts          {bigint} NOT NULL,
         kind        TEXT NOT NULL,
         tag         TEXT,
         data        TEXT NOT NULL,
-        received_at INTEGER NOT NULL
+        received_at {bigint} NOT NULL
     );
     CREATE INDEX events_tag_ts ON events (tag, ts) WHERE tag IS NOT NULL;
     CREATE INDEX events_gateway_seq ON events (gateway_id, seq);
@@ -25,8 +36,8 @@ MIGRATIONS: tuple[str, ...] = (
         id            TEXT PRIMARY KEY,
         online        INTEGER,
         status        TEXT,
-        status_at     INTEGER,
-        last_event_at INTEGER
+        status_at     {bigint},
+        last_event_at {bigint}
     );
     CREATE TABLE credentials (
         token_hash TEXT PRIMARY KEY,
@@ -34,21 +45,21 @@ MIGRATIONS: tuple[str, ...] = (
         role       TEXT NOT NULL,
         family_id  TEXT,
         name       TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER,
-        used_at    INTEGER
+        created_at {bigint} NOT NULL,
+        expires_at {bigint},
+        used_at    {bigint}
     );
-    """,
+    """),
     # 2: home gateways' household status survives their last will; events by gateway
     # and time for household histories.
-    """
+    Migration("""
     ALTER TABLE gateways ADD COLUMN household TEXT;
     CREATE INDEX events_gateway_ts ON events (gateway_id, ts);
-    """,
+    """),
     # 3: alerts, their escalation plan, and the notification queue with its log.
-    """
+    Migration("""
     CREATE TABLE alerts (
-        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        id            {serial},
         kind          TEXT NOT NULL,
         subject       TEXT NOT NULL,
         household_id  TEXT,
@@ -56,12 +67,12 @@ MIGRATIONS: tuple[str, ...] = (
         state         TEXT NOT NULL,
         detail        TEXT NOT NULL,
         events        INTEGER NOT NULL,
-        opened_at     INTEGER NOT NULL,
-        updated_at    INTEGER NOT NULL,
-        acked_at      INTEGER,
+        opened_at     {bigint} NOT NULL,
+        updated_at    {bigint} NOT NULL,
+        acked_at      {bigint},
         acked_by      TEXT,
         ack_note      TEXT,
-        resolved_at   INTEGER,
+        resolved_at   {bigint},
         resolved_by   TEXT,
         resolve_note  TEXT
     );
@@ -69,22 +80,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX alerts_state ON alerts (state, severity);
     CREATE TABLE alert_cursor (
         id         INTEGER PRIMARY KEY CHECK (id = 1),
-        last_rowid INTEGER NOT NULL
+        last_rowid {bigint} NOT NULL
     );
     INSERT INTO alert_cursor (id, last_rowid) VALUES (1, 0);
     CREATE TABLE escalations (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
-        alert_id    INTEGER NOT NULL REFERENCES alerts (id),
+        id          {serial},
+        alert_id    {bigint} NOT NULL REFERENCES alerts (id),
         step        INTEGER NOT NULL,
         round       INTEGER NOT NULL,
-        due_at      INTEGER NOT NULL,
+        due_at      {bigint} NOT NULL,
         recipients  TEXT NOT NULL,
         state       TEXT NOT NULL
     );
     CREATE INDEX escalations_due ON escalations (due_at) WHERE state = 'pending';
     CREATE TABLE notifications (
-        id            INTEGER PRIMARY KEY AUTOINCREMENT,
-        alert_id      INTEGER REFERENCES alerts (id),
+        id            {serial},
+        alert_id      {bigint} REFERENCES alerts (id),
         recipient_id  TEXT NOT NULL,
         channel       INTEGER NOT NULL,
         dedupe_key    TEXT NOT NULL UNIQUE,
@@ -92,30 +103,30 @@ MIGRATIONS: tuple[str, ...] = (
         body          TEXT NOT NULL,
         state         TEXT NOT NULL,
         attempts      INTEGER NOT NULL DEFAULT 0,
-        next_at       INTEGER NOT NULL,
-        claimed_until INTEGER,
+        next_at       {bigint} NOT NULL,
+        claimed_until {bigint},
         last_error    TEXT,
-        created_at    INTEGER NOT NULL,
-        sent_at       INTEGER
+        created_at    {bigint} NOT NULL,
+        sent_at       {bigint}
     );
     CREATE INDEX notifications_due ON notifications (next_at) WHERE state = 'pending';
     CREATE TABLE deliveries (
-        id              INTEGER PRIMARY KEY AUTOINCREMENT,
-        notification_id INTEGER NOT NULL REFERENCES notifications (id),
-        at              INTEGER NOT NULL,
+        id              {serial},
+        notification_id {bigint} NOT NULL REFERENCES notifications (id),
+        at              {bigint} NOT NULL,
         ok              INTEGER NOT NULL,
         error           TEXT
     );
-    """,
+    """),
     # 4: the hub's own secrets (made on first use), and the audit log.
-    """
+    Migration("""
     CREATE TABLE hub_secrets (
         name  TEXT PRIMARY KEY,
-        value BLOB NOT NULL
+        value {blob} NOT NULL
     );
     CREATE TABLE audit (
-        id       INTEGER PRIMARY KEY AUTOINCREMENT,
-        at       INTEGER NOT NULL,
+        id       {serial},
+        at       {bigint} NOT NULL,
         who      TEXT NOT NULL,
         role     TEXT NOT NULL,
         action   TEXT NOT NULL,
@@ -123,9 +134,9 @@ MIGRATIONS: tuple[str, ...] = (
         detail   TEXT
     );
     CREATE INDEX audit_at ON audit (at);
-    """,
+    """),
     # 5: accounts with passwords and roles; credentials may belong to one.
-    """
+    Migration("""
     CREATE TABLE users (
         id            TEXT PRIMARY KEY,
         name          TEXT NOT NULL,
@@ -133,22 +144,22 @@ MIGRATIONS: tuple[str, ...] = (
         family_id     TEXT,
         households    TEXT NOT NULL,
         password_hash TEXT NOT NULL,
-        created_at    INTEGER NOT NULL,
+        created_at    {bigint} NOT NULL,
         disabled      INTEGER NOT NULL DEFAULT 0
     );
     ALTER TABLE credentials ADD COLUMN user_id TEXT REFERENCES users (id);
-    """,
+    """),
     # 6: searches for a missing person, who takes part, links shared with the police,
     # throttles of notices; alerts about a person (outside the usual area) besides homes.
-    """
+    Migration("""
     CREATE TABLE searches (
         id          TEXT PRIMARY KEY,
         person_id   TEXT NOT NULL,
         state       TEXT NOT NULL,
         started_by  TEXT NOT NULL,
-        started_at  INTEGER NOT NULL,
-        expires_at  INTEGER NOT NULL,
-        ended_at    INTEGER,
+        started_at  {bigint} NOT NULL,
+        expires_at  {bigint} NOT NULL,
+        ended_at    {bigint},
         ended_by    TEXT,
         note        TEXT,
         published   TEXT
@@ -161,31 +172,31 @@ MIGRATIONS: tuple[str, ...] = (
         role       TEXT NOT NULL,
         family_id  TEXT,
         user_id    TEXT,
-        joined_at  INTEGER NOT NULL,
+        joined_at  {bigint} NOT NULL,
         PRIMARY KEY (search_id, who, role)
     );
     CREATE TABLE search_shares (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          {serial},
         search_id   TEXT NOT NULL REFERENCES searches (id),
         token_hash  TEXT NOT NULL UNIQUE,
         label       TEXT NOT NULL,
         created_by  TEXT NOT NULL,
-        created_at  INTEGER NOT NULL,
-        expires_at  INTEGER NOT NULL,
-        revoked_at  INTEGER,
+        created_at  {bigint} NOT NULL,
+        expires_at  {bigint} NOT NULL,
+        revoked_at  {bigint},
         revoked_by  TEXT,
         views       INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE notice_throttle (
         key     TEXT PRIMARY KEY,
-        last_at INTEGER NOT NULL
+        last_at {bigint} NOT NULL
     );
     ALTER TABLE alerts ADD COLUMN person_id TEXT;
-    """,
+    """),
     # 7: searches across town borders: what each peer was told of our searches, the
     # searches peers relayed to us (and how far their sightings went back), and the
     # peers' watch points that sightings came from.
-    """
+    Migration("""
     CREATE TABLE search_relays (
         search_id TEXT NOT NULL REFERENCES searches (id),
         peer      TEXT NOT NULL,
@@ -197,85 +208,115 @@ MIGRATIONS: tuple[str, ...] = (
         origin       TEXT NOT NULL,
         remote_id    TEXT NOT NULL,
         tags         TEXT NOT NULL,
-        started_at   INTEGER NOT NULL,
-        until        INTEGER NOT NULL,
+        started_at   {bigint} NOT NULL,
+        until        {bigint} NOT NULL,
         state        TEXT NOT NULL,
         published    TEXT,
-        relayed_rowid INTEGER NOT NULL DEFAULT 0
+        relayed_rowid {bigint} NOT NULL DEFAULT 0
     );
     CREATE TABLE peer_gateways (
         id    TEXT PRIMARY KEY,
         peer  TEXT NOT NULL,
         name  TEXT NOT NULL,
-        lat   REAL,
-        lon   REAL
+        lat   {real},
+        lon   {real}
     );
-    """,
+    """),
     # 8: tags with rotating ids (Eddystone-EID): identity keys sealed with the hub's
     # key-encryption key, and what the hub learned of each tag's clock.
-    """
+    Migration("""
     CREATE TABLE eid_tags (
         tag_id     TEXT PRIMARY KEY,
-        sealed_key BLOB NOT NULL,
+        sealed_key {blob} NOT NULL,
         exponent   INTEGER NOT NULL,
-        offset_lo  INTEGER NOT NULL,
-        offset_hi  INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
+        offset_lo  {bigint} NOT NULL,
+        offset_hi  {bigint} NOT NULL,
+        created_at {bigint} NOT NULL,
+        updated_at {bigint} NOT NULL
     );
-    """,
-    # 9: keep only what is needed (docs/privacy.md). Events get a rowid that is never
-    # reused (AUTOINCREMENT): the alert engine reads events past a rowid cursor, and
-    # once purges and forgets delete rows, SQLite's default max(rowid)+1 would hand
-    # the rowid of a deleted newest event to the next one, which the cursor has passed.
+    """),
+    # 9: keep only what is needed (docs/privacy.md). Events get a row id that is never
+    # reused ({serial}): the alert engine reads events past a cursor on it, and once
+    # purges and forgets delete rows, SQLite's default max(rowid)+1 would hand the
+    # rowid of a deleted newest event to the next one, which the cursor has passed.
     # Sightings get an index by time for the purge; forgotten people's tags are
-    # refused at ingest.
-    """
+    # refused at ingest. On PostgreSQL (whose databases start here, made in one step
+    # with 1..8, so the old table is always empty) the table keeps the names a
+    # PostgreSQL database has had from the start, and no index by gateway and seq: no
+    # query uses it (docs/postgres.md).
+    Migration(
+        """
     CREATE TABLE events_v9 (
-        seqno       INTEGER PRIMARY KEY AUTOINCREMENT,
+        seqno       {serial},
         id          TEXT NOT NULL UNIQUE,
         gateway_id  TEXT NOT NULL,
-        seq         INTEGER NOT NULL,
-        ts          INTEGER NOT NULL,
+        seq         {bigint} NOT NULL,
+        ts          {bigint} NOT NULL,
         kind        TEXT NOT NULL,
         tag         TEXT,
         data        TEXT NOT NULL,
-        received_at INTEGER NOT NULL
+        received_at {bigint} NOT NULL
     );
-    INSERT INTO events_v9 (seqno, id, gateway_id, seq, ts, kind, tag, data, received_at)
-        SELECT rowid, id, gateway_id, seq, ts, kind, tag, data, received_at
-        FROM events ORDER BY rowid;
+    {copy_events};
     DROP TABLE events;
     ALTER TABLE events_v9 RENAME TO events;
+    {keep_names}
     CREATE INDEX events_tag_ts ON events (tag, ts) WHERE tag IS NOT NULL;
-    CREATE INDEX events_gateway_seq ON events (gateway_id, seq);
+    {gateway_seq_index}
     CREATE INDEX events_gateway_ts ON events (gateway_id, ts);
     CREATE INDEX events_sightings_ts ON events (ts) WHERE tag IS NOT NULL;
     CREATE TABLE forgotten_tags (
         tag          TEXT PRIMARY KEY,
         person_id    TEXT NOT NULL,
-        forgotten_at INTEGER NOT NULL
+        forgotten_at {bigint} NOT NULL
     );
     """,
+        sqlite={
+            "copy_events": (
+                "INSERT INTO events_v9 (seqno, id, gateway_id, seq, ts, kind, tag, data, "
+                "received_at) SELECT rowid, id, gateway_id, seq, ts, kind, tag, data, "
+                "received_at FROM events ORDER BY rowid"
+            ),
+            "keep_names": "",
+            "gateway_seq_index": "CREATE INDEX events_gateway_seq ON events (gateway_id, seq);",
+        },
+        postgres={
+            "copy_events": (
+                "INSERT INTO events_v9 (id, gateway_id, seq, ts, kind, tag, data, received_at) "
+                "SELECT id, gateway_id, seq, ts, kind, tag, data, received_at FROM events "
+                "ORDER BY received_at, ts"
+            ),
+            "keep_names": (
+                "ALTER TABLE events RENAME CONSTRAINT events_v9_pkey TO events_pkey;"
+                " ALTER TABLE events RENAME CONSTRAINT events_v9_id_key TO events_id_key;"
+                " ALTER SEQUENCE events_v9_seqno_seq RENAME TO events_seqno_seq;"
+            ),
+            "gateway_seq_index": "",
+        },
+    ),
     # 10: each gateway's status interval in a column of its own: the watch for silent
     # gateways asks SQL which are late, instead of parsing every status (thousands of
     # them every 10 s in a town) while the store waits.
-    """
-    ALTER TABLE gateways ADD COLUMN interval_ms INTEGER;
-    UPDATE gateways SET interval_ms = CAST(json_extract(status, '$.interval_s') * 1000 AS INTEGER)
-        WHERE status IS NOT NULL AND json_extract(status, '$.interval_s') IS NOT NULL;
+    Migration(
+        """
+    ALTER TABLE gateways ADD COLUMN interval_ms {bigint};
+    UPDATE gateways SET interval_ms = CAST({interval_s} * 1000 AS {bigint})
+        WHERE status IS NOT NULL AND {interval_s} IS NOT NULL;
     """,
+        sqlite={"interval_s": "json_extract(status, '$.interval_s')"},
+        postgres={"interval_s": "(status::json ->> 'interval_s')::double precision"},
+    ),
     # 11: no message is poison (docs/faults.md). What the hub refused or failed to
     # handle is kept aside in ``quarantine``; an event's time is the hub's (clock.py),
     # the gateway's own kept in ``device_ts`` when it differs; each gateway's clock
     # offset, and whether it counts as wrong, for the technicians.
-    """
-    ALTER TABLE events ADD COLUMN device_ts INTEGER;
-    ALTER TABLE gateways ADD COLUMN clock_offset_ms INTEGER;
+    Migration("""
+    ALTER TABLE events ADD COLUMN device_ts {bigint};
+    ALTER TABLE gateways ADD COLUMN clock_offset_ms {bigint};
     ALTER TABLE gateways ADD COLUMN clock_wrong INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE quarantine (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        at         INTEGER NOT NULL,
+        id         {serial},
+        at         {bigint} NOT NULL,
         source     TEXT NOT NULL,
         gateway_id TEXT,
         topic      TEXT,
@@ -283,56 +324,57 @@ MIGRATIONS: tuple[str, ...] = (
         failure    INTEGER NOT NULL,
         detail     TEXT NOT NULL,
         size       INTEGER NOT NULL,
-        payload    BLOB
+        payload    {blob}
     );
     CREATE INDEX quarantine_key ON quarantine (source, gateway_id, reason, id);
     CREATE INDEX quarantine_at ON quarantine (at);
-    """,
+    """),
     # 12: every credential ends (docs/alerts.md): bearer tokens made when they had no
-    # expiry get the default 90 days from the upgrade; and password sign-in failures,
-    # counted per account, address and browser (hub/access/signin_guard.py), kept in the
-    # database so the limits hold across restarts and hub workers. Safe to run again
-    # (IF NOT EXISTS): tests re-run the upgrades after an older one.
-    """
+    # expiry get the default 90 days (7,776,000,000 ms) from the upgrade; and password
+    # sign-in failures, counted per account, address and browser
+    # (hub/access/signin_guard.py), kept in the database so the limits hold across
+    # restarts and hub workers. Safe to run again (IF NOT EXISTS): tests re-run the
+    # upgrades after an older one.
+    Migration("""
     UPDATE credentials
-        SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000
+        SET expires_at = {now_ms} + 7776000000
         WHERE expires_at IS NULL;
     CREATE TABLE IF NOT EXISTS signin_attempts (
         key      TEXT PRIMARY KEY,
         failures INTEGER NOT NULL,
-        last_at  INTEGER NOT NULL
+        last_at  {bigint} NOT NULL
     );
     CREATE INDEX IF NOT EXISTS signin_attempts_last_at ON signin_attempts (last_at);
-    """,
+    """),
     # 13: the nonces of peer hubs' signed requests, for as long as their time is in the
     # window: a replay is refused by every worker and after a restart. (IF NOT EXISTS:
     # a test that sets the version back to re-run an older migration runs this again.)
-    """
+    Migration("""
     CREATE TABLE IF NOT EXISTS peer_nonces (
         peer    TEXT NOT NULL,
         nonce   TEXT NOT NULL,
-        sent_at INTEGER NOT NULL,
+        sent_at {bigint} NOT NULL,
         PRIMARY KEY (peer, nonce)
     );
     CREATE INDEX IF NOT EXISTS peer_nonces_sent_at ON peer_nonces (sent_at);
-    """,
+    """),
     # 14: end-to-end acknowledgement (hub/ingest/ack_chain.py): per gateway and outbox epoch,
     # the highest seq up to which everything is stored, and the batches' ranges that
     # wait for a gap below them to fill.
-    """
+    Migration("""
     CREATE TABLE IF NOT EXISTS ack_chains (
         gateway_id TEXT NOT NULL,
         epoch      TEXT NOT NULL,
-        confirmed  INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
+        confirmed  {bigint} NOT NULL,
+        updated_at {bigint} NOT NULL,
         PRIMARY KEY (gateway_id, epoch)
     );
     CREATE TABLE IF NOT EXISTS ack_links (
         gateway_id TEXT NOT NULL,
         epoch      TEXT NOT NULL,
-        after_seq  INTEGER NOT NULL,
-        last_seq   INTEGER NOT NULL,
+        after_seq  {bigint} NOT NULL,
+        last_seq   {bigint} NOT NULL,
         PRIMARY KEY (gateway_id, epoch, after_seq, last_seq)
     );
-    """,
+    """),
 )

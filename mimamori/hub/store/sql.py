@@ -4,7 +4,8 @@ Every store method is written once, in SQL both engines speak (ON CONFLICT,
 RETURNING, partial indexes, ``IS DISTINCT FROM``), with ``?`` placeholders. What
 they do not share is asked of the ``Dialect`` (a scalar maximum, a JSON array as
 rows, row locks) or of the ``Db`` itself (inserting a bunch of events). SQLite
-(``sqlite_db.py``) and PostgreSQL (``postgres_db.py``) each implement ``Db``.
+(``sqlite_db.py``) and PostgreSQL (``postgres_db.py``) each implement ``Db``; what
+their DDL says differently is in ``migrations.py``.
 
 Inside ``transaction()`` every call of the same task runs in that transaction, so a
 method may call helpers that query without handing a connection around.

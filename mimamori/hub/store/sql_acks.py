@@ -2,7 +2,7 @@
 epoch's confirmed seq and the ranges waiting for a gap, advanced by ``ack_chain``.
 
 A few statements per commit whatever the number of gateways in it: the store's
-round trips, not its rows, bound the hub's ingest (sqlite_db.py).
+round trips, not its rows, bound the hub's ingest (``sqlite_db.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from mimamori.hub.ingest.ack_chain import Range, advance
 from mimamori.hub.model.acks import AckUpdate
 from mimamori.hub.store.sql import Db
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.codec import Claim
 from mimamori.protocol.timefmt import to_epoch_ms
@@ -27,7 +27,7 @@ MAX_EPOCHS = 4
 Key = tuple[str, str]  # (gateway id, epoch)
 
 
-class SqliteAcks(SqliteBase):
+class SqlAcks(SqlBase):
     @serialized
     async def advance_acks(
         self, claims: Sequence[tuple[str, Claim]], now: datetime

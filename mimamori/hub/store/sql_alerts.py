@@ -1,4 +1,4 @@
-"""Alerts, escalations and the notification queue on SQLite (mixed into SqliteStore).
+"""Alerts, escalations and the notification queue (mixed into the store, on either engine).
 
 Nothing lives in memory: the alert rules follow the events table with a cursor,
 escalation steps are rows with a due time, notifications are rows with a state. Each
@@ -29,7 +29,7 @@ from mimamori.hub.model.alerts import (
 )
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.store.sql import Db, marks
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
@@ -62,7 +62,7 @@ async def _queue(db: Db, notifications: Sequence[NotificationDraft], at: int) ->
     )
 
 
-class SqliteAlerts(SqliteBase):
+class SqlAlerts(SqlBase):
     async def _one_alert(
         self, db: Db, where: str, params: Sequence[Any], lock: str = ""
     ) -> Alert | None:

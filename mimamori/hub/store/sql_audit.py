@@ -6,14 +6,14 @@ import secrets
 from datetime import datetime
 
 from mimamori.hub.model.alerts import AuditEntry
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
 
 SECRET_BYTES = 32
 
 
-class SqliteAudit(SqliteBase):
+class SqlAudit(SqlBase):
     @serialized
     async def secret(self, name: str) -> bytes:
         """A random secret of the hub, made the first time it is asked for."""

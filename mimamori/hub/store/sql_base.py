@@ -11,9 +11,9 @@ from mimamori.hub.store.sql import Db, Dialect
 from mimamori.locking import Serialized
 
 
-class SqliteBase(Serialized):
-    """The base of the store's parts. Named for the engine it was written for; the
-    SQL of every part runs on SQLite and PostgreSQL alike (``sql.py``)."""
+class SqlBase(Serialized):
+    """The base of the store's parts (``sql_*.py``): SQL that SQLite and PostgreSQL
+    both run, on the ``sql.Db`` port."""
 
     _db: Db
 

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from mimamori.errors import StoreConflict, StoreError
 from mimamori.hub.model.eid import EidTagRecord
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
 
 _COLUMNS = "tag_id, sealed_key, exponent, offset_lo, offset_hi, created_at, updated_at"
 
 
-class SqliteEid(SqliteBase):
+class SqlEid(SqlBase):
     @serialized
     async def put_eid_tag(self, record: EidTagRecord, *, replace: bool) -> None:
         conflict = (

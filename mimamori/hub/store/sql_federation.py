@@ -11,7 +11,7 @@ from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.federation import ForeignSearch, PeerGateway
 from mimamori.hub.model.searches import Search
 from mimamori.hub.store.sql import marks
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.hub.store.sql_searches import SEARCH_COLUMNS, search_of
 from mimamori.locking import serialized
 from mimamori.protocol.events import TAG_KINDS
@@ -29,7 +29,7 @@ def _foreign(row: Sequence[Any]) -> ForeignSearch:
     )  # fmt: skip
 
 
-class SqliteFederation(SqliteBase):
+class SqlFederation(SqlBase):
     @serialized
     async def relays_due(self, peers: Sequence[str]) -> list[tuple[Search, str]]:
         due: list[tuple[Search, str]] = []

@@ -19,7 +19,7 @@ from mimamori.hub.model.events import (
     GatewayState,
     StoredEvent,
 )
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.events import new_event_id
 from mimamori.protocol.status import GatewayStatus
@@ -28,7 +28,7 @@ from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_e
 HUB_SEQ = 0  # events the hub itself records (gateway.offline/online) have no gateway seq
 
 
-class SqliteGateways(SqliteBase):
+class SqlGateways(SqlBase):
     async def _store_status(self, status: GatewayStatus, received: int) -> list[StoredEvent]:
         """Keep the latest status; a change of online state becomes a hub event."""
         rows = await self._query("SELECT online FROM gateways WHERE id = ?", [status.gw])

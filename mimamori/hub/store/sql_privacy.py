@@ -27,7 +27,7 @@ from mimamori.hub.model.privacy import (
     PurgeReport,
 )
 from mimamori.hub.store.sql import Db, marks
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
 
@@ -46,7 +46,7 @@ class _DryRun(Exception):
     """Rolls a forget's transaction back after it counted what it would remove."""
 
 
-class SqlitePrivacy(SqliteBase):
+class SqlPrivacy(SqlBase):
     _purging: asyncio.Lock | None = None
 
     # -- purge ------------------------------------------------------------------------------

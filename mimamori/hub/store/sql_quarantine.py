@@ -12,7 +12,7 @@ from mimamori.hub.model.quarantine import (
     Quarantined,
     QuarantineEntry,
 )
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
 
@@ -33,7 +33,7 @@ def _entry(row: tuple[Any, ...]) -> QuarantineEntry:
     return QuarantineEntry(entry_id, from_epoch_ms(at), item, size)
 
 
-class SqliteQuarantine(SqliteBase):
+class SqlQuarantine(SqlBase):
     @serialized
     async def quarantine(self, items: Sequence[Quarantined], at: datetime) -> None:
         if not items:

@@ -9,7 +9,7 @@ from typing import Any
 from mimamori.errors import StoreConflict
 from mimamori.hub.model.searches import Participant, Search, SearchState, Share
 from mimamori.hub.store.sql import Db, marks
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
@@ -49,7 +49,7 @@ def _share(row: Sequence[Any]) -> Share:
     )
 
 
-class SqliteSearches(SqliteBase):
+class SqlSearches(SqlBase):
     async def _one_search(self, search_id: str) -> Search | None:
         rows = await self._query(f"SELECT {SEARCH_COLUMNS} FROM searches WHERE id = ?", [search_id])
         return search_of(rows[0]) if rows else None

@@ -1,6 +1,6 @@
-"""The store's core (events, gateways) on the ``sql.Db`` port, and the
-store on SQLite (aiosqlite): WAL, synchronous=FULL, migrations by user_version.
-PostgreSQL runs the same ``SqlStore`` (``postgres.py``).
+"""The whole store on the ``sql.Db`` port: its core (events, gateways) here, every
+other concern mixed in from ``sql_*.py``. Written once for both engines; each engine
+opens it on its own ``Db`` (``sqlite.py``, ``postgres.py``).
 
 Times are integer epoch milliseconds (UTC). Tag events keep their tag id in an
 indexed column, so "where was this person last" is one index probe however many
@@ -10,36 +10,27 @@ events the town produces.
 from __future__ import annotations
 
 import json
-import logging
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from mimamori.errors import StoreError
 from mimamori.hub.model.events import IngestResult, Sighting, StoredEvent
-from mimamori.hub.store.schema import MIGRATIONS
 from mimamori.hub.store.sql import EventRow, marks
-from mimamori.hub.store.sql_acks import SqliteAcks
-from mimamori.hub.store.sql_alerts import SqliteAlerts
-from mimamori.hub.store.sql_audit import SqliteAudit
-from mimamori.hub.store.sql_eid import SqliteEid
-from mimamori.hub.store.sql_federation import SqliteFederation
-from mimamori.hub.store.sql_gateways import SqliteGateways
-from mimamori.hub.store.sql_privacy import SqlitePrivacy
-from mimamori.hub.store.sql_quarantine import SqliteQuarantine
-from mimamori.hub.store.sql_searches import SqliteSearches
-from mimamori.hub.store.sql_users import SqliteUsers
-from mimamori.hub.store.sqlite import SqliteDb
+from mimamori.hub.store.sql_acks import SqlAcks
+from mimamori.hub.store.sql_alerts import SqlAlerts
+from mimamori.hub.store.sql_audit import SqlAudit
+from mimamori.hub.store.sql_eid import SqlEid
+from mimamori.hub.store.sql_federation import SqlFederation
+from mimamori.hub.store.sql_gateways import SqlGateways
+from mimamori.hub.store.sql_privacy import SqlPrivacy
+from mimamori.hub.store.sql_quarantine import SqlQuarantine
+from mimamori.hub.store.sql_searches import SqlSearches
+from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.locking import serialized
 from mimamori.protocol.events import TAG_KINDS, Event
 from mimamori.protocol.status import GatewayStatus, HouseholdStatus
 from mimamori.protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
-
-log = logging.getLogger(__name__)
 
 
 def _parse_ts(value: object) -> datetime | None:
@@ -60,16 +51,16 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
 
 
 class SqlStore(
-    SqliteAcks,
-    SqliteAlerts,
-    SqliteAudit,
-    SqliteEid,
-    SqliteFederation,
-    SqliteGateways,
-    SqlitePrivacy,
-    SqliteQuarantine,
-    SqliteSearches,
-    SqliteUsers,
+    SqlAcks,
+    SqlAlerts,
+    SqlAudit,
+    SqlEid,
+    SqlFederation,
+    SqlGateways,
+    SqlPrivacy,
+    SqlQuarantine,
+    SqlSearches,
+    SqlUsers,
 ):
     """The store on any ``sql.Db``: every method, written once for both engines."""
 
@@ -261,54 +252,3 @@ class SqlStore(
             list(gateway_ids),
         )
         return [HouseholdStatus.model_validate_json(row[0]) for row in rows]
-
-
-class SqliteStore(SqlStore):
-    """The store on SQLite (aiosqlite): WAL, synchronous=FULL, one writer at a time."""
-
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._connection = connection
-        self._db = SqliteDb(connection)
-        self.path = path
-
-    @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(path, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
-            store = cls(db, path)
-            await store._migrate()
-        except BaseException as exc:
-            await db.close()  # never leave the connection's thread behind
-            if isinstance(exc, sqlite3.Error | OSError):
-                raise StoreError(f"cannot open the database at {path}: {exc}") from exc
-            raise
-        return store
-
-    async def _migrate(self) -> None:
-        db = self._connection
-        async with db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path} has schema {version}, newer than this hub ({len(MIGRATIONS)})"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in filter(str.strip, script.split(";")):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {number}")
-                await db.execute("COMMIT")
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            log.info("database %s migrated to schema %d", self.path, number)

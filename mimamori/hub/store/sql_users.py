@@ -12,7 +12,7 @@ from typing import Any
 from mimamori.errors import StoreConflict, StoreError
 from mimamori.hub.model.accounts import Attempts, Credential, CredentialKind, Redeemed, User
 from mimamori.hub.store.sql import marks
-from mimamori.hub.store.sql_base import SqliteBase
+from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import (
     from_epoch_ms,
@@ -42,7 +42,7 @@ def _credential(row: Sequence[Any]) -> Credential:
     )
 
 
-class SqliteUsers(SqliteBase):
+class SqlUsers(SqlBase):
     @serialized
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         try:

@@ -1,101 +1,73 @@
-"""The ``Db`` port on SQLite: one aiosqlite connection, one writer at a time.
+"""The store on SQLite (aiosqlite): ``SqlStore`` on one connection, in a file.
 
-The store's methods take turns on the connection (``serial.py``), so a transaction
-is simply the connection's: ``BEGIN IMMEDIATE`` takes the write lock at once (the
-CLI may write from another process meanwhile, and waits up to ``busy_timeout``).
+WAL, so readers (the CLI, a backup) never block the hub; ``synchronous=FULL``, so a
+committed event survives a power cut, which a Pi in a cupboard will meet. The
+schema is brought up to date on opening, one migration a transaction, the version
+kept in ``PRAGMA user_version`` (``migrations.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
 
 import aiosqlite
 
-from mimamori.errors import StoreConflict, StoreError
-from mimamori.hub.store.sql import SQLITE, Db, EventRow
+from mimamori.errors import StoreError
+from mimamori.hub.store.migrations import steps
+from mimamori.hub.store.schema import MIGRATIONS
+from mimamori.hub.store.sql import SQLITE
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.hub.store.sqlite_db import SqliteDb
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000  # the CLI may write meanwhile; its transactions are short
 
 
-def _error(exc: sqlite3.Error, what: str) -> StoreError:
-    kind = StoreConflict if isinstance(exc, sqlite3.IntegrityError) else StoreError
-    return kind(f"{what}: {exc}")
+class SqliteStore(SqlStore):
+    """The store on SQLite: one writer at a time, the store's calls taking turns."""
 
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self._db = SqliteDb(connection)
+        self.path = path
 
-class SqliteDb:
-    dialect = SQLITE
-
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self.connection = connection
-
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
         try:
-            async with self.connection.execute(sql, params) as cur:
-                return [tuple(row) async for row in cur]
-        except sqlite3.Error as exc:
-            raise _error(exc, "query failed") from exc
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
         try:
-            async with self.connection.execute(sql, params) as cur:
-                return int(cur.rowcount)
-        except sqlite3.Error as exc:
-            raise _error(exc, "statement failed") from exc
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            store = cls(db, path)
+            await store._migrate()
+        except BaseException as exc:
+            await db.close()  # never leave the connection's thread behind
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+            raise
+        return store
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        try:
-            await self.connection.executemany(sql, rows)
-        except sqlite3.Error as exc:
-            raise _error(exc, "statement failed") from exc
-
-    @asynccontextmanager
-    async def transaction(self, what: str) -> AsyncIterator[Db]:
-        db = self.connection
-        try:
+    async def _migrate(self) -> None:
+        db = self._connection
+        async with db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        for step in steps(SQLITE, version, MIGRATIONS, str(self.path)):
             await db.execute("BEGIN IMMEDIATE")
             try:
-                yield self
+                for statement in filter(str.strip, step.script.split(";")):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {step.version}")
                 await db.execute("COMMIT")
             except BaseException:
-                # A task cancelled while its COMMIT runs (the hub stopping) finds the
-                # transaction already over: the ROLLBACK's own error must not replace
-                # the CancelledError, or the task would take it for a store fault and
-                # retry instead of stopping.
-                with contextlib.suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
+                await db.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
-            raise _error(exc, f"{what} failed") from exc
-
-    @asynccontextmanager
-    async def pinned(self) -> AsyncIterator[None]:
-        yield  # one connection already
-
-    async def insert_events(self, rows: Sequence[EventRow]) -> set[str]:
-        # Two statements for the whole bunch, not two round trips to the database
-        # thread per event: those hops were the hub's ceiling (`mimamori bench hub`:
-        # 5,784 -> 25,378 events/s, docs/performance.md). Inside the write
-        # transaction nobody else inserts, so "not stored yet" stays true.
-        ids = json.dumps([row[0] for row in rows])
-        known = {
-            row[0]
-            for row in await self.fetch(
-                f"SELECT id FROM events WHERE id IN ({SQLITE.json_values()})", [ids]
-            )
-        }
-        new = [row for row in rows if row[0] not in known]
-        await self.executemany(
-            "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at, device_ts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            new,
-        )
-        return {row[0] for row in new}
-
-    async def lock_events(self) -> None:
-        pass  # BEGIN IMMEDIATE holds the only write lock there is
-
-    async def close(self) -> None:
-        await self.connection.close()
+            log.info("database %s migrated to schema %d", self.path, step.schema)

@@ -15,7 +15,9 @@ import yaml
 from mimamori.cli import main
 from mimamori.hub.access.auth import short_id, token_hash
 from mimamori.hub.model.accounts import Credential, CredentialKind
-from mimamori.hub.store import schema, schema_pg
+from mimamori.hub.store.migrations import version_at
+from mimamori.hub.store.schema import MIGRATIONS
+from mimamori.hub.store.sql import POSTGRES
 from tests.hub.helpers import (
     PASSWORD,
     RunningHub,
@@ -203,12 +205,14 @@ async def test_tokens_made_before_expiry_existed_get_one_at_the_upgrade(tmp_path
     await store.close()
     # The database as the hub before this upgrade left it (found by what the upgrade
     # adds, not by its number, which may change when upgrades are merged).
-    sqlite_before = next(i for i, m in enumerate(schema.MIGRATIONS) if "signin_attempts" in m)
-    pg_before = next(i for i, m in enumerate(schema_pg.MIGRATIONS) if "signin_attempts" in m)
+    before = next(i for i, m in enumerate(MIGRATIONS) if "signin_attempts" in m.sql)
     await behind_the_store(
         tmp_path,
-        sqlite=["DROP TABLE signin_attempts", f"PRAGMA user_version = {sqlite_before}"],
-        postgres=["DROP TABLE signin_attempts", f"UPDATE schema_version SET version = {pg_before}"],
+        sqlite=["DROP TABLE signin_attempts", f"PRAGMA user_version = {before}"],
+        postgres=[
+            "DROP TABLE signin_attempts",
+            f"UPDATE schema_version SET version = {version_at(POSTGRES, before)}",
+        ],
     )
     store = await open_test_store(tmp_path)
     try:

@@ -14,7 +14,9 @@ from mimamori.hub.model.privacy import PersonScope, ProtectedWindow
 from mimamori.hub.privacy.admission import person_scope
 from mimamori.hub.privacy.retention import describe, purge
 from mimamori.hub.store.schema import MIGRATIONS
-from mimamori.hub.store.sql_store import SqliteStore, SqlStore
+from mimamori.hub.store.sql import SQLITE
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
 from tests.hub.helpers import (
     DAY,
@@ -257,8 +259,8 @@ async def test_a_schema_8_database_keeps_its_events_rowids_and_alert_cursor(
 ) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as db:
-        for script in MIGRATIONS[:8]:
-            db.executescript(script)
+        for migration in MIGRATIONS[:8]:
+            db.executescript(migration.script(SQLITE))
         db.execute("PRAGMA user_version = 8")
         for n in range(1, 6):
             db.execute(

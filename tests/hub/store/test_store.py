@@ -4,18 +4,13 @@ credentials, migrations."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import pytest
 
 from mimamori.errors import StoreError
 from mimamori.hub.model.accounts import Credential, CredentialKind, Redeemed
-from mimamori.hub.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
-from mimamori.hub.store.schema_pg import MIGRATIONS as PG_MIGRATIONS
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import (
     Event,
@@ -26,7 +21,8 @@ from mimamori.protocol import (
     new_event_id,
     to_epoch_ms,
 )
-from tests.hub.helpers import behind_the_store, database_for, open_test_store
+from tests.hub.helpers import behind_the_store, open_test_store
+from tests.hub.store.schemas import an_older_store
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:1"
 
@@ -42,39 +38,6 @@ def event(kind: EventKind, tag: str, minutes: float, seq: int = 1, **data: objec
         kind, T0 + timedelta(minutes=minutes), {"tag": tag, "receiver": "vm", **data}
     )
     return draft.numbered(new_event_id(), seq)
-
-
-Older = tuple[int, list[str], list[tuple[Any, ...]]]
-
-
-async def an_older_store(tmp_path: Path, *, sqlite: Older, postgres: Older) -> None:
-    """The test's database as an older hub left it: the schema's first migrations only
-    (``version``), then ``statements`` run once for each of ``rows``."""
-    database = database_for(tmp_path)
-    if "path" in database:
-        version, statements, rows = sqlite
-        with sqlite3.connect(database["path"]) as db:
-            for script in SQLITE_MIGRATIONS[:version]:
-                db.executescript(script)
-            db.execute(f"PRAGMA user_version = {version}")
-            for statement in statements:
-                db.executemany(statement, rows)
-        return
-    version, statements, rows = postgres
-    pg = database["postgres"]
-    conn = await asyncpg.connect(
-        host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
-    )
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # from the template
-        for script in PG_MIGRATIONS[:version]:
-            await conn.execute(script)
-        await conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        await conn.execute(f"INSERT INTO schema_version VALUES ({version})")
-        for statement in statements:
-            await conn.executemany(statement, rows)
-    finally:
-        await conn.close()
 
 
 async def test_the_same_event_twice_is_stored_once_and_counted(store: SqlStore) -> None:
@@ -220,7 +183,7 @@ async def test_statuses_stored_before_the_interval_column_still_say_when_a_gatew
     tmp_path: Path,
 ) -> None:
     # Silent gateways are found by SQL on each gateway's interval (a column since
-    # SQLite's schema 10, PostgreSQL's 2); the migration fills it from the statuses.
+    # schema 10); the migration fills it from the statuses.
     at = to_epoch_ms(T0)
     fast = GatewayStatus.model_validate({"gw": "gw-fast", "interval_s": 1, "state": "online"})
     plain = GatewayStatus.model_validate({"gw": "gw-plain", "state": "online"})
@@ -228,8 +191,10 @@ async def test_statuses_stored_before_the_interval_column_still_say_when_a_gatew
     insert = "INSERT INTO gateways (id, online, status, status_at) VALUES ({}, 1, {}, {})"
     await an_older_store(
         tmp_path,
-        sqlite=(9, [insert.format("?", "?", "?")], rows),
-        postgres=(1, [insert.format("$1", "$2", "$3")], rows),
+        9,
+        sqlite=[insert.format("?", "?", "?")],
+        postgres=[insert.format("$1", "$2", "$3")],
+        rows=rows,
     )
     store = await open_test_store(tmp_path)
     try:
