@@ -144,7 +144,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _eid_tag(value: str) -> str:
-    from mimamori.hub.config import is_eid_tag
+    from mimamori.hub.register.schema import is_eid_tag
 
     if not is_eid_tag(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not eid:NAME (lower-case)")

@@ -18,6 +18,7 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.federation.signing import signed_headers
+from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
 from mimamori.hub.register.registry import Registry
@@ -154,7 +155,6 @@ async def test_a_commit_the_follower_reads_before_its_worker_hands_it_on_reaches
     with live.subscribe("p-tsuru") as subscription:
         here = await store.ingest([("gw-a", sighting_event())], [], T0)
         await follower.step(cursor)  # its turn came between the commit ...
-        live.publish(here.new_events)  # ... and the committing task's own hand-on
-        follower.stored_here(here.new_events)
+        AfterCommit(live)(here.new_events)  # ... and the committing task's own hand-on
         got = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
     assert [item.point.gateway_id for item in got if item] == ["gw-a"]
