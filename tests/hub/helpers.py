@@ -206,12 +206,24 @@ class Gateway:
         )
 
 
+class HubClock:
+    """The clock a test hub runs on: every part of the hub calls it, and the test may
+    move it at any time by setting ``now`` (the hub's state is built once, frozen)."""
+
+    def __init__(self, now: Clock) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now()
+
+
 @dataclass
 class RunningHub:
     url: str
     app: FastAPI
     state: HubState
     broker: PrivateBroker
+    clock: HubClock
 
     async def token(self, role: Role = "family", family: str | None = "f-higa") -> str:
         return await issue(
@@ -302,7 +314,8 @@ async def running_hub(
         doc = config.model_dump(mode="json", exclude_unset=True)
         edit(doc)
         config = HubConfig.model_validate(doc)
-    app = create_app(config, clock=clock)
+    hub_clock = HubClock(clock)
+    app = create_app(config, clock=hub_clock)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -323,7 +336,7 @@ async def running_hub(
     assert state.ingest is not None
     await asyncio.wait_for(state.ingest.link.connected.wait(), 10)
     try:
-        yield RunningHub(f"http://127.0.0.1:{port}", app, state, broker)
+        yield RunningHub(f"http://127.0.0.1:{port}", app, state, broker, hub_clock)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -8,8 +8,8 @@ from fastapi import Depends, HTTPException, Request
 
 from mimamori.hub.access.auth import SESSION_COOKIE, token_hash
 from mimamori.hub.access.policy import Principal, can_see, can_see_household
-from mimamori.hub.config import HouseholdEntry, PersonEntry
 from mimamori.hub.model.accounts import CredentialKind
+from mimamori.hub.register.schema import HouseholdEntry, PersonEntry
 from mimamori.hub.server.state import HubState
 
 

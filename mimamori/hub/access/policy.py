@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mimamori.hub.config import GatewayEntry, HouseholdEntry, PersonEntry
 from mimamori.hub.model.accounts import Role
 from mimamori.hub.model.alerts import AlertScope
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.schema import GatewayEntry, HouseholdEntry, PersonEntry
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
-from mimamori.hub.config import Recipient
 from mimamori.hub.model.alerts import QueuedNotification
+from mimamori.hub.register.schema import Recipient
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from mimamori.hub.alerts.messages import plain, render
 from mimamori.hub.alerts.notices import Running, contacts, notices_for
 from mimamori.hub.alerts.people import person_changes
 from mimamori.hub.alerts.rules import decide
-from mimamori.hub.config import HouseholdEntry, HubConfig, Recipient
+from mimamori.hub.config import HubConfig
 from mimamori.hub.model.alerts import (
     AlertCounts,
     DueEscalation,
@@ -35,6 +35,7 @@ from mimamori.hub.model.alerts import (
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.quarantine import Quarantined, Source
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.schema import HouseholdEntry, Recipient
 from mimamori.hub.store.port import Store
 from mimamori.protocol.events import TAG_KINDS
 from mimamori.protocol.timefmt import format_ts

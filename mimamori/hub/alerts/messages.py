@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mimamori.hub.config import HouseholdEntry
 from mimamori.hub.model.alerts import Alert, AlertKind
+from mimamori.hub.register.schema import HouseholdEntry
 
 _WHAT: dict[str, dict[str, str]] = {
     AlertKind.MISSED: {"ja": "見守りの連絡が途絶えています", "en": "A check-in was missed"},

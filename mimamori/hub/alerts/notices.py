@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mimamori.hub.alerts.messages import render_outing, render_sighting
-from mimamori.hub.config import Recipient
 from mimamori.hub.model.alerts import Notice, NotificationDraft
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.searches import Participant, Search
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.schema import Recipient
 from mimamori.protocol.events import EventKind
 from mimamori.protocol.timefmt import to_epoch_ms
 

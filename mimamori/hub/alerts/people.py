@@ -12,10 +12,10 @@ import math
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from mimamori.hub.config import GatewayEntry, UsualArea
 from mimamori.hub.model.alerts import AlertKind, Change, Clear, Raise, Severity
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.schema import GatewayEntry, UsualArea
 from mimamori.protocol.events import EventKind
 
 # Sightings that place a person at a gateway; a leave is decided later and elsewhere.

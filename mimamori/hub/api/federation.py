@@ -147,10 +147,7 @@ async def sightings_back(hub: Hub, calling: CallingPeer) -> dict[str, int]:
     await hub.store.add_peer_gateways(list(places.values()))
     hub.registry.peer_gateways.update(places)
     result = await hub.store.ingest(events, [], received, device_times=said)
-    if result.new_events:
-        hub.live.publish(result.new_events)
-        if hub.alerts is not None:
-            hub.alerts.wake.set()  # the people searching hear of it
+    hub.after_commit(result.new_events)  # as after ingest: live pages, the people searching
     return {
         "stored": len(result.new_events),
         "duplicates": result.duplicates,

@@ -135,7 +135,7 @@ async def _list(run: Invocation) -> None:
 
 
 def _eid_tag(value: str) -> str:
-    from mimamori.hub.config import is_eid_tag
+    from mimamori.hub.register.schema import is_eid_tag
 
     if not is_eid_tag(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not eid:NAME (lower-case)")

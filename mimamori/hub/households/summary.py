@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from mimamori.hub.config import HouseholdEntry
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
+from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.store.port import Store
 from mimamori.protocol.events import CHECKIN_KINDS, DEVICE_KINDS, EventKind
 from mimamori.protocol.timefmt import format_ts, from_iso

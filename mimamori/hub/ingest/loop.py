@@ -1,15 +1,16 @@
-"""Ingest: MQTT -> decode -> store (one commit) -> acknowledge -> live fan-out.
+"""Ingest: MQTT -> decode -> store (one commit) -> acknowledge -> after the commit.
 
-The hub keeps a persistent MQTT session (fixed client id, clean_start off; several
-workers: one each, sharing the events through an MQTT v5 shared subscription) and
-acknowledges each message only after the transaction holding its events has
-committed. If the hub dies in between, the broker still holds the message and
+The hub keeps a persistent MQTT session (``session.py``: fixed client id, clean_start
+off; several workers: one each, sharing the events through an MQTT v5 shared
+subscription) and acknowledges each message only after the transaction holding its
+events has committed. If the hub dies in between, the broker still holds the message and
 delivers it again; the store ignores events it already has (by id). So nothing
 the broker accepted is lost, and nothing is stored twice.
 
 Invalid payloads are acknowledged too (they will never become valid), counted by
 reason, logged with the gateway's id and kept aside in the quarantine, at most once a
-minute per gateway and reason so a misbehaving gateway cannot flood either. Decoding
+minute per gateway and reason so a misbehaving gateway cannot flood either
+(``aside.py``). Decoding
 is a pure function (``ingest_decode.decode_message``): whatever bytes arrive on
 whatever topic, it returns what is valid and names the rest; it never raises. A
 payload over the protocol's size limit (``MAX_PAYLOAD_BYTES``) is refused unread as
@@ -33,6 +34,9 @@ and logged like a rejection).
 Sightings the hub may not keep (``admission``: no consent on record, a tag nobody
 holds; the store: a forgotten person's tag) are dropped before the commit and
 counted as ``sightings_dropped_<reason>`` (docs/privacy.md).
+
+What is new after the commit goes to the hub's one after-commit step (live pages, the
+alert engine: ``live/after_commit.py``), as a peer's relayed sightings do.
 """
 
 from __future__ import annotations
@@ -47,19 +51,20 @@ from typing import TypeVar
 
 from mimamori.hub.config import HubBrokerSettings
 from mimamori.hub.eid.service import EidService, drop_eids
-from mimamori.hub.ingest.acks import Acks, presence_will
+from mimamori.hub.ingest.acks import Acks
+from mimamori.hub.ingest.aside import Aside
 from mimamori.hub.ingest.clock_watch import ClockWatch
 from mimamori.hub.ingest.decode import Decoded, Rejection, decode_message
+from mimamori.hub.ingest.session import link_settings
+from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.model.clock import Clock, clock_offset, place, system_clock
 from mimamori.hub.model.events import StoredEvent
-from mimamori.hub.model.quarantine import Quarantined
 from mimamori.hub.privacy.admission import Admission
 from mimamori.hub.store.port import Store
-from mimamori.mqtt import LinkSettings, Message, MqttLink, backoff_delay
+from mimamori.mqtt import Message, MqttLink, backoff_delay
 from mimamori.protocol.codec import Claim
 from mimamori.protocol.events import Event
 from mimamori.protocol.status import GatewayStatus
-from mimamori.protocol.topics import EVENTS_SUBSCRIPTION, STATUS_SUBSCRIPTION, shared
 
 __all__ = ["Decoded", "Ingest", "Rejection", "decode_message", "link_settings"]
 
@@ -73,8 +78,6 @@ T = TypeVar("T")
 # machine. Fewer messages a commit cost more than they save (`mimamori bench hub`,
 # 100 instead of 500: 16,000 -> 11,000 events/s at 10 events a message).
 MAX_MESSAGES_PER_COMMIT = 500
-SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue through a week of hub outage
-_LOG_EVERY_S = 60.0
 # Connected this long with no backlog, the hub receives messages as they are sent, so
 # a gateway's clock found behind ours is the clock, not a wait in the broker.
 LIVE_AFTER_S = 60.0
@@ -110,40 +113,13 @@ def _only(times: dict[str, datetime], event_id: str) -> dict[str, datetime]:
     return {event_id: times[event_id]} if event_id in times else {}
 
 
-def link_settings(settings: HubBrokerSettings, worker_id: str | None = None) -> LinkSettings:
-    """The hub's MQTT session. A worker among several (``worker_id``) has a session of
-    its own and shares the gateways' events with the others: each message goes to one
-    of them. Statuses go to every worker: they are few, and a shared subscription
-    would not hand over the retained ones a worker needs when it starts afresh."""
-    events = EVENTS_SUBSCRIPTION
-    client_id = settings.client_id
-    if worker_id is not None:
-        events = shared(settings.client_id, EVENTS_SUBSCRIPTION)
-        client_id = f"{settings.client_id}-{worker_id}"
-    return LinkSettings(
-        host=settings.host,
-        port=settings.port,
-        client_id=client_id,
-        username=settings.account(worker_id),  # each worker its own account
-        password=settings.read_password(),
-        tls=settings.tls,
-        keepalive_s=settings.keepalive_s,
-        backoff_max_s=settings.reconnect_max_s,
-        clean_start=False,
-        session_expiry_s=SESSION_EXPIRY_S,
-        manual_ack=True,
-        subscriptions=((events, 1), (STATUS_SUBSCRIPTION, 1)),
-        will=presence_will(client_id),
-    )
-
-
 class Ingest:
     def __init__(
         self,
         settings: HubBrokerSettings,
         store: Store,
         *,
-        on_new_events: Callable[[list[StoredEvent]], None] | None = None,
+        after_commit: AfterCommit | None = None,
         eid: EidService | None = None,
         relayed: set[str] | None = None,
         admission: Admission | None = None,
@@ -151,7 +127,7 @@ class Ingest:
         clock: Clock = system_clock,
     ) -> None:
         self.store = store
-        self.on_new_events = on_new_events
+        self.after_commit = after_commit
         self.eid = eid
         self.admission = admission
         self.clock = clock
@@ -183,8 +159,7 @@ class Ingest:
             "handling_failed": 0,  # events and statuses set aside after failing alone
             "quarantined": 0,
         }
-        self._last_logged: dict[tuple[str, str], float] = {}
-        self._aside: list[Quarantined] = []
+        self.aside = Aside()
         self._generation = -1
         self._connected_at = 0.0
 
@@ -211,20 +186,16 @@ class Ingest:
         live = self._live(messages)
         units = [self._unit(message, received, live) for message in messages]
         new_events = await self._store_isolating(units, received)
-        if self._aside:
-            await self._set_aside(received)
+        await self._set_aside(received)
         for message in messages:
             self.link.ack(message)  # only now: the commit is on disk
         # End to end (acks.py): what was stored, refused or set aside is decided for good.
         self.acks.confirm([claim for unit in units for claim in unit.claims])
         self.counters["messages"] += len(messages)
         self.counters["statuses"] += sum(len(u.statuses) for u in units)
-        new_events += await self._after_commit(received)
-        if new_events and self.on_new_events is not None:
-            try:
-                self.on_new_events(new_events)
-            except Exception:  # the live view must never stop ingest
-                log.exception("live fan-out failed")
+        new_events += await self._learn(received)
+        if self.after_commit is not None:
+            self.after_commit(new_events)  # never raises
 
     # -- one message -> a unit on the hub's clock -------------------------------------
 
@@ -265,44 +236,15 @@ class Ingest:
         self.counters["payloads_rejected" if rejection.whole else "events_rejected"] += 1
         key = f"rejected_{rejection.reason}"
         self.counters[key] = self.counters.get(key, 0) + 1
-        if self._once_a_minute(rejection.gateway, rejection.reason):
+        if self.aside.once_a_minute(rejection.gateway, rejection.reason):
             log.warning(
                 "rejected from gateway %s (%s): %s",
                 rejection.gateway,
                 rejection.reason,
                 rejection.message,
             )
-            self._keep_aside(message, rejection.gateway, rejection.reason, rejection.message,
-                             failure=failure, payload=message.payload)  # fmt: skip
-
-    def _once_a_minute(self, gateway: str, reason: str) -> bool:
-        now = time.monotonic()
-        if now - self._last_logged.get((gateway, reason), -_LOG_EVERY_S) < _LOG_EVERY_S:
-            return False
-        self._last_logged[(gateway, reason)] = now
-        return True
-
-    def _keep_aside(
-        self,
-        message: Message,
-        gateway: str,
-        reason: str,
-        detail: str,
-        *,
-        failure: bool,
-        payload: bytes,
-    ) -> None:
-        self._aside.append(
-            Quarantined(
-                "mqtt",
-                reason,
-                detail,
-                failure,
-                None if gateway == "?" else gateway,
-                message.topic,
-                payload,
-            )
-        )
+            self.aside.keep(message, rejection.gateway, rejection.reason, rejection.message,
+                            failure=failure, payload=message.payload)  # fmt: skip
 
     # -- storing, isolating what fails -------------------------------------------------
 
@@ -335,10 +277,10 @@ class Ingest:
         detail = f"storing failed: {type(cause).__name__}: {str(cause)[:300]}"
         body = (atom.statuses[0] if atom.statuses else atom.events[0][1]).model_dump_json()
         self.counters["handling_failed"] += 1
-        if self._once_a_minute(atom.gateway, f"store_{where}"):
+        if self.aside.once_a_minute(atom.gateway, f"store_{where}"):
             log.error("gateway %s: an %s could not be stored: %s", atom.gateway, where, detail)
-        self._keep_aside(atom.message, atom.gateway, f"store_{where}", detail, failure=True,
-                         payload=body.encode())  # fmt: skip
+        self.aside.keep(atom.message, atom.gateway, f"store_{where}", detail, failure=True,
+                        payload=body.encode())  # fmt: skip
         return []
 
     async def _store(self, units: list[_Unit], received: datetime) -> list[StoredEvent]:
@@ -407,14 +349,16 @@ class Ingest:
         for gateway, tag, why in found.replays:
             key = "rejected_eid_replay"
             self.counters[key] = self.counters.get(key, 0) + 1
-            if self._once_a_minute(gateway, "eid_replay"):
+            if self.aside.once_a_minute(gateway, "eid_replay"):
                 log.warning("rejected from gateway %s (eid_replay): %s: %s", gateway, tag, why)
         return kept + found.events
 
     # -- after the commit --------------------------------------------------------------
 
     async def _set_aside(self, at: datetime) -> None:
-        aside, self._aside = self._aside, []
+        aside = self.aside.take()
+        if not aside:
+            return
         try:
             await self._guarded(lambda: self.store.quarantine(aside, at), len(aside))
         except _DataFault as fault:
@@ -422,7 +366,7 @@ class Ingest:
             return
         self.counters["quarantined"] += len(aside)
 
-    async def _after_commit(self, received: datetime) -> list[StoredEvent]:
+    async def _learn(self, received: datetime) -> list[StoredEvent]:
         """Learning that may lag without losing anything: gateways' clocks, tags' clocks."""
         new: list[StoredEvent] = []
         try:

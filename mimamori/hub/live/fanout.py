@@ -1,14 +1,20 @@
 """Live fan-out: new tag events, as they are committed, to the pages watching.
 
-``publish`` is called by ingest right after a commit and never blocks it: each
-subscriber has a small queue; a subscriber that falls behind is closed (its
+``publish`` is called right after a commit (``after_commit.py``) and never blocks it:
+each subscriber has a small queue; a subscriber that falls behind is closed (its
 browser reconnects and reloads the current position), not waited for.
+
+Each sighting reaches a page once. A worker among several is handed its own commits
+twice, in either order: by the task that made them and by the follower reading the
+events table for the other workers' (``follow.py``). So the fan-out remembers what it
+delivered lately and drops a second hand-on of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
@@ -22,6 +28,11 @@ log = logging.getLogger(__name__)
 
 QUEUE_MAX = 100
 _CLOSED = None
+# The two hand-ons of one commit come within seconds (the follower looks every 0.5 s),
+# and only sightings someone is watching are remembered: a person near a gateway is
+# reported once a minute (the edge's report_interval_s), so even a hundred open pages
+# bring a few a second. 10,000 ids (about 1 MB) cover far longer than the follower lags.
+DELIVERED_KEPT = 10_000
 
 
 class Subscription:
@@ -53,6 +64,8 @@ class LiveHub:
         self.registry = registry
         self._subscribers: dict[str, set[Subscription]] = {}
         self.failures = 0
+        self._delivered: set[str] = set()
+        self._delivered_order: deque[str] = deque()
 
     @contextmanager
     def subscribe(self, person_id: str) -> Iterator[Subscription]:
@@ -85,6 +98,12 @@ class LiveHub:
         person_id = self.registry.person_of_tag.get(tag)
         if person_id is None or person_id not in self._subscribers:
             return
+        if event.id in self._delivered:
+            return  # handed on before: by the follower, or by the task that stored it
+        self._delivered.add(event.id)
+        self._delivered_order.append(event.id)
+        if len(self._delivered_order) > DELIVERED_KEPT:
+            self._delivered.discard(self._delivered_order.popleft())
         last_seen = event.data.get("last_seen")
         sighting = Sighting(
             event.id,

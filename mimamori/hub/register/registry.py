@@ -1,4 +1,5 @@
-"""Who is who: people and their tags, families, gateways (from the hub's YAML).
+"""Who is who: people and their tags, families, gateways (from the hub's YAML: the
+register's part, ``schema.py``).
 
 A database-backed admin replaces this file-based registry in a later issue; the
 lookups below are what the rest of the hub relies on.
@@ -8,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mimamori.hub.config import (
+from mimamori.hub.model.federation import PeerGateway
+from mimamori.hub.register.schema import (
     FamilyEntry,
     GatewayEntry,
     HouseholdEntry,
-    HubConfig,
     PersonEntry,
+    TownRegister,
     is_eid_tag,
 )
-from mimamori.hub.model.federation import PeerGateway
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Registry:
     peer_gateways: dict[str, PeerGateway] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, config: HubConfig) -> Registry:
+    def from_config(cls, config: TownRegister) -> Registry:
         return cls(
             people={p.id: p for p in config.people},
             families={f.id: f for f in config.families},

@@ -19,11 +19,12 @@ from datetime import UTC, datetime, timedelta
 
 from mimamori.errors import BrokerError, StoreError
 from mimamori.hub.access.policy import Principal
-from mimamori.hub.config import SearchSettings, is_eid_tag
+from mimamori.hub.config import SearchSettings
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.model.federation import ForeignSearch
 from mimamori.hub.model.searches import Outcome, Participant, Search
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.schema import is_eid_tag
 from mimamori.hub.store.port import Store
 from mimamori.mqtt import MqttLink
 from mimamori.protocol.search import MAX_SEARCH_TAGS, SearchOrder, encode_search

@@ -20,9 +20,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from mimamori.errors import MimamoriError
-from mimamori.hub.config import HubConfig, is_eid_tag, load_hub_config
+from mimamori.hub.config import HubConfig, load_hub_config
 from mimamori.hub.eid.service import EidService
+from mimamori.hub.model.clock import system_clock
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.schema import is_eid_tag
 from mimamori.hub.server.app import create_app
 from mimamori.hub.server.gc_tuning import tune_gc
 from mimamori.hub.store.opening import open_store
@@ -101,7 +103,8 @@ async def _preflight(config: HubConfig) -> None:
 
 def serve(config_path: Path) -> int:
     """Run until a signal; a bad config raises ConfigError (the CLI prints it)."""
-    config = load_hub_config(config_path)
+    clock = system_clock  # the hub's time, for every part (the composition root)
+    config = load_hub_config(config_path, clock)
     try:
         asyncio.run(_preflight(config))
     except MimamoriError as exc:
@@ -109,7 +112,7 @@ def serve(config_path: Path) -> int:
         return 1
     tune_gc()
     http = config.hub.http
-    app = create_app(config)
+    app = create_app(config, clock=clock)
     notifier = Notifier.from_environ()
     server = _Server(
         uvicorn.Config(

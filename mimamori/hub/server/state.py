@@ -1,38 +1,39 @@
-"""What every request handler reaches: the hub's parts, built once per process."""
+"""What every request handler reaches: the hub's parts, built once per process.
+
+``compose.assemble`` builds it, whole, before the server answers; nothing is set on
+it later (it is frozen). Without the hub's loops (``with_ingest=False``: tools and
+tests of the API alone) there is no ingest and no alert engine.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from mimamori.hub.access.signin_guard import SigninGuard
+from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import HubConfig
+from mimamori.hub.eid.service import EidService
+from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
-from mimamori.hub.model.clock import Clock, system_clock
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.supervise import LoopHealth
 from mimamori.hub.store.port import Store
 
-if TYPE_CHECKING:
-    from mimamori.hub.alerts.engine import AlertEngine
-    from mimamori.hub.eid.service import EidService
-    from mimamori.hub.ingest.loop import Ingest
-    from mimamori.hub.searches.service import SearchService
 
-
-@dataclass
+@dataclass(frozen=True)
 class HubState:
     config: HubConfig
     registry: Registry
     store: Store
+    clock: Clock  # the hub's time: tests pass a virtual one
     live: LiveHub
-    ingest: Ingest | None = None
+    after_commit: AfterCommit  # what follows a commit of new events, wherever made
+    searches: SearchService
+    eid: EidService | None  # None: the registry names no tag with rotating ids
+    signin: SigninGuard
+    ingest: Ingest | None = None  # None: the API alone
     alerts: AlertEngine | None = None
-    searches: SearchService | None = None
-    eid: EidService | None = None  # None: the registry names no tag with rotating ids
     loops: LoopHealth = field(default_factory=LoopHealth)
-    clock: Clock = system_clock  # the hub's time: tests pass a virtual one
-    signin: SigninGuard = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.signin = SigninGuard(self.store)

@@ -110,10 +110,10 @@ async def test_bearer_tokens_expire_and_are_listed_and_revoked_from_the_cli(
         assert secret not in listing and token_hash(secret) not in listing
 
     assert await people(hub, tablet) == await people(hub, ops) == 200
-    hub.state.clock = lambda: datetime.now(UTC) + timedelta(days=2, minutes=1)
+    hub.clock.now = lambda: datetime.now(UTC) + timedelta(days=2, minutes=1)
     assert await people(hub, tablet) == 401  # expired
     assert await people(hub, ops) == 200
-    hub.state.clock = lambda: datetime.now(UTC)
+    hub.clock.now = lambda: datetime.now(UTC)
     code, listing, _ = await hub_cli(config, "token", "list")
     assert "(expired)" not in listing
 

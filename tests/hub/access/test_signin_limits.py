@@ -31,7 +31,7 @@ async def test_a_hundred_wrong_passwords_are_refused_after_five_and_the_right_on
 ) -> None:
     await hub.account("yamashiro", "volunteer", households=("hh-1",))
     t0 = datetime.now(UTC)
-    hub.state.clock = lambda: t0  # the hub's time stands still: the waits are exact
+    hub.clock.now = lambda: t0  # the hub's time stands still: the waits are exact
     async with hub.client() as browser:
         answers = [await login(browser, "yamashiro", f"{WRONG} {n}") for n in range(100)]
         assert [a.status_code for a in answers[:5]] == [401] * 5
@@ -57,7 +57,7 @@ async def test_a_hundred_wrong_passwords_are_refused_after_five_and_the_right_on
             )
             assert "Too many failed sign-ins" in english.text
 
-    hub.state.clock = lambda: t0 + timedelta(seconds=60)  # the first wait (1 min) is over
+    hub.clock.now = lambda: t0 + timedelta(seconds=60)  # the first wait (1 min) is over
     async with hub.client() as browser:
         ok = await login(browser, "yamashiro", PASSWORD)
         assert ok.status_code == 303 and ok.headers["location"] == "/dashboard"
@@ -71,7 +71,7 @@ async def test_the_wait_doubles_and_is_forgotten_after_a_quiet_day(hub: RunningH
     async with hub.client() as browser:
 
         async def wrong_at(at: timedelta) -> int:
-            hub.state.clock = lambda: t0 + at  # the hub's time, moved by the test alone
+            hub.clock.now = lambda: t0 + at  # the hub's time, moved by the test alone
             return (await login(browser, "nobody", WRONG)).status_code
 
         assert [await wrong_at(shift) for _ in range(5)] == [401] * 5

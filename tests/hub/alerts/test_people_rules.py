@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from mimamori.hub.alerts.people import inside, within_hours
-from mimamori.hub.config import GatewayEntry, UsualArea
 from mimamori.hub.people.whereabouts import TrailPoint
+from mimamori.hub.register.schema import GatewayEntry, UsualArea
 from mimamori.hub.searches.trail import direction
 
 CITY_HALL = GatewayEntry(id="gw-hall", name="市役所", lat=26.2815, lon=127.7785)

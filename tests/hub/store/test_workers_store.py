@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
 from mimamori.hub.register.registry import Registry
@@ -105,8 +106,7 @@ async def test_a_worker_passes_the_others_sightings_to_its_live_pages_once(
     with live.subscribe("p-tsuru") as subscription:
         elsewhere = await a.ingest([("gw-a", seen())], [], T0)  # the other worker
         here = await b.ingest([("gw-b", seen())], [], T0)  # this one ...
-        live.publish(here.new_events)  # ... whose ingest published it at once
-        follower.stored_here(here.new_events)
+        AfterCommit(live)(here.new_events)  # ... whose ingest handed it on at once
         cursor = await follower.step(cursor)
         got = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
     # Its own sighting once (from its ingest), the other worker's from the follower.

@@ -1,0 +1,103 @@
+"""The composition root: every part of the hub built once, from the config, the open
+store and the hub's clock, into one ``HubState``, with the loops that run them.
+
+What a part needs it gets here, in its constructor: the clock above all, so that a
+test (or a bench) that gives the hub a virtual clock moves every part with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from mimamori.hub.access.signin_guard import SigninGuard
+from mimamori.hub.alerts.channels import AppriseSender
+from mimamori.hub.alerts.delivery import DeliveryWorker
+from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.config import HubConfig
+from mimamori.hub.eid.service import EidService
+from mimamori.hub.federation.relay import FederationRelay
+from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.ingest.silent import watch_gateways
+from mimamori.hub.live.after_commit import AfterCommit
+from mimamori.hub.live.fanout import LiveHub
+from mimamori.hub.live.follow import LiveFollower
+from mimamori.hub.model.clock import Clock
+from mimamori.hub.privacy.admission import Admission, reconcile_forgotten, search_visits
+from mimamori.hub.privacy.retention import run_retention
+from mimamori.hub.register.registry import Registry
+from mimamori.hub.searches.service import SearchService
+from mimamori.hub.server.state import HubState
+from mimamori.hub.store.port import Store
+
+Loop = Callable[[], Awaitable[None]]
+
+
+async def assemble(
+    config: HubConfig, store: Store, clock: Clock, *, with_ingest: bool
+) -> tuple[HubState, dict[str, Loop]]:
+    """The hub's state and its loops by name (none without ``with_ingest``: the API
+    alone). Raises what opening the parts raises (EidKeyError: no key-encryption key)."""
+    registry = Registry.from_config(config)
+    registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
+    live = LiveHub(registry)
+    eid = await EidService.open(config, registry, store, clock=lambda: clock().timestamp())
+    searches = SearchService(config.hub.search, registry, store, clock=clock)
+    searches.eid = eid
+    await searches.refresh_relayed()  # before ingest takes its first message
+    admission = Admission(
+        registry,
+        require_consent=config.hub.privacy.require_consent,
+        visits=lambda: search_visits(store, registry, clock()),
+    )
+    admission.announce()
+    await reconcile_forgotten(store, registry)
+
+    def state(
+        after_commit: AfterCommit, ingest: Ingest | None = None, alerts: AlertEngine | None = None
+    ) -> HubState:
+        return HubState(
+            config=config,
+            registry=registry,
+            store=store,
+            clock=clock,
+            live=live,
+            after_commit=after_commit,
+            searches=searches,
+            eid=eid,
+            signin=SigninGuard(store),
+            ingest=ingest,
+            alerts=alerts,
+        )
+
+    if not with_ingest:
+        return state(AfterCommit(live)), {}
+
+    delivery = DeliveryWorker(store, AppriseSender(), config.recipients, clock=clock)
+    alerts = AlertEngine(config, registry, store, clock=clock, on_queued=delivery.wake.set)
+    # Whoever commits new events (ingest, a peer's sightings) hands them on the same way.
+    after_commit = AfterCommit(live, wake=[alerts.wake])  # the alert rules follow at once
+    ingest = Ingest(
+        config.hub.broker,
+        store,
+        after_commit=after_commit,
+        eid=eid,
+        relayed=searches.relayed,
+        admission=admission,
+        worker_id=config.hub.worker_id,
+        clock=clock,
+    )
+    loops: dict[str, Loop] = {
+        "ingest": ingest.run,
+        "watch-gateways": lambda: watch_gateways(store),
+        "alerts": alerts.run,
+        "delivery": delivery.run,
+        "searches": lambda: searches.run(ingest.link),
+        "retention": lambda: run_retention(store, registry, config.hub.privacy),
+    }
+    if config.hub.worker_id is not None:  # several workers: the others' sightings, live here
+        loops["live-follow"] = LiveFollower(store, live).run
+    if config.hub.federation is not None:
+        relay = FederationRelay(config.hub.federation, registry, store, searches.tags, clock=clock)
+        searches.changed.append(relay.wake)
+        loops["federation"] = relay.run
+    return state(after_commit, ingest, alerts), loops
