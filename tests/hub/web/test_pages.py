@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from string import Formatter
+from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.alerts.engine import ACK_SECRET
@@ -114,3 +115,25 @@ async def test_pages_judge_links_on_the_hubs_clock(
             assert signin.status_code == 410 and "有効期限" in signin.text
             page = await phone.get("/ack", params={"token": ack})
             assert page.status_code == 410 and "有効期限" in page.text
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+async def test_names_from_the_register_are_escaped_on_every_page(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    """Autoescaping, not care: a household, a person and a gateway named like HTML."""
+
+    def hostile(doc: dict[str, Any]) -> None:
+        doc["households"][0]["name"] = f"{HOSTILE}宮城さん宅"
+        doc["people"][1]["name"] = f"{HOSTILE}宮城 カマ"
+        doc["gateways"][2]["name"] = f"{HOSTILE}自宅"
+
+    async with running_hub(own_broker, tmp_path, hostile) as hub:
+        token = await hub.token(role="admin")
+        async with hub.client(token) as admin:
+            for path in ("/households", "/households/hh-1", "/dashboard", "/map"):
+                page = (await admin.get(path)).text
+                assert "<img" not in page, path
+                assert "&lt;img" in page or "\\u003cimg" in page, path
