@@ -136,7 +136,9 @@ Page = Annotated[PageContext, Depends(page_context)]
 
 
 async def signed_in_page(page: Page) -> PageContext:
-    page.who  # noqa: B018 -- the sign-in page before the route does any work
+    """The page's context, or the sign-in page before the route does any work."""
+    if page.principal is None:
+        raise SignInRequired(page)
     return page
 
 
