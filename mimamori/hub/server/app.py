@@ -34,6 +34,7 @@ from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
 from mimamori.hub.web.searches import router as search_pages_router
 from mimamori.hub.web.security import HubApp
+from mimamori.hub.web.signin import router as signin_router
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(federation_router)
     app.include_router(quarantine_router)
     app.include_router(pages_router)
+    app.include_router(signin_router)
     app.include_router(household_pages_router)
     app.include_router(ack_router)
     app.include_router(login_router)

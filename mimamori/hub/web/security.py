@@ -32,13 +32,15 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request as StarletteRequest
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mimamori.hub.access.auth import SESSION_COOKIE
 from mimamori.hub.config import HubConfig
+from mimamori.hub.web import rendering
+from mimamori.hub.web.context import LANG_COOKIE, PageSettings, SignInRequired, sign_in_page
 from mimamori.hub.web.i18n import Lang, pick_lang
-from mimamori.hub.web.map import LANG_COOKIE, message_page
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +198,8 @@ class SameOriginGuard:
         else:
             cookies = cookie_parser(Headers(scope=scope).get("cookie", ""))
             lang = pick_lang(None, cookies.get(LANG_COOKIE), self.language)
-            response = message_page(lang, "refused_title", "refused", 403)
+            request = StarletteRequest(scope, receive)
+            response = rendering.message(request, lang, "refused_title", "refused", 403)
         await response(scope, receive, send)
 
 
@@ -213,7 +216,8 @@ class HubApp(FastAPI):
     """FastAPI with the hub's HTTP safety: the headers around everything (outside
     Starlette's own error and body-limit answers), the same-origin guard, bounded
     bodies, quiet 422s, no Swagger UI or ReDoc (both load from a CDN), and no
-    trailing-slash redirects (Starlette builds those from the Host header)."""
+    trailing-slash redirects (Starlette builds those from the Host header). Also the
+    pages' one sign-in answer and their settings (``web/context.py``)."""
 
     def __init__(self, config: HubConfig, **kwargs: Any) -> None:
         super().__init__(
@@ -228,6 +232,10 @@ class HubApp(FastAPI):
             SameOriginGuard, public_url=config.hub.http.public_url, language=config.hub.language
         )
         self.add_exception_handler(RequestValidationError, quiet_validation_error)
+        # The pages: one sign-in page for all of them, and their settings (a test
+        # shortens the refresh).
+        self.add_exception_handler(SignInRequired, sign_in_page)
+        self.state.pages = PageSettings()
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack(), self.csp)

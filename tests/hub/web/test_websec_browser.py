@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, Page
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -30,12 +30,12 @@ from tests.hub.helpers import (
     search_and_share,
     until,
 )
+from tests.hub.web.browser import sign_in_as_staff
 
 pytestmark = pytest.mark.browser
 
 # Counts its own runs: a script that ran leaves a number behind.
 PAYLOAD = '<img src="x" onerror="window.__xss = (window.__xss || 0) + 1"><b>大山</b>'
-PASSWORD = "correct horse battery"
 # Collects what the Content Security Policy refused, so a page the policy breaks fails.
 WATCH_CSP = """
 window.__violations = [];
@@ -134,16 +134,6 @@ async def page_elsewhere(body: str) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
-
-
-async def sign_in_as_staff(hub: RunningHub, context: BrowserContext) -> Page:
-    page = await context.new_page()
-    await page.goto(f"{hub.url}/login")
-    await page.fill("input[name=user]", "higa")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("#login")
-    await page.wait_for_url("**/dashboard")
-    return page
 
 
 async def test_a_page_on_another_port_cannot_act_for_the_signed_in_staff_member(

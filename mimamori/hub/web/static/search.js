@@ -79,9 +79,9 @@
     var box = $("direction");
     box.textContent = "";
     if (!d) return;
-    var text = cfg.lang === "ja"
-      ? S.search_direction + ": " + d.from_gateway + " → " + d.to_gateway + "（" + S["compass_" + d.compass] + "へ約" + d.distance_m + "m）"
-      : S.search_direction + ": " + d.from_gateway + " → " + d.to_gateway + " (" + d.distance_m + " m " + S["compass_" + d.compass] + ")";
+    var text = P.fmt("search_direction_text", {
+      from: d.from_gateway, to: d.to_gateway, compass: S["compass_" + d.compass], distance: d.distance_m
+    });
     box.appendChild(el("b", { "data-compass": d.compass }, text));
   }
 

@@ -1,0 +1,1 @@
+"""The pages' text, one module per language (see ``web/i18n.py``)."""
