@@ -107,13 +107,15 @@ async def presence(port: int, state: str) -> None:
     await publish_once(port, hub_status_topic(HUB), payload)
 
 
+# Each test has a broker of its own: a hub's presence is retained, and an "offline" left
+# on a shared broker by an earlier test's hub would hold these gateways' resends.
 async def test_events_stay_in_the_outbox_until_the_hubs_ack_covers_them(
-    broker: PrivateBroker, tmp_path: Path, unique_id: str
+    own_broker: PrivateBroker, tmp_path: Path, unique_id: str
 ) -> None:
     clock = VirtualClock()
     async with (
-        hub_side(broker.port, unique_id) as hub,
-        uplink_on(broker.port, tmp_path / "o.sqlite3", unique_id, clock) as uplink,
+        hub_side(own_broker.port, unique_id) as hub,
+        uplink_on(own_broker.port, tmp_path / "o.sqlite3", unique_id, clock) as uplink,
     ):
         outbox = uplink.outbox
         await outbox.append(drafts(5))
@@ -123,12 +125,12 @@ async def test_events_stay_in_the_outbox_until_the_hubs_ack_covers_them(
         batch = json.loads(hub.messages[-1].payload)
         assert batch["epoch"] == outbox.epoch and batch["after"] == 0
 
-        await ack(broker.port, unique_id, outbox.epoch, 3)
+        await ack(own_broker.port, unique_id, outbox.epoch, 3)
         await eventually(lambda: outbox.depth == 2)
         # An ack of another outbox (an old SD card of this gateway) is not about ours;
         # the ack after it on the same topic shows it was heard first, and ignored.
-        await ack(broker.port, unique_id, "f" * 32, 5)
-        await ack(broker.port, unique_id, outbox.epoch, 4)
+        await ack(own_broker.port, unique_id, "f" * 32, 5)
+        await ack(own_broker.port, unique_id, outbox.epoch, 4)
         await eventually(lambda: outbox.depth == 1)
         assert uplink.counters["acks_other_epoch"] == 1
         assert uplink.policy.confirmed == 4
@@ -136,16 +138,16 @@ async def test_events_stay_in_the_outbox_until_the_hubs_ack_covers_them(
 
 
 async def test_unconfirmed_events_are_sent_again_when_the_ack_stops_moving_backing_off(
-    broker: PrivateBroker, tmp_path: Path, unique_id: str
+    own_broker: PrivateBroker, tmp_path: Path, unique_id: str
 ) -> None:
     clock = VirtualClock()
     async with (
-        hub_side(broker.port, unique_id) as hub,
-        uplink_on(broker.port, tmp_path / "o.sqlite3", unique_id, clock) as uplink,
+        hub_side(own_broker.port, unique_id) as hub,
+        uplink_on(own_broker.port, tmp_path / "o.sqlite3", unique_id, clock) as uplink,
     ):
         outbox = uplink.outbox
         await outbox.append(drafts(5))
-        await ack(broker.port, unique_id, outbox.epoch, 2)  # the hub has 1..2, 3..5 lost
+        await ack(own_broker.port, unique_id, outbox.epoch, 2)  # the hub has 1..2, 3..5 lost
         await hub.wait_for(lambda: len(hub.events()) == 5)
         await eventually(lambda: outbox.published_through == 5 and outbox.depth == 3)
 
@@ -158,7 +160,7 @@ async def test_unconfirmed_events_are_sent_again_when_the_ack_stops_moving_backi
         clock.advance(1.0)
         await hub.wait_for(lambda: copies(hub)[3] == 3)
 
-        await ack(broker.port, unique_id, outbox.epoch, 5)
+        await ack(own_broker.port, unique_id, outbox.epoch, 5)
         await eventually(lambda: outbox.depth == 0)
         clock.advance(1000.0)
         assert not uplink.check_resend()  # nothing waits: nothing to send
@@ -166,22 +168,22 @@ async def test_unconfirmed_events_are_sent_again_when_the_ack_stops_moving_backi
 
 
 async def test_a_restarted_gateway_keeps_and_sends_again_what_the_hub_has_not_confirmed(
-    broker: PrivateBroker, tmp_path: Path, unique_id: str
+    own_broker: PrivateBroker, tmp_path: Path, unique_id: str
 ) -> None:
     clock = VirtualClock()
     path = tmp_path / "o.sqlite3"
-    async with hub_side(broker.port, unique_id) as hub:
-        async with uplink_on(broker.port, path, unique_id, clock) as uplink:
+    async with hub_side(own_broker.port, unique_id) as hub:
+        async with uplink_on(own_broker.port, path, unique_id, clock) as uplink:
             await uplink.outbox.append(drafts(4))
             await hub.wait_for(lambda: len(hub.events()) == 4)
             await eventually(lambda: uplink.outbox.published_through == 4)
             epoch = uplink.outbox.epoch
         ids = [e["id"] for e in hub.events()]
-        async with uplink_on(broker.port, path, unique_id, clock) as uplink:
+        async with uplink_on(own_broker.port, path, unique_id, clock) as uplink:
             assert uplink.outbox.depth == 4 and uplink.outbox.epoch == epoch
             await hub.wait_for(lambda: len(hub.events()) == 8)
             assert [e["id"] for e in hub.events()[4:]] == ids  # the same events, again
-            await ack(broker.port, unique_id, epoch, 4)
+            await ack(own_broker.port, unique_id, epoch, 4)
             await eventually(lambda: uplink.outbox.depth == 0)
 
 
