@@ -57,3 +57,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for test, tally, faults in _TALLIES:
         terminalreporter.write_line(f"{test}: {tally.line()}")
         terminalreporter.write_line(f"    faults: {faults}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A fault test waits up to a minute for a gateway's backoff to drain, more than once:
+    300 s each (not the suite's 120 s), so a slow machine does not cut one short."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(300))
