@@ -53,6 +53,11 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
 
     task = asyncio.create_task(daemon.run(), name="daemon")
     await asyncio.wait_for(daemon.ready.wait(), 30)
+    # Ready means the port is open, not only the daemon: opening a serial port
+    # discards what is waiting in it (pyserial flushes its input), so lines written
+    # before would be lost (under load, the open comes late enough for that).
+    while any(d.status().state != "up" for d in daemon.drivers):
+        await asyncio.sleep(0.005)
     print("ready", flush=True)
     while handled() == 0:
         await asyncio.sleep(0.001)

@@ -9,9 +9,10 @@ search, device and receiver events are never dropped. What was dropped is counte
 by kind and the gateway's status reports it. The outbox file is watched through
 the outage, so every dropped event is known by its kind.
 
-Events the broker had when it stopped wait for the hub's ack like the rest, so the
-cap may drop one of those too (the oldest): it reaches the hub anyway, a drop that
-is not missing. While the broker is down no ack can come, so whatever leaves the
+Events the broker had when it stopped, or that the gateway handed to its MQTT
+client before it noticed the broker gone (the client keeps them for the
+reconnection), wait for the hub's ack like the rest, so the cap may drop one of
+those too (the oldest): it reaches the hub anyway, a drop that is not missing. While the broker is down no ack can come, so whatever leaves the
 outbox during the outage was dropped by the cap.
 """
 
@@ -72,7 +73,12 @@ async def test_a_long_outage_drops_only_the_oldest_routine_sightings_and_says_so
     await wait_until(lambda: search_sightings(site.hub_db) > 0, 10, "a search sighting")
     await wait_until(lambda: not peek_outbox(site.outbox).held, 10, "an empty outbox")
 
+    lost_before = site.procs.log("edge").count("lost (")
     own_broker.stop()
+    # Until the gateway notices, it may still hand events to its MQTT client, which
+    # keeps them and sends them on reconnecting: those may reach the hub too.
+    await wait_until(lambda: site.procs.log("edge").count("lost (") > lost_before, 10,
+                     "the gateway noticing the outage")  # fmt: skip
     start = peek_outbox(site.outbox).last_seq  # up to here published before the outage
     witness = Witness()
     most = 0
