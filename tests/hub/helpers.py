@@ -221,6 +221,7 @@ class RunningHub:
             family_id=None if role == "admin" else family,
             name="test",
             ttl=timedelta(days=1),
+            now=self.state.clock(),
         )
 
     async def account(
@@ -234,7 +235,7 @@ class RunningHub:
     ) -> str:
         """Create an account; returns a bearer token that acts as it."""
         user = User(user_id, f"{user_id} さん", role, family, households)
-        await self.state.store.add_user(user, hash_password(password), datetime.now(UTC))
+        await self.state.store.add_user(user, hash_password(password), self.state.clock())
         return await issue(
             self.state.store,
             CredentialKind.TOKEN,
@@ -242,6 +243,7 @@ class RunningHub:
             family_id=family,
             name=user_id,
             ttl=timedelta(days=1),
+            now=self.state.clock(),
             user_id=user_id,
         )
 
@@ -253,6 +255,7 @@ class RunningHub:
             family_id=family,
             name="test link",
             ttl=ttl,
+            now=self.state.clock(),
         )
         return f"{self.url}/signin?token={token}"
 
@@ -542,7 +545,7 @@ def event(kind: EventKind, at: datetime, **data: Any) -> Event:
 
 def engine(tmp_path: Path, store: SqlStore) -> AlertEngine:
     cfg = config(tmp_path)
-    return AlertEngine(cfg, Registry.from_config(cfg), store)
+    return AlertEngine(cfg, Registry.from_config(cfg), store, clock=system_clock)
 
 
 async def ingest(store: SqlStore, *events: Event) -> None:

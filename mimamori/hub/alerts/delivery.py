@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
 from mimamori.hub.config import Recipient
 from mimamori.hub.model.alerts import QueuedNotification
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ class DeliveryWorker:
         store: Store,
         sender: Sender,
         recipients: list[Recipient],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.sender = sender

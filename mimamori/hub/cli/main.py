@@ -23,7 +23,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,7 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
     if family is not None and family not in {f.id for f in config.families}:
         raise SystemExit(f"mimamori hub: no family {family!r} in {args.config}")
     store = await open_store(config.hub.database)
+    now = datetime.now(UTC)  # a command's "now" is the system clock
     try:
         if kind == "signin":
             ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
@@ -88,6 +89,7 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
                 family_id=family,
                 name=f"link for {family}",
                 ttl=ttl,
+                now=now,
             )
         elif getattr(args, "user", None):
             account = await store.user(args.user)
@@ -103,6 +105,7 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
                 name=args.name,
                 ttl=timedelta(days=args.ttl_days),
                 user_id=args.user,
+                now=now,
             )
         else:
             token = await issue(
@@ -112,6 +115,7 @@ async def _issue(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
                 family_id=None if args.admin else family,
                 name=args.name,
                 ttl=timedelta(days=args.ttl_days),
+                now=now,
             )
     finally:
         await store.close()

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -92,16 +91,18 @@ def _background(
     )
     loops: dict[str, Callable[[], Awaitable[None]]] = {
         "ingest": ingest.run,
-        "watch-gateways": lambda: watch_gateways(store),
+        "watch-gateways": lambda: watch_gateways(store, hub.clock),
         "alerts": engine.run,
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),
-        "retention": lambda: run_retention(store, hub.registry, config.hub.privacy),
+        "retention": lambda: run_retention(store, hub.registry, config.hub.privacy, hub.clock),
     }
     if follower is not None:  # several workers: the others' sightings, live here too
         loops["live-follow"] = follower.run
     if config.hub.federation is not None:
-        relay = FederationRelay(config.hub.federation, hub.registry, store, searches.tags)
+        relay = FederationRelay(
+            config.hub.federation, hub.registry, store, searches.tags, clock=hub.clock
+        )
         searches.changed.append(relay.wake)
         loops["federation"] = relay.run
     return [
@@ -121,14 +122,14 @@ def create_app(
         registry = Registry.from_config(config)
         registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
         hub = HubState(config, registry, store, LiveHub(registry), clock=clock)
-        hub.searches = SearchService(config.hub.search, registry, store)
+        hub.searches = SearchService(config.hub.search, registry, store, clock=clock)
         admission = Admission(
             registry,
             require_consent=config.hub.privacy.require_consent,
-            visits=lambda: search_visits(store, registry, datetime.now(UTC)),
+            visits=lambda: search_visits(store, registry, clock()),
         )
         try:
-            hub.eid = hub.searches.eid = await EidService.open(config, registry, store)
+            hub.eid = hub.searches.eid = await EidService.open(config, registry, store, clock=clock)
             await hub.searches.refresh_relayed()  # before ingest takes its first message
             admission.announce()
             await reconcile_forgotten(store, registry)

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from mimamori.errors import MimamoriError
 from mimamori.hub.config import HubConfig, is_eid_tag, load_hub_config
 from mimamori.hub.eid.service import EidService
+from mimamori.hub.model.clock import system_clock
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.server.app import create_app
 from mimamori.hub.server.gc_tuning import tune_gc
@@ -94,7 +95,7 @@ async def _preflight(config: HubConfig) -> None:
         return
     store = await open_store(config.hub.database)
     try:
-        await EidService.open(config, Registry.from_config(config), store)
+        await EidService.open(config, Registry.from_config(config), store, clock=system_clock)
     finally:
         await store.close()
 

@@ -65,15 +65,7 @@ def _checkin(view: households.HouseholdSummary, zone: ZoneInfo, lang: Lang) -> s
 def _devices(view: households.HouseholdSummary, lang: Lang) -> str:
     rows = []
     for d in view.devices:
-        problems = [
-            t(key, lang)
-            for key, on in (
-                ("device_silent", d.silent),
-                ("device_mains_lost", d.mains_lost),
-                ("device_battery_low", d.battery_low),
-            )
-            if on
-        ]
+        problems = [t(f"device_{flag}", lang) for flag in d.raised]
         battery = f"{t('battery', lang)} {d.battery_pct}%" if d.battery_pct is not None else ""
         state = "、".join(problems) if problems else t("device_ok", lang)
         css = "bad" if problems else "good"
