@@ -500,6 +500,22 @@ def concrete(path: str, **ids: str) -> str:
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 11:00 in Tokyo
 MIN = timedelta(minutes=1)
+# Years from the real clock: a module that read datetime.now() instead of the hub's
+# clock would be years early, and a test on this time fails.
+Y2031 = datetime(2031, 5, 12, 3, 0, tzinfo=UTC)
+
+
+class HubClock:
+    """The hub's time in a test: stands still until the test moves it."""
+
+    def __init__(self, start: datetime = Y2031) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
 
 
 def config(tmp_path: Path) -> HubConfig:
@@ -543,9 +559,9 @@ def event(kind: EventKind, at: datetime, **data: Any) -> Event:
     return EventDraft(kind, at, data).numbered(new_event_id(), next(_seq))
 
 
-def engine(tmp_path: Path, store: SqlStore) -> AlertEngine:
+def engine(tmp_path: Path, store: SqlStore, clock: Clock = system_clock) -> AlertEngine:
     cfg = config(tmp_path)
-    return AlertEngine(cfg, Registry.from_config(cfg), store, clock=system_clock)
+    return AlertEngine(cfg, Registry.from_config(cfg), store, clock=clock)
 
 
 async def ingest(store: SqlStore, *events: Event) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -123,7 +123,7 @@ async def signin(
     lang: str | None = None,
 ) -> Response:
     chosen = _lang(request, hub, lang)
-    now = datetime.now(UTC)
+    now = hub.clock()
     outcome, credential = await hub.store.redeem_signin(token_hash(token), now)
     if outcome is not Redeemed.OK or credential is None:
         status = 401 if outcome is Redeemed.UNKNOWN else 410
