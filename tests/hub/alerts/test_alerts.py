@@ -9,7 +9,7 @@ from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.store.sql_store import SqlStore
-from mimamori.protocol import EventKind, GatewayStatus, format_ts
+from mimamori.protocol import EventKind, GatewayStatus, format_ts, to_epoch_ms
 from tests.hub.helpers import (
     MIN,
     T0,
@@ -20,6 +20,7 @@ from tests.hub.helpers import (
     missed,
     open_test_store,
     publishing_gateway,
+    query,
     running_hub,
     until,
 )
@@ -215,3 +216,25 @@ async def test_notification_text_is_japanese_or_english_per_recipient(
     assert "23 Nov 11:00" in center.body
     # Claimed notifications are leased: a second worker does not get them.
     assert await store.claim_notifications(T0 + 6 * 60 * MIN, lease_s=60) == []
+
+
+async def test_an_event_whose_stored_data_does_not_fit_its_kind_is_set_aside_not_guessed(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """A row an older hub (or a hand) left: a low battery without a device. Read through
+    its kind's model it is refused and set aside, and the event after it still alerts;
+    read as a dict with defaults it once became an alert about ``household:hh-1/``."""
+    alerts = engine(tmp_path, store)
+    at, bad = to_epoch_ms(T0), "b" * 32
+    await query(
+        tmp_path,
+        "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at) VALUES "
+        f"('{bad}', 'gw-home', 7, {at}, 'device.battery_low', NULL, '{{}}', {at})",
+    )
+    sos = event(EventKind.CHECKIN_SOS, T0, device="door", card="sos", next_due=format_ts(T0))
+    await ingest(store, sos)
+    counts = await alerts.process_events()
+    assert [a.kind for a in counts.opened] == ["sos"]
+    assert alerts.failures == 1
+    [entry] = await store.quarantined(10, failures_only=True)
+    assert entry.item.source == "alerts" and "device" in entry.item.detail
