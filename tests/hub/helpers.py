@@ -443,9 +443,11 @@ async def two_towns(
     root: Path,
     ginowan_edit: Callable[[dict[str, Any]], None] | None = None,
     urasoe_edit: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[tuple[RunningHub, RunningHub]]:
     """Ginowan's hub and Urasoe's, federated with a shared secret; Urasoe knows nobody
-    of Ginowan's, only its own watch point gw-u1."""
+    of Ginowan's, only its own watch point gw-u1. Both run on ``clock``."""
     secret = root / "ginowan-urasoe.secret"
     secret.write_text(SECRET + "\n")
     ginowan_port, urasoe_port = free_port(), free_port()
@@ -467,8 +469,8 @@ async def two_towns(
     (root / "a").mkdir(exist_ok=True)
     (root / "b").mkdir(exist_ok=True)
     async with (
-        running_hub(ginowan_broker, root / "a", ginowan, ginowan_port) as home_town,
-        running_hub(urasoe_broker, root / "b", urasoe, urasoe_port) as next_town,
+        running_hub(ginowan_broker, root / "a", ginowan, ginowan_port, clock=clock) as home_town,
+        running_hub(urasoe_broker, root / "b", urasoe, urasoe_port, clock=clock) as next_town,
     ):
         yield home_town, next_town
 
