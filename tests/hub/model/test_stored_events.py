@@ -58,8 +58,8 @@ def test_a_wire_event_copied_with_other_data_reads_the_new_data() -> None:
     assert event.tag == TAG_TSURU
     other = event.model_copy(update={"data": {**event.data, "tag": f"{TAG_TSURU[:-1]}9"}})
     assert other.tag == f"{TAG_TSURU[:-1]}9" and event.tag == TAG_TSURU
-    same = event.model_copy(update={"ts": AT + timedelta(seconds=1)})
-    assert same.typed is event.typed
+    later = event.model_copy(update={"ts": AT + timedelta(seconds=1)})
+    assert later.typed == event.typed and later == event.model_copy(update={"ts": later.ts})
 
 
 def test_no_gateway_may_send_a_registry_name_for_a_tag() -> None:
