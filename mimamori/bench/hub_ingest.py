@@ -43,6 +43,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.demo.postgres import PrivatePostgres
 from mimamori.hub.config import DatabaseSettings, HubBrokerSettings, HubConfig
 from mimamori.hub.ingest.loop import Ingest, link_settings
+from mimamori.hub.model.clock import system_clock
 from mimamori.hub.privacy.admission import Admission
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.server.gc_tuning import tune_gc
@@ -193,7 +194,7 @@ def _admission() -> Admission:
 
 async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: Store) -> float:
     """Seconds for the hub's ingest to commit the whole load to ``store``."""
-    ingest = Ingest(settings, store, admission=_admission())
+    ingest = Ingest(settings, store, admission=_admission(), clock=system_clock)
     async with _running(ingest.run(), ingest.link):
         return await _timed_load(
             spec, 2, lambda: ingest.counters["events_stored"] >= spec["events"]

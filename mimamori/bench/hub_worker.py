@@ -18,6 +18,7 @@ from typing import Any
 from mimamori.bench.hub_ingest import _admission
 from mimamori.hub.config import DatabaseSettings, HubBrokerSettings
 from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.model.clock import system_clock
 from mimamori.hub.server.gc_tuning import tune_gc
 from mimamori.hub.store.opening import open_store
 
@@ -27,7 +28,9 @@ async def run(spec: dict[str, Any]) -> dict[str, int]:
     settings = HubBrokerSettings(host="127.0.0.1", port=spec["port"])
     store = await open_store(DatabaseSettings.model_validate(spec["database"]))
     try:
-        ingest = Ingest(settings, store, admission=_admission(), worker_id=spec["worker_id"])
+        ingest = Ingest(
+            settings, store, admission=_admission(), worker_id=spec["worker_id"], clock=system_clock
+        )
         task = asyncio.create_task(ingest.run())
         try:
             await asyncio.wait_for(ingest.link.connected.wait(), 30)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
-from mimamori.protocol.events import WIRE, Card, Count, Counters, LocalId, Name, Text, UtcDatetime
+from mimamori.protocol.events import (
+    DEVICE_FLAGS,
+    WIRE,
+    Card,
+    Count,
+    Counters,
+    DeviceFlag,
+    LocalId,
+    Name,
+    Text,
+    UtcDatetime,
+)
 
 # The longest a gateway may say it waits between two statuses: a day. The hub calls
 # a gateway offline after three intervals, so a larger one would hide a dead gateway.
@@ -30,11 +41,34 @@ class OutboxStatus(_Frozen):
     dropped: Counters = Field(default_factory=dict)  # by event kind, since install
 
 
-class DeviceHealthStatus(_Frozen):
-    silent: bool = False
-    battery_low: bool = False
-    mains_lost: bool = False
+class DeviceHealthBase(_Frozen):
+    """A check-in device's health: one bool per ``DeviceFlag``, named by its value
+    (``{"silent": false, "mains_lost": true, ...}``), and the battery's last reading.
+
+    The flags' fields are made from ``DEVICE_FLAGS`` (``flag_fields``), so a flag
+    declared there is on the wire without a line here; code reads them as ``raised``.
+    """
+
     battery_pct: int | None = Field(default=None, ge=0, le=100)
+
+    @property
+    def raised(self) -> tuple[DeviceFlag, ...]:
+        """The flags that are up, in ``DEVICE_FLAGS``' order (the worst first)."""
+        return tuple(flag for flag in DEVICE_FLAGS if getattr(self, flag.value))
+
+
+def flag_fields() -> dict[str, Any]:
+    """One ``bool`` field per device flag, False unless said: for ``create_model``."""
+    return {flag.value: (bool, False) for flag in DEVICE_FLAGS}
+
+
+# The type checker knows the model by its base (the flags' fields are made at import).
+if TYPE_CHECKING:
+    DeviceHealthStatus = DeviceHealthBase
+else:
+    DeviceHealthStatus = create_model(
+        "DeviceHealthStatus", __base__=DeviceHealthBase, __module__=__name__, **flag_fields()
+    )
 
 
 class HouseholdStatus(_Frozen):

@@ -15,6 +15,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.errors import BrokerError
 from mimamori.hub.config import HubBrokerSettings
 from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.model.clock import system_clock
 from mimamori.hub.store.sqlite import SqliteStore
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import MAX_PAYLOAD_BYTES
@@ -28,7 +29,7 @@ async def test_a_payload_over_the_limit_is_refused_counted_and_logged_once(
 ) -> None:
     store = await SqliteStore.open(tmp_path / "hub.sqlite3")
     settings = HubBrokerSettings(host="127.0.0.1", port=own_broker.port, client_id="hub-big")
-    ingest = Ingest(settings, store)
+    ingest = Ingest(settings, store, clock=system_clock)
     ingesting = asyncio.create_task(ingest.run())
     sender = MqttLink(LinkSettings("127.0.0.1", own_broker.port, "gw-big"), name="gw-big")
     sending = asyncio.create_task(sender.run())

@@ -12,8 +12,9 @@ the outage, so every dropped event is known by its kind.
 Events the broker had when it stopped, or that the gateway handed to its MQTT
 client before it noticed the broker gone (the client keeps them for the
 reconnection), wait for the hub's ack like the rest, so the cap may drop one of
-those too (the oldest): it reaches the hub anyway, a drop that is not missing. While the broker is down no ack can come, so whatever leaves the
-outbox during the outage was dropped by the cap.
+those too (the oldest): it reaches the hub anyway, a drop that is not missing.
+While the broker is down no ack can come, so whatever leaves the outbox during the
+outage was dropped by the cap.
 """
 
 from __future__ import annotations

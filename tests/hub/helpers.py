@@ -206,15 +206,24 @@ class Gateway:
         )
 
 
-class HubClock:
-    """The clock a test hub runs on: every part of the hub calls it, and the test may
-    move it at any time by setting ``now`` (the hub's state is built once, frozen)."""
+# Years from the real clock: a module that read datetime.now() instead of the hub's
+# clock would be years early, and a test on this time fails.
+Y2031 = datetime(2031, 5, 12, 3, 0, tzinfo=UTC)
 
-    def __init__(self, now: Clock) -> None:
+
+class HubClock:
+    """The clock a test hub runs on: every part of the hub calls it. ``now`` is a time
+    (it stands still until the test moves it) or a clock to follow; the test may set
+    it at any time (the hub's state is built once, frozen)."""
+
+    def __init__(self, now: datetime | Clock = Y2031) -> None:
         self.now = now
 
     def __call__(self) -> datetime:
-        return self.now()
+        return self.now() if callable(self.now) else self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now = self() + by
 
 
 @dataclass
@@ -233,6 +242,7 @@ class RunningHub:
             family_id=None if role == "admin" else family,
             name="test",
             ttl=timedelta(days=1),
+            now=self.state.clock(),
         )
 
     async def account(
@@ -246,7 +256,7 @@ class RunningHub:
     ) -> str:
         """Create an account; returns a bearer token that acts as it."""
         user = User(user_id, f"{user_id} さん", role, family, households)
-        await self.state.store.add_user(user, hash_password(password), datetime.now(UTC))
+        await self.state.store.add_user(user, hash_password(password), self.state.clock())
         return await issue(
             self.state.store,
             CredentialKind.TOKEN,
@@ -254,6 +264,7 @@ class RunningHub:
             family_id=family,
             name=user_id,
             ttl=timedelta(days=1),
+            now=self.state.clock(),
             user_id=user_id,
         )
 
@@ -265,6 +276,7 @@ class RunningHub:
             family_id=family,
             name="test link",
             ttl=ttl,
+            now=self.state.clock(),
         )
         return f"{self.url}/signin?token={token}"
 
@@ -453,9 +465,11 @@ async def two_towns(
     root: Path,
     ginowan_edit: Callable[[dict[str, Any]], None] | None = None,
     urasoe_edit: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[tuple[RunningHub, RunningHub]]:
     """Ginowan's hub and Urasoe's, federated with a shared secret; Urasoe knows nobody
-    of Ginowan's, only its own watch point gw-u1."""
+    of Ginowan's, only its own watch point gw-u1. Both run on ``clock``."""
     secret = root / "ginowan-urasoe.secret"
     secret.write_text(SECRET + "\n")
     ginowan_port, urasoe_port = free_port(), free_port()
@@ -477,8 +491,8 @@ async def two_towns(
     (root / "a").mkdir(exist_ok=True)
     (root / "b").mkdir(exist_ok=True)
     async with (
-        running_hub(ginowan_broker, root / "a", ginowan, ginowan_port) as home_town,
-        running_hub(urasoe_broker, root / "b", urasoe, urasoe_port) as next_town,
+        running_hub(ginowan_broker, root / "a", ginowan, ginowan_port, clock=clock) as home_town,
+        running_hub(urasoe_broker, root / "b", urasoe, urasoe_port, clock=clock) as next_town,
     ):
         yield home_town, next_town
 
@@ -553,9 +567,9 @@ def event(kind: EventKind, at: datetime, **data: Any) -> Event:
     return EventDraft(kind, at, data).numbered(new_event_id(), next(_seq))
 
 
-def engine(tmp_path: Path, store: SqlStore) -> AlertEngine:
+def engine(tmp_path: Path, store: SqlStore, clock: Clock = system_clock) -> AlertEngine:
     cfg = config(tmp_path)
-    return AlertEngine(cfg, Registry.from_config(cfg), store)
+    return AlertEngine(cfg, Registry.from_config(cfg), store, clock=clock)
 
 
 async def ingest(store: SqlStore, *events: Event) -> None:

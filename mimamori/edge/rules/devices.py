@@ -16,12 +16,12 @@ reported twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from mimamori.edge.observations import DeviceReport, Press
-from mimamori.protocol.events import DeviceData, EventDraft, EventKind
+from mimamori.protocol.events import DEVICE_FLAGS, DeviceData, DeviceFlag, EventDraft
 
 REARM_PCT = 10
 
@@ -30,9 +30,7 @@ REARM_PCT = 10
 class _Device:
     silent_after_s: float
     last_at: float
-    silent: bool = False
-    battery_low: bool = False
-    mains_lost: bool = False
+    raised: set[DeviceFlag] = field(default_factory=set)  # the flags that are up
     battery_pct: int | None = None
 
 
@@ -49,30 +47,17 @@ class DeviceHealth:
         self._devices: dict[str, _Device] = {}
         for device, after in silent_after_s.items():
             flags = saved.get(device, {})
-            self._devices[device] = _Device(
-                after,
-                now,
-                silent=bool(flags.get("silent", False)),
-                battery_low=bool(flags.get("battery_low", False)),
-                mains_lost=bool(flags.get("mains_lost", False)),
-            )
+            raised = {flag for flag in DEVICE_FLAGS if flags.get(flag.value)}
+            self._devices[device] = _Device(after, now, raised)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            name: {"silent": d.silent, "battery_low": d.battery_low, "mains_lost": d.mains_lost}
-            for name, d in self._devices.items()
-        }
+        """The flags of each device, saved with the events they caused."""
+        return {name: _flags(d) for name, d in self._devices.items()}
 
     def health(self) -> dict[str, dict[str, Any]]:
-        """Per device, for the status message."""
+        """Per device, for the status message (``status.DeviceHealthStatus``)."""
         return {
-            name: {
-                "silent": d.silent,
-                "battery_low": d.battery_low,
-                "mains_lost": d.mains_lost,
-                "battery_pct": d.battery_pct,
-            }
-            for name, d in self._devices.items()
+            name: {**_flags(d), "battery_pct": d.battery_pct} for name, d in self._devices.items()
         }
 
     def observe(self, obs: Press | DeviceReport) -> list[EventDraft]:
@@ -82,40 +67,47 @@ class DeviceHealth:
         d.last_at = obs.at
         drafts: list[EventDraft] = []
 
-        def emit(kind: EventKind, **extra: Any) -> None:
-            data = DeviceData(device=obs.device, battery_pct=d.battery_pct, **extra)
-            drafts.append(EventDraft(kind, obs.ts, data.model_dump(mode="json", exclude_none=True)))
+        def turn(flag: DeviceFlag, up: bool) -> None:
+            """Raise or lower ``flag``; the event ``DEVICE_FLAGS`` says, when it changes."""
+            if up == (flag in d.raised):
+                return
+            events = DEVICE_FLAGS[flag]
+            kind = events.raised if up else events.cleared
+            if up:
+                d.raised.add(flag)
+            else:
+                d.raised.discard(flag)
+            if kind is not None:
+                data = DeviceData(device=obs.device, battery_pct=d.battery_pct)
+                drafts.append(EventDraft(kind, obs.ts, _json(data)))
 
-        if d.silent:
-            d.silent = False
-            emit(EventKind.DEVICE_BACK)
+        turn(DeviceFlag.SILENT, False)  # any frame is a sign of life
         if isinstance(obs, DeviceReport):
             if obs.battery_pct is not None:
                 d.battery_pct = obs.battery_pct
-                if not d.battery_low and obs.battery_pct <= self.battery_low_pct:
-                    d.battery_low = True
-                    emit(EventKind.DEVICE_BATTERY_LOW)
-                elif d.battery_low and obs.battery_pct >= self.battery_low_pct + REARM_PCT:
-                    d.battery_low = False
-            if obs.mains is False and not d.mains_lost:
-                d.mains_lost = True
-                emit(EventKind.DEVICE_MAINS_LOST)
-            elif obs.mains is True and d.mains_lost:
-                d.mains_lost = False
-                emit(EventKind.DEVICE_MAINS_BACK)
+                if obs.battery_pct <= self.battery_low_pct:
+                    turn(DeviceFlag.BATTERY_LOW, True)
+                elif obs.battery_pct >= self.battery_low_pct + REARM_PCT:
+                    turn(DeviceFlag.BATTERY_LOW, False)
+            if obs.mains is not None:
+                turn(DeviceFlag.MAINS_LOST, not obs.mains)
         return drafts
 
     def expire(self, now: float, ts: datetime) -> list[EventDraft]:
         drafts: list[EventDraft] = []
         for name, d in self._devices.items():
-            if not d.silent and now - d.last_at >= d.silent_after_s:
-                d.silent = True
+            if DeviceFlag.SILENT not in d.raised and now - d.last_at >= d.silent_after_s:
+                d.raised.add(DeviceFlag.SILENT)
                 data = DeviceData(
                     device=name, battery_pct=d.battery_pct, silent_s=int(now - d.last_at)
                 )
-                drafts.append(
-                    EventDraft(
-                        EventKind.DEVICE_SILENT, ts, data.model_dump(mode="json", exclude_none=True)
-                    )
-                )
+                drafts.append(EventDraft(DEVICE_FLAGS[DeviceFlag.SILENT].raised, ts, _json(data)))
         return drafts
+
+
+def _flags(d: _Device) -> dict[str, bool]:
+    return {flag.value: flag in d.raised for flag in DEVICE_FLAGS}
+
+
+def _json(data: DeviceData) -> dict[str, Any]:
+    return data.model_dump(mode="json", exclude_none=True)

@@ -17,7 +17,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -51,12 +51,11 @@ async def issue(
     family_id: str | None,
     name: str,
     ttl: timedelta,
-    now: datetime | None = None,
+    now: datetime,
     user_id: str | None = None,
 ) -> str:
-    """Create a credential valid for ``ttl`` and return its token (shown once, never
-    stored)."""
-    now = now or datetime.now(UTC)
+    """Create a credential valid for ``ttl`` from ``now`` (the hub's clock; a command's
+    is the system clock) and return its token (shown once, never stored)."""
     token = new_token()
     credential = Credential(kind, role, family_id, name, now, now + ttl, user_id)
     await store.add_credential(token_hash(token), credential)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
 from mimamori.hub.model.alerts import QueuedNotification
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.register.schema import Recipient
 from mimamori.hub.store.port import Store
 
@@ -42,7 +42,8 @@ class DeliveryWorker:
         store: Store,
         sender: Sender,
         recipients: list[Recipient],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.sender = sender

@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from mimamori.errors import StoreError
 from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
@@ -32,6 +32,7 @@ from mimamori.hub.model.alerts import (
     NotificationDraft,
     PlanStep,
 )
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.quarantine import Quarantined, Source
 from mimamori.hub.register.registry import Registry
@@ -77,7 +78,8 @@ class AlertEngine:
         config: HubConfig,
         registry: Registry,
         store: Store,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        clock: Clock,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
@@ -283,12 +285,17 @@ class AlertEngine:
         )
         return 1
 
+    async def step(self) -> int:
+        """Raise what the new events say, then take every escalation step that has come
+        due by the hub's clock; how many steps were taken."""
+        await self.process_events()
+        return await self.escalate(self.clock())
+
     async def run(self) -> None:
         """Follow events and escalations until cancelled."""
         while True:
             try:
-                await self.process_events()
-                await self.escalate(self.clock())
+                await self.step()
             except StoreError as exc:
                 log.warning("alert engine: %s; retrying", exc)
             with contextlib.suppress(TimeoutError):

@@ -70,7 +70,7 @@ def notices_for(
 ) -> list[Notice]:
     if event.kind not in _TAG_KINDS:
         return []
-    person_id = registry.person_of_tag.get(str(event.data.get("tag", "")))
+    person_id = registry.person_of_tag.get(event.tag or "")
     person = registry.people.get(person_id or "")
     if person is None:
         return []

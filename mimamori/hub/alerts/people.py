@@ -61,7 +61,7 @@ def within_hours(area: UsualArea, at: datetime) -> bool | None:
 def person_changes(event: StoredEvent, registry: Registry) -> list[Change]:
     if event.kind not in _PLACING:
         return []
-    person_id = registry.person_of_tag.get(str(event.data.get("tag", "")))
+    person_id = registry.person_of_tag.get(event.tag or "")
     person = registry.people.get(person_id or "")
     gateway = registry.gateways.get(event.gateway_id)
     if person is None or person.usual_area is None or gateway is None:

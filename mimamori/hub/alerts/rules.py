@@ -16,28 +16,27 @@ by an hour (docs/protocol.md, "Whose time").
 
 from __future__ import annotations
 
-from mimamori.hub.model.alerts import AlertKind, Change, Clear, Raise, Severity
+from mimamori.hub.model.alerts import FLAG_ALERTS, AlertKind, Change, Clear, Raise, Severity
 from mimamori.hub.model.events import (
     GATEWAY_CLOCK_OK,
     GATEWAY_CLOCK_WRONG,
     GATEWAY_OFFLINE,
     GATEWAY_ONLINE,
+    ClockData,
+    OfflineData,
     StoredEvent,
 )
 from mimamori.hub.register.registry import Registry
-from mimamori.protocol.events import CHECKIN_KINDS, EventKind
-
-_DEVICE_RAISES = {
-    EventKind.DEVICE_SILENT: (AlertKind.DEVICE_SILENT, Severity.WARNING),
-    EventKind.DEVICE_BATTERY_LOW: (AlertKind.BATTERY_LOW, Severity.INFO),
-    EventKind.DEVICE_MAINS_LOST: (AlertKind.MAINS_LOST, Severity.WARNING),
-}
-
-
-_DEVICE_CLEARS = {
-    EventKind.DEVICE_BACK: (AlertKind.DEVICE_SILENT, "the device was heard again"),
-    EventKind.DEVICE_MAINS_BACK: (AlertKind.MAINS_LOST, "mains power is back"),
-}
+from mimamori.protocol.events import (
+    CHECKIN_KINDS,
+    CLEARED_BY,
+    RAISED_BY,
+    CheckinData,
+    DeviceData,
+    EventKind,
+    MissedData,
+)
+from mimamori.protocol.timefmt import format_ts
 
 
 def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR0911 (a table)
@@ -47,12 +46,11 @@ def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR
     if home is None:
         return []  # alerts about people out and about are decided in people.py
     subject = f"household:{home}"
-    kind, data, at = event.kind, event.data, event.received_at
+    kind, at = event.kind, event.received_at
     if kind == EventKind.CHECKIN_SOS:
+        device = event.data_as(CheckinData).device
         return [
-            Raise(
-                AlertKind.SOS, subject, home, Severity.CRITICAL, at, {"device": data.get("device")}
-            ),
+            Raise(AlertKind.SOS, subject, home, Severity.CRITICAL, at, {"device": device}),
             Clear(AlertKind.MISSED, subject, at, "SOS pressed: the person is there"),
         ]
     if kind in CHECKIN_KINDS:
@@ -61,22 +59,23 @@ def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR
             changes.append(Raise(AlertKind.CONSULT, subject, home, Severity.WARNING, at))
         return changes
     if kind == EventKind.CHECKIN_MISSED:
-        level = int(data.get("level", 0))
-        if level < 1:
+        missed = event.data_as(MissedData)
+        if missed.level < 1:
             return []  # the reminder is for the person, not for anyone else
-        severity = Severity.CRITICAL if level >= 2 else Severity.WARNING
-        detail = {"level": level, "due": data.get("due")}
+        severity = Severity.CRITICAL if missed.level >= 2 else Severity.WARNING
+        detail = {"level": missed.level, "due": format_ts(missed.due)}
         return [Raise(AlertKind.MISSED, subject, home, severity, at, detail)]
-    if kind in _DEVICE_RAISES:
-        alert, severity = _DEVICE_RAISES[EventKind(kind)]
-        device = str(data.get("device", ""))
-        detail = {"device": device, "battery_pct": data.get("battery_pct")}
-        return [Raise(alert, f"{subject}/{device}", home, severity, at, detail)]
-    if kind in _DEVICE_CLEARS:
-        alert, note = _DEVICE_CLEARS[EventKind(kind)]
-        return [Clear(alert, f"{subject}/{data.get('device', '')}", at, note)]
+    if kind in RAISED_BY:
+        alert = FLAG_ALERTS[RAISED_BY[EventKind(kind)]]
+        health = event.data_as(DeviceData)
+        detail = {"device": health.device, "battery_pct": health.battery_pct}
+        return [Raise(alert.kind, f"{subject}/{health.device}", home, alert.severity, at, detail)]
+    if kind in CLEARED_BY:
+        alert = FLAG_ALERTS[CLEARED_BY[EventKind(kind)]]
+        device_id = event.data_as(DeviceData).device
+        return [Clear(alert.kind, f"{subject}/{device_id}", at, alert.cleared or "cleared")]
     if kind == GATEWAY_OFFLINE:
-        detail = {"gateway": event.gateway_id, "reason": data.get("reason")}
+        detail = {"gateway": event.gateway_id, "reason": event.data_as(OfflineData).reason}
         return [Raise(AlertKind.HOME_OFFLINE, subject, home, Severity.WARNING, at, detail)]
     if kind == GATEWAY_ONLINE:
         return [Clear(AlertKind.HOME_OFFLINE, subject, at, "the home gateway is back online")]
@@ -87,5 +86,5 @@ def _clock(event: StoredEvent) -> list[Change]:
     subject, at = f"gateway:{event.gateway_id}", event.received_at
     if event.kind == GATEWAY_CLOCK_OK:
         return [Clear(AlertKind.GATEWAY_CLOCK, subject, at, "the gateway's clock is right again")]
-    detail = {"gateway": event.gateway_id, "offset_s": event.data.get("offset_s")}
+    detail = {"gateway": event.gateway_id, "offset_s": event.data_as(ClockData).offset_s}
     return [Raise(AlertKind.GATEWAY_CLOCK, subject, None, Severity.INFO, at, detail)]

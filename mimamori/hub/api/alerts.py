@@ -7,7 +7,7 @@ An alert the caller may not see answers 404, like one that does not exist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
@@ -110,7 +110,7 @@ async def _answer(
     note = answer.note if answer else ""
     await record(hub, caller, f"alert.{action}", f"alert:{alert_id}", note)
     change = hub.store.acknowledge_alert if action == "ack" else hub.store.resolve_alert
-    done = await change(alert_id, caller.name, note, datetime.now(UTC))
+    done = await change(alert_id, caller.name, note, hub.clock())
     if done is None:
         state = "not open" if action == "ack" else "already resolved"
         raise HTTPException(status_code=409, detail=f"the alert is {state}")

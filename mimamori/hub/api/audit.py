@@ -6,7 +6,7 @@ Admins read it at ``GET /api/v1/audit``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -24,7 +24,7 @@ async def record(
     hub: HubState, caller: Principal, action: str, subject: str, detail: str = ""
 ) -> None:
     await hub.store.audit(
-        datetime.now(UTC),
+        hub.clock(),
         who=caller.name,
         role=caller.role,
         action=action,
@@ -54,7 +54,7 @@ async def audit_log(
 ) -> list[AuditOut]:
     if caller.role != "admin":
         raise HTTPException(status_code=403, detail="admins only")
-    since = datetime.now(UTC) - timedelta(days=days)
+    since = hub.clock() - timedelta(days=days)
     return [
         AuditOut(
             id=e.id,

@@ -143,7 +143,7 @@ async def sightings_back(hub: Hub, calling: CallingPeer) -> dict[str, int]:
         # the keys are, with the same window and replay checks as our own gateways'.
         events = (await hub.eid.resolve(events)).events
     searched = set(hub.registry.tags_of(search.person_id))
-    events = [(g, e) for g, e in events if str(e.data["tag"]) in searched]
+    events = [(g, e) for g, e in events if e.tag in searched]
     await hub.store.add_peer_gateways(list(places.values()))
     hub.registry.peer_gateways.update(places)
     result = await hub.store.ingest(events, [], received, device_times=said)

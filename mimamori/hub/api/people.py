@@ -112,7 +112,7 @@ async def person_trail(  # noqa: PLR0917 (FastAPI passes dependencies and query 
     until: Annotated[ApiTime | None, Query(description="default: now")] = None,
     limit: Annotated[int, Query(ge=1, le=TRAIL_MAX_POINTS)] = 1000,
 ) -> Trail:
-    until = (until or datetime.now(UTC)).astimezone(UTC)
+    until = (until or hub.clock()).astimezone(UTC)
     since = (since or until - TRAIL_DEFAULT).astimezone(UTC)
     if since > until:
         raise HTTPException(status_code=422, detail="'since' must not be after 'until'")
@@ -186,7 +186,7 @@ async def gateways(hub: Hub, caller: Caller) -> list[GatewayOut]:
     summary="The households the caller may see: check-in state, devices, gateways",
 )
 async def household_list(hub: Hub, caller: Caller) -> list[households.HouseholdSummary]:
-    now = datetime.now(UTC)
+    now = hub.clock()
     return [
         await households.summary(hub.store, home, now)
         for home in visible_households(hub.registry, caller)
@@ -199,4 +199,4 @@ async def household_list(hub: Hub, caller: Caller) -> list[households.HouseholdS
     summary="One household, with a 30-day history of check-ins, missed days and problems",
 )
 async def household_detail(hub: Hub, home: Household) -> households.HouseholdOut:
-    return await households.detail(hub.store, home, datetime.now(UTC))
+    return await households.detail(hub.store, home, hub.clock())

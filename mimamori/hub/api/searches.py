@@ -9,7 +9,7 @@ person is).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
@@ -84,7 +84,7 @@ async def _out(hub: HubState, caller: Principal, search: Search) -> SearchOut:
         hub.store,
         hub.registry,
         search,
-        datetime.now(UTC),
+        hub.clock(),
         hidden=hidden_homes(hub.registry, caller),
         participants=await hub.store.participants(search.id),
     )
@@ -138,7 +138,7 @@ async def get_search(hub: Hub, caller: Caller, search: VisibleSearch) -> SearchO
 async def join_search(hub: Hub, caller: Caller, search: VisibleSearch) -> SearchOut:
     if not search.active:
         raise HTTPException(status_code=409, detail=f"the search is {search.state}")
-    await hub.store.join_search(search.id, participant(caller, datetime.now(UTC)))
+    await hub.store.join_search(search.id, participant(caller, hub.clock()))
     await record(hub, caller, "search.join", f"search:{search.id}")
     return await _out(hub, caller, search)
 
@@ -177,7 +177,7 @@ async def search_live(
     summary="Links shared for this search: creator, expiry, views",
 )
 async def list_shares(hub: Hub, search: VisibleSearch) -> list[ShareOut]:
-    now = datetime.now(UTC)
+    now = hub.clock()
     return [share_out(s, search, now) for s in await hub.store.shares(search.id)]
 
 
@@ -198,7 +198,7 @@ async def create_share(
         raise HTTPException(
             status_code=422, detail=f"a link may last at most {settings.share_max_hours:g} hours"
         )
-    now = datetime.now(UTC)
+    now = hub.clock()
     token = new_token()
     share = await hub.store.add_share(
         search.id,
@@ -219,7 +219,7 @@ async def create_share(
     summary="Revoke a shared link at once",
 )
 async def revoke_share(hub: Hub, caller: Caller, search: VisibleSearch, share_id: int) -> ShareOut:
-    now = datetime.now(UTC)
+    now = hub.clock()
     share = await hub.store.revoke_share(search.id, share_id, caller.name, now)
     if share is None:
         raise HTTPException(status_code=404, detail="no such link")

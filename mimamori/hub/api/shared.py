@@ -9,7 +9,6 @@ link stops being valid.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -29,7 +28,7 @@ Token = Annotated[str, Path(max_length=200)]
 
 async def open_share(hub: HubState, token: str, *, count: bool) -> tuple[Share, Search] | str:
     """The usable share and its search, or why not: unknown, revoked, expired, ended."""
-    now = datetime.now(UTC)
+    now = hub.clock()
     found = await hub.store.share_view(token_hash(token), now, count=count)
     if found is None:
         return "unknown"
@@ -52,7 +51,7 @@ UsableShare = Annotated[tuple[Share, Search], Depends(usable_share)]
 
 async def _audit(hub: HubState, share: Share, action: str) -> None:
     await hub.store.audit(
-        datetime.now(UTC),
+        hub.clock(),
         who=f"share:{share.id} {share.label}",
         role="share",
         action=action,
@@ -71,7 +70,7 @@ async def shared_search(hub: Hub, token: Token, _usable: UsableShare) -> SearchO
         hub.store,
         hub.registry,
         search,
-        datetime.now(UTC),
+        hub.clock(),
         hidden=hidden_for_share(hub.registry, search.person_id),
         participants=None,
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,7 @@ async def _issue(run: Invocation, kind: str) -> str:
             f"設定に家族 {family!r} がありません", f"no family {family!r} in {args.config}"
         )
     store = await run.store()  # the whole store: access.auth.issue takes it
+    now = datetime.now(UTC)  # a command's "now" is the system clock
     if kind == "signin":
         ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
         return await issue(
@@ -91,6 +92,7 @@ async def _issue(run: Invocation, kind: str) -> str:
             family_id=family,
             name=f"link for {family}",
             ttl=ttl,
+            now=now,
         )
     if getattr(args, "user", None):
         account = await store.user(args.user)
@@ -111,6 +113,7 @@ async def _issue(run: Invocation, kind: str) -> str:
             name=args.name,
             ttl=timedelta(days=args.ttl_days),
             user_id=args.user,
+            now=now,
         )
     return await issue(
         store,
@@ -119,6 +122,7 @@ async def _issue(run: Invocation, kind: str) -> str:
         family_id=None if args.admin else family,
         name=args.name,
         ttl=timedelta(days=args.ttl_days),
+        now=now,
     )
 
 

@@ -17,17 +17,18 @@ it is stored, the rest dropped.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.keys import require_kek, unseal
 from mimamori.hub.eid.resolver import EidResolver, Outcome, Resolution, TagClock
+from mimamori.hub.model.clock import Clock
+from mimamori.hub.model.events import StoredTagData
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port import Store
-from mimamori.protocol.events import TAG_KINDS, Event, EventKind
+from mimamori.protocol.events import Event, EventKind, TagData
 from mimamori.protocol.tags import TagFormat, eddystone_eid_id
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,12 @@ class Resolved:
 
 def _heard_at(event: Event) -> datetime:
     """When the tag showed the event's EID (a leave is decided after its last advert)."""
-    data = event.tag_data()
+    data = event.data_as(TagData)
     return data.last_seen if event.kind == EventKind.TAG_LEFT and data.last_seen else event.ts
 
 
 class EidService:
-    def __init__(
-        self, resolver: EidResolver, store: Store, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, resolver: EidResolver, store: Store, *, clock: Clock) -> None:
         self.resolver = resolver
         self.store = store
         self.clock = clock
@@ -80,7 +79,7 @@ class EidService:
         registry: Registry,
         store: Store,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         environ: Mapping[str, str] | None = None,
     ) -> EidService | None:
         """The service for the registry's EID tags; None when it names none.
@@ -107,7 +106,7 @@ class EidService:
             clocks.append(TagClock(tag, key, record.exponent, record.offset_lo, record.offset_hi))
         resolver = EidResolver(
             clocks,
-            now=clock(),
+            now=clock().timestamp(),
             window=settings.window_periods,
             history=settings.history_periods,
         )
@@ -126,13 +125,13 @@ class EidService:
         if not any(_is_eid(event) for _, event in events):
             out.events = events
             return out
-        self.resolver.advance(self.clock())
+        self.resolver.advance(self.clock().timestamp())
         looked_up: list[tuple[str, Event, datetime, Resolution | None]] = []
         for gateway, event in events:
             if not _is_eid(event):
                 looked_up.append((gateway, event, event.ts, None))
                 continue
-            eid = bytes.fromhex(str(event.data["tag"])[len(EID_PREFIX) :])
+            eid = bytes.fromhex(event.data_as(TagData).tag[len(EID_PREFIX) :])
             heard = _heard_at(event)
             looked_up.append((gateway, event, heard, self.resolver.resolve(eid, heard.timestamp())))
         await self._recall({r.tag_id for *_, r in looked_up if r and r.outcome == Outcome.RESOLVED})
@@ -149,8 +148,8 @@ class EidService:
                 out.merged += kind != event.kind
                 if kind is not None:
                     data = {**event.data, "tag": found.tag_id}
-                    update = {"kind": kind, "data": data}
-                    out.events.append((gateway, event.model_copy(update=update)))
+                    typed = StoredTagData.model_validate(data)
+                    out.events.append((gateway, event.resolved(kind, data, typed)))
         return out
 
     async def _recall(self, tags: set[str]) -> None:
@@ -176,7 +175,7 @@ class EidService:
         """Keep what was learned of tags' clocks (a restart need not learn it again)."""
         learned = self.resolver.take_learned()
         if learned:
-            await self.store.save_eid_clocks(learned, datetime.fromtimestamp(self.clock(), UTC))
+            await self.store.save_eid_clocks(learned, self.clock())
 
     # -- searches ----------------------------------------------------------------------------
 
@@ -197,4 +196,4 @@ def drop_eids(events: list[tuple[str, Event]]) -> tuple[list[tuple[str, Event]],
 
 
 def _is_eid(event: Event) -> bool:
-    return event.kind in TAG_KINDS and str(event.data.get("tag", "")).startswith(EID_PREFIX)
+    return (event.tag or "").startswith(EID_PREFIX)

@@ -15,7 +15,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,12 +30,14 @@ from mimamori.hub.federation.wire import (
     SightingsBack,
     WatchPoint,
 )
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.federation import ForeignSearch
 from mimamori.hub.model.searches import Search
 from mimamori.hub.people.whereabouts import PRIVATE_HOME_ID, PRIVATE_HOME_NAME
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port import Store
+from mimamori.protocol.events import TagData
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class FederationRelay:
         order_tags: Callable[[Search], list[str]],
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock,
     ) -> None:
         self.federation = federation
         self.registry = registry
@@ -146,12 +147,12 @@ class FederationRelay:
         try:
             return RelayedSighting(
                 event_id=event.id,
-                tag=str(event.data["tag"]),
+                tag=event.data_as(TagData).tag,
                 kind=event.kind,
                 ts=event.ts,
                 gateway=self._point(event.gateway_id),
             )
-        except (ValidationError, KeyError) as exc:
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("event %s not sent back: %s", event.id, exc)  # counted as skipped
             return None
 

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
 from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.store.port import Store
-from mimamori.protocol.events import CHECKIN_KINDS, DEVICE_KINDS, EventKind
-from mimamori.protocol.timefmt import format_ts, from_iso
+from mimamori.protocol.events import (
+    CHECKIN_KINDS,
+    DEVICE_KINDS,
+    CheckinData,
+    EventKind,
+    MissedData,
+)
+from mimamori.protocol.status import DeviceHealthBase, DeviceHealthStatus, flag_fields
+from mimamori.protocol.timefmt import format_ts
 
 HISTORY_DAYS = 30
 State = Literal["ok", "due", "missed", "unknown"]
@@ -44,12 +51,18 @@ class CheckinOut(_Out):
     late: bool
 
 
-class DeviceOut(_Out):
+class _DeviceOut(DeviceHealthBase):
+    """A device as the gateway last reported it: one bool per device flag (``raised``
+    reads them), the battery's last reading."""
+
     id: str
-    silent: bool
-    battery_low: bool
-    mains_lost: bool
-    battery_pct: int | None
+
+
+# The flags' fields come from protocol.events.DEVICE_FLAGS, as in the gateway's status.
+if TYPE_CHECKING:
+    DeviceOut = _DeviceOut
+else:
+    DeviceOut = create_model("DeviceOut", __base__=_DeviceOut, __module__=__name__, **flag_fields())
 
 
 class GatewayHealth(_Out):
@@ -82,20 +95,20 @@ class HouseholdOut(HouseholdSummary):
 
 
 def _checkin(event: StoredEvent) -> CheckinOut:
-    return CheckinOut(
-        ts=format_ts(event.ts),
-        card=str(event.data.get("card", "")),
-        kind=event.kind,
-        late=bool(event.data.get("late", False)),
-    )
+    press = event.data_as(CheckinData)
+    return CheckinOut(ts=format_ts(event.ts), card=press.card, kind=event.kind, late=press.late)
+
+
+def _device(name: str, health: DeviceHealthStatus) -> DeviceOut:
+    return DeviceOut(id=name, **health.model_dump())
 
 
 async def summary(store: Store, home: HouseholdEntry, now: datetime) -> HouseholdSummary:
     last = await store.last_event_of(home.gateways, _CHECKINS)
     statuses = await store.household_statuses(home.gateways)
     dues = [s.next_due for s in statuses]
-    if last is not None and isinstance(last.data.get("next_due"), str):
-        dues.append(from_iso(last.data["next_due"]))
+    if last is not None:
+        dues.append(last.data_as(CheckinData).next_due)
     open_due = max(dues, default=None)
     state: State = "unknown"
     level: int | None = None
@@ -103,11 +116,8 @@ async def summary(store: Store, home: HouseholdEntry, now: datetime) -> Househol
         missed = await store.events_of(
             home.gateways, [EventKind.CHECKIN_MISSED.value], open_due, now + timedelta(days=1)
         )
-        levels = [
-            int(e.data["level"])
-            for e in missed
-            if e.data.get("due") == format_ts(open_due) and int(e.data.get("level", 0)) >= 1
-        ]
+        steps = [e.data_as(MissedData) for e in missed]
+        levels = [m.level for m in steps if m.due == open_due and m.level >= 1]
         if levels:
             state, level = "missed", max(levels)
         else:
@@ -121,9 +131,7 @@ async def summary(store: Store, home: HouseholdEntry, now: datetime) -> Househol
         last_checkin=_checkin(last) if last else None,
         next_due=format_ts(open_due) if open_due else None,
         devices=[
-            DeviceOut(id=name, **health.model_dump())
-            for s in statuses
-            for name, health in sorted(s.devices.items())
+            _device(name, health) for s in statuses for name, health in sorted(s.devices.items())
         ],
         gateways=[
             GatewayHealth(
@@ -159,7 +167,7 @@ async def detail(store: Store, home: HouseholdEntry, now: datetime) -> Household
     history = []
     for day in days:
         todays = by_day.get(day, [])
-        levels = [int(e.data.get("level", 0)) for e in todays if e.kind == EventKind.CHECKIN_MISSED]
+        levels = [e.data_as(MissedData).level for e in todays if e.kind == EventKind.CHECKIN_MISSED]
         history.append(
             DayOut(
                 date=day.isoformat(),

@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 
 from mimamori.errors import BrokerError, StoreError
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.store.port_acks import AckStore
 from mimamori.mqtt import MqttLink, Will
 from mimamori.protocol.acks import Ack, HubPresence, encode_ack, encode_presence
@@ -46,14 +46,8 @@ def presence_will(client_id: str) -> Will:
     )
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Acks:
-    def __init__(
-        self, store: AckStore, link: MqttLink, *, now: Callable[[], datetime] = _utcnow
-    ) -> None:
+    def __init__(self, store: AckStore, link: MqttLink, *, now: Clock) -> None:
         self.store = store
         self.link = link
         self._now = now

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from mimamori.hub.model.clock import clock_is_wrong
-from mimamori.hub.model.events import GatewayClock, StoredEvent
+from mimamori.hub.model.events import ClockData, GatewayClock, StoredEvent
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,6 @@ class ClockWatch:
                 "gateway %s: clock %s (off by %s s)",
                 event.gateway_id,
                 "wrong" if event.kind.endswith("wrong") else "right again",
-                event.data.get("offset_s"),
+                event.data_as(ClockData).offset_s,
             )
         return events

@@ -57,7 +57,7 @@ from mimamori.hub.ingest.clock_watch import ClockWatch
 from mimamori.hub.ingest.decode import Decoded, Rejection, decode_message
 from mimamori.hub.ingest.session import link_settings
 from mimamori.hub.live.after_commit import AfterCommit
-from mimamori.hub.model.clock import Clock, clock_offset, place, system_clock
+from mimamori.hub.model.clock import Clock, clock_offset, place
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.privacy.admission import Admission
 from mimamori.hub.store.port import Store
@@ -124,7 +124,7 @@ class Ingest:
         relayed: set[str] | None = None,
         admission: Admission | None = None,
         worker_id: str | None = None,
-        clock: Clock = system_clock,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.after_commit = after_commit
@@ -142,7 +142,7 @@ class Ingest:
             on_connected=lambda: self.acks.announce(),  # noqa: PLW0108 (made below)
             name="hub ingest",
         )
-        self.acks = Acks(store, self.link)
+        self.acks = Acks(store, self.link, now=clock)
         self.counters: dict[str, int] = {
             "messages": 0,
             "events_stored": 0,
@@ -336,8 +336,8 @@ class Ingest:
         (but for those a peer's search asked for)."""
         kept: list[tuple[str, Event]] = []
         if self.relayed:
-            kept = [(g, e) for g, e in events if str(e.data.get("tag")) in self.relayed]
-            events = [(g, e) for g, e in events if str(e.data.get("tag")) not in self.relayed]
+            kept = [(g, e) for g, e in events if e.tag in self.relayed]
+            events = [(g, e) for g, e in events if e.tag not in self.relayed]
         if self.eid is None:
             events, dropped = drop_eids(events)
             self.counters["eid_unknown"] += dropped

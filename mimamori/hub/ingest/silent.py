@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 
 from mimamori.errors import StoreError
+from mimamori.hub.model.clock import Clock
+from mimamori.hub.model.events import OfflineData
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,15 @@ EVERY_S = 10.0
 MISSED = 3  # a status every 60 s by default: offline after 3 minutes of silence
 
 
-async def watch_gateways(store: Store, every_s: float = EVERY_S, missed: int = MISSED) -> None:
+async def watch_gateways(
+    store: Store, clock: Clock, every_s: float = EVERY_S, missed: int = MISSED
+) -> None:
+    """Every ``every_s`` (a pause, not a time: monotonic), mark the gateways that are
+    silent by the hub's ``clock``."""
     while True:
         await asyncio.sleep(every_s)
         try:
-            events = await store.mark_silent_gateways(datetime.now(UTC), missed)
+            events = await store.mark_silent_gateways(clock(), missed)
         except StoreError as exc:
             log.warning("cannot check for silent gateways: %s", exc)
             continue
@@ -34,5 +39,5 @@ async def watch_gateways(store: Store, every_s: float = EVERY_S, missed: int = M
             log.warning(
                 "gateway %s silent for %s s: marked offline",
                 event.gateway_id,
-                event.data.get("silent_s"),
+                event.data_as(OfflineData).silent_s,
             )

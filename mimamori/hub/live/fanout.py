@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from mimamori.hub.model.events import Sighting, StoredEvent
 from mimamori.hub.people.whereabouts import LiveSighting, location, trail_point
 from mimamori.hub.register.registry import Registry
-from mimamori.protocol.events import TAG_KINDS
-from mimamori.protocol.timefmt import from_iso
+from mimamori.protocol.events import TAG_KINDS, TagData
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +93,8 @@ class LiveHub:
                 log.exception("live fan-out of event %s failed", event.id)
 
     def _publish(self, event: StoredEvent) -> None:
-        tag = str(event.data.get("tag", ""))
-        person_id = self.registry.person_of_tag.get(tag)
+        data = event.data_as(TagData)
+        person_id = self.registry.person_of_tag.get(data.tag)
         if person_id is None or person_id not in self._subscribers:
             return
         if event.id in self._delivered:
@@ -104,15 +103,14 @@ class LiveHub:
         self._delivered_order.append(event.id)
         if len(self._delivered_order) > DELIVERED_KEPT:
             self._delivered.discard(self._delivered_order.popleft())
-        last_seen = event.data.get("last_seen")
         sighting = Sighting(
             event.id,
             event.gateway_id,
-            tag,
+            data.tag,
             event.kind,
             event.ts,
-            event.data.get("rssi"),
-            last_seen=from_iso(last_seen) if isinstance(last_seen, str) else None,
+            data.rssi,
+            last_seen=data.last_seen,
         )
         item = LiveSighting(
             location=location(self.registry, person_id, sighting),

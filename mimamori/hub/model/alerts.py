@@ -3,10 +3,14 @@ what the store keeps of them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Any, Literal
+
+from mimamori.protocol.events import DeviceFlag
 
 AlertState = Literal["open", "acknowledged", "resolved"]
 
@@ -130,6 +134,30 @@ class AlertKind:
     OUTSIDE_AREA = "outside_area"  # a person seen outside their usual area
     UNUSUAL_HOUR = "unusual_hour"  # ... or out at an hour they usually are not
     GATEWAY_CLOCK = "gateway_clock"  # a gateway's clock is off: its times are evidence only
+
+
+@dataclass(frozen=True)
+class FlagAlert:
+    """The alert a device flag opens while it is up (``protocol.events.DEVICE_FLAGS``)."""
+
+    kind: str
+    severity: Severity
+    cleared: str | None  # why it closes itself when the flag's clearing event comes
+
+
+# One line per device flag: the hub's judgement of it. Its words for people are in
+# alerts/messages.py; tests/protocol/test_device_flags.py checks both cover every flag.
+FLAG_ALERTS: Mapping[DeviceFlag, FlagAlert] = MappingProxyType(
+    {
+        DeviceFlag.SILENT: FlagAlert(
+            AlertKind.DEVICE_SILENT, Severity.WARNING, "the device was heard again"
+        ),
+        DeviceFlag.MAINS_LOST: FlagAlert(
+            AlertKind.MAINS_LOST, Severity.WARNING, "mains power is back"
+        ),
+        DeviceFlag.BATTERY_LOW: FlagAlert(AlertKind.BATTERY_LOW, Severity.INFO, None),
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# A tag with rotating ids is named in the registry, and stored, by a stable id of the
+# hub's own choosing (hub/config.py checks the register against the same pattern).
+EID_TAG_PATTERN = r"^eid:[a-z0-9][a-z0-9._-]{0,62}$"
+
 
 @dataclass(frozen=True)
 class EidTagRecord:

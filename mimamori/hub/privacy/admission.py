@@ -61,7 +61,7 @@ class Admission:
         """Why this event must not be stored, or None to store it."""
         if not self.require_consent or event.kind not in TAG_KINDS:
             return None
-        tag = event.data.get("tag")
+        tag = event.tag
         if tag in self._tracked:
             return None
         if any(tag in w.tags and w.since <= event.ts <= w.until for w in self._visits):

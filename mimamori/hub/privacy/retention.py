@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from mimamori.errors import StoreError
 from mimamori.hub.config import PrivacySettings
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.privacy import ProtectedWindow, PurgeReport
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port import Store
@@ -98,11 +99,14 @@ def describe(report: PurgeReport) -> str:
     )
 
 
-async def run_retention(store: Store, registry: Registry, settings: PrivacySettings) -> None:
-    """The hub's scheduled purge: at once, then every ``purge_every_h``."""
+async def run_retention(
+    store: Store, registry: Registry, settings: PrivacySettings, clock: Clock
+) -> None:
+    """The hub's scheduled purge: at once, then every ``purge_every_h``; what is old is
+    judged by the hub's ``clock``."""
     while True:
         try:
-            report = await purge(store, registry, settings, datetime.now(UTC))
+            report = await purge(store, registry, settings, clock())
         except StoreError as exc:
             log.warning("purge failed, trying again in %g s: %s", RETRY_S, exc)
             await asyncio.sleep(RETRY_S)

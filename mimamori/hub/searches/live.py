@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 
 from fastapi.sse import ServerSentEvent
 from pydantic import BaseModel, ConfigDict
@@ -48,7 +47,7 @@ async def follow(
         return
     with hub.live.subscribe(search.person_id) as subscription:
         # Subscribed first, then read: a sighting in between is in both, never in neither.
-        now = datetime.now(UTC)
+        now = hub.clock()
         start = await search_out(
             hub.store, hub.registry, search, now, hidden=hidden, participants=None
         )

@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from mimamori.errors import BrokerError, StoreError
 from mimamori.hub.access.policy import Principal
 from mimamori.hub.config import SearchSettings
 from mimamori.hub.eid.service import EidService
+from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.federation import ForeignSearch
 from mimamori.hub.model.searches import Outcome, Participant, Search
 from mimamori.hub.register.registry import Registry
@@ -49,7 +49,8 @@ class SearchService:
         settings: SearchSettings,
         registry: Registry,
         store: Store,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        clock: Clock,
     ) -> None:
         self.settings = settings
         self.registry = registry

@@ -40,7 +40,7 @@ async def assemble(
     registry = Registry.from_config(config)
     registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
     live = LiveHub(registry)
-    eid = await EidService.open(config, registry, store, clock=lambda: clock().timestamp())
+    eid = await EidService.open(config, registry, store, clock=clock)
     searches = SearchService(config.hub.search, registry, store, clock=clock)
     searches.eid = eid
     await searches.refresh_relayed()  # before ingest takes its first message
@@ -88,11 +88,11 @@ async def assemble(
     )
     loops: dict[str, Loop] = {
         "ingest": ingest.run,
-        "watch-gateways": lambda: watch_gateways(store),
+        "watch-gateways": lambda: watch_gateways(store, clock),
         "alerts": alerts.run,
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),
-        "retention": lambda: run_retention(store, registry, config.hub.privacy),
+        "retention": lambda: run_retention(store, registry, config.hub.privacy, clock),
     }
     if config.hub.worker_id is not None:  # several workers: the others' sightings, live here
         loops["live-follow"] = LiveFollower(store, live).run

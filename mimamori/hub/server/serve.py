@@ -96,7 +96,7 @@ async def _preflight(config: HubConfig) -> None:
         return
     store = await open_store(config.hub.database)
     try:
-        await EidService.open(config, Registry.from_config(config), store)
+        await EidService.open(config, Registry.from_config(config), store, clock=system_clock)
     finally:
         await store.close()
 

@@ -28,7 +28,7 @@ from mimamori.hub.store.sql_quarantine import SqlQuarantine
 from mimamori.hub.store.sql_searches import SqlSearches
 from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.locking import serialized
-from mimamori.protocol.events import TAG_KINDS, Event
+from mimamori.protocol.events import Event
 from mimamori.protocol.status import GatewayStatus, HouseholdStatus
 from mimamori.protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
 
@@ -98,7 +98,7 @@ class SqlStore(
             candidates: list[StoredEvent] = []
             seen: set[str] = set()
             for gateway_id, event in events:
-                tag = event.data.get("tag") if event.kind in TAG_KINDS else None
+                tag = event.tag
                 if tag is not None and tag in blocked:
                     forgotten += 1
                     continue
@@ -121,11 +121,7 @@ class SqlStore(
                         None if device_ts is None else to_epoch_ms(device_ts),
                     )
                 )
-                candidates.append(
-                    StoredEvent(
-                        event.id, gateway_id, event.seq, event.ts, kind, event.data, received_dt
-                    )
-                )
+                candidates.append(StoredEvent.of_wire(gateway_id, event, received_dt))
             inserted = await db.insert_events(rows)
             duplicates += len(rows) - len(inserted)
             last_event: dict[str, int] = {}
@@ -149,7 +145,7 @@ class SqlStore(
     async def _forgotten_among(self, events: Sequence[tuple[str, Event]]) -> set[str]:
         """The tags of these events that belong to forgotten people (inside the ingest
         transaction, so a forget committed by another process is always seen)."""
-        tags = list({e.data.get("tag") for _, e in events if e.kind in TAG_KINDS} - {None})
+        tags = sorted({tag for _, e in events if (tag := e.tag) is not None})
         if not tags:
             return set()
         rows = await self._query(

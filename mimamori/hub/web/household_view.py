@@ -102,12 +102,7 @@ def checkin(view: HouseholdSummary, zone: ZoneInfo, t: Texts) -> Checkin | None:
 def devices(view: HouseholdSummary, t: Texts) -> list[Line]:
     lines = []
     for d in view.devices:
-        flags = (
-            ("device_silent", d.silent),
-            ("device_mains_lost", d.mains_lost),
-            ("device_battery_low", d.battery_low),
-        )
-        problems = [t(key) for key, on in flags if on]
+        problems = [t(f"device_{flag.value}") for flag in d.raised]
         state = t.join(problems) if problems else t("device_ok")
         battery = t("battery_pct", pct=d.battery_pct) if d.battery_pct is not None else ""
         lines.append(Line("bad" if problems else "good", f"{d.id}: {state} {battery}"))

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.store.sql_store import SqlStore
-from mimamori.protocol import EventKind, GatewayStatus, format_ts
-from tests.hub.helpers import MIN, T0, engine, event, ingest, missed, open_test_store
+from mimamori.protocol import EventKind, GatewayStatus, format_ts, to_epoch_ms
+from tests.hub.helpers import (
+    MIN,
+    T0,
+    HubClock,
+    engine,
+    event,
+    ingest,
+    missed,
+    open_test_store,
+    publishing_gateway,
+    query,
+    running_hub,
+    until,
+)
 
 _seq = itertools.count(1)
+MS = timedelta(milliseconds=1)
 
 
 async def test_a_missed_check_in_opens_one_alert_that_later_levels_update(
@@ -112,6 +129,53 @@ async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement
     assert await store.acknowledge_alert(alert.id, "x", "", T0 + 150 * MIN) is None
 
 
+async def test_escalation_goes_step_by_step_as_the_hubs_clock_moves(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """The engine's own step reads the hub's clock (here in 2031, years from the wall
+    clock): each step is taken exactly when that clock reaches it."""
+    clock = HubClock()
+    alerts = engine(tmp_path, store, clock)
+    await store.ingest([("gw-home", missed(1, clock()))], [], clock())
+    assert await alerts.step() == 1  # opened, and the family told at once
+    [alert] = await store.alerts(None, include_resolved=True)
+    assert alert.opened_at == clock()
+    clock.advance(30 * MIN - MS)
+    assert await alerts.step() == 0
+    clock.advance(MS)
+    assert await alerts.step() == 1  # 30 minutes, nobody answered: the family again
+    clock.advance(90 * MIN - MS)
+    assert await alerts.step() == 1  # the next repeat (due at 60), not yet the volunteer
+    clock.advance(MS)
+    assert await alerts.step() == 1  # 120 minutes exactly: the volunteer
+    recipients = [n["recipient_id"] for n in await store.notification_log(alert.id)]
+    assert recipients.count("r-family") == 6 and recipients.count("r-volunteer") == 2
+    clock.advance(24 * 60 * MIN)
+    await store.acknowledge_alert(alert.id, "民生委員 山城", "", clock())
+    assert await alerts.step() == 0  # acknowledged: the steps still due are dropped
+
+
+async def test_a_running_hub_escalates_on_the_clock_it_was_given(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    (tmp_path / "miyagi.channels").write_text("json://127.0.0.1:9/miyagi\n")
+    clock = HubClock()
+    async with (
+        running_hub(own_broker, tmp_path, clock=clock) as hub,
+        publishing_gateway(own_broker, "gw-home") as home,
+    ):
+        await home.event(EventKind.CHECKIN_MISSED, clock(), level=1, due=format_ts(clock()))
+
+        async def told(times: int) -> Any:
+            alerts = await hub.state.store.alerts(None, include_resolved=True)
+            log = await hub.state.store.notification_log(alerts[0].id) if alerts else []
+            return len(log) >= times
+
+        await until(lambda: told(1))  # step 0, at once on the hub's clock
+        clock.advance(30 * MIN)
+        await until(lambda: told(2))  # the repeat, when the hub's clock says 30 minutes
+
+
 async def test_a_hub_restart_mid_escalation_neither_skips_nor_repeats_a_step(
     tmp_path: Path,
 ) -> None:
@@ -152,3 +216,25 @@ async def test_notification_text_is_japanese_or_english_per_recipient(
     assert "23 Nov 11:00" in center.body
     # Claimed notifications are leased: a second worker does not get them.
     assert await store.claim_notifications(T0 + 6 * 60 * MIN, lease_s=60) == []
+
+
+async def test_an_event_whose_stored_data_does_not_fit_its_kind_is_set_aside_not_guessed(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """A row an older hub (or a hand) left: a low battery without a device. Read through
+    its kind's model it is refused and set aside, and the event after it still alerts;
+    read as a dict with defaults it once became an alert about ``household:hh-1/``."""
+    alerts = engine(tmp_path, store)
+    at, bad = to_epoch_ms(T0), "b" * 32
+    await query(
+        tmp_path,
+        "INSERT INTO events (id, gateway_id, seq, ts, kind, tag, data, received_at) VALUES "
+        f"('{bad}', 'gw-home', 7, {at}, 'device.battery_low', NULL, '{{}}', {at})",
+    )
+    sos = event(EventKind.CHECKIN_SOS, T0, device="door", card="sos", next_due=format_ts(T0))
+    await ingest(store, sos)
+    counts = await alerts.process_events()
+    assert [a.kind for a in counts.opened] == ["sos"]
+    assert alerts.failures == 1
+    [entry] = await store.quarantined(10, failures_only=True)
+    assert entry.item.source == "alerts" and "device" in entry.item.detail

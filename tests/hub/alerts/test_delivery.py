@@ -36,7 +36,7 @@ async def test_a_failing_channel_is_retried_after_its_backoff_and_then_delivered
         await alerts.process_events()
         await alerts.escalate(T0)
         clock = Clock()
-        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock)
+        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock=clock)
         hook.statuses = [503]
         assert await worker.deliver_due() == 1
         [n] = await store.notification_log()
@@ -64,7 +64,7 @@ async def test_after_the_last_attempt_it_stays_failed_for_staff_to_see(
         await alerts.process_events()
         await alerts.escalate(T0)
         clock = Clock()
-        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock)
+        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock=clock)
         for _ in range(MAX_ATTEMPTS):
             assert await worker.deliver_due() == 1
             clock.now += timedelta(hours=2)

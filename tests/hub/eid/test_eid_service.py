@@ -52,7 +52,11 @@ async def service(tmp_path: Path, store: SqlStore, now: list[float]) -> EidServi
     config = eid_config(tmp_path)
     await register(store)
     opened = await EidService.open(
-        config, Registry.from_config(config), store, clock=lambda: now[0], environ=NO_ENV
+        config,
+        Registry.from_config(config),
+        store,
+        clock=lambda: datetime.fromtimestamp(now[0], UTC),
+        environ=NO_ENV,
     )
     assert opened is not None
     return opened
@@ -101,17 +105,26 @@ async def test_eid_tags_without_a_kek_refuse_to_start(tmp_path: Path, store: Sql
     config = eid_config(tmp_path)
     (tmp_path / "eid.kek").unlink()
     with pytest.raises(EidKeyError, match="hub tag kek"):
-        await EidService.open(config, Registry.from_config(config), store, environ=NO_ENV)
+        await EidService.open(
+            config, Registry.from_config(config), store, clock=lambda: at(0), environ=NO_ENV
+        )
     # with the wrong key the sealed keys do not open: refused too
     (tmp_path / "eid.kek").write_text("00" * 32)
     await register(store)
     with pytest.raises(EidKeyError, match="does not open"):
-        await EidService.open(config, Registry.from_config(config), store, environ=NO_ENV)
+        await EidService.open(
+            config, Registry.from_config(config), store, clock=lambda: at(0), environ=NO_ENV
+        )
 
 
 async def test_a_registry_without_eid_tags_needs_no_kek(tmp_path: Path, store: SqlStore) -> None:
     plain = hub_config(tmp_path, 1883, 0)  # no kek_file, no eid: tags
-    assert await EidService.open(plain, Registry.from_config(plain), store, environ=NO_ENV) is None
+    assert (
+        await EidService.open(
+            plain, Registry.from_config(plain), store, clock=lambda: at(0), environ=NO_ENV
+        )
+        is None
+    )
 
 
 async def test_an_eid_tag_with_no_key_yet_is_named_in_the_log(
@@ -119,7 +132,9 @@ async def test_an_eid_tag_with_no_key_yet_is_named_in_the_log(
 ) -> None:
     config = eid_config(tmp_path)
     with caplog.at_level(logging.WARNING):
-        eid = await EidService.open(config, Registry.from_config(config), store, environ=NO_ENV)
+        eid = await EidService.open(
+            config, Registry.from_config(config), store, clock=lambda: at(0), environ=NO_ENV
+        )
     assert eid is not None and eid.resolver.tags == 0
     assert "eid:tsuru has no key" in caplog.text
 
@@ -246,7 +261,11 @@ async def test_the_last_visit_is_read_from_the_store_after_a_restart(
     await store.ingest([(gw, stored)], [], at(11))
     config = eid_config(tmp_path)
     again = await EidService.open(
-        config, Registry.from_config(config), store, clock=lambda: now[0], environ=NO_ENV
+        config,
+        Registry.from_config(config),
+        store,
+        clock=lambda: datetime.fromtimestamp(now[0], UTC),
+        environ=NO_ENV,
     )
     assert again is not None
     found = await again.resolve([("gw-a", event(EventKind.TAG_ARRIVED, shown(T0 + 290), at(290)))])
@@ -270,7 +289,11 @@ async def test_what_was_learned_of_a_clock_is_saved_and_used_after_a_restart(
     config = eid_config(tmp_path)
     later = [T0 + 600 + 3 * P]  # two more periods behind would now be outside the window
     again = await EidService.open(
-        config, Registry.from_config(config), store, clock=lambda: later[0], environ=NO_ENV
+        config,
+        Registry.from_config(config),
+        store,
+        clock=lambda: datetime.fromtimestamp(later[0], UTC),
+        environ=NO_ENV,
     )
     assert again is not None
     seen = event(EventKind.TAG_SEEN, shown(later[0], offset=behind - 2 * P), at(600 + 3 * P))

@@ -17,13 +17,14 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.clock import SystemClock
 from mimamori.edge.daemon import EdgeDaemon
-from mimamori.protocol import EventKind
+from mimamori.protocol import EventKind, format_ts
 from tests.edge.helpers import ScriptedReceiver, gateway_config
 from tests.edge.test_daemon import running
 from tests.hub.eid_helpers import TSURU, register, shown, with_eid
 from tests.hub.helpers import (
     TAG_KAMA,
     TAG_TSURU,
+    HubClock,
     dump,
     open_test_store,
     publishing_gateway,
@@ -106,6 +107,37 @@ async def test_a_search_crosses_the_border_and_only_its_sightings_come_back(
     everything = await dump(tmp_path / "b")
     assert origin == "ginowan" and TAG_TSURU in kept
     assert "比嘉" not in everything and "p-tsuru" not in everything
+
+
+async def test_two_towns_on_the_hubs_clock_relay_a_search_and_its_sightings(
+    own_broker: PrivateBroker, urasoe_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    """Both hubs in 2031, years from the wall clock: the relay signs with its hub's
+    clock and the peer judges the signature, the times and its nonces by its own. A
+    relay that signed by the wall clock would be refused as a broken clock."""
+    clock = HubClock()
+    async with (
+        two_towns(own_broker, urasoe_broker, tmp_path, clock=clock) as (home_town, _),
+        retained_orders(urasoe_broker) as urasoe_orders,
+        publishing_gateway(urasoe_broker, "gw-u1") as vending_machine,
+        home_town.client(await home_town.token()) as family,
+    ):
+        search = (await family.post("/api/v1/searches", json={"person_id": "p-tsuru"})).json()
+        relayed = f"ginowan.{search['id']}"
+
+        async def told() -> Any:
+            return urasoe_orders.get(relayed)
+
+        order = json.loads(await until(told))
+        assert order["until"] == search["expires_at"]
+        await vending_machine.send(EventKind.TAG_SEEN, TAG_TSURU, clock(), rssi=-70)
+
+        async def seen() -> Any:
+            body = (await family.get(f"/api/v1/searches/{search['id']}")).json()
+            return body["sightings"]
+
+        [point] = await until(seen, within=15)
+        assert (point["gateway_id"], point["ts"]) == ("urasoe.gw-u1", format_ts(clock()))
 
 
 async def test_a_tag_with_rotating_ids_is_found_across_the_border_without_its_key(

@@ -3,6 +3,7 @@ windows, forgetting a person, exporting their records, the migration under them.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from mimamori.hub.model.alerts import NotificationDraft, PlanStep, Raise, Severity
 from mimamori.hub.model.privacy import PersonScope, ProtectedWindow
 from mimamori.hub.privacy.admission import person_scope
-from mimamori.hub.privacy.retention import describe, purge
+from mimamori.hub.privacy.retention import describe, purge, run_retention
 from mimamori.hub.store.schema import MIGRATIONS
 from mimamori.hub.store.sql import SQLITE
 from mimamori.hub.store.sql_store import SqlStore
@@ -24,11 +25,13 @@ from tests.hub.helpers import (
     TAG_KAMA,
     TAG_KAMA_SPARE,
     TAG_TSURU,
+    HubClock,
     all_tags,
     hub_config,
     registry,
     sight,
     sighting,
+    until,
 )
 
 
@@ -65,6 +68,29 @@ async def test_sightings_older_than_the_retention_are_purged_and_reported_by_kin
     home = await store.events_of(["gw-home"], ["checkin.done"], NOW - 100 * DAY, NOW)
     assert len(home) == 1
     assert describe(report).startswith("removed 6 sighting(s) from before 2026-10-23 09:00 UTC")
+
+
+async def test_the_scheduled_purge_removes_what_is_older_than_the_window_by_the_hubs_clock(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    clock = HubClock()  # 2031: by the wall clock nothing here would be old yet
+    settings = hub_config(tmp_path, 1883, 8080).hub.privacy
+    cutoff = clock() - timedelta(days=settings.sightings_days)
+    ms = timedelta(milliseconds=1)
+    old = sighting(EventKind.TAG_SEEN, TAG_TSURU, cutoff - ms, seq=1)
+    kept = sighting(EventKind.TAG_SEEN, TAG_TSURU, cutoff, seq=2)
+    await store.ingest([("gw-a", old), ("gw-a", kept)], [], clock())
+    purging = asyncio.create_task(run_retention(store, registry(tmp_path), settings, clock))
+    try:
+
+        async def purged() -> bool:
+            found = await store.sightings([TAG_TSURU], cutoff - DAY, clock(), 10)
+            return [s.ts for s in found] == [cutoff]
+
+        await until(purged)
+    finally:
+        purging.cancel()
+        await asyncio.gather(purging, return_exceptions=True)
 
 
 async def test_a_dry_run_counts_what_would_go_and_removes_nothing(

@@ -6,12 +6,24 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from mimamori.protocol import EventKind
-from tests.hub.helpers import TAG_TSURU, Gateway, RunningHub, publishing_gateway, retained_orders
+from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.protocol import EventKind, format_ts
+from tests.hub.helpers import (
+    TAG_TSURU,
+    Gateway,
+    HubClock,
+    RunningHub,
+    publishing_gateway,
+    retained_orders,
+    running_hub,
+)
+
+MS = timedelta(milliseconds=1)
 
 
 async def eventually(check: Any, within: float = 10.0) -> Any:
@@ -120,16 +132,33 @@ async def test_found_ends_the_search_and_clears_the_order(hub: RunningHub) -> No
         assert search["id"] not in late
 
 
-async def test_a_search_runs_out_by_itself(hub: RunningHub) -> None:
-    async with hub.client(await hub.token()) as family, retained_orders(hub.broker) as orders:
-        search = await start(family, hours=2 / 3600)  # two seconds
+async def test_a_search_runs_out_by_itself_when_the_hubs_clock_reaches_its_end(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    clock = HubClock()  # 2031: a search that ran out by the wall clock would never end
+    async with (
+        running_hub(own_broker, tmp_path, clock=clock) as hub,
+        hub.client(await hub.token()) as family,
+        retained_orders(hub.broker) as orders,
+    ):
+        search = await start(family, hours=2)
+        assert search["expires_at"] == format_ts(clock() + timedelta(hours=2))
+
+        async def state() -> str:
+            return str((await family.get(f"/api/v1/searches/{search['id']}")).json()["state"])
+
+        clock.advance(timedelta(hours=2) - MS)
+        assert await state() == "active"
+        await hub.state.searches.step(hub.state.ingest.link)  # what the loop does every 2 s
+        assert await state() == "active"
+        clock.advance(MS)
 
         async def ended() -> Any:
             body = (await family.get(f"/api/v1/searches/{search['id']}")).json()
             return body if body["state"] == "expired" else None
 
-        body = await eventually(ended)
-        assert body["ended_by"] == "hub"
+        body = await eventually(ended)  # the hub's own loop, on its clock
+        assert body["ended_by"] == "hub" and body["ended_at"] == search["expires_at"]
 
         async def cleared() -> bool:
             return orders.get(search["id"]) == b""
@@ -194,20 +223,31 @@ async def test_a_shared_link_shows_the_search_until_it_is_revoked(hub: RunningHu
     assert views[0]["who"] == f"share:{share['id']} 宜野湾署"
 
 
-async def test_an_expired_link_shows_a_clear_page_and_no_data(hub: RunningHub) -> None:
-    async with hub.client(await hub.token()) as family:
-        search = await start(family)
+async def test_a_shared_link_expires_exactly_at_its_time_with_a_clear_page_and_no_data(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    clock = HubClock()  # 2031: a link judged by the wall clock would never expire
+    async with (
+        running_hub(own_broker, tmp_path, clock=clock) as hub,
+        hub.client(await hub.token()) as family,
+        hub.client() as volunteer,
+    ):
+        search = await start(family, hours=24)
         made = await family.post(
-            f"/api/v1/searches/{search['id']}/shares", json={"label": "消防団", "hours": 1 / 3600}
+            f"/api/v1/searches/{search['id']}/shares", json={"label": "消防団", "hours": 1}
         )
+        assert made.json()["expires_at"] == format_ts(clock() + timedelta(hours=1))
         token = made.json()["url"].rsplit("/", 1)[1]
-    await asyncio.sleep(1.2)
-    async with hub.client() as volunteer:
+        clock.advance(timedelta(hours=1) - MS)
+        assert (await volunteer.get(f"/api/v1/shared/{token}")).status_code == 200
+        clock.advance(MS)
         gone = await volunteer.get(f"/api/v1/shared/{token}")
         assert gone.status_code == 410 and "expired" in gone.text
         page = await volunteer.get(f"/s/{token}")
         assert page.status_code == 410
         assert "有効期限" in page.text and "比嘉" not in page.text
+        listed = (await family.get(f"/api/v1/searches/{search['id']}/shares")).json()
+        assert [s["state"] for s in listed] == ["expired"]
 
 
 async def test_the_live_stream_of_a_search_brings_each_sighting_with_the_direction(

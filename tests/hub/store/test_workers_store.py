@@ -17,6 +17,7 @@ from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
+from mimamori.hub.model.clock import system_clock
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
@@ -62,7 +63,9 @@ async def test_two_alert_engines_on_the_same_events_apply_each_event_and_step_on
 ) -> None:
     a, b = two
     cfg = config(tmp_path)
-    engines = [AlertEngine(cfg, Registry.from_config(cfg), store) for store in two]
+    engines = [
+        AlertEngine(cfg, Registry.from_config(cfg), store, clock=system_clock) for store in two
+    ]
     for n in range(ROUNDS):
         # Each round a new event, and both engines at once.
         at = T0 + n * MIN
