@@ -268,7 +268,13 @@ class RunningHub:
             user_id=user_id,
         )
 
-    async def signin_link(self, family: str = "f-higa", ttl: timedelta = timedelta(hours=1)) -> str:
+    async def signin_link(
+        self,
+        family: str = "f-higa",
+        ttl: timedelta = timedelta(hours=1),
+        issued: datetime | None = None,
+    ) -> str:
+        """A one-time sign-in link, issued at ``issued`` (the hub's time unless said)."""
         token = await issue(
             self.state.store,
             CredentialKind.SIGNIN,
@@ -276,7 +282,7 @@ class RunningHub:
             family_id=family,
             name="test link",
             ttl=ttl,
-            now=self.state.clock(),
+            now=issued or self.state.clock(),
         )
         return f"{self.url}/signin?token={token}"
 
