@@ -35,6 +35,7 @@ from mimamori.hub.store.sql_searches import SqliteSearches
 from mimamori.hub.store.sql_users import SqliteUsers
 from mimamori.hub.store.sqlite import SqliteDb
 from mimamori.locking import serialized
+from mimamori.protocol.codec import json_text
 from mimamori.protocol.events import TAG_KINDS, Event
 from mimamori.protocol.status import GatewayStatus, HouseholdStatus
 from mimamori.protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
@@ -125,7 +126,7 @@ class SqlStore(
                         to_epoch_ms(event.ts),
                         kind,
                         tag,
-                        json.dumps(event.data),
+                        json_text(event.data),
                         received,
                         None if device_ts is None else to_epoch_ms(device_ts),
                     )
@@ -263,6 +264,14 @@ class SqlStore(
         return [HouseholdStatus.model_validate_json(row[0]) for row in rows]
 
 
+# The connection's page cache, at most (filled only as pages are read). Event ids are
+# random, so a bunch's inserts touch pages all over the id index: with SQLite's default
+# 2 MiB they were read back through the kernel at every bunch. Measured on 200,000
+# events (`mimamori bench hub`'s load; docs/performance.md, 2026-12-03): SQLite's CPU
+# per event 28 us with 2 MiB, 25 with 8, 21 with 16, 20 with 32 and with 64.
+CACHE_KIB = 32 * 1024
+
+
 class SqliteStore(SqlStore):
     """The store on SQLite (aiosqlite): WAL, synchronous=FULL, one writer at a time."""
 
@@ -283,6 +292,7 @@ class SqliteStore(SqlStore):
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")  # the CLI may write meanwhile
+            await db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             store = cls(db, path)
             await store._migrate()
         except BaseException as exc:
