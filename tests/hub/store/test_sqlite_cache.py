@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.hub.store.sql_store import SqliteStore
+from mimamori.hub.config import DatabaseSettings
+from mimamori.hub.store.opening import open_store
 
 # Below this, `mimamori bench hub` measured SQLite's CPU per event rising again (28 us
 # with SQLite's default 2 MiB, 21 with 16 MiB, 20 with 32 MiB: docs/performance.md).
@@ -15,12 +16,11 @@ ENOUGH_KIB = 16 * 1024
 
 @pytest.mark.sqlite_only
 async def test_the_store_keeps_a_bunchs_index_pages_in_memory(tmp_path: Path) -> None:
-    store = await SqliteStore.open(tmp_path / "hub.sqlite3")
+    settings = DatabaseSettings.model_validate({"path": str(tmp_path / "hub.sqlite3")})
+    store = await open_store(settings)
     try:
-        async with store._connection.execute("PRAGMA cache_size") as cur:
-            row = await cur.fetchone()
+        rows = await store._query("PRAGMA cache_size", [])  # the store's own connection
     finally:
         await store.close()
-    assert row is not None
-    cache_size = int(row[0])  # negative: a size in KiB
+    cache_size = int(rows[0][0])  # negative: a size in KiB
     assert -cache_size >= ENOUGH_KIB
