@@ -4,7 +4,9 @@ Runs as its own process (``python -m mimamori.bench.publisher SPEC``) so that
 publishing does not share a core, or a GIL, with what is measured. It prepares
 every message first: ``events`` presence events of ``gateways`` gateways, ``batch``
 to a message on each gateway's events topic, encoded as the gateway's uplink
-encodes them (numbered by an outbox, JSON as stored). It says ``ready``, waits for a
+encodes them (numbered by an outbox, JSON as stored; each gateway's outbox epoch and
+the seq before the batch, so the hub acknowledges end to end; ``sent`` is the time the
+message was made, seconds before it is published). It says ``ready``, waits for a
 line on stdin, then publishes them all at QoS 1 over ``connections`` MQTT links,
 each with at most ``window`` messages unacknowledged (the gateway uplink's window),
 and prints a JSON line with its own time when the last PUBACK came back.
@@ -23,7 +25,7 @@ from mimamori.bench.site import town_tag
 from mimamori.edge.uplink import WINDOW
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol.codec import encode_event_bodies
-from mimamori.protocol.events import EventDraft, EventKind, new_event_id
+from mimamori.protocol.events import EventDraft, EventKind, new_epoch, new_event_id
 from mimamori.protocol.topics import events_topic
 
 TAGS = 5_000  # distinct tags the events name (each a registered person's, with consent)
@@ -33,6 +35,7 @@ def messages(events: int, gateways: int, batch: int, seed: int) -> list[tuple[st
     """(topic, payload) of every message, gateways taking turns, seq rising per gateway."""
     start = datetime.now(UTC) - timedelta(hours=1)
     seqs = [0] * gateways
+    epochs = [new_epoch() for _ in range(gateways)]
     out = []
     made = 0
     n = 0
@@ -40,6 +43,7 @@ def messages(events: int, gateways: int, batch: int, seed: int) -> list[tuple[st
         gw_n = n % gateways
         gw = f"gw-{seed}-{gw_n:05d}"
         size = min(batch, events - made)
+        after = seqs[gw_n]
         bodies = []
         for i in range(size):
             seqs[gw_n] += 1
@@ -48,7 +52,10 @@ def messages(events: int, gateways: int, batch: int, seed: int) -> list[tuple[st
             ts = start + timedelta(milliseconds=made + i)
             draft = EventDraft(EventKind.TAG_SEEN, ts, data)
             bodies.append(draft.numbered(new_event_id(), seqs[gw_n]).model_dump_json())
-        out.append((events_topic(gw), encode_event_bodies(gw, bodies)))
+        payload = encode_event_bodies(
+            gw, bodies, sent=datetime.now(UTC), epoch=epochs[gw_n], after=after
+        )
+        out.append((events_topic(gw), payload))
         made += size
         n += 1
     return out

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # Every time on the wire lies in [EARLIEST, LATEST): a Pi without a real-time clock
 # may still say 1970 before NTP syncs (the hub places such events on its own clock),
 # but year 1 or 9999 is not a clock, only a number that overflows what stores it.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+# utc_ms and to_epoch_ms run for every event the hub stores (decoding, then its row),
+# so they do only what a value needs: a time already in UTC on a whole millisecond is
+# returned as it is, and the epoch is integer arithmetic, exact for any date. Before:
+# 1.9 and 4.1 us a call; now 0.2-0.8 and 0.5-1.1 us (docs/performance.md, 2026-12-03).
 
 
 def utc_ms(value: datetime) -> datetime:
     """``value`` in UTC, cut to whole milliseconds (what the wire can carry)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: times must carry a zone")
-    value = value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times must carry a zone")
+        value = value.astimezone(UTC)
+    sub_ms = value.microsecond % 1000
+    return value - timedelta(microseconds=sub_ms) if sub_ms else value
 
 
 def on_the_wire(value: datetime) -> datetime:
@@ -33,8 +42,10 @@ def format_ts(value: datetime) -> str:
 
 
 def to_epoch_ms(value: datetime) -> int:
-    value = utc_ms(value)
-    return int(value.timestamp()) * 1000 + value.microsecond // 1000
+    """Milliseconds since 1970 (UTC), sub-milliseconds cut off (towards the past)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: times must carry a zone")
+    return (value - _EPOCH) // _MS
 
 
 def from_epoch_ms(ms: int) -> datetime:

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -24,6 +24,7 @@ from mimamori.protocol import (
     encode_status,
     parse_gateway_topic,
 )
+from mimamori.protocol.codec import json_text
 
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:100:7"
 JST = timezone(timedelta(hours=9))
@@ -164,3 +165,25 @@ def test_arbitrary_json_envelopes_only_ever_raise_protocol_errors(doc: dict[str,
     except ProtocolError:
         return
     assert len(decoded.events) + len(decoded.errors) == len(doc["events"])  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=30))
+def test_a_batch_keeps_exactly_its_valid_events_in_their_order(valid: list[bool]) -> None:
+    raws = []
+    for seq, ok in enumerate(valid, start=1):
+        raw = json.loads(event(seq).model_dump_json())
+        if not ok:
+            raw["data"] = {"tag": "not-a-tag", "receiver": "r1"}
+        raws.append(raw)
+    payload = json.dumps({"v": 1, "gw": "gw-1", "events": raws}).encode()
+    decoded = decode_batch(payload, topic_gateway="gw-1")
+    assert decoded.events == [event(seq) for seq, ok in enumerate(valid, start=1) if ok]
+    assert [e.index for e in decoded.errors] == [i for i, ok in enumerate(valid) if not ok]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values | st.floats(), max_size=6))
+@example({"reason": "\ud800 \x00 ä 見守り", "nested": [{"b": 2, "a": 1.5e300}]})
+def test_stored_data_is_written_as_json_dumps_writes_it(data: dict[str, object]) -> None:
+    assert json_text(data) == json.dumps(data)

@@ -28,6 +28,7 @@ from mimamori.hub.store.sql_quarantine import SqlQuarantine
 from mimamori.hub.store.sql_searches import SqlSearches
 from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.locking import serialized
+from mimamori.protocol.codec import json_text
 from mimamori.protocol.events import Event
 from mimamori.protocol.status import GatewayStatus, HouseholdStatus
 from mimamori.protocol.timefmt import from_epoch_ms, from_iso, to_epoch_ms
@@ -116,7 +117,7 @@ class SqlStore(
                         to_epoch_ms(event.ts),
                         kind,
                         tag,
-                        json.dumps(event.data),
+                        json_text(event.data),
                         received,
                         None if device_ts is None else to_epoch_ms(device_ts),
                     )

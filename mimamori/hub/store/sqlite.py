@@ -24,6 +24,14 @@ from mimamori.hub.store.sqlite_db import SqliteDb
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # the CLI may write meanwhile; its transactions are short
+# The connection's page cache, at most (filled only as pages are read). Event ids are
+# random, so a bunch's inserts touch pages all over the id index: with SQLite's default
+# 2 MiB they were read back through the kernel at every bunch. Measured on 200,000
+# events in bunches of 50,000 (`mimamori bench hub`'s load; docs/performance.md,
+# 2026-12-03), SQLite's CPU per event, mean of two runs: 28 us with 2 MiB, 25 with 8,
+# 21 with 16, 20 with 32, 22 with 64. It costs the hub up to 32 MiB of memory, once
+# its database is that large (the town's hub: 123-281 MB, docs/scaling.md).
+CACHE_KIB = 32 * 1024
 
 
 class SqliteStore(SqlStore):
@@ -46,6 +54,7 @@ class SqliteStore(SqlStore):
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             store = cls(db, path)
             await store._migrate()
         except BaseException as exc:
