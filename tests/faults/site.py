@@ -211,8 +211,10 @@ class Site:
             )
         except AssertionError as exc:
             counters = self.hub_counters() if self.hub_connected() else "not connected"
-            log = self.procs.log("hub")[-4000:]
-            raise AssertionError(f"{exc}; hub: {counters}\n{log}") from None
+            hub_log, edge_log = self.procs.log("hub")[-4000:], self.procs.log("edge")[-4000:]
+            raise AssertionError(
+                f"{exc}; hub: {counters}\n{hub_log}\n-- the gateway's log:\n{edge_log}"
+            ) from None
         return await self.tally(final, witness)
 
     async def tally(self, final: Outboxed, witness: Witness | None = None) -> Tally:
