@@ -25,6 +25,7 @@ from mimamori.edge.install.model import (
 )
 from mimamori.edge.install.render import (
     BLUEZ_DROP_IN,
+    RECEIVER_LINK,
     UDEV_RULE,
     UNIT,
     WANTS,
@@ -128,6 +129,9 @@ def udev_step(options: Options, target: Target, system: System) -> Step:
         return step
     step.changes += ensure_file(
         target, UDEV_RULE, udev_rule(options.usb), owner=ROOT_ROOT, mode=0o644, system=system
+    )
+    step.note(
+        f"設定の port は /dev/{RECEIVER_LINK} にします", f"the config's port: /dev/{RECEIVER_LINK}"
     )
     if step.changes and target.live:
         step.run(
