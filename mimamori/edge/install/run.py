@@ -29,8 +29,8 @@ def carry_out(steps: list[Step], system: System, out: TextIO, *, dry_run: bool) 
         say(out, f"[{number}/{len(steps)}] ", step.ja, step.en)
         for ja, en in step.notes:
             say(out, "  - ", ja, en)
-        if not step.changes and not step.notes:
-            say(out, "  = ", "変更なし（設定済み）", "nothing to change")
+        if not step.changes:
+            say(out, "  = ", "変更なし", "nothing to change")
         for change in step.changes:
             say(out, "  + ", change.ja, change.en)
             for line in change.detail:
