@@ -13,8 +13,10 @@ count is the tags'.)
 
 Minutes are counted on the gateway's monotonic clock from the meter's start (a Pi's
 wall clock jumps when NTP first syncs); a status names the wall time the newest whole
-minute ended. The cost per advert is one comparison and one addition: the pipeline is
-built for 50,000 adverts/s (docs/performance.md).
+minute ended. The cost per advert is a comparison, an addition and an assignment:
+``heard`` measured 0.23 µs a call (timeit, the 2-core development machine under load),
+under 2 % of the 14 µs an advert may take at the pipeline's 70,734 adverts/s
+(docs/performance.md); ``status`` about 10 µs, once per receiver and status.
 """
 
 from __future__ import annotations
