@@ -81,6 +81,13 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except InstallError as exc:
         _say_error(exc.ja, exc.en)
         return exc.code
+    except PermissionError as exc:  # a dry run by a technician without sudo, mostly
+        where = exc.filename or ""
+        _say_error(
+            f"{where} を読む権限がありません。sudo を付けて実行してください",
+            f"no permission to read {where}: run it with sudo",
+        )
+        return REFUSED
     except OSError as exc:
         where = exc.filename or ""
         _say_error(f"読み書きできません {where}（{exc.strerror}）", f"cannot use {where}: {exc}")

@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,8 @@ from mimamori.edge.install.system import Accounts, HostSystem
 from tests.edge.install.helpers import make_tree, snapshot
 
 MIMAMORI = [sys.executable, "-m", "mimamori"]
+# As root, the test drops to nobody to be a technician without sudo.
+AS_TECHNICIAN = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 # What an installer on / would touch: each path's mode, size and time of change.
 SYSTEM_PATHS = [
     "/etc/passwd",
@@ -171,3 +175,35 @@ def test_the_host_runner_names_owners_as_the_tree_does(tmp_path: Path) -> None:
     with pytest.raises(InstallError) as refused:
         system.chown(path, "mimamori", "crew")
     assert "mimamori:crew がいません" in refused.value.ja
+
+
+@pytest.fixture
+def open_tree() -> Iterator[Path]:
+    """A tree that a user without privileges may walk (pytest's tmp_path is root's alone)."""
+    with tempfile.TemporaryDirectory() as top:
+        Path(top).chmod(0o755)
+        tree = make_tree(Path(top) / "root")
+        (tree / "etc/mimamori").mkdir(mode=0o700)  # installed: not for everyone to read
+        yield tree
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="setpriv drops root's rights"
+)
+def test_without_root_the_install_is_refused_and_a_dry_run_asks_for_sudo(open_tree: Path) -> None:
+    prefix = AS_TECHNICIAN if os.geteuid() == 0 else []
+
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        argv = [*prefix, *MIMAMORI, "edge", "install", "--root", str(open_tree), *options]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+    before = snapshot(open_tree)
+    refused = run()
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[0].endswith(
+        "root で実行してください（sudo を付けて）。見るだけなら --dry-run を付けます"
+    )
+    looked = run("--dry-run")
+    assert looked.returncode == 1
+    assert "tls を読む権限がありません。sudo を付けて実行してください" in looked.stderr
+    assert snapshot(open_tree) == before
