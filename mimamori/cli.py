@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    edge = sub.add_parser("edge", help="run the gateway daemon, or diagnose it")
+    edge = sub.add_parser("edge", help="run the gateway daemon, diagnose it, or install it")
     edge.add_argument("--config", metavar="FILE", help="gateway YAML file")
     edge.set_defaults(func=_cmd_edge)
     edge_actions = edge.add_subparsers(dest="edge_command", metavar="ACTION")
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diagnose.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     diagnose.set_defaults(func=_cmd_edge_diagnose)
+    from mimamori.edge.install.cli import add_parser as add_install_parser
+
+    add_install_parser(edge_actions)
 
     from mimamori.hub.cli.main import add_parser as add_hub_parser
 

@@ -24,7 +24,7 @@ from mimamori.protocol.events import (
     TagData,
     new_event_id,
 )
-from mimamori.protocol.status import DriverStatus, GatewayStatus, OutboxStatus
+from mimamori.protocol.status import DriverStatus, GatewayStatus, HeardStatus, OutboxStatus
 from mimamori.protocol.tags import TagFormat, eddystone_uid_id, ibeacon_id, is_valid_tag_id, matches
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms, utc_ms
 from mimamori.protocol.topics import (
@@ -54,6 +54,7 @@ __all__ = [
     "EventError",
     "EventKind",
     "GatewayStatus",
+    "HeardStatus",
     "OutboxStatus",
     "ReceiverData",
     "TagData",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from mimamori.protocol.events import (
     DEVICE_FLAGS,
@@ -28,12 +28,48 @@ class _Frozen(BaseModel):
     model_config = WIRE
 
 
+# Whole minutes of history a receiver's status carries. Statuses come every minute by
+# default, so the hub bridges up to 14 missed ones; and a status stays small: at most
+# 15 numbers per receiver (64 receivers: under 10 KiB).
+HEARD_MINUTES = 15
+
+
+class HeardStatus(_Frozen):
+    """How well a receiver hears: the adverts it heard (tags or not) per whole minute.
+
+    Minutes are counted on the gateway's monotonic clock from the driver's start;
+    ``until`` is when the newest whole minute ended, on the gateway's wall clock, so
+    the hub can line up the histories of two statuses. A minute not yet whole is in
+    none of them: a receiver that just started has an empty history.
+    """
+
+    last_min: Count = 0  # the newest whole minute (the last of per_min)
+    per_min: Annotated[list[Count], Field(max_length=HEARD_MINUTES)] = Field(
+        default_factory=list
+    )  # oldest first
+    until: UtcDatetime | None = None  # when the newest whole minute ended
+    last_advert: UtcDatetime | None = None  # any advert, tag or not; None: none yet
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HeardStatus:
+        if self.per_min and self.per_min[-1] != self.last_min:
+            raise ValueError("last_min must be the last of per_min")
+        if not self.per_min and self.last_min:
+            raise ValueError("last_min without per_min")
+        if bool(self.per_min) != (self.until is not None):
+            raise ValueError("until goes with per_min (the end of its newest minute)")
+        return self
+
+
 class DriverStatus(_Frozen):
     driver: Name
     state: Literal["starting", "up", "down"]
     detail: Text = ""
     last_frame: UtcDatetime | None = None  # last advert or heartbeat from the hardware
     counters: Counters = Field(default_factory=dict)
+    # Receivers only (absent from buttons and from older gateways): the hub
+    # learns a watch point's normal rate from it and notices a receiver gone deaf.
+    heard: HeardStatus | None = None
 
 
 class OutboxStatus(_Frozen):

@@ -105,7 +105,10 @@ drivers = st.dictionaries(
     st.fixed_dictionaries(
         {"driver": sometimes(texts), "state": sometimes(st.just("up"))},
         optional={"detail": texts, "last_frame": sometimes(times),
-                  "counters": st.dictionaries(texts, numbers, max_size=3)},
+                  "counters": st.dictionaries(texts, numbers, max_size=3),
+                  "heard": st.fixed_dictionaries({}, optional={
+                      "last_min": numbers, "per_min": st.lists(numbers, max_size=17),
+                      "until": sometimes(times), "last_advert": sometimes(times)})},
     ),
     max_size=2,
 )  # fmt: skip

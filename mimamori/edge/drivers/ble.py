@@ -44,6 +44,7 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakError
 from mimamori.edge.adverts import APPLE, EDDYSTONE, IBEACON_PREFIX
 from mimamori.edge.clock import Clock
 from mimamori.edge.config import BleReceiver
+from mimamori.edge.drivers.hearing import HearingMeter
 from mimamori.edge.observations import Advert, Observation, ReceiverState
 from mimamori.protocol.status import DriverStatus
 
@@ -140,6 +141,7 @@ class BleDriver:
         self._counters: Counter[str] = Counter()
         self._queue: asyncio.Queue[Advert] = asyncio.Queue(QUEUE_MAX)
         self._last_heard = 0.0  # loop time of the last advert of any device
+        self._hearing = HearingMeter(clock)
 
     @property
     def id(self) -> str:
@@ -157,6 +159,7 @@ class BleDriver:
             detail=self._detail,
             last_frame=self._last_frame,
             counters=dict(self._counters),
+            heard=self._hearing.status(),
         )
 
     async def observations(self) -> AsyncGenerator[Observation, None]:
@@ -239,11 +242,12 @@ class BleDriver:
         """bleak's detection callback, on the event loop: keep only what a tag sends."""
         del device  # its address is a tracking handle we have no use for
         self._last_heard = asyncio.get_running_loop().time()
+        at = self._clock.monotonic()
+        ts = self._clock.now()
+        self._hearing.heard(at, ts)  # a phone too: the radio hears
         if not is_tag_advert(data):
             self._counters["ignored"] += 1
             return
-        at = self._clock.monotonic()
-        ts = self._clock.now()
         self._last_frame = ts
         service_data: dict[int, bytes] = {}
         for key, value in data.service_data.items():

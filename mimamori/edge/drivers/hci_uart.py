@@ -61,8 +61,10 @@ from mimamori.edge.drivers.hci_packets import (
     error_name,
     parse_event,
 )
+from mimamori.edge.drivers.hearing import HearingMeter
 from mimamori.edge.drivers.serial_port import PortLost, SerialPortDriver, read_chunk
 from mimamori.edge.observations import Advert, Observation, ReceiverState
+from mimamori.protocol.status import DriverStatus
 
 _log = logging.getLogger(__name__)
 
@@ -179,6 +181,10 @@ class HciUartDriver(SerialPortDriver[HciReceiver]):
         self._joiner = FragmentJoiner()
         self._extended_refused = False  # in auto: this controller said no to extended
         self._source = f"receiver {config.id} on {config.port}"
+        self._hearing = HearingMeter(clock)
+
+    def status(self) -> DriverStatus:
+        return self._link.status(self._hearing.status())
 
     def _port_options(self) -> dict[str, Any]:
         return {"rtscts": self._config.flow_control}
@@ -289,6 +295,8 @@ class HciUartDriver(SerialPortDriver[HciReceiver]):
             if joined is None:
                 return None
             report = joined
+        at, ts = self._clock.monotonic(), self._clock.now()
+        self._hearing.heard(at, ts)  # tag or not: the radio hears
         if report.rssi is None:
             self._counters["reports_without_rssi"] += 1
             return None
@@ -304,11 +312,8 @@ class HciUartDriver(SerialPortDriver[HciReceiver]):
             self._counters["ignored"] += 1  # phones, earbuds...: not a tag
             return None
         self._counters["adverts"] += 1
-        ts = self._clock.now()
         self._link.last_frame = ts
-        return Advert(
-            self._config.id, self._clock.monotonic(), ts, report.rssi, manufacturer, service_data
-        )
+        return Advert(self._config.id, at, ts, report.rssi, manufacturer, service_data)
 
     def _opened(self, detail: str) -> None:
         # An open port is not yet a receiver: it is up once the controller scans.

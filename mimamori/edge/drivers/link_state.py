@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from mimamori.edge.clock import Clock
-from mimamori.protocol.status import DriverStatus
+from mimamori.protocol.status import DriverStatus, HeardStatus
 
 # The first retry (of a port open, a scanner start) waits up to 0.25 s, then twice
 # as long per failure up to a cap, with full jitter (AWS Architecture Blog,
@@ -70,13 +70,15 @@ class LinkState:
         self.state = "up"
         self.detail = detail[:MAX_REASON]
 
-    def status(self) -> DriverStatus:
+    def status(self, heard: HeardStatus | None = None) -> DriverStatus:
+        """The status; ``heard`` is a receiver's rate of adverts (buttons have none)."""
         return DriverStatus(
             driver=self.driver,
             state=self.state,
             detail=self.detail,
             last_frame=self.last_frame,
             counters=dict(self.counters),
+            heard=heard,
         )
 
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator
 
 from mimamori.edge.adverts import AdvertError, parse_ad_structures
+from mimamori.edge.clock import Clock
 from mimamori.edge.config import SerialReceiver
+from mimamori.edge.drivers.hearing import HearingMeter
 from mimamori.edge.drivers.receiver_lines import (
     AdvertLine,
     BootLine,
@@ -27,6 +30,7 @@ from mimamori.edge.drivers.receiver_lines import (
 )
 from mimamori.edge.drivers.serial_port import REOPEN_BASE_S, SerialPortDriver, read_chunk
 from mimamori.edge.observations import Advert, Heartbeat, Observation, ReceiverState
+from mimamori.protocol.status import DriverStatus
 
 __all__ = ["REOPEN_BASE_S", "SerialLineDriver"]
 
@@ -39,6 +43,15 @@ class SerialLineDriver(SerialPortDriver[SerialReceiver]):
     kind = "serial_line"
     noun = "receiver"
     log = _log
+
+    def __init__(
+        self, config: SerialReceiver, clock: Clock, *, rng: random.Random | None = None
+    ) -> None:
+        super().__init__(config, clock, rng=rng)
+        self._hearing = HearingMeter(clock)
+
+    def status(self) -> DriverStatus:
+        return self._link.status(self._hearing.status())
 
     async def _read(
         self, reader: asyncio.StreamReader, _writer: asyncio.StreamWriter
@@ -70,6 +83,7 @@ class SerialLineDriver(SerialPortDriver[SerialReceiver]):
         ts = self._clock.now()
         self._link.last_frame = ts
         if isinstance(parsed, AdvertLine):
+            self._hearing.heard(at, ts)  # heard, even if its data turn out malformed
             try:
                 manufacturer, service_data = parse_ad_structures(parsed.data)
             except AdvertError as exc:

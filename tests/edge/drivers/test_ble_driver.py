@@ -8,6 +8,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 
 from mimamori.edge.adverts import decode_tag
-from mimamori.edge.clock import SystemClock
+from mimamori.edge.clock import SystemClock, VirtualClock
 from mimamori.edge.config import BleReceiver
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.drivers.ble import BleDriver, uuid16
@@ -39,9 +40,11 @@ TAG_ADDR = "D3:4D:BE:EF:00:01"
 PHONE = ad_structure(AD_FLAGS, b"\x1a") + ad_structure(0x09, b"Pixel")
 
 
-def ble_driver(air: SimAir, **options: Any) -> BleDriver:
+def ble_driver(
+    air: SimAir, clock: SystemClock | VirtualClock | None = None, **options: Any
+) -> BleDriver:
     config = BleReceiver.model_validate({"id": "ble0", "driver": "ble", **options})
-    return BleDriver(config, SystemClock(), backend=air.backend, rng=random.Random(2))
+    return BleDriver(config, clock or SystemClock(), backend=air.backend, rng=random.Random(2))
 
 
 def tag_of(advert: Advert) -> str | None:
@@ -212,3 +215,31 @@ def test_only_bluetooth_base_uuids_map_to_16_bits() -> None:
     assert uuid16("0000feaa-0000-1000-8000-00805f9b34fc") is None
     assert uuid16("0000xyzw-0000-1000-8000-00805f9b34fb") is None
     assert uuid16("feaa") is None
+
+
+async def test_adverts_heard_show_up_as_per_minute_counts_and_silence_as_zeros(
+    observe: Observe,
+) -> None:
+    air = SimAir()
+    clock = VirtualClock()
+    start = clock.now()
+    driver = ble_driver(air, clock, mode="active")
+    async with observe(driver) as observed:
+        await observed.next(ReceiverState)
+        for _ in range(3):
+            air.broadcast(TAG_ADDR, adv_for_tag(TAG), -60)
+        air.broadcast("11:22:33:44:55:66", PHONE, -40)  # not a tag, but heard
+        clock.advance(60.0)
+        air.broadcast(TAG_ADDR, adv_for_tag(EDDY), -60)
+        clock.advance(60.0)
+        heard = driver.status().heard
+        assert heard is not None
+        assert (heard.per_min, heard.last_min) == ([4, 1], 1)
+        assert heard.until == start + timedelta(seconds=120)
+        assert heard.last_advert == start + timedelta(seconds=60)
+        clock.advance(120.0)  # the street goes quiet
+        heard = driver.status().heard
+    assert heard is not None
+    assert (heard.per_min, heard.last_min) == ([4, 1, 0, 0], 0)
+    assert heard.last_advert == start + timedelta(seconds=60)
+    assert driver.status().counters["adverts"] == 4  # the tags' adverts went on as before

@@ -17,7 +17,7 @@ import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.edge.adverts import decode_tag
-from mimamori.edge.clock import SystemClock
+from mimamori.edge.clock import SystemClock, VirtualClock
 from mimamori.edge.config import HciReceiver
 from mimamori.edge.daemon import EdgeDaemon
 from mimamori.edge.drivers import hci_commands as cmd
@@ -43,12 +43,17 @@ async def radio() -> AsyncIterator[Radio]:
     await air.close()
 
 
-def driver_for(port: Path, command_timeout_s: float = 2.0, **options: Any) -> HciUartDriver:
+def driver_for(
+    port: Path,
+    command_timeout_s: float = 2.0,
+    clock: SystemClock | VirtualClock | None = None,
+    **options: Any,
+) -> HciUartDriver:
     config = HciReceiver.model_validate(
         {"id": "rx1", "driver": "hci_uart", "port": str(port), "reopen_max_s": 0.1, **options}
     )
     return HciUartDriver(
-        config, SystemClock(), rng=random.Random(1), command_timeout_s=command_timeout_s
+        config, clock or SystemClock(), rng=random.Random(1), command_timeout_s=command_timeout_s
     )
 
 
@@ -99,6 +104,22 @@ async def test_tags_on_the_air_arrive_as_adverts_through_extended_scanning(
     assert status.counters["adverts"] >= 2
     assert status.counters["scan_responses"] >= 1  # bumble answers even passive scans
     assert status.last_frame is not None
+
+
+async def test_adverts_heard_by_the_controller_are_counted_per_minute(
+    tmp_path: Path, radio: Radio, observe: Observe
+) -> None:
+    await radio.plug(tmp_path / "hci")
+    await radio.tag(IBEACON, 1)
+    clock = VirtualClock()
+    driver = driver_for(tmp_path / "hci", clock=clock)
+    async with observe(driver) as observed:
+        await tags_heard(observed, {IBEACON})
+    clock.advance(150.0)  # the driver is stopped: what it counted stays put
+    heard = driver.status().heard
+    assert heard is not None and heard.last_advert is not None
+    adverts = driver.status().counters["adverts"]
+    assert heard.per_min[0] >= adverts >= 1 and heard.per_min[1:] == [0]
 
 
 async def test_a_controller_without_extended_advertising_is_scanned_with_legacy_commands(

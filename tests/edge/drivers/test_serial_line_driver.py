@@ -6,18 +6,19 @@ import logging
 import random
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mimamori.edge.adverts import decode_tag
-from mimamori.edge.clock import SystemClock
+from mimamori.edge.clock import SystemClock, VirtualClock
 from mimamori.edge.config import SerialReceiver
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.drivers.serial_line import REOPEN_BASE_S, SerialLineDriver
 from mimamori.edge.observations import Advert, Heartbeat, ReceiverState
-from mimamori.firmware_sim.frames import adv_for_tag
+from mimamori.firmware_sim.frames import AD_FLAGS, ad_structure, adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver, advert_line, encode_line
 
 # Fixtures of conftest.py: observe(driver) runs a driver in a task; wait_until(condition).
@@ -28,11 +29,17 @@ EDDY = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
 ADDR = "C0:FF:EE:12:34:56"
 
 
-def driver_for(port: Path, **options: float) -> SerialLineDriver:
+# A phone: flags and a name, nothing a tag would send.
+PHONE = ad_structure(AD_FLAGS, b"\x1a") + ad_structure(0x09, b"Pixel")
+
+
+def driver_for(
+    port: Path, clock: SystemClock | VirtualClock | None = None, **options: float
+) -> SerialLineDriver:
     config = SerialReceiver.model_validate(
         {"id": "rx1", "driver": "serial_line", "port": str(port), "reopen_max_s": 0.1, **options}
     )
-    return SerialLineDriver(config, SystemClock(), rng=random.Random(1))
+    return SerialLineDriver(config, clock or SystemClock(), rng=random.Random(1))
 
 
 def tag_of(advert: Advert) -> str | None:
@@ -193,6 +200,43 @@ async def test_a_silent_board_is_down_and_up_again_on_its_next_valid_line(
         up = await observed.next(ReceiverState)
         assert up.up
         await observed.next(Heartbeat)
+
+
+async def test_adverts_heard_show_up_as_per_minute_counts_and_silence_as_zeros(
+    sim: SimReceiver, observe: Observe
+) -> None:
+    clock = VirtualClock()
+    start = clock.now()
+    driver = driver_for(sim.link, clock)
+    async with observe(driver) as observed:
+        await observed.next(ReceiverState)
+        for adv in [adv_for_tag(TAG), adv_for_tag(EDDY), PHONE, adv_for_tag(TAG)]:
+            sim.advert(ADDR, -60, adv)  # a phone is heard too: the radio works
+        sim.heartbeat()  # a sign of life, but no advert
+        for _ in range(4):
+            await observed.next(Advert)
+        await observed.next(Heartbeat)
+        heard = driver.status().heard
+        assert heard is not None and heard.per_min == []  # no whole minute yet
+        clock.advance(60.0)
+        sim.advert(ADDR, -60, adv_for_tag(TAG))
+        sim.advert(ADDR, -60, adv_for_tag(TAG))
+        await observed.next(Advert)
+        await observed.next(Advert)
+        clock.advance(60.0)
+        heard = driver.status().heard
+        assert heard is not None
+        assert (heard.per_min, heard.last_min) == ([4, 2], 2)
+        assert heard.until == start + timedelta(seconds=120)
+        assert heard.last_advert == start + timedelta(seconds=60)
+        clock.advance(180.0)  # the board keeps its heartbeats, but hears nothing
+        sim.heartbeat()
+        await observed.next(Heartbeat)
+    heard = driver.status().heard
+    assert heard is not None
+    assert (heard.per_min, heard.last_min) == ([4, 2, 0, 0, 0], 0)
+    assert heard.last_advert == start + timedelta(seconds=60)
+    assert driver.status().state == "up"  # up, and deaf: what the hub is told
 
 
 def test_reopen_delays_grow_with_full_jitter_up_to_the_cap(tmp_path: Path) -> None:
