@@ -86,11 +86,14 @@ async def _forget(run: Invocation) -> None:
     ]
     if shared:
         print(f"kept: the check-ins of {', '.join(shared)}, shared with others")
+    print("kept: the audit log (who viewed their location, and this forget)")
+    if report.register:
+        verb = "would leave" if args.dry_run else "left"
+        gone = ", ".join(f"{kind} {entry_id}" for kind, entry_id in report.register)
+        print(f"{verb} the register: {gone}; its audit keeps who changed them, not their data")
     if person.contacts or person.minsei:
         named = ", ".join([*person.contacts, *([person.minsei] if person.minsei else [])])
         print(f"kept: the contacts {named} (other people: remove them at the desk if unused)")
-    print("kept: the audit log (who viewed their location, who changed the register, and "
-          "this forget), without their data")  # fmt: skip
     if args.dry_run:
         print("nothing was changed: run again with --yes to forget them")
         return

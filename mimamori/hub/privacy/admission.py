@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NO_CONSENT = "no_consent"  # the tag's person has no consent to "location" on record
 UNREGISTERED = "unregistered"  # no person in the registry holds the tag
+FORGOTTEN = "forgotten"  # a forgotten person's tag (the store refuses it too)
 
 
 Visits = Callable[[], Awaitable[list[ProtectedWindow]]]
@@ -54,6 +55,9 @@ class Admission:
         self._version = -1
         self._tracked: frozenset[str] = frozenset()
         self.untracked: list[str] = []
+        # Forgotten people's tags: they leave the register with the forget, so their
+        # sightings are said to be a forgotten person's, not a stranger's.
+        self.forgotten: frozenset[str] = frozenset()
         self._derive()
 
     def _derive(self) -> None:
@@ -76,6 +80,8 @@ class Admission:
         tag = event.tag
         if tag in self._tracked:
             return None
+        if tag in self.forgotten:
+            return FORGOTTEN
         if any(tag in w.tags and w.since <= event.ts <= w.until for w in self._visits):
             return None  # a search asked for it
         return NO_CONSENT if tag in self.registry.person_of_tag else UNREGISTERED
@@ -93,6 +99,10 @@ class Admission:
             reasons = [self.refuse(event) for _, event in events]
         kept = [e for e, reason in zip(events, reasons, strict=True) if reason is None]
         return kept, Counter(r for r in reasons if r is not None)
+
+    async def refresh_forgotten(self, store: Store) -> None:
+        """Read the forgotten people's tags again (at start, after a register change)."""
+        self.forgotten = frozenset(f.tag for f in await store.forgotten_tags())
 
     def announce(self) -> None:
         """Say once, at start, whose sightings will be dropped."""

@@ -29,18 +29,22 @@ EVERY_S = 0.5
 
 
 class RegistryReloader:
-    """``after``: what follows each reload (outside the swap), such as releasing a
-    forgotten person's tag now given to someone else."""
+    """``before``: what must be read before the new register is taken in (outside the
+    swap: the forgotten people's tags, so a person the change forgot is never a
+    stranger for a moment); ``after``: what follows it (releasing a forgotten
+    person's tag now given to someone else)."""
 
     def __init__(
         self,
         registry: Registry,
         store: RegisterStore,
         *,
+        before: Sequence[Callable[[], Awaitable[None]]] = (),
         after: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.registry = registry
         self.store = store
+        self.before = list(before)
         self.after = list(after)
         self.reloads = 0
         self._one = asyncio.Lock()
@@ -53,8 +57,9 @@ class RegistryReloader:
                 return False
             started = time.perf_counter()
             fresh = registry_of(snapshot)
+            await self._each(self.before)
             before = self.registry.version
-            self.registry.replace_with(fresh)
+            self.registry.replace_with(fresh)  # one synchronous step
             self.reloads += 1
             log.info(
                 "register %d -> %d: %d people, %d households, %d watch points (%.0f ms)",
@@ -65,12 +70,16 @@ class RegistryReloader:
                 len(fresh.gateways),
                 (time.perf_counter() - started) * 1000,
             )
-        for then in self.after:
-            try:
-                await then()
-            except StoreError as exc:  # the reload stands; the next one tries again
-                log.warning("after the register's reload: %s", exc)
+        await self._each(self.after)
         return True
+
+    @staticmethod
+    async def _each(hooks: Sequence[Callable[[], Awaitable[None]]]) -> None:
+        for hook in hooks:
+            try:
+                await hook()
+            except StoreError as exc:  # the reload stands; the next one tries again
+                log.warning("around the register's reload: %s", exc)
 
     async def changed(self, version: int) -> None:
         """A change committed as ``version`` in this worker: show it at once."""

@@ -45,9 +45,7 @@ async def assemble(
     alone). Raises what opening the parts raises (EidKeyError: no key-encryption key)."""
     registry = await load_registry(store)
     registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
-    reloader = RegistryReloader(
-        registry, store, after=[lambda: reconcile_forgotten(store, registry)]
-    )
+    reloader = RegistryReloader(registry, store)
     register = RegisterChanges(store, clock, changed=reloader.changed)
     live = LiveHub(registry)
     eid = await EidService.open(config, registry, store, clock=clock)
@@ -60,7 +58,12 @@ async def assemble(
         visits=lambda: search_visits(store, registry, clock()),
     )
     admission.announce()
+
+    # At start and around each change of the register: forgotten people's tags.
     await reconcile_forgotten(store, registry)
+    await admission.refresh_forgotten(store)
+    reloader.before.append(lambda: admission.refresh_forgotten(store))
+    reloader.after.append(lambda: reconcile_forgotten(store, registry))
 
     def state(
         after_commit: AfterCommit, ingest: Ingest | None = None, alerts: AlertEngine | None = None

@@ -386,7 +386,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # so a prefix is a range of the index. Contacts' channel URLs are secrets: a
     # column of their own that no read for display selects. Every change bumps
     # ``register_state.version`` (other workers reload when it moves) and leaves a
-    # row in ``register_audit`` with the entry before and after.
+    # row in ``register_audit`` with the entry before and after. ``added`` keeps the
+    # order entries were registered in (lists show them so, an import the file's).
     Migration(
         """
     CREATE TABLE IF NOT EXISTS register_state (
@@ -398,7 +399,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         id      TEXT PRIMARY KEY,
         name    TEXT NOT NULL,
         doc     TEXT NOT NULL,
-        version {bigint} NOT NULL
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
     );
     CREATE TABLE IF NOT EXISTS contacts (
         id        TEXT PRIMARY KEY,
@@ -406,12 +408,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         family_id TEXT,
         channels  TEXT NOT NULL,
         doc       TEXT NOT NULL,
-        version   {bigint} NOT NULL
+        version   {bigint} NOT NULL,
+        added     {bigint} NOT NULL
     );
     CREATE TABLE IF NOT EXISTS policies (
         id      TEXT PRIMARY KEY,
         doc     TEXT NOT NULL,
-        version {bigint} NOT NULL
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
     );
     CREATE TABLE IF NOT EXISTS watch_points (
         id      TEXT PRIMARY KEY,
@@ -421,7 +425,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         lat     {real} NOT NULL,
         lon     {real} NOT NULL,
         doc     TEXT NOT NULL,
-        version {bigint} NOT NULL
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
     );
     CREATE INDEX IF NOT EXISTS watch_points_area ON watch_points (area_id, site);
     CREATE TABLE IF NOT EXISTS households (
@@ -430,7 +435,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         name               TEXT{c} NOT NULL,
         evacuation_support INTEGER NOT NULL,
         doc                TEXT NOT NULL,
-        version            {bigint} NOT NULL
+        version            {bigint} NOT NULL,
+        added              {bigint} NOT NULL
     );
     CREATE INDEX IF NOT EXISTS households_area ON households (area_id, name);
     CREATE TABLE IF NOT EXISTS household_gateways (
@@ -448,7 +454,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         minsei_id    TEXT REFERENCES contacts (id),
         review_on    TEXT,
         doc          TEXT NOT NULL,
-        version      {bigint} NOT NULL
+        version      {bigint} NOT NULL,
+        added        {bigint} NOT NULL
     );
     CREATE INDEX IF NOT EXISTS people_area_reading ON people (area_id, reading);
     CREATE INDEX IF NOT EXISTS people_reading ON people (reading);
@@ -483,7 +490,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         id      TEXT PRIMARY KEY,
         name    TEXT NOT NULL,
         doc     TEXT NOT NULL,
-        version {bigint} NOT NULL
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
     );
     CREATE TABLE IF NOT EXISTS family_people (
         family_id TEXT NOT NULL REFERENCES families (id) ON DELETE CASCADE,

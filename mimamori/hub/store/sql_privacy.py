@@ -149,17 +149,19 @@ class SqlPrivacy(SqlBase):
         register: Sequence[RegisterWrite] = (),
     ) -> ForgetReport:
         removed: Counter[str] = Counter()
+        emptied = 0
         try:
             async with self._transaction("forgetting a person") as db:
                 await db.lock_events()  # no sighting of theirs is being stored meanwhile
                 await self._forget(db, scope, now, by, removed)
-                await _forget_register(db, register, now, by, removed)
+                emptied = await _forget_register(db, register, now, by)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
             pass
         counts = {what: n for what, n in sorted(removed.items()) if n}
-        return ForgetReport(counts, scope.tags, dry_run)
+        gone = tuple((w.entity.value, w.id) for w in register if w.record is None)
+        return ForgetReport(counts, scope.tags, dry_run, gone, emptied)
 
     async def _forget(
         self,
@@ -349,13 +351,11 @@ class SqlPrivacy(SqlBase):
         return released
 
 
-async def _forget_register(
-    db: Db, writes: Sequence[RegisterWrite], now: datetime, by: str, removed: Counter[str]
-) -> None:
+async def _forget_register(db: Db, writes: Sequence[RegisterWrite], now: datetime, by: str) -> int:
     """The register's part of a forget: its writes, audited without their data, and the
-    data taken out of the earlier audit rows of each entry that goes."""
+    data taken out of the earlier audit rows of each entry that goes (how many)."""
     if not writes:
-        return
+        return 0
     version = await next_version(db)
     actor = Actor(by, "admin", "forget")
     for write in writes:
@@ -363,9 +363,7 @@ async def _forget_register(
         # goes keeps only that it went, when and by whom.
         keep = write.record is not None
         await write_entry(db, write, actor, to_epoch_ms(now), version, keep=keep)
-        removed[f"register.{write.entity.value}"] += write.record is None
-    gone = [(w.entity, w.id) for w in writes if w.record is None]
-    removed["register_audit_data"] += await forget_audit(db, gone)
+    return await forget_audit(db, [(w.entity, w.id) for w in writes if w.record is None])
 
 
 async def _delete(db: Db, table: str, where: str, params: Sequence[Any]) -> int:

@@ -89,6 +89,10 @@ LAYOUT: dict[Entity, _Layout] = {
 # engines, migration 15).
 _PAST_PREFIX = "\U0010ffff"
 SNAPSHOT_TRIES = 5
+# An entry's place in the order of registration: the register's version when it was
+# added, and its place among that change's writes (an import writes a whole town's
+# register in one change: thousands, far below this).
+ADDED_PER_VERSION = 1_000_000
 
 
 class SqlRegister(SqlBase):
@@ -105,8 +109,8 @@ class SqlRegister(SqlBase):
             return await self.register_version()
         async with self._transaction("changing the register") as db:
             version = await next_version(db)
-            for write in writes:
-                await write_entry(db, write, actor, to_epoch_ms(at), version)
+            for n, write in enumerate(writes):
+                await write_entry(db, write, actor, to_epoch_ms(at), version, position=n)
         return version
 
     # -- reading ---------------------------------------------------------------------------
@@ -118,11 +122,11 @@ class SqlRegister(SqlBase):
         """The entries of one kind (only ``ids``, when given), by id."""
         table = LAYOUT[entity].table
         if ids is None:
-            rows = await self._query(f"SELECT id, version, doc FROM {table} ORDER BY id", [])
+            rows = await self._query(f"SELECT id, version, doc FROM {table} ORDER BY added, id", [])
         else:
             rows = await self._query(
                 f"SELECT id, version, doc FROM {table} WHERE id IN "
-                f"({self._dialect.json_values()}) ORDER BY id",
+                f"({self._dialect.json_values()}) ORDER BY added, id",
                 [json.dumps(list(ids))],
             )
         return [StoredEntry(entity, eid, int(version), doc) for eid, version, doc in rows]
@@ -248,10 +252,18 @@ async def next_version(db: Db) -> int:
 
 
 async def write_entry(
-    db: Db, write: RegisterWrite, actor: Actor, at_ms: int, version: int, *, keep: bool = True
+    db: Db,
+    write: RegisterWrite,
+    actor: Actor,
+    at_ms: int,
+    version: int,
+    *,
+    keep: bool = True,
+    position: int = 0,
 ) -> None:
-    """One entry's write inside a change's transaction, and its audit row (with the
-    entry's JSON before and after, or, ``keep`` False, without: a forget's)."""
+    """One entry's write inside a change's transaction (``position``: its place among
+    the change's writes), and its audit row (with the entry's JSON before and after,
+    or, ``keep`` False, without: a forget's)."""
     layout = LAYOUT[write.entity]
     found = await db.fetch(
         f"SELECT version, doc FROM {layout.table} WHERE id = ?{db.dialect.for_update}",
@@ -267,7 +279,8 @@ async def write_entry(
     if record is None:
         await db.execute(f"DELETE FROM {layout.table} WHERE id = ?", [write.id])
     else:
-        await _put(db, layout, write, record, new=now is None)
+        added = version * ADDED_PER_VERSION + position
+        await _put(db, layout, write, record, added if now is None else None)
     await db.execute(
         "INSERT INTO register_audit (at, who, role, via, action, entity, entity_id, "
         "before_doc, after_doc, register_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -286,14 +299,18 @@ async def write_entry(
     )
 
 
-async def _put(db: Db, layout: _Layout, write: RegisterWrite, record: Record, *, new: bool) -> None:
+async def _put(
+    db: Db, layout: _Layout, write: RegisterWrite, record: Record, added: int | None
+) -> None:
+    """Insert the entry (``added``: its place in the order of registration) or, with
+    None, update it."""
     if set(record.columns) != set(layout.columns):
         raise StoreError(f"{write.entity}: columns {sorted(record.columns)} do not fit")
     names = list(layout.columns)
     values = [record.columns[c] for c in names]
-    if new:
-        names += ["doc", "version"]
-        values += [record.doc, 1]
+    if added is not None:
+        names += ["doc", "version", "added"]
+        values += [record.doc, 1, added]
         if layout.secret is not None:
             names.append(layout.secret)
             values.append(record.secret or "[]")
