@@ -457,8 +457,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         version      {bigint} NOT NULL,
         added        {bigint} NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS people_area_reading ON people (area_id, reading);
-    CREATE INDEX IF NOT EXISTS people_reading ON people (reading);
+    CREATE INDEX IF NOT EXISTS people_area_reading ON people (area_id, reading, id);
+    CREATE INDEX IF NOT EXISTS people_reading ON people (reading, id);
     CREATE INDEX IF NOT EXISTS people_name ON people (name);
     CREATE INDEX IF NOT EXISTS people_household ON people (household_id);
     CREATE INDEX IF NOT EXISTS people_minsei ON people (minsei_id);

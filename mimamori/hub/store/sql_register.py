@@ -184,12 +184,7 @@ class SqlRegister(SqlBase):
 
     @serialized
     async def find_people(self, query: PeopleQuery) -> list[PersonRow]:
-        where, params = _people_where(query)
-        rows = await self._query(
-            "SELECT id, area_id, name, reading, household_id, review_on, version FROM people "
-            f"WHERE {where} ORDER BY reading, id LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
-        )
+        rows = await self._query(*people_sql(query))
         return [
             PersonRow(
                 pid,
@@ -350,6 +345,17 @@ async def forget_audit(db: Db, entries: Sequence[tuple[Entity, str]]) -> int:
             [entity.value, entry_id],
         )
     return count
+
+
+def people_sql(query: PeopleQuery) -> tuple[str, list[object]]:
+    """The statement that lists people (and its parameters): each filter a range or an
+    equality on an indexed column (migration 15), sorted as the index is."""
+    where, params = _people_where(query)
+    sql = (
+        "SELECT id, area_id, name, reading, household_id, review_on, version FROM people "
+        f"WHERE {where} ORDER BY reading, id LIMIT ? OFFSET ?"
+    )
+    return sql, [*params, query.limit, query.offset]
 
 
 def _people_where(query: PeopleQuery) -> tuple[str, list[object]]:

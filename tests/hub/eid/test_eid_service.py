@@ -102,19 +102,15 @@ async def test_the_store_keeps_sealed_keys_and_learned_clocks(store: SqlStore) -
 
 
 async def test_eid_tags_without_a_kek_refuse_to_start(tmp_path: Path, store: SqlStore) -> None:
-    config = eid_config(tmp_path)
+    config, registry = eid_config(tmp_path), eid_registry(tmp_path)
     (tmp_path / "eid.kek").unlink()
     with pytest.raises(EidKeyError, match="hub tag kek"):
-        await EidService.open(
-            config, eid_registry(tmp_path), store, clock=lambda: at(0), environ=NO_ENV
-        )
+        await EidService.open(config, registry, store, clock=lambda: at(0), environ=NO_ENV)
     # with the wrong key the sealed keys do not open: refused too
     (tmp_path / "eid.kek").write_text("00" * 32)
     await register(store)
     with pytest.raises(EidKeyError, match="does not open"):
-        await EidService.open(
-            config, eid_registry(tmp_path), store, clock=lambda: at(0), environ=NO_ENV
-        )
+        await EidService.open(config, registry, store, clock=lambda: at(0), environ=NO_ENV)
 
 
 async def test_a_registry_without_eid_tags_needs_no_kek(tmp_path: Path, store: SqlStore) -> None:
