@@ -61,7 +61,7 @@ TAG_TSURU = f"ibeacon:{TOWN}:1:1"
 TAG_KAMA = f"ibeacon:{TOWN}:1:2"
 TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
 # Recorded consent (docs/privacy.md): without it the hub keeps no sightings of a person.
-CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search"]}
+CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search", "checkin"]}
 
 
 ENGINES = ("sqlite", "postgres")

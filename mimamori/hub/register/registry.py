@@ -34,6 +34,15 @@ class Place:
     lon: float | None
 
 
+def _home(entry: HouseholdEntry, people: list[str]) -> Household:
+    """A household as the registry shows it; the one a reload had already, when it is
+    the same (a reload after one change builds one, not thousands)."""
+    if isinstance(entry, Household) and entry.people == people:
+        return entry
+    fields = {k: v for k, v in dict(entry).items() if k != "people"}
+    return Household.model_construct(**fields, people=people)
+
+
 @dataclass
 class Registry:
     people: dict[str, PersonEntry]
@@ -70,10 +79,7 @@ class Registry:
         for person in people_by_id.values():
             if person.household is not None:
                 living.setdefault(person.household, []).append(person.id)
-        homes = {
-            h.id: Household.model_construct(**dict(h), people=living.get(h.id, []))
-            for h in households
-        }
+        homes = {h.id: _home(h, living.get(h.id, [])) for h in households}
         tags = {tag: p.id for p in people_by_id.values() for tag in p.tags}
         return cls(
             people=people_by_id,

@@ -5,7 +5,8 @@ after its commit, so the caller's next request sees it. In every other worker (a
 after a change by a command, ``mimamori hub import`` say), within ``EVERY_S`` and the
 time a reload takes: ``run`` polls the register's version, one small query, and
 reloads when it moved (the pattern of ``live/follow.py``). A reload reads the whole
-register and swaps it into the one ``Registry`` every part holds
+entries that changed since (``loading.load_changes``: the audit names them) and swaps
+the new lookups into the one ``Registry`` every part holds
 (``Registry.replace_with``): one synchronous step, no await in the middle.
 """
 
@@ -17,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from mimamori.errors import StoreError
-from mimamori.hub.register.loading import registry_of
+from mimamori.hub.register.loading import load_changes
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port_register import RegisterStore
 
@@ -50,13 +51,12 @@ class RegistryReloader:
         self._one = asyncio.Lock()
 
     async def reload(self) -> bool:
-        """Read the register and take it in if it is newer; whether it was."""
+        """Read what changed in the register and take it in; whether anything had."""
         async with self._one:  # the poll and a change's own reload: one at a time
-            snapshot = await self.store.register_snapshot()
-            if snapshot.version <= self.registry.version:
-                return False
             started = time.perf_counter()
-            fresh = registry_of(snapshot)
+            fresh = await load_changes(self.store, self.registry)
+            if fresh is None:
+                return False
             await self._each(self.before)
             before = self.registry.version
             self.registry.replace_with(fresh)  # one synchronous step

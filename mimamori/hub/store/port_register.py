@@ -38,6 +38,11 @@ class RegisterStore(Protocol):
         self, entity: Entity, ids: Sequence[str] | None = None
     ) -> list[StoredEntry]: ...
 
+    async def register_changed(self, after: int, upto: int) -> list[tuple[Entity, str]]:
+        """The entries changed after register version ``after`` up to ``upto`` (read
+        from the audit: what a worker that has ``after`` must read again)."""
+        ...
+
     async def register_snapshot(self) -> RegisterSnapshot:
         """Every entry, all at one version."""
         ...

@@ -131,6 +131,16 @@ class SqlRegister(SqlBase):
             )
         return [StoredEntry(entity, eid, int(version), doc) for eid, version, doc in rows]
 
+    @serialized
+    async def register_changed(self, after: int, upto: int) -> list[tuple[Entity, str]]:
+        """The entries changed after register version ``after`` up to ``upto``."""
+        rows = await self._query(
+            "SELECT DISTINCT entity, entity_id FROM register_audit "
+            "WHERE register_version > ? AND register_version <= ?",
+            [after, upto],
+        )
+        return [(Entity(entity), entity_id) for entity, entity_id in rows]
+
     async def register_snapshot(self) -> RegisterSnapshot:
         """Every entry, all at one version: read again when a change committed while
         the tables were read (the version is read before and after)."""

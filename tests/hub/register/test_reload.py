@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,9 @@ from mimamori.hub.model.register import Actor, Entity
 from mimamori.hub.privacy.admission import Admission
 from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.loading import load_registry
+from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.reload import RegistryReloader
-from mimamori.hub.register.schema import Policy
+from mimamori.hub.register.schema import PersonEntry, Policy
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventDraft, EventKind, new_event_id
 from tests.hub.helpers import (
@@ -125,3 +127,54 @@ async def test_a_consent_withdrawn_at_the_desk_stops_tracking_at_once(
     withdrawn = HubClock()().date()
     await desk.withdraw_consent("p-tsuru", "location", withdrawn, stored.version, DESK)
     assert admission.refuse(sighting) == "no_consent"
+
+
+def lookups(registry: Registry) -> dict[str, Any]:
+    """Everything a registry answers, as plain data."""
+    return {
+        "people": {k: v.model_dump() for k, v in registry.people.items()},
+        "households": {k: v.model_dump() for k, v in registry.households.items()},
+        "families": {k: v.model_dump() for k, v in registry.families.items()},
+        "gateways": {k: v.model_dump() for k, v in registry.gateways.items()},
+        "recipients": {k: v.model_dump() for k, v in registry.recipients.items()},
+        "policies": {k: v.model_dump() for k, v in registry.policies.items()},
+        "areas": {k: v.model_dump() for k, v in registry.areas.items()},
+        "derived": (registry.person_of_tag, registry.household_of_gateway,
+                    registry.household_of_person, registry.eid_tags, registry.version),
+    }  # fmt: skip
+
+
+async def test_a_reload_of_what_changed_gives_the_registry_a_whole_read_gives(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """Each worker reads only the entries that changed since its registry's version:
+    after adds, updates, moves between homes and removals of every kind, what it
+    answers is what reading the whole register answers."""
+    await import_register_of(store, hub_document(tmp_path, 1883, 8080))
+    registry = await load_registry(store)
+    reloader = RegistryReloader(registry, store)
+    desk = RegisterChanges(store, HubClock())  # another worker's desk: no reload here
+
+    async def version(entity: Entity, entry_id: str) -> int:
+        [stored] = await store.register_entries(entity, [entry_id])
+        return stored.version
+
+    await desk.add_household(
+        {"id": "hh-2", "area": "default", "name": "比嘉さん宅", "gateways": ["gw-home-2"]}, DESK
+    )
+    await desk.add_person({**USHI, "household": "hh-2"}, DESK)
+    tsuru, v = await desk.read(Entity.PERSON, "p-tsuru", PersonEntry)
+    await desk.update_person({**tsuru.model_dump(), "household": "hh-2", "tags": []}, v, DESK)
+    kama, v = await desk.read(Entity.PERSON, "p-kama", PersonEntry)
+    await desk.update_person({**kama.model_dump(), "household": None}, v, DESK)
+    await desk.remove_family("f-higa", await version(Entity.FAMILY, "f-higa"), DESK)
+    await desk.add_family({"id": "f-asato", "name": "安里家", "households": ["hh-2"]}, DESK)
+    await desk.update_contact({"id": "r-miyagi", "name": "宮城 花子", "channels": ["mailto://x@y.jp"]},
+                              await version(Entity.CONTACT, "r-miyagi"), DESK)  # fmt: skip
+    await desk.remove_watch_point("gw-b", await version(Entity.WATCH_POINT, "gw-b"), DESK)
+    assert await reloader.reload()
+    whole = await load_registry(store)
+    assert lookups(registry) == lookups(whole)
+    assert registry.households["hh-2"].people == ["p-tsuru", "p-ushi"]
+    assert registry.households["hh-1"].people == []
+    assert not await reloader.reload()  # nothing new
