@@ -68,11 +68,12 @@ class StaleVersion(StoreConflict):
     def __init__(self, entity: str, entity_id: str, read: int | None, now: int | None) -> None:
         self.entity, self.entity_id, self.read, self.now = entity, entity_id, read, now
         if now is None:
-            said = "it was removed meanwhile"
+            said, self.ja = "it was removed meanwhile", "その間に削除されました"
         elif read is None:
-            said = "it exists already"
+            said, self.ja = "it exists already", "すでに登録されています"
         else:
             said = f"it is at version {now}, you read version {read}"
+            self.ja = f"ほかの人が先に変更しました（版 {read} → {now}）: 読み直してください"
         super().__init__(f"{entity} {entity_id!r} changed since it was read: {said}")
 
 

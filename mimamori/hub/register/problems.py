@@ -57,6 +57,7 @@ _JA_RULES: tuple[tuple[str, str], ...] = (
     ("steps must come in rising", "段階は after_min の小さい順に書いてください"),
     ("a family watches over", "家族が見守る人か世帯を書いてください"),
     ("not a channel URL", "通知先の URL（mailto:// など）ではありません"),
+    ("a masked channel", "伏せ字の通知先です: 変えないときは通知先を送らないでください"),
     ("unknown time zone", "知らないタイムゾーンです（例: Asia/Tokyo）"),
 )
 

@@ -229,7 +229,10 @@ _CHANNEL = re.compile(r"^[a-z][a-z0-9+.-]{0,31}://\S{1,2000}$")
 
 
 def _channel(value: SecretStr) -> SecretStr:
-    if not _CHANNEL.match(value.get_secret_value()):
+    url = value.get_secret_value()
+    if url == masked(url):  # a form sending back what it was shown would lose the real one
+        raise ValueError("a masked channel: leave channels out to keep those on record")
+    if not _CHANNEL.match(url):
         raise ValueError("not a channel URL (scheme://..., e.g. mailto://, json://, line://)")
     return value
 

@@ -15,7 +15,7 @@ from mimamori.errors import ChangeRefused, StaleVersion, StoreError
 from mimamori.hub.model.register import Actor, Entity, PeopleQuery, RegisterWrite
 from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.records import record_of
-from mimamori.hub.register.schema import AreaEntry, PersonEntry
+from mimamori.hub.register.schema import AreaEntry, PersonEntry, Recipient
 from mimamori.hub.store.sql_store import SqlStore
 from tests.hub.helpers import TAG_KAMA, TAG_TSURU, HubClock, dump, query
 
@@ -259,6 +259,12 @@ async def test_channels_are_kept_secret_and_kept_when_a_form_leaves_them_out(
         )
     assert refused.value.problems[0].field == "channels.0"
     assert "not a url" not in str(refused.value)
+    # What a form was shown (masked) sent back as it was would replace the real URLs.
+    shown, version = await register.read(Entity.CONTACT, "c-hanako", Recipient)
+    with pytest.raises(ChangeRefused) as refused:
+        await register.update_contact(shown.model_dump(), version, STAFF)
+    assert refused.value.problems[0].en.startswith("a masked channel")
+    assert await store.contact_channels("c-hanako") == ["line://token/user"]
 
 
 async def test_people_are_listed_by_reading_and_found_by_name_reading_tag_home_and_review(
