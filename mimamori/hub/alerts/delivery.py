@@ -19,7 +19,6 @@ from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
 from mimamori.hub.model.alerts import QueuedNotification
 from mimamori.hub.model.clock import Clock
-from mimamori.hub.register.schema import Recipient
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -41,23 +40,19 @@ class DeliveryWorker:
         self,
         store: Store,
         sender: Sender,
-        recipients: list[Recipient],
         *,
         clock: Clock,
     ) -> None:
         self.store = store
         self.sender = sender
-        self.recipients = {r.id: r for r in recipients}
         self.clock = clock
         self.wake = asyncio.Event()
 
-    def _url(self, n: QueuedNotification) -> str | None:
-        recipient = self.recipients.get(n.recipient_id)
-        if recipient is None:
-            return None
-        try:
-            channels = recipient.read_channels()
-        except OSError:
+    async def _url(self, n: QueuedNotification) -> str | None:
+        """The channel's URL as the register holds it now (read from the store for
+        this one notification: the secret is never kept in memory)."""
+        channels = await self.store.contact_channels(n.recipient_id)
+        if channels is None:
             return None
         return channels[n.channel] if n.channel < len(channels) else None
 
@@ -66,7 +61,7 @@ class DeliveryWorker:
         now = self.clock()
         batch = await self.store.claim_notifications(now, LEASE_S)
         for n in batch:
-            url = self._url(n)
+            url = await self._url(n)
             if url is None:
                 result = Delivery(False, "the recipient or channel is no longer configured")
             else:

@@ -20,6 +20,7 @@ from mimamori.hub.store.port_federation import FederationStore
 from mimamori.hub.store.port_gateways import GatewayStore
 from mimamori.hub.store.port_privacy import PrivacyStore
 from mimamori.hub.store.port_quarantine import QuarantineStore
+from mimamori.hub.store.port_register import RegisterStore
 from mimamori.hub.store.port_searches import SearchStore
 from mimamori.hub.store.port_users import UserStore
 
@@ -35,6 +36,7 @@ class Store(
     GatewayStore,
     PrivacyStore,
     QuarantineStore,
+    RegisterStore,
     SearchStore,
     UserStore,
     Protocol,

@@ -25,6 +25,7 @@ from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
+from mimamori.hub.store.sql_register import SqlRegister
 from mimamori.hub.store.sql_searches import SqlSearches
 from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.locking import serialized
@@ -60,6 +61,7 @@ class SqlStore(
     SqlGateways,
     SqlPrivacy,
     SqlQuarantine,
+    SqlRegister,
     SqlSearches,
     SqlUsers,
 ):
