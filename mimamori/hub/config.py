@@ -1,5 +1,5 @@
 """The hub's YAML config (see configs/hub.yaml): the service settings under ``hub:``
-(database, broker, web, sign-in, searches, peers, rotating ids, privacy), beside the
+(database, broker, web, sign-in, searches, peers, rotating ids, privacy, LINE), beside the
 town's register (gateways, people, recipients, policies, households, families: its
 schema is ``register/schema.py``). Imports nothing beyond pydantic, so that
 ``mimamori check`` works on a gateway that has only ``mimamori[edge]``.
@@ -256,6 +256,15 @@ def cleartext_urls(config: HubConfig) -> list[tuple[tuple[str | int, ...], str]]
                 ("hub", "http", "public_url"),
                 "http:// sends sign-in links and session cookies in clear text and the "
                 "cookies are not marked Secure: use https://",
+            )
+        )
+    line = config.hub.line
+    if line is not None and plain_http(line.api_url):
+        found.append(
+            (
+                ("hub", "line", "api_url"),
+                "http:// sends the channel access token and contacts' notices in clear "
+                "text: use https://",
             )
         )
     federation = config.hub.federation
