@@ -19,9 +19,7 @@ async def line() -> AsyncIterator[LocalLine]:
         yield running
 
 
-def with_line(
-    tmp_path: Path, line: LocalLine, **settings: Any
-) -> Callable[[dict[str, Any]], None]:
+def with_line(tmp_path: Path, line: LocalLine, **settings: Any) -> Callable[[dict[str, Any]], None]:
     """A config edit: ``hub.line`` on the local LINE, its secret and token in files."""
     (tmp_path / "line.secret").write_text(SECRET + "\n")
     (tmp_path / "line.token").write_text(TOKEN + "\n")

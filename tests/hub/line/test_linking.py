@@ -142,6 +142,7 @@ async def test_the_commands_issue_a_code_that_binds_and_list_the_binding(
     doc = line_hub.state.config.model_dump(mode="json", exclude_none=True)
     doc["hub"]["line"]["basic_id"] = "@mimamori"
     config.write_text(yaml.safe_dump(doc, allow_unicode=True))
+
     def hub(*args: str) -> int:  # a command runs its own event loop: in a thread of its own
         return main(["hub", "line", *args, "--config", str(config)])
 
