@@ -1,4 +1,5 @@
-"""``mimamori check``: validate gateway and hub files without starting anything."""
+"""``mimamori check``: validate gateway and hub files, and registers to import,
+without starting anything."""
 
 from __future__ import annotations
 
@@ -9,20 +10,57 @@ from mimamori.errors import ConfigError, Problem
 from mimamori.settings import context_for
 
 
+def _hub_file(doc: configfile.YamlDocument, path: Path) -> list[Problem]:
+    """A hub file: its service settings, and any register keys it still holds (refused:
+    they belong in the database; checked as ``mimamori hub import`` would read them)."""
+    from mimamori.hub.config import (
+        HubConfig,
+        cleartext_urls,
+        register_keys_problems,
+        split_register,
+    )
+    from mimamori.hub.register.yaml_format import RegisterFile
+
+    service, register = split_register(doc)
+    problems = register_keys_problems(doc, path)
+    try:
+        config = configfile.validate(service, HubConfig, context_for(path))
+    except ConfigError as exc:
+        problems += exc.problems
+        config = None
+    if register is not None:
+        try:
+            configfile.validate(register, RegisterFile, context_for(path))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems or config is None:
+        return sorted(problems, key=lambda p: (p.line, p.column))
+    return [doc.problem(at, why, warning=True) for at, why in cleartext_urls(config)]
+
+
+def _a_register(data: dict[str, object]) -> bool:
+    """A file of the register's keys only (``mimamori hub import --register``)."""
+    from mimamori.hub.register.yaml_format import REGISTER_KEYS
+
+    return any(key in REGISTER_KEYS for key in data)
+
+
 def check_file(path: Path) -> list[Problem]:
     """Every problem in one file, and its warnings; none when it is a valid config
     with nothing to warn of."""
     try:
         doc = configfile.read_yaml(path)
-        if isinstance(doc.data, dict) and "gateway" in doc.data:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        if "gateway" in data:
             from mimamori.edge.config import GatewayConfig
 
             configfile.validate(doc, GatewayConfig, context_for(path))
-        elif isinstance(doc.data, dict) and "hub" in doc.data:
-            from mimamori.hub.config import HubConfig, cleartext_urls
+        elif "hub" in data:
+            return _hub_file(doc, path)
+        elif _a_register(data):
+            from mimamori.hub.register.yaml_format import RegisterFile
 
-            config = configfile.validate(doc, HubConfig, context_for(path))
-            return [doc.problem(at, why, warning=True) for at, why in cleartext_urls(config)]
+            configfile.validate(doc, RegisterFile, context_for(path))
         else:
             return [
                 doc.problem(

@@ -324,8 +324,13 @@ def read_yaml(path: Path) -> YamlDocument:
 
 
 def duplicates(values: Iterable[str]) -> list[str]:
-    """The values given more than once, sorted (one pass: lists of 30,000 gateways)."""
-    return sorted(v for v, n in Counter(values).items() if n > 1)
+    """The values given more than once, sorted (one pass: lists of 30,000 gateways).
+    Most lists have none, and a set says so first: 0.2 us for a list of one tag here,
+    against 1.5 us counting it, and reading 10,000 people back checks 35,000 lists."""
+    items = values if isinstance(values, list) else list(values)
+    if len(set(items)) == len(items):
+        return []
+    return sorted(v for v, n in Counter(items).items() if n > 1)
 
 
 def _data_path(doc: YamlDocument, loc: tuple[int | str, ...]) -> PathKey:

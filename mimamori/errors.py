@@ -6,6 +6,8 @@
      ├── BrokerError     the MQTT link failed (connect refused, connection lost)
      ├── StoreError      a database operation failed
      │    └── StoreConflict   a row with that key is there already (a unique key)
+     │         └── StaleVersion   a register row changed since it was read
+     ├── ChangeRefused   a change to the register is not valid (each field and why)
      └── ProtocolError   a message on the wire is not valid v1
 
 Lower-level exceptions are converted at the boundary with ``raise ... from exc``.
@@ -57,6 +59,41 @@ class StoreError(MimamoriError):
 
 class StoreConflict(StoreError):
     pass
+
+
+class StaleVersion(StoreConflict):
+    """A write to the register named the version it read, and the row has moved on
+    (someone else changed it meanwhile): nothing was written."""
+
+    def __init__(self, entity: str, entity_id: str, read: int | None, now: int | None) -> None:
+        self.entity, self.entity_id, self.read, self.now = entity, entity_id, read, now
+        if now is None:
+            said, self.ja = "it was removed meanwhile", "その間に削除されました"
+        elif read is None:
+            said, self.ja = "it exists already", "すでに登録されています"
+        else:
+            said = f"it is at version {now}, you read version {read}"
+            self.ja = f"ほかの人が先に変更しました（版 {read} → {now}）: 読み直してください"
+        super().__init__(f"{entity} {entity_id!r} changed since it was read: {said}")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One reason a change is refused: the field (``consents.0.at``; empty for the
+    whole entry) and why, in Japanese and in English."""
+
+    field: str
+    ja: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.field or '(entry)'}: {self.en}"
+
+
+class ChangeRefused(MimamoriError):
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
 
 
 class ProtocolError(MimamoriError):

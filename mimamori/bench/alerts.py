@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mimamori.bench import hub_files
 from mimamori.bench.webhook import WebhookReceiver
 from mimamori.demo.mosquitto import PrivateBroker, free_port
-from mimamori.hub.config import HubConfig
+from mimamori.hub.config import HubConfig, load_hub_config
 from mimamori.hub.server.app import create_app
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
@@ -31,24 +32,22 @@ from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, ne
 def _config(root: Path, broker: int, hook: int, homes: int) -> HubConfig:
     channels = root / "channels"
     channels.write_text(f"json://127.0.0.1:{hook}/hook\n")
-    return HubConfig.model_validate(
-        {
-            "hub": {
-                "database": {"path": str(root / "hub.sqlite3")},
-                "broker": {"host": "127.0.0.1", "port": broker, "keepalive_s": 5},
-            },
-            "gateways": [
-                {"id": f"gw-{n}", "name": f"自宅 {n}", "lat": 26.28, "lon": 127.77, "site": "home"}
-                for n in range(homes)
-            ],
-            "recipients": [{"id": "r-1", "name": "家族", "channels_file": str(channels)}],
-            "policies": [{"id": "default", "steps": [{"after_min": 0, "notify": ["r-1"]}]}],
-            "households": [
-                {"id": f"hh-{n}", "name": f"お宅 {n}", "gateways": [f"gw-{n}"]}
-                for n in range(homes)
-            ],
-        }
-    )
+    doc = {
+        "hub": {
+            "database": {"path": str(root / "hub.sqlite3")},
+            "broker": {"host": "127.0.0.1", "port": broker, "keepalive_s": 5},
+        },
+        "gateways": [
+            {"id": f"gw-{n}", "name": f"自宅 {n}", "lat": 26.28, "lon": 127.77, "site": "home"}
+            for n in range(homes)
+        ],
+        "recipients": [{"id": "r-1", "name": "家族", "channels_file": str(channels)}],
+        "policies": [{"id": "default", "steps": [{"after_min": 0, "notify": ["r-1"]}]}],
+        "households": [
+            {"id": f"hh-{n}", "name": f"お宅 {n}", "gateways": [f"gw-{n}"]} for n in range(homes)
+        ],
+    }
+    return load_hub_config(hub_files(root / "hub.yaml", doc))
 
 
 async def run(homes: int, gap_s: float) -> dict[str, Any]:

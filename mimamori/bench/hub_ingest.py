@@ -41,11 +41,12 @@ from mimamori.bench.report import Row, machine, show
 from mimamori.bench.site import town_people
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.demo.postgres import PrivatePostgres
-from mimamori.hub.config import DatabaseSettings, HubBrokerSettings, HubConfig
+from mimamori.hub.config import DatabaseSettings, HubBrokerSettings
 from mimamori.hub.ingest.loop import Ingest, link_settings
 from mimamori.hub.model.clock import system_clock
 from mimamori.hub.privacy.admission import Admission
-from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.loading import registry_of_file
+from mimamori.hub.register.yaml_format import RegisterFile
 from mimamori.hub.server.gc_tuning import tune_gc
 from mimamori.hub.store.opening import open_store
 from mimamori.hub.store.port import Store
@@ -185,11 +186,8 @@ async def _broker_rate(settings: HubBrokerSettings, spec: dict[str, Any]) -> flo
 def _admission() -> Admission:
     """What the hub checks before it stores a sighting: a registry whose people hold the
     publisher's tags, each with the consent to locate them (``privacy.require_consent``)."""
-    config = HubConfig.model_validate(
-        {"hub": {"database": {"path": "unused.sqlite3"}, "broker": {"host": "127.0.0.1"}},
-         "people": town_people(TAGS)}
-    )  # fmt: skip
-    return Admission(Registry.from_config(config), require_consent=True)
+    register = RegisterFile.model_validate({"people": town_people(TAGS)})
+    return Admission(registry_of_file(register), require_consent=True)
 
 
 async def _hub_rate(settings: HubBrokerSettings, spec: dict[str, Any], store: Store) -> float:

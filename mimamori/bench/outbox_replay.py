@@ -24,9 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mimamori.bench import mimamori_command
+from mimamori.bench import hub_files, mimamori_command
 from mimamori.bench.site import town_people, town_tag
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 from mimamori.edge.outbox import Outbox
@@ -74,8 +72,7 @@ def _hub_files(root: Path, broker: int, http: int, tags: int) -> Path:
         "gateways": [{"id": GW, "name": "ベンチ 自販機", "lat": 26.2822, "lon": 127.7788}],
         "people": town_people(tags),
     }
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return path
+    return hub_files(path, doc)
 
 
 def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:

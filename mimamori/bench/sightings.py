@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import yaml
 
+from mimamori.bench import hub_files
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver
@@ -43,7 +44,7 @@ def _write(path: Path, doc: dict[str, Any]) -> Path:
 
 
 def _files(root: Path, broker: int, http: int, tty: Path, mode: str) -> tuple[Path, Path]:
-    hub = _write(
+    hub = hub_files(
         root / "hub.yaml",
         {
             "hub": {

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import yaml
 
-from mimamori.bench import mimamori_command
+from mimamori.bench import hub_files, mimamori_command
 from mimamori.bench.site import town_people
 from mimamori.bench.town_layout import Town, to_lat_lon
 from mimamori.demo.mosquitto import wait_for_port
@@ -67,7 +67,8 @@ def write_config(
     hook_port: int,
     base: Path | None = None,
 ) -> Path:
-    """The hub's YAML for this town; returns its path (loaded once here to check it)."""
+    """The hub's YAML for this town, its register imported (``mimamori hub import``);
+    returns its path."""
     channels = root / "care-centre.channels"
     channels.write_text(f"json://127.0.0.1:{hook_port}/hook\n", encoding="utf-8")
     hub = _hub_section(base, root)
@@ -108,10 +109,9 @@ def write_config(
             for n, place in enumerate(town.homes)
         ],
     }
-    path = root / "hub.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    load_hub_config(path)  # a mistake shows here, not as a hub that never listens
-    return path
+    # Written as an operator does, the register moved into the database by the import
+    # (a mistake shows here, not as a hub that never listens).
+    return hub_files(root / "hub.yaml", doc)
 
 
 class HubProcess:

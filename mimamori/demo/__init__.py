@@ -6,7 +6,9 @@ around Ginowan, Okinawa, and one simulated person walking past them (a new
 gateway about every 30 s); and a home gateway with a simulated check-in button,
 whose last month (one missed day among them) is decided by its own rules first.
 It prints ``Map: <url>``, a family sign-in link for the demo family (the walking
-person and the home); Ctrl-C stops everything it started.
+person and the home); Ctrl-C stops everything it started. The demo's register (its
+people, home, family and watch points) is written as YAML and moved into the hub's
+database by ``mimamori hub import``, as a town does.
 """
 
 from __future__ import annotations
@@ -80,6 +82,13 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                 "database": {"path": "hub/hub.sqlite3"},
                 "broker": {"host": "127.0.0.1", "port": broker_port},
             },
+        },
+        "mimamori demo hub (written by mimamori demo)",
+    )
+    files["register"] = _dump(
+        root / "register.yaml",
+        {
+            "areas": [{"id": "ginowan-1", "name": "宜野湾市 第1地域包括支援センター"}],
             "gateways": [
                 *({"id": g.id, "name": g.name, "lat": g.lat, "lon": g.lon} for g in GATEWAYS),
                 {
@@ -94,6 +103,8 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                 {
                     "id": "p-demo",
                     "name": "比嘉 ツル",
+                    "reading": "ひが つる",
+                    "description": "身長145cm、紺のカーディガン、杖",
                     "tags": [DEMO_TAG],
                     # the demo person's (imagined) signed form: without a consent on
                     # record the hub keeps none of her sightings (docs/privacy.md)
@@ -104,7 +115,7 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                         "purposes": ["location", "search"],
                     },
                 },
-                {"id": "p-demo-home", "name": "宮城 カマド"},
+                {"id": "p-demo-home", "name": "宮城 カマド", "reading": "みやぎ かまど"},
             ],
             "households": [
                 {
@@ -124,7 +135,7 @@ def write_files(root: Path, broker_port: int, http_port: int) -> dict[str, Path]
                 }
             ],
         },
-        "mimamori demo hub (written by mimamori demo)",
+        "mimamori demo register (written by mimamori demo; imported by mimamori hub import)",
     )
     for g in GATEWAYS:
         files[g.id] = _dump(
@@ -258,6 +269,16 @@ def _wait_for(predicate: Any, what: str, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
+def import_register(hub_config: Path, register: Path, log_file: Path) -> None:
+    """``mimamori hub import``: the demo's register into the hub's database."""
+    with log_file.open("ab") as out:
+        subprocess.run(
+            [sys.executable, "-m", "mimamori", "hub", "import", "--config", str(hub_config),
+             "--register", str(register)],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, check=True,
+        )  # fmt: skip
+
+
 def signin_link(hub_config: Path) -> str:
     out = subprocess.run(
         [
@@ -314,6 +335,7 @@ def main(args: argparse.Namespace) -> int:
         home_config = load_gateway_config(files[HOME.id])
         log.info("deciding a month of check-ins: %d events", fill_history(home_config, BUTTON))
         _wait_for(button_link.exists, "the simulated check-in button")
+        import_register(files["hub"], files["register"], logs / "import.log")
         procs.start("hub", "hub", "--config", str(files["hub"]))
         wait_for_port("127.0.0.1", http_port, timeout=20)
         for g in (*GATEWAYS, HOME):

@@ -1,7 +1,8 @@
 """The hub's YAML config (see configs/hub.yaml): the service settings under ``hub:``
-(database, broker, web, sign-in, searches, peers, rotating ids, privacy, LINE), beside the
-town's register (gateways, people, recipients, policies, households, families: its
-schema is ``register/schema.py``). Imports nothing beyond pydantic, so that
+(database, broker, web, sign-in, searches, peers, rotating ids, privacy, LINE), and nothing
+else. The town's register (people, households, contacts...) lives in the database
+(``register/``); a file that still holds it is refused, with the command that moves
+it there (``mimamori hub import``). Imports nothing beyond pydantic, so that
 ``mimamori check`` works on a gateway that has only ``mimamori[edge]``.
 """
 
@@ -15,8 +16,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from mimamori import configfile
-from mimamori.hub.model.clock import Clock, system_clock
-from mimamori.hub.register.schema import READ_AT, TownRegister
+from mimamori.configfile import YamlDocument
+from mimamori.errors import ConfigError, Problem
+from mimamori.hub.register.yaml_format import REGISTER_KEYS
 from mimamori.settings import BrokerSettings, FilePath, Id, Strict, context_for
 
 # 地理院タイル (GSI standard map): Japanese labels, free with attribution.
@@ -218,9 +220,8 @@ class HubSection(Strict):
     line: LineSettings | None = None  # None: no LINE account (notices by apprise only)
 
 
-class HubConfig(TownRegister):
-    """The hub's YAML: the service settings under ``hub:``, and beside them the town's
-    register (``register/schema.py``)."""
+class HubConfig(Strict):
+    """The hub's YAML: its service settings, under ``hub:``."""
 
     hub: HubSection
 
@@ -280,7 +281,45 @@ def cleartext_urls(config: HubConfig) -> list[tuple[tuple[str | int, ...], str]]
     return found
 
 
-def load_hub_config(path: Path, clock: Clock = system_clock) -> HubConfig:
-    """The file at ``path``, read at ``clock``'s time (the hub's: what the register dates,
-    a consent, may not lie in the future). ConfigError with every problem's place."""
-    return configfile.load(path, HubConfig, {**context_for(path), READ_AT: clock()})
+def split_register(doc: configfile.YamlDocument) -> tuple[YamlDocument, YamlDocument | None]:
+    """A hub file as its service settings and its register's keys (None: it has
+    none), each keeping the places of the file."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    kept = {k: v for k, v in data.items() if k not in REGISTER_KEYS}
+    register = {k: v for k, v in data.items() if k in REGISTER_KEYS}
+    service = YamlDocument(doc.file, kept if isinstance(doc.data, dict) else doc.data,
+                           doc.positions)  # fmt: skip
+    return service, (YamlDocument(doc.file, register, doc.positions) if register else None)
+
+
+def register_keys_problems(doc: YamlDocument, path: Path) -> list[Problem]:
+    """A problem at each of the register's keys still in a hub file: the register is
+    kept in the database, and the hub refuses to start on a file that still holds it."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    return [
+        doc.problem(
+            (key,),
+            "the register is kept in the database now: move it there with "
+            f"'mimamori hub import --config {path}', then delete this key "
+            "(docs/config.md#the-register)",
+        )
+        for key in REGISTER_KEYS
+        if key in data
+    ]
+
+
+def load_hub_config(path: Path) -> HubConfig:
+    """The file at ``path``; ConfigError with every problem's place, and at each of
+    the register's keys the file still holds (``register_keys_problems``)."""
+    doc = configfile.read_yaml(path)
+    if problems := register_keys_problems(doc, path):
+        raise ConfigError(problems)
+    return configfile.validate(doc, HubConfig, context_for(path))
+
+
+def load_service(path: Path) -> tuple[HubConfig, YamlDocument | None]:
+    """A hub file's service settings, and its register's keys as they stand (None:
+    it has none): for ``mimamori hub import`` and ``mimamori check``, which read a
+    file written before the register moved."""
+    service, register = split_register(configfile.read_yaml(path))
+    return configfile.validate(service, HubConfig, context_for(path)), register

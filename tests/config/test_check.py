@@ -100,12 +100,12 @@ def test_an_allow_pattern_of_an_unknown_format_is_refused(tmp_path: Path) -> Non
 
 
 def test_hub_files_are_checked_too(tmp_path: Path) -> None:
-    text = (
-        "hub:\n  database: {path: h.db}\n  broker: {host: x}\n"
-        "people:\n  - {id: p1, name: A, tags: [nope]}\n"
-    )
+    [line] = lines(tmp_path, "hub:\n  database: {path: h.db}\n  broker: {host: x, port: 0}\n")
+    assert ":3:" in line and "hub.broker.port: Input should be greater than or equal to 1" in line
+    # ... and registers to import (mimamori hub import --register FILE)
+    text = "\n\n\npeople:\n  - {id: p1, name: A, tags: [nope]}\n"
     [line] = lines(tmp_path, text)
-    assert ":5:23: people[0].tags: " in line and "'nope' is not a tag id" in line
+    assert ":5:30: people[0].tags[0]: " in line and "'nope' is not a tag id" in line
 
 
 def test_a_file_that_is_neither_is_refused(tmp_path: Path) -> None:

@@ -30,6 +30,23 @@ def write_yaml(path: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
+def write_hub(path: Path, doc: dict[str, Any]) -> Path:
+    """A hub's files as a technician has them now: its settings at ``path`` (the
+    ``hub:`` key) and its register beside it (the other keys), moved into its database
+    by ``mimamori hub import``, run as a process."""
+    register = {k: v for k, v in doc.items() if k != "hub"}
+    write_yaml(path, {"hub": doc["hub"]})
+    if register:
+        write_yaml(path.with_name("register.yaml"), register)
+        done = subprocess.run(
+            [sys.executable, "-m", "mimamori", "hub", "import", "--config", str(path),
+             "--register", str(path.with_name("register.yaml"))],
+            capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    return path
+
+
 def gateway_doc(gw: str, port: int, tty: Path, **overrides: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "gateway": {"id": gw, "name": "大山 自販機", "lat": 26.279, "lon": 127.776},

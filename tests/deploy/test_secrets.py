@@ -22,7 +22,7 @@ from mimamori.hub.broker.accounts import hub_accounts, set_account, write_acl
 from mimamori.hub.broker.pki import make_ca, make_client, make_server
 from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
-from tests.deploy.helpers import TAG, Process, gateway_doc, person_with, write_yaml
+from tests.deploy.helpers import TAG, Process, gateway_doc, person_with, write_hub, write_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ async def test_no_secret_appears_in_logs_status_or_errors(tmp_path: Path) -> Non
     server = make_server(town, ["127.0.0.1"])
     gw_cert, hub_cert = make_client(town, "gw-sec"), make_client(town, "mimamori-hub")
     tls = {"ca_file": str(town / "ca.crt")}
-    hub_config = write_yaml(
+    hub_config = write_hub(
         tmp_path / "hub.yaml",
         {
             "hub": {

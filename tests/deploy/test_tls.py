@@ -24,7 +24,7 @@ from mimamori.hub.broker.accounts import set_account, write_acl
 from mimamori.hub.broker.pki import PkiError, make_ca, make_client, make_server
 from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
-from tests.deploy.helpers import Process, person_with, write_yaml
+from tests.deploy.helpers import Process, person_with, write_hub
 from tests.edge.helpers import ScriptedReceiver, eventually, gateway_config, tag_id
 
 
@@ -174,7 +174,7 @@ def test_the_pki_never_overwrites_and_names_what_is_missing(tmp_path: Path) -> N
 async def test_the_hub_ingests_over_tls(tmp_path: Path, town: Path) -> None:
     http_port = free_port()
     with broker_with(tmp_path / "mq", town) as broker:
-        config = write_yaml(
+        config = write_hub(
             tmp_path / "hub.yaml",
             {
                 "hub": {

@@ -85,8 +85,10 @@ def procs(tmp_path: Path) -> Iterator[Processes]:
 
 
 def hub_file(root: Path, broker: PrivateBroker, http_port: int, **registry: Any) -> Path:
-    """The hub's YAML; ``registry`` replaces its gateways, people, households, families."""
-    return write_yaml(
+    """The hub's YAML (its service settings) and its register, imported into its
+    database by ``mimamori hub import`` as a process, as a town does once; ``registry``
+    replaces the register's gateways, people, households, families..."""
+    config = write_yaml(
         root / "hub.yaml",
         {
             "hub": {
@@ -99,6 +101,11 @@ def hub_file(root: Path, broker: PrivateBroker, http_port: int, **registry: Any)
                     "reconnect_max_s": 3,
                 },
             },
+        },
+    )
+    register = write_yaml(
+        root / "register.yaml",
+        {
             "gateways": [
                 {"id": gid, "name": name, "lat": lat, "lon": lon}
                 for gid, (name, lat, lon) in GATEWAYS.items()
@@ -108,6 +115,23 @@ def hub_file(root: Path, broker: PrivateBroker, http_port: int, **registry: Any)
         }
         | registry,
     )
+    import_register(config, register)
+    return config
+
+
+def import_register(config: Path, register: Path) -> str:
+    """``mimamori hub import`` as a process; what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mimamori", "hub", "import", "--config", str(config),
+         "--register", str(register)],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def gateway_file(root: Path, gid: str, broker: PrivateBroker, port: Path, **presence: Any) -> Path:

@@ -22,7 +22,7 @@ from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
 from mimamori.protocol.topics import events_topic
-from tests.e2e.conftest import CONSENT, TAG, Processes, write_yaml
+from tests.e2e.conftest import CONSENT, TAG, Processes, import_register, write_yaml
 from tests.hub.receivers import Hook, webhook
 from tests.pg import PgDatabases
 
@@ -37,7 +37,6 @@ STREET = ("gw-a", "gw-b", "gw-c")
 def worker_file(
     root: Path, worker: str, broker: PrivateBroker, database: dict[str, Any], http_port: int
 ) -> Path:
-    channels = root / "family.channels"
     return write_yaml(
         root / f"hub-{worker}.yaml",
         {
@@ -47,6 +46,16 @@ def worker_file(
                 "worker_id": worker,
                 "broker": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5},
             },
+        },
+    )
+
+
+def register_file(root: Path) -> Path:
+    """The town both workers serve, imported once into their one database."""
+    channels = root / "family.channels"
+    return write_yaml(
+        root / "register.yaml",
+        {
             "gateways": [
                 *({"id": g, "name": g, "lat": 26.28, "lon": 127.77} for g in STREET),
                 *(
@@ -133,8 +142,9 @@ async def test_two_hub_workers_store_every_event_once_and_send_every_notificatio
     ports = {"w1": free_port(), "w2": free_port()}
     async with webhook() as hook:
         (tmp_path / "family.channels").write_text(hook.url + "\n")
-        for worker, port in ports.items():
-            config = worker_file(tmp_path, worker, own_broker, database, port)
+        configs = {w: worker_file(tmp_path, w, own_broker, database, p) for w, p in ports.items()}
+        import_register(configs["w1"], register_file(tmp_path))
+        for worker, config in configs.items():
             procs.start(f"hub-{worker}", "hub", "--config", str(config))
         for port in ports.values():
             await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 30)

@@ -22,7 +22,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
-from tests.deploy.helpers import TAG, Process, write_yaml
+from tests.deploy.helpers import TAG, Process, write_hub
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def token(config: Path, *who: str) -> str:
 def hub(own_broker: PrivateBroker, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     http_port = free_port()
     (tmp_path / "r.channels").write_text("")
-    config = write_yaml(
+    config = write_hub(
         tmp_path / "hub.yaml",
         {
             "hub": {

@@ -10,9 +10,10 @@ from typing import Any
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.keys import seal
 from mimamori.hub.model.eid import EidTagRecord
+from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol.eid import compute_eid
-from tests.hub.helpers import hub_config
+from tests.hub.helpers import hub_document, registry_of_doc, service_of
 
 KEK = bytes(range(32))
 KEK_HEX = KEK.hex()
@@ -37,10 +38,19 @@ def with_eid(tmp_path: Path) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-def eid_config(tmp_path: Path, broker_port: int = 1883, http_port: int = 0) -> HubConfig:
-    doc = hub_config(tmp_path, broker_port, http_port).model_dump(mode="json", exclude_unset=True)
+def eid_document(tmp_path: Path, broker_port: int = 1883, http_port: int = 0) -> dict[str, Any]:
+    """The test town (``hub_document``) with ``with_eid``'s edit."""
+    doc = hub_document(tmp_path, broker_port, http_port)
     with_eid(tmp_path)(doc)
-    return HubConfig.model_validate(doc)
+    return doc
+
+
+def eid_config(tmp_path: Path, broker_port: int = 1883, http_port: int = 0) -> HubConfig:
+    return service_of(eid_document(tmp_path, broker_port, http_port))
+
+
+def eid_registry(tmp_path: Path) -> Registry:
+    return registry_of_doc(eid_document(tmp_path))
 
 
 async def register(

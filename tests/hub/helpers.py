@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 import uvicorn
+import yaml
 from fastapi import FastAPI
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port
@@ -26,10 +29,18 @@ from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import DatabaseSettings, HubConfig
 from mimamori.hub.model.accounts import CredentialKind, Role, User
 from mimamori.hub.model.clock import Clock, system_clock
+from mimamori.hub.model.register import Actor, Entity
+from mimamori.hub.register.changes import RegisterChanges
+from mimamori.hub.register.importing import import_register
+from mimamori.hub.register.loading import load_registry, registry_of_file
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.reload import RegistryReloader
+from mimamori.hub.register.schema import READ_AT, Recipient
+from mimamori.hub.register.yaml_format import REGISTER_KEYS, RegisterFile
 from mimamori.hub.server.app import create_app
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.opening import open_store
+from mimamori.hub.store.port import Store
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.protocol import (
@@ -50,7 +61,7 @@ TAG_TSURU = f"ibeacon:{TOWN}:1:1"
 TAG_KAMA = f"ibeacon:{TOWN}:1:2"
 TAG_KAMA_SPARE = "eddystone-uid:00112233445566778899:a1b2c3d4e5f6"
 # Recorded consent (docs/privacy.md): without it the hub keeps no sightings of a person.
-CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search"]}
+CONSENT = {"by": "本人", "at": "2026-10-01", "purposes": ["location", "search", "checkin"]}
 
 
 ENGINES = ("sqlite", "postgres")
@@ -121,59 +132,119 @@ async def dump(directory: Path) -> str:
     return "\n".join(str(row[0]) for row in rows)
 
 
-def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
-    channels = tmp_path / "miyagi.channels"  # tests write apprise URLs here
+def hub_document(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> dict[str, Any]:
+    """A test town as the hub's YAML had it: the service settings under ``hub:`` and
+    the register beside them (``service_of``, ``register_of`` split it; a running hub
+    imports the register into its database first, as ``mimamori hub import`` does)."""
+    channels = tmp_path / "miyagi.channels"  # the contact's apprise URLs, read at import
     if not channels.exists():
         channels.write_text("")
-    return HubConfig.model_validate(
-        {
-            "hub": {
-                "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
-                "database": database_for(tmp_path),
-                "broker": {
-                    "host": "127.0.0.1",
-                    "port": broker_port,
-                    "keepalive_s": 5,
-                    "reconnect_max_s": 3,
-                },
-                **hub,
+    return {
+        "hub": {
+            "http": {"port": http_port, "public_url": f"http://127.0.0.1:{http_port}"},
+            "database": database_for(tmp_path),
+            "broker": {
+                "host": "127.0.0.1",
+                "port": broker_port,
+                "keepalive_s": 5,
+                "reconnect_max_s": 3,
             },
-            "gateways": [
-                {"id": "gw-a", "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
-                {"id": "gw-b", "name": "市役所前 自販機", "lat": 26.2815, "lon": 127.7785},
-                {"id": "gw-home", "name": "自宅 1", "lat": 26.28, "lon": 127.777, "site": "home"},
-            ],
-            "recipients": [{"id": "r-miyagi", "name": "宮城 花子", "channels_file": str(channels)}],
-            "policies": [
-                {
-                    "id": "default",
-                    "steps": [{"after_min": 0, "notify": ["r-miyagi"]}],
-                    "repeat_min": 30,
-                }
-            ],
-            "households": [
-                {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-kama"]}
-            ],
-            "people": [
-                {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU], "consent": CONSENT},
-                {
-                    "id": "p-kama",
-                    "name": "宮城 カマ",
-                    "tags": [TAG_KAMA, TAG_KAMA_SPARE],
-                    "consent": CONSENT,
-                },
-            ],
-            "families": [
-                {"id": "f-higa", "name": "比嘉家", "people": ["p-tsuru"]},
-                {
-                    "id": "f-miyagi",
-                    "name": "宮城家",
-                    "people": ["p-kama"],
-                    "households": ["hh-1"],
-                },
-            ],
-        }
+            **hub,
+        },
+        "gateways": [
+            {"id": "gw-a", "name": "大山 自販機", "lat": 26.279, "lon": 127.776},
+            {"id": "gw-b", "name": "市役所前 自販機", "lat": 26.2815, "lon": 127.7785},
+            {"id": "gw-home", "name": "自宅 1", "lat": 26.28, "lon": 127.777, "site": "home"},
+        ],
+        "recipients": [{"id": "r-miyagi", "name": "宮城 花子", "channels_file": str(channels)}],
+        "policies": [
+            {
+                "id": "default",
+                "steps": [{"after_min": 0, "notify": ["r-miyagi"]}],
+                "repeat_min": 30,
+            }
+        ],
+        "households": [
+            {"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"], "people": ["p-kama"]}
+        ],
+        "people": [
+            {"id": "p-tsuru", "name": "比嘉 ツル", "tags": [TAG_TSURU], "consent": CONSENT},
+            {
+                "id": "p-kama",
+                "name": "宮城 カマ",
+                "tags": [TAG_KAMA, TAG_KAMA_SPARE],
+                "consent": CONSENT,
+            },
+        ],
+        "families": [
+            {"id": "f-higa", "name": "比嘉家", "people": ["p-tsuru"]},
+            {
+                "id": "f-miyagi",
+                "name": "宮城家",
+                "people": ["p-kama"],
+                "households": ["hh-1"],
+            },
+        ],
+    }
+
+
+def hub_config(tmp_path: Path, broker_port: int, http_port: int, **hub: Any) -> HubConfig:
+    """The test town's service settings (``hub_document``'s ``hub:``)."""
+    return service_of(hub_document(tmp_path, broker_port, http_port, **hub))
+
+
+def service_of(doc: dict[str, Any]) -> HubConfig:
+    return HubConfig.model_validate({"hub": doc["hub"]})
+
+
+def register_of(doc: dict[str, Any], at: datetime | None = None) -> RegisterFile:
+    """The register's keys of a test document, as ``mimamori hub import`` reads them
+    (on the hub's time ``at``: what a consent's date may not pass)."""
+    keys = {k: v for k, v in doc.items() if k in REGISTER_KEYS}
+    return RegisterFile.model_validate(keys, context={READ_AT: at or datetime.now(UTC)})
+
+
+IMPORTER = Actor("test", "admin", "import")
+
+
+async def import_register_of(
+    store: Store, doc: dict[str, Any], clock: Clock = system_clock
+) -> None:
+    """Import a test document's register into ``store``, as ``mimamori hub import``."""
+    await import_register(register_of(doc, clock()), RegisterChanges(store, clock), IMPORTER)
+
+
+def hub_files(tmp_path: Path, doc: dict[str, Any], name: str = "hub.yaml") -> Path:
+    """A test document as the files a hub has now: its service settings (returned) and
+    its register beside them, imported by ``mimamori hub import`` as a process."""
+    hub = tmp_path / name
+    hub.write_text(yaml.safe_dump({"hub": doc["hub"]}, allow_unicode=True), encoding="utf-8")
+    register = hub.with_name(f"register-{name}")
+    keys = {k: v for k, v in doc.items() if k in REGISTER_KEYS}
+    register.write_text(yaml.safe_dump(keys, allow_unicode=True), encoding="utf-8")
+    command = ["hub", "import", "--config", str(hub), "--register", str(register)]
+    done = subprocess.run(
+        [sys.executable, "-m", "mimamori", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr
+    return hub
+
+
+def registry_of_doc(doc: dict[str, Any]) -> Registry:
+    """A test document's register as the hub's lookups, without a database (for pure
+    rules: a hub reads its registry from its database)."""
+    return registry_of_file(register_of(doc))
+
+
+async def set_channels(changes: RegisterChanges, contact_id: str, *urls: str) -> None:
+    """A contact's channels, changed as the desk changes them."""
+    contact, version = await changes.read(Entity.CONTACT, contact_id, Recipient)
+    fields = contact.model_dump(exclude={"channels"})
+    await changes.update_contact({**fields, "channels": list(urls)}, version, IMPORTER)
 
 
 @dataclass
@@ -286,6 +357,10 @@ class RunningHub:
         )
         return f"{self.url}/signin?token={token}"
 
+    async def set_channels(self, contact_id: str, *urls: str) -> None:
+        """A contact's channels, changed through the hub's register (its own reload)."""
+        await set_channels(self.state.register, contact_id, *urls)
+
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
@@ -324,15 +399,21 @@ async def running_hub(
     clock: Clock = system_clock,
 ) -> AsyncIterator[RunningHub]:
     """A hub on ``tmp_path``'s database; run it again on the same path to restart it.
-    ``edit`` may change the test config (as a plain document) first; ``clock`` is the
-    hub's (a test whose gateways run on virtual time gives the hub the same)."""
+    ``edit`` may change the test document (``hub_document``) first; its register is
+    imported before the hub starts (an import adds and changes, never removes);
+    ``clock`` is the hub's (a test whose gateways run on virtual time gives the hub
+    the same)."""
     port = port or free_port()
-    config = hub_config(tmp_path, broker.port, port)
+    doc = hub_document(tmp_path, broker.port, port)
     if edit is not None:
-        doc = config.model_dump(mode="json", exclude_unset=True)
         edit(doc)
-        config = HubConfig.model_validate(doc)
+    config = service_of(doc)
     hub_clock = HubClock(clock)
+    store = await open_store(config.hub.database)
+    try:  # the register into the database first, as ``mimamori hub import`` does
+        await import_register_of(store, doc, hub_clock)
+    finally:
+        await store.close()
     app = create_app(config, clock=hub_clock)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -532,13 +613,13 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 11:00 in Tokyo
 MIN = timedelta(minutes=1)
 
 
-def config(tmp_path: Path) -> HubConfig:
+def alerts_document(tmp_path: Path) -> dict[str, Any]:
+    """A home, its gateway and a policy of three steps: the alert engine's test town."""
     for name in ("family", "volunteer", "center"):
         (tmp_path / f"{name}.channels").write_text(
             f"json://127.0.0.1:9/{name}\nmailto://127.0.0.1:9?to={name}@example.jp\n"
         )
-    return HubConfig.model_validate(
-        {
+    return {
             "hub": {"database": {"path": str(tmp_path / "hub.sqlite3")}, "broker": {"host": "x"}},
             "gateways": [{"id": "gw-home", "name": "自宅", "lat": 26.2, "lon": 127.7,
                           "site": "home"}],
@@ -562,8 +643,7 @@ def config(tmp_path: Path) -> HubConfig:
                 }
             ],
             "households": [{"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"]}],
-        }
-    )  # fmt: skip
+        }  # fmt: skip
 
 
 _seq = itertools.count(1)
@@ -573,9 +653,19 @@ def event(kind: EventKind, at: datetime, **data: Any) -> Event:
     return EventDraft(kind, at, data).numbered(new_event_id(), next(_seq))
 
 
-def engine(tmp_path: Path, store: SqlStore, clock: Clock = system_clock) -> AlertEngine:
-    cfg = config(tmp_path)
-    return AlertEngine(cfg, Registry.from_config(cfg), store, clock=clock)
+async def engine(tmp_path: Path, store: SqlStore, clock: Clock = system_clock) -> AlertEngine:
+    """The alert engine on ``alerts_document``'s town, imported into ``store``."""
+    doc = alerts_document(tmp_path)
+    await import_register_of(store, doc, clock)
+    return AlertEngine(service_of(doc), await load_registry(store), store, clock=clock)
+
+
+async def change_channels(alerts: AlertEngine, contact_id: str, *urls: str) -> None:
+    """A contact's channels changed as the desk changes them, and the engine's registry
+    reloaded as a hub's is (at once, in place)."""
+    reloader = RegistryReloader(alerts.registry, alerts.store)
+    changes = RegisterChanges(alerts.store, alerts.clock, changed=reloader.changed)
+    await set_channels(changes, contact_id, *urls)
 
 
 async def ingest(store: SqlStore, *events: Event) -> None:
@@ -591,7 +681,7 @@ DAY = timedelta(days=1)
 
 
 def registry(tmp_path: Path) -> Registry:
-    return Registry.from_config(hub_config(tmp_path, 1883, 8080))
+    return registry_of_doc(hub_document(tmp_path, 1883, 8080))
 
 
 def sighting(kind: EventKind, tag: str, at: datetime, seq: int = 1) -> Event:

@@ -19,7 +19,6 @@ from mimamori.hub.alerts.rules import decide
 from mimamori.hub.households.summary import DeviceOut
 from mimamori.hub.model.alerts import FLAG_ALERTS, Alert, Clear, Raise
 from mimamori.hub.model.events import StoredEvent
-from mimamori.hub.register.registry import Registry
 from mimamori.protocol.events import (
     DEVICE_FLAGS,
     DEVICE_KINDS,
@@ -29,7 +28,7 @@ from mimamori.protocol.events import (
     EventKind,
 )
 from mimamori.protocol.status import DeviceHealthStatus, HouseholdStatus
-from tests.hub.helpers import config
+from tests.hub.helpers import alerts_document, registry_of_doc
 
 BUTTON = "door"
 SILENT_AFTER_S = 600.0
@@ -124,7 +123,7 @@ def _stored(kind: EventKind, at: datetime) -> StoredEvent:
 def test_the_hub_opens_words_and_closes_an_alert_for_each_flag(
     flag: DeviceFlag, tmp_path: Path
 ) -> None:
-    registry = Registry.from_config(config(tmp_path))
+    registry = registry_of_doc(alerts_document(tmp_path))
     at = datetime(2031, 5, 12, 3, 0, tzinfo=UTC)
     alert = FLAG_ALERTS[flag]  # a flag without the hub's judgement fails here
     [opened] = decide(_stored(DEVICE_FLAGS[flag].raised, at), registry)

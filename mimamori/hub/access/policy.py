@@ -1,8 +1,9 @@
 """Access control: who is asking, and what they may see.
 
 One policy decides. A family sees only its own people and households; a volunteer
-(民生委員) the households assigned to them and the people who live there; staff of
-the care center and admins see everyone. Pages and API routes ask the functions
+(民生委員) the households assigned to them whose people all consented to sharing
+their check-ins ("checkin", issue 14), and the people who live there; staff of the
+care center and admins see everyone. Pages and API routes ask the functions
 below and nothing else, and answer "not found" both for what does not exist and for
 what the caller may not see, so a stranger cannot even learn who is watched over.
 """
@@ -30,12 +31,20 @@ class Principal:
         return self.role in ("admin", "staff")
 
 
+def shared_with_volunteers(registry: Registry, household_id: str) -> bool:
+    """A household's check-ins may be shown to its volunteers: someone lives there,
+    and each of them has a consent to "checkin" on record, not withdrawn."""
+    home = registry.households.get(household_id)
+    people = [registry.people[p] for p in home.people if p in registry.people] if home else []
+    return bool(people) and all(p.consents_to("checkin") for p in people)
+
+
 def _household_ids(registry: Registry, principal: Principal) -> list[str] | None:
     """The households the principal may see; None: all of them."""
     if principal.sees_all_homes:
         return None
     if principal.role == "volunteer":
-        return list(principal.households)
+        return [h for h in principal.households if shared_with_volunteers(registry, h)]
     family = registry.families.get(principal.family_id or "")
     return list(family.households) if family else []
 
@@ -45,7 +54,7 @@ def _person_ids(registry: Registry, principal: Principal) -> list[str] | None:
     if principal.sees_all_homes:
         return None
     if principal.role == "volunteer":
-        homes = [registry.households[h] for h in principal.households if h in registry.households]
+        homes = [registry.households[h] for h in _household_ids(registry, principal) or []]
         return [p for home in homes for p in home.people]
     family = registry.families.get(principal.family_id or "")
     return list(family.people) if family else []

@@ -26,7 +26,6 @@ from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
 from mimamori.hub.model.alerts import LINE_CHANNEL, NotificationDraft, QueuedNotification
 from mimamori.hub.model.clock import Clock
-from mimamori.hub.register.schema import Recipient
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -58,25 +57,21 @@ class DeliveryWorker:
         self,
         store: Store,
         sender: Sender,
-        recipients: list[Recipient],
         *,
         clock: Clock,
         line: NoticeSender | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
-        self.recipients = {r.id: r for r in recipients}
         self.clock = clock
         self.line = line
         self.wake = asyncio.Event()
 
-    def _url(self, n: QueuedNotification) -> str | None:
-        recipient = self.recipients.get(n.recipient_id)
-        if recipient is None:
-            return None
-        try:
-            channels = recipient.read_channels()
-        except OSError:
+    async def _url(self, n: QueuedNotification) -> str | None:
+        """The channel's URL as the register holds it now (read from the store for
+        this one notification: the secret is never kept in memory)."""
+        channels = await self.store.contact_channels(n.recipient_id)
+        if channels is None:
             return None
         return channels[n.channel] if n.channel < len(channels) else None
 
@@ -89,7 +84,7 @@ class DeliveryWorker:
                 result = await self._via_line(n)
                 retryable = not result.refused
             else:
-                url = self._url(n)
+                url = await self._url(n)
                 retryable = url is not None
                 if url is None:
                     result = Delivery(False, "the recipient or channel is no longer configured")
@@ -132,16 +127,9 @@ class DeliveryWorker:
             log.exception("notification %d: the LINE push failed", n.id)
             return Delivery(False, f"sending failed: {type(exc).__name__}")
 
-    def _channel_count(self, recipient_id: str) -> int:
-        recipient = self.recipients.get(recipient_id)
-        try:
-            return len(recipient.read_channels()) if recipient else 0
-        except OSError:
-            return 0
-
     async def _fall_back(self, n: QueuedNotification, now: datetime) -> None:
         """Queue a LINE notice on each of the recipient's other channels (once each)."""
-        count = self._channel_count(n.recipient_id)
+        count = len(await self.store.contact_channels(n.recipient_id) or [])
         if count == 0:
             log.warning(
                 "notification %d: %s has no channel besides LINE to fall back on",

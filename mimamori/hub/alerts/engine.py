@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from mimamori.errors import StoreError
@@ -37,7 +38,7 @@ from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.quarantine import Quarantined, Source
 from mimamori.hub.register.registry import Registry
-from mimamori.hub.register.schema import HouseholdEntry, Recipient
+from mimamori.hub.register.schema import Household, Recipient
 from mimamori.hub.store.port import Store
 from mimamori.protocol.events import TAG_KINDS
 from mimamori.protocol.timefmt import format_ts
@@ -49,28 +50,27 @@ ACK_SECRET = "ack-links"
 EVERY_S = 2.0  # how often due escalation steps are looked for
 
 
-def policy_names(config: HubConfig) -> dict[str, str]:
-    """The policy of each plan: households by id, people as ``person:ID`` (their own
-    policy, else their household's, else "default")."""
-    names = {h.id: h.policy for h in config.households}
-    home_of = {p: h.policy for h in config.households for p in h.people}
-    for person in config.people:
-        names[f"person:{person.id}"] = person.policy or home_of.get(person.id, "default")
-    return names
-
-
-def plans_of(config: HubConfig) -> dict[str, list[PlanStep]]:
+def plans_of(registry: Registry) -> dict[str, list[PlanStep]]:
     """Each household's and person's escalation plan, from its policy."""
-    policies = {p.id: p for p in config.policies}
     plans: dict[str, list[PlanStep]] = {}
-    for key, name in policy_names(config).items():
-        policy = policies.get(name)
+    for key, name in registry.policy_names().items():
+        policy = registry.policies.get(name)
         if policy is not None:
             plans[key] = [
                 PlanStep(i, step.after_min * 60, tuple(step.notify))
                 for i, step in enumerate(policy.steps)
             ]
     return plans
+
+
+@dataclass(frozen=True)
+class _Plans:
+    """What the engine derives from one version of the register."""
+
+    version: int
+    plans: dict[str, list[PlanStep]]
+    policies: dict[str, str]  # plan -> policy
+    outings: bool  # anyone opted in to outing notices
 
 
 class AlertEngine:
@@ -85,33 +85,46 @@ class AlertEngine:
     ) -> None:
         self.config = config
         self.on_queued = on_queued  # notifications were queued: wake the delivery worker
-        self.registry = registry
+        self.registry = registry  # reloaded in place as the register changes
         self.store = store
         self.clock = clock
-        self.plans = plans_of(config)
-        self.recipients = {r.id: r for r in config.recipients}
-        self.policies = policy_names(config)
-        self.repeat = {p.id: p.repeat_min for p in config.policies}
         self.wake = asyncio.Event()  # set by ingest when new events were stored
         self.failures = 0  # events and steps set aside (the hub's health says so)
-        self.outings = any(p.outings for p in config.people)  # anyone opted in
+        self._derived = _Plans(-1, {}, {}, False)
+
+    @property
+    def _plans(self) -> _Plans:
+        """The plans of the register as it stands (derived again when it changed)."""
+        registry = self.registry
+        if self._derived.version != registry.version:
+            self._derived = _Plans(
+                registry.version,
+                plans_of(registry),
+                registry.policy_names(),
+                any(p.outings for p in registry.people.values()),
+            )
+        return self._derived
+
+    @property
+    def plans(self) -> dict[str, list[PlanStep]]:
+        return self._plans.plans
+
+    @property
+    def recipients(self) -> dict[str, Recipient]:
+        return self.registry.recipients
 
     async def _running(self) -> dict[str, Running]:
         """Running searches by person, with the recipients who hear of sightings."""
         running: dict[str, Running] = {}
+        recipients = list(self.registry.recipients.values())
         for search in await self.store.searches(None, active_only=True):
-            told = contacts(await self.store.participants(search.id), self.config.recipients)
+            told = contacts(await self.store.participants(search.id), recipients)
             running[search.person_id] = Running(search, tuple(told))
         return running
 
     def _channels(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for recipient in self.config.recipients:
-            try:
-                counts[recipient.id] = len(recipient.read_channels())
-            except OSError as exc:
-                log.error("recipient %s: cannot read channels: %s", recipient.id, exc.strerror)
-        return counts
+        """How many channels each recipient has (the masked list: no secret read)."""
+        return {r.id: len(r.channels) for r in self.registry.recipients.values()}
 
     async def process_events(self) -> AlertCounts:
         total = AlertCounts([], [], [])
@@ -194,8 +207,8 @@ class AlertEngine:
         if not any(e.kind in TAG_KINDS for e in events):
             return []
         running = await self._running()
-        if not running and not self.outings:
-            return []  # a busy town's sightings cost no channel files read
+        if not running and not self._plans.outings:
+            return []  # a busy town's sightings cost no lookups
         channels, now = self._channels(), self.clock()
         return [
             n
@@ -232,7 +245,7 @@ class AlertEngine:
         return done
 
     def _words(
-        self, due: DueEscalation, recipient: Recipient, token: str, home: HouseholdEntry | None
+        self, due: DueEscalation, recipient: Recipient, token: str, home: Household | None
     ) -> tuple[str, str]:
         alert, url = due.alert, self.config.hub.http.public_url
         try:
@@ -247,7 +260,7 @@ class AlertEngine:
         alert = due.alert
         home = self.registry.households.get(alert.household_id or "")
         drafts: list[NotificationDraft] = []
-        # Recipients bound to LINE hear there; their channels file is the fallback.
+        # Recipients bound to LINE hear there; their other channels are the fallback.
         on_line = await self.store.line_bound(due.recipients) if self.config.hub.line else set()
         for rid in due.recipients:
             recipient = self.recipients.get(rid)
@@ -256,11 +269,7 @@ class AlertEngine:
             link = AckLink(alert.id, rid, now + LINK_TTL)
             token = make_token(await self.store.secret(ACK_SECRET), link)
             title, body = self._words(due, recipient, token, home)
-            try:
-                channels = recipient.read_channels() if rid not in on_line else []
-            except OSError as exc:
-                log.error("recipient %s: cannot read channels: %s", rid, exc.strerror)
-                channels = []
+            channels = recipient.channels  # masked: how many, not what
             numbers = [LINE_CHANNEL] if rid in on_line else list(range(len(channels)))
             drafts += [
                 NotificationDraft(
@@ -275,7 +284,8 @@ class AlertEngine:
                 for n in numbers
             ]
         plan = f"person:{alert.person_id}" if alert.person_id else (alert.household_id or "")
-        repeat_min = self.repeat.get(self.policies.get(plan, ""))
+        policy = self.registry.policies.get(self._plans.policies.get(plan, ""))
+        repeat_min = policy.repeat_min if policy is not None else None
         repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
         if not await self.store.complete_escalation(due.id, drafts, repeat_at, now):
             return 0

@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mimamori.configfile import YamlDocument
     from mimamori.hub.config import HubConfig
+    from mimamori.hub.register.registry import Registry
     from mimamori.hub.store.port import Store
 
 OK, REFUSED, USAGE = 0, 1, 2
@@ -66,6 +68,14 @@ class Invocation:
             self._config = load_hub_config(Path(self.args.config))
         return self._config
 
+    def service_config(self) -> tuple[HubConfig, YamlDocument | None]:
+        """The hub's service settings from ``--config``, and the register's keys the file
+        may still hold (None: none), for the command that moves them (``hub import``)."""
+        from mimamori.hub.config import load_service
+
+        self._config, register = load_service(Path(self.args.config))
+        return self._config, register
+
     async def store(self) -> Store:
         """The database the config names, migrated; closed when the command ends."""
         if self._store is None:
@@ -73,6 +83,12 @@ class Invocation:
 
             self._store = await open_store(self.config.hub.database)
         return self._store
+
+    async def registry(self) -> Registry:
+        """The register in the database, as the hub's lookups."""
+        from mimamori.hub.register.loading import load_registry
+
+        return await load_registry(await self.store())
 
     async def finish(self, work: Awaitable[int | None]) -> int | None:
         try:

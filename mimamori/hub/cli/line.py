@@ -34,7 +34,7 @@ async def _link(run: Invocation) -> None:
     from mimamori.hub.line.linking import issue_code
 
     settings, recipient = _line(run), run.args.recipient
-    if recipient not in {r.id for r in run.config.recipients}:
+    if recipient not in (await run.registry()).recipients:
         raise CommandError(
             f"連絡先 {recipient!r} は登録されていません",
             f"no recipient {recipient!r} in the register",

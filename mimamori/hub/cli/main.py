@@ -13,6 +13,7 @@
     mimamori hub purge | person forget | person export ...  (privacy.py)
     mimamori hub quarantine list|show|clear ...  (quarantine.py)
     mimamori hub line link|list ...  (line.py)
+    mimamori hub import --config FILE [--register FILE] [--dry-run]  (register.py)
 
 Every command runs through ``common.command``: one way to load the config, open the
 store and say what went wrong. Only the standard library is imported here: the parser
@@ -34,6 +35,7 @@ from mimamori.hub.cli import line as cli_line
 from mimamori.hub.cli import pki as cli_pki
 from mimamori.hub.cli import privacy as cli_privacy
 from mimamori.hub.cli import quarantine as cli_quarantine
+from mimamori.hub.cli import register as cli_register
 from mimamori.hub.cli import tags as cli_tags
 from mimamori.hub.cli import users as cli_users
 from mimamori.hub.cli.common import USAGE, CommandError, Invocation, command
@@ -79,9 +81,9 @@ async def _issue(run: Invocation, kind: str) -> str:
 
     args, config = run.args, run.config
     family = getattr(args, "family", None)
-    if family is not None and family not in {f.id for f in config.families}:
+    if family is not None and family not in (await run.registry()).families:
         raise CommandError(
-            f"設定に家族 {family!r} がありません", f"no family {family!r} in {args.config}"
+            f"家族 {family!r} は登録されていません", f"no family {family!r} in the register"
         )
     store = await run.store()  # the whole store: access.auth.issue takes it
     now = datetime.now(UTC)  # a command's "now" is the system clock
@@ -189,3 +191,4 @@ def add_parser(sub: Any) -> None:
     cli_privacy.add_parser(actions)
     cli_quarantine.add_parser(actions)
     cli_line.add_parser(actions)
+    cli_register.add_parser(actions)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from mimamori.hub.cli.common import CommandError, Invocation, command
 
 if TYPE_CHECKING:
-    from mimamori.hub.store.port_privacy import PrivacyStore
+    pass
 
 
 def _operator() -> str:
@@ -34,12 +34,11 @@ def _operator() -> str:
 
 async def _purge(run: Invocation) -> None:
     from mimamori.hub.privacy.retention import describe, purge
-    from mimamori.hub.register.registry import Registry
 
     config = run.config
     report = await purge(
         await run.store(),  # the whole store: privacy.retention.purge takes it
-        Registry.from_config(config),
+        await run.registry(),
         config.hub.privacy,
         datetime.now(UTC),
         dry_run=run.args.dry_run,
@@ -49,14 +48,12 @@ async def _purge(run: Invocation) -> None:
         print(f"  {kind}\t{count}")
 
 
-def _person(config: Any, person_id: str) -> Any:
-    person = next((p for p in config.people if p.id == person_id), None)
+def _person(registry: Any, person_id: str) -> Any:
+    person = registry.people.get(person_id)
     if person is None:
         raise CommandError(
-            f"設定に {person_id!r} という人がいません（その人の項目がタグを示します: "
-            "設定から消すのは、忘れる処理の後にしてください）",
-            f"no person {person_id!r} in the config "
-            "(their entry names their tags: remove it only after forgetting them)",
+            f"{person_id!r} という人は登録されていません",
+            f"no person {person_id!r} in the register",
         )
     return person
 
@@ -64,16 +61,17 @@ def _person(config: Any, person_id: str) -> Any:
 async def _forget(run: Invocation) -> None:
     from mimamori.errors import StoreError
     from mimamori.hub.privacy.admission import person_scope
-    from mimamori.hub.register.registry import Registry
+    from mimamori.hub.register.forgetting import forget_writes
 
-    args, config = run.args, run.config
-    person = _person(config, args.id)
-    registry = Registry.from_config(config)
+    args = run.args
+    registry = await run.registry()
+    person = _person(registry, args.id)
     scope = person_scope(registry, person.id, alone_only=True)
-    store: PrivacyStore = await run.store()
+    store = await run.store()  # the privacy and the register ports
     try:
+        writes = await forget_writes(store, registry, scope)
         report = await store.forget_person(
-            scope, datetime.now(UTC), by=_operator(), dry_run=args.dry_run
+            scope, datetime.now(UTC), by=_operator(), dry_run=args.dry_run, register=writes
         )
     except StoreError as exc:
         raise CommandError(
@@ -89,29 +87,34 @@ async def _forget(run: Invocation) -> None:
     if shared:
         print(f"kept: the check-ins of {', '.join(shared)}, shared with others")
     print("kept: the audit log (who viewed their location, and this forget)")
+    if report.register:
+        verb = "would leave" if args.dry_run else "left"
+        gone = ", ".join(f"{kind} {entry_id}" for kind, entry_id in report.register)
+        print(f"{verb} the register: {gone}; its audit keeps who changed them, not their data")
+    if person.contacts or person.minsei:
+        named = ", ".join([*person.contacts, *([person.minsei] if person.minsei else [])])
+        print(f"kept: the contacts {named} (other people: remove them at the desk if unused)")
     if args.dry_run:
         print("nothing was changed: run again with --yes to forget them")
         return
     if report.blocked_tags:
         print(f"refused from now on: sightings of {', '.join(report.blocked_tags)}")
-    print(
-        f"now remove {person.id} from {args.config} (people, families, households"
-        f"{', and the home gateways of ' + ', '.join(scope.households) if scope.households else ''}"
-        ") and restart the hub"
-    )
 
 
 async def _export(run: Invocation) -> None:
+    from mimamori.hub.model.register import Entity
     from mimamori.hub.privacy.admission import person_scope
-    from mimamori.hub.register.registry import Registry
 
-    args, config = run.args, run.config
-    person = _person(config, args.id)
-    registry = Registry.from_config(config)
+    args = run.args
+    registry = await run.registry()
+    person = _person(registry, args.id)
     scope = person_scope(registry, person.id, alone_only=False)
     now = datetime.now(UTC)
-    store = await run.store()  # the privacy and the audit ports
+    store = await run.store()  # the privacy, register and audit ports
     records = await store.person_records(scope)
+    changes = await store.register_audit_log(
+        entity=Entity.PERSON, entity_id=person.id, limit=10_000
+    )
     await store.audit(
         now,
         who=_operator(),
@@ -124,20 +127,27 @@ async def _export(run: Invocation) -> None:
         "v": 1,
         "exported_at": now.isoformat(timespec="seconds"),
         "person": person.model_dump(mode="json"),
+        "area": registry.areas[person.area].model_dump(mode="json")
+        if person.area in registry.areas
+        else None,
+        "contacts": [  # in order; channels masked (secrets stay at the hub)
+            registry.recipients[c].model_dump(mode="json")
+            for c in [*person.contacts, *([person.minsei] if person.minsei else [])]
+            if c in registry.recipients
+        ],
         "families": [
-            {"id": f.id, "name": f.name} for f in config.families if person.id in f.people
+            {"id": f.id, "name": f.name}
+            for f in registry.families.values()
+            if person.id in f.people
         ],
-        "households": [
-            {"id": h.id, "name": h.name, "gateways": h.gateways, "people": h.people}
-            for h in config.households
-            if h.id in scope.households
-        ],
+        "households": [registry.households[h].model_dump(mode="json") for h in scope.households],
         "gateways": {
             g.id: {"name": g.name, "lat": g.lat, "lon": g.lon, "site": g.site}
-            for g in config.gateways
+            for g in registry.gateways.values()
             if g.id in seen_at
         },
         **records,
+        "register_changes": [_change(c) for c in reversed(changes)],
     }
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if args.output is None:
@@ -149,6 +159,23 @@ async def _export(run: Invocation) -> None:
         out.write(text)
     counts = ", ".join(f"{k} {len(v)}" for k, v in records.items())
     print(f"wrote {args.output}: {counts}", file=sys.stderr)
+
+
+def _change(change: Any) -> dict[str, Any]:
+    """One change to their register entry, as the audit keeps it."""
+
+    def doc(text: str | None) -> Any:
+        return None if text is None else json.loads(text)
+
+    return {
+        "at": change.at.isoformat(timespec="seconds"),
+        "who": change.who,
+        "role": change.role,
+        "via": change.via,
+        "action": change.action,
+        "before": doc(change.before),
+        "after": doc(change.after),
+    }
 
 
 def add_parser(actions: Any) -> None:

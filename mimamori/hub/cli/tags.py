@@ -73,11 +73,12 @@ async def _add(run: Invocation) -> None:
     from mimamori.protocol.eid import check_counter, check_exponent, compute_eid
 
     args, config = run.args, run.config
-    owner = next((p for p in config.people if args.tag in p.tags), None)
+    registry = await run.registry()
+    owner = registry.people.get(registry.person_of_tag.get(args.tag, ""))
     if owner is None:
         raise CommandError(
-            f"{args.tag} を持つ人が設定にいません: その人の tags に加えてください",
-            f"no person in {args.config} carries {args.tag}: add it to their 'tags'",
+            f"{args.tag} を持つ人が登録されていません: その人のタグに加えてください",
+            f"no person in the register carries {args.tag}: add it to their tags",
         )
     try:
         kek = require_kek(config.hub.eid)
@@ -118,7 +119,7 @@ async def _add(run: Invocation) -> None:
 
 
 async def _list(run: Invocation) -> None:
-    carriers = {t: p.id for p in run.config.people for t in p.tags}
+    carriers = (await run.registry()).person_of_tag
     store: EidStore = await run.store()
     records = await store.eid_tags()
     print("tag\tperson\texponent\tclock_offset_s\tuncertainty_s\tupdated")

@@ -40,25 +40,25 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-def _check(args: argparse.Namespace, config: Any) -> tuple[str, ...]:
+def _check(args: argparse.Namespace, registry: Any) -> tuple[str, ...]:
     households = tuple(h for h in (args.households or "").split(",") if h)
-    if args.role == "family" and args.family not in {f.id for f in config.families}:
+    if args.role == "family" and args.family not in registry.families:
         raise CommandError(
-            "家族のアカウントには、設定にある家族を --family で指定してください",
-            "a family account needs --family, one in the config",
+            "家族のアカウントには、登録されている家族を --family で指定してください",
+            "a family account needs --family, one in the register",
         )
     if args.role != "family" and args.family:
         raise CommandError(
             "--family は --role family のときだけ指定します", "--family goes with --role family"
         )
     if args.role == "volunteer":
-        known = {h.id for h in config.households}
+        known = registry.households
         if not households or (unknown := [h for h in households if h not in known]):
             missing = ", ".join(unknown) if households else ""
             raise CommandError(
-                "ボランティアには、設定にある世帯を --households で指定してください"
-                + (f"（設定にない世帯: {missing}）" if missing else ""),
-                "a volunteer needs --households from the config"
+                "ボランティアには、登録されている世帯を --households で指定してください"
+                + (f"（登録されていない世帯: {missing}）" if missing else ""),
+                "a volunteer needs --households from the register"
                 + (f" (unknown: {missing})" if missing else ""),
             )
     elif households:
@@ -75,7 +75,7 @@ async def _add(run: Invocation) -> None:
     from mimamori.hub.model.accounts import User
 
     args = run.args
-    households = _check(args, run.config)
+    households = _check(args, await run.registry())
     try:
         hashed = hash_password(_password(args))
     except ValueError as exc:

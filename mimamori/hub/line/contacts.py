@@ -1,17 +1,16 @@
-"""Who a LINE user can be bound to: the register's recipients (contacts), by id.
+"""Who a LINE user can be bound to: the register's contacts (recipients), by id.
 
-The register is moving from the hub's YAML into the database (issue 14); LINE needs
-only this much of it, behind this port, so the move changes one adapter: a binding
-names the recipient by its id, a plain string, and outlives where the register is kept.
+LINE needs only this much of the register, behind this port: a binding names the
+contact by its id, a plain string, so it outlives any change of how the register is
+kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from mimamori.hub.register.schema import Recipient
+from mimamori.hub.register.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -25,18 +24,20 @@ class Contacts(Protocol):
     async def contact(self, recipient_id: str) -> Contact | None: ...
 
     async def names(self) -> dict[str, str]:
-        """Every recipient's name by id."""
+        """Every contact's name by id."""
         ...
 
 
 class RegisterContacts:
-    """The recipients of the register as the hub holds it today (the YAML's)."""
+    """The contacts of the registry as it stands (reloaded in place as the register
+    changes: each lookup reads it now)."""
 
-    def __init__(self, recipients: Sequence[Recipient]) -> None:
-        self._by_id = {r.id: Contact(r.id, r.name, r.lang) for r in recipients}
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
 
     async def contact(self, recipient_id: str) -> Contact | None:
-        return self._by_id.get(recipient_id)
+        found = self._registry.recipients.get(recipient_id)
+        return Contact(found.id, found.name, found.lang) if found else None
 
     async def names(self) -> dict[str, str]:
-        return {c.id: c.name for c in self._by_id.values()}
+        return {r.id: r.name for r in self._registry.recipients.values()}

@@ -52,6 +52,10 @@ class ForgetReport:
     removed: dict[str, int] = field(default_factory=dict)  # "sightings.tag.seen": 120, ...
     blocked_tags: tuple[str, ...] = ()  # refused at ingest from now on
     dry_run: bool = False
+    # What left the register: entries by kind ("person": 1, "household": 1...), each
+    # as (kind, id); and how many of its audit rows lost their data.
+    register: tuple[tuple[str, str], ...] = ()
+    audit_emptied: int = 0
 
 
 @dataclass(frozen=True)

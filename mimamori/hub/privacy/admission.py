@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 
 NO_CONSENT = "no_consent"  # the tag's person has no consent to "location" on record
 UNREGISTERED = "unregistered"  # no person in the registry holds the tag
+FORGOTTEN = "forgotten"  # a forgotten person's tag (the store refuses it too)
 
 
 Visits = Callable[[], Awaitable[list[ProtectedWindow]]]
 
 
 class Admission:
-    """Decides, per event, whether ingest may store it (built from the registry).
+    """Decides, per event, whether ingest may store it (from the registry, derived
+    again whenever the register changed).
 
     ``visits`` reads the searches, ours and those relayed to us: each a window of tags
     and times whose sightings are kept. It is read again whenever a batch holds a
@@ -47,26 +49,42 @@ class Admission:
         self, registry: Registry, *, require_consent: bool, visits: Visits | None = None
     ) -> None:
         self.require_consent = require_consent
+        self.registry = registry
         self._visits_source = visits
         self._visits: list[ProtectedWindow] = []
+        self._version = -1
+        self._tracked: frozenset[str] = frozenset()
+        self.untracked: list[str] = []
+        # Forgotten people's tags: they leave the register with the forget, so their
+        # sightings are said to be a forgotten person's, not a stranger's.
+        self.forgotten: frozenset[str] = frozenset()
+        self._derive()
+
+    def _derive(self) -> None:
+        """Whose tags are tracked, for the register as it stands now."""
+        registry = self.registry
+        if self._version == registry.version:
+            return
+        people = registry.people.values()
         self._tracked = frozenset(
-            tag for p in registry.people.values() if p.consents_to("location") for tag in p.tags
+            tag for p in people if p.consents_to("location") for tag in p.tags
         )
-        self._holders = registry.person_of_tag
-        self.untracked = sorted(
-            p.id for p in registry.people.values() if p.tags and not p.consents_to("location")
-        )
+        self.untracked = sorted(p.id for p in people if p.tags and not p.consents_to("location"))
+        self._version = registry.version
 
     def refuse(self, event: Event) -> str | None:
         """Why this event must not be stored, or None to store it."""
         if not self.require_consent or event.kind not in TAG_KINDS:
             return None
+        self._derive()
         tag = event.tag
         if tag in self._tracked:
             return None
+        if tag in self.forgotten:
+            return FORGOTTEN
         if any(tag in w.tags and w.since <= event.ts <= w.until for w in self._visits):
             return None  # a search asked for it
-        return NO_CONSENT if tag in self._holders else UNREGISTERED
+        return NO_CONSENT if tag in self.registry.person_of_tag else UNREGISTERED
 
     async def admit(
         self, events: Sequence[tuple[str, Event]]
@@ -81,6 +99,10 @@ class Admission:
             reasons = [self.refuse(event) for _, event in events]
         kept = [e for e, reason in zip(events, reasons, strict=True) if reason is None]
         return kept, Counter(r for r in reasons if r is not None)
+
+    async def refresh_forgotten(self, store: Store) -> None:
+        """Read the forgotten people's tags again (at start, after a register change)."""
+        self.forgotten = frozenset(f.tag for f in await store.forgotten_tags())
 
     def announce(self) -> None:
         """Say once, at start, whose sightings will be dropped."""
@@ -98,7 +120,7 @@ def person_scope(registry: Registry, person_id: str, *, alone_only: bool) -> Per
     homes = [
         h
         for h in registry.households.values()
-        if person_id in h.people and (not alone_only or h.people == [person_id])
+        if person_id in h.people and (not alone_only or list(h.people) == [person_id])
     ]
     return PersonScope(
         person_id,
@@ -109,14 +131,14 @@ def person_scope(registry: Registry, person_id: str, *, alone_only: bool) -> Per
 
 
 async def reconcile_forgotten(store: Store, registry: Registry) -> None:
-    """At start: a forgotten tag given to someone else since is no longer refused; a
-    forgotten person still in the config is named, so the operator removes them."""
+    """At start and as the register changes: a forgotten tag given to someone else
+    since is no longer refused; a forgotten person back in the register is named."""
     for tag in await store.release_forgotten_tags(registry.person_of_tag):
         log.info("tag %s now belongs to %s: no longer refused", tag, registry.person_of_tag[tag])
     for forgotten in await store.forgotten_tags():
         if registry.person_of_tag.get(forgotten.tag) == forgotten.person_id:
             log.warning(
-                "person %s was forgotten on %s but is still in the config: remove them "
+                "person %s was forgotten on %s but is in the register again "
                 "(their tag %s stays refused)",
                 forgotten.person_id,
                 f"{forgotten.forgotten_at:%Y-%m-%d}",

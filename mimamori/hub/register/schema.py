@@ -1,7 +1,9 @@
-"""The town's register, as the hub's YAML writes it (see configs/hub.yaml): watch
-points, people with their tags and consent, who is told about alerts and when,
-households and families. ``hub/config.py`` holds the service settings beside it;
-``registry.py`` builds the lookups the rest of the hub uses.
+"""The town's register, one model per entity: areas (care-centre districts), watch
+points, people with their tags, consent and contacts, contacts (who is told about
+alerts), escalation policies, households and families. Every change to the register
+validates its entry with these models (``changes.py``), the YAML import as much as
+the desk's forms and the API; the database keeps each entry as its JSON
+(``records.py``) and ``registry.py`` builds the lookups the rest of the hub uses.
 
 Imports nothing beyond pydantic and ``protocol/``, so that ``mimamori check`` works on
 a gateway that has only ``mimamori[edge]``.
@@ -11,23 +13,34 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from mimamori import configfile
 from mimamori.hub.model.clock import system_clock
 from mimamori.protocol.tags import TagFormat, is_valid_tag_id
-from mimamori.settings import FilePath, Id, Strict, TimeZone
+from mimamori.settings import Id, Strict, TimeZone
 
 # A tag with rotating ids (Eddystone-EID) is named in the registry by a stable id of the
 # hub's own choosing; its key is in the database (``mimamori hub tag add``).
 EID_TAG_PATTERN = r"^eid:[a-z0-9][a-z0-9._-]{0,62}$"
 _EID_TAG = re.compile(EID_TAG_PATTERN)
 
-# The validation context's key for the hub's time the file is read at: what the file
-# dates may not lie in the future (``hub.config.load_hub_config`` gives its clock's).
+# The validation context's key for the hub's time an entry is read at: what its dates
+# may not lie in the future (the change service and the import give the hub's clock).
 READ_AT = "read_at"
+# ... and its key saying the entry is read back from the database: checked when it was
+# written, on the hub's clock then, so "a day still to come" is not asked again.
+STORED = "stored"
 
 
 def is_eid_tag(tag: str) -> bool:
@@ -35,18 +48,46 @@ def is_eid_tag(tag: str) -> bool:
 
 
 def read_at(info: ValidationInfo) -> datetime:
-    """The hub's time the file is read at; the system's when the reader gave none."""
+    """The hub's time the entry is read at; the system's when the reader gave none."""
     context: dict[str, Any] = info.context or {}
     at = context.get(READ_AT)
     return at if isinstance(at, datetime) else system_clock()
 
 
-class GatewayEntry(Strict):
+def _not_ahead(day: date, info: ValidationInfo, what: str) -> None:
+    if (info.context or {}).get(STORED):
+        return
+    # A day of slack: "today" in Japan is still tomorrow for UTC until 09:00.
+    if day > read_at(info).date() + timedelta(days=1):
+        raise ValueError(f"{what} {day}, a day still to come")
+
+
+Text = Annotated[str, Field(min_length=1, max_length=100)]
+# Phone numbers as people write them: 098-892-1111, +81 98 892 1111, (098) 892-1111.
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 ()-]{3,24}$")]
+# ふりがな: hiragana or katakana, the long-vowel mark, middle dots and spaces.
+Reading = Annotated[str, Field(pattern=r"^[\u3041-\u309f\u30a0-\u30ff\u3000 ・ー]{1,100}$")]
+
+
+class AreaEntry(Strict):
+    """A care centre's district (地域包括支援センターの担当地域): people, households and
+    watch points each belong to one; staff see and edit their own areas."""
+
     id: Id
-    name: str = Field(min_length=1, max_length=100)
+    name: Text
+
+
+class GatewayEntry(Strict):
+    """A watch point: a gateway, where it stands and who hosts it."""
+
+    id: Id
+    area: Id
+    name: Text
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     site: Literal["vending", "shop", "home", "other"] = "vending"
+    host: str | None = Field(default=None, min_length=1, max_length=100)  # the partner
+    installed_on: date | None = None
 
 
 class Place(Strict):
@@ -80,82 +121,168 @@ class Outings(Strict):
     """Opt-in "went out / came home" notices from the watch points at or near home."""
 
     gateways: list[Id] = Field(min_length=1)
-    notify: list[Id] = Field(min_length=1)  # recipients
+    notify: list[Id] = Field(min_length=1)  # contacts
 
 
 # What a consent covers: "location", where the person's tags were seen (kept, shown to
 # their family and staff); "search", that location shared with searchers (the police)
-# while the person is missing.
-Purpose = Literal["location", "search"]
+# while the person is missing; "checkin", their household's check-ins shared with the
+# volunteers (民生委員) and family who watch over it; "meter", power or meter data.
+Purpose = Literal["location", "search", "checkin", "meter"]
+PURPOSES: tuple[Purpose, ...] = ("location", "search", "checkin", "meter")
+Relation = Literal["self", "guardian", "family", "other"]  # guardian: 成年後見人
 
 
-class Consent(Strict):
-    """Who agreed, when, to what: the record of a signed consent form."""
+class ConsentRecord(Strict):
+    """One purpose of a signed consent form: who agreed, when, where the form is kept,
+    and since when it is withdrawn."""
 
-    by: str = Field(min_length=1, max_length=100)  # the person, or who may decide for them
-    relation: Literal["self", "guardian", "family", "other"] = "self"  # guardian: 成年後見人
+    purpose: Purpose
+    by: Text  # the person, or who may decide for them
+    relation: Relation = "self"
     at: date
-    purposes: list[Purpose] = Field(min_length=1)
     record: str | None = Field(default=None, max_length=200)  # where the signed form is kept
-    withdrawn_at: date | None = None  # from then on the person is not tracked
+    withdrawn_at: date | None = None  # from then on it no longer covers the purpose
 
     @model_validator(mode="after")
-    def _dates(self, info: ValidationInfo) -> Consent:
-        # A day of slack: "today" in Japan is still tomorrow for UTC until 09:00.
-        if self.at > read_at(info).date() + timedelta(days=1):
-            raise ValueError(f"consent given on {self.at}, a day still to come")
-        if self.withdrawn_at is not None and self.withdrawn_at < self.at:
-            raise ValueError("withdrawn_at comes before the consent was given")
+    def _dates(self, info: ValidationInfo) -> ConsentRecord:
+        _not_ahead(self.at, info, "consent given on")
+        if self.withdrawn_at is not None:
+            if self.withdrawn_at < self.at:
+                raise ValueError("withdrawn_at comes before the consent was given")
+            _not_ahead(self.withdrawn_at, info, "consent withdrawn on")
         return self
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None
+
+
+def _tag_id(tag: str) -> str:
+    if tag.startswith(f"{TagFormat.EDDYSTONE_EID}:"):
+        raise ValueError(
+            f"{tag!r} changes every rotation period: name the tag 'eid:NAME' and "
+            "give its key with 'mimamori hub tag add' (docs/eid.md)"
+        )
+    if not is_valid_tag_id(tag) and not is_eid_tag(tag):
+        raise ValueError(f"{tag!r} is not a tag id (see docs/protocol.md)")
+    return tag
+
+
+TagId = Annotated[str, AfterValidator(_tag_id)]
+# A reference to a stored photo (the desk uploads and re-encodes it; issue 14).
+BlobRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9:._-]{1,128}$")]
 
 
 class PersonEntry(Strict):
+    """Someone watched over: the care record the desk keeps, their tags, consent per
+    purpose, and who to call, in order."""
+
     id: Id
-    name: str = Field(min_length=1, max_length=100)
-    tags: list[str] = Field(default_factory=list)
+    area: Id  # the responsible care centre's district
+    name: Text
+    reading: Reading | None = None  # ふりがな
+    birth_date: date | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: Phone | None = None
+    # What the police ask for in a search: height, clothing habits, how they speak.
+    description: str | None = Field(default=None, max_length=2000)
+    photo: BlobRef | None = None
+    household: Id | None = None  # the home they live in
+    minsei: Id | None = None  # their 民生委員: a contact
+    key_holder: str | None = Field(default=None, max_length=200)  # who has a key to the home
+    review_on: date | None = None  # the yearly review (宜野湾 updates once a year)
+    notes: str | None = Field(default=None, max_length=4000)
+    tags: list[TagId] = Field(default_factory=list, max_length=16)
+    consents: list[ConsentRecord] = Field(default_factory=list, max_length=len(PURPOSES))
+    contacts: list[Id] = Field(default_factory=list, max_length=10)  # emergency, in order
     usual_area: UsualArea | None = None
     outings: Outings | None = None
     # The escalation policy of alerts about this person (outside the usual area);
     # default: their household's, else "default".
     policy: Id | None = None
-    consent: Consent | None = None
+
+    @model_validator(mode="after")
+    def _each_once(self, info: ValidationInfo) -> PersonEntry:
+        if dupes := configfile.duplicates(self.tags):
+            raise ValueError(f"tags given twice: {', '.join(dupes)}")
+        if dupes := configfile.duplicates(c.purpose for c in self.consents):
+            raise ValueError(f"one consent record per purpose: {', '.join(dupes)} twice")
+        if dupes := configfile.duplicates(self.contacts):
+            raise ValueError(f"contacts given twice: {', '.join(dupes)}")
+        if self.birth_date is not None:
+            _not_ahead(self.birth_date, info, "born on")
+        return self
+
+    def consent_for(self, purpose: Purpose) -> ConsentRecord | None:
+        return next((c for c in self.consents if c.purpose == purpose), None)
 
     def consents_to(self, purpose: Purpose) -> bool:
         """A recorded consent covers ``purpose`` and was not withdrawn."""
-        c = self.consent
-        return c is not None and c.withdrawn_at is None and purpose in c.purposes
-
-    @field_validator("tags")
-    @classmethod
-    def _tag_ids(cls, value: list[str]) -> list[str]:
-        for tag in value:
-            if tag.startswith(f"{TagFormat.EDDYSTONE_EID}:"):
-                raise ValueError(
-                    f"{tag!r} changes every rotation period: name the tag 'eid:NAME' and "
-                    "give its key with 'mimamori hub tag add' (docs/eid.md)"
-                )
-            if not is_valid_tag_id(tag) and not is_eid_tag(tag):
-                raise ValueError(f"{tag!r} is not a tag id (see docs/protocol.md)")
-        return value
+        found = self.consent_for(purpose)
+        return found is not None and found.in_force
 
 
-class Recipient(Strict):
-    """Someone who is told about alerts: family, a volunteer (民生委員), a care center."""
+# An apprise URL (LINE, e-mail, JSON webhook, ntfy, SMS gateways...): it carries tokens
+# and passwords, so it is a secret: written, never shown back (``masked``).
+_CHANNEL = re.compile(r"^[a-z][a-z0-9+.-]{0,31}://\S{1,2000}$")
+
+
+def _channel(value: SecretStr) -> SecretStr:
+    url = value.get_secret_value()
+    if url == masked(url):  # a form sending back what it was shown would lose the real one
+        raise ValueError("a masked channel: leave channels out to keep those on record")
+    if not _CHANNEL.match(url):
+        raise ValueError("not a channel URL (scheme://..., e.g. mailto://, json://, line://)")
+    return value
+
+
+Channel = Annotated[SecretStr, AfterValidator(_channel)]
+
+
+def masked(url: str) -> str:
+    """What may be shown of a channel: its scheme, never the rest."""
+    scheme, _, _ = url.partition("://")
+    return f"{scheme.lower()}://…"
+
+
+class ContactFields(Strict):
+    """Someone told about alerts: family, a volunteer (民生委員), a care centre."""
 
     id: Id
-    name: str = Field(min_length=1, max_length=100)
+    name: Text
+    relation: str | None = Field(default=None, min_length=1, max_length=50)  # 長男, 民生委員
+    phone: Phone | None = None
     lang: Literal["ja", "en"] = "ja"
     # Whose contact this is: while that family (or account) takes part in a search,
-    # this recipient hears of new sightings.
+    # this contact hears of new sightings.
     family: Id | None = None
     user: str | None = Field(default=None, max_length=64)
-    # apprise URLs (LINE, e-mail, JSON webhook, ntfy, SMS gateways...), one per line, in
-    # a file of their own: they carry tokens and passwords.
-    channels_file: FilePath
 
-    def read_channels(self) -> list[str]:
-        lines = self.channels_file.read_text(encoding="utf-8").splitlines()
-        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+class ContactEntry(ContactFields):
+    """A contact as a change gives it, with its channels. ``channels`` None: keep the
+    ones on record (the desk never shows them, so a form leaves them out)."""
+
+    channels: list[Channel] | None = Field(default=None, max_length=10)
+
+    @field_serializer("channels")
+    def _masked(self, channels: list[SecretStr] | None) -> list[str] | None:
+        return None if channels is None else [masked(c.get_secret_value()) for c in channels]
+
+    def channel_urls(self) -> list[str] | None:
+        """The secret URLs, for the store alone."""
+        if self.channels is None:
+            return None
+        return [c.get_secret_value() for c in self.channels]
+
+
+class Recipient(ContactFields):
+    """A contact as the register shows it: its channels masked (``mailto://…``), so
+    nothing read for display or kept in memory carries a secret. Delivery reads the
+    URLs themselves from the store, one notification at a time."""
+
+    channels: list[str] = Field(default_factory=list)
 
 
 class EscalationStep(Strict):
@@ -181,19 +308,38 @@ class Policy(Strict):
 
 
 class HouseholdEntry(Strict):
-    """A home with a check-in button and its home gateway(s)."""
+    """A home: its gateways (a check-in button, a home gateway), its area and policy.
+    Who lives there is said on each person (``PersonEntry.household``)."""
 
     id: Id  # the id in the home gateway's config
-    name: str = Field(min_length=1, max_length=100)
-    gateways: list[Id] = Field(min_length=1)
+    area: Id
+    name: Text
+    gateways: list[Id] = Field(default_factory=list, max_length=16)
     timezone: TimeZone = "Asia/Tokyo"  # for the calendar; the gateway keeps the schedule
-    people: list[Id] = Field(default_factory=list)
     policy: Id = "default"  # the escalation policy for its alerts
+    evacuation_support: bool = False  # 避難行動要支援者: on the disaster roll-call list
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+    notes: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("gateways")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if dupes := configfile.duplicates(value):
+            raise ValueError(f"gateways given twice: {', '.join(dupes)}")
+        return value
+
+
+class Household(HouseholdEntry):
+    """A household as the registry shows it: with the people who live there."""
+
+    people: list[Id] = Field(default_factory=list)
 
 
 class FamilyEntry(Strict):
+    """Who may see whom: the people on the map, the households' check-ins."""
+
     id: Id
-    name: str = Field(min_length=1, max_length=100)
+    name: Text
     people: list[Id] = Field(default_factory=list)
     households: list[Id] = Field(default_factory=list)
 
@@ -201,98 +347,7 @@ class FamilyEntry(Strict):
     def _someone(self) -> FamilyEntry:
         if not self.people and not self.households:
             raise ValueError("a family watches over 'people', 'households', or both")
+        for named in (self.people, self.households):
+            if dupes := configfile.duplicates(named):
+                raise ValueError(f"named twice: {', '.join(dupes)}")
         return self
-
-
-def _unique(what: str, ids: list[str]) -> None:
-    if dupes := configfile.duplicates(ids):
-        raise ValueError(f"{what} ids must be unique: {', '.join(dupes)}")
-
-
-class TownRegister(Strict):
-    """The register's part of the hub's YAML (top-level keys beside ``hub:``): each list
-    checked for unique ids, and every id it names checked against the others."""
-
-    gateways: list[GatewayEntry] = Field(default_factory=list)
-    # Validated in this order: people may name recipients and policies.
-    recipients: list[Recipient] = Field(default_factory=list)
-    policies: list[Policy] = Field(default_factory=list)
-    people: list[PersonEntry] = Field(default_factory=list)
-    households: list[HouseholdEntry] = Field(default_factory=list)
-    families: list[FamilyEntry] = Field(default_factory=list)
-
-    @field_validator("policies")
-    @classmethod
-    def _known_recipients(cls, value: list[Policy], info: ValidationInfo) -> list[Policy]:
-        _unique("policy", [p.id for p in value])
-        known = {r.id for r in info.data.get("recipients", [])}
-        for policy in value:
-            wanted = [r for step in policy.steps for r in step.notify]
-            if missing := sorted({r for r in wanted if r not in known}):
-                names = ", ".join(missing)
-                raise ValueError(f"policy {policy.id!r} names unknown recipients: {names}")
-        return value
-
-    @field_validator("gateways")
-    @classmethod
-    def _unique_gateways(cls, value: list[GatewayEntry]) -> list[GatewayEntry]:
-        _unique("gateway", [g.id for g in value])
-        return value
-
-    @field_validator("people")
-    @classmethod
-    def _unique_people(cls, value: list[PersonEntry], info: ValidationInfo) -> list[PersonEntry]:
-        _unique("person", [p.id for p in value])
-        _unique("tag", [t for p in value for t in p.tags])
-        gateways = {g.id for g in info.data.get("gateways", [])}
-        recipients = {r.id for r in info.data.get("recipients", [])}
-        policies = {p.id for p in info.data.get("policies", [])}
-        for person in value:
-            named = [
-                *(person.usual_area.gateways if person.usual_area else []),
-                *(person.outings.gateways if person.outings else []),
-            ]
-            if missing := sorted({g for g in named if g not in gateways}):
-                raise ValueError(
-                    f"person {person.id!r} names unknown gateways: {', '.join(missing)}"
-                )
-            wanted = person.outings.notify if person.outings else []
-            if missing := sorted({r for r in wanted if r not in recipients}):
-                raise ValueError(
-                    f"person {person.id!r} names unknown recipients: {', '.join(missing)}"
-                )
-            if person.policy is not None and person.policy not in policies:
-                raise ValueError(f"person {person.id!r} names unknown policy {person.policy!r}")
-        return value
-
-    @field_validator("families")
-    @classmethod
-    def _known_people(cls, value: list[FamilyEntry], info: ValidationInfo) -> list[FamilyEntry]:
-        _unique("family", [f.id for f in value])
-        known = {p.id for p in info.data.get("people", [])}
-        homes = {h.id for h in info.data.get("households", [])}
-        for family in value:
-            if missing := [p for p in family.people if p not in known]:
-                raise ValueError(f"family {family.id!r} names unknown people: {', '.join(missing)}")
-            if missing := [h for h in family.households if h not in homes]:
-                raise ValueError(
-                    f"family {family.id!r} names unknown households: {', '.join(missing)}"
-                )
-        return value
-
-    @field_validator("households")
-    @classmethod
-    def _homes(cls, value: list[HouseholdEntry], info: ValidationInfo) -> list[HouseholdEntry]:
-        _unique("household", [h.id for h in value])
-        policies = {p.id for p in info.data.get("policies", [])}
-        for home in value:
-            if policies and home.policy not in policies:
-                raise ValueError(f"household {home.id!r} names unknown policy {home.policy!r}")
-        _unique("household gateway", [g for h in value for g in h.gateways])
-        known = {p.id for p in info.data.get("people", [])}
-        for home in value:
-            if missing := [p for p in home.people if p not in known]:
-                raise ValueError(
-                    f"household {home.id!r} names unknown people: {', '.join(missing)}"
-                )
-        return value

@@ -1,6 +1,10 @@
 """The composition root: every part of the hub built once, from the config, the open
 store and the hub's clock, into one ``HubState``, with the loops that run them.
 
+The registry is read from the register in the database, once, and every part gets
+that one object: the reloader takes each change into it in place (in this worker at
+once, from other processes within about a second; ``register/reload.py``).
+
 What a part needs it gets here, in its constructor: the clock above all, so that a
 test (or a bench) that gives the hub a virtual clock moves every part with it.
 """
@@ -26,7 +30,9 @@ from mimamori.hub.live.follow import LiveFollower
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.privacy.admission import Admission, reconcile_forgotten, search_visits
 from mimamori.hub.privacy.retention import run_retention
-from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.changes import RegisterChanges
+from mimamori.hub.register.loading import load_registry
+from mimamori.hub.register.reload import RegistryReloader
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port import Store
@@ -39,8 +45,10 @@ async def assemble(
 ) -> tuple[HubState, dict[str, Loop]]:
     """The hub's state and its loops by name (none without ``with_ingest``: the API
     alone). Raises what opening the parts raises (EidKeyError: no key-encryption key)."""
-    registry = Registry.from_config(config)
+    registry = await load_registry(store)
     registry.peer_gateways.update({g.id: g for g in await store.peer_gateways()})
+    reloader = RegistryReloader(registry, store)
+    register = RegisterChanges(store, clock, changed=reloader.changed)
     live = LiveHub(registry)
     eid = await EidService.open(config, registry, store, clock=clock)
     searches = SearchService(config.hub.search, registry, store, clock=clock)
@@ -52,10 +60,15 @@ async def assemble(
         visits=lambda: search_visits(store, registry, clock()),
     )
     admission.announce()
+
+    # At start and around each change of the register: forgotten people's tags.
     await reconcile_forgotten(store, registry)
+    await admission.refresh_forgotten(store)
+    reloader.before.append(lambda: admission.refresh_forgotten(store))
+    reloader.after.append(lambda: reconcile_forgotten(store, registry))
     line = None
     if config.hub.line is not None:  # the town's LINE account (docs/line.md)
-        contacts = RegisterContacts(config.recipients)
+        contacts = RegisterContacts(registry)
         line = LineService(config.hub.line, store, contacts, clock=clock)
 
     def state(
@@ -64,6 +77,7 @@ async def assemble(
         return HubState(
             config=config,
             registry=registry,
+            register=register,
             store=store,
             clock=clock,
             live=live,
@@ -82,7 +96,6 @@ async def assemble(
     delivery = DeliveryWorker(
         store,
         AppriseSender(),
-        config.recipients,
         clock=clock,
         line=line.push if line is not None else None,
     )
@@ -101,6 +114,7 @@ async def assemble(
     )
     loops: dict[str, Loop] = {
         "ingest": ingest.run,
+        "register": reloader.run,
         "watch-gateways": lambda: watch_gateways(store, clock),
         "alerts": alerts.run,
         "delivery": delivery.run,

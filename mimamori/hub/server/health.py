@@ -50,6 +50,9 @@ async def health(hub: HubState) -> dict[str, Any]:
         "loops": {"failing": failing, "restarts": dict(hub.loops.restarts)},
         "quarantine_last_hour": quarantine,
         "alerts_set_aside": set_aside,
+        # The register's version this worker shows: every worker's comes to the same
+        # within about a second of a change (hub/register/reload.py).
+        "register_version": hub.registry.version,
         "ingest": dict(hub.ingest.counters) if hub.ingest else {},
         "line": line,  # {} without hub.line; "warning": 80 % of the month's messages used
     }

@@ -23,8 +23,7 @@ from mimamori.errors import MimamoriError
 from mimamori.hub.config import HubConfig, load_hub_config
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.model.clock import system_clock
-from mimamori.hub.register.registry import Registry
-from mimamori.hub.register.schema import is_eid_tag
+from mimamori.hub.register.loading import load_registry
 from mimamori.hub.server.app import create_app
 from mimamori.hub.server.gc_tuning import tune_gc
 from mimamori.hub.store.opening import open_store
@@ -92,11 +91,11 @@ class _Server(uvicorn.Server):
 async def _preflight(config: HubConfig) -> None:
     """Refuse to start, with a clear message, what could only fail inside the server:
     EID tags without a key-encryption key, or sealed keys this one does not open."""
-    if not any(is_eid_tag(t) for p in config.people for t in p.tags):
-        return
     store = await open_store(config.hub.database)
     try:
-        await EidService.open(config, Registry.from_config(config), store, clock=system_clock)
+        registry = await load_registry(store)
+        if registry.eid_tags:
+            await EidService.open(config, registry, store, clock=system_clock)
     finally:
         await store.close()
 
@@ -104,7 +103,7 @@ async def _preflight(config: HubConfig) -> None:
 def serve(config_path: Path) -> int:
     """Run until a signal; a bad config raises ConfigError (the CLI prints it)."""
     clock = system_clock  # the hub's time, for every part (the composition root)
-    config = load_hub_config(config_path, clock)
+    config = load_hub_config(config_path)
     try:
         asyncio.run(_preflight(config))
     except MimamoriError as exc:

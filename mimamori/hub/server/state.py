@@ -18,6 +18,7 @@ from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.model.clock import Clock
+from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.supervise import LoopHealth
@@ -27,7 +28,8 @@ from mimamori.hub.store.port import Store
 @dataclass(frozen=True)
 class HubState:
     config: HubConfig
-    registry: Registry
+    registry: Registry  # the lookups, kept up to date in place as the register changes
+    register: RegisterChanges  # the one way to change the register (hub/register/)
     store: Store
     clock: Clock  # the hub's time: tests pass a virtual one
     live: LiveHub

@@ -21,6 +21,7 @@ from mimamori.hub.store.port_gateways import GatewayStore
 from mimamori.hub.store.port_line import LineStore
 from mimamori.hub.store.port_privacy import PrivacyStore
 from mimamori.hub.store.port_quarantine import QuarantineStore
+from mimamori.hub.store.port_register import RegisterStore
 from mimamori.hub.store.port_searches import SearchStore
 from mimamori.hub.store.port_users import UserStore
 
@@ -37,6 +38,7 @@ class Store(
     LineStore,
     PrivacyStore,
     QuarantineStore,
+    RegisterStore,
     SearchStore,
     UserStore,
     Protocol,

@@ -15,6 +15,7 @@ from mimamori.hub.model.privacy import (
     ProtectedWindow,
     PurgeReport,
 )
+from mimamori.hub.model.register import RegisterWrite
 
 
 class PrivacyStore(Protocol):
@@ -32,9 +33,17 @@ class PrivacyStore(Protocol):
         ...
 
     async def forget_person(
-        self, scope: PersonScope, now: datetime, *, by: str, dry_run: bool = False
+        self,
+        scope: PersonScope,
+        now: datetime,
+        *,
+        by: str,
+        dry_run: bool = False,
+        register: Sequence[RegisterWrite] = (),
     ) -> ForgetReport:
         """Delete everything kept about one person (one transaction); block their tags.
+        ``register``: the register's writes of it (``register/forgetting.py``), in the
+        same transaction; the register's audit rows of what they remove lose their data.
 
         The audit log stays, and gains an entry for this. A dry run changes nothing.
         """

@@ -377,7 +377,156 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (gateway_id, epoch, after_seq, last_seq)
     );
     """),
-    # 15: LINE (hub/line/, docs/line.md): which LINE user hears for which recipient
+    # 15: the town's register, moved from the hub's YAML into the database (issue 14;
+    # hub/register/). Each entry is a row with its JSON (``doc``) and a ``version`` a
+    # change must name (a stale one is refused); the fields lists search and join on
+    # are columns of their own, indexed for 10,000 people (``people_*``); the tables
+    # an entry owns (tags, consents, contacts in order, members) go with it. Names and
+    # readings compare byte by byte on both engines ({c}: PostgreSQL's "C" collation),
+    # so a prefix is a range of the index. Contacts' channel URLs are secrets: a
+    # column of their own that no read for display selects. Every change bumps
+    # ``register_state.version`` (other workers reload when it moves) and leaves a
+    # row in ``register_audit`` with the entry before and after. ``added`` keeps the
+    # order entries were registered in (lists show them so, an import the file's).
+    Migration(
+        """
+    CREATE TABLE IF NOT EXISTS register_state (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version {bigint} NOT NULL
+    );
+    INSERT INTO register_state (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+    CREATE TABLE IF NOT EXISTS areas (
+        id      TEXT PRIMARY KEY,
+        name    TEXT NOT NULL,
+        doc     TEXT NOT NULL,
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS contacts (
+        id        TEXT PRIMARY KEY,
+        name      TEXT NOT NULL,
+        family_id TEXT,
+        channels  TEXT NOT NULL,
+        doc       TEXT NOT NULL,
+        version   {bigint} NOT NULL,
+        added     {bigint} NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS policies (
+        id      TEXT PRIMARY KEY,
+        doc     TEXT NOT NULL,
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS watch_points (
+        id      TEXT PRIMARY KEY,
+        area_id TEXT NOT NULL REFERENCES areas (id),
+        name    TEXT NOT NULL,
+        site    TEXT NOT NULL,
+        lat     {real} NOT NULL,
+        lon     {real} NOT NULL,
+        doc     TEXT NOT NULL,
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS watch_points_area ON watch_points (area_id, site);
+    CREATE TABLE IF NOT EXISTS households (
+        id                 TEXT PRIMARY KEY,
+        area_id            TEXT NOT NULL REFERENCES areas (id),
+        name               TEXT{c} NOT NULL,
+        evacuation_support INTEGER NOT NULL,
+        doc                TEXT NOT NULL,
+        version            {bigint} NOT NULL,
+        added              {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS households_area ON households (area_id, name);
+    CREATE TABLE IF NOT EXISTS household_gateways (
+        gateway_id   TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households (id) ON DELETE CASCADE
+    );
+    CREATE INDEX IF NOT EXISTS household_gateways_household
+        ON household_gateways (household_id);
+    CREATE TABLE IF NOT EXISTS people (
+        id           TEXT PRIMARY KEY,
+        area_id      TEXT NOT NULL REFERENCES areas (id),
+        name         TEXT{c} NOT NULL,
+        reading      TEXT{c} NOT NULL,
+        household_id TEXT REFERENCES households (id),
+        minsei_id    TEXT REFERENCES contacts (id),
+        review_on    TEXT,
+        doc          TEXT NOT NULL,
+        version      {bigint} NOT NULL,
+        added        {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS people_area_reading ON people (area_id, reading, id);
+    CREATE INDEX IF NOT EXISTS people_reading ON people (reading, id);
+    CREATE INDEX IF NOT EXISTS people_name ON people (name);
+    CREATE INDEX IF NOT EXISTS people_household ON people (household_id);
+    CREATE INDEX IF NOT EXISTS people_minsei ON people (minsei_id);
+    CREATE INDEX IF NOT EXISTS people_area_review ON people (area_id, review_on);
+    CREATE INDEX IF NOT EXISTS people_review ON people (review_on);
+    CREATE TABLE IF NOT EXISTS person_tags (
+        tag       TEXT PRIMARY KEY,
+        person_id TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE
+    );
+    CREATE INDEX IF NOT EXISTS person_tags_person ON person_tags (person_id);
+    CREATE TABLE IF NOT EXISTS consents (
+        person_id    TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        purpose      TEXT NOT NULL,
+        by_name      TEXT NOT NULL,
+        relation     TEXT NOT NULL,
+        given_on     TEXT NOT NULL,
+        form_kept    TEXT,
+        withdrawn_on TEXT,
+        PRIMARY KEY (person_id, purpose)
+    );
+    CREATE TABLE IF NOT EXISTS person_contacts (
+        person_id  TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        contact_id TEXT NOT NULL REFERENCES contacts (id),
+        PRIMARY KEY (person_id, seq)
+    );
+    CREATE INDEX IF NOT EXISTS person_contacts_contact ON person_contacts (contact_id);
+    CREATE TABLE IF NOT EXISTS families (
+        id      TEXT PRIMARY KEY,
+        name    TEXT NOT NULL,
+        doc     TEXT NOT NULL,
+        version {bigint} NOT NULL,
+        added   {bigint} NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS family_people (
+        family_id TEXT NOT NULL REFERENCES families (id) ON DELETE CASCADE,
+        person_id TEXT NOT NULL REFERENCES people (id),
+        PRIMARY KEY (family_id, person_id)
+    );
+    CREATE INDEX IF NOT EXISTS family_people_person ON family_people (person_id);
+    CREATE TABLE IF NOT EXISTS family_households (
+        family_id    TEXT NOT NULL REFERENCES families (id) ON DELETE CASCADE,
+        household_id TEXT NOT NULL REFERENCES households (id),
+        PRIMARY KEY (family_id, household_id)
+    );
+    CREATE INDEX IF NOT EXISTS family_households_household
+        ON family_households (household_id);
+    CREATE TABLE IF NOT EXISTS register_audit (
+        id               {serial},
+        at               {bigint} NOT NULL,
+        who              TEXT NOT NULL,
+        role             TEXT NOT NULL,
+        via              TEXT NOT NULL,
+        action           TEXT NOT NULL,
+        entity           TEXT NOT NULL,
+        entity_id        TEXT NOT NULL,
+        before_doc       TEXT,
+        after_doc        TEXT,
+        register_version {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS register_audit_entry ON register_audit (entity, entity_id);
+    CREATE INDEX IF NOT EXISTS register_audit_version ON register_audit (register_version);
+    CREATE INDEX IF NOT EXISTS register_audit_at ON register_audit (at);
+    """,
+        sqlite={"c": ""},
+        postgres={"c": ' COLLATE "C"'},
+    ),
+    # 16: LINE (hub/line/, docs/line.md): which LINE user hears for which recipient
     # (by the recipient's id, a plain string, so it outlives where the register is kept);
     # one-time linking codes (hashed) and each LINE user's failed tries; the webhook's
     # events, kept by LINE's webhookEventId until handled and for a while after (a replay

@@ -26,8 +26,10 @@ from mimamori.hub.model.privacy import (
     ProtectedWindow,
     PurgeReport,
 )
+from mimamori.hub.model.register import Actor, RegisterWrite
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
+from mimamori.hub.store.sql_register import forget_audit, next_version, write_entry
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
 
@@ -138,19 +140,28 @@ class SqlPrivacy(SqlBase):
 
     @serialized
     async def forget_person(
-        self, scope: PersonScope, now: datetime, *, by: str, dry_run: bool = False
+        self,
+        scope: PersonScope,
+        now: datetime,
+        *,
+        by: str,
+        dry_run: bool = False,
+        register: Sequence[RegisterWrite] = (),
     ) -> ForgetReport:
         removed: Counter[str] = Counter()
+        emptied = 0
         try:
             async with self._transaction("forgetting a person") as db:
                 await db.lock_events()  # no sighting of theirs is being stored meanwhile
                 await self._forget(db, scope, now, by, removed)
+                emptied = await _forget_register(db, register, now, by)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
             pass
         counts = {what: n for what, n in sorted(removed.items()) if n}
-        return ForgetReport(counts, scope.tags, dry_run)
+        gone = tuple((w.entity.value, w.id) for w in register if w.record is None)
+        return ForgetReport(counts, scope.tags, dry_run, gone, emptied)
 
     async def _forget(
         self,
@@ -338,6 +349,21 @@ class SqlPrivacy(SqlBase):
                     f"DELETE FROM forgotten_tags WHERE tag IN ({marks(released)})", released
                 )
         return released
+
+
+async def _forget_register(db: Db, writes: Sequence[RegisterWrite], now: datetime, by: str) -> int:
+    """The register's part of a forget: its writes, audited without their data, and the
+    data taken out of the earlier audit rows of each entry that goes (how many)."""
+    if not writes:
+        return 0
+    version = await next_version(db)
+    actor = Actor(by, "admin", "forget")
+    for write in writes:
+        # A family that stays keeps its audit (ids of people, its own name); what
+        # goes keeps only that it went, when and by whom.
+        keep = write.record is not None
+        await write_entry(db, write, actor, to_epoch_ms(now), version, keep=keep)
+    return await forget_audit(db, [(w.entity, w.id) for w in writes if w.record is None])
 
 
 async def _delete(db: Db, table: str, where: str, params: Sequence[Any]) -> int:

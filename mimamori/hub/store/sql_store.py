@@ -26,6 +26,7 @@ from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
 from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
+from mimamori.hub.store.sql_register import SqlRegister
 from mimamori.hub.store.sql_searches import SqlSearches
 from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.locking import serialized
@@ -62,6 +63,7 @@ class SqlStore(
     SqlLine,
     SqlPrivacy,
     SqlQuarantine,
+    SqlRegister,
     SqlSearches,
     SqlUsers,
 ):

@@ -60,7 +60,7 @@ async def ack(page: Page, token: Token = "") -> Response:
     if isinstance(link, Response):
         return link
     hub = page.hub
-    recipient = next((r for r in hub.config.recipients if r.id == link.recipient_id), None)
+    recipient = hub.registry.recipients.get(link.recipient_id)
     who = recipient.name if recipient else link.recipient_id
     now = hub.clock()
     await hub.store.audit(

@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from playwright.async_api import Browser
 
 from mimamori.hub.access.auth import HashPool, check_password, hash_password
 from mimamori.protocol import EventKind, format_ts
-from tests.hub.helpers import Gateway, RunningHub, database_for, until
+from tests.hub.helpers import Gateway, RunningHub, database_for, hub_files, until
 
 PASSWORD = "correct horse battery"
 
@@ -40,15 +39,12 @@ async def test_the_password_is_checked_and_a_disabled_account_cannot_sign_in(
 
 
 def test_the_cli_adds_lists_and_checks_accounts(tmp_path: Path) -> None:
-    config = tmp_path / "hub.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "hub": {"database": database_for(tmp_path), "broker": {"host": "127.0.0.1"}},
-                "households": [{"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"]}],
-            },
-            allow_unicode=True,
-        )
+    config = hub_files(
+        tmp_path,
+        {
+            "hub": {"database": database_for(tmp_path), "broker": {"host": "127.0.0.1"}},
+            "households": [{"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"]}],
+        },
     )
     secret = tmp_path / "pw"
     secret.write_text(PASSWORD + "\n")

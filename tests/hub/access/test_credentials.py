@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mimamori.cli import main
 from mimamori.hub.access.auth import short_id, token_hash
@@ -22,7 +21,8 @@ from tests.hub.helpers import (
     PASSWORD,
     RunningHub,
     behind_the_store,
-    hub_config,
+    hub_document,
+    hub_files,
     login,
     open_test_store,
 )
@@ -30,11 +30,7 @@ from tests.hub.helpers import (
 
 def write_config(tmp_path: Path) -> Path:
     """The running hub's config as a YAML file, for the CLI (same database)."""
-    config = hub_config(tmp_path, 1883, 8080)
-    path = tmp_path / "hub.yaml"
-    doc = config.model_dump(mode="json", exclude_unset=True)
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    return path
+    return hub_files(tmp_path, hub_document(tmp_path, 1883, 8080))
 
 
 async def hub_cli(config: Path, *args: str) -> tuple[int, str, str]:

@@ -32,7 +32,7 @@ MS = timedelta(milliseconds=1)
 async def test_a_missed_check_in_opens_one_alert_that_later_levels_update(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     await ingest(store, missed(0, T0))  # the reminder is for the person only
     assert (await alerts.process_events()).opened == []
     await ingest(store, missed(1, T0 + MIN))
@@ -58,7 +58,7 @@ async def test_a_missed_check_in_opens_one_alert_that_later_levels_update(
 async def test_a_check_in_resolves_the_missed_alert_and_says_so(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     await ingest(store, missed(1, T0))
     await alerts.process_events()
     press = event(
@@ -78,7 +78,7 @@ async def test_a_check_in_resolves_the_missed_alert_and_says_so(
 
 
 async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: SqlStore) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     await ingest(
         store,
         event(EventKind.CHECKIN_SOS, T0, device="door", card="sos", next_due=format_ts(T0)),
@@ -101,7 +101,7 @@ async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: Sq
 async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     await ingest(store, missed(1, T0))
     [alert] = (await alerts.process_events()).opened
 
@@ -135,7 +135,7 @@ async def test_escalation_goes_step_by_step_as_the_hubs_clock_moves(
     """The engine's own step reads the hub's clock (here in 2031, years from the wall
     clock): each step is taken exactly when that clock reaches it."""
     clock = HubClock()
-    alerts = engine(tmp_path, store, clock)
+    alerts = await engine(tmp_path, store, clock)
     await store.ingest([("gw-home", missed(1, clock()))], [], clock())
     assert await alerts.step() == 1  # opened, and the family told at once
     [alert] = await store.alerts(None, include_resolved=True)
@@ -181,13 +181,13 @@ async def test_a_hub_restart_mid_escalation_neither_skips_nor_repeats_a_step(
 ) -> None:
     store = await open_test_store(tmp_path)
     await ingest(store, missed(1, T0))
-    first = engine(tmp_path, store)
+    first = await engine(tmp_path, store)
     [alert] = (await first.process_events()).opened
     await first.escalate(T0)
     await store.close()  # the hub is killed here; it comes back 7 hours later
 
     store = await open_test_store(tmp_path)
-    again = engine(tmp_path, store)
+    again = await engine(tmp_path, store)
     assert (await again.process_events()).opened == []  # the event is not seen twice
     assert await again.escalate(T0 + 7 * 60 * MIN) >= 2  # the volunteer and the center, once
     assert await again.escalate(T0 + 7 * 60 * MIN) == 0
@@ -202,7 +202,7 @@ async def test_a_hub_restart_mid_escalation_neither_skips_nor_repeats_a_step(
 async def test_notification_text_is_japanese_or_english_per_recipient(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     await ingest(store, missed(2, T0))
     await alerts.process_events()
     await alerts.escalate(T0 + 6 * 60 * MIN)
@@ -224,7 +224,7 @@ async def test_an_event_whose_stored_data_does_not_fit_its_kind_is_set_aside_not
     """A row an older hub (or a hand) left: a low battery without a device. Read through
     its kind's model it is refused and set aside, and the event after it still alerts;
     read as a dict with defaults it once became an alert about ``household:hh-1/``."""
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     at, bad = to_epoch_ms(T0), "b" * 32
     await query(
         tmp_path,

@@ -9,7 +9,7 @@ from pathlib import Path
 from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.delivery import MAX_ATTEMPTS, DeliveryWorker, retry_delay
 from mimamori.hub.store.sql_store import SqlStore
-from tests.hub.helpers import T0, engine, ingest, missed
+from tests.hub.helpers import T0, change_channels, engine, ingest, missed
 from tests.hub.receivers import webhook
 
 
@@ -29,14 +29,14 @@ def test_retries_back_off_and_stop_at_an_hour() -> None:
 async def test_a_failing_channel_is_retried_after_its_backoff_and_then_delivered(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     async with webhook() as hook:
-        (tmp_path / "family.channels").write_text(hook.url + "\n")
+        await change_channels(alerts, "r-family", hook.url)
         await ingest(store, missed(1, T0))
         await alerts.process_events()
         await alerts.escalate(T0)
         clock = Clock()
-        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock=clock)
+        worker = DeliveryWorker(store, AppriseSender(), clock=clock)
         hook.statuses = [503]
         assert await worker.deliver_due() == 1
         [n] = await store.notification_log()
@@ -56,15 +56,15 @@ async def test_a_failing_channel_is_retried_after_its_backoff_and_then_delivered
 async def test_after_the_last_attempt_it_stays_failed_for_staff_to_see(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = engine(tmp_path, store)
+    alerts = await engine(tmp_path, store)
     async with webhook() as hook:
-        (tmp_path / "family.channels").write_text(hook.url + "\n")
+        await change_channels(alerts, "r-family", hook.url)
         hook.statuses = [500] * MAX_ATTEMPTS
         await ingest(store, missed(1, T0))
         await alerts.process_events()
         await alerts.escalate(T0)
         clock = Clock()
-        worker = DeliveryWorker(store, AppriseSender(), alerts.config.recipients, clock=clock)
+        worker = DeliveryWorker(store, AppriseSender(), clock=clock)
         for _ in range(MAX_ATTEMPTS):
             assert await worker.deliver_due() == 1
             clock.now += timedelta(hours=2)

@@ -19,7 +19,7 @@ async def test_an_sos_reaches_the_family_and_their_tap_stops_the_repeats(
     hub: RunningHub, home_gateway: Gateway, tmp_path: Path
 ) -> None:
     async with webhook() as hook:
-        (tmp_path / "miyagi.channels").write_text(hook.url + "\n")
+        await hub.set_channels("r-miyagi", hook.url)
         sent = time.perf_counter()
         now = datetime.now(UTC)
         await home_gateway.event(

@@ -13,8 +13,10 @@ from mimamori.hub.people.whereabouts import TrailPoint
 from mimamori.hub.register.schema import GatewayEntry, UsualArea
 from mimamori.hub.searches.trail import direction
 
-CITY_HALL = GatewayEntry(id="gw-hall", name="市役所", lat=26.2815, lon=127.7785)
-FAR = GatewayEntry(id="gw-far", name="北谷", lat=26.3160, lon=127.7720)  # ~4 km north
+CITY_HALL = GatewayEntry(id="gw-hall", area="ginowan", name="市役所", lat=26.2815, lon=127.7785)
+FAR = GatewayEntry(
+    id="gw-far", area="chatan", name="北谷", lat=26.3160, lon=127.7720
+)  # ~4 km north
 
 
 def test_a_gateway_is_inside_when_named_or_within_the_circle_around_home() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from mimamori.protocol.eid import compute_eid
-from tests.hub.eid_helpers import eid_config
+from tests.hub.eid_helpers import eid_document
+from tests.hub.helpers import hub_files
 
 
 def mimamori(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,13 +28,10 @@ def mimamori(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 
 def config_file(tmp_path: Path, with_kek_file: bool = True) -> Path:
-    config = eid_config(tmp_path)
-    doc = config.model_dump(mode="json", exclude_defaults=False)
+    doc = eid_document(tmp_path)
     if not with_kek_file:
         doc["hub"]["eid"]["kek_file"] = None
-    path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return path
+    return hub_files(tmp_path, doc)
 
 
 def test_a_new_tag_gets_a_key_and_everything_its_tag_or_the_simulator_needs(

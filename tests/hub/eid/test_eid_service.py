@@ -16,7 +16,6 @@ from mimamori.hub.config import EidSettings
 from mimamori.hub.eid.keys import EidKeyError, load_kek, require_kek, seal, unseal
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.model.searches import Search
-from mimamori.hub.register.registry import Registry
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol.events import Event, EventDraft, EventKind, new_event_id
@@ -29,10 +28,11 @@ from tests.hub.eid_helpers import (
     TSURU_KEY,
     P,
     eid_config,
+    eid_registry,
     register,
     shown,
 )
-from tests.hub.helpers import TAG_KAMA, hub_config
+from tests.hub.helpers import TAG_KAMA, hub_config, registry
 
 NO_ENV: dict[str, str] = {}
 
@@ -53,7 +53,7 @@ async def service(tmp_path: Path, store: SqlStore, now: list[float]) -> EidServi
     await register(store)
     opened = await EidService.open(
         config,
-        Registry.from_config(config),
+        eid_registry(tmp_path),
         store,
         clock=lambda: datetime.fromtimestamp(now[0], UTC),
         environ=NO_ENV,
@@ -102,27 +102,21 @@ async def test_the_store_keeps_sealed_keys_and_learned_clocks(store: SqlStore) -
 
 
 async def test_eid_tags_without_a_kek_refuse_to_start(tmp_path: Path, store: SqlStore) -> None:
-    config = eid_config(tmp_path)
+    config, registry = eid_config(tmp_path), eid_registry(tmp_path)
     (tmp_path / "eid.kek").unlink()
     with pytest.raises(EidKeyError, match="hub tag kek"):
-        await EidService.open(
-            config, Registry.from_config(config), store, clock=lambda: at(0), environ=NO_ENV
-        )
+        await EidService.open(config, registry, store, clock=lambda: at(0), environ=NO_ENV)
     # with the wrong key the sealed keys do not open: refused too
     (tmp_path / "eid.kek").write_text("00" * 32)
     await register(store)
     with pytest.raises(EidKeyError, match="does not open"):
-        await EidService.open(
-            config, Registry.from_config(config), store, clock=lambda: at(0), environ=NO_ENV
-        )
+        await EidService.open(config, registry, store, clock=lambda: at(0), environ=NO_ENV)
 
 
 async def test_a_registry_without_eid_tags_needs_no_kek(tmp_path: Path, store: SqlStore) -> None:
     plain = hub_config(tmp_path, 1883, 0)  # no kek_file, no eid: tags
     assert (
-        await EidService.open(
-            plain, Registry.from_config(plain), store, clock=lambda: at(0), environ=NO_ENV
-        )
+        await EidService.open(plain, registry(tmp_path), store, clock=lambda: at(0), environ=NO_ENV)
         is None
     )
 
@@ -133,7 +127,7 @@ async def test_an_eid_tag_with_no_key_yet_is_named_in_the_log(
     config = eid_config(tmp_path)
     with caplog.at_level(logging.WARNING):
         eid = await EidService.open(
-            config, Registry.from_config(config), store, clock=lambda: at(0), environ=NO_ENV
+            config, eid_registry(tmp_path), store, clock=lambda: at(0), environ=NO_ENV
         )
     assert eid is not None and eid.resolver.tags == 0
     assert "eid:tsuru has no key" in caplog.text
@@ -262,7 +256,7 @@ async def test_the_last_visit_is_read_from_the_store_after_a_restart(
     config = eid_config(tmp_path)
     again = await EidService.open(
         config,
-        Registry.from_config(config),
+        eid_registry(tmp_path),
         store,
         clock=lambda: datetime.fromtimestamp(now[0], UTC),
         environ=NO_ENV,
@@ -290,7 +284,7 @@ async def test_what_was_learned_of_a_clock_is_saved_and_used_after_a_restart(
     later = [T0 + 600 + 3 * P]  # two more periods behind would now be outside the window
     again = await EidService.open(
         config,
-        Registry.from_config(config),
+        eid_registry(tmp_path),
         store,
         clock=lambda: datetime.fromtimestamp(later[0], UTC),
         environ=NO_ENV,
@@ -316,9 +310,7 @@ async def test_a_search_for_a_person_with_an_eid_tag_sends_gateways_her_coming_i
 ) -> None:
     eid = await service(tmp_path, store, [T0])
     config = eid_config(tmp_path)
-    searches = SearchService(
-        config.hub.search, Registry.from_config(config), store, clock=lambda: at(0)
-    )
+    searches = SearchService(config.hub.search, eid_registry(tmp_path), store, clock=lambda: at(0))
     search = Search("s-1", "p-tsuru", "active", "family", at(0), at(0) + timedelta(hours=2))
     assert searches.tags(search) == []  # before the keys are open: nothing to send
     searches.eid = eid

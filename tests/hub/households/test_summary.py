@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from mimamori.hub.households.summary import detail, summary
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventDraft, EventKind, format_ts, new_event_id
-from tests.hub.helpers import hub_config
+from tests.hub.helpers import hub_document, registry_of_doc
 
 DUE = datetime(2031, 5, 12, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
 
@@ -19,7 +19,7 @@ async def test_a_missed_step_counts_whatever_offset_its_due_time_was_written_wit
 ) -> None:
     """The wire takes any time with a zone; the same instant as ``+09:00`` is the open
     period's due time as much as its ``Z`` spelling (it was once compared as text)."""
-    [home] = hub_config(tmp_path, 1883, 8080).households
+    [home] = registry_of_doc(hub_document(tmp_path, 1883, 8080)).households.values()
     press = EventDraft(
         EventKind.CHECKIN_DONE,
         DUE - timedelta(days=1),

@@ -33,7 +33,7 @@ async def test_an_sos_dated_an_hour_ahead_is_escalated_at_once(
 ) -> None:
     # Its gateway's clock runs an hour fast. The policy tells the family at once
     # (after_min 0): that must mean now, not in an hour.
-    (tmp_path / "miyagi.channels").write_text("json://127.0.0.1:9/family\n")
+    await hub.set_channels("r-miyagi", "json://127.0.0.1:9/family")
     ahead = datetime.now(UTC) + timedelta(hours=1)
     await publish(home_gateway, EventKind.CHECKIN_SOS, ahead, ahead, device="door", card="sos",
                   next_due=format_ts(ahead + timedelta(days=1)))  # fmt: skip

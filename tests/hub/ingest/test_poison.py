@@ -210,7 +210,7 @@ async def refuse_in(tmp_path: Path, table: str, column: str, needle: str) -> Non
 async def test_an_event_the_alert_rules_cannot_apply_is_set_aside_and_the_rest_alert(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = alert_engine(tmp_path, store)
+    alerts = await alert_engine(tmp_path, store)
     await refuse_in(tmp_path, "alerts", "detail", '"level": 5')
     sos = alert_event(EventKind.CHECKIN_SOS, device="door", card="sos", next_due=format_ts(T0))
     await store.ingest([("gw-home", e) for e in (missed(5, T0), sos)], [], T0)
@@ -226,7 +226,7 @@ async def test_an_event_the_alert_rules_cannot_apply_is_set_aside_and_the_rest_a
 async def test_an_escalation_step_that_fails_is_marked_done_and_the_others_go_out(
     tmp_path: Path, store: SqlStore
 ) -> None:
-    alerts = alert_engine(tmp_path, store)
+    alerts = await alert_engine(tmp_path, store)
     await store.ingest([("gw-home", missed(1, T0))], [], T0)
     [first] = (await alerts.process_events()).opened
     await store.ingest([("gw-home", alert_event(EventKind.DEVICE_SILENT, device="door"))], [], T0)

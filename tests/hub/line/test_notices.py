@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mimamori.hub.line.linking import issue_code, redeem
 from mimamori.hub.model.alerts import LINE_CHANNEL
-from tests.hub.helpers import Gateway, RunningHub, open_alert, query, until
+from tests.hub.helpers import Gateway, RunningHub, open_alert, query, set_channels, until
 from tests.hub.receivers import Hook, webhook
 from tests.line_server import LocalLine, Sent, user_id
 
@@ -127,7 +127,7 @@ async def test_a_refusal_for_the_months_allowance_goes_to_the_other_channels(
     line_hub: RunningHub, line: LocalLine, home_gateway: Gateway, tmp_path: Path
 ) -> None:
     async with webhook() as hook:
-        (tmp_path / "miyagi.channels").write_text(hook.url + "\n")
+        await set_channels(line_hub.state.register, "r-miyagi", hook.url)
         await bind(line_hub)
         line.push_answers = ["quota"]
         await open_alert(line_hub, home_gateway)
@@ -152,7 +152,7 @@ async def test_line_staying_down_sends_the_notice_to_the_other_channels_too(
     line_hub: RunningHub, line: LocalLine, home_gateway: Gateway, tmp_path: Path
 ) -> None:
     async with webhook() as hook:
-        (tmp_path / "miyagi.channels").write_text(hook.url + "\n")
+        await set_channels(line_hub.state.register, "r-miyagi", hook.url)
         await bind(line_hub)
         line.push_answers = [500, 503, 502]
         await open_alert(line_hub, home_gateway)
@@ -176,7 +176,7 @@ async def test_a_notice_for_a_contact_who_unfollowed_meanwhile_goes_to_the_other
     line_hub: RunningHub, line: LocalLine, home_gateway: Gateway, tmp_path: Path
 ) -> None:
     async with webhook() as hook:
-        (tmp_path / "miyagi.channels").write_text(hook.url + "\n")
+        await set_channels(line_hub.state.register, "r-miyagi", hook.url)
         user = await bind(line_hub)
         line.push_answers = [429]  # the first try fails; the user leaves before the second
         await open_alert(line_hub, home_gateway)
@@ -191,7 +191,7 @@ async def test_an_unbound_contact_hears_on_the_channels_file_as_before(
     line_hub: RunningHub, line: LocalLine, home_gateway: Gateway, tmp_path: Path
 ) -> None:
     async with webhook() as hook:
-        (tmp_path / "miyagi.channels").write_text(hook.url + "\n")
+        await set_channels(line_hub.state.register, "r-miyagi", hook.url)
         await open_alert(line_hub, home_gateway)
         await until(lambda: _hooked(hook))
     assert line.pushes == []

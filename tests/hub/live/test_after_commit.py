@@ -21,7 +21,6 @@ from mimamori.hub.federation.signing import signed_headers
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
-from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventDraft, EventKind, format_ts, new_event_id
 from tests.hub.helpers import (
@@ -30,7 +29,8 @@ from tests.hub.helpers import (
     TAG_TSURU,
     RunningHub,
     federated,
-    hub_config,
+    hub_document,
+    registry_of_doc,
     running_hub,
     until,
 )
@@ -149,7 +149,7 @@ async def test_a_commit_the_follower_reads_before_its_worker_hands_it_on_reaches
 ) -> None:
     """The follower reads the events table on its own schedule: it may read a commit of
     this worker's before the task that made it has handed it on."""
-    live = LiveHub(Registry.from_config(hub_config(tmp_path, 1883, 8080)))
+    live = LiveHub(registry_of_doc(hub_document(tmp_path, 1883, 8080)))
     follower = LiveFollower(store, live)
     cursor = await store.last_seqno()
     with live.subscribe("p-tsuru") as subscription:

@@ -18,7 +18,6 @@ import yaml
 
 from mimamori.check import check_file
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.config import HubConfig
 from mimamori.hub.privacy.admission import Admission
 from mimamori.hub.register.registry import Registry
 from mimamori.protocol import EventDraft, EventKind, new_event_id
@@ -27,10 +26,13 @@ from tests.hub.helpers import (
     TAG_KAMA,
     TAG_KAMA_SPARE,
     TAG_TSURU,
-    hub_config,
+    hub_document,
+    import_register_of,
     open_test_store,
     publishing_gateway,
+    registry_of_doc,
     running_hub,
+    until,
 )
 
 STRANGER = "ibeacon:00000000-0000-0000-0000-000000000009:9:9"
@@ -45,8 +47,8 @@ def people(kama_consent: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def registry_with(tmp_path: Path, kama_consent: dict[str, Any] | None) -> Registry:
-    base = hub_config(tmp_path, 1883, 8080).model_dump()
-    return Registry.from_config(HubConfig.model_validate({**base, "people": people(kama_consent)}))
+    base = hub_document(tmp_path, 1883, 8080)
+    return registry_of_doc({**base, "people": people(kama_consent)})
 
 
 def tag_event(tag: str, kind: EventKind = EventKind.TAG_SEEN) -> Any:
@@ -83,10 +85,25 @@ def test_without_require_consent_everything_is_kept_as_before(tmp_path: Path) ->
     assert admission.refuse(tag_event(STRANGER)) is None
 
 
-def write_hub_yaml(tmp_path: Path, **changes: Any) -> Path:
-    doc = hub_config(tmp_path, 1883, 8080).model_dump(mode="json", exclude_defaults=True)
+async def write_hub_yaml(tmp_path: Path) -> Path:
+    """The hub's file for the commands; its register imported into its database."""
+    doc = hub_document(tmp_path, 1883, 8080)
+    store = await open_test_store(tmp_path)
+    try:
+        await import_register_of(store, doc)
+    finally:
+        await store.close()
     path = tmp_path / "hub.yaml"
-    path.write_text(yaml.safe_dump({**doc, **changes}, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"hub": doc["hub"]}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def write_register_yaml(tmp_path: Path, **changes: Any) -> Path:
+    """The test town's register as a file for ``mimamori hub import``."""
+    doc = hub_document(tmp_path, 1883, 8080)
+    register = {k: v for k, v in doc.items() if k != "hub"}
+    path = tmp_path / "register.yaml"
+    path.write_text(yaml.safe_dump({**register, **changes}, allow_unicode=True), "utf-8")
     return path
 
 
@@ -96,7 +113,7 @@ def write_hub_yaml(tmp_path: Path, **changes: Any) -> Path:
         (
             {**CONSENT, "purposes": ["location", "marketing"]},
             "people[1].consent.purposes[1]",
-            "Input should be 'location' or 'search'",
+            "Input should be 'location', 'search', 'checkin' or 'meter'",
             "- marketing",
         ),
         (
@@ -117,7 +134,7 @@ def write_hub_yaml(tmp_path: Path, **changes: Any) -> Path:
 def test_mimamori_check_reports_a_bad_consent_record_where_it_was_written(
     tmp_path: Path, consent: dict[str, Any], key: str, message: str, written: str
 ) -> None:
-    path = write_hub_yaml(tmp_path, people=people(consent))
+    path = write_register_yaml(tmp_path, people=people(consent))
     # (families and households that name the refused people are reported too)
     [problem] = [p for p in check_file(path) if p.key.startswith("people")]
     assert (problem.key, problem.message) == (key, message)
@@ -197,7 +214,7 @@ async def run_cli(*args: str) -> tuple[int, str, str]:
 async def test_a_forget_while_the_hub_runs_stops_their_sightings_at_once(
     own_broker: PrivateBroker, tmp_path: Path
 ) -> None:
-    config = write_hub_yaml(tmp_path)
+    config = await write_hub_yaml(tmp_path)
     async with (
         running_hub(own_broker, tmp_path) as hub,
         publishing_gateway(own_broker, "gw-a") as gw,
@@ -213,13 +230,24 @@ async def test_a_forget_while_the_hub_runs_stops_their_sightings_at_once(
         assert await hub.state.store.last_sighting([TAG_KAMA, TAG_KAMA_SPARE]) is None
         assert hub.state.ingest is not None
         assert hub.state.ingest.counters["sightings_dropped_forgotten"] == 1
+
+        async def reloaded() -> bool:  # the register changed in another process
+            return "p-kama" not in hub.state.registry.people
+
+        await until(reloaded, within=5)
+        assert "hh-1" not in hub.state.registry.households
     assert out.splitlines()[:3] == [
         "p-kama (宮城 カマ): removed 1 record(s)",
         "  sightings.tag.arrived\t1",
         "kept: the audit log (who viewed their location, and this forget)",
     ]
     assert f"refused from now on: sightings of {TAG_KAMA}, {TAG_KAMA_SPARE}" in out
-    assert "now remove p-kama from" in out and "home gateways of hh-1" in out
+    # The register forgets them too, with their home and its own gateway, and the family
+    # that watched nobody else; nothing is left for the operator to edit.
+    assert (
+        "left the register: family f-miyagi, person p-kama, household hh-1, watch_point gw-home"
+        in out
+    )
 
 
 # -- the commands ---------------------------------------------------------------------------
@@ -255,7 +283,7 @@ async def seed(tmp_path: Path) -> None:
 
 async def test_the_purge_command_reports_what_it_removed_by_kind(tmp_path: Path) -> None:
     await seed(tmp_path)
-    config = write_hub_yaml(tmp_path)
+    config = await write_hub_yaml(tmp_path)
     dry = cli("hub", "purge", "--config", str(config), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith("would remove 4 sighting(s) from before ")
@@ -267,7 +295,7 @@ async def test_the_purge_command_reports_what_it_removed_by_kind(tmp_path: Path)
 
 async def test_forget_needs_yes_or_dry_run_and_a_person_in_the_config(tmp_path: Path) -> None:
     await seed(tmp_path)
-    config = write_hub_yaml(tmp_path)
+    config = await write_hub_yaml(tmp_path)
     unsure = cli("hub", "person", "forget", "--config", str(config), "p-kama")
     assert unsure.returncode == 2 and "--dry-run --yes" in unsure.stderr.replace("|", "")
     dry = cli("hub", "person", "forget", "--config", str(config), "p-kama", "--dry-run")
@@ -275,20 +303,20 @@ async def test_forget_needs_yes_or_dry_run_and_a_person_in_the_config(tmp_path: 
     assert dry.stdout.splitlines()[0] == "p-kama (宮城 カマ): would remove 4 record(s)"
     assert "nothing was changed: run again with --yes" in dry.stdout
     nobody = cli("hub", "person", "forget", "--config", str(config), "p-nobody", "--yes")
-    assert nobody.returncode == 1 and "no person 'p-nobody' in the config" in nobody.stderr
+    assert nobody.returncode == 1 and "no person 'p-nobody' in the register" in nobody.stderr
 
 
 async def test_export_writes_one_persons_records_as_json_for_their_eyes_only(
     tmp_path: Path,
 ) -> None:
     await seed(tmp_path)
-    config = write_hub_yaml(tmp_path)
+    config = await write_hub_yaml(tmp_path)
     out = tmp_path / "p-kama.json"
     run = cli("hub", "person", "export", "--config", str(config), "p-kama", "--output", str(out))
     assert run.returncode == 0, run.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["person"]["id"] == "p-kama" and doc["person"]["consent"]["by"] == "本人"
+    assert doc["person"]["id"] == "p-kama" and doc["person"]["consents"][0]["by"] == "本人"
     assert [f["id"] for f in doc["families"]] == ["f-miyagi"]
     assert [h["id"] for h in doc["households"]] == ["hh-1"]
     assert len(doc["sightings"]) == 4 and {s["data"]["tag"] for s in doc["sightings"]} == {TAG_KAMA}

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from mimamori.errors import StoreError
-from mimamori.hub.config import HubConfig
 from mimamori.hub.model.alerts import Notice, NotificationDraft
 from mimamori.hub.model.eid import EidTagRecord
 from mimamori.hub.model.federation import ForeignSearch
@@ -18,10 +17,20 @@ from mimamori.hub.model.privacy import PersonScope
 from mimamori.hub.model.searches import Participant, Search
 from mimamori.hub.privacy.admission import Admission, search_visits
 from mimamori.hub.privacy.retention import purge
-from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import EventDraft, EventKind, new_event_id
-from tests.hub.helpers import DAY, NOW, TAG_KAMA, TAG_TSURU, all_tags, hub_config, registry, sight
+from tests.hub.helpers import (
+    DAY,
+    NOW,
+    TAG_KAMA,
+    TAG_TSURU,
+    all_tags,
+    hub_config,
+    hub_document,
+    registry,
+    registry_of_doc,
+    sight,
+)
 
 STRANGER = "ibeacon:00000000-0000-0000-0000-000000000009:9:9"
 
@@ -141,9 +150,9 @@ async def test_another_towns_search_lets_its_tags_in_for_its_window_only(
 async def test_a_person_without_consent_is_seen_while_they_are_searched_for(
     store: SqlStore, tmp_path: Path
 ) -> None:
-    base = hub_config(tmp_path, 1883, 8080).model_dump()
-    base["people"][1]["consent"] = None  # p-kama: no consent on record
-    town = Registry.from_config(HubConfig.model_validate(base))
+    base = hub_document(tmp_path, 1883, 8080)
+    del base["people"][1]["consent"]  # p-kama: no consent on record
+    town = registry_of_doc(base)
     admission = Admission(
         town, require_consent=True, visits=lambda: search_visits(store, town, datetime.now(UTC))
     )

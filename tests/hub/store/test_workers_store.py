@@ -18,10 +18,22 @@ from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
 from mimamori.hub.model.clock import system_clock
-from mimamori.hub.register.registry import Registry
+from mimamori.hub.register.loading import load_registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
-from tests.hub.helpers import MIN, T0, TAG_TSURU, config, event, hub_config, missed, open_test_store
+from tests.hub.helpers import (
+    MIN,
+    T0,
+    TAG_TSURU,
+    alerts_document,
+    event,
+    hub_document,
+    import_register_of,
+    missed,
+    open_test_store,
+    registry_of_doc,
+    service_of,
+)
 
 ROUNDS = 30
 
@@ -62,10 +74,10 @@ async def test_two_alert_engines_on_the_same_events_apply_each_event_and_step_on
     tmp_path: Path, two: tuple[SqlStore, SqlStore]
 ) -> None:
     a, b = two
-    cfg = config(tmp_path)
-    engines = [
-        AlertEngine(cfg, Registry.from_config(cfg), store, clock=system_clock) for store in two
-    ]
+    doc = alerts_document(tmp_path)
+    await import_register_of(a, doc)
+    registry = await load_registry(b)
+    engines = [AlertEngine(service_of(doc), registry, store, clock=system_clock) for store in two]
     for n in range(ROUNDS):
         # Each round a new event, and both engines at once.
         at = T0 + n * MIN
@@ -97,7 +109,7 @@ async def test_a_worker_passes_the_others_sightings_to_its_live_pages_once(
     tmp_path: Path, two: tuple[SqlStore, SqlStore]
 ) -> None:
     a, b = two
-    registry = Registry.from_config(hub_config(tmp_path, 1883, 8080))
+    registry = registry_of_doc(hub_document(tmp_path, 1883, 8080))
     live = LiveHub(registry)
     follower = LiveFollower(b, live)
     cursor = await b.last_seqno()
