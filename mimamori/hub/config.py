@@ -1,5 +1,5 @@
 """The hub's YAML config (see configs/hub.yaml): the service settings under ``hub:``
-(database, broker, web, sign-in, searches, peers, rotating ids, privacy), and nothing
+(database, broker, web, sign-in, searches, peers, rotating ids, privacy, LINE), and nothing
 else. The town's register (people, households, contacts...) lives in the database
 (``register/``); a file that still holds it is refused, with the command that moves
 it there (``mimamori hub import``). Imports nothing beyond pydantic, so that
@@ -178,6 +178,31 @@ class PrivacySettings(Strict):
     require_consent: bool = True
 
 
+class LineSettings(Strict):
+    """The town's LINE Official Account (docs/line.md). Its channel secret and access
+    token are read from files of their own: never written in this YAML."""
+
+    channel_secret_file: FilePath  # signs the webhooks LINE sends (X-Line-Signature)
+    access_token_file: FilePath  # a long-lived channel access token: push and reply
+    # The Messaging API's base URL; a test points it at a local LINE.
+    api_url: str = Field(default="https://api.line.me", pattern=r"^https?://")
+    # The account's basic id (@ and 8 characters): with it, the linking code comes with a
+    # link that opens the account's chat with the code already typed.
+    basic_id: str | None = Field(default=None, pattern=r"^@[0-9a-z._-]{1,32}$")
+    # Messages a month the plan includes: 200 on the free plan (コミュニケーションプラン);
+    # admins are warned at 80 %.
+    monthly_allowance: int = Field(default=200, ge=1, le=10_000_000)
+    # How long a linking code may be used: a day covers "the desk hands it over, the
+    # daughter adds the account that evening".
+    code_ttl_h: float = Field(default=24.0, gt=0, le=24 * 14)
+
+    def read_secret(self) -> str:
+        return self.channel_secret_file.read_text(encoding="utf-8").strip()
+
+    def read_token(self) -> str:
+        return self.access_token_file.read_text(encoding="utf-8").strip()
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -192,6 +217,7 @@ class HubSection(Strict):
     federation: Federation | None = None
     eid: EidSettings = Field(default_factory=EidSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    line: LineSettings | None = None  # None: no LINE account (notices by apprise only)
 
 
 class HubConfig(Strict):
@@ -231,6 +257,15 @@ def cleartext_urls(config: HubConfig) -> list[tuple[tuple[str | int, ...], str]]
                 ("hub", "http", "public_url"),
                 "http:// sends sign-in links and session cookies in clear text and the "
                 "cookies are not marked Secure: use https://",
+            )
+        )
+    line = config.hub.line
+    if line is not None and plain_http(line.api_url):
+        found.append(
+            (
+                ("hub", "line", "api_url"),
+                "http:// sends the channel access token and contacts' notices in clear "
+                "text: use https://",
             )
         )
     federation = config.hub.federation

@@ -35,6 +35,9 @@ _HOST_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mai
 class Delivery:
     ok: bool
     error: str = ""  # why not, in a few words, never with a secret
+    # No retry will help (LINE refused it for the month's allowance, or the recipient
+    # is no longer bound): the notice goes to the recipient's other channels instead.
+    refused: bool = False
 
 
 class Sender(Protocol):

@@ -6,6 +6,12 @@ with the reason and a retry time that backs off (30 s, 1 min, 2 min, ... up to a
 hour). After ``MAX_ATTEMPTS`` it stays failed and shows on the staff side. Delivery
 is at-least-once: a worker killed after sending but before recording sends again,
 with the same dedupe key, which the channels that support one use to drop it.
+
+A notice on a recipient's LINE (``LINE_CHANNEL``) goes through the ``NoticeSender``
+given (``hub/line/push.py``). When LINE refuses it for good (the month's allowance is
+used up, the user unfollowed), or it has failed ``LINE_FALLBACK_AFTER`` times, the same
+notice is queued on each of the recipient's other channels: never dropped, and each
+fallback at most once (its dedupe key).
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
-from mimamori.hub.model.alerts import QueuedNotification
+from mimamori.hub.model.alerts import LINE_CHANNEL, NotificationDraft, QueuedNotification
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.store.port import Store
 
@@ -28,6 +35,16 @@ FIRST_RETRY_S = 30.0
 MAX_RETRY_S = 3600.0
 MAX_ATTEMPTS = 12  # about five hours of trying (30 s, 1, 2, 4 ... 60 min)
 EVERY_S = 1.0
+# A LINE notice that failed this often (30 s + 1 min after the first try: LINE is down,
+# or the rate limit holds) also goes to the recipient's other channels, while LINE
+# keeps being tried: an alert must not wait hours for LINE to come back.
+LINE_FALLBACK_AFTER = 3
+
+
+class NoticeSender(Protocol):
+    """A channel that is not a URL: the LINE push (``hub/line/push.py``)."""
+
+    async def deliver(self, n: QueuedNotification) -> Delivery: ...
 
 
 def retry_delay(attempts: int) -> float:
@@ -42,10 +59,12 @@ class DeliveryWorker:
         sender: Sender,
         *,
         clock: Clock,
+        line: NoticeSender | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
         self.clock = clock
+        self.line = line
         self.wake = asyncio.Event()
 
     async def _url(self, n: QueuedNotification) -> str | None:
@@ -61,20 +80,30 @@ class DeliveryWorker:
         now = self.clock()
         batch = await self.store.claim_notifications(now, LEASE_S)
         for n in batch:
-            url = await self._url(n)
-            if url is None:
-                result = Delivery(False, "the recipient or channel is no longer configured")
+            if n.channel == LINE_CHANNEL:
+                result = await self._via_line(n)
+                retryable = not result.refused
             else:
-                try:
-                    result = await self.sender.send(url, n.title, n.body, dedupe_key=n.dedupe_key)
-                except Exception as exc:  # one channel's failure is that notification's alone
-                    log.exception("notification %d: the sender failed", n.id)
-                    result = Delivery(False, f"sending failed: {type(exc).__name__}")
+                url = await self._url(n)
+                retryable = url is not None
+                if url is None:
+                    result = Delivery(False, "the recipient or channel is no longer configured")
+                else:
+                    try:
+                        result = await self.sender.send(
+                            url, n.title, n.body, dedupe_key=n.dedupe_key
+                        )
+                    except Exception as exc:  # one channel's failure is that notification's
+                        log.exception("notification %d: the sender failed", n.id)
+                        result = Delivery(False, f"sending failed: {type(exc).__name__}")
             attempts = n.attempts + 1
             done = self.clock()
             retry_at = None
-            if not result.ok and url is not None and attempts < MAX_ATTEMPTS:
+            if not result.ok and retryable and attempts < MAX_ATTEMPTS:
                 retry_at = done + timedelta(seconds=retry_delay(attempts))
+            gave_up = not retryable or retry_at is None or attempts == LINE_FALLBACK_AFTER
+            if n.channel == LINE_CHANNEL and not result.ok and gave_up:
+                await self._fall_back(n, done)  # before the record: a crash repeats it
             await self.store.record_delivery(n.id, result.ok, result.error, done, retry_at)
             if result.ok:
                 log.info("notification %d sent to %s", n.id, n.recipient_id)
@@ -88,6 +117,34 @@ class DeliveryWorker:
                     "" if retry_at else "; giving up",
                 )
         return len(batch)
+
+    async def _via_line(self, n: QueuedNotification) -> Delivery:
+        if self.line is None:
+            return Delivery(False, "LINE is not configured (hub.line)", refused=True)
+        try:
+            return await self.line.deliver(n)
+        except Exception as exc:  # as a channel's failure: that notification's alone
+            log.exception("notification %d: the LINE push failed", n.id)
+            return Delivery(False, f"sending failed: {type(exc).__name__}")
+
+    async def _fall_back(self, n: QueuedNotification, now: datetime) -> None:
+        """Queue a LINE notice on each of the recipient's other channels (once each)."""
+        count = len(await self.store.contact_channels(n.recipient_id) or [])
+        if count == 0:
+            log.warning(
+                "notification %d: %s has no channel besides LINE to fall back on",
+                n.id,
+                n.recipient_id,
+            )
+            return
+        drafts = [
+            NotificationDraft(
+                n.alert_id, n.recipient_id, i, f"{n.dedupe_key}-fallback-{i}", n.title, n.body
+            )
+            for i in range(count)
+        ]
+        await self.store.queue_notifications(drafts, now)
+        log.info("notification %d: also queued on %d other channels", n.id, count)
 
     async def run(self) -> None:
         while True:

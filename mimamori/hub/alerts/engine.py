@@ -27,6 +27,7 @@ from mimamori.hub.alerts.people import person_changes
 from mimamori.hub.alerts.rules import decide
 from mimamori.hub.config import HubConfig
 from mimamori.hub.model.alerts import (
+    LINE_CHANNEL,
     AlertCounts,
     DueEscalation,
     Notice,
@@ -259,6 +260,8 @@ class AlertEngine:
         alert = due.alert
         home = self.registry.households.get(alert.household_id or "")
         drafts: list[NotificationDraft] = []
+        # Recipients bound to LINE hear there; their other channels are the fallback.
+        on_line = await self.store.line_bound(due.recipients) if self.config.hub.line else set()
         for rid in due.recipients:
             recipient = self.recipients.get(rid)
             if recipient is None:
@@ -267,16 +270,18 @@ class AlertEngine:
             token = make_token(await self.store.secret(ACK_SECRET), link)
             title, body = self._words(due, recipient, token, home)
             channels = recipient.channels  # masked: how many, not what
+            numbers = [LINE_CHANNEL] if rid in on_line else list(range(len(channels)))
             drafts += [
                 NotificationDraft(
                     alert.id,
                     rid,
                     n,
-                    f"alert-{alert.id}-step-{due.step}-round-{due.round}-{rid}-{n}",
+                    f"alert-{alert.id}-step-{due.step}-round-{due.round}-{rid}-"
+                    + ("line" if n == LINE_CHANNEL else str(n)),
                     title,
                     body,
                 )
-                for n in range(len(channels))
+                for n in numbers
             ]
         plan = f"person:{alert.person_id}" if alert.person_id else (alert.household_id or "")
         policy = self.registry.policies.get(self._plans.policies.get(plan, ""))

@@ -12,6 +12,7 @@
     mimamori hub pki ca|server|client --dir DIR ...  (pki.py)
     mimamori hub purge | person forget | person export ...  (privacy.py)
     mimamori hub quarantine list|show|clear ...  (quarantine.py)
+    mimamori hub line link|list ...  (line.py)
     mimamori hub import --config FILE [--register FILE] [--dry-run]  (register.py)
 
 Every command runs through ``common.command``: one way to load the config, open the
@@ -30,6 +31,7 @@ from typing import Any
 
 from mimamori.hub.cli import credentials as cli_credentials
 from mimamori.hub.cli import gateways as cli_gateways
+from mimamori.hub.cli import line as cli_line
 from mimamori.hub.cli import pki as cli_pki
 from mimamori.hub.cli import privacy as cli_privacy
 from mimamori.hub.cli import quarantine as cli_quarantine
@@ -188,4 +190,5 @@ def add_parser(sub: Any) -> None:
     cli_pki.add_parser(actions)
     cli_privacy.add_parser(actions)
     cli_quarantine.add_parser(actions)
+    cli_line.add_parser(actions)
     cli_register.add_parser(actions)

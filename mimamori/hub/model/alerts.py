@@ -64,11 +64,17 @@ class DueEscalation:
     recipients: tuple[str, ...]
 
 
+# The channel of a recipient bound to a LINE user (hub/line/): LINE's push, not a URL of
+# the channels file. Such a recipient's notices about alerts go there first; the
+# channels file's URLs are its fallback (alerts/delivery.py).
+LINE_CHANNEL = -1
+
+
 @dataclass(frozen=True)
 class NotificationDraft:
     alert_id: int | None  # None: a notice that is not about an alert (search, outing)
     recipient_id: str
-    channel: int  # the index of the URL in the recipient's channels file
+    channel: int  # the index of the URL in the recipient's channels file, or LINE_CHANNEL
     dedupe_key: str
     title: str
     body: str

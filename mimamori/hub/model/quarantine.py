@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-# mqtt: a gateway's message; federation: a peer's request; alerts / escalation /
-# delivery / live: a row a background loop could not handle.
-Source = Literal["mqtt", "federation", "alerts", "escalation", "delivery", "live"]
+# mqtt: a gateway's message; federation: a peer's request; line: a LINE webhook's
+# event; alerts / escalation / delivery / live: a row a background loop could not handle.
+Source = Literal["mqtt", "federation", "line", "alerts", "escalation", "delivery", "live"]
 
 
 MAX_PAYLOAD_KEPT = 16 * 1024  # enough to see what was wrong; the rest is counted

@@ -17,6 +17,7 @@ from mimamori import __version__
 from mimamori.hub.api.alerts import router as alerts_router
 from mimamori.hub.api.audit import router as audit_router
 from mimamori.hub.api.federation import router as federation_router
+from mimamori.hub.api.line import router as line_router
 from mimamori.hub.api.people import router as api_router
 from mimamori.hub.api.quarantine import router as quarantine_router
 from mimamori.hub.api.searches import router as searches_router
@@ -73,6 +74,8 @@ def create_app(
                 finally:
                     for task in tasks:
                         task.cancel()
+            if hub.line is not None:
+                await hub.line.close()
         finally:
             await store.close()
 
@@ -85,6 +88,7 @@ def create_app(
     app.include_router(shared_router)
     app.include_router(federation_router)
     app.include_router(quarantine_router)
+    app.include_router(line_router)
     app.include_router(pages_router)
     app.include_router(signin_router)
     app.include_router(household_pages_router)

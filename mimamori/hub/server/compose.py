@@ -22,6 +22,8 @@ from mimamori.hub.eid.service import EidService
 from mimamori.hub.federation.relay import FederationRelay
 from mimamori.hub.ingest.loop import Ingest
 from mimamori.hub.ingest.silent import watch_gateways
+from mimamori.hub.line.contacts import RegisterContacts
+from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
@@ -64,6 +66,10 @@ async def assemble(
     await admission.refresh_forgotten(store)
     reloader.before.append(lambda: admission.refresh_forgotten(store))
     reloader.after.append(lambda: reconcile_forgotten(store, registry))
+    line = None
+    if config.hub.line is not None:  # the town's LINE account (docs/line.md)
+        contacts = RegisterContacts(registry)
+        line = LineService(config.hub.line, store, contacts, clock=clock)
 
     def state(
         after_commit: AfterCommit, ingest: Ingest | None = None, alerts: AlertEngine | None = None
@@ -81,12 +87,18 @@ async def assemble(
             signin=SigninGuard(store),
             ingest=ingest,
             alerts=alerts,
+            line=line,
         )
 
     if not with_ingest:
         return state(AfterCommit(live)), {}
 
-    delivery = DeliveryWorker(store, AppriseSender(), clock=clock)
+    delivery = DeliveryWorker(
+        store,
+        AppriseSender(),
+        clock=clock,
+        line=line.push if line is not None else None,
+    )
     alerts = AlertEngine(config, registry, store, clock=clock, on_queued=delivery.wake.set)
     # Whoever commits new events (ingest, a peer's sightings) hands them on the same way.
     after_commit = AfterCommit(live, wake=[alerts.wake])  # the alert rules follow at once
@@ -109,6 +121,8 @@ async def assemble(
         "searches": lambda: searches.run(ingest.link),
         "retention": lambda: run_retention(store, registry, config.hub.privacy, clock),
     }
+    if line is not None:
+        loops["line"] = line.events.run
     if config.hub.worker_id is not None:  # several workers: the others' sightings, live here
         loops["live-follow"] = LiveFollower(store, live).run
     if config.hub.federation is not None:

@@ -37,6 +37,12 @@ async def health(hub: HubState) -> dict[str, Any]:
     failing = hub.loops.failing()
     set_aside = hub.alerts.failures if hub.alerts is not None else 0
     ok = db_ok and broker != "disconnected" and not failing and not quarantine.get("failed")
+    line: dict[str, Any] = {}
+    if hub.line is not None and db_ok:
+        try:
+            line = await hub.line.health()
+        except Exception as exc:
+            log.warning("healthz: cannot read LINE's count: %s", exc)
     return {
         "status": "ok" if ok else "degraded",
         "db": "ok" if db_ok else "failing",
@@ -48,4 +54,5 @@ async def health(hub: HubState) -> dict[str, Any]:
         # within about a second of a change (hub/register/reload.py).
         "register_version": hub.registry.version,
         "ingest": dict(hub.ingest.counters) if hub.ingest else {},
+        "line": line,  # {} without hub.line; "warning": 80 % of the month's messages used
     }

@@ -14,6 +14,7 @@ from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.ingest.loop import Ingest
+from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.model.clock import Clock
@@ -38,4 +39,5 @@ class HubState:
     signin: SigninGuard
     ingest: Ingest | None = None  # None: the API alone
     alerts: AlertEngine | None = None
+    line: LineService | None = None  # None: no ``hub.line`` (no LINE account)
     loops: LoopHealth = field(default_factory=LoopHealth)

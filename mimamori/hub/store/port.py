@@ -18,6 +18,7 @@ from mimamori.hub.store.port_eid import EidStore
 from mimamori.hub.store.port_events import EventStore
 from mimamori.hub.store.port_federation import FederationStore
 from mimamori.hub.store.port_gateways import GatewayStore
+from mimamori.hub.store.port_line import LineStore
 from mimamori.hub.store.port_privacy import PrivacyStore
 from mimamori.hub.store.port_quarantine import QuarantineStore
 from mimamori.hub.store.port_register import RegisterStore
@@ -34,6 +35,7 @@ class Store(
     EventStore,
     FederationStore,
     GatewayStore,
+    LineStore,
     PrivacyStore,
     QuarantineStore,
     RegisterStore,

@@ -85,6 +85,13 @@ class AlertStore(Protocol):
         now: datetime,
     ) -> bool: ...
 
+    async def queue_notifications(
+        self, notifications: Sequence[NotificationDraft], now: datetime
+    ) -> None:
+        """Queue notifications due now (each once: a dedupe key already queued is kept
+        as it is), e.g. a LINE notice's fallback on the recipient's other channels."""
+        ...
+
     async def claim_notifications(
         self, now: datetime, lease_s: float, limit: int = 20
     ) -> list[QueuedNotification]: ...

@@ -526,4 +526,50 @@ MIGRATIONS: tuple[Migration, ...] = (
         sqlite={"c": ""},
         postgres={"c": ' COLLATE "C"'},
     ),
+    # 16: LINE (hub/line/, docs/line.md): which LINE user hears for which recipient
+    # (by the recipient's id, a plain string, so it outlives where the register is kept);
+    # one-time linking codes (hashed) and each LINE user's failed tries; the webhook's
+    # events, kept by LINE's webhookEventId until handled and for a while after (a replay
+    # is a no-op); messages pushed per month, against the plan's allowance.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS line_bindings (
+        recipient_id TEXT PRIMARY KEY,
+        line_user_id TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        bound_at     {bigint} NOT NULL,
+        changed_at   {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS line_bindings_user ON line_bindings (line_user_id);
+    CREATE TABLE IF NOT EXISTS line_codes (
+        code_hash    TEXT PRIMARY KEY,
+        recipient_id TEXT NOT NULL,
+        created_at   {bigint} NOT NULL,
+        expires_at   {bigint} NOT NULL,
+        used_at      {bigint},
+        used_by      TEXT
+    );
+    CREATE INDEX IF NOT EXISTS line_codes_recipient ON line_codes (recipient_id);
+    CREATE TABLE IF NOT EXISTS line_attempts (
+        line_user_id TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        first_at     {bigint} NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS line_events (
+        id            {serial},
+        event_id      TEXT NOT NULL UNIQUE,
+        body          TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        received_at   {bigint} NOT NULL,
+        claimed_until {bigint},
+        error         TEXT
+    );
+    CREATE INDEX IF NOT EXISTS line_events_pending ON line_events (id) WHERE state = 'pending';
+    CREATE INDEX IF NOT EXISTS line_events_received ON line_events (received_at);
+    CREATE TABLE IF NOT EXISTS line_usage (
+        month  TEXT PRIMARY KEY,
+        pushed INTEGER NOT NULL,
+        warned INTEGER NOT NULL DEFAULT 0
+    );
+    """),
 )

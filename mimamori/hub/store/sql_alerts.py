@@ -330,6 +330,13 @@ class SqlAlerts(SqlBase):
     # -- the notification queue -------------------------------------------------------------
 
     @serialized
+    async def queue_notifications(
+        self, notifications: Sequence[NotificationDraft], now: datetime
+    ) -> None:
+        async with self._transaction("queuing notifications") as db:
+            await _queue(db, notifications, to_epoch_ms(now))
+
+    @serialized
     async def claim_notifications(
         self, now: datetime, lease_s: float, limit: int = 20
     ) -> list[QueuedNotification]:

@@ -23,6 +23,7 @@ from mimamori.hub.store.sql_audit import SqlAudit
 from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_gateways import SqlGateways
+from mimamori.hub.store.sql_line import SqlLine
 from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
 from mimamori.hub.store.sql_register import SqlRegister
@@ -59,6 +60,7 @@ class SqlStore(
     SqlEid,
     SqlFederation,
     SqlGateways,
+    SqlLine,
     SqlPrivacy,
     SqlQuarantine,
     SqlRegister,

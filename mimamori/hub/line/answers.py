@@ -1,0 +1,103 @@
+"""The answers a LINE notice offers as quick-reply buttons, and what a tap does.
+
+Today there is one answer, the one the acknowledge link gives: 対応します ("I'm on it":
+the alert is acknowledged and its escalation stops). The escalation redesign (issue
+15) adds 行けない・次の人へ and 解決しました: each is one more entry in ``ANSWERS`` and one
+more branch in ``answer``.
+
+A button's postback carries the action and the same signed token as the notice's
+acknowledge link (``alerts/links.py``): it names the alert and the recipient, and
+expires. A tap counts only when the LINE user who tapped is bound to that recipient
+now, so a postback replayed or forged by someone else does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from mimamori.hub.alerts.engine import ACK_SECRET
+from mimamori.hub.alerts.links import AckLink, BadLink, read_token
+from mimamori.hub.line.client import Button
+from mimamori.hub.store.port import Store
+
+log = logging.getLogger(__name__)
+
+ACK = "ack"
+MAX_DATA = 300  # LINE's limit for a postback's data
+
+# (label: at most 20 characters, what the chat shows as the user's answer) per language.
+ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
+    ACK: {"ja": ("対応します", "対応します"), "en": ("I'm on it", "I'm on it")},
+}
+
+# What the hub says back after a tap, per outcome and language.
+REPLIES: dict[str, dict[str, str]] = {
+    "acknowledged": {
+        "ja": "「対応します」を受け付けました。ほかの方への通知を止めます。",
+        "en": "Thank you: you are on it. The others will not be notified.",
+    },
+    "already": {
+        "ja": "この通知には、すでにどなたかが対応しています。",
+        "en": "Someone is already on this alert.",
+    },
+    "expired": {
+        "ja": "このボタンの有効期限が切れています。通知のリンクから確認してください。",
+        "en": "This button has expired: please use the link in the notice.",
+    },
+    "not_yours": {
+        "ja": "このボタンは、通知を受け取った方だけが使えます。",
+        "en": "Only the person this notice was sent to can use this button.",
+    },
+}
+
+
+def buttons(token: str, lang: str) -> list[Button]:
+    """The quick-reply buttons of a notice about an alert, for the holder of ``token``."""
+    lang = lang if lang in ("ja", "en") else "ja"
+    found = []
+    for action, words in ANSWERS.items():
+        label, shown = words[lang]
+        data = f"{action}:{token}"
+        if len(data) <= MAX_DATA:
+            found.append(Button(label, data, shown))
+    return found
+
+
+@dataclass(frozen=True)
+class Tapped:
+    outcome: str  # a key of REPLIES, or "" when the postback is none of ours
+    alert_id: int | None = None
+    recipient_id: str | None = None
+
+
+async def answer(
+    store: Store,
+    data: str,
+    line_user_id: str,
+    now: datetime,
+    *,
+    name_of: dict[str, str],
+) -> Tapped:
+    """Do what a postback asks, if the LINE user who tapped may; ``name_of`` gives the
+    recipients' names for the alert's record of who answered."""
+    action, _, token = data.partition(":")
+    if action != ACK:
+        return Tapped("")
+    try:
+        link: AckLink = read_token(await store.secret(ACK_SECRET), token, now)
+    except BadLink as exc:
+        return Tapped("expired" if exc.reason == "expired" else "not_yours")
+    if link.recipient_id not in await store.line_recipients_of(line_user_id):
+        log.warning(
+            "LINE: a postback for alert %d came from a LINE user not bound to %s: ignored",
+            link.alert_id,
+            link.recipient_id,
+        )
+        return Tapped("not_yours", link.alert_id, link.recipient_id)
+    who = name_of.get(link.recipient_id, link.recipient_id)
+    subject = f"alert:{link.alert_id}"
+    await store.audit(now, who=who, role="line", action="alert.ack", subject=subject)
+    done = await store.acknowledge_alert(link.alert_id, who, "LINE: 対応します", now)
+    return Tapped("already" if done is None else "acknowledged", link.alert_id, link.recipient_id)

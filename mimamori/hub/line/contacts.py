@@ -1,0 +1,43 @@
+"""Who a LINE user can be bound to: the register's contacts (recipients), by id.
+
+LINE needs only this much of the register, behind this port: a binding names the
+contact by its id, a plain string, so it outlives any change of how the register is
+kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from mimamori.hub.register.registry import Registry
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    name: str
+    lang: str  # "ja" | "en": the language of what the hub says to them
+
+
+class Contacts(Protocol):
+    async def contact(self, recipient_id: str) -> Contact | None: ...
+
+    async def names(self) -> dict[str, str]:
+        """Every contact's name by id."""
+        ...
+
+
+class RegisterContacts:
+    """The contacts of the registry as it stands (reloaded in place as the register
+    changes: each lookup reads it now)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    async def contact(self, recipient_id: str) -> Contact | None:
+        found = self._registry.recipients.get(recipient_id)
+        return Contact(found.id, found.name, found.lang) if found else None
+
+    async def names(self) -> dict[str, str]:
+        return {r.id: r.name for r in self._registry.recipients.values()}

@@ -1,0 +1,95 @@
+"""A queued notice sent as a LINE push: the delivery worker's LINE channel.
+
+The text is the notice's (its title, then what the body adds to it: when, the
+acknowledge link, the link to the map or the home), and a notice about an alert gets
+the answers of ``answers.py`` as quick-reply buttons, each with a token bound to that
+alert and that recipient. Each message LINE accepts is counted in its month (Japan's
+calendar) against the plan's allowance; crossing 80 % is logged once a month, and
+``/healthz`` shows the month's count.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from mimamori.hub.alerts.channels import Delivery
+from mimamori.hub.alerts.engine import ACK_SECRET
+from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
+from mimamori.hub.line.answers import buttons
+from mimamori.hub.line.client import LineClient
+from mimamori.hub.line.contacts import Contacts
+from mimamori.hub.model.alerts import QueuedNotification
+from mimamori.hub.model.clock import Clock
+from mimamori.hub.model.line import WARN_PERCENT, LineUsage
+from mimamori.hub.store.port import Store
+
+log = logging.getLogger(__name__)
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+
+
+def text_of(title: str, body: str) -> str:
+    """The title, then the body's lines that do not repeat it (a chat shows no title)."""
+    return "\n".join([title, *(line for line in body.splitlines() if line not in title)])
+
+
+class LinePush:
+    def __init__(
+        self,
+        client: LineClient,
+        store: Store,
+        contacts: Contacts,
+        *,
+        allowance: int,
+        clock: Clock,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.contacts = contacts
+        self.allowance = allowance
+        self.clock = clock
+        self.quota_refusals = 0  # pushes LINE refused for the month's allowance
+
+    def month(self) -> str:
+        return self.clock().astimezone(JAPAN).strftime("%Y-%m")
+
+    async def usage(self) -> LineUsage:
+        return await self.store.line_usage(self.month(), self.allowance)
+
+    async def deliver(self, n: QueuedNotification) -> Delivery:
+        to = await self.store.line_user_of(n.recipient_id)
+        if to is None:
+            return Delivery(False, "no longer bound to a LINE user", refused=True)
+        answers = []
+        if n.alert_id is not None:
+            contact = await self.contacts.contact(n.recipient_id)
+            link = AckLink(n.alert_id, n.recipient_id, self.clock() + LINK_TTL)
+            token = make_token(await self.store.secret(ACK_SECRET), link)
+            answers = buttons(token, contact.lang if contact else "ja")
+        sent = await self.client.push(to, text_of(n.title, n.body), answers, key=n.dedupe_key)
+        if sent.ok:
+            if sent.status != 409:  # 409: accepted on an earlier try, counted then
+                await self._count()
+            return Delivery(True)
+        if sent.quota:
+            self.quota_refusals += 1
+            log.warning(
+                "LINE refused notification %d: the month's messages are used up "
+                "(%d refused so far); it goes to the recipient's other channels",
+                n.id,
+                self.quota_refusals,
+            )
+        return Delivery(False, sent.error, refused=not sent.retry)
+
+    async def _count(self) -> None:
+        usage, crossed = await self.store.count_line_push(self.month(), self.allowance)
+        if crossed:
+            log.warning(
+                "LINE: %d of the plan's %d messages of %s are used (%d %%): raise the plan "
+                "or expect notices on the other channels once they run out",
+                usage.pushed,
+                usage.allowance,
+                usage.month,
+                WARN_PERCENT,
+            )

@@ -1,0 +1,43 @@
+"""A hub with a LINE account whose Messaging API is the local LINE (tests/line_server.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mimamori.demo.mosquitto import PrivateBroker
+from tests.hub.helpers import RunningHub, running_hub
+from tests.line_server import SECRET, TOKEN, LocalLine, local_line
+
+
+@pytest.fixture
+async def line() -> AsyncIterator[LocalLine]:
+    async with local_line() as running:
+        yield running
+
+
+def with_line(tmp_path: Path, line: LocalLine, **settings: Any) -> Callable[[dict[str, Any]], None]:
+    """A config edit: ``hub.line`` on the local LINE, its secret and token in files."""
+    (tmp_path / "line.secret").write_text(SECRET + "\n")
+    (tmp_path / "line.token").write_text(TOKEN + "\n")
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["hub"]["line"] = {
+            "channel_secret_file": str(tmp_path / "line.secret"),
+            "access_token_file": str(tmp_path / "line.token"),
+            "api_url": line.url,
+            **settings,
+        }
+
+    return edit
+
+
+@pytest.fixture
+async def line_hub(
+    own_broker: PrivateBroker, tmp_path: Path, line: LocalLine
+) -> AsyncIterator[RunningHub]:
+    async with running_hub(own_broker, tmp_path, with_line(tmp_path, line)) as running:
+        yield running
