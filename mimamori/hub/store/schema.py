@@ -526,4 +526,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         sqlite={"c": ""},
         postgres={"c": ' COLLATE "C"'},
     ),
+    # 16: staff work in care-centre areas (issue 14): the areas of each account. An
+    # account made before has none: a staff account sees no one until given its areas
+    # (``mimamori hub user areas``), never everyone.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS user_areas (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        area_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, area_id)
+    );
+    """),
 )
