@@ -175,8 +175,11 @@ async def _save(page: PageContext, register: Register, entry_id: str | None) -> 
     version = version_of(form)
     try:
         current = None
+        service.check(page.who, register.entity, [], write=True)
         if entry_id is not None:
             current, _ = await service.read(page.hub, page.who, register.entity, entry_id)
+            areas = service.areas_of(page.hub.registry, register.entity, current)
+            service.check(page.who, register.entity, areas, write=True)
             if version is None:
                 state = no_version(page)
                 return _form(page, register, entry_id, values, state, version=None, status=422)

@@ -57,6 +57,8 @@ def person_choices(page: PageContext) -> dict[str, list[tuple[str, str]]]:
 
 @router.get("/desk")
 async def desk_home(page: SignedIn) -> Response:
+    if (refused := desk_refusal(page)) is not None:
+        return refused
     return RedirectResponse("/desk/people", status_code=303)
 
 
@@ -103,6 +105,8 @@ async def people_list(  # noqa: PLR0917 (FastAPI passes the query by name)
 @router.get("/desk/reviews")
 async def reviews(page: SignedIn) -> Response:
     """The people whose yearly review falls this month (or is overdue)."""
+    if (refused := desk_refusal(page)) is not None:
+        return refused
     return RedirectResponse("/desk/people?review=month", status_code=303)
 
 
