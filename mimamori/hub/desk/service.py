@@ -1,6 +1,6 @@
 """What the desk does, for its pages and its API alike: read an entry the caller may
 see, save a form or a body as a change of the register, and a person's own changes
-(consent, contacts in order, the yearly review, the photo).
+(consent, contacts in order, the yearly review).
 
 Every operation asks the access policy first (``access/policy.py``): the desk is the
 care centre's (staff and admins; families and volunteers are refused before anything
@@ -242,14 +242,6 @@ async def review_done(
     return await hub.register.update(
         Entity.PERSON, data, version, actor(who, via), action="review.done"
     )
-
-
-async def set_photo(
-    hub: HubState, who: Principal, person_id: str, *, photo: str | None, version: int, via: str
-) -> Changed:
-    person = await _person(hub, who, person_id)
-    data = {**person.model_dump(mode="python"), "photo": photo}
-    return await hub.register.update(Entity.PERSON, data, version, actor(who, via), action="photo")
 
 
 def month_end(day: date) -> date:
