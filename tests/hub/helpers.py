@@ -323,10 +323,15 @@ class RunningHub:
         *,
         family: str | None = None,
         households: tuple[str, ...] = (),
+        areas: tuple[str, ...] | None = None,
         password: str = "correct horse battery",
     ) -> str:
-        """Create an account; returns a bearer token that acts as it."""
-        user = User(user_id, f"{user_id} さん", role, family, households)
+        """Create an account; returns a bearer token that acts as it. Staff work in
+        ``areas``: by default the test town's one ("default", where its import put
+        everyone)."""
+        if areas is None:
+            areas = ("default",) if role == "staff" else ()
+        user = User(user_id, f"{user_id} さん", role, family, households, areas=areas)
         await self.state.store.add_user(user, hash_password(password), self.state.clock())
         return await issue(
             self.state.store,

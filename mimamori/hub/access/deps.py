@@ -43,7 +43,7 @@ async def find_principal(request: Request, hub: HubState) -> Principal | None:
     if account is None or account[0].disabled:
         return None
     user = account[0]
-    return Principal(user.role, user.family_id, user.name, user.households, user.id)
+    return Principal(user.role, user.family_id, user.name, user.households, user.id, user.areas)
 
 
 async def require_principal(request: Request, hub: Hub) -> Principal:
@@ -60,10 +60,20 @@ async def require_principal(request: Request, hub: Hub) -> Principal:
 Caller = Annotated[Principal, Depends(require_principal)]
 
 
+def _not_theirs(caller: Principal, area: str | None, what: str) -> HTTPException:
+    """404 for what does not exist, and (families, volunteers) for what is not theirs:
+    a stranger cannot learn who is watched over; 403 for staff, who may know that
+    someone is another area's (policy.Verdict)."""
+    if area is not None and caller.sees_all_homes:
+        return HTTPException(status_code=403, detail=f"this {what} is another area's")
+    return HTTPException(status_code=404, detail=f"no such {what}")
+
+
 def visible_person(person_id: str, hub: Hub, caller: Caller) -> PersonEntry:
-    """The person, if the caller may see them. Unknown and forbidden look the same."""
+    """The person, if the caller may see them (else ``_not_theirs``)."""
     if not can_see(hub.registry, caller, person_id):
-        raise HTTPException(status_code=404, detail="no such person")
+        found = hub.registry.people.get(person_id)
+        raise _not_theirs(caller, found.area if found else None, "person")
     return hub.registry.people[person_id]
 
 
@@ -71,9 +81,10 @@ Person = Annotated[PersonEntry, Depends(visible_person)]
 
 
 def visible_household(household_id: str, hub: Hub, caller: Caller) -> HouseholdEntry:
-    """The household, if the caller may see it. Unknown and forbidden look the same."""
+    """The household, if the caller may see it (else ``_not_theirs``)."""
     if not can_see_household(hub.registry, caller, household_id):
-        raise HTTPException(status_code=404, detail="no such household")
+        found = hub.registry.households.get(household_id)
+        raise _not_theirs(caller, found.area if found else None, "household")
     return hub.registry.households[household_id]
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mimamori.errors import StoreError
 from mimamori.hub.access.auth import new_token, token_hash
 from mimamori.hub.access.deps import Caller, Hub
-from mimamori.hub.access.policy import Principal, can_see, hidden_homes, visible_people
+from mimamori.hub.access.policy import Principal, can_see, hidden_homes, person_scope
 from mimamori.hub.api.audit import record
 from mimamori.hub.model.searches import Search
 from mimamori.hub.searches.live import follow
@@ -118,8 +118,7 @@ async def list_searches(
     caller: Caller,
     state: Annotated[Literal["active", "all"], Query()] = "active",
 ) -> list[SearchSummary]:
-    people = [p.id for p in visible_people(hub.registry, caller)]
-    scope = None if caller.sees_all_homes else people
+    scope = person_scope(hub.registry, caller)
     found = await hub.store.searches(scope, active_only=state == "active")
     return [summary(hub.registry, s) for s in found]
 

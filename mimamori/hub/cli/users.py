@@ -1,12 +1,16 @@
 """``mimamori hub user ...``: accounts with passwords and roles.
 
     mimamori hub user add --config FILE --id ID --name NAME --role ROLE
-                          [--family ID] [--households ID,ID] [--password-file FILE]
+                          [--family ID] [--households ID,ID] [--area ID ...]
+                          [--password-file FILE]
+    mimamori hub user areas --config FILE --id ID --area ID [--area ID ...]
     mimamori hub user list --config FILE
     mimamori hub user disable --config FILE --id ID [--enable]   (ends its sessions and tokens)
 
 The password is read from ``--password-file`` or asked for twice on the terminal;
-it never appears on the command line (shell history, process lists).
+it never appears on the command line (shell history, process lists). Staff work in
+one or more care-centre areas (``--area``, each in the register): they see and change
+the people, households and watch points of those areas only.
 """
 
 from __future__ import annotations
@@ -40,7 +44,30 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-def _check(args: argparse.Namespace, registry: Any) -> tuple[str, ...]:
+def _areas(areas: list[str] | None, registry: Any) -> tuple[str, ...]:
+    """Staff's areas: at least one, each in the register."""
+    given = tuple(dict.fromkeys(areas or ()))
+    unknown = [a for a in given if a not in registry.areas]
+    if not given or unknown:
+        known = ", ".join(registry.areas) or "-"
+        raise CommandError(
+            "職員には、登録されている地域を --area で指定してください"
+            + (f"（登録されていない地域: {', '.join(unknown)}）" if unknown else "")
+            + f"（地域: {known}）",
+            "staff need --area, one or more areas of the register"
+            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            + f" (areas: {known})",
+        )
+    return given
+
+
+def _check(args: argparse.Namespace, registry: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The account's households (volunteers) and areas (staff)."""
+    if args.role != "staff" and args.area:
+        raise CommandError(
+            "--area は --role staff のときだけ指定します", "--area goes with --role staff"
+        )
+    areas = _areas(args.area, registry) if args.role == "staff" else ()
     households = tuple(h for h in (args.households or "").split(",") if h)
     if args.role == "family" and args.family not in registry.families:
         raise CommandError(
@@ -66,7 +93,7 @@ def _check(args: argparse.Namespace, registry: Any) -> tuple[str, ...]:
             "--households は --role volunteer のときだけ指定します",
             "--households goes with --role volunteer",
         )
-    return households
+    return households, areas
 
 
 async def _add(run: Invocation) -> None:
@@ -75,24 +102,40 @@ async def _add(run: Invocation) -> None:
     from mimamori.hub.model.accounts import User
 
     args = run.args
-    households = _check(args, await run.registry())
+    households, areas = _check(args, await run.registry())
     try:
         hashed = hash_password(_password(args))
     except ValueError as exc:
         raise CommandError("このパスワードは使えません", str(exc)) from None
     store: UserStore = await run.store()
-    user = User(args.id, args.name, args.role, args.family, households)
+    user = User(args.id, args.name, args.role, args.family, households, areas=areas)
     try:
         await store.add_user(user, hashed, datetime.now(UTC))
     except StoreConflict as exc:
         raise CommandError(f"アカウント {args.id!r} はすでにあります", str(exc)) from None
-    print(f"added {args.role} {args.id} ({args.name})")
+    where = f" in {', '.join(areas)}" if areas else ""
+    print(f"added {args.role} {args.id} ({args.name}){where}")
+
+
+async def _set_areas(run: Invocation) -> None:
+    args = run.args
+    areas = _areas(args.area, await run.registry())
+    store: UserStore = await run.store()
+    found = await store.user(args.id)
+    if found is None:
+        raise CommandError(f"アカウント {args.id!r} はありません", f"no account {args.id!r}")
+    if found[0].role != "staff":
+        raise CommandError(
+            "地域を持つのは職員（staff）のアカウントだけです", "only staff accounts have areas"
+        )
+    await store.set_areas(args.id, areas)
+    print(f"{args.id} works in {', '.join(areas)} (from its next request on)")
 
 
 async def _list(run: Invocation) -> None:
     store: UserStore = await run.store()
     for user in await store.users():
-        where = user.family_id or ",".join(user.households) or "-"
+        where = user.family_id or ",".join(user.households or user.areas) or "-"
         state = " (disabled)" if user.disabled else ""
         print(f"{user.id}\t{user.role}\t{where}\t{user.name}{state}")
 
@@ -120,8 +163,16 @@ def add_parser(actions: Any) -> None:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--family", metavar="ID", help="for --role family")
     add.add_argument("--households", metavar="ID,ID", help="for --role volunteer")
+    add.add_argument(
+        "--area", metavar="ID", action="append", help="for --role staff: an area (repeat for more)"
+    )
     add.add_argument("--password-file", metavar="FILE", help="else asked on the terminal")
     add.set_defaults(func=command("hub user add", _add))
+    areas = user_actions.add_parser("areas", help="the areas a staff account works in")
+    areas.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
+    areas.add_argument("--id", required=True)
+    areas.add_argument("--area", metavar="ID", action="append", required=True)
+    areas.set_defaults(func=command("hub user areas", _set_areas))
     listing = user_actions.add_parser("list", help="list the accounts")
     listing.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
     listing.set_defaults(func=command("hub user list", _list))

@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-# admin: everything, the audit log; staff (care center): every household, alert and
-# person; volunteer (民生委員): the households assigned to them; family: their own.
+# admin: everything, the audit log; staff (care centre): the households, alerts and
+# people of their areas, and the desk; volunteer (民生委員): the households assigned
+# to them; family: their own.
 Role = Literal["admin", "staff", "volunteer", "family"]
 
 
@@ -40,6 +41,7 @@ class User:
     family_id: str | None
     households: tuple[str, ...]  # a volunteer's assigned households
     disabled: bool = False
+    areas: tuple[str, ...] = ()  # staff: the care-centre areas they work in
 
 
 class Redeemed(StrEnum):

@@ -29,7 +29,10 @@ from mimamori.hub.server.health import health
 from mimamori.hub.server.supervise import supervised
 from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
+from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
+from mimamori.hub.web.desk_entries import router as desk_entries_router
+from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
@@ -96,6 +99,9 @@ def create_app(
     app.include_router(login_router)
     app.include_router(dashboard_router)
     app.include_router(search_pages_router)
+    app.include_router(desk_people_router)
+    app.include_router(desk_entries_router)
+    app.include_router(confirm_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

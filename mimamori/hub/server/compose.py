@@ -11,6 +11,7 @@ test (or a bench) that gives the hub a virtual clock moves every part with it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from mimamori.hub.access.signin_guard import SigninGuard
@@ -18,6 +19,7 @@ from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.delivery import DeliveryWorker
 from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.config import HubConfig
+from mimamori.hub.desk.confirmations import ContactConfirmations
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.federation.relay import FederationRelay
 from mimamori.hub.ingest.loop import Ingest
@@ -38,6 +40,13 @@ from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port import Store
 
 Loop = Callable[[], Awaitable[None]]
+
+
+def _waking(event: asyncio.Event) -> Callable[[], Awaitable[None]]:
+    async def wake() -> None:
+        event.set()
+
+    return wake
 
 
 async def assemble(
@@ -112,8 +121,12 @@ async def assemble(
         worker_id=config.hub.worker_id,
         clock=clock,
     )
+    # Contacts told they are registered: after each change of the register, at once.
+    confirmations = ContactConfirmations(store, registry, clock, config.hub.http.public_url)
+    reloader.after.append(_waking(confirmations.wake))
     loops: dict[str, Loop] = {
         "ingest": ingest.run,
+        "confirmations": confirmations.run,
         "register": reloader.run,
         "watch-gateways": lambda: watch_gateways(store, clock),
         "alerts": alerts.run,

@@ -3,6 +3,7 @@ they are disabled (``sql_users`` implements it on both engines)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +20,10 @@ class UserStore(Protocol):
         ...
 
     async def users(self) -> list[User]: ...
+
+    async def set_areas(self, user_id: str, areas: Sequence[str]) -> bool:
+        """The care-centre areas an account works in (staff); False: no such account."""
+        ...
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 

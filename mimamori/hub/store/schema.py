@@ -572,4 +572,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         warned INTEGER NOT NULL DEFAULT 0
     );
     """),
+    # 17: staff work in care-centre areas (issue 14): the areas of each account. An
+    # account made before has none: a staff account sees no one until given its areas
+    # (``mimamori hub user areas``), never everyone.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS user_areas (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        area_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, area_id)
+    );
+    """),
+    # 18: contacts told they are registered (issue 14): the last request sent to each
+    # contact (a one-time link's hash, the people it named, the contact's version),
+    # and whether they confirmed; requests are decided by following the register's
+    # audit from ``confirm_cursor``, which starts at the register as it stands, so an
+    # upgrade asks nobody about what was registered before it.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS contact_confirmations (
+        contact_id      TEXT PRIMARY KEY,
+        token_hash      TEXT NOT NULL UNIQUE,
+        people          TEXT NOT NULL,
+        contact_version {bigint} NOT NULL,
+        asked_at        {bigint} NOT NULL,
+        asked_by        TEXT NOT NULL,
+        confirmed_at    {bigint}
+    );
+    CREATE TABLE IF NOT EXISTS confirm_cursor (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version {bigint} NOT NULL
+    );
+    INSERT INTO confirm_cursor (id, version) SELECT 1, version FROM register_state
+        WHERE true ON CONFLICT (id) DO NOTHING;
+    """),
 )

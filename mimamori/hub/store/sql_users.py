@@ -24,9 +24,10 @@ from mimamori.protocol.timefmt import (
 _COLUMNS = "id, name, role, family_id, households, disabled"
 
 
-def _user(row: Sequence[Any]) -> User:
+def _user(row: Sequence[Any], areas: Sequence[str] = ()) -> User:
     uid, name, role, family_id, households, disabled = row[:6]
-    return User(uid, name, role, family_id, tuple(json.loads(households)), bool(disabled))
+    households = tuple(json.loads(households))
+    return User(uid, name, role, family_id, households, bool(disabled), tuple(areas))
 
 
 def _credential(row: Sequence[Any]) -> Credential:
@@ -46,20 +47,25 @@ class SqlUsers(SqlBase):
     @serialized
     async def add_user(self, user: User, password_hash: str, now: datetime) -> None:
         try:
-            await self._db.execute(
-                "INSERT INTO users (id, name, role, family_id, households, password_hash, "
-                "created_at, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    user.id,
-                    user.name,
-                    user.role,
-                    user.family_id,
-                    json.dumps(list(user.households)),
-                    password_hash,
-                    to_epoch_ms(now),
-                    1 if user.disabled else 0,
-                ),
-            )
+            async with self._transaction(f"adding the account {user.id!r}") as db:
+                await db.execute(
+                    "INSERT INTO users (id, name, role, family_id, households, password_hash, "
+                    "created_at, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        user.id,
+                        user.name,
+                        user.role,
+                        user.family_id,
+                        json.dumps(list(user.households)),
+                        password_hash,
+                        to_epoch_ms(now),
+                        1 if user.disabled else 0,
+                    ),
+                )
+                await db.executemany(
+                    "INSERT INTO user_areas (user_id, area_id) VALUES (?, ?)",
+                    [(user.id, area) for area in dict.fromkeys(user.areas)],
+                )
         except StoreConflict as exc:
             raise StoreConflict(f"there is already an account {user.id!r}") from exc
         except StoreError as exc:
@@ -70,13 +76,38 @@ class SqlUsers(SqlBase):
         rows = await self._query(
             f"SELECT {_COLUMNS}, password_hash FROM users WHERE id = ?", [user_id]
         )
-        return (_user(rows[0]), str(rows[0][6])) if rows else None
+        if not rows:
+            return None
+        return _user(rows[0], await self._areas_of(user_id)), str(rows[0][6])
+
+    async def _areas_of(self, user_id: str) -> list[str]:
+        rows = await self._query(
+            "SELECT area_id FROM user_areas WHERE user_id = ? ORDER BY area_id", [user_id]
+        )
+        return [str(area) for (area,) in rows]
 
     @serialized
     async def users(self) -> list[User]:
-        return [
-            _user(r) for r in await self._query(f"SELECT {_COLUMNS} FROM users ORDER BY id", [])
-        ]
+        areas: dict[str, list[str]] = {}
+        for uid, area in await self._query(
+            "SELECT user_id, area_id FROM user_areas ORDER BY user_id, area_id", []
+        ):
+            areas.setdefault(uid, []).append(area)
+        rows = await self._query(f"SELECT {_COLUMNS} FROM users ORDER BY id", [])
+        return [_user(r, areas.get(r[0], ())) for r in rows]
+
+    @serialized
+    async def set_areas(self, user_id: str, areas: Sequence[str]) -> bool:
+        """The care-centre areas an account works in (staff); False: no such account."""
+        async with self._transaction(f"setting the areas of {user_id!r}") as db:
+            if not await db.fetch("SELECT id FROM users WHERE id = ?", [user_id]):
+                return False
+            await db.execute("DELETE FROM user_areas WHERE user_id = ?", [user_id])
+            await db.executemany(
+                "INSERT INTO user_areas (user_id, area_id) VALUES (?, ?)",
+                [(user_id, area) for area in dict.fromkeys(areas)],
+            )
+        return True
 
     @serialized
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:

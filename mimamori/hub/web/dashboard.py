@@ -23,9 +23,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from mimamori.hub.access.policy import (
     alert_scope,
+    person_scope,
     visible_gateways,
     visible_households,
-    visible_people,
 )
 from mimamori.hub.alerts.messages import what_of
 from mimamori.hub.api.audit import record
@@ -83,7 +83,7 @@ class Dashboard:
 async def _dashboard(page: PageContext, now: datetime) -> Dashboard:
     hub, who, t = page.hub, page.who, page.t
     registry = hub.registry
-    people = None if who.sees_all_homes else [p.id for p in visible_people(registry, who)]
+    people = person_scope(registry, who)
     searches = []
     for search in await hub.store.searches(people, active_only=True):
         person = registry.people.get(search.person_id)

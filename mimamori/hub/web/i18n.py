@@ -16,11 +16,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from mimamori.hub.web.catalogue import en, ja
+from mimamori.hub.web.catalogue import desk_en, desk_ja, en, ja
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = ("ja", "en")
-CATALOGUES: Mapping[Lang, Mapping[str, str]] = {"ja": ja.TEXT, "en": en.TEXT}
+# The desk's texts (the register's pages) in files of their own: the pages' catalogue
+# would pass 400 lines with them.
+CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
+    "ja": {**ja.TEXT, **desk_ja.TEXT},
+    "en": {**en.TEXT, **desk_en.TEXT},
+}
 
 
 def pick_lang(requested: str | None, cookie: str | None, default: Lang) -> Lang:

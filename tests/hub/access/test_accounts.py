@@ -64,12 +64,13 @@ def test_the_cli_adds_lists_and_checks_accounts(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     assert PASSWORD not in added.stdout + added.stderr
     again = hub_cli("user", "add", "--id", "yamashiro", "--name", "x", "--role", "staff",
-                    "--password-file", str(secret))  # fmt: skip
+                    "--area", "default", "--password-file", str(secret))  # fmt: skip
     assert again.returncode == 1 and "already an account 'yamashiro'" in again.stderr
     wrong = hub_cli("user", "add", "--id", "v2", "--name", "x", "--role", "volunteer",
                     "--households", "hh-9", "--password-file", str(secret))  # fmt: skip
     assert wrong.returncode == 1 and "unknown: hh-9" in wrong.stderr
-    no_tty = hub_cli("user", "add", "--id", "v3", "--name", "x", "--role", "staff")
+    no_tty = hub_cli("user", "add", "--id", "v3", "--name", "x", "--role", "staff",
+                     "--area", "default")  # fmt: skip
     assert no_tty.returncode == 1 and "--password-file" in no_tty.stderr
     listing = hub_cli("user", "list")
     assert listing.stdout == "yamashiro\tvolunteer\thh-1\t山城 (民生委員)\n"
@@ -128,7 +129,7 @@ async def test_a_volunteer_answers_an_alert_on_the_dashboard_in_a_browser(
 async def test_the_dashboard_lists_the_searches_in_progress_the_caller_may_see(
     hub: RunningHub,
 ) -> None:
-    staff = await hub.token(role="staff", family=None)
+    staff = await hub.account("center", "staff")
     async with hub.client(staff) as center:
         started = await center.post("/api/v1/searches", json={"person_id": "p-kama"})
         search = started.json()

@@ -141,7 +141,7 @@ async def test_a_page_on_another_port_cannot_act_for_the_signed_in_staff_member(
 ) -> None:
     alert_id = await open_alert(hub, home_gateway)
     await hub.account("higa", "staff")
-    staff_token = await hub.token(role="staff", family=None)
+    staff_token = await hub.account("center", "staff")
     search_id, share_id, _ = await search_and_share(hub, staff_token)
     store = hub.state.store
     joined = await store.participants(search_id)
