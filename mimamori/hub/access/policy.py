@@ -171,9 +171,7 @@ def visible_gateways(registry: Registry, principal: Principal) -> list[GatewayEn
         return list(registry.gateways.values())
     if principal.role == "staff":
         return [
-            g
-            for g in registry.gateways.values()
-            if g.site != "home" or principal.in_area(g.area)
+            g for g in registry.gateways.values() if g.site != "home" or principal.in_area(g.area)
         ]
     own = {g for h in visible_households(registry, principal) for g in h.gateways}
     return [g for g in registry.gateways.values() if g.site != "home" or g.id in own]
