@@ -148,7 +148,7 @@ class Reminders:
             reminder = Reminder(event.id, channel, home, event.gateway_id, now, outcome, detail)
             out.reminders.append(reminder)
 
-        late = now - event.received_at
+        late = now - min(event.ts, event.received_at)  # the gateway decided at ts
         if late > timedelta(minutes=self.settings.expiry_min):
             log.warning("reminder for %s not sent: learnt %s after it was due", home, late)
             record("none", "stale", f"learnt {int(late.total_seconds())} s late")
