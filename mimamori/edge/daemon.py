@@ -22,7 +22,7 @@ from typing import Any
 from mimamori import __version__
 from mimamori.edge.build import build_drivers, build_household, presence_params, tag_policy
 from mimamori.edge.clock import Clock, SystemClock
-from mimamori.edge.commands import carry_out
+from mimamori.edge.commands import Commands
 from mimamori.edge.config import GatewayConfig
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.liveness import Liveness, receiver_limits
@@ -86,6 +86,7 @@ class EdgeDaemon:
             self.triage.counters,
         )
         self.household: Household | None = None  # resumed from the outbox in run()
+        self.commands = Commands(self.drivers, self.counters)  # what the hub tells us
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
@@ -151,6 +152,8 @@ class EdgeDaemon:
                     except asyncio.QueueFull:
                         self.counters["adverts_shed"] += 1
                 else:
+                    if isinstance(obs, Press):
+                        self.commands.pressed()  # a reminder has its answer
                     await self._queue.put(obs)  # state changes are never shed
 
     async def _rules(self, outbox: Outbox) -> None:
@@ -274,7 +277,7 @@ class EdgeDaemon:
         if self.uplink is not None and self.uplink.handle(message):
             return
         if message.topic == command_topic(self.config.gateway.id):
-            carry_out(message.payload, self.drivers, self.counters)
+            self.commands.carry_out(message.payload)
             return
         search_id = parse_search_topic(message.topic)
         try:
