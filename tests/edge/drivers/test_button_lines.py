@@ -128,6 +128,11 @@ def test_reminder_lines_go_both_ways() -> None:
     assert parse_button_line(encode_line("N", "3f2a", "pressed")) == ReminderLine(
         "3f2a", "pressed"
     )
+    # The README's worked examples (real CRCs).
+    assert encode_remind("3f2a9c", 3600) == b"$R,3f2a9c,3600*42B9\n"
+    assert encode_quiet("3f2a9c") == b"$Q,3f2a9c*3A33\n"
+    assert parse_button_line(b"$N,3f2a9c,on*E977\n") == ReminderLine("3f2a9c", "on")
+    assert parse_button_line(b"$N,3f2a9c,timeout*97E9\n") == ReminderLine("3f2a9c", "timeout")
     assert reason_of(encode_line("N", "3f2a", "beeping")) == "bad_field"
     assert reason_of(encode_line("N", "3f2a")) == "bad_field"
     assert reason_of(encode_line("N", "bad ref", "on")) == "bad_field"
