@@ -183,7 +183,10 @@ def _cmd_button(args: argparse.Namespace) -> int:
 
     given = (args.every_s, args.answer_after_s)
     if any(s is not None and s <= 0 for s in given) or args.heartbeat_s <= 0:
-        print("mimamori sim button: times in seconds must be positive", file=sys.stderr)
+        print(
+            "mimamori sim button: --every-s, --heartbeat-s and --answer-after-s must be positive",
+            file=sys.stderr,
+        )
         return 2
     sim = SimButton(args.link, heartbeat_s=args.heartbeat_s)
     answer_after: float | None = args.answer_after_s
