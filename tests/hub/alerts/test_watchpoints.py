@@ -6,13 +6,28 @@ virtual and the watch is asked at chosen times."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.alerts.watchpoints import WatchPoints, judge
+from mimamori.hub.config import WatchPointSettings
 from mimamori.hub.model.alerts import AlertKind
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
-from tests.hub.helpers import Y2031, Gateway, RunningHub, publishing_gateway, until
+from mimamori.hub.register.loading import load_registry
+from mimamori.hub.store.sql_store import SqlStore
+from mimamori.protocol import GatewayStatus
+from tests.hub.helpers import (
+    Y2031,
+    Gateway,
+    HubClock,
+    RunningHub,
+    hub_document,
+    import_register_of,
+    publishing_gateway,
+    query,
+    until,
+)
 
 MIN = timedelta(minutes=1)
 GRACE, HOLD = 15 * MIN, 10 * MIN
@@ -96,3 +111,23 @@ async def test_a_stopped_watch_point_raises_one_technician_alert_and_its_return_
     assert resolved.id == opened.id
     assert resolved.resolve_note == "the watch point is back online"
     assert [a.state for a in await alerts()] == ["resolved"]
+
+
+async def test_the_technician_policy_says_who_is_told_and_families_never_are(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    doc = hub_document(tmp_path, 1883, 8080)
+    doc["recipients"].append({"id": "r-tech", "name": "技術担当", "channels_file": str(
+        tmp_path / "miyagi.channels")})  # fmt: skip
+    doc["policies"].append({"id": "technician", "steps": [{"after_min": 0, "notify": ["r-tech"]}]})
+    clock = HubClock(Y2031)
+    await import_register_of(store, doc, clock)
+    watch = WatchPoints(WatchPointSettings(), await load_registry(store), store, clock=clock)
+    for state in ("online", "offline"):
+        status = GatewayStatus.model_validate({"gw": "gw-b", "state": state, "ts": Y2031})
+        await store.ingest([], [status], clock())
+    clock.advance(GRACE)
+    [opened] = (await watch.check()).opened
+    steps = await query(tmp_path, "SELECT alert_id, recipients FROM escalations")
+    assert steps == [(opened.id, '["r-tech"]')]
+    assert opened.subject == "gateway:gw-b" and opened.detail["gateway_name"] == "市役所前 自販機"
