@@ -15,6 +15,7 @@ from typing import Any
 from mimamori.errors import BrokerError
 from mimamori.hub.alerts.reminders import Reminders
 from mimamori.hub.config import ReminderSettings
+from mimamori.hub.model.alerts import LINE_CHANNEL
 from mimamori.hub.register.loading import load_registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import GatewayStatus
@@ -186,3 +187,15 @@ async def test_a_broker_that_refuses_is_recorded_as_failed(
     await remind.process()
     [row] = await store.reminders_of(["hh-1"], T0, T0 + MIN)
     assert (row.channel, row.outcome, row.detail) == ("button", "failed", "not connected")
+
+
+async def test_a_person_on_line_is_reminded_there(tmp_path: Path, store: SqlStore) -> None:
+    sent, clock = Sent(), HubClock(T0 + MIN)
+    remind = await reminders(tmp_path, store, sent, clock, own_channels=True)
+    remind.line = True  # the town has a LINE account, and she linked hers
+    assert await store.add_line_code("hash-1", "r-self", T0, T0 + 60 * MIN)
+    await store.redeem_line_code("hash-1", "U" + "1" * 32, T0, max_failures=5, window=MIN)
+    await ingest(store, missed(0, T0))  # no button at all in this home
+    assert what(await remind.process()) == [("line", "queued")]
+    queued = await query(tmp_path, "SELECT recipient_id, channel FROM notifications")
+    assert queued == [("r-self", LINE_CHANNEL)]
