@@ -295,9 +295,18 @@ class MqttLink:
     # -- using the link ----------------------------------------------------------
 
     async def publish(
-        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        expiry_s: int | None = None,
     ) -> None:
         """Publish; for QoS 1 return only once the broker acknowledged it.
+
+        ``expiry_s``: the MQTT v5 message expiry; the broker drops the message rather
+        than deliver it later than that (a command must not be acted on hours late).
 
         Raises BrokerError when not connected, when the connection is lost first, or
         when the broker refuses the message (MQTT v5 reason code).
@@ -305,7 +314,11 @@ class MqttLink:
         client = self._client
         if client is None:
             raise BrokerError("not connected")
-        info = client.publish(topic, payload, qos=qos, retain=retain)
+        properties = None
+        if expiry_s is not None:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.MessageExpiryInterval = expiry_s
+        info = client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise BrokerError(f"publish failed: {mqtt.error_string(info.rc)}")
         if qos == 0:

@@ -22,6 +22,7 @@ from typing import Any
 from mimamori import __version__
 from mimamori.edge.build import build_drivers, build_household, presence_params, tag_policy
 from mimamori.edge.clock import Clock, SystemClock
+from mimamori.edge.commands import Commands
 from mimamori.edge.config import GatewayConfig
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.liveness import Liveness, receiver_limits
@@ -49,7 +50,7 @@ from mimamori.protocol.codec import encode_status
 from mimamori.protocol.events import EventDraft
 from mimamori.protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_topic
 from mimamori.protocol.status import GatewayStatus, OutboxStatus
-from mimamori.protocol.topics import status_topic
+from mimamori.protocol.topics import command_topic, status_topic
 from mimamori.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,11 @@ class EdgeDaemon:
         self.health = ReceiverHealth()
         # The status's counters: the daemon's own and the triage's, as one live view.
         self.counters: ChainMap[str, int] = ChainMap(
-            {"adverts_shed": 0, "events": 0, "search_orders_rejected": 0}, self.triage.counters
+            {"adverts_shed": 0, "events": 0, "search_orders_rejected": 0, "commands_rejected": 0},
+            self.triage.counters,
         )
         self.household: Household | None = None  # resumed from the outbox in run()
+        self.commands = Commands(self.drivers, self.counters)  # what the hub tells us
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
@@ -149,6 +152,8 @@ class EdgeDaemon:
                     except asyncio.QueueFull:
                         self.counters["adverts_shed"] += 1
                 else:
+                    if isinstance(obs, Press):
+                        self.commands.pressed()  # a reminder has its answer
                     await self._queue.put(obs)  # state changes are never shed
 
     async def _rules(self, outbox: Outbox) -> None:
@@ -261,13 +266,18 @@ class EdgeDaemon:
             will=Will(status_topic(gw), offline, qos=1, retain=True),
             # Retained orders arrive on every (re)connect, so a gateway that was off
             # when a search began still joins it; so do the hub's ack and presence.
-            subscriptions=((SEARCH_SUBSCRIPTION, 1), *subscriptions(gw)),
+            # Commands are never retained, and this session is clean: a command sent
+            # while the gateway was away is not kept for it (protocol/commands.py).
+            subscriptions=((SEARCH_SUBSCRIPTION, 1), (command_topic(gw), 1), *subscriptions(gw)),
         )
 
     def _on_message(self, message: Message) -> None:
-        """An ack, a hub presence or a search order from the hub (paho's thread has
+        """An ack, a hub presence, a command or a search order from the hub (paho's thread has
         already handed it over)."""
         if self.uplink is not None and self.uplink.handle(message):
+            return
+        if message.topic == command_topic(self.config.gateway.id):
+            self.commands.carry_out(message.payload)
             return
         search_id = parse_search_topic(message.topic)
         try:

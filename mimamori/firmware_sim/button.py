@@ -6,18 +6,30 @@ through a noisy cable; the gateway keeps one per counter), a heartbeat ``$S`` wi
 its battery and mains every ``heartbeat_s`` and at once when the mains go or come
 back, and ``$B`` at power-on. The pty plumbing is ``serial_pty.py``'s.
 
+It also listens (``listen()``): told ``$R,<ref>,<for_s>`` it beeps and blinks (here:
+``reminding`` is set and ``on_reminder`` called) until it is pressed, told ``$Q``, or
+``for_s`` seconds pass, and says so with ``$N,<ref>,on|pressed|quiet|timeout``.
+
 Line protocol: see README.md next to this file.
 """
 
 from __future__ import annotations
 
+import asyncio
+import binascii
+import contextlib
+import logging
+import os
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from mimamori.firmware_sim.serial_pty import SerialPty, encode_line
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_FIRMWARE = "sim-btn-1.0"
 HEARTBEAT_S = 600.0  # the protocol's heartbeat period: every 10 minutes
@@ -35,6 +47,36 @@ KEEP = _Keep.KEEP  # set_power(): leave this reading as it is
 
 def _dash(value: object) -> str:
     return "-" if value is None else str(value)
+
+
+MAX_LINE = 600  # the protocol's longest line; a longer one is noise
+TICK_S = 0.5  # how often a beeping unit looks at its timeout while nothing arrives
+
+
+@dataclass
+class Reminder:
+    """What the unit was told: beep for ``ref`` until pressed or ``until`` (its clock)."""
+
+    ref: str
+    for_s: int
+    until: float
+    ended: str | None = None  # pressed, quiet or timeout
+
+
+def _parse(line: bytes) -> list[str] | None:
+    """The fields of a valid ``$...*CRC`` line from the gateway; None for noise."""
+    line = line.rstrip(b"\r")
+    if len(line) < 7 or line[:1] != b"$" or line[-5:-4] != b"*":
+        return None
+    body = line[1:-5]
+    try:
+        crc = int(line[-4:], 16)
+        text = body.decode("ascii")
+    except ValueError:
+        return None
+    if binascii.crc_hqx(body, 0xFFFF) != crc:
+        return None
+    return text.split(",")
 
 
 class SimButton(SerialPty):
@@ -57,9 +99,88 @@ class SimButton(SerialPty):
         self.battery_pct: int | None = None
         self.mains: bool | None = None
         self.set_power(battery_pct=battery_pct, mains=mains)
+        self.reminders: list[Reminder] = []  # every reminder told, newest last
+        self.reminding: Reminder | None = None  # beeping and blinking now
+        self.on_reminder: Callable[[Reminder, str], None] | None = None  # (reminder, state)
+        self.bad_lines = 0  # lines from the gateway that were not valid
+        self._inbox = b""
+
+    # -- what the gateway says ---------------------------------------------------
+
+    async def listen(self) -> None:
+        """Read and obey the gateway's lines while plugged, until cancelled."""
+        loop = asyncio.get_running_loop()
+        readable = asyncio.Event()
+        watched: int | None = None
+        try:
+            while True:
+                master = self._master
+                if master != watched:
+                    if watched is not None:
+                        with contextlib.suppress(ValueError, OSError):
+                            loop.remove_reader(watched)
+                    if master is not None:
+                        loop.add_reader(master, readable.set)
+                    watched = master
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(TICK_S):
+                        await readable.wait()
+                readable.clear()
+                self.receive()
+        finally:
+            if watched is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    loop.remove_reader(watched)
+
+    def receive(self) -> None:
+        """Take what the gateway has written, obey each line; end a reminder that ran out."""
+        if self._master is not None:
+            try:
+                self._inbox += os.read(self._master, 4096)
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:  # EIO: the gateway closed its side
+                self._inbox = b""
+        *lines, self._inbox = self._inbox.split(b"\n")
+        if len(self._inbox) > MAX_LINE:
+            self._inbox = b""
+        for line in lines:
+            if line:
+                self._obey(_parse(line))
+        r = self.reminding
+        if r is not None and self._clock() >= r.until:
+            self._stop_reminding("timeout")
+
+    def _obey(self, fields: list[str] | None) -> None:
+        if fields is not None and fields[0] == "R" and len(fields) == 3 and fields[2].isdigit():
+            if self.reminding is not None:
+                self._stop_reminding("quiet")
+            reminder = Reminder(fields[1], int(fields[2]), self._clock() + int(fields[2]))
+            self.reminders.append(reminder)
+            self.reminding = reminder
+            self._said(reminder, "on")
+        elif fields is not None and fields[0] == "Q" and len(fields) == 2:
+            if self.reminding is not None and self.reminding.ref == fields[1]:
+                self._stop_reminding("quiet")
+        else:
+            self.bad_lines += 1
+
+    def _stop_reminding(self, why: str) -> None:
+        reminder, self.reminding = self.reminding, None
+        if reminder is not None:
+            reminder.ended = why
+            self._said(reminder, why)
+
+    def _said(self, reminder: Reminder, state: str) -> None:
+        _log.info("%s: reminder %s %s", self.link, reminder.ref, state)
+        self._send_line(encode_line("N", reminder.ref, state))
+        if self.on_reminder is not None:
+            self.on_reminder(reminder, state)
 
     def _boot(self, reason: str) -> bytes:
         self.counter = 0
+        self.reminding = None  # a reset forgets what it was told
+        self._inbox = b""
         return encode_line("B", self.firmware, reason)
 
     def press(self, card: str, *, repeats: int | None = None) -> int:
@@ -77,7 +198,9 @@ class SimButton(SerialPty):
             return 0
         line = encode_line("P", str(self.counter), card)
         self.counter = (self.counter + 1) & MAX_COUNTER
-        return sum(self._send_line(line) for _ in range(repeats))
+        sent = sum(self._send_line(line) for _ in range(repeats))
+        self._stop_reminding("pressed")  # a press is what a reminder waits for
+        return sent
 
     def set_power(
         self,

@@ -3,6 +3,7 @@
     mimamori sim walk --scenario FILE
     mimamori sim receiver --link PATH [--tag TAG] [--rssi -60] [--every 1.0]
     mimamori sim button --link PATH [--every-s N --card genki] [--heartbeat-s 600]
+                        [--answer-after-s N]
 
 All run until SIGINT or SIGTERM, then unplug their boards (the links go away)
 and exit 0. Only the standard library is imported here: this module is loaded to
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mimamori.firmware_sim.button import SimButton
+    from mimamori.firmware_sim.button import Reminder, SimButton
     from mimamori.firmware_sim.receiver import SimReceiver
     from mimamori.firmware_sim.serial_pty import SerialPty
 
@@ -62,6 +63,12 @@ def add_parser(sub: Any) -> Any:
         "--card", choices=("genki", "soudan", "sos"), default="genki", help="the card pressed"
     )
     _seconds_argument(button, "--heartbeat-s", 600.0, "seconds between heartbeat lines")
+    _seconds_argument(
+        button,
+        "--answer-after-s",
+        None,
+        "press (with --card) this long after a reminder starts beeping (default: nobody does)",
+    )
     button.set_defaults(func=_cmd_button)
     return commands
 
@@ -174,12 +181,32 @@ async def _advertise(sim: SimReceiver, adv: bytes, rssi: int, every: float) -> N
 def _cmd_button(args: argparse.Namespace) -> int:
     from mimamori.firmware_sim.button import SimButton
 
-    if (args.every_s is not None and args.every_s <= 0) or args.heartbeat_s <= 0:
-        print("mimamori sim button: --every-s and --heartbeat-s must be positive", file=sys.stderr)
+    given = (args.every_s, args.answer_after_s)
+    if any(s is not None and s <= 0 for s in given) or args.heartbeat_s <= 0:
+        print(
+            "mimamori sim button: --every-s, --heartbeat-s and --answer-after-s must be positive",
+            file=sys.stderr,
+        )
         return 2
     sim = SimButton(args.link, heartbeat_s=args.heartbeat_s)
-    presses = _press(sim, args.card, args.every_s) if args.every_s is not None else None
-    return _run_board("button", sim, presses)
+    answer_after: float | None = args.answer_after_s
+
+    def reminded(reminder: Reminder, state: str) -> None:
+        # One line per change, for whoever watches the unit (the e2e tests do).
+        print(f"reminder {reminder.ref} {state}", flush=True)
+        if state == "on" and answer_after is not None:
+            asyncio.get_running_loop().call_later(answer_after, sim.press, args.card)
+
+    sim.on_reminder = reminded
+    every: float | None = args.every_s
+
+    async def activity() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(sim.listen(), name="listen")
+            if every is not None:
+                group.create_task(_press(sim, args.card, every), name="presses")
+
+    return _run_board("button", sim, activity())
 
 
 async def _press(sim: SimButton, card: str, every: float) -> None:

@@ -203,6 +203,28 @@ class LineSettings(Strict):
         return self.access_token_file.read_text(encoding="utf-8").strip()
 
 
+class ReminderSettings(Strict):
+    """The person is asked first (issue 15): a level-0 missed check-in beeps the home's
+    button and reaches the person's own channels."""
+
+    # The button beeps until pressed, at most this long: an hour covers a nap or a walk
+    # to the shop; level 1 (23 h by default) tells others long after it stopped.
+    beep_for_min: float = Field(default=60.0, ge=1.0, le=24 * 60.0)
+    # A reminder the hub learns of later than this (it was down) is not sent: a beep
+    # hours after the due time only alarms; the broker drops the command after it too.
+    expiry_min: float = Field(default=30.0, ge=1.0, le=24 * 60.0)
+
+
+class WatchPointSettings(Strict):
+    """Watch points (gateways that are not homes) that go offline (issue 15)."""
+
+    # A watch point offline this long raises one alert for the technician: 15 minutes
+    # outlasts a router's restart and the hub's own 3-missed-statuses judgement.
+    offline_grace_min: float = Field(default=15.0, ge=1.0, le=7 * 24 * 60.0)
+    # Back online this long closes it; a gateway that flaps within it keeps one alert.
+    hold_down_min: float = Field(default=10.0, ge=0.0, le=24 * 60.0)
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -218,6 +240,8 @@ class HubSection(Strict):
     eid: EidSettings = Field(default_factory=EidSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     line: LineSettings | None = None  # None: no LINE account (notices by apprise only)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    watch_points: WatchPointSettings = Field(default_factory=WatchPointSettings)
 
 
 class HubConfig(Strict):

@@ -13,7 +13,9 @@ import pytest
 from mimamori.edge.drivers.button_lines import (
     BootLine,
     PressLine,
+    ReminderLine,
     StatusLine,
+    encode_remind,
     parse_button_line,
 )
 from mimamori.edge.drivers.receiver_lines import LineFramer
@@ -152,3 +154,27 @@ async def test_bad_periods_are_refused(tmp_path: Path) -> None:
     _, stderr = await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == 2
     assert "--every-s" in stderr.decode() and not (tmp_path / "b").exists()
+
+
+async def test_sim_button_reports_a_reminder_and_answers_it_when_asked_to(tmp_path: Path) -> None:
+    link = tmp_path / "button-3"
+    process = await start("button", "--link", str(link), "--answer-after-s", "0.1")
+    try:
+        await stdout_line(process)  # plugged in
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        try:
+            os.write(fd, encode_remind("ev7", 60))  # the gateway's side of the pty
+            said = [await stdout_line(process), await stdout_line(process)]
+            lines = [parse_button_line(line) for line in LineFramer().feed(read_available(fd))]
+        finally:
+            os.close(fd)
+    finally:
+        code, stderr = await stop(process, signal.SIGTERM)
+    assert said == ["reminder ev7 on", "reminder ev7 pressed"]
+    told = [line for line in lines if isinstance(line, ReminderLine | PressLine)]
+    assert list(dict.fromkeys(told)) == [  # a press goes out 1-3 times
+        ReminderLine("ev7", "on"),
+        PressLine(0, "genki"),
+        ReminderLine("ev7", "pressed"),
+    ]
+    assert code == 0, stderr

@@ -6,6 +6,12 @@ written down in ``mimamori/firmware_sim/README.md``::
     $P,<counter>,<card>*CRC                                   a press (sent 1-3 times)
     $S,<uptime_s>,<battery_pct|->,<mains 1|0|->,<firmware>*CRC  heartbeat, every 10 minutes
     $B,<firmware>,<reason>*CRC                                boot
+    $N,<ref>,<state>*CRC                                      a reminder began or ended
+
+and the gateway's lines to the unit (``encode_remind``, ``encode_quiet``)::
+
+    $R,<ref>,<for_s>*CRC     beep and blink until pressed, for at most for_s seconds
+    $Q,<ref>*CRC             stop reminding now
 
 Pure functions: no I/O, no state. Removing the repeats of a press is the driver's job.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from mimamori.edge.drivers.receiver_lines import (
     BootLine,
@@ -32,9 +39,12 @@ __all__ = [
     "ButtonLine",
     "LineError",
     "PressLine",
+    "ReminderLine",
     "StatusLine",
     "crc16",
     "encode_line",
+    "encode_quiet",
+    "encode_remind",
     "parse_button_line",
 ]
 
@@ -61,7 +71,34 @@ class StatusLine:
     firmware: str
 
 
-ButtonLine = PressLine | StatusLine | BootLine
+ReminderState = Literal["on", "pressed", "timeout", "quiet"]
+_REMINDER_STATES: dict[bytes, ReminderState] = {
+    b"on": "on",
+    b"pressed": "pressed",
+    b"timeout": "timeout",
+    b"quiet": "quiet",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderLine:
+    """``$N``: the unit began reminding (``on``) or stopped, and why."""
+
+    ref: str
+    state: ReminderState
+
+
+ButtonLine = PressLine | StatusLine | BootLine | ReminderLine
+
+
+def encode_remind(ref: str, for_s: int) -> bytes:
+    """``$R``: beep and blink until pressed, for at most ``for_s`` seconds."""
+    return encode_line("R", ref, str(for_s))
+
+
+def encode_quiet(ref: str) -> bytes:
+    """``$Q``: stop reminding now."""
+    return encode_line("Q", ref)
 
 
 def _press(fields: list[bytes]) -> PressLine:
@@ -95,10 +132,20 @@ def _status(fields: list[bytes]) -> StatusLine:
     )
 
 
+def _reminder(fields: list[bytes]) -> ReminderLine:
+    if len(fields) != 3:
+        raise LineError("bad_field", f"reminder line has {len(fields) - 1} fields, expected 2")
+    state = _REMINDER_STATES.get(fields[2])
+    if state is None:
+        raise LineError("bad_field", f"reminder state {fields[2][:16]!r} is not known")
+    return ReminderLine(token_field(fields[1], "ref"), state)
+
+
 _BUTTON_LINES: dict[bytes, Callable[[list[bytes]], ButtonLine]] = {
     b"P": _press,
     b"S": _status,
     b"B": parse_boot,
+    b"N": _reminder,
 }
 
 

@@ -37,6 +37,10 @@ _WHAT: dict[str, dict[str, str]] = {
         "ja": "ゲートウェイの時計がずれています（技術担当へ）",
         "en": "A gateway's clock is wrong (for the technician)",
     },
+    AlertKind.WATCHPOINT_OFFLINE: {
+        "ja": "見守りポイントの受信機と通信できません（技術担当へ）",
+        "en": "A watch point is offline (for the technician)",
+    },
 }
 _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}

@@ -61,7 +61,7 @@ def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR
     if kind == EventKind.CHECKIN_MISSED:
         missed = event.data_as(MissedData)
         if missed.level < 1:
-            return []  # the reminder is for the person, not for anyone else
+            return []  # for the person, not for anyone else: alerts/reminders.py
         severity = Severity.CRITICAL if missed.level >= 2 else Severity.WARNING
         detail = {"level": missed.level, "due": format_ts(missed.due)}
         return [Raise(AlertKind.MISSED, subject, home, severity, at, detail)]

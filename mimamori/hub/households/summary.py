@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, create_model
 
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
+from mimamori.hub.model.reminders import Reminder
 from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.store.port import Store
 from mimamori.protocol.events import (
@@ -29,6 +30,8 @@ from mimamori.protocol.status import DeviceHealthBase, DeviceHealthStatus, flag_
 from mimamori.protocol.timefmt import format_ts
 
 HISTORY_DAYS = 30
+# A reminder's channel (an apprise URL's scheme) as the calendar names it.
+_WAYS = {"button": "button", "line": "line", "mailto": "mail", "mailtos": "mail"}
 State = Literal["ok", "due", "missed", "unknown"]
 _CHECKINS = sorted(k.value for k in CHECKIN_KINDS)
 _HISTORY_KINDS = [
@@ -76,6 +79,10 @@ class DayOut(_Out):
     checkins: list[CheckinOut]
     missed_level: int | None  # the highest ladder level sent that day
     problems: list[str]  # device and gateway event kinds, in order
+    # How the person was reminded that day, as really done (hub/alerts/reminders.py):
+    # "button", "line", "mail", "other" (another of their own channels), or "none"
+    # when nothing could reach them. Empty: no reminder was decided that day.
+    reminded: list[str] = []
 
 
 class HouseholdSummary(_Out):
@@ -148,6 +155,15 @@ async def summary(store: Store, home: HouseholdEntry, now: datetime) -> Househol
     )
 
 
+def reminded_by(reminders: list[Reminder]) -> list[str]:
+    """The ways a day's reminders reached the person, each once; ``["none"]`` when
+    reminders were decided but none could reach them."""
+    ways = [_WAYS.get(r.channel, "other") for r in reminders if r.reached]
+    if reminders and not ways:
+        return ["none"]
+    return sorted(set(ways), key=ways.index)
+
+
 def history_days(zone: ZoneInfo, now: datetime, days: int = HISTORY_DAYS) -> list[date]:
     today = now.astimezone(zone).date()
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
@@ -164,6 +180,9 @@ async def detail(store: Store, home: HouseholdEntry, now: datetime) -> Household
     by_day: dict[date, list[StoredEvent]] = defaultdict(list)
     for event in events:
         by_day[event.ts.astimezone(zone).date()].append(event)
+    reminders: dict[date, list[Reminder]] = defaultdict(list)
+    for reminder in await store.reminders_of([home.id], since, now):
+        reminders[reminder.at.astimezone(zone).date()].append(reminder)
     history = []
     for day in days:
         todays = by_day.get(day, [])
@@ -176,6 +195,7 @@ async def detail(store: Store, home: HouseholdEntry, now: datetime) -> Household
                 problems=[
                     e.kind for e in todays if e.kind in DEVICE_KINDS or e.kind == GATEWAY_OFFLINE
                 ],
+                reminded=reminded_by(reminders.get(day, [])),
             )
         )
     return HouseholdOut(**head.model_dump(), timezone=home.timezone, history=history)

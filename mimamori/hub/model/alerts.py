@@ -140,6 +140,7 @@ class AlertKind:
     OUTSIDE_AREA = "outside_area"  # a person seen outside their usual area
     UNUSUAL_HOUR = "unusual_hour"  # ... or out at an hour they usually are not
     GATEWAY_CLOCK = "gateway_clock"  # a gateway's clock is off: its times are evidence only
+    WATCHPOINT_OFFLINE = "watchpoint_offline"  # a watch point is down: for the technician
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from mimamori.hub.access.signin_guard import SigninGuard
 from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.delivery import DeliveryWorker
 from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.alerts.reminders import Reminders
+from mimamori.hub.alerts.watchpoints import WatchPoints
 from mimamori.hub.config import HubConfig
 from mimamori.hub.desk.confirmations import ContactConfirmations
 from mimamori.hub.eid.service import EidService
@@ -109,8 +111,21 @@ async def assemble(
         line=line.push if line is not None else None,
     )
     alerts = AlertEngine(config, registry, store, clock=clock, on_queued=delivery.wake.set)
+    # The person first (issue 15): level-0 missed check-ins beep the button, at once.
+    reminders = Reminders(
+        config.hub.reminders,
+        registry,
+        store,
+        clock=clock,
+        send=lambda topic, payload, expiry_s: ingest.link.publish(
+            topic, payload, qos=1, expiry_s=expiry_s
+        ),
+        line=line is not None,
+        on_queued=delivery.wake.set,
+    )
     # Whoever commits new events (ingest, a peer's sightings) hands them on the same way.
-    after_commit = AfterCommit(live, wake=[alerts.wake])  # the alert rules follow at once
+    # The alert rules and the reminders follow at once.
+    after_commit = AfterCommit(live, wake=[alerts.wake, reminders.wake])
     ingest = Ingest(
         config.hub.broker,
         store,
@@ -129,6 +144,8 @@ async def assemble(
         "confirmations": confirmations.run,
         "register": reloader.run,
         "watch-gateways": lambda: watch_gateways(store, clock),
+        "reminders": reminders.run,
+        "watch-points": WatchPoints(config.hub.watch_points, registry, store, clock=clock).run,
         "alerts": alerts.run,
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),

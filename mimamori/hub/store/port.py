@@ -23,8 +23,10 @@ from mimamori.hub.store.port_line import LineStore
 from mimamori.hub.store.port_privacy import PrivacyStore
 from mimamori.hub.store.port_quarantine import QuarantineStore
 from mimamori.hub.store.port_register import RegisterStore
+from mimamori.hub.store.port_reminders import ReminderStore
 from mimamori.hub.store.port_searches import SearchStore
 from mimamori.hub.store.port_users import UserStore
+from mimamori.hub.store.port_watchpoints import WatchPointStore
 
 
 class Store(
@@ -41,8 +43,10 @@ class Store(
     PrivacyStore,
     QuarantineStore,
     RegisterStore,
+    ReminderStore,
     SearchStore,
     UserStore,
+    WatchPointStore,
     Protocol,
 ):
     async def close(self) -> None: ...

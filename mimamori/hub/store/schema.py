@@ -604,4 +604,27 @@ MIGRATIONS: tuple[Migration, ...] = (
     INSERT INTO confirm_cursor (id, version) SELECT 1, version FROM register_state
         WHERE true ON CONFLICT (id) DO NOTHING;
     """),
+    # 19: reminders for the person (issue 15, hub/alerts/reminders.py): what the hub
+    # did about each level-0 missed check-in, per channel, and the cursor it follows
+    # the events with. The cursor starts at the newest event, so an upgrade reminds
+    # nobody of days gone by.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS reminders (
+        event_id     TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        household_id TEXT NOT NULL,
+        gateway_id   TEXT NOT NULL,
+        at           {bigint} NOT NULL,
+        outcome      TEXT NOT NULL,
+        detail       TEXT NOT NULL,
+        PRIMARY KEY (event_id, channel)
+    );
+    CREATE INDEX IF NOT EXISTS reminders_household_at ON reminders (household_id, at);
+    CREATE TABLE IF NOT EXISTS reminder_cursor (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        seqno  {bigint} NOT NULL
+    );
+    INSERT INTO reminder_cursor (id, seqno) SELECT 1, coalesce(max(seqno), 0) FROM events
+        WHERE true ON CONFLICT (id) DO NOTHING;
+    """),
 )

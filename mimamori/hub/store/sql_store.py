@@ -28,8 +28,10 @@ from mimamori.hub.store.sql_line import SqlLine
 from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
 from mimamori.hub.store.sql_register import SqlRegister
+from mimamori.hub.store.sql_reminders import SqlReminders
 from mimamori.hub.store.sql_searches import SqlSearches
 from mimamori.hub.store.sql_users import SqlUsers
+from mimamori.hub.store.sql_watchpoints import SqlWatchPoints
 from mimamori.locking import serialized
 from mimamori.protocol.codec import json_text
 from mimamori.protocol.events import Event
@@ -66,8 +68,10 @@ class SqlStore(
     SqlPrivacy,
     SqlQuarantine,
     SqlRegister,
+    SqlReminders,
     SqlSearches,
     SqlUsers,
+    SqlWatchPoints,
 ):
     """The store on any ``sql.Db``: every method, written once for both engines."""
 

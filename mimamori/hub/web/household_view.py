@@ -128,6 +128,7 @@ def calendar(view: HouseholdOut, zone: ZoneInfo, t: Texts) -> Calendar:
     for day in view.history:
         kind = day_kind(day)
         notes = [t(f"day_{kind}")]
+        notes += [t(f"reminded_{way}") for way in day.reminded]  # what was really sent
         notes += [_card_note(c, zone, t) for c in day.checkins]
         notes += [t(f"problem_{p}") for p in day.problems if p in PROBLEMS]
         mark = "⚠" if any(p != "device.back" for p in day.problems) else ""

@@ -10,8 +10,11 @@ from mimamori.edge.drivers.button_lines import (
     BootLine,
     LineError,
     PressLine,
+    ReminderLine,
     StatusLine,
     encode_line,
+    encode_quiet,
+    encode_remind,
     parse_button_line,
 )
 from mimamori.edge.drivers.receiver_lines import LineFramer, parse_line
@@ -116,3 +119,20 @@ def test_a_press_after_any_noise_and_a_newline_is_still_parsed(
 ) -> None:
     lines = LineFramer().feed(noise + b"\n" + encode_line("P", str(counter), card))
     assert parse_button_line(lines[-1]) == PressLine(counter, card)
+
+
+def test_reminder_lines_go_both_ways() -> None:
+    assert encode_remind("3f2a", 1800) == encode_line("R", "3f2a", "1800")
+    assert encode_quiet("3f2a") == encode_line("Q", "3f2a")
+    assert parse_button_line(encode_line("N", "3f2a", "on")) == ReminderLine("3f2a", "on")
+    assert parse_button_line(encode_line("N", "3f2a", "pressed")) == ReminderLine(
+        "3f2a", "pressed"
+    )
+    # The README's worked examples (real CRCs).
+    assert encode_remind("3f2a9c", 3600) == b"$R,3f2a9c,3600*42B9\n"
+    assert encode_quiet("3f2a9c") == b"$Q,3f2a9c*3A33\n"
+    assert parse_button_line(b"$N,3f2a9c,on*E977\n") == ReminderLine("3f2a9c", "on")
+    assert parse_button_line(b"$N,3f2a9c,timeout*97E9\n") == ReminderLine("3f2a9c", "timeout")
+    assert reason_of(encode_line("N", "3f2a", "beeping")) == "bad_field"
+    assert reason_of(encode_line("N", "3f2a")) == "bad_field"
+    assert reason_of(encode_line("N", "bad ref", "on")) == "bad_field"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Coroutine
@@ -164,3 +165,56 @@ async def test_a_port_missing_at_start_is_down_until_the_unit_appears(
             unit.press("genki", repeats=1)
             await observed.next(Press)
     assert driver.status().counters["reopen_attempts"] >= 1
+
+
+async def test_a_reminder_beeps_the_unit_until_it_is_pressed(
+    sim_button: SimButton, observe_up: Observe, wait_until: Until
+) -> None:
+    driver = driver_for(sim_button.link)
+    listening = asyncio.create_task(sim_button.listen())
+    try:
+        async with observe_up(driver) as observed:
+            assert driver.remind("ev1", 1800)
+            await wait_until(lambda: sim_button.reminding is not None)
+            assert sim_button.reminding is not None
+            assert (sim_button.reminding.ref, sim_button.reminding.for_s) == ("ev1", 1800)
+            await wait_until(lambda: driver.status().counters.get("reminder_on") == 1)
+            sim_button.press("genki", repeats=1)  # the person hears it and presses
+            press = await observed.next(Press)
+            await wait_until(lambda: driver.status().counters.get("reminder_pressed") == 1)
+    finally:
+        listening.cancel()
+    assert press.card == "genki"
+    assert sim_button.reminding is None
+    assert [(r.ref, r.ended) for r in sim_button.reminders] == [("ev1", "pressed")]
+    assert driver.status().counters["remind_sent"] == 1
+
+
+async def test_a_reminder_stops_when_told_quiet_or_when_its_time_is_up(
+    tmp_path: Path, observe_up: Observe, wait_until: Until
+) -> None:
+    now = [0.0]
+    with SimButton(tmp_path / "button", clock=lambda: now[0]) as unit:
+        driver = driver_for(unit.link)
+        listening = asyncio.create_task(unit.listen())
+        try:
+            async with observe_up(driver):
+                driver.remind("a", 60)
+                await wait_until(lambda: unit.reminding is not None)
+                driver.quiet("a")
+                await wait_until(lambda: unit.reminding is None)
+                driver.remind("b", 60)
+                await wait_until(lambda: unit.reminding is not None)
+                now[0] = 61.0  # the unit's own clock: a minute later nobody has pressed
+                await wait_until(lambda: unit.reminding is None)
+                await wait_until(lambda: driver.status().counters.get("reminder_timeout") == 1)
+        finally:
+            listening.cancel()
+    assert [(r.ref, r.ended) for r in unit.reminders] == [("a", "quiet"), ("b", "timeout")]
+    assert driver.status().counters["reminder_quiet"] == 1
+
+
+async def test_a_reminder_for_a_closed_port_is_not_sent(sim_button: SimButton) -> None:
+    driver = driver_for(sim_button.link)  # never started: its port is not open
+    assert driver.remind("ev1", 60) is False
+    assert "remind_sent" not in driver.status().counters
