@@ -1,0 +1,61 @@
+"""The partner's report form on a real hub: it names homes by address only, never
+who lives there; each mistake is said at its field in Japanese and what was typed is
+kept; a home of another area cannot be named; a link that files too many reports in
+an hour is refused for the hour, the reports before it kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.hub.cases.reports import MAX_PER_HOUR
+from tests.hub.cases.test_cases_routes import seed
+from tests.hub.cases.town import ADDRESS, NORTH, SOUTH, town
+from tests.hub.helpers import RunningHub, running_hub
+
+
+async def _post(hub: RunningHub, token: str, **data: str) -> tuple[int, str]:
+    async with hub.client() as client:
+        r = await client.post("/report", params={"token": token}, data=data,
+                              headers={"Origin": hub.url}, follow_redirects=False)  # fmt: skip
+    return r.status_code, r.text
+
+
+async def test_the_form_names_homes_by_address_and_says_each_mistake(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, town) as hub:
+        ids = await seed(hub.state)
+        south, north = ids[SOUTH][3], ids[NORTH][3]
+        async with hub.client() as client:
+            form = (await client.get("/report", params={"token": south})).text
+        assert ADDRESS in form and "宮城" not in form and "カマ" not in form
+        status, page = await _post(hub, south, note="ポストがいっぱい", household="hh-1")
+        assert status == 422 and 'id="error-noticed"' in page and "ポストがいっぱい" in page
+        status, page = await _post(hub, south, noticed="no_light")
+        assert status == 422 and "場所を選ぶか、住所を書いてください" in page
+        status, page = await _post(hub, north, noticed="no_light", household="hh-1")
+        assert status == 422 and 'id="error-household"' in page  # the south's home
+        status, page = await _post(hub, south, noticed="no_light", note="x" * 501, address="a")
+        assert status == 422 and 'id="error-note"' in page
+        status, _ = await _post(hub, north, noticed="lost", address="大山 交差点のそば")
+        assert status == 303
+        cases = await hub.state.store.cases([NORTH], 10)
+        assert [(c.address, c.reports) for c in cases] == [("大山 交差点のそば", 1), ("大山1-1", 1)]
+
+
+async def test_a_link_that_reports_too_often_is_refused_for_the_hour(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, town) as hub:
+        ids = await seed(hub.state)  # one report filed by each link already
+        token = ids[SOUTH][3]
+        for _ in range(MAX_PER_HOUR - 1):
+            assert (await _post(hub, token, noticed="other", household="hh-1"))[0] == 303
+        status, page = await _post(hub, token, noticed="other", household="hh-1")
+        assert status == 429 and "1時間ほど" in page
+        case = await hub.state.store.case(ids[SOUTH][2])
+        assert case is not None and case.reports == MAX_PER_HOUR
+        hub.clock.now = hub.clock() + timedelta(hours=1, seconds=1)
+        assert (await _post(hub, token, noticed="other", household="hh-1"))[0] == 303
