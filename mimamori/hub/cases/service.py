@@ -19,6 +19,7 @@ from mimamori.hub.access.policy import Principal
 from mimamori.hub.cases import feedback
 from mimamori.hub.cases.access import check, scope
 from mimamori.hub.desk.service import actor
+from mimamori.hub.model.alerts import Alert, AlertScope
 from mimamori.hub.model.cases import Case, CaseState, Step, TimelineEntry, Triage
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port_cases import CaseChange
@@ -29,10 +30,14 @@ LIST_LIMIT = 500  # a centre's open cases fit many times over; closed ones age o
 TEXT_MAX = 1000  # a note or an outcome: a paragraph
 
 
+ALERTS_SHOWN = 20  # the home's latest alerts beside the timeline
+
+
 @dataclass(frozen=True)
 class CaseView:
     case: Case
     timeline: list[TimelineEntry]
+    alerts: list[Alert]  # of the same household (SOS, missed check-ins...), newest first
 
 
 async def visible_cases(hub: HubState, who: Principal) -> list[Case]:
@@ -55,7 +60,13 @@ async def read(hub: HubState, who: Principal, case_id: int) -> CaseView:
     await hub.store.audit(
         hub.clock(), who=by.who, role=by.role, action="case.read", subject=f"case:{case_id}"
     )
-    return CaseView(case, await hub.store.case_timeline(case_id))
+    alerts: list[Alert] = []
+    home = hub.registry.households.get(case.household_id or "")
+    if home is not None:
+        scope_ = AlertScope((home.id,), tuple(home.people))
+        found = await hub.store.alerts(scope_, include_resolved=True, limit=ALERTS_SHOWN)
+        alerts = sorted(found, key=lambda a: a.opened_at, reverse=True)
+    return CaseView(case, await hub.store.case_timeline(case_id), alerts)
 
 
 def _text(value: object, field: str, *, required: bool) -> str:

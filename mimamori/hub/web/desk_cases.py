@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from mimamori.errors import ChangeRefused
+from mimamori.hub.alerts.messages import what_of
 from mimamori.hub.cases import service
 from mimamori.hub.cases.feedback import TOKYO
 from mimamori.hub.cases.reports import label
@@ -53,6 +54,15 @@ async def _case(
     t, case = page.t, view.case
     timeline = [(e, t.date_time(e.at.astimezone(TOKYO))) for e in view.timeline]
     staff = await service.staff_for(page.hub, case.area)
+    alerts = [
+        (
+            a,
+            what_of(a, page.lang),
+            t(f"alert_{a.state}"),
+            t.date_time(a.opened_at.astimezone(TOKYO)),
+        )
+        for a in view.alerts
+    ]
     return page.render(
         "desk/case.html",
         status=status,
@@ -61,6 +71,7 @@ async def _case(
         opened=_local(page, case),
         area=area.name if (area := page.hub.registry.areas.get(case.area)) else case.area,
         timeline=timeline,
+        alerts=alerts,
         triages=[(x.value, t(f"triage_{x.value}")) for x in Triage],
         staff=staff,
         assigned=dict(staff).get(case.assigned_to or "", case.assigned_to),

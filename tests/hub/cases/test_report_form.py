@@ -12,7 +12,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.cases.reports import MAX_PER_HOUR
 from tests.hub.cases.test_cases_routes import seed
 from tests.hub.cases.town import ADDRESS, NORTH, SOUTH, town
-from tests.hub.helpers import RunningHub, running_hub
+from tests.hub.helpers import Gateway, RunningHub, open_alert, running_hub
 
 
 async def _post(hub: RunningHub, token: str, **data: str) -> tuple[int, str]:
@@ -59,3 +59,17 @@ async def test_a_link_that_reports_too_often_is_refused_for_the_hour(
         assert case is not None and case.reports == MAX_PER_HOUR
         hub.clock.now = hub.clock() + timedelta(hours=1, seconds=1)
         assert (await _post(hub, token, noticed="other", household="hh-1"))[0] == 303
+
+
+async def test_a_case_shows_the_alerts_of_its_home(
+    own_broker: PrivateBroker, tmp_path: Path, home_gateway: Gateway
+) -> None:
+    async with running_hub(own_broker, tmp_path, town) as hub:
+        ids = await seed(hub.state)
+        alert_id = await open_alert(hub, home_gateway)
+        staff = await hub.account("arakaki", "staff", areas=(SOUTH,))
+        async with hub.client(staff) as client:
+            page = (await client.get(f"/desk/cases/{ids[SOUTH][2]}")).text
+            assert f'data-alert="{alert_id}"' in page
+            other = (await client.get(f"/desk/cases/{ids[NORTH][2]}")).status_code
+            assert other == 403

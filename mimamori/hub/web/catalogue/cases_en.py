@@ -88,6 +88,7 @@ TEXT: dict[str, str] = {
     "case_note": "Add a note",
     "case_note_text": "Note",
     "case_assign": "Assign",
+    "case_alerts": "This home's alerts",
     "case_timeline": "Timeline",
     "step_report": "Report",
     "step_note": "Note",

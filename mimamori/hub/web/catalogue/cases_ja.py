@@ -95,6 +95,7 @@ TEXT: dict[str, str] = {
     "case_note": "記録を書く",
     "case_note_text": "記録",
     "case_assign": "担当を決める",
+    "case_alerts": "この世帯の通知",
     "case_timeline": "経過",
     "step_report": "お知らせ",
     "step_note": "記録",
