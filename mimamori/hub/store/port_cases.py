@@ -83,6 +83,13 @@ class CaseStore(Protocol):
         or opens one; returns the case's id."""
         ...
 
+    async def file_batch(
+        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
+    ) -> list[int]:
+        """Reports of a partner without a link (a utility's upload), each with its area,
+        in one transaction; the case of each."""
+        ...
+
     async def reports_since(self, link_id: int, since: datetime) -> int: ...
 
     async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:

@@ -158,20 +158,38 @@ class SqlCases(SqlBase):
         at_ms = to_epoch_ms(at)
         async with self._transaction("filing a report") as db:
             case_id = await self._open_case(db, report, area, at_ms)
-            await db.execute(
-                "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
-                "link_id) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
-                [
-                    case_id,
-                    at_ms,
-                    link.label,
-                    report.note,
-                    report.noticed.value,
-                    link.partner_id,
-                    link.id,
-                ],
-            )
+            await self._report(db, case_id, at_ms, (link.partner_id, link.label, link.id), report)
         return case_id
+
+    async def _report(
+        self, db: Db, case_id: int, at_ms: int, by: tuple[str, str, int | None], report: ReportDraft
+    ) -> None:
+        partner_id, label, link_id = by
+        await db.execute(
+            "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
+            "link_id) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
+            [case_id, at_ms, label, report.note, report.noticed.value, partner_id, link_id],
+        )
+
+    @serialized
+    async def file_batch(
+        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
+    ) -> list[int]:
+        try:
+            return await self._batch(partner_id, label, reports, at)
+        except StoreError:  # a report of the same home opened its case first: join it
+            return await self._batch(partner_id, label, reports, at)
+
+    async def _batch(
+        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
+    ) -> list[int]:
+        at_ms, cases = to_epoch_ms(at), []
+        async with self._transaction("filing a batch of reports") as db:
+            for report, area in reports:
+                case_id = await self._open_case(db, report, area, at_ms)
+                await self._report(db, case_id, at_ms, (partner_id, label, None), report)
+                cases.append(case_id)
+        return cases
 
     async def _open_case(self, db: Db, report: ReportDraft, area: str, at_ms: int) -> int:
         if report.household_id is not None:

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from mimamori.errors import ChangeRefused
-from mimamori.hub.cases import partners
+from mimamori.hub.cases import anomalies, partners
 from mimamori.hub.desk.service import DeskRefused
 from mimamori.hub.model.cases import PartnerKind
 from mimamori.hub.web.context import PageContext, SignedIn
@@ -119,3 +120,26 @@ async def revoke_link(page: SignedIn, partner_id: PartnerId, link_id: int) -> Re
     except DeskRefused as exc:
         return refusal(page, exc)
     return RedirectResponse(f"/desk/partners/{partner_id}", status_code=303)
+
+
+@router.post("/desk/partners/{partner_id}/anomalies")
+async def import_anomalies(page: SignedIn, partner_id: PartnerId) -> Response:
+    """A utility's CSV of meter anomalies (``cases/anomalies.py``): the result, line
+    by line."""
+    form = await page.request.form()
+    upload = form.get("file")
+    raw = await upload.read() if isinstance(upload, UploadFile) else b""
+    try:
+        result = await anomalies.import_csv(page.hub, page.who, partner_id, raw)
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    except ChangeRefused as exc:
+        return await _partner(page, partner_id, problems=failed(page, exc).problems, status=422)
+    problems = [(p.line, getattr(p, page.t("problem_attr"))) for p in result.problems]
+    return page.render(
+        "desk/anomalies.html",
+        partner_id=partner_id,
+        result=result,
+        problems=problems,
+        status=422 if problems and not result.filed else 200,
+    )

@@ -65,6 +65,19 @@ TEXT: dict[str, str] = {
     "partner_link_revoked": "stopped",
     "partner_link_active": "in use",
     "partner_link_feedback": "hears the outcome",
+    "anomalies_title": "Meter anomalies (CSV)",
+    "anomalies_help": (
+        "First line household,date,kind,value; kind is water_still (the water meter is "
+        "not moving) or power_score (power-data score, value 0-100). Only households whose "
+        "people consented to meter data become cases."
+    ),
+    "anomalies_import": "Import",
+    "anomalies_result": (
+        "{filed} lines filed in {cases} cases. Households without consent: {no_consent} "
+        "lines (not filed). Refused: {refused} lines."
+    ),
+    "anomalies_no_consent": "Lines of households without consent:",
+    "anomalies_line": "Line",
     "desk_cases": "Cases",
     "case_title": "Case {n}",
     "case_where": "Where",

@@ -71,6 +71,19 @@ TEXT: dict[str, str] = {
     "partner_link_revoked": "停止済み",
     "partner_link_active": "使用中",
     "partner_link_feedback": "結果の連絡先あり",
+    "anomalies_title": "検針データの異常（CSV）",
+    "anomalies_help": (
+        "1行目は household,date,kind,value。kind は water_still（水道メーターが動いていない）"
+        "か power_score（電力データのスコア、value に 0〜100）。検針データの利用に同意した方の"
+        "世帯だけが案件になります。"
+    ),
+    "anomalies_import": "取り込む",
+    "anomalies_result": (
+        "{filed}行を{cases}件の案件にしました。同意のない世帯: {no_consent}行"
+        "（案件にしていません）。誤り: {refused}行。"
+    ),
+    "anomalies_no_consent": "同意のない世帯の行:",
+    "anomalies_line": "行",
     # the desk: cases
     "desk_cases": "案件",
     "case_title": "案件 {n}",
