@@ -92,6 +92,14 @@ class CaseStore(Protocol):
 
     async def reports_since(self, link_id: int, since: datetime) -> int: ...
 
+    async def file_public(self, report: ReportDraft, area: str, typed: str, at: datetime) -> int:
+        """A resident's report (the town's public form), with the address as typed."""
+        ...
+
+    async def public_reports_since(self, typed: str, since: datetime) -> int:
+        """Residents' reports of this typed address since ``since``."""
+        ...
+
     async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:
         """Cases of ``areas`` (None: all), new first, then triaged, then closed; the
         newest first within each."""

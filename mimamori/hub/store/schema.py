@@ -608,7 +608,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # partners and their personal report links (a token's hash; the channel feedback
     # goes to, write-only); cases about a household or an address (at most one open
     # per household, and per address of an area); a case's timeline (reports, notes,
-    # triage, assignment, closing); the feedback to reporters, queued with the change
+    # triage, assignment, closing; a resident's report keeps the address as typed, for
+    # the public form's bound per address); the feedback to reporters, queued with the change
     # that causes it and sent with retries (``cases/feedback.py``).
     Migration("""
     CREATE TABLE IF NOT EXISTS partners (
@@ -655,9 +656,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         text       TEXT NOT NULL,
         noticed    TEXT,
         partner_id TEXT,
-        link_id    {bigint}
+        link_id    {bigint},
+        typed      TEXT
     );
     CREATE INDEX IF NOT EXISTS case_timeline_case ON case_timeline (case_id, id);
+    CREATE INDEX IF NOT EXISTS case_timeline_typed ON case_timeline (typed, at)
+        WHERE typed IS NOT NULL;
     CREATE INDEX IF NOT EXISTS case_timeline_link ON case_timeline (link_id, at)
         WHERE link_id IS NOT NULL;
     CREATE TABLE IF NOT EXISTS case_feedback (

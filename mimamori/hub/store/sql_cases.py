@@ -30,6 +30,7 @@ from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
+PUBLIC = "public"  # the town's public form: the reporter and the "partner" of its reports
 _PARTNER = "id, name, kind, areas, created_at"
 _LINK = "id, partner_id, label, channel IS NOT NULL, lang, created_at, revoked_at"
 _CASE = (
@@ -210,6 +211,32 @@ class SqlCases(SqlBase):
             [area, report.household_id, report.address, at_ms, at_ms],
         )
         return int(created[0][0])
+
+    @serialized
+    async def file_public(self, report: ReportDraft, area: str, typed: str, at: datetime) -> int:
+        try:
+            return await self._public(report, area, typed, at)
+        except StoreError:  # another report of the same home opened its case first
+            return await self._public(report, area, typed, at)
+
+    async def _public(self, report: ReportDraft, area: str, typed: str, at: datetime) -> int:
+        at_ms = to_epoch_ms(at)
+        async with self._transaction("filing a resident's report") as db:
+            case_id = await self._open_case(db, report, area, at_ms)
+            await db.execute(
+                "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
+                "typed) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
+                [case_id, at_ms, PUBLIC, report.note, report.noticed.value, PUBLIC, typed],
+            )
+        return case_id
+
+    @serialized
+    async def public_reports_since(self, typed: str, since: datetime) -> int:
+        rows = await self._query(
+            "SELECT count(*) FROM case_timeline WHERE typed = ? AND at >= ?",
+            [typed, to_epoch_ms(since)],
+        )
+        return int(rows[0][0])
 
     @serialized
     async def reports_since(self, link_id: int, since: datetime) -> int:

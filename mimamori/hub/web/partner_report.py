@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from mimamori.errors import ChangeRefused
 from mimamori.hub.access.auth import token_hash
-from mimamori.hub.cases import reports
+from mimamori.hub.cases import public, reports
 from mimamori.hub.model.cases import Noticed, Partner, PartnerLink
 from mimamori.hub.web.context import Page, PageContext
 from mimamori.hub.web.desk_common import said
@@ -52,7 +52,8 @@ def _form(
         "report.html",
         status=status,
         keep={"token": token},
-        token=token,
+        action=f"/report?{urlencode({'token': token})}",
+        public=False,
         sender=t("report_from", partner=partner.name, label=link.label),
         noticed=[(n.value, t(f"noticed_{n.value}")) for n in Noticed],
         homes=reports.homes_for(page.hub.registry, partner),
@@ -68,7 +69,8 @@ async def report_page(page: Page, token: Token = "", done: int = 0) -> Response:
         return found
     link, partner = found
     if done:
-        return page.render("report_done.html", keep={"token": token}, token=token)
+        again = f"/report?{urlencode({'token': token})}"
+        return page.render("report_done.html", keep={"token": token}, again=again)
     return _form(page, token, link, partner, values={}, problems={})
 
 
@@ -92,3 +94,46 @@ async def report(page: Page, token: Token = "") -> Response:
     except reports.LinkBusy:
         return page.message("report_busy_title", "report_busy", 429, keep={"token": token})
     return RedirectResponse(f"/report?{urlencode({'token': token, 'done': 1})}", status_code=303)
+
+
+# The town's public form (``cases/public.py``): no token, no account.
+
+
+def _public_form(
+    page: PageContext, values: Mapping[str, str], problems: dict[str, list[str]], status: int
+) -> Response:
+    t = page.t
+    return page.render(
+        "report.html",
+        status=status,
+        action="/report/town",
+        public=True,
+        noticed=[(n.value, t(f"noticed_{n.value}")) for n in Noticed],
+        areas=[(a.id, a.name) for a in page.hub.registry.areas.values()],
+        values=values,
+        problems=problems,
+    )
+
+
+@router.get("/report/town")
+async def public_page(page: Page, done: int = 0) -> Response:
+    if done:
+        return page.render("report_done.html", again="/report/town")
+    return _public_form(page, {}, {}, 200)
+
+
+@router.post("/report/town")
+async def public_report(page: Page) -> Response:
+    form = await page.request.form()
+    values = {k: v[:1000] for k in ("noticed", "note", "address", "area", "contact")
+              if isinstance(v := form.get(k), str)}  # fmt: skip
+    try:
+        await public.file(page.hub, values)
+    except ChangeRefused as exc:
+        problems: dict[str, list[str]] = {}
+        for p in exc.problems:
+            problems.setdefault(p.field, []).append(said(page, p))
+        return _public_form(page, values, problems, 422)
+    except reports.LinkBusy:
+        return page.message("report_busy_title", "public_busy", 429)
+    return RedirectResponse("/report/town?done=1", status_code=303)

@@ -38,6 +38,16 @@ TEXT: dict[str, str] = {
         "Too many reports came from this link: it takes none for about an hour. "
         "Please call if it is urgent."
     ),
+    "public_title": "Tell us what you noticed (residents)",
+    "public_intro": (
+        "If something worries you about an older neighbour, tell the care centre. No name needed."
+    ),
+    "public_area": "District (its care centre)",
+    "public_contact": "How the centre may reach you (phone, mail; optional)",
+    "public_busy": (
+        "Several reports came about this address: it takes none for about an hour. "
+        "Please call if it is urgent."
+    ),
     "desk_partners": "Partners",
     "partner_id": "ID",
     "partner_name": "Name",
