@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mimamori.errors import ChangeRefused, FieldProblem
-from mimamori.hub.model.cases import Noticed, Partner, PartnerLink, ReportDraft
+from mimamori.hub.cases import feedback
+from mimamori.hub.model.cases import CaseState, Noticed, Partner, PartnerLink, ReportDraft, Step
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.server.state import HubState
+from mimamori.hub.store.port_cases import Reporter
 
 log = logging.getLogger(__name__)
 
@@ -107,4 +109,10 @@ async def file(hub: HubState, link: PartnerLink, partner: Partner, report: Repor
     area = home.area if home is not None else partner.areas[0]
     case_id = await hub.store.file_report(link, report, area, now)
     log.info("report from %s (link %d) filed in case %d", partner.id, link.id, case_id)
+    case = await hub.store.case(case_id)
+    if link.has_channel and case is not None and case.state is CaseState.TRIAGED:
+        # The centre started before this report came: its reporter hears it now (once:
+        # the message's key is the one a triage would have queued).
+        started = feedback.drafts(case_id, Step.TRIAGE, [Reporter(link.id, link.lang, now)])
+        await hub.store.queue_feedback(started, now)
     return case_id

@@ -115,6 +115,10 @@ class CaseStore(Protocol):
         """False: no such case, or it is not in one of ``change.from_states``."""
         ...
 
+    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
+        """Queue messages outside a change (a dedupe key already queued: a no-op)."""
+        ...
+
     async def claim_feedback(
         self, now: datetime, lease_s: float, limit: int = 20
     ) -> list[QueuedFeedback]: ...

@@ -14,6 +14,7 @@ from mimamori.errors import StoreError
 from mimamori.hub.model.cases import (
     Case,
     CaseState,
+    FeedbackDraft,
     Noticed,
     Partner,
     PartnerKind,
@@ -321,13 +322,20 @@ class SqlCases(SqlBase):
                 [case_id, at_ms, change.step.value, change.who, change.text],
             )
             if change.feedback:
-                await db.executemany(
-                    "INSERT INTO case_feedback (link_id, dedupe_key, title, body, state, "
-                    "next_at) VALUES (?, ?, ?, ?, 'pending', ?) "
-                    "ON CONFLICT (dedupe_key) DO NOTHING",
-                    [(f.link_id, f.dedupe_key, f.title, f.body, at_ms) for f in change.feedback],
-                )
+                await self._queue(db, change.feedback, at_ms)
         return True
+
+    async def _queue(self, db: Db, feedback: Sequence[FeedbackDraft], at_ms: int) -> None:
+        await db.executemany(
+            "INSERT INTO case_feedback (link_id, dedupe_key, title, body, state, next_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            [(f.link_id, f.dedupe_key, f.title, f.body, at_ms) for f in feedback],
+        )
+
+    @serialized
+    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
+        async with self._transaction("queueing feedback") as db:
+            await self._queue(db, feedback, to_epoch_ms(at))
 
     @serialized
     async def claim_feedback(

@@ -9,10 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.hub.access.policy import Principal
+from mimamori.hub.cases import partners, service
 from mimamori.hub.cases.reports import MAX_PER_HOUR
 from tests.hub.cases.test_cases_routes import seed
 from tests.hub.cases.town import ADDRESS, NORTH, SOUTH, town
-from tests.hub.helpers import Gateway, RunningHub, open_alert, running_hub
+from tests.hub.helpers import Gateway, RunningHub, open_alert, running_hub, until
+from tests.hub.receivers import Mailbox, smtp_server
 
 
 async def _post(hub: RunningHub, token: str, **data: str) -> tuple[int, str]:
@@ -73,3 +76,28 @@ async def test_a_case_shows_the_alerts_of_its_home(
             assert f'data-alert="{alert_id}"' in page
             other = (await client.get(f"/desk/cases/{ids[NORTH][2]}")).status_code
             assert other == 403
+
+
+async def test_a_reporter_who_joins_a_case_in_hand_hears_that_it_started(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, town) as hub:
+        ids = await seed(hub.state)  # the south's case: one report, from a link with no channel
+        admin = Principal("admin", None, "root")
+        await service.triage(hub.state, admin, ids[SOUTH][2], "visit", "")
+        with smtp_server() as box:
+            mail = f"mailto://127.0.0.1:{box.port}?from=hub@example.jp&mode=insecure&to=s@b.jp"
+            link, token = await partners.issue_link(
+                hub.state, admin, "p-south", {"label": "検針員 佐藤", "channel": mail}
+            )
+            assert (await _post(hub, token, noticed="meter_still", household="hh-1"))[0] == 303
+            await until(lambda: _sent(box), within=15)
+        assert (
+            "地域包括支援センターが対応を始めました"
+            in box.messages[0].get_body(("plain",)).get_content()
+        )
+        assert await hub.state.store.feedback_sent(link.id) != []
+
+
+async def _sent(box: Mailbox) -> bool:
+    return bool(box.messages)
