@@ -13,6 +13,12 @@ def _alerts(args: argparse.Namespace) -> int:
     return main(args.events, args.gap_s, args.json)
 
 
+def _cases(args: argparse.Namespace) -> int:
+    from mimamori.bench.cases import main
+
+    return main(args.reports, args.json)
+
+
 def _sightings(args: argparse.Namespace) -> int:
     from mimamori.bench.sightings import main
 
@@ -258,6 +264,10 @@ def add_parser(sub: Any) -> None:
     alerts.add_argument("--gap-s", type=float, default=0.1, help="seconds between events")
     alerts.add_argument("--json", action="store_true", help="one JSON object")
     alerts.set_defaults(func=_alerts)
+    cases = kinds.add_parser("cases", help="partner report -> case on the desk, p50/p99")
+    cases.add_argument("--reports", type=int, default=200, help="reports, one per home")
+    cases.add_argument("--json", action="store_true", help="one JSON object")
+    cases.set_defaults(func=_cases)
     eid = kinds.add_parser("eid", help="rotating tag ids: resolution cost as tags grow")
     eid.add_argument(
         "--tags", default="100,1000,10000", metavar="N,N,...", help="numbers of tags to try"

@@ -18,6 +18,7 @@ TINY = {
              "--hours", "0.2", "--outbox-events", "800"],
     "hub": ["--events", "3000", "--gateways", "7", "--batch", "10"],
     "e2e": ["--samples", "2"],
+    "cases": ["--reports", "3"],
 }  # fmt: skip
 
 
@@ -54,3 +55,6 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
 
     e2e = results["e2e"]
     assert e2e["search"]["sightings"] == 2 and e2e["p99_ms"] > 0
+
+    cases = results["cases"]
+    assert cases["reports"] == 3 and cases["p99_ms"] > 0

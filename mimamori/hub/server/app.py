@@ -31,11 +31,14 @@ from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
+from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
+from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
+from mimamori.hub.web.partner_report import router as partner_report_router
 from mimamori.hub.web.searches import router as search_pages_router
 from mimamori.hub.web.security import HubApp
 from mimamori.hub.web.signin import router as signin_router
@@ -102,6 +105,9 @@ def create_app(
     app.include_router(desk_people_router)
     app.include_router(desk_entries_router)
     app.include_router(confirm_router)
+    app.include_router(desk_partners_router)  # issue 16: partners report, cases
+    app.include_router(desk_cases_router)
+    app.include_router(partner_report_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

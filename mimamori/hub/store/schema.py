@@ -627,4 +627,79 @@ MIGRATIONS: tuple[Migration, ...] = (
     INSERT INTO reminder_cursor (id, seqno) SELECT 1, coalesce(max(seqno), 0) FROM events
         WHERE true ON CONFLICT (id) DO NOTHING;
     """),
+    # 20: partners' reports and the care centre's cases (issue 16, hub/cases/):
+    # partners and their personal report links (a token's hash; the channel feedback
+    # goes to, write-only); cases about a household or an address (at most one open
+    # per household, and per address of an area); a case's timeline (reports, notes,
+    # triage, assignment, closing; a resident's report keeps the address as typed, for
+    # the public form's bound per address); the feedback to reporters, queued with the change
+    # that causes it and sent with retries (``cases/feedback.py``).
+    Migration("""
+    CREATE TABLE IF NOT EXISTS partners (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        areas      TEXT NOT NULL,
+        created_at {bigint} NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS partner_links (
+        id         {serial},
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        label      TEXT NOT NULL,
+        channel    TEXT,
+        lang       TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at {bigint} NOT NULL,
+        revoked_at {bigint}
+    );
+    CREATE INDEX IF NOT EXISTS partner_links_partner ON partner_links (partner_id);
+    CREATE TABLE IF NOT EXISTS cases (
+        id           {serial},
+        area         TEXT NOT NULL,
+        household_id TEXT,
+        address      TEXT,
+        state        TEXT NOT NULL,
+        triage       TEXT,
+        outcome      TEXT,
+        assigned_to  TEXT,
+        opened_at    {bigint} NOT NULL,
+        updated_at   {bigint} NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS cases_open_household ON cases (household_id)
+        WHERE state != 'closed' AND household_id IS NOT NULL;
+    CREATE UNIQUE INDEX IF NOT EXISTS cases_open_address ON cases (area, address)
+        WHERE state != 'closed' AND address IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS cases_area_state ON cases (area, state, opened_at);
+    CREATE TABLE IF NOT EXISTS case_timeline (
+        id         {serial},
+        case_id    {bigint} NOT NULL REFERENCES cases (id),
+        at         {bigint} NOT NULL,
+        step       TEXT NOT NULL,
+        who        TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        noticed    TEXT,
+        partner_id TEXT,
+        link_id    {bigint},
+        typed      TEXT
+    );
+    CREATE INDEX IF NOT EXISTS case_timeline_case ON case_timeline (case_id, id);
+    CREATE INDEX IF NOT EXISTS case_timeline_typed ON case_timeline (typed, at)
+        WHERE typed IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS case_timeline_link ON case_timeline (link_id, at)
+        WHERE link_id IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS case_feedback (
+        id         {serial},
+        link_id    {bigint} NOT NULL REFERENCES partner_links (id),
+        dedupe_key TEXT NOT NULL UNIQUE,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_at    {bigint} NOT NULL,
+        error      TEXT,
+        sent_at    {bigint}
+    );
+    CREATE INDEX IF NOT EXISTS case_feedback_due ON case_feedback (next_at)
+        WHERE state = 'pending';
+    """),
 )

@@ -20,6 +20,7 @@ from mimamori.hub.store.sql import EventRow, marks
 from mimamori.hub.store.sql_acks import SqlAcks
 from mimamori.hub.store.sql_alerts import SqlAlerts
 from mimamori.hub.store.sql_audit import SqlAudit
+from mimamori.hub.store.sql_cases import SqlCases
 from mimamori.hub.store.sql_confirmations import SqlConfirmations
 from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_federation import SqlFederation
@@ -60,6 +61,7 @@ class SqlStore(
     SqlAcks,
     SqlAlerts,
     SqlAudit,
+    SqlCases,
     SqlConfirmations,
     SqlEid,
     SqlFederation,

@@ -57,6 +57,8 @@ async def test_every_page_and_json_route_sends_the_security_headers(
         "entry_id": "hh-1",  # the desk's registers (a household; elsewhere a 404)
         "search_id": search_id,
         "token": shared.rsplit("/", 1)[1],
+        "case_id": "1",  # cases and partners (issue 16): none yet, a 404
+        "partner_id": "news",
     }
     gets = sorted(route.path for route in routes(hub.app.routes) if "GET" in (route.methods or ()))
     seen: set[str] = set()

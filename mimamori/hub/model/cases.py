@@ -1,0 +1,151 @@
+"""Partners' reports and the care centre's cases (issue 16): the seeds' "sensors" and
+"anchor". People who pass an older person's home every day (a newspaper carrier, a
+meter reader, a shop) notice that something is wrong; the care centre of the area
+(地域包括支援センター) gathers what they notice as a case about one home, decides what
+to do, closes it with an outcome, and the reporter hears that it was handled (調布:
+①発見 ②通報 ③相談・支援 ④結果報告) without learning anything about the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class PartnerKind(StrEnum):
+    """Who a partner is (seed 000's list, 大館's meter readers, 黒部's shop)."""
+
+    NEWSPAPER = "newspaper"
+    DELIVERY = "delivery"
+    METER = "meter"
+    UTILITY = "utility"
+    STORE = "store"
+    BANK = "bank"
+    POST = "post"
+    NEIGHBOURHOOD = "neighbourhood"  # 自治会・町内会
+    RESIDENT = "resident"
+    OTHER = "other"
+
+
+class Noticed(StrEnum):
+    """What a partner noticed: the report form's fixed list (seed 000's signs)."""
+
+    MAIL_PILING = "mail_piling"  # 新聞・郵便がたまっている
+    NO_LIGHT = "no_light"  # 夜に電気がつかない
+    SHUTTERS = "shutters"  # 雨戸が閉まったまま
+    METER_STILL = "meter_still"  # メーターが動いていない
+    NOT_SEEN = "not_seen"  # 最近見かけない
+    LOST = "lost"  # 道に迷っている様子
+    UNUSUAL = "unusual"  # 様子がいつもと違う
+    OTHER = "other"
+
+
+class CaseState(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    CLOSED = "closed"
+
+
+class Triage(StrEnum):
+    """What the centre decided to do about a case."""
+
+    VISIT = "visit"
+    PHONE = "phone"
+    POLICE_FIRE = "police_fire"  # handed to the police or the fire service
+    WATCH = "watch"  # keep an eye on it
+    NO_ACTION = "no_action"
+
+
+class Step(StrEnum):
+    """A line of a case's timeline."""
+
+    REPORT = "report"
+    NOTE = "note"
+    TRIAGE = "triage"
+    ASSIGN = "assign"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    kind: PartnerKind
+    areas: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PartnerLink:
+    """A personal report link of a partner's staff member or branch. Only the token's
+    hash is kept; the channel (an apprise URL) is where feedback goes, never shown."""
+
+    id: int
+    partner_id: str
+    label: str  # 「配達員 山田」, 「野嵩店」
+    has_channel: bool
+    lang: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """A report as the form validated it: a household or an address, never both."""
+
+    noticed: Noticed
+    note: str
+    household_id: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    area: str
+    household_id: str | None
+    address: str | None
+    state: CaseState
+    triage: Triage | None
+    outcome: str | None
+    assigned_to: str | None
+    opened_at: datetime
+    updated_at: datetime
+    reports: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    case_id: int
+    at: datetime
+    step: Step
+    who: str
+    text: str
+    noticed: Noticed | None = None  # a report's
+    partner_id: str | None = None  # a report's
+
+
+@dataclass(frozen=True)
+class FeedbackDraft:
+    """A message to a reporter, queued with the change that causes it."""
+
+    link_id: int
+    dedupe_key: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class QueuedFeedback:
+    id: int
+    link_id: int
+    dedupe_key: str
+    title: str
+    body: str
+    attempts: int

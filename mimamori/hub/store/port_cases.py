@@ -1,0 +1,134 @@
+"""The port of partners and cases (issue 16; ``sql_cases`` implements it on both
+engines): partners and their report links, cases with their timelines, and the
+feedback queued for reporters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from mimamori.hub.model.cases import (
+    Case,
+    CaseState,
+    FeedbackDraft,
+    Partner,
+    PartnerLink,
+    QueuedFeedback,
+    ReportDraft,
+    Step,
+    TimelineEntry,
+    Triage,
+)
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One step of a case, written with its timeline line and its feedback in one
+    transaction, if the case is in one of ``from_states`` (else nothing is written)."""
+
+    from_states: tuple[CaseState, ...]
+    step: Step
+    who: str
+    text: str
+    state: CaseState | None = None
+    triage: Triage | None = None
+    outcome: str | None = None
+    assigned_to: str | None = None
+    feedback: tuple[FeedbackDraft, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """A link that reported to a case and gave a channel: where feedback goes."""
+
+    link_id: int
+    lang: str
+    first_at: datetime
+
+
+class CaseStore(Protocol):
+    async def add_partner(self, partner: Partner) -> bool:
+        """False: the id is taken."""
+        ...
+
+    async def partners(self) -> list[Partner]: ...
+
+    async def partner(self, partner_id: str) -> Partner | None: ...
+
+    async def add_partner_link(
+        self,
+        partner_id: str,
+        label: str,
+        *,
+        channel: str | None,
+        lang: str,
+        token_hash: str,
+        at: datetime,
+    ) -> PartnerLink: ...
+
+    async def partner_links(self, partner_id: str) -> list[PartnerLink]: ...
+
+    async def partner_link_of(self, token_hash: str) -> PartnerLink | None: ...
+
+    async def revoke_partner_link(self, partner_id: str, link_id: int, at: datetime) -> bool:
+        """False: no such link of this partner, or revoked already."""
+        ...
+
+    async def file_report(
+        self, link: PartnerLink, report: ReportDraft, area: str, at: datetime
+    ) -> int:
+        """The report joins the open case of its household (or address in ``area``),
+        or opens one; returns the case's id."""
+        ...
+
+    async def file_batch(
+        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
+    ) -> list[int]:
+        """Reports of a partner without a link (a utility's upload), each with its area,
+        in one transaction; the case of each."""
+        ...
+
+    async def reports_since(self, link_id: int, since: datetime) -> int: ...
+
+    async def file_public(self, report: ReportDraft, area: str, typed: str, at: datetime) -> int:
+        """A resident's report (the town's public form), with the address as typed."""
+        ...
+
+    async def public_reports_since(self, typed: str, since: datetime) -> int:
+        """Residents' reports of this typed address since ``since``."""
+        ...
+
+    async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:
+        """Cases of ``areas`` (None: all), new first, then triaged, then closed; the
+        newest first within each."""
+        ...
+
+    async def case(self, case_id: int) -> Case | None: ...
+
+    async def case_timeline(self, case_id: int) -> list[TimelineEntry]: ...
+
+    async def case_reporters(self, case_id: int) -> list[Reporter]: ...
+
+    async def change_case(self, case_id: int, change: CaseChange, at: datetime) -> bool:
+        """False: no such case, or it is not in one of ``change.from_states``."""
+        ...
+
+    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
+        """Queue messages outside a change (a dedupe key already queued: a no-op)."""
+        ...
+
+    async def claim_feedback(
+        self, now: datetime, lease_s: float, limit: int = 20
+    ) -> list[QueuedFeedback]: ...
+
+    async def feedback_channel(self, link_id: int) -> str | None: ...
+
+    async def record_feedback(
+        self, feedback_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
+    ) -> None: ...
+
+    async def feedback_sent(self, link_id: int) -> list[str]:
+        """The titles sent to a link, oldest first (for the desk and the tests)."""
+        ...

@@ -1,0 +1,389 @@
+"""Partners and cases (mixed into the store, on either engine; issue 16). A report
+joins the open case of its household, or of its address in the area, or opens one:
+one open case per home (partial unique indexes), so two reports that race open one
+case, and the loser of the race joins it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from mimamori.errors import StoreError
+from mimamori.hub.model.cases import (
+    Case,
+    CaseState,
+    FeedbackDraft,
+    Noticed,
+    Partner,
+    PartnerKind,
+    PartnerLink,
+    QueuedFeedback,
+    ReportDraft,
+    Step,
+    TimelineEntry,
+    Triage,
+)
+from mimamori.hub.store.port_cases import CaseChange, Reporter
+from mimamori.hub.store.sql import Db, marks
+from mimamori.hub.store.sql_base import SqlBase
+from mimamori.locking import serialized
+from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
+
+PUBLIC = "public"  # the town's public form: the reporter and the "partner" of its reports
+_PARTNER = "id, name, kind, areas, created_at"
+_LINK = "id, partner_id, label, channel IS NOT NULL, lang, created_at, revoked_at"
+_CASE = (
+    "c.id, c.area, c.household_id, c.address, c.state, c.triage, c.outcome, c.assigned_to, "
+    "c.opened_at, c.updated_at, "
+    "(SELECT count(*) FROM case_timeline t WHERE t.case_id = c.id AND t.step = 'report')"
+)
+_ORDER = "CASE c.state WHEN 'new' THEN 0 WHEN 'triaged' THEN 1 ELSE 2 END, c.opened_at DESC"
+
+
+def _partner(row: Sequence[Any]) -> Partner:
+    pid, name, kind, areas, created = row
+    return Partner(pid, name, PartnerKind(kind), tuple(json.loads(areas)), from_epoch_ms(created))
+
+
+def _link(row: Sequence[Any]) -> PartnerLink:
+    lid, pid, label, has, lang, created, revoked = row
+    return PartnerLink(
+        int(lid),
+        pid,
+        label,
+        bool(has),
+        lang,
+        from_epoch_ms(created),
+        from_epoch_ms_or_none(revoked),
+    )
+
+
+def _case(row: Sequence[Any]) -> Case:
+    cid, area, home, address, state, triage, outcome, assigned, opened, updated, n = row
+    return Case(
+        int(cid),
+        area,
+        home,
+        address,
+        CaseState(state),
+        Triage(triage) if triage else None,
+        outcome,
+        assigned,
+        from_epoch_ms(opened),
+        from_epoch_ms(updated),
+        int(n),
+    )
+
+
+class SqlCases(SqlBase):
+    @serialized
+    async def add_partner(self, partner: Partner) -> bool:
+        changed = await self._db.execute(
+            f"INSERT INTO partners ({_PARTNER}) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            [
+                partner.id,
+                partner.name,
+                partner.kind.value,
+                json.dumps(list(partner.areas)),
+                to_epoch_ms(partner.created_at),
+            ],
+        )
+        return changed == 1
+
+    @serialized
+    async def partners(self) -> list[Partner]:
+        return [
+            _partner(r)
+            for r in await self._query(f"SELECT {_PARTNER} FROM partners ORDER BY id", [])
+        ]
+
+    @serialized
+    async def partner(self, partner_id: str) -> Partner | None:
+        rows = await self._query(f"SELECT {_PARTNER} FROM partners WHERE id = ?", [partner_id])
+        return _partner(rows[0]) if rows else None
+
+    @serialized
+    async def add_partner_link(
+        self,
+        partner_id: str,
+        label: str,
+        *,
+        channel: str | None,
+        lang: str,
+        token_hash: str,
+        at: datetime,
+    ) -> PartnerLink:
+        rows = await self._db.fetch(
+            "INSERT INTO partner_links (partner_id, label, channel, lang, token_hash, "
+            f"created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING {_LINK}",
+            [partner_id, label, channel, lang, token_hash, to_epoch_ms(at)],
+        )
+        return _link(rows[0])
+
+    @serialized
+    async def partner_links(self, partner_id: str) -> list[PartnerLink]:
+        rows = await self._query(
+            f"SELECT {_LINK} FROM partner_links WHERE partner_id = ? ORDER BY id", [partner_id]
+        )
+        return [_link(r) for r in rows]
+
+    @serialized
+    async def partner_link_of(self, token_hash: str) -> PartnerLink | None:
+        rows = await self._query(
+            f"SELECT {_LINK} FROM partner_links WHERE token_hash = ?", [token_hash]
+        )
+        return _link(rows[0]) if rows else None
+
+    @serialized
+    async def revoke_partner_link(self, partner_id: str, link_id: int, at: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE partner_links SET revoked_at = ? "
+            "WHERE id = ? AND partner_id = ? AND revoked_at IS NULL",
+            [to_epoch_ms(at), link_id, partner_id],
+        )
+        return changed == 1
+
+    @serialized
+    async def file_report(
+        self, link: PartnerLink, report: ReportDraft, area: str, at: datetime
+    ) -> int:
+        try:
+            return await self._file(link, report, area, at)
+        except StoreError:
+            # Another report of the same home opened its case first (the unique index
+            # refused ours): this one joins it.
+            return await self._file(link, report, area, at)
+
+    async def _file(self, link: PartnerLink, report: ReportDraft, area: str, at: datetime) -> int:
+        at_ms = to_epoch_ms(at)
+        async with self._transaction("filing a report") as db:
+            case_id = await self._open_case(db, report, area, at_ms)
+            await self._report(db, case_id, at_ms, (link.partner_id, link.label, link.id), report)
+        return case_id
+
+    async def _report(
+        self, db: Db, case_id: int, at_ms: int, by: tuple[str, str, int | None], report: ReportDraft
+    ) -> None:
+        partner_id, label, link_id = by
+        await db.execute(
+            "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
+            "link_id) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
+            [case_id, at_ms, label, report.note, report.noticed.value, partner_id, link_id],
+        )
+
+    @serialized
+    async def file_batch(
+        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
+    ) -> list[int]:
+        try:
+            return await self._batch(partner_id, label, reports, at)
+        except StoreError:  # a report of the same home opened its case first: join it
+            return await self._batch(partner_id, label, reports, at)
+
+    async def _batch(
+        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
+    ) -> list[int]:
+        at_ms, cases = to_epoch_ms(at), []
+        async with self._transaction("filing a batch of reports") as db:
+            for report, area in reports:
+                case_id = await self._open_case(db, report, area, at_ms)
+                await self._report(db, case_id, at_ms, (partner_id, label, None), report)
+                cases.append(case_id)
+        return cases
+
+    async def _open_case(self, db: Db, report: ReportDraft, area: str, at_ms: int) -> int:
+        if report.household_id is not None:
+            where, params = "household_id = ?", [str(report.household_id)]
+        else:
+            where, params = "area = ? AND address = ?", [area, str(report.address)]
+        rows = await db.fetch(
+            f"SELECT id FROM cases WHERE {where} AND state != 'closed'{self._dialect.for_update}",
+            params,
+        )
+        if rows:
+            case_id = int(rows[0][0])
+            await db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", [at_ms, case_id])
+            return case_id
+        created = await db.fetch(
+            "INSERT INTO cases (area, household_id, address, state, opened_at, updated_at) "
+            "VALUES (?, ?, ?, 'new', ?, ?) RETURNING id",
+            [area, report.household_id, report.address, at_ms, at_ms],
+        )
+        return int(created[0][0])
+
+    @serialized
+    async def file_public(self, report: ReportDraft, area: str, typed: str, at: datetime) -> int:
+        try:
+            return await self._public(report, area, typed, at)
+        except StoreError:  # another report of the same home opened its case first
+            return await self._public(report, area, typed, at)
+
+    async def _public(self, report: ReportDraft, area: str, typed: str, at: datetime) -> int:
+        at_ms = to_epoch_ms(at)
+        async with self._transaction("filing a resident's report") as db:
+            case_id = await self._open_case(db, report, area, at_ms)
+            await db.execute(
+                "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
+                "typed) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
+                [case_id, at_ms, PUBLIC, report.note, report.noticed.value, PUBLIC, typed],
+            )
+        return case_id
+
+    @serialized
+    async def public_reports_since(self, typed: str, since: datetime) -> int:
+        rows = await self._query(
+            "SELECT count(*) FROM case_timeline WHERE typed = ? AND at >= ?",
+            [typed, to_epoch_ms(since)],
+        )
+        return int(rows[0][0])
+
+    @serialized
+    async def reports_since(self, link_id: int, since: datetime) -> int:
+        rows = await self._query(
+            "SELECT count(*) FROM case_timeline WHERE link_id = ? AND at >= ?",
+            [link_id, to_epoch_ms(since)],
+        )
+        return int(rows[0][0])
+
+    @serialized
+    async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:
+        if areas is None:
+            where, params = "", []
+        else:
+            where, params = f"WHERE c.area IN ({marks(areas)})", list(areas)
+        rows = await self._query(
+            f"SELECT {_CASE} FROM cases c {where} ORDER BY {_ORDER} LIMIT ?", [*params, limit]
+        )
+        return [_case(r) for r in rows]
+
+    @serialized
+    async def case(self, case_id: int) -> Case | None:
+        rows = await self._query(f"SELECT {_CASE} FROM cases c WHERE c.id = ?", [case_id])
+        return _case(rows[0]) if rows else None
+
+    @serialized
+    async def case_timeline(self, case_id: int) -> list[TimelineEntry]:
+        rows = await self._query(
+            "SELECT id, case_id, at, step, who, text, noticed, partner_id FROM case_timeline "
+            "WHERE case_id = ? ORDER BY id",
+            [case_id],
+        )
+        return [
+            TimelineEntry(
+                int(tid),
+                int(cid),
+                from_epoch_ms(at),
+                Step(step),
+                who,
+                text,
+                Noticed(noticed) if noticed else None,
+                partner,
+            )
+            for tid, cid, at, step, who, text, noticed, partner in rows
+        ]
+
+    @serialized
+    async def case_reporters(self, case_id: int) -> list[Reporter]:
+        rows = await self._query(
+            "SELECT l.id, l.lang, min(t.at) FROM case_timeline t "
+            "JOIN partner_links l ON l.id = t.link_id "
+            "WHERE t.case_id = ? AND t.step = 'report' AND l.channel IS NOT NULL "
+            "GROUP BY l.id, l.lang ORDER BY l.id",
+            [case_id],
+        )
+        return [Reporter(int(lid), lang, from_epoch_ms(first)) for lid, lang, first in rows]
+
+    @serialized
+    async def change_case(self, case_id: int, change: CaseChange, at: datetime) -> bool:
+        at_ms = to_epoch_ms(at)
+        states = [s.value for s in change.from_states]
+        sets = ["updated_at = ?"]
+        params: list[object] = [at_ms]
+        for column, value in (
+            ("state", change.state),
+            ("triage", change.triage),
+            ("outcome", change.outcome),
+            ("assigned_to", change.assigned_to),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(str(value))
+        async with self._transaction("changing a case") as db:
+            changed = await db.execute(
+                f"UPDATE cases SET {', '.join(sets)} WHERE id = ? AND state IN ({marks(states)})",
+                [*params, case_id, *states],
+            )
+            if changed != 1:
+                return False
+            await db.execute(
+                "INSERT INTO case_timeline (case_id, at, step, who, text) VALUES (?, ?, ?, ?, ?)",
+                [case_id, at_ms, change.step.value, change.who, change.text],
+            )
+            if change.feedback:
+                await self._queue(db, change.feedback, at_ms)
+        return True
+
+    async def _queue(self, db: Db, feedback: Sequence[FeedbackDraft], at_ms: int) -> None:
+        await db.executemany(
+            "INSERT INTO case_feedback (link_id, dedupe_key, title, body, state, next_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            [(f.link_id, f.dedupe_key, f.title, f.body, at_ms) for f in feedback],
+        )
+
+    @serialized
+    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
+        async with self._transaction("queueing feedback") as db:
+            await self._queue(db, feedback, to_epoch_ms(at))
+
+    @serialized
+    async def claim_feedback(
+        self, now: datetime, lease_s: float, limit: int = 20
+    ) -> list[QueuedFeedback]:
+        at = to_epoch_ms(now)
+        async with self._transaction("claiming feedback") as db:
+            # The lease is the next try's time: a worker that dies holding it leaves
+            # the message due again when the lease ends.
+            rows = await db.fetch(
+                "UPDATE case_feedback SET next_at = ? WHERE id IN (SELECT id FROM "
+                "case_feedback WHERE state = 'pending' AND next_at <= ? ORDER BY next_at "
+                f"LIMIT ?{self._dialect.skip_locked}) AND state = 'pending' AND next_at <= ? "
+                "RETURNING id, link_id, dedupe_key, title, body, attempts",
+                [at + int(lease_s * 1000), at, limit, at],
+            )
+        return [
+            QueuedFeedback(int(i), int(link), key, title, body, int(n))
+            for i, link, key, title, body, n in sorted(rows)
+        ]
+
+    @serialized
+    async def feedback_channel(self, link_id: int) -> str | None:
+        rows = await self._query("SELECT channel FROM partner_links WHERE id = ?", [link_id])
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
+    @serialized
+    async def record_feedback(
+        self, feedback_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
+    ) -> None:
+        at = to_epoch_ms(now)
+        state = "sent" if ok else ("pending" if retry_at is not None else "failed")
+        await self._db.execute(
+            "UPDATE case_feedback SET state = ?, attempts = attempts + 1, error = ?, "
+            "next_at = ?, sent_at = ? WHERE id = ?",
+            [
+                state,
+                None if ok else error[:300],
+                to_epoch_ms(retry_at) if retry_at else at,
+                at if ok else None,
+                feedback_id,
+            ],
+        )
+
+    @serialized
+    async def feedback_sent(self, link_id: int) -> list[str]:
+        rows = await self._query(
+            "SELECT title FROM case_feedback WHERE link_id = ? AND state = 'sent' ORDER BY id",
+            [link_id],
+        )
+        return [str(r[0]) for r in rows]
