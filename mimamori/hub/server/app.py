@@ -20,6 +20,8 @@ from mimamori.hub.api.federation import router as federation_router
 from mimamori.hub.api.line import router as line_router
 from mimamori.hub.api.people import router as api_router
 from mimamori.hub.api.quarantine import router as quarantine_router
+from mimamori.hub.api.register import router as register_router
+from mimamori.hub.api.register_people import router as register_people_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
@@ -92,6 +94,8 @@ def create_app(
     app.include_router(federation_router)
     app.include_router(quarantine_router)
     app.include_router(line_router)
+    app.include_router(register_people_router)
+    app.include_router(register_router)
     app.include_router(pages_router)
     app.include_router(signin_router)
     app.include_router(household_pages_router)
