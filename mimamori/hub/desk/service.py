@@ -169,7 +169,7 @@ async def remove(
 # -- a person's own changes ------------------------------------------------------------------
 
 
-async def _person(hub: HubState, who: Principal, person_id: str) -> PersonEntry:
+async def person_to_change(hub: HubState, who: Principal, person_id: str) -> PersonEntry:
     person, _ = await read(hub, who, Entity.PERSON, person_id)
     check(who, Entity.PERSON, [person.area], write=True)
     assert isinstance(person, PersonEntry)
@@ -185,7 +185,7 @@ async def record_consent(
     version: int,
     via: str = "desk",
 ) -> Changed:
-    await _person(hub, who, person_id)
+    await person_to_change(hub, who, person_id)
     return await hub.register.record_consent(person_id, consent, version, actor(who, via))
 
 
@@ -199,7 +199,7 @@ async def withdraw_consent(
     version: int,
     via: str = "desk",
 ) -> Changed:
-    await _person(hub, who, person_id)
+    await person_to_change(hub, who, person_id)
     return await hub.register.withdraw_consent(person_id, purpose, on, version, actor(who, via))
 
 
@@ -242,7 +242,7 @@ async def set_contacts(
     via: str = "desk",
 ) -> Changed:
     """A person's emergency contacts, in order: each one the caller may see."""
-    person = await _person(hub, who, person_id)
+    person = await person_to_change(hub, who, person_id)
     check_contacts(hub.registry, who, contacts, person.contacts)
     return await hub.register.set_contacts(person_id, contacts, version, actor(who, via))
 
@@ -295,7 +295,7 @@ async def review_done(
     hub: HubState, who: Principal, person_id: str, *, version: int, via: str = "desk"
 ) -> Changed:
     """The yearly review is done today: the next is due a year on."""
-    person = await _person(hub, who, person_id)
+    person = await person_to_change(hub, who, person_id)
     data = {**person.model_dump(mode="python"), "review_on": today(hub) + REVIEW_EVERY}
     return await hub.register.update(
         Entity.PERSON, data, version, actor(who, via), action="review.done"

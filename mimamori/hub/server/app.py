@@ -35,6 +35,7 @@ from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_people import router as desk_people_router
+from mimamori.hub.web.desk_photos import router as desk_photos_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(search_pages_router)
     app.include_router(desk_people_router)
     app.include_router(desk_entries_router)
+    app.include_router(desk_photos_router)
     app.include_router(confirm_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
