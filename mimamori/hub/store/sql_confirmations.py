@@ -106,11 +106,13 @@ class SqlConfirmations(SqlBase):
         return [_confirmation(r) for r in rows]
 
     @serialized
-    async def confirm_contact(self, token_hash: str, at: datetime) -> Confirmation | None:
+    async def confirm_contact(
+        self, token_hash: str, at: datetime, *, asked_after: datetime
+    ) -> Confirmation | None:
         await self._db.execute(
             "UPDATE contact_confirmations SET confirmed_at = ? "
-            "WHERE token_hash = ? AND confirmed_at IS NULL",
-            [to_epoch_ms(at), token_hash],
+            "WHERE token_hash = ? AND confirmed_at IS NULL AND asked_at > ?",
+            [to_epoch_ms(at), token_hash, to_epoch_ms(asked_after)],
         )
         return await self._by_token(token_hash)
 

@@ -59,11 +59,12 @@ def expected(role: str, method: str, path: str) -> int | None:
         return 403
     named = "{" in path
     everyones = ("/desk/contacts/", "/desk/policies/")
-    if role == "south" and named and not path.startswith((*SOUTHERN, *everyones)):
-        return 403
-    if role == "north" and named and path.startswith(SOUTHERN):
-        return 403
-    if role in ("north", "south") and method == "POST" and path.startswith(ADMIN_ONLY_WRITES):
+    refused = (
+        (role == "south" and named and not path.startswith((*SOUTHERN, *everyones)))
+        or (role == "north" and named and path.startswith(SOUTHERN))
+        or (role in ("north", "south") and method == "POST" and path.startswith(ADMIN_ONLY_WRITES))
+    )
+    if refused:
         return 403
     if method == "GET" and path.endswith("/photo"):
         return 404  # she has no photo yet

@@ -151,4 +151,9 @@ TEXT: dict[str, str] = {
     "confirm_unknown": (
         "The link is wrong, or a newer message replaced it: open the link of the newest message."
     ),
+    "confirm_expired_title": "This link has expired",
+    "confirm_expired": (
+        "A confirmation link works for 30 days after it is sent. Please contact the care "
+        "centre (地域包括支援センター): they will send you a new one."
+    ),
 }
