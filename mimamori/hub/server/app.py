@@ -33,6 +33,7 @@ from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
+from mimamori.hub.web.desk_audit import router as desk_audit_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(desk_people_router)
     app.include_router(desk_entries_router)
     app.include_router(desk_photos_router)
+    app.include_router(desk_audit_router)
     app.include_router(confirm_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.web import desk_entries, desk_people, desk_photos
+from mimamori.hub.web import desk_audit, desk_entries, desk_people, desk_photos
 from tests.hub.access.test_areas import NORTH, SOUTH, two_areas
 from tests.hub.helpers import RunningHub, running_hub
 
@@ -37,6 +37,7 @@ def desk_routes() -> list[tuple[str, str]]:
             *desk_people.router.routes,
             *desk_entries.router.routes,
             *desk_photos.router.routes,
+            *desk_audit.router.routes,
         ]
         if getattr(route, "path", "").startswith("/desk")
         for method in sorted(getattr(route, "methods", None) or ())

@@ -129,6 +129,7 @@ TEXT: dict[str, str] = {
     "desk_audit_entry": "Entry",
     "desk_audit_change": "The change",
     "desk_audit_masked": "(personal data not shown)",
+    "desk_audit_forgotten": "(forgotten: nothing of it is kept)",
     "kind_person": "Person",
     "kind_household": "Household",
     "kind_contact": "Contact",

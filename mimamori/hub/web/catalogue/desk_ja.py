@@ -127,6 +127,7 @@ TEXT: dict[str, str] = {
     "desk_audit_entry": "項目",
     "desk_audit_change": "変更の内容",
     "desk_audit_masked": "（個人の情報は表示しません）",
+    "desk_audit_forgotten": "（忘れる手続きで消されました。内容は残っていません）",
     "kind_person": "見守る方",
     "kind_household": "世帯",
     "kind_contact": "連絡先",
