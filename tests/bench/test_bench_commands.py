@@ -18,11 +18,12 @@ TINY = {
              "--hours", "0.2", "--outbox-events", "800"],
     "hub": ["--events", "3000", "--gateways", "7", "--batch", "10"],
     "e2e": ["--samples", "2"],
+    "desk": ["--people", "200", "--households", "80", "--rounds", "2"],
 }  # fmt: skip
 
 
 def test_each_bench_command_prints_its_figures_as_json() -> None:
-    # The three run side by side: each is mostly processes starting and waiting.
+    # They run side by side: each is mostly processes starting and waiting.
     procs = {
         name: subprocess.Popen(
             [*BENCH, name, *args, "--json"],
@@ -54,3 +55,9 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
 
     e2e = results["e2e"]
     assert e2e["search"]["sightings"] == 2 and e2e["p99_ms"] > 0
+
+    desk = results["desk"]
+    assert desk["people"] == 200 and desk["import_s"] >= 0
+    asked = desk["requests"]
+    assert asked["admin: person page"]["n"] == 40 and asked["admin: person page"]["bytes"] > 0
+    assert all(f["p99_ms"] > 0 for f in asked.values())
