@@ -123,6 +123,19 @@ TEXT: dict[str, str] = {
     "desk_not_confirmed": "Waiting for confirmation",
     "desk_not_asked": "Not asked (no channel)",
     "desk_unconfirmed": "Contacts not yet confirmed",
+    "desk_residents": "Who lives here",
+    "desk_checkins": "Check-ins (the I'm-fine button)",
+    "desk_checkin_state": "Now",
+    "desk_checkin_ok": "checked in",
+    "desk_checkin_due": "past the time of the check-in",
+    "desk_checkin_missed": "missed (people are being told)",
+    "desk_checkin_unknown": "nothing heard yet",
+    "desk_checkin_next": "Next check-in due by",
+    "desk_checkin_last": "Last check-in",
+    "desk_checkin_note": (
+        "The schedule (days, times) is in the home gateway's settings; this shows the "
+        "deadline the gateway last reported."
+    ),
     "desk_audit_at": "When",
     "desk_audit_who": "Who",
     "desk_audit_what": "What",

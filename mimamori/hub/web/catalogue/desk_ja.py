@@ -121,6 +121,19 @@ TEXT: dict[str, str] = {
     "desk_not_confirmed": "確認待ち",
     "desk_not_asked": "未送信（通知先がありません）",
     "desk_unconfirmed": "確認待ちの連絡先",
+    "desk_residents": "暮らしている方",
+    "desk_checkins": "安否確認（元気だよボタン）",
+    "desk_checkin_state": "いまの状態",
+    "desk_checkin_ok": "確認できています",
+    "desk_checkin_due": "確認の時刻を過ぎています",
+    "desk_checkin_missed": "確認がありません（お知らせ中）",
+    "desk_checkin_unknown": "まだ情報がありません",
+    "desk_checkin_next": "次の確認の期限",
+    "desk_checkin_last": "最後の確認",
+    "desk_checkin_note": (
+        "確認の予定（曜日・時刻）は世帯のゲートウェイの設定にあります。"
+        "ここには、ゲートウェイが最後に知らせた期限を表示します。"
+    ),
     "desk_audit_at": "日時",
     "desk_audit_who": "誰が",
     "desk_audit_what": "何を",
