@@ -32,6 +32,12 @@ def _eid(args: argparse.Namespace) -> int:
     return main(sizes, args.lookups, args.json)
 
 
+def _desk(args: argparse.Namespace) -> int:
+    from mimamori.bench.desk import main
+
+    return main(args.people, args.households, args.rounds, args.json)
+
+
 def _purge(args: argparse.Namespace) -> int:
     from mimamori.bench.purge import main
 
@@ -275,6 +281,16 @@ def add_parser(sub: Any) -> None:
     eid.add_argument("--lookups", type=int, default=20_000, help="adverts resolved per size")
     eid.add_argument("--json", action="store_true", help="one JSON object")
     eid.set_defaults(func=_eid)
+    desk = kinds.add_parser(
+        "desk", help="the desk's lists, searches and person pages with a city's register"
+    )
+    desk.add_argument("--people", type=_positive(int), default=10_000, help="people watched")
+    desk.add_argument("--households", type=_positive(int), default=5_000, help="their homes")
+    desk.add_argument(
+        "--rounds", type=_positive(int), default=50, help="times each request is asked"
+    )
+    desk.add_argument("--json", action="store_true", help="one JSON object")
+    desk.set_defaults(func=_desk)
     purge = kinds.add_parser("purge", help="retention purge and migration 9 on N sightings")
     purge.add_argument("--rows", type=int, default=200_000, help="old sightings to purge")
     purge.add_argument("--json", action="store_true", help="one JSON object")

@@ -6,7 +6,9 @@ around Ginowan, Okinawa, and one simulated person walking past them (a new
 gateway about every 30 s); and a home gateway with a simulated check-in button,
 whose last month (one missed day among them) is decided by its own rules first.
 It prints ``Map: <url>``, a family sign-in link for the demo family (the walking
-person and the home); Ctrl-C stops everything it started. The demo's register (its
+person and the home), and ``Desk: <url>``, a staff sign-in link to the care centre's
+desk, where a few more people and homes are registered (``desk.py``); Ctrl-C stops
+everything it started. The demo's register (its
 people, home, family and watch points) is written as YAML and moved into the hub's
 database by ``mimamori hub import``, as a town does.
 """
@@ -26,8 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
+from mimamori.demo.desk import staff_link
 from mimamori.demo.history import fill_history
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 from mimamori.edge.config import load_gateway_config
@@ -342,6 +346,8 @@ def main(args: argparse.Namespace) -> int:
             procs.start(g.id, "edge", "--config", str(files[g.id]))
         print(f"Demo files and logs: {root}", flush=True)
         print(f"Map: {signin_link(files['hub'])}", flush=True)
+        base = f"http://127.0.0.1:{http_port}"
+        print(f"Desk: {staff_link(files['hub'], root, base)}", flush=True)
         print("Ctrl-C stops the demo.", flush=True)
         while not stopping:
             if dead := procs.dead():
@@ -350,7 +356,7 @@ def main(args: argparse.Namespace) -> int:
             time.sleep(0.2)
         clean = True
         return 0
-    except (MimamoriError, subprocess.CalledProcessError, OSError) as exc:
+    except (MimamoriError, subprocess.CalledProcessError, OSError, httpx.HTTPError) as exc:
         print(f"demo failed: {exc} (logs in {logs})", file=sys.stderr)
         return 1
     finally:

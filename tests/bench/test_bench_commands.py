@@ -20,6 +20,9 @@ TINY = {
     "e2e": ["--samples", "2"],
     "cases": ["--reports", "3"],
 }  # fmt: skip
+# Run after the others, alone: its import and requests are CPU-bound, and beside them
+# they slowed the others' hubs past their start-up timeouts on a loaded machine.
+DESK = ["--people", "200", "--households", "80", "--rounds", "2"]
 
 
 def test_each_bench_command_prints_its_figures_as_json() -> None:
@@ -58,3 +61,12 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
 
     cases = results["cases"]
     assert cases["reports"] == 3 and cases["p99_ms"] > 0
+    done = subprocess.run(
+        [*BENCH, "desk", *DESK, "--json"], capture_output=True, text=True, timeout=90, check=False
+    )
+    assert done.returncode == 0, f"bench desk: {done.stderr}"
+    desk = json.loads(done.stdout)
+    assert desk["people"] == 200 and desk["import_s"] >= 0
+    asked = desk["requests"]
+    assert asked["admin: person page"]["n"] == 40 and asked["admin: person page"]["bytes"] > 0
+    assert all(f["p99_ms"] > 0 for f in asked.values())

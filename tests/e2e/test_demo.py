@@ -1,5 +1,6 @@
 """``mimamori demo`` (what ``./run demo`` runs): the walking person and the demo home
-appear on the hub, and Ctrl-C stops every process it started."""
+appear on the hub, the staff link opens the desk with the demo's people and homes,
+and Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
@@ -42,13 +43,15 @@ async def test_the_demo_shows_the_walker_and_stops_cleanly_on_ctrl_c(tmp_path: P
     )
     try:
         assert proc.stdout is not None
-        map_url = ""
+        links: dict[str, str] = {}
         async with asyncio.timeout(60):
-            while not map_url:
+            while len(links) < 2:
                 line = await asyncio.to_thread(proc.stdout.readline)
-                assert line, "the demo ended before printing the map link"
-                if line.startswith("Map: "):
-                    map_url = line.removeprefix("Map: ").strip()
+                assert line, f"the demo ended before printing its links: {links}"
+                for name in ("Map", "Desk"):
+                    if line.startswith(f"{name}: "):
+                        links[name] = line.removeprefix(f"{name}: ").strip()
+        map_url = links["Map"]
         base = map_url.split("/signin")[0]
         async with httpx.AsyncClient(base_url=base, follow_redirects=True) as browser:
             page = await browser.get(map_url)
@@ -70,6 +73,14 @@ async def test_the_demo_shows_the_walker_and_stops_cleanly_on_ctrl_c(tmp_path: P
             )
             assert [d["missed_level"] for d in home["history"]].count(1) == 1
             assert home["devices"][0]["id"] == "door"
+        # The staff link opens the desk, where the demo registered more people and homes.
+        async with httpx.AsyncClient(base_url=base, follow_redirects=True) as staff:
+            desk = await staff.get(links["Desk"])
+            assert desk.status_code == 200 and str(desk.url).startswith(f"{base}/desk/people")
+            for name in ("比嘉 ツル", "金城 ウシ", "新垣 カメ", "新垣 松"):
+                assert name in desk.text, name
+            homes = await staff.get("/desk/households")
+            assert "金城さん宅" in homes.text and "新垣さん宅" in homes.text
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         rest = await asyncio.to_thread(proc.communicate, timeout=30)
         assert proc.returncode == 0, rest

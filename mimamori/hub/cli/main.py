@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mimamori.hub.cli import credentials as cli_credentials
 from mimamori.hub.cli import gateways as cli_gateways
@@ -38,6 +38,9 @@ from mimamori.hub.cli import quarantine as cli_quarantine
 from mimamori.hub.cli import register as cli_register
 from mimamori.hub.cli import tags as cli_tags
 from mimamori.hub.cli import users as cli_users
+
+if TYPE_CHECKING:
+    from mimamori.hub.model.accounts import User
 from mimamori.hub.cli.common import USAGE, CommandError, Invocation, command
 
 LINK_MAX_HOURS = 24 * 30  # as auth.signin_link_ttl_h allows in the config
@@ -87,6 +90,18 @@ async def _issue(run: Invocation, kind: str) -> str:
         )
     store = await run.store()  # the whole store: access.auth.issue takes it
     now = datetime.now(UTC)  # a command's "now" is the system clock
+    if kind == "signin" and getattr(args, "user", None):
+        account = await _account(store, args.user)
+        return await issue(
+            store,
+            CredentialKind.SIGNIN,
+            role=account.role,
+            family_id=account.family_id,
+            name=f"link for {account.id}",
+            ttl=timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h),
+            now=now,
+            user_id=account.id,
+        )
     if kind == "signin":
         ttl = timedelta(hours=args.ttl_hours or config.hub.auth.signin_link_ttl_h)
         return await issue(
@@ -99,21 +114,12 @@ async def _issue(run: Invocation, kind: str) -> str:
             now=now,
         )
     if getattr(args, "user", None):
-        account = await store.user(args.user)
-        if account is None:
-            raise CommandError(
-                f"アカウント {args.user!r} はありません", f"no account {args.user!r}"
-            )
-        if account[0].disabled:  # it would come back to life with the account
-            raise CommandError(
-                f"アカウント {args.user!r} は使えなくしてあります",
-                f"the account {args.user!r} is disabled",
-            )
+        account = await _account(store, args.user)
         return await issue(
             store,
             CredentialKind.TOKEN,
-            role=account[0].role,
-            family_id=account[0].family_id,
+            role=account.role,
+            family_id=account.family_id,
             name=args.name,
             ttl=timedelta(days=args.ttl_days),
             user_id=args.user,
@@ -128,6 +134,20 @@ async def _issue(run: Invocation, kind: str) -> str:
         ttl=timedelta(days=args.ttl_days),
         now=now,
     )
+
+
+async def _account(store: Any, user_id: str) -> User:
+    """The account a link or a token acts as; refused when missing or disabled."""
+    account = await store.user(user_id)
+    if account is None:
+        raise CommandError(f"アカウント {user_id!r} はありません", f"no account {user_id!r}")
+    if account[0].disabled:  # it would come back to life with the account
+        raise CommandError(
+            f"アカウント {user_id!r} は使えなくしてあります",
+            f"the account {user_id!r} is disabled",
+        )
+    found: User = account[0]
+    return found
 
 
 async def _link(run: Invocation) -> None:
@@ -154,9 +174,13 @@ def add_parser(sub: Any) -> None:
     hub.set_defaults(func=command("hub", _serve))
     actions = hub.add_subparsers(dest="hub_command", metavar="ACTION")
 
-    link = actions.add_parser("link", help="print a one-time sign-in link for a family")
+    link = actions.add_parser(
+        "link", help="print a one-time sign-in link for a family, or for an account (staff)"
+    )
     link.add_argument("--config", metavar="FILE", required=True, default=argparse.SUPPRESS)
-    link.add_argument("--family", required=True, metavar="ID")
+    whom = link.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--family", metavar="ID")
+    whom.add_argument("--user", metavar="ID", help="an account: the link signs in as it")
     link.add_argument(
         "--ttl-hours",
         type=_bounded("hours", LINK_MAX_HOURS),

@@ -23,12 +23,13 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from mimamori.errors import StoreError
 from mimamori.hub.access.auth import new_token, token_hash
 from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.clock import Clock
-from mimamori.hub.model.confirmations import Ask, RegisterChange
+from mimamori.hub.model.confirmations import Ask, Confirmation, RegisterChange
 from mimamori.hub.model.register import Entity
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import Recipient
@@ -37,6 +38,11 @@ from mimamori.hub.store.port import Store
 log = logging.getLogger(__name__)
 
 ASKING_VIA = frozenset({"desk", "api"})
+# How long a request's link works, on the hub's clock. A month: a relative abroad or a
+# busy office may read it late, and a link left in a mailbox for longer should not
+# still show whom it is about. Once expired, the desk still lists the contact as not
+# confirmed; changing the contact (or naming them again) sends a new link.
+ANSWER_WITHIN = timedelta(days=30)
 BATCH = 500  # audit rows read at a time; a change's rows are never split (see step)
 EVERY_S = 5.0  # the loop's own pace; a change in this worker wakes it at once
 
@@ -50,7 +56,8 @@ TEXTS = {
             "{people} さんに心配なこと（SOS ボタンが押された、安否確認の連絡が途絶えた、"
             "行方がわからない など）が起きたとき、この連絡先にお知らせが届きます。"
             "電話での確認や、お宅への訪問をお願いすることがあります。\n\n"
-            "登録をご確認いただけましたら、次のリンクを開いて「確認しました」を押してください:\n"
+            "登録をご確認いただけましたら、次のリンクを開いて「確認しました」を押してください"
+            "（リンクは {days} 日間有効です）:\n"
             "{link}\n\n"
             "お心当たりがない場合や、連絡先をお引き受けできない場合は、"
             "担当の地域包括支援センターにご連絡ください。"
@@ -66,7 +73,8 @@ TEXTS = {
             "When something worries us about {people} (an SOS button pressed, check-ins "
             "that stopped, not knowing where they are), you will get a message here, and "
             "we may ask you to call or to visit.\n\n"
-            'Once you have read this, please open this link and press "Confirmed":\n'
+            'Once you have read this, please open this link and press "Confirmed" '
+            "(it works for {days} days):\n"
             "{link}\n\n"
             "If you do not know about this, or cannot be a contact, please tell the care "
             "centre (地域包括支援センター)."
@@ -80,8 +88,15 @@ def message(contact: Recipient, people: list[str], who: str, link: str) -> tuple
     """The title and text of a request, in the contact's language."""
     text = TEXTS[contact.lang]
     named = text["sep"].join(people)
-    body = text["body"].format(contact=contact.name, who=who, people=named, link=link)
+    body = text["body"].format(
+        contact=contact.name, who=who, people=named, link=link, days=ANSWER_WITHIN.days
+    )
     return text["title"], body
+
+
+def expired(found: Confirmation, now: datetime) -> bool:
+    """The request's link no longer works (``ANSWER_WITHIN`` after it was sent)."""
+    return now >= found.asked_at + ANSWER_WITHIN
 
 
 def _contacts_of(doc: str | None) -> set[str]:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from mimamori.errors import ChangeRefused, FieldProblem
-from mimamori.hub.access.policy import Principal, Verdict, verdict
+from mimamori.hub.access.policy import Principal, Verdict, verdict, visible_households
 from mimamori.hub.model.register import Actor, Entity
 from mimamori.hub.register.changes import Changed
 from mimamori.hub.register.records import STORED_MODELS
@@ -88,12 +88,39 @@ def check(who: Principal, entity: Entity, areas: Iterable[str] | None, *, write:
     """DeskRefused unless ``who`` may see (``write``: change) an entry in ``areas``
     (None: no such entry)."""
     if entity in (Entity.POLICY, Entity.AREA) and write and not who.everywhere:
-        raise DeskRefused(403, f"only admins change {entity.value}s")
+        raise DeskRefused(403, "only admins change the town's policies and areas")
     found = verdict(who, None if areas is None else list(areas))
     if found is Verdict.FORBIDDEN:
         raise DeskRefused(403, f"this {entity.value} is not yours to see or change")
     if found is Verdict.MISSING:
         raise DeskRefused(404, f"no such {entity.value}")
+
+
+def registered(registry: Registry, entity: Entity, entry_id: str) -> BaseModel | None:
+    """The entry as this worker's registry holds it (None: no such entry)."""
+    tables: dict[Entity, Mapping[str, BaseModel]] = {
+        Entity.PERSON: registry.people,
+        Entity.HOUSEHOLD: registry.households,
+        Entity.CONTACT: registry.recipients,
+        Entity.FAMILY: registry.families,
+        Entity.WATCH_POINT: registry.gateways,
+        Entity.POLICY: registry.policies,
+        Entity.AREA: registry.areas,
+    }
+    return tables[entity].get(entry_id)
+
+
+def check_entry(
+    registry: Registry, who: Principal, entity: Entity, entry_id: str | None, *, write: bool
+) -> None:
+    """``check`` on the entry ``entry_id`` (None: a new one) as the registry holds it:
+    the API's answer before it reads a parameter or a body (the change itself checks
+    again on the entry as stored)."""
+    if entry_id is None:
+        check(who, entity, [], write=write)
+        return
+    entry = registered(registry, entity, entry_id)
+    check(who, entity, None if entry is None else areas_of(registry, entity, entry), write=write)
 
 
 async def read(hub: HubState, who: Principal, entity: Entity, entry_id: str) -> tuple[Any, int]:
@@ -142,7 +169,7 @@ async def remove(
 # -- a person's own changes ------------------------------------------------------------------
 
 
-async def _person(hub: HubState, who: Principal, person_id: str) -> PersonEntry:
+async def person_to_change(hub: HubState, who: Principal, person_id: str) -> PersonEntry:
     person, _ = await read(hub, who, Entity.PERSON, person_id)
     check(who, Entity.PERSON, [person.area], write=True)
     assert isinstance(person, PersonEntry)
@@ -158,7 +185,7 @@ async def record_consent(
     version: int,
     via: str = "desk",
 ) -> Changed:
-    await _person(hub, who, person_id)
+    await person_to_change(hub, who, person_id)
     return await hub.register.record_consent(person_id, consent, version, actor(who, via))
 
 
@@ -172,7 +199,7 @@ async def withdraw_consent(
     version: int,
     via: str = "desk",
 ) -> Changed:
-    await _person(hub, who, person_id)
+    await person_to_change(hub, who, person_id)
     return await hub.register.withdraw_consent(person_id, purpose, on, version, actor(who, via))
 
 
@@ -187,18 +214,12 @@ def visible_contacts(registry: Registry, who: Principal) -> list[str]:
     ]
 
 
-async def set_contacts(
-    hub: HubState,
-    who: Principal,
-    person_id: str,
-    contacts: Sequence[str],
-    *,
-    version: int,
-    via: str = "desk",
-) -> Changed:
-    """A person's emergency contacts, in order: each one the caller may see."""
-    person = await _person(hub, who, person_id)
-    mine = set(visible_contacts(hub.registry, who)) | set(person.contacts)
+def check_contacts(
+    registry: Registry, who: Principal, contacts: Sequence[str], kept: Sequence[str]
+) -> None:
+    """ChangeRefused unless each contact named is one the caller may see, or one the
+    person names already (``kept``): another area's contacts stay unknown to them."""
+    mine = set(visible_contacts(registry, who)) | set(kept)
     if unknown := [c for c in contacts if c not in mine]:
         raise ChangeRefused(
             [
@@ -209,7 +230,44 @@ async def set_contacts(
                 )
             ]
         )
+
+
+async def set_contacts(
+    hub: HubState,
+    who: Principal,
+    person_id: str,
+    contacts: Sequence[str],
+    *,
+    version: int,
+    via: str = "desk",
+) -> Changed:
+    """A person's emergency contacts, in order: each one the caller may see."""
+    person = await person_to_change(hub, who, person_id)
+    check_contacts(hub.registry, who, contacts, person.contacts)
     return await hub.register.set_contacts(person_id, contacts, version, actor(who, via))
+
+
+def visible_entries(registry: Registry, who: Principal, entity: Entity) -> list[BaseModel]:
+    """The entries of ``entity`` the caller may see, as the registry holds them (a
+    contact's channels masked): staff their areas', admins all; policies are the
+    town's. People are listed by the store's query instead (``find_people``)."""
+    check(who, entity, [], write=False)
+    if entity == Entity.HOUSEHOLD:
+        return list(visible_households(registry, who))
+    if entity == Entity.CONTACT:
+        return [registry.recipients[c] for c in visible_contacts(registry, who)]
+    if entity == Entity.WATCH_POINT:
+        return [g for g in registry.gateways.values() if who.in_area(g.area)]
+    if entity == Entity.POLICY:
+        return list(registry.policies.values())
+    if entity == Entity.FAMILY:
+        found: list[BaseModel] = []
+        for family in registry.families.values():
+            areas = areas_of(registry, Entity.FAMILY, family)
+            if who.everywhere or (areas and all(who.in_area(a) for a in areas)):
+                found.append(family)
+        return found
+    return [a for a in registry.areas.values() if who.in_area(a.id)]
 
 
 def moved(contacts: Sequence[str], contact: str, how: str) -> list[str]:
@@ -237,7 +295,7 @@ async def review_done(
     hub: HubState, who: Principal, person_id: str, *, version: int, via: str = "desk"
 ) -> Changed:
     """The yearly review is done today: the next is due a year on."""
-    person = await _person(hub, who, person_id)
+    person = await person_to_change(hub, who, person_id)
     data = {**person.model_dump(mode="python"), "review_on": today(hub) + REVIEW_EVERY}
     return await hub.register.update(
         Entity.PERSON, data, version, actor(who, via), action="review.done"

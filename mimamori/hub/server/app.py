@@ -20,6 +20,8 @@ from mimamori.hub.api.federation import router as federation_router
 from mimamori.hub.api.line import router as line_router
 from mimamori.hub.api.people import router as api_router
 from mimamori.hub.api.quarantine import router as quarantine_router
+from mimamori.hub.api.register import router as register_router
+from mimamori.hub.api.register_people import router as register_people_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
@@ -32,9 +34,11 @@ from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
+from mimamori.hub.web.desk_audit import router as desk_audit_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
+from mimamori.hub.web.desk_photos import router as desk_photos_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
@@ -95,6 +99,8 @@ def create_app(
     app.include_router(federation_router)
     app.include_router(quarantine_router)
     app.include_router(line_router)
+    app.include_router(register_people_router)
+    app.include_router(register_router)
     app.include_router(pages_router)
     app.include_router(signin_router)
     app.include_router(household_pages_router)
@@ -104,6 +110,8 @@ def create_app(
     app.include_router(search_pages_router)
     app.include_router(desk_people_router)
     app.include_router(desk_entries_router)
+    app.include_router(desk_photos_router)
+    app.include_router(desk_audit_router)
     app.include_router(confirm_router)
     app.include_router(desk_partners_router)  # issue 16: partners report, cases
     app.include_router(desk_cases_router)

@@ -21,6 +21,7 @@ from mimamori.hub.store.port_events import EventStore
 from mimamori.hub.store.port_federation import FederationStore
 from mimamori.hub.store.port_gateways import GatewayStore
 from mimamori.hub.store.port_line import LineStore
+from mimamori.hub.store.port_photos import PhotoStore
 from mimamori.hub.store.port_privacy import PrivacyStore
 from mimamori.hub.store.port_quarantine import QuarantineStore
 from mimamori.hub.store.port_register import RegisterStore
@@ -42,6 +43,7 @@ class Store(
     FederationStore,
     GatewayStore,
     LineStore,
+    PhotoStore,
     PrivacyStore,
     QuarantineStore,
     RegisterStore,

@@ -36,9 +36,12 @@ class ConfirmationStore(Protocol):
         """The last request of each contact (of these, or of all)."""
         ...
 
-    async def confirm_contact(self, token_hash: str, at: datetime) -> Confirmation | None:
-        """The contact of this token confirmed (at ``at``, the first time only); None:
-        no such token (or one replaced by a newer request)."""
+    async def confirm_contact(
+        self, token_hash: str, at: datetime, *, asked_after: datetime
+    ) -> Confirmation | None:
+        """The contact of this token confirmed (at ``at``, the first time only, and
+        only if the request was sent after ``asked_after``: an expired link confirms
+        nothing); None: no such token (or one replaced by a newer request)."""
         ...
 
     async def confirmation_of(self, token_hash: str) -> Confirmation | None: ...

@@ -70,4 +70,5 @@ class RegisterStore(Protocol):
         entity_id: str | None = None,
         after_version: int = 0,
         limit: int = 100,
+        before_id: int | None = None,
     ) -> list[RegisterAuditEntry]: ...

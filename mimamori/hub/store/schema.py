@@ -702,4 +702,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS case_feedback_due ON case_feedback (next_at)
         WHERE state = 'pending';
     """),
+    # 21: people's photos (issue 14): re-encoded at the desk (no GPS or other metadata
+    # kept), one row per photo, named from the person's entry (``PersonEntry.photo``);
+    # a forget deletes them with the person.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS photos (
+        id         TEXT PRIMARY KEY,
+        person_id  TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        data       {blob} NOT NULL,
+        stored_at  {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS photos_person ON photos (person_id);
+    """),
 )

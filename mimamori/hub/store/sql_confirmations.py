@@ -11,7 +11,7 @@ from typing import Any
 
 from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.confirmations import Ask, Confirmation, RegisterChange
-from mimamori.hub.store.sql import marks
+from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
@@ -106,11 +106,13 @@ class SqlConfirmations(SqlBase):
         return [_confirmation(r) for r in rows]
 
     @serialized
-    async def confirm_contact(self, token_hash: str, at: datetime) -> Confirmation | None:
+    async def confirm_contact(
+        self, token_hash: str, at: datetime, *, asked_after: datetime
+    ) -> Confirmation | None:
         await self._db.execute(
             "UPDATE contact_confirmations SET confirmed_at = ? "
-            "WHERE token_hash = ? AND confirmed_at IS NULL",
-            [to_epoch_ms(at), token_hash],
+            "WHERE token_hash = ? AND confirmed_at IS NULL AND asked_at > ?",
+            [to_epoch_ms(at), token_hash, to_epoch_ms(asked_after)],
         )
         return await self._by_token(token_hash)
 
@@ -123,3 +125,25 @@ class SqlConfirmations(SqlBase):
             f"SELECT {_COLUMNS} FROM contact_confirmations WHERE token_hash = ?", [token_hash]
         )
         return _confirmation(rows[0]) if rows else None
+
+
+async def unname_person(db: Db, person_id: str) -> int:
+    """A forget's part (``sql_privacy``, in its transaction): take the person out of
+    the requests sent to contacts (which name the people a contact was asked about);
+    a request that named only them goes. How many changed."""
+    rows = await db.fetch("SELECT contact_id, people FROM contact_confirmations", [])
+    changed = 0
+    for contact_id, people in rows:
+        named = json.loads(people)
+        if person_id not in named:
+            continue
+        kept = [p for p in named if p != person_id]
+        if kept:
+            await db.execute(
+                "UPDATE contact_confirmations SET people = ? WHERE contact_id = ?",
+                [json.dumps(kept), contact_id],
+            )
+        else:
+            await db.execute("DELETE FROM contact_confirmations WHERE contact_id = ?", [contact_id])
+        changed += 1
+    return changed

@@ -11,6 +11,7 @@ counts it shows are exactly what the real one removes.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from mimamori.hub.model.privacy import (
 from mimamori.hub.model.register import Actor, RegisterWrite
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
+from mimamori.hub.store.sql_confirmations import unname_person
 from mimamori.hub.store.sql_register import forget_audit, next_version, write_entry
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
@@ -218,6 +220,8 @@ class SqlPrivacy(SqlBase):
         )
         for table, column in TAG_KEY_TABLES:
             removed[table] += await _delete(db, table, f"{column} IN ({marks(tags)})", tags)
+        removed["photos"] += await _delete(db, "photos", "person_id = ?", [scope.person_id])
+        removed["contact_confirmations"] += await unname_person(db, scope.person_id)
         at = to_epoch_ms(now)
         await db.executemany(
             "INSERT INTO forgotten_tags (tag, person_id, forgotten_at) VALUES (?, ?, ?) "
@@ -304,6 +308,16 @@ class SqlPrivacy(SqlBase):
             {**dict(zip(sent, row[:6], strict=True)), "created_at": _iso(row[6]),
              "sent_at": _iso(row[7])}
             for row in rows
+        ]  # fmt: skip
+        rows = await self._query(
+            "SELECT id, media_type, width, height, data, stored_at FROM photos "
+            "WHERE person_id = ? ORDER BY stored_at, id",
+            [scope.person_id],
+        )
+        records["photos"] = [
+            {"id": pid, "media_type": media, "width": width, "height": height,
+             "stored_at": _iso(at), "data_base64": base64.b64encode(bytes(data)).decode()}
+            for pid, media, width, height, data, at in rows
         ]  # fmt: skip
         rows = await self._query(
             "SELECT at, who, role, action, detail FROM audit WHERE subject = ? ORDER BY id",

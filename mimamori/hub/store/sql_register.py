@@ -222,8 +222,10 @@ class SqlRegister(SqlBase):
         entity_id: str | None = None,
         after_version: int = 0,
         limit: int = 100,
+        before_id: int | None = None,
     ) -> list[RegisterAuditEntry]:
-        """Changes to the register, newest first: of one entry, or past a version."""
+        """Changes to the register, newest first: of one entry, past a version, or
+        older than the row ``before_id`` (paging)."""
         where: list[str] = ["register_version > ?"]
         params: list[object] = [after_version]
         if entity is not None:
@@ -232,6 +234,9 @@ class SqlRegister(SqlBase):
         if entity_id is not None:
             where.append("entity_id = ?")
             params.append(entity_id)
+        if before_id is not None:  # the page after one that ended at ``before_id``
+            where.append("id < ?")
+            params.append(before_id)
         rows = await self._query(
             "SELECT id, at, who, role, via, action, entity, entity_id, before_doc, after_doc, "
             f"register_version FROM register_audit WHERE {' AND '.join(where)} "

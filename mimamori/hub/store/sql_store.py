@@ -26,6 +26,7 @@ from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
+from mimamori.hub.store.sql_photos import SqlPhotos
 from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
 from mimamori.hub.store.sql_register import SqlRegister
@@ -67,6 +68,7 @@ class SqlStore(
     SqlFederation,
     SqlGateways,
     SqlLine,
+    SqlPhotos,
     SqlPrivacy,
     SqlQuarantine,
     SqlRegister,

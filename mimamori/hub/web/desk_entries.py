@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +19,9 @@ from mimamori.hub.access.policy import visible_households
 from mimamori.hub.desk import service
 from mimamori.hub.desk.forms import FORMS, entry_data, form_values, posted
 from mimamori.hub.desk.service import DeskRefused
+from mimamori.hub.households.summary import summary
 from mimamori.hub.model.register import Entity
+from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.web.context import PageContext, SignedIn
 from mimamori.hub.web.desk_common import (
     FormState,
@@ -30,6 +33,7 @@ from mimamori.hub.web.desk_common import (
     version_of,
 )
 from mimamori.hub.web.desk_people import area_choices
+from mimamori.protocol.timefmt import from_iso
 
 router = APIRouter(include_in_schema=False)
 EntryId = Annotated[str, Path(max_length=64)]
@@ -118,6 +122,7 @@ def _form(
     version: int | None,
     status: int = 200,
     channels: int | None = None,
+    home: Home | None = None,
 ) -> Response:
     fields = FORMS[register.entity]
     base = f"/desk/{register.path}"
@@ -133,6 +138,7 @@ def _form(
         version=version,
         back=base,
         channels=channels,
+        home=home,
     )
 
 
@@ -163,7 +169,40 @@ async def _edit(page: PageContext, register: Register, entry_id: str) -> Respons
         return refusal(page, exc)
     values = form_values(FORMS[register.entity], entry)
     channels = len(entry.channels) if register.entity == Entity.CONTACT else None
-    return _form(page, register, entry_id, values, FormState(), version=version, channels=channels)
+    home = await _home(page, entry) if isinstance(entry, HouseholdEntry) else None
+    return _form(
+        page, register, entry_id, values, FormState(), version=version, channels=channels,
+        home=home,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Home:
+    """What a household's page shows beside its form: who lives there (the people of
+    the reader's areas) and its check-ins as its gateway last told (the schedule is
+    the gateway's own: the hub hears the next time a check-in is due)."""
+
+    residents: list[tuple[str, str]]
+    state: str
+    next_due: str | None
+    last_checkin: str | None
+
+
+async def _home(page: PageContext, home: HouseholdEntry) -> Home:
+    registry, who = page.hub.registry, page.who
+    residents = [
+        (p.id, p.name)
+        for p in registry.people.values()
+        if p.household == home.id and who.in_area(p.area)
+    ]
+    found = await summary(page.hub.store, home, page.hub.clock())
+    zone = ZoneInfo(home.timezone)
+
+    def local(ts: str | None) -> str | None:
+        return from_iso(ts).astimezone(zone).strftime("%Y-%m-%d %H:%M") if ts else None
+
+    last = local(found.last_checkin.ts) if found.last_checkin else None
+    return Home(residents, found.state, local(found.next_due), last)
 
 
 async def _save(page: PageContext, register: Register, entry_id: str | None) -> Response:

@@ -241,6 +241,13 @@ def _status(exc: Exception) -> int:
     return 409 if isinstance(exc, StaleVersion) else 422
 
 
+async def person_view(
+    page: PageContext, person: PersonEntry, version: int, exc: Exception
+) -> Response:
+    """The person's page again, saying why a change was refused (409 stale, 422)."""
+    return await _person_view(page, person, version, failed(page, exc), _status(exc))
+
+
 async def _act(page: PageContext, person_id: str, work: Any) -> Response:
     """A change from the person's page: done, back to it; refused, the page again with
     the problem (and what is on record now)."""
@@ -253,7 +260,7 @@ async def _act(page: PageContext, person_id: str, work: Any) -> Response:
             person, version = await service.read(page.hub, page.who, Entity.PERSON, person_id)
         except DeskRefused as refused:
             return refusal(page, refused)
-        return await _person_view(page, person, version, failed(page, exc), _status(exc))
+        return await person_view(page, person, version, exc)
     return RedirectResponse(f"/desk/people/{person_id}", status_code=303)
 
 

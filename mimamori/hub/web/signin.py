@@ -35,10 +35,13 @@ async def signin(page: Page, token: Annotated[str, Query(max_length=200)] = "") 
         name=credential.name,
         ttl=ttl,
         now=now,
+        user_id=credential.user_id,  # an account's link: the session acts as the account
     )
-    # A language asked for on the link carries over to the map (and is remembered there).
+    # Staff and admins start at the desk, families and volunteers at the map; a
+    # language asked for on the link carries over (and is remembered there).
+    start = "/desk" if credential.role in ("staff", "admin") and credential.user_id else "/map"
     asked = page.asked == page.lang
-    response = RedirectResponse(f"/map?lang={page.lang}" if asked else "/map", status_code=303)
+    response = RedirectResponse(f"{start}?lang={page.lang}" if asked else start, status_code=303)
     set_session_cookie(response, hub, session, ttl)
     return response
 

@@ -221,3 +221,22 @@ async def test_tokens_made_before_expiry_existed_get_one_at_the_upgrade(tmp_path
         assert await store.find_credential(CredentialKind.TOKEN, "h-old", later) is None
     finally:
         await store.close()
+
+
+async def test_a_staff_sign_in_link_opens_the_desk_as_that_account(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    await hub.account("kinjo", "staff")  # of the test town's one area
+    config = write_config(tmp_path)
+    code, out, err = await hub_cli(config, "link", "--user", "kinjo")
+    assert code == 0, err
+    link = out.strip()
+    assert "/signin?token=" in link
+    code, _, err = await hub_cli(config, "link", "--user", "nobody")
+    assert code == 1 and "no account 'nobody'" in err
+    async with hub.client() as browser:
+        signed_in = await browser.get("/signin" + link.split("/signin", 1)[1])
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/desk"
+        people = await browser.get("/desk/people")
+        # The session acts as the account: staff of the area, who see its people.
+        assert people.status_code == 200 and "比嘉 ツル" in people.text

@@ -81,6 +81,37 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "admin": 401, "staff": 401, "volunteer": 401, "family": 401,
     },
 }  # fmt: skip
+
+
+def _register_rows() -> dict[tuple[str, str], dict[str, int]]:
+    """The register's routes (the desk's, issue 14): staff and admins only, families and
+    volunteers 403 on every one. Called without a body or a version, a write is
+    refused as invalid (422); ``{entry_id}`` is left as is: no such entry (404)."""
+    desk = {"volunteer": 403, "family": 403}
+    rows: dict[tuple[str, str], dict[str, int]] = {
+        ("GET", "/api/v1/register/people"): {"admin": 200, "staff": 200, **desk},
+        ("GET", "/api/v1/register/people/{person_id}"): {"admin": 200, "staff": 200, **desk},
+    }
+    person_writes = [
+        ("POST", ""), ("PUT", "/{person_id}"), ("DELETE", "/{person_id}"),
+        ("POST", "/{person_id}/consents"), ("POST", "/{person_id}/consents/{purpose}/withdraw"),
+        ("PUT", "/{person_id}/contacts"), ("POST", "/{person_id}/review"),
+    ]  # fmt: skip
+    for method, tail in person_writes:
+        rows[(method, f"/api/v1/register/people{tail}")] = {"admin": 422, "staff": 422, **desk}
+    for kind in ("households", "contacts", "families", "watch-points", "policies"):
+        base = f"/api/v1/register/{kind}"
+        staff_writes = 403 if kind == "policies" else 422  # the town's: admins change them
+        rows[("GET", base)] = {"admin": 200, "staff": 200, **desk}
+        rows[("POST", base)] = {"admin": 422, "staff": staff_writes, **desk}
+        rows[("GET", f"{base}/{{entry_id}}")] = {"admin": 404, "staff": 404, **desk}
+        for method in ("PUT", "DELETE"):
+            staff = 403 if kind == "policies" else 404
+            rows[(method, f"{base}/{{entry_id}}")] = {"admin": 404, "staff": staff, **desk}
+    return rows
+
+
+EXPECTED.update(_register_rows())
 BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/searches": {"person_id": "p-tsuru"},
     "/api/v1/searches/{search_id}/close": {"outcome": "found"},

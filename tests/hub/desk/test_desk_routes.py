@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.web import desk_entries, desk_people
+from mimamori.hub.web import desk_audit, desk_entries, desk_people, desk_photos
 from tests.hub.access.test_areas import NORTH, SOUTH, two_areas
 from tests.hub.helpers import RunningHub, running_hub
 
@@ -33,7 +33,12 @@ def desk_routes() -> list[tuple[str, str]]:
     404s otherwise)."""
     return sorted(
         (method, route.path)
-        for route in [*desk_people.router.routes, *desk_entries.router.routes]
+        for route in [
+            *desk_people.router.routes,
+            *desk_entries.router.routes,
+            *desk_photos.router.routes,
+            *desk_audit.router.routes,
+        ]
         if getattr(route, "path", "").startswith("/desk")
         for method in sorted(getattr(route, "methods", None) or ())
         if method != "HEAD"
@@ -55,12 +60,15 @@ def expected(role: str, method: str, path: str) -> int | None:
         return 403
     named = "{" in path
     everyones = ("/desk/contacts/", "/desk/policies/")
-    if role == "south" and named and not path.startswith((*SOUTHERN, *everyones)):
+    refused = (
+        (role == "south" and named and not path.startswith((*SOUTHERN, *everyones)))
+        or (role == "north" and named and path.startswith(SOUTHERN))
+        or (role in ("north", "south") and method == "POST" and path.startswith(ADMIN_ONLY_WRITES))
+    )
+    if refused:
         return 403
-    if role == "north" and named and path.startswith(SOUTHERN):
-        return 403
-    if role in ("north", "south") and method == "POST" and path.startswith(ADMIN_ONLY_WRITES):
-        return 403
+    if method == "GET" and path.endswith("/photo"):
+        return 404  # she has no photo yet
     return None
 
 

@@ -265,6 +265,7 @@ async def test_a_persons_records_hold_their_sightings_home_alerts_notices_and_vi
         "alerts": 1,
         "searches": 0,
         "notifications": 1,
+        "photos": 0,  # none uploaded (tests/hub/desk/test_desk_photos.py has one)
         "audit": 1,
     }
     first = records["sightings"][0]

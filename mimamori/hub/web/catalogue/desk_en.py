@@ -60,6 +60,11 @@ TEXT: dict[str, str] = {
     "desk_review_due": "Review due: {day}",
     "desk_review_none": "No review date set",
     "desk_review_done": "Review done (next in a year)",
+    "desk_photo_of": "Photo of {name}",
+    "desk_photo_none": "No photo yet (the one given to the police in a search)",
+    "desk_photo_choose": "Photo (JPEG, PNG or WebP, up to 5 MB)",
+    "desk_photo_upload": "Upload the photo",
+    "desk_photo_note": "Where it was taken (GPS) and other metadata are removed",
     "desk_families_of": "Families who see this person",
     "desk_none_yet": "None yet",
     "purpose_location": "Location (seen at watch points)",
@@ -118,12 +123,26 @@ TEXT: dict[str, str] = {
     "desk_not_confirmed": "Waiting for confirmation",
     "desk_not_asked": "Not asked (no channel)",
     "desk_unconfirmed": "Contacts not yet confirmed",
+    "desk_residents": "Who lives here",
+    "desk_checkins": "Check-ins (the I'm-fine button)",
+    "desk_checkin_state": "Now",
+    "desk_checkin_ok": "checked in",
+    "desk_checkin_due": "past the time of the check-in",
+    "desk_checkin_missed": "missed (people are being told)",
+    "desk_checkin_unknown": "nothing heard yet",
+    "desk_checkin_next": "Next check-in due by",
+    "desk_checkin_last": "Last check-in",
+    "desk_checkin_note": (
+        "The schedule (days, times) is in the home gateway's settings; this shows the "
+        "deadline the gateway last reported."
+    ),
     "desk_audit_at": "When",
     "desk_audit_who": "Who",
     "desk_audit_what": "What",
     "desk_audit_entry": "Entry",
     "desk_audit_change": "The change",
     "desk_audit_masked": "(personal data not shown)",
+    "desk_audit_forgotten": "(forgotten: nothing of it is kept)",
     "kind_person": "Person",
     "kind_household": "Household",
     "kind_contact": "Contact",
@@ -145,5 +164,10 @@ TEXT: dict[str, str] = {
     "confirm_unknown_title": "This link cannot be used",
     "confirm_unknown": (
         "The link is wrong, or a newer message replaced it: open the link of the newest message."
+    ),
+    "confirm_expired_title": "This link has expired",
+    "confirm_expired": (
+        "A confirmation link works for 30 days after it is sent. Please contact the care "
+        "centre (地域包括支援センター): they will send you a new one."
     ),
 }

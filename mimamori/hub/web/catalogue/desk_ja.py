@@ -58,6 +58,11 @@ TEXT: dict[str, str] = {
     "desk_review_due": "見直し日: {day}",
     "desk_review_none": "見直し日は決まっていません",
     "desk_review_done": "見直しを終えた（次は1年後）",
+    "desk_photo_of": "{name} さんの写真",
+    "desk_photo_none": "写真はまだありません（捜索のときに警察へ渡す写真です）",
+    "desk_photo_choose": "写真（JPEG・PNG・WebP、5 MB まで）",
+    "desk_photo_upload": "写真を登録する",
+    "desk_photo_note": "撮影場所（GPS）などの情報は取り除いて保存します",
     "desk_families_of": "見守る家族",
     "desk_none_yet": "まだありません",
     "purpose_location": "位置情報（見守りポイントでの確認）",
@@ -116,12 +121,26 @@ TEXT: dict[str, str] = {
     "desk_not_confirmed": "確認待ち",
     "desk_not_asked": "未送信（通知先がありません）",
     "desk_unconfirmed": "確認待ちの連絡先",
+    "desk_residents": "暮らしている方",
+    "desk_checkins": "安否確認（元気だよボタン）",
+    "desk_checkin_state": "いまの状態",
+    "desk_checkin_ok": "確認できています",
+    "desk_checkin_due": "確認の時刻を過ぎています",
+    "desk_checkin_missed": "確認がありません（お知らせ中）",
+    "desk_checkin_unknown": "まだ情報がありません",
+    "desk_checkin_next": "次の確認の期限",
+    "desk_checkin_last": "最後の確認",
+    "desk_checkin_note": (
+        "確認の予定（曜日・時刻）は世帯のゲートウェイの設定にあります。"
+        "ここには、ゲートウェイが最後に知らせた期限を表示します。"
+    ),
     "desk_audit_at": "日時",
     "desk_audit_who": "誰が",
     "desk_audit_what": "何を",
     "desk_audit_entry": "項目",
     "desk_audit_change": "変更の内容",
     "desk_audit_masked": "（個人の情報は表示しません）",
+    "desk_audit_forgotten": "（忘れる手続きで消されました。内容は残っていません）",
     "kind_person": "見守る方",
     "kind_household": "世帯",
     "kind_contact": "連絡先",
@@ -144,5 +163,10 @@ TEXT: dict[str, str] = {
     "confirm_unknown": (
         "リンクが正しくないか、新しいお知らせで置き換えられました。"
         "最新のお知らせのリンクを開いてください。"
+    ),
+    "confirm_expired_title": "このリンクは期限が切れました",
+    "confirm_expired": (
+        "確認のリンクは送ってから 30 日間だけ使えます。"
+        "お手数ですが、担当の地域包括支援センターにご連絡ください。新しいお知らせをお送りします。"
     ),
 }
