@@ -33,8 +33,8 @@ from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
-from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
+from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
