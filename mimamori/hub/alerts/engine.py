@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from mimamori.errors import StoreError
@@ -24,15 +24,18 @@ from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
 from mimamori.hub.alerts.messages import plain, render
 from mimamori.hub.alerts.notices import Running, contacts, notices_for
 from mimamori.hub.alerts.people import person_changes
+from mimamori.hub.alerts.routing import steps_for
 from mimamori.hub.alerts.rules import decide
 from mimamori.hub.config import HubConfig
 from mimamori.hub.model.alerts import (
     LINE_CHANNEL,
     AlertCounts,
+    Change,
     DueEscalation,
     Notice,
     NotificationDraft,
     PlanStep,
+    Raise,
 )
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.events import StoredEvent
@@ -150,9 +153,18 @@ class AlertEngine:
             total.updated.extend(counts.updated)
             total.resolved.extend(counts.resolved)
 
+    def _routed(self, change: Change) -> Change:
+        """A raise with the steps its policy names for its kind at its hour."""
+        if not isinstance(change, Raise):
+            return change
+        policy = self.registry.policies.get(self._plans.policies.get(change.plan, ""))
+        if policy is None:
+            return change
+        return replace(change, steps=steps_for(policy, change.kind, change.at))
+
     async def _apply(self, events: list[StoredEvent], since: int, cursor: int) -> AlertCounts:
         changes = [
-            c
+            self._routed(c)
             for e in events
             for c in (*decide(e, self.registry), *person_changes(e, self.registry))
         ]
@@ -249,7 +261,7 @@ class AlertEngine:
     ) -> tuple[str, str]:
         alert, url = due.alert, self.config.hub.http.public_url
         try:
-            return render(alert, home, recipient.lang, url, due.round > 0, token)
+            return render(alert, home, recipient.lang, url, due.round > 0, token, due.action)
         except Exception:
             log.exception(
                 "alert %d: the message could not be written; sending the plain one", alert.id

@@ -22,6 +22,7 @@ from mimamori.hub.store.sql_alerts import SqlAlerts
 from mimamori.hub.store.sql_audit import SqlAudit
 from mimamori.hub.store.sql_confirmations import SqlConfirmations
 from mimamori.hub.store.sql_eid import SqlEid
+from mimamori.hub.store.sql_escalation import SqlEscalation
 from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
@@ -60,6 +61,7 @@ class SqlStore(
     SqlAudit,
     SqlConfirmations,
     SqlEid,
+    SqlEscalation,
     SqlFederation,
     SqlGateways,
     SqlLine,

@@ -1,26 +1,36 @@
-"""The page behind a notification's one-tap link: see the alert, press to acknowledge.
+"""The page behind a notification's one-tap link: see the alert and its timeline, and
+answer: 対応します, 行けない・次の人へ, 解決しました (with what happened), or the
+result of a call to the person.
 
 No account is needed: the signed link is the permission, for one alert, for a week.
-GET only shows; the button POSTs, so link previews in mail and chat apps never
-acknowledge anything by themselves. The page has a form, so it never reloads itself.
+GET only shows; the buttons POST, so link previews in mail and chat apps never answer
+anything by themselves. The page has forms, so it never reloads itself. A POST
+without an answer (the page before issue 15, an old bookmark) means 対応します.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, BadLink, read_token
-from mimamori.hub.alerts.messages import render
+from mimamori.hub.alerts.messages import render, what_of
+from mimamori.hub.alerts.responses import called, handling_timeout, respond
+from mimamori.hub.model.alerts import Alert
+from mimamori.hub.model.escalation import CALL_RESULTS, OUTCOMES, CallResult, Outcome
+from mimamori.hub.web.alert_timeline import lines
 from mimamori.hub.web.context import Page, PageContext
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Query(max_length=300)]
+Note = Annotated[str, Form(max_length=1000)]
 # The summary shows the notice's first lines: who, what, since when (the rest are links).
 SUMMARY_LINES = 3
+_ZONE = ZoneInfo("Asia/Tokyo")
 
 
 async def _link(page: PageContext, token: str) -> AckLink | Response:
@@ -32,17 +42,23 @@ async def _link(page: PageContext, token: str) -> AckLink | Response:
         return page.message(f"ack_{exc.reason}_title", f"ack_{exc.reason}", status, keep=keep)
 
 
-@router.get("/ack")
-async def ack_page(page: Page, token: Token = "") -> Response:
-    link = await _link(page, token)
-    if isinstance(link, Response):
-        return link
+def _state(page: PageContext, alert: Alert) -> str | None:
+    t = page.t
+    if alert.state == "resolved":
+        outcome = t(f"outcome_{alert.outcome}") if alert.outcome in OUTCOMES else ""
+        return t("ack_state_resolved", outcome=outcome)
+    if alert.state == "acknowledged" and alert.handling_until is not None:
+        until = t.date_time(alert.handling_until.astimezone(_ZONE))
+        return t("ack_state_handling", who=alert.acked_by or "", until=until)
+    return None
+
+
+async def _show(page: PageContext, token: str, alert: Alert, flash: str | None = None) -> Response:
     hub = page.hub
-    alert = await hub.store.alert(link.alert_id)
-    if alert is None:
-        return page.message("ack_invalid_title", "ack_invalid", 400, keep={"token": token})
     home = hub.registry.households.get(alert.household_id or "")
     title, body = render(alert, home, page.lang, hub.config.hub.http.public_url, False)
+    timeline = await hub.store.alert_timeline(alert.id)
+    hours = handling_timeout(hub.registry, alert).total_seconds() / 3600
     # The language switch keeps the token: without it the page could not be shown.
     return page.render(
         "ack.html",
@@ -50,24 +66,88 @@ async def ack_page(page: Page, token: Token = "") -> Response:
         token=token,
         heading=title,
         summary=body.splitlines()[:SUMMARY_LINES],
-        open=alert.state == "open",
+        open=alert.state != "resolved",
+        state=_state(page, alert),
+        flash=flash,
+        hours=f"{hours:g}",
+        outcomes=OUTCOMES,
+        calls=CALL_RESULTS,
+        timeline=lines(timeline, hub.registry, page.t, what_of(alert, page.lang)),
     )
 
 
+@router.get("/ack")
+async def ack_page(page: Page, token: Token = "") -> Response:
+    link = await _link(page, token)
+    if isinstance(link, Response):
+        return link
+    alert = await page.hub.store.alert(link.alert_id)
+    if alert is None:
+        return page.message("ack_invalid_title", "ack_invalid", 400, keep={"token": token})
+    return await _show(page, token, alert)
+
+
+async def _answered(
+    page: PageContext, token: str, link: AckLink, done: Alert | None, key: str
+) -> Response:
+    alert = done or await page.hub.store.alert(link.alert_id)
+    if alert is None:
+        return page.message("ack_invalid_title", "ack_invalid", 400, keep={"token": token})
+    if done is None:
+        return await _show(page, token, alert, page.t("ack_already"))
+    until = done.handling_until.astimezone(_ZONE) if done.handling_until else None
+    flash = (
+        page.t(key, until=page.t.date_time(until))
+        if until and key == "ack_done_handling"
+        else page.t(key)
+    )
+    return await _show(page, token, alert, flash)
+
+
 @router.post("/ack")
-async def ack(page: Page, token: Token = "") -> Response:
+async def ack(
+    page: Page,
+    token: Token = "",
+    answer: Annotated[Literal["handling", "decline", "resolve"], Form()] = "handling",
+    outcome: Annotated[Outcome, Form()] = "other",
+    note: Note = "",
+) -> Response:
     link = await _link(page, token)
     if isinstance(link, Response):
         return link
     hub = page.hub
     recipient = hub.registry.recipients.get(link.recipient_id)
     who = recipient.name if recipient else link.recipient_id
-    now = hub.clock()
+    action = "alert.ack" if answer == "handling" else f"alert.{answer}"
     await hub.store.audit(
-        now, who=who, role="link", action="alert.ack", subject=f"alert:{link.alert_id}"
+        hub.clock(), who=who, role="link", action=action, subject=f"alert:{link.alert_id}",
+        detail=note,
+    )  # fmt: skip
+    done = await respond(
+        hub.store, hub.registry, hub.clock, link.alert_id, answer, who=who, role="link",
+        note=note or (page.t("ack_by_link") if answer == "handling" else ""), outcome=outcome,
+    )  # fmt: skip
+    return await _answered(page, token, link, done, f"ack_done_{answer}")
+
+
+@router.post("/ack/call")
+async def ack_call(
+    page: Page,
+    token: Token = "",
+    result: Annotated[CallResult, Form()] = "no_answer",
+    note: Note = "",
+) -> Response:
+    link = await _link(page, token)
+    if isinstance(link, Response):
+        return link
+    hub = page.hub
+    recipient = hub.registry.recipients.get(link.recipient_id)
+    who = recipient.name if recipient else link.recipient_id
+    await hub.store.audit(
+        hub.clock(), who=who, role="link", action=f"alert.call_{result}",
+        subject=f"alert:{link.alert_id}", detail=note,
+    )  # fmt: skip
+    done = await called(
+        hub.store, hub.clock, link.alert_id, result, who=who, role="link", note=note
     )
-    done = await hub.store.acknowledge_alert(link.alert_id, who, page.t("ack_by_link"), now)
-    keep = {"token": token}
-    if done is None:
-        return page.message("ack_title", "ack_already", 200, keep=keep)
-    return page.message("ack_done_title", "ack_done", 200, keep=keep)
+    return await _answered(page, token, link, done, "ack_done_call")
