@@ -28,9 +28,9 @@ from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
 
-# Where an entry sorts among entries of the same millisecond: the step, then its
-# notifications, then answers, then the end.
-_ORDER = {"opened": 0, "step": 1, "notified": 2, "answer": 3, "resolved": 4}
+# Where an entry sorts among entries of the same millisecond: an answer before the
+# step it brought forward, a step before its notifications, the end last.
+_ORDER = {"opened": 0, "answer": 1, "step": 2, "notified": 3, "resolved": 4}
 
 
 class SqlEscalation(SqlBase):

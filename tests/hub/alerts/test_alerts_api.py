@@ -30,8 +30,10 @@ async def test_a_missed_check_in_becomes_an_alert_the_family_answers(
 
         async with hub.client(higa) as stranger:
             assert (await stranger.get("/api/v1/alerts")).json() == []
-            for action in ("ack", "resolve"):
-                response = await stranger.post(f"/api/v1/alerts/{alert['id']}/{action}")
+            for action in ("ack", "handling", "decline", "resolve", "timeline"):
+                url = f"/api/v1/alerts/{alert['id']}/{action}"
+                call = stranger.get if action == "timeline" else stranger.post
+                response = await call(url)
                 assert response.status_code == 404
                 assert response.json() == {"detail": "no such alert"}
 
@@ -43,9 +45,17 @@ async def test_a_missed_check_in_becomes_an_alert_the_family_answers(
             "acknowledged",
             "母に電話しました",
         )
-        assert (await family.post(f"/api/v1/alerts/{alert['id']}/ack")).status_code == 409
-        done = await family.post(f"/api/v1/alerts/{alert['id']}/resolve", json={"note": "無事"})
+        assert acked.json()["handling_until"] is not None  # handling is a pause, not an end
+        # Acknowledging is 対応します: said again (by another, or later), it holds again.
+        assert (await family.post(f"/api/v1/alerts/{alert['id']}/ack")).status_code == 200
+        done = await family.post(
+            f"/api/v1/alerts/{alert['id']}/resolve", json={"note": "無事", "outcome": "safe"}
+        )
         assert done.json()["state"] == "resolved" and done.json()["resolved_by"] == "test"
+        assert done.json()["outcome"] == "safe"
+        for answer in ("ack", "decline"):
+            late = await family.post(f"/api/v1/alerts/{alert['id']}/{answer}")
+            assert late.status_code == 409
         assert (await family.post(f"/api/v1/alerts/{alert['id']}/resolve")).status_code == 409
         assert (await family.get("/api/v1/alerts")).json() == []
         everything = (await family.get("/api/v1/alerts", params={"state": "all"})).json()
