@@ -44,9 +44,7 @@ def town(tmp_path: Path) -> dict[str, Any]:
         (tmp_path / f"{rid}.channels").write_text(f"json://127.0.0.1:9/{rid}\n")
     return {
         "hub": {"database": {"path": str(tmp_path / "hub.sqlite3")}, "broker": {"host": "x"}},
-        "gateways": [
-            {"id": "gw-home", "name": "自宅", "lat": 26.2, "lon": 127.7, "site": "home"}
-        ],
+        "gateways": [{"id": "gw-home", "name": "自宅", "lat": 26.2, "lon": 127.7, "site": "home"}],
         "recipients": [
             {"id": rid, "name": rid, "channels_file": str(tmp_path / f"{rid}.channels")}
             for rid in CONTACTS
