@@ -4,9 +4,10 @@ Steps are rows with a due time; a worker takes the due ones (``due_escalations``
 queues their notifications in the transaction that marks them done
 (``complete_escalation``). Answers move those rows, never a timer in memory:
 
-- *handling* (対応します) pauses the chain: the steps still to come move later so the
-  next one comes due when the pause ends; when none is left, the last step is asked
-  again then. Nobody is left believing that someone else is on it.
+- *handling* (対応します) pauses the chain: the steps still to come move, keeping their
+  spacing, so that the next one comes due when the pause ends (later than planned, or
+  sooner: an alert nobody resolved in that time escalates again); when none is left,
+  the last step is asked again then. Nobody is left believing that someone is on it.
 - *decline* (行けない・次の人へ) and a call nobody answered bring the next step to now.
 - a call answered "fine" resolves the alert (outcome ``safe``).
 
@@ -103,7 +104,8 @@ class SqlEscalation(SqlBase):
     async def handle_alert(
         self, alert_id: int, *, by: str, role: str, note: str, now: datetime, until: datetime
     ) -> Alert | None:
-        """対応します: the chain waits until ``until``, then goes on. None if resolved."""
+        """対応します: the chain waits until ``until``, then goes on with its next step.
+        None if resolved."""
         at, end = to_epoch_ms(now), to_epoch_ms(until)
         async with self._transaction("handling an alert") as db:
             if await self._open_alert(db, alert_id) is None:
@@ -125,7 +127,7 @@ class SqlEscalation(SqlBase):
             first = rows[0][0] if rows else None
             if first is None:
                 await self._again_last(db, alert_id, end)
-            elif first < end:
+            elif first != end:
                 await db.execute(
                     "UPDATE escalations SET due_at = due_at + ? "
                     "WHERE alert_id = ? AND state = 'pending'",

@@ -123,10 +123,10 @@ async def test_escalation_goes_step_by_step_repeats_and_handling_pauses_it_until
     )  # fmt: skip
     assert acked is not None and acked.state == "acknowledged"
     before = len(await queued())
-    assert await alerts.escalate(T0 + 359 * MIN) == 0  # no repeat while she handles it
+    assert await alerts.escalate(T0 + 249 * MIN) == 0  # no repeat while she handles it
     assert len(await queued()) == before
-    # Handling is not resolving: the care center is still told, on time.
-    assert await alerts.escalate(T0 + 360 * MIN) == 1
+    # Handling is not resolving: not resolved in her two hours, it escalates again.
+    assert await alerts.escalate(T0 + 250 * MIN) == 1
     assert [r for r, _ in await queued()].count("r-center") == 2
     resolved = await store.resolve_alert(
         alert.id, "民生委員 山城", "訪問済み", T0 + 370 * MIN, "safe"

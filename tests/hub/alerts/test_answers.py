@@ -146,3 +146,18 @@ async def test_resolving_records_the_outcome_and_the_timeline_has_every_step(
         ("r-volunteer", "0", "pending"),
         ("r-volunteer", "1", "pending"),
     ]
+
+
+async def test_handling_not_resolved_in_time_escalates_again_sooner_than_planned(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """The volunteer said 対応します at 2 h 10 min and did not resolve it in two hours:
+    the care centre is told then, not at the 6 h it was planned for."""
+    alerts, clock, alert = await opened(tmp_path, store)
+    clock.advance(120 * MIN)
+    assert await alerts.escalate(clock()) >= 1  # the volunteer
+    clock.advance(10 * MIN)
+    await answer(alerts, alert, "handling", "山城 清")
+    assert await alerts.escalate(T0 + 250 * MIN - MIN) == 0
+    assert await alerts.escalate(T0 + 250 * MIN) == 1
+    assert (await told(store, alert))[-1] == "r-center"
