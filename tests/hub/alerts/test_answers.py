@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.alerts.engine import STEP_BATCH, AlertEngine
 from mimamori.hub.alerts.responses import called, respond
 from mimamori.hub.model.alerts import Alert
 from mimamori.hub.model.escalation import Answer
 from mimamori.hub.store.sql_store import SqlStore
-from tests.hub.helpers import MIN, T0, HubClock, engine, ingest, missed
+from mimamori.protocol import EventKind
+from tests.hub.helpers import MIN, T0, HubClock, engine, event, ingest, missed
 
 
 async def opened(tmp_path: Path, store: SqlStore) -> tuple[AlertEngine, HubClock, Alert]:
@@ -161,3 +162,18 @@ async def test_handling_not_resolved_in_time_escalates_again_sooner_than_planned
     assert await alerts.escalate(T0 + 250 * MIN - MIN) == 0
     assert await alerts.escalate(T0 + 250 * MIN) == 1
     assert (await told(store, alert))[-1] == "r-center"
+
+
+async def test_one_pass_takes_every_step_due_however_many_came_due_at_once(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """A town-wide outage: more steps due at once than one batch reads. Each pass of
+    the engine (every 2 s) once took 100, leaving the last of 1,000 steps 23 s late."""
+    alerts = await engine(tmp_path, store)
+    many = STEP_BATCH + 50
+    await ingest(
+        store,
+        *(event(EventKind.DEVICE_SILENT, T0, device=f"d{n}", silent_s=3600) for n in range(many)),
+    )
+    assert len((await alerts.process_events()).opened) == many
+    assert await alerts.escalate(T0) == many
