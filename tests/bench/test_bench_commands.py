@@ -54,3 +54,15 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
 
     e2e = results["e2e"]
     assert e2e["search"]["sightings"] == 2 and e2e["p99_ms"] > 0
+
+
+def test_the_outage_bench_reports_how_late_every_step_was_taken() -> None:
+    run = subprocess.run(
+        [*BENCH, "alerts", "--outage", "20", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["steps"] == result["expected_steps"] == 20 * 3
+    assert [r["taken"] for r in result["rounds"]] == [20, 20, 20]
+    assert result["late_max_s"] >= result["late_p99_s"] >= result["late_p50_s"] >= 0
