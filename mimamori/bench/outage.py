@@ -102,7 +102,7 @@ async def run(homes: int) -> dict[str, Any]:
                 came_due = START + timedelta(minutes=minutes)
                 if minutes:
                     clock.jump_to(came_due)  # the engine is not woken: its loop finds them
-                began, late = time.monotonic(), []
+                began, late = time.monotonic(), list[float]()
                 while len(late) < homes and time.monotonic() - began < 120:
                     await asyncio.sleep(POLL_S)
                     now_ms = clock().timestamp() * 1000
