@@ -11,26 +11,22 @@ without an answer (the page before issue 15, an old bookmark) means 対応しま
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, BadLink, read_token
-from mimamori.hub.alerts.messages import render, what_of
-from mimamori.hub.alerts.responses import called, handling_timeout, respond
+from mimamori.hub.alerts.responses import called, respond
 from mimamori.hub.model.alerts import Alert
-from mimamori.hub.model.escalation import CALL_RESULTS, OUTCOMES, CallResult, Outcome
-from mimamori.hub.web.alert_timeline import lines
+from mimamori.hub.model.escalation import CallResult, Outcome
+from mimamori.hub.web.alert_page import flash_of, show
 from mimamori.hub.web.context import Page, PageContext
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Query(max_length=300)]
 Note = Annotated[str, Form(max_length=1000)]
-# The summary shows the notice's first lines: who, what, since when (the rest are links).
-SUMMARY_LINES = 3
-_ZONE = ZoneInfo("Asia/Tokyo")
 
 
 async def _link(page: PageContext, token: str) -> AckLink | Response:
@@ -42,38 +38,9 @@ async def _link(page: PageContext, token: str) -> AckLink | Response:
         return page.message(f"ack_{exc.reason}_title", f"ack_{exc.reason}", status, keep=keep)
 
 
-def _state(page: PageContext, alert: Alert) -> str | None:
-    t = page.t
-    if alert.state == "resolved":
-        outcome = t(f"outcome_{alert.outcome}") if alert.outcome in OUTCOMES else ""
-        return t("ack_state_resolved", outcome=outcome)
-    if alert.state == "acknowledged" and alert.handling_until is not None:
-        until = t.date_time(alert.handling_until.astimezone(_ZONE))
-        return t("ack_state_handling", who=alert.acked_by or "", until=until)
-    return None
-
-
-async def _show(page: PageContext, token: str, alert: Alert, flash: str | None = None) -> Response:
-    hub = page.hub
-    home = hub.registry.households.get(alert.household_id or "")
-    title, body = render(alert, home, page.lang, hub.config.hub.http.public_url, False)
-    timeline = await hub.store.alert_timeline(alert.id)
-    hours = handling_timeout(hub.registry, alert).total_seconds() / 3600
-    # The language switch keeps the token: without it the page could not be shown.
-    return page.render(
-        "ack.html",
-        keep={"token": token},
-        token=token,
-        heading=title,
-        summary=body.splitlines()[:SUMMARY_LINES],
-        open=alert.state != "resolved",
-        state=_state(page, alert),
-        flash=flash,
-        hours=f"{hours:g}",
-        outcomes=OUTCOMES,
-        calls=CALL_RESULTS,
-        timeline=lines(timeline, hub.registry, page.t, what_of(alert, page.lang)),
-    )
+def _urls(token: str) -> dict[str, str]:
+    query = urlencode({"token": token})
+    return {"answer_url": f"/ack?{query}", "call_url": f"/ack/call?{query}"}
 
 
 @router.get("/ack")
@@ -87,21 +54,22 @@ async def ack_page(page: Page, token: Token = "") -> Response:
     return await _show(page, token, alert)
 
 
+async def _show(page: PageContext, token: str, alert: Alert, flash: str | None = None) -> Response:
+    # The language switch keeps the token: without it the page could not be shown.
+    query = urlencode({"token": token})
+    return await show(
+        page, alert, answer_url=f"/ack?{query}", call_url=f"/ack/call?{query}",
+        keep={"token": token}, flash=flash,
+    )  # fmt: skip
+
+
 async def _answered(
     page: PageContext, token: str, link: AckLink, done: Alert | None, key: str
 ) -> Response:
     alert = done or await page.hub.store.alert(link.alert_id)
     if alert is None:
         return page.message("ack_invalid_title", "ack_invalid", 400, keep={"token": token})
-    if done is None:
-        return await _show(page, token, alert, page.t("ack_already"))
-    until = done.handling_until.astimezone(_ZONE) if done.handling_until else None
-    flash = (
-        page.t(key, until=page.t.date_time(until))
-        if until and key == "ack_done_handling"
-        else page.t(key)
-    )
-    return await _show(page, token, alert, flash)
+    return await _show(page, token, alert, flash_of(page, done, key))
 
 
 @router.post("/ack")
