@@ -14,6 +14,7 @@ import yaml
 
 from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.alerts.routing import in_office_hours, steps_for
+from mimamori.hub.model.events import GatewayClock
 from mimamori.hub.register.loading import load_registry
 from mimamori.hub.register.schema import OfficeHours, Policy
 from mimamori.hub.store.sql_store import SqlStore
@@ -233,3 +234,16 @@ async def test_level_two_after_a_resolution_opens_an_alert_that_visits_at_once(
     assert await alerts.escalate(later) == 2  # the family and the visit; the centre later
     steps = [(e.detail, e.who) for e in await store.alert_timeline(second.id) if e.what == "step"]
     assert steps == [("notify", FAMILY), ("visit", MINSEI)]
+
+
+async def test_a_gateway_with_no_home_tells_the_technician_by_the_default_policys_route(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """A gateway's clock far off (or a watch point gone quiet) belongs to no household:
+    the default policy's ``device`` route still reaches the technician, and only him."""
+    alerts = await town_engine(tmp_path, store)
+    await store.set_gateway_clocks({"gw-home": GatewayClock(-95_000, True)}, WEEKDAY_NOON)
+    [alert] = (await alerts.process_events()).opened
+    assert (alert.kind, alert.household_id) == ("gateway_clock", None)
+    assert await alerts.escalate(WEEKDAY_NOON) == 1
+    assert {n["recipient_id"] for n in await store.notification_log(alert.id)} == {TECHNICIAN}
