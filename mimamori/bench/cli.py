@@ -8,6 +8,10 @@ from typing import Any
 
 
 def _alerts(args: argparse.Namespace) -> int:
+    if args.outage:
+        from mimamori.bench.outage import main as outage
+
+        return outage(args.outage, args.json)
     from mimamori.bench.alerts import main
 
     return main(args.events, args.gap_s, args.json)
@@ -268,6 +272,10 @@ def add_parser(sub: Any) -> None:
     alerts = kinds.add_parser("alerts", help="event -> delivered notification latency")
     alerts.add_argument("--events", type=int, default=50, help="one SOS in each of N homes")
     alerts.add_argument("--gap-s", type=float, default=0.1, help="seconds between events")
+    alerts.add_argument(
+        "--outage", type=int, default=0, metavar="N",
+        help="instead: N alerts escalating at once (a town-wide outage); steps' lateness",
+    )  # fmt: skip
     alerts.add_argument("--json", action="store_true", help="one JSON object")
     alerts.set_defaults(func=_alerts)
     cases = kinds.add_parser("cases", help="partner report -> case on the desk, p50/p99")

@@ -70,3 +70,14 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
     asked = desk["requests"]
     assert asked["admin: person page"]["n"] == 40 and asked["admin: person page"]["bytes"] > 0
     assert all(f["p99_ms"] > 0 for f in asked.values())
+
+def test_the_outage_bench_reports_how_late_every_step_was_taken() -> None:
+    run = subprocess.run(
+        [*BENCH, "alerts", "--outage", "20", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["steps"] == result["expected_steps"] == 20 * 3
+    assert [r["taken"] for r in result["rounds"]] == [20, 20, 20]
+    assert result["late_max_s"] >= result["late_p99_s"] >= result["late_p50_s"] >= 0

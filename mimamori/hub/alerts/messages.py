@@ -46,7 +46,21 @@ _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}
 _OPEN = {"ja": "詳しくはこちら", "en": "Details"}
 _REPEAT = {"ja": "【再通知】", "en": "[Reminder] "}
-_ACK = {"ja": "対応します（ワンタップで通知を止める）", "en": "I'm on it (stops the notices)"}
+_ACK = {
+    "ja": "応答する（対応します・行けない・解決しました）",
+    "en": "Answer (I'm on it / can't go / resolved)",
+}
+# What a step asks of its people, beyond knowing (register/schema.py StepAction).
+_ASK = {
+    "call": {
+        "ja": "お願い: ご本人に電話し、結果をリンク先で記録してください",
+        "en": "Please phone the person and record the result at the link",
+    },
+    "visit": {
+        "ja": "お願い: ご自宅を訪問し、様子を確認してください",
+        "en": "Please visit the home and see how they are",
+    },
+}
 
 
 def what_of(alert: Alert, lang: str) -> str:
@@ -69,6 +83,7 @@ def render(  # noqa: PLR0917
     public_url: str,
     repeat: bool,
     ack_token: str | None = None,
+    action: str = "notify",
 ) -> tuple[str, str]:
     """(title, body) of one notification about ``alert``."""
     lang = lang if lang in ("ja", "en") else "ja"
@@ -85,6 +100,8 @@ def render(  # noqa: PLR0917
     else:
         link = f"{base}/households/{alert.household_id}" if alert.household_id else ""
     lines = [name, what, f"{_SINCE[lang]}: {when}"]
+    if action in _ASK:
+        lines.append(_ASK[action][lang])
     if ack_token:
         lines.append(f"{_ACK[lang]}: {public_url.rstrip('/')}/ack?token={ack_token}")
     if link:

@@ -64,7 +64,9 @@ def decide(event: StoredEvent, registry: Registry) -> list[Change]:  # noqa: PLR
             return []  # for the person, not for anyone else: alerts/reminders.py
         severity = Severity.CRITICAL if missed.level >= 2 else Severity.WARNING
         detail = {"level": missed.level, "due": format_ts(missed.due)}
-        return [Raise(AlertKind.MISSED, subject, home, severity, at, detail)]
+        # Level 2 (three days, Kurobe's 社協) always sends the 民生委員, handled or not.
+        reach = "visit" if missed.level >= 2 else None
+        return [Raise(AlertKind.MISSED, subject, home, severity, at, detail, reach=reach)]
     if kind in RAISED_BY:
         alert = FLAG_ALERTS[RAISED_BY[EventKind(kind)]]
         health = event.data_as(DeviceData)

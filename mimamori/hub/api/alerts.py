@@ -1,4 +1,7 @@
-"""Alerts in the API: what the caller may see, acknowledge and resolve.
+"""Alerts in the API: what the caller may see, and their answers: 対応します
+(``handling``; the old ``ack`` means the same), 行けない・次の人へ (``decline``), 解決しました
+(``resolve``, with an outcome), the result of a call to the person (``call``), and the
+alert's timeline.
 
 A family or a volunteer sees and answers the alerts of their households; staff and
 admins, all of them.
@@ -15,8 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mimamori.hub.access.deps import Caller, Hub
 from mimamori.hub.access.policy import Principal, alert_scope
+from mimamori.hub.alerts.responses import called, respond
 from mimamori.hub.api.audit import record
 from mimamori.hub.model.alerts import Alert, AlertScope, Severity
+from mimamori.hub.model.escalation import OUTCOMES, CallResult, Outcome, TimelineEntry
+from mimamori.hub.model.escalation import Answer as AnswerKind
 from mimamori.hub.server.state import HubState
 from mimamori.protocol.timefmt import format_ts
 
@@ -48,10 +54,42 @@ class AlertOut(BaseModel):
     resolved_at: str | None
     resolved_by: str | None
     resolve_note: str | None
+    handling_until: str | None  # while someone handles it, the chain waits until then
+    outcome: Outcome | None  # how it ended
 
 
 class Answer(BaseModel):
     note: str = Field(default="", max_length=1000)
+
+
+class Resolution(Answer):
+    outcome: Outcome = "other"
+
+
+class Call(Answer):
+    result: CallResult
+
+
+class TimelineOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: str
+    what: Literal["opened", "step", "notified", "answer", "resolved"]
+    who: str | None
+    detail: str | None
+    channel: str | None
+    state: str | None
+    note: str | None
+    step: int | None
+    round: int | None
+
+
+def _timeline_out(entry: TimelineEntry) -> TimelineOut:
+    return TimelineOut(
+        at=format_ts(entry.at), what=entry.what, who=entry.who, detail=entry.detail,
+        channel=entry.channel, state=entry.state, note=entry.note, step=entry.step,
+        round=entry.round,
+    )  # fmt: skip
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -78,6 +116,8 @@ def alert_out(hub: HubState, alert: Alert) -> AlertOut:
         resolved_at=_ts(alert.resolved_at),
         resolved_by=alert.resolved_by,
         resolve_note=alert.resolve_note,
+        handling_until=_ts(alert.handling_until),
+        outcome=alert.outcome if alert.outcome in OUTCOMES else None,
     )
 
 
@@ -104,35 +144,101 @@ async def alerts(
 
 
 async def _answer(
-    hub: HubState, caller: Principal, alert_id: int, answer: Answer | None, action: str
+    hub: HubState,
+    caller: Principal,
+    alert_id: int,
+    answer: AnswerKind,
+    *,
+    note: str,
+    outcome: Outcome | None = None,
 ) -> AlertOut:
     await _visible(hub, caller, alert_id)
-    note = answer.note if answer else ""
+    action = "ack" if answer == "handling" else answer
     await record(hub, caller, f"alert.{action}", f"alert:{alert_id}", note)
-    change = hub.store.acknowledge_alert if action == "ack" else hub.store.resolve_alert
-    done = await change(alert_id, caller.name, note, hub.clock())
+    done = await respond(
+        hub.store, hub.registry, hub.clock, alert_id, answer, who=caller.name,
+        role=caller.role, note=note, outcome=outcome,
+    )  # fmt: skip
     if done is None:
-        state = "not open" if action == "ack" else "already resolved"
-        raise HTTPException(status_code=409, detail=f"the alert is {state}")
+        raise HTTPException(status_code=409, detail="the alert is already resolved")
     return alert_out(hub, done)
+
+
+@router.post(
+    "/alerts/{alert_id}/handling",
+    response_model=AlertOut,
+    summary="対応します: I am handling it; the chain waits for the policy's handling timeout",
+)
+async def handling(
+    hub: Hub, caller: Caller, alert_id: AlertId, answer: Annotated[Answer | None, Body()] = None
+) -> AlertOut:
+    return await _answer(hub, caller, alert_id, "handling", note=answer.note if answer else "")
 
 
 @router.post(
     "/alerts/{alert_id}/ack",
     response_model=AlertOut,
-    summary="Acknowledge: someone is on it; later escalation steps stop",
+    summary="The same as /handling (kept for links and clients made before it)",
 )
 async def acknowledge(
     hub: Hub, caller: Caller, alert_id: AlertId, answer: Annotated[Answer | None, Body()] = None
 ) -> AlertOut:
-    return await _answer(hub, caller, alert_id, answer, "ack")
+    return await _answer(hub, caller, alert_id, "handling", note=answer.note if answer else "")
 
 
-@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, summary="Resolve, with a note")
-async def resolve(
+@router.post(
+    "/alerts/{alert_id}/decline",
+    response_model=AlertOut,
+    summary="行けない・次の人へ: the next step of the chain, now",
+)
+async def decline(
     hub: Hub, caller: Caller, alert_id: AlertId, answer: Annotated[Answer | None, Body()] = None
 ) -> AlertOut:
-    return await _answer(hub, caller, alert_id, answer, "resolve")
+    return await _answer(hub, caller, alert_id, "decline", note=answer.note if answer else "")
+
+
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    response_model=AlertOut,
+    summary="解決しました: resolve, with an outcome and a note",
+)
+async def resolve(
+    hub: Hub,
+    caller: Caller,
+    alert_id: AlertId,
+    answer: Annotated[Resolution | None, Body()] = None,
+) -> AlertOut:
+    found = answer or Resolution()
+    return await _answer(hub, caller, alert_id, "resolve", note=found.note, outcome=found.outcome)
+
+
+@router.post(
+    "/alerts/{alert_id}/call",
+    response_model=AlertOut,
+    summary="A call to the person: fine resolves; no answer (or needs help): the next step now",
+)
+async def call(
+    hub: Hub, caller: Caller, alert_id: AlertId, answer: Annotated[Call, Body()]
+) -> AlertOut:
+    await _visible(hub, caller, alert_id)
+    await record(hub, caller, f"alert.call_{answer.result}", f"alert:{alert_id}", answer.note)
+    done = await called(
+        hub.store, hub.clock, alert_id, answer.result, who=caller.name, role=caller.role,
+        note=answer.note,
+    )  # fmt: skip
+    if done is None:
+        raise HTTPException(status_code=409, detail="the alert is already resolved")
+    return alert_out(hub, done)
+
+
+@router.get(
+    "/alerts/{alert_id}/timeline",
+    response_model=list[TimelineOut],
+    summary="Every step of an alert: who was told when and how, answers, the outcome",
+)
+async def timeline(hub: Hub, caller: Caller, alert_id: AlertId) -> list[TimelineOut]:
+    await _visible(hub, caller, alert_id)
+    return [_timeline_out(e) for e in await hub.store.alert_timeline(alert_id)]
 
 
 class NotificationOut(BaseModel):

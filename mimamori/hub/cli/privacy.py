@@ -15,10 +15,12 @@ import getpass
 import json
 import os
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mimamori.hub.cli.common import CommandError, Invocation, command
+from mimamori.hub.model.escalation import TimelineEntry
 
 if TYPE_CHECKING:
     pass
@@ -101,6 +103,11 @@ async def _forget(run: Invocation) -> None:
         print(f"refused from now on: sightings of {', '.join(report.blocked_tags)}")
 
 
+def _entry(entry: TimelineEntry) -> dict[str, Any]:
+    found = {k: v for k, v in asdict(entry).items() if v is not None}
+    return {**found, "at": entry.at.isoformat(timespec="seconds")}
+
+
 async def _export(run: Invocation) -> None:
     from mimamori.hub.model.register import Entity
     from mimamori.hub.privacy.admission import person_scope
@@ -112,6 +119,8 @@ async def _export(run: Invocation) -> None:
     now = datetime.now(UTC)
     store = await run.store()  # the privacy, register and audit ports
     records = await store.person_records(scope)
+    for alert in records["alerts"]:  # every step of each alert: who was told, who answered
+        alert["timeline"] = [_entry(e) for e in await store.alert_timeline(alert["id"])]
     changes = await store.register_audit_log(
         entity=Entity.PERSON, entity_id=person.id, limit=10_000
     )

@@ -1,9 +1,9 @@
 """The answers a LINE notice offers as quick-reply buttons, and what a tap does.
 
-Today there is one answer, the one the acknowledge link gives: 対応します ("I'm on it":
-the alert is acknowledged and its escalation stops). The escalation redesign (issue
-15) adds 行けない・次の人へ and 解決しました: each is one more entry in ``ANSWERS`` and one
-more branch in ``answer``.
+Today there is one answer, the one-tap page's first: 対応します ("I'm on it": the chain
+waits for the handling timeout, then goes on if nobody resolved the alert; issue 15).
+行けない・次の人へ and 解決しました (with what happened) are on the page the notice links to;
+each could become one more entry in ``ANSWERS`` and one more branch in ``answer``.
 
 A button's postback carries the action and the same signed token as the notice's
 acknowledge link (``alerts/links.py``): it names the alert and the recipient, and
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, BadLink, read_token
+from mimamori.hub.alerts.responses import DEFAULT_HANDLING
 from mimamori.hub.line.client import Button
 from mimamori.hub.store.port import Store
 
@@ -35,12 +36,14 @@ ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
 # What the hub says back after a tap, per outcome and language.
 REPLIES: dict[str, dict[str, str]] = {
     "acknowledged": {
-        "ja": "「対応します」を受け付けました。ほかの方への通知を止めます。",
-        "en": "Thank you: you are on it. The others will not be notified.",
+        "ja": "「対応します」を受け付けました。しばらく、ほかの方へのお知らせを待ちます。"
+        "解決したら、通知のリンクから「解決しました」を押してください。",
+        "en": "Thank you: you are on it. The others wait for a while; when it is resolved, "
+        "please press 'Resolved' on the notice's link.",
     },
     "already": {
-        "ja": "この通知には、すでにどなたかが対応しています。",
-        "en": "Someone is already on this alert.",
+        "ja": "このお知らせは、すでに解決済みです。",
+        "en": "This alert has already been resolved.",
     },
     "expired": {
         "ja": "このボタンの有効期限が切れています。通知のリンクから確認してください。",
@@ -79,9 +82,11 @@ async def answer(
     now: datetime,
     *,
     name_of: dict[str, str],
+    handling: timedelta = DEFAULT_HANDLING,
 ) -> Tapped:
     """Do what a postback asks, if the LINE user who tapped may; ``name_of`` gives the
-    recipients' names for the alert's record of who answered."""
+    recipients' names for the alert's record of who answered, ``handling`` how long
+    対応します holds the chain."""
     action, _, token = data.partition(":")
     if action != ACK:
         return Tapped("")
@@ -99,5 +104,7 @@ async def answer(
     who = name_of.get(link.recipient_id, link.recipient_id)
     subject = f"alert:{link.alert_id}"
     await store.audit(now, who=who, role="line", action="alert.ack", subject=subject)
-    done = await store.acknowledge_alert(link.alert_id, who, "LINE: 対応します", now)
+    done = await store.handle_alert(
+        link.alert_id, by=who, role="line", note="LINE: 対応します", now=now, until=now + handling
+    )
     return Tapped("already" if done is None else "acknowledged", link.alert_id, link.recipient_id)

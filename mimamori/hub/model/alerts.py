@@ -34,6 +34,9 @@ class Alert:
     resolved_by: str | None = None
     resolve_note: str | None = None
     person_id: str | None = None
+    # While someone handles it ("acknowledged"), the chain waits until then.
+    handling_until: datetime | None = None
+    outcome: str | None = None  # how it ended (model/escalation.py OUTCOMES)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class PlanStep:
     step: int
     after_s: float
     recipients: tuple[str, ...]
+    action: str = "notify"  # notify | call | visit (register/schema.py StepAction)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class DueEscalation:
     round: int  # 0 for the step itself, 1.. for its repeats
     due_at: datetime
     recipients: tuple[str, ...]
+    action: str = "notify"
 
 
 # The channel of a recipient bound to a LINE user (hub/line/): LINE's push, not a URL of
@@ -176,6 +181,12 @@ class Raise:
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
     person_id: str | None = None  # an alert about a person (outside the usual area)
+    # Steps up to the first with this action come due now, and a pause ends: the
+    # ladder's level 2 (72 h) always reaches the visit (民生委員), handled or not.
+    reach: str | None = None
+    # The steps a new alert follows, chosen by kind and time (alerts/routing.py);
+    # None: the plan's (``plans`` of the store's ``apply_alert_changes``).
+    steps: tuple[PlanStep, ...] | None = None
 
     @property
     def plan(self) -> str:

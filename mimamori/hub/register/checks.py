@@ -175,7 +175,7 @@ async def reference_problems(entity: Entity, entry: BaseModel, known: Known) -> 
         wants.append(("people", Entity.PERSON, entry.people))
         wants.append(("households", Entity.HOUSEHOLD, entry.households))
     if isinstance(entry, Policy):
-        for i, step in enumerate(entry.steps):
+        for i, step in enumerate(entry.all_steps()):
             wants.append((f"steps.{i}.notify", Entity.CONTACT, step.notify))
     for field, kind, ids in wants:
         if missing := await known.missing(kind, ids):
@@ -215,7 +215,7 @@ _NAMED: dict[tuple[Entity, type[BaseModel]], Callable[[Any], Iterable[str | None
         *(p.outings.gateways if p.outings else []),
     ],
     (Entity.HOUSEHOLD, PersonEntry): lambda p: [p.household],
-    (Entity.CONTACT, Policy): lambda p: [r for step in p.steps for r in step.notify],
+    (Entity.CONTACT, Policy): lambda p: [r for step in p.all_steps() for r in step.notify],
     (Entity.POLICY, HouseholdEntry): lambda h: [h.policy],
     (Entity.PERSON, FamilyEntry): lambda f: f.people,
     (Entity.HOUSEHOLD, FamilyEntry): lambda f: f.households,

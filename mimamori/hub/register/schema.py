@@ -285,26 +285,78 @@ class Recipient(ContactFields):
     channels: list[str] = Field(default_factory=list)
 
 
+# What a step asks of the people it tells: be told (family), phone the person and say
+# what they heard (staff, a volunteer), go and see (the 民生委員). The one-tap page and
+# the timeline say it; the ladder's level 2 (72 h) always reaches the first "visit" step.
+StepAction = Literal["notify", "call", "visit"]
+
+
 class EscalationStep(Strict):
     after_min: float = Field(ge=0, le=60 * 24 * 31)  # after the alert opened
     notify: list[Id] = Field(min_length=1)
+    action: StepAction = "notify"
+
+
+def _rising(value: list[EscalationStep]) -> list[EscalationStep]:
+    times = [s.after_min for s in value]
+    if times != sorted(set(times)):
+        raise ValueError("steps must come in rising after_min")
+    return value
+
+
+Steps = Annotated[list[EscalationStep], AfterValidator(_rising), Field(min_length=1, max_length=20)]
+# A route's key: an alert kind (``sos``, ``checkin_missed``...) or a group of kinds
+# (``device``: every device and gateway problem); hub/alerts/routing.py reads them.
+RouteKey = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class Route(Strict):
+    """The steps of one kind of alert: by day, and outside office hours and on public
+    holidays (``night_steps``; none: the day's steps at any hour)."""
+
+    steps: Steps
+    night_steps: Steps | None = None
+
+
+class OfficeHours(Strict):
+    """When the day route applies: these hours, Monday to Friday, unless the day is a
+    public holiday of Japan (``holidays``). 08:30-17:15 is a town hall's usual day."""
+
+    start: str = Field(default="08:30", pattern=_CLOCK.pattern)
+    end: str = Field(default="17:15", pattern=_CLOCK.pattern)
+    timezone: TimeZone = "Asia/Tokyo"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OfficeHours:
+        if self.start >= self.end:
+            raise ValueError("office hours must start before they end")
+        return self
 
 
 class Policy(Strict):
-    """Who is told when: e.g. family at once, the volunteer after 2 h, the care center
-    after 6 h; repeated every ``repeat_min`` until someone acknowledges."""
+    """Who is told when, per kind of alert and time of day: e.g. family at once, the
+    volunteer after 2 h, the care center after 6 h; the latest step repeated every
+    ``repeat_min`` until someone answers. ``steps`` (with ``night_steps``) is the route
+    of every kind without a route of its own. Someone handling an alert pauses its
+    chain for ``handling_timeout_min``; then it goes on."""
 
     id: Id
-    steps: list[EscalationStep] = Field(min_length=1)
+    steps: Steps
+    night_steps: Steps | None = None
+    routes: dict[RouteKey, Route] = Field(default_factory=dict, max_length=20)
+    office_hours: OfficeHours | None = None  # None: every hour is a day hour
     repeat_min: float | None = Field(default=None, ge=1, le=60 * 24)
+    # Two hours: long enough to drive to the home and look; short enough that a relative
+    # who said "I'll handle it" and could not is followed up the same morning.
+    handling_timeout_min: float = Field(default=120, ge=5, le=60 * 24 * 3)
 
-    @field_validator("steps")
-    @classmethod
-    def _rising(cls, value: list[EscalationStep]) -> list[EscalationStep]:
-        times = [s.after_min for s in value]
-        if times != sorted(set(times)):
-            raise ValueError("steps must come in rising after_min")
-        return value
+    def all_steps(self) -> list[EscalationStep]:
+        """Every step of every route, by day and by night."""
+        found = [*self.steps, *(self.night_steps or [])]
+        for route in self.routes.values():
+            found += [*route.steps, *(route.night_steps or [])]
+        return found
 
 
 class HouseholdEntry(Strict):

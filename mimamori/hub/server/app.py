@@ -31,6 +31,7 @@ from mimamori.hub.server.health import health
 from mimamori.hub.server.supervise import supervised
 from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
+from mimamori.hub.web.alert_page import router as alert_page_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(signin_router)
     app.include_router(household_pages_router)
     app.include_router(ack_router)
+    app.include_router(alert_page_router)
     app.include_router(login_router)
     app.include_router(dashboard_router)
     app.include_router(search_pages_router)

@@ -17,6 +17,7 @@ from mimamori.hub.store.port_cases import CaseStore
 from mimamori.hub.store.port_confirmations import ConfirmationStore
 from mimamori.hub.store.port_credentials import CredentialStore
 from mimamori.hub.store.port_eid import EidStore
+from mimamori.hub.store.port_escalation import EscalationStore
 from mimamori.hub.store.port_events import EventStore
 from mimamori.hub.store.port_federation import FederationStore
 from mimamori.hub.store.port_gateways import GatewayStore
@@ -39,6 +40,7 @@ class Store(
     ConfirmationStore,
     CredentialStore,
     EidStore,
+    EscalationStore,
     EventStore,
     FederationStore,
     GatewayStore,

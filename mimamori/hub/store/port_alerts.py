@@ -15,7 +15,6 @@ from mimamori.hub.model.alerts import (
     AlertCounts,
     AlertScope,
     AuditEntry,
-    DueEscalation,
     Notice,
     NotificationDraft,
     PlanStep,
@@ -67,23 +66,9 @@ class AlertStore(Protocol):
 
     async def alert(self, alert_id: int) -> Alert | None: ...
 
-    async def acknowledge_alert(
-        self, alert_id: int, by: str, note: str, now: datetime
-    ) -> Alert | None: ...
-
     async def resolve_alert(
-        self, alert_id: int, by: str, note: str, now: datetime
+        self, alert_id: int, by: str, note: str, now: datetime, outcome: str | None = None
     ) -> Alert | None: ...
-
-    async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]: ...
-
-    async def complete_escalation(
-        self,
-        escalation_id: int,
-        notifications: Sequence[NotificationDraft],
-        repeat_at: datetime | None,
-        now: datetime,
-    ) -> bool: ...
 
     async def queue_notifications(
         self, notifications: Sequence[NotificationDraft], now: datetime

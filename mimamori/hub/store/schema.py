@@ -717,4 +717,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX IF NOT EXISTS photos_person ON photos (person_id);
     """),
+    # 22: escalation that follows how towns respond (issue 15): an alert someone is
+    # handling waits until ``handling_until``; how it ended (``outcome``); what each
+    # step asks (notify, call, visit) and when it was taken; every answer to an alert
+    # (handling, decline, a call's result) for its timeline.
+    Migration("""
+    ALTER TABLE alerts ADD COLUMN handling_until {bigint};
+    ALTER TABLE alerts ADD COLUMN outcome TEXT;
+    ALTER TABLE escalations ADD COLUMN action TEXT NOT NULL DEFAULT 'notify';
+    ALTER TABLE escalations ADD COLUMN done_at {bigint};
+    CREATE TABLE IF NOT EXISTS alert_answers (
+        id       {serial},
+        alert_id {bigint} NOT NULL REFERENCES alerts (id),
+        at       {bigint} NOT NULL,
+        who      TEXT NOT NULL,
+        role     TEXT NOT NULL,
+        answer   TEXT NOT NULL,
+        note     TEXT
+    );
+    CREATE INDEX IF NOT EXISTS alert_answers_alert ON alert_answers (alert_id, at);
+    CREATE INDEX IF NOT EXISTS escalations_alert ON escalations (alert_id, state);
+    """),
 )

@@ -20,7 +20,6 @@ from mimamori.hub.model.alerts import (
     AlertScope,
     Change,
     Clear,
-    DueEscalation,
     Notice,
     NotificationDraft,
     PlanStep,
@@ -33,24 +32,65 @@ from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
-_ALERT_COLUMNS = (
+ALERT_COLUMNS = (
     "id, kind, subject, household_id, severity, state, detail, events, opened_at, updated_at, "
-    "acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person_id"
+    "acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person_id, "
+    "handling_until, outcome"
 )
 
 
-def _alert(row: Sequence[Any]) -> Alert:
+def alert_of(row: Sequence[Any]) -> Alert:
+    """An alert from a row of ``ALERT_COLUMNS``."""
     (aid, kind, subject, home, severity, state, detail, events, opened, updated) = row[:10]
     acked_at, acked_by, ack_note, resolved_at, resolved_by, resolve_note, person = row[10:17]
+    handling_until, outcome = row[17:19]
     return Alert(
         aid, kind, subject, home, severity, state, json.loads(detail), events,
         from_epoch_ms(opened), from_epoch_ms(updated),
         from_epoch_ms_or_none(acked_at), acked_by, ack_note,
         from_epoch_ms_or_none(resolved_at), resolved_by, resolve_note, person,
+        from_epoch_ms_or_none(handling_until), outcome,
     )  # fmt: skip
 
 
-async def _queue(db: Db, notifications: Sequence[NotificationDraft], at: int) -> None:
+async def close_alert(
+    db: Db, alert_id: int, at: int, *, by: str, note: str, outcome: str | None
+) -> None:
+    """Resolve an alert and cancel every step still to come."""
+    await db.execute(
+        "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
+        "resolve_note = ?, outcome = ? WHERE id = ?",
+        (at, by, note, outcome, alert_id),
+    )
+    await db.execute(
+        "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? AND state = 'pending'",
+        (alert_id,),
+    )
+
+
+async def reach(db: Db, alert_id: int, action: str, at: int) -> None:
+    """Every step up to the first still to come that asks ``action`` comes due at
+    ``at``, and a pause ends: the ladder's level 2 reaches the visit, handled or not."""
+    rows = await db.fetch(
+        "SELECT MIN(step) FROM escalations WHERE alert_id = ? AND state = 'pending' "
+        "AND round = 0 AND action = ?",
+        (alert_id, action),
+    )
+    if not rows or rows[0][0] is None:
+        return
+    await db.execute(
+        "UPDATE escalations SET due_at = ? WHERE alert_id = ? AND state = 'pending' "
+        "AND round = 0 AND step <= ? AND due_at > ?",
+        (at, alert_id, rows[0][0], at),
+    )
+    await db.execute(
+        "UPDATE alerts SET state = 'open', handling_until = NULL "
+        "WHERE id = ? AND state = 'acknowledged'",
+        (alert_id,),
+    )
+
+
+async def queue_drafts(db: Db, notifications: Sequence[NotificationDraft], at: int) -> None:
     await db.executemany(
         "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, "
         "body, state, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
@@ -66,8 +106,8 @@ class SqlAlerts(SqlBase):
     async def _one_alert(
         self, db: Db, where: str, params: Sequence[Any], lock: str = ""
     ) -> Alert | None:
-        rows = await db.fetch(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {where}{lock}", params)
-        return _alert(rows[0]) if rows else None
+        rows = await db.fetch(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {where}{lock}", params)
+        return alert_of(rows[0]) if rows else None
 
     # -- from events to alerts ------------------------------------------------------------
 
@@ -146,6 +186,8 @@ class SqlAlerts(SqlBase):
                 f"events = events + 1, updated_at = {greatest('updated_at', '?')} WHERE id = ?",
                 (int(change.severity), json.dumps(detail), at, found.id),
             )
+            if change.reach:
+                await reach(db, found.id, change.reach, at)
             updated = await self._one_alert(db, "id = ?", (found.id,))
             assert updated is not None
             counts.updated.append(updated)
@@ -158,14 +200,18 @@ class SqlAlerts(SqlBase):
              int(change.severity), json.dumps(change.detail), at, at),
         )  # fmt: skip
         alert_id = rows[0][0]
+        steps = change.steps if change.steps is not None else plans.get(change.plan, ())
         await db.executemany(
-            "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
-            "VALUES (?, ?, 0, ?, ?, 'pending')",
+            "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state, action) "
+            "VALUES (?, ?, 0, ?, ?, 'pending', ?)",
             [
-                (alert_id, s.step, at + int(s.after_s * 1000), json.dumps(list(s.recipients)))
-                for s in plans.get(change.plan, ())
+                (alert_id, s.step, at + int(s.after_s * 1000), json.dumps(list(s.recipients)),
+                 s.action)
+                for s in steps
             ],
-        )
+        )  # fmt: skip
+        if change.reach:
+            await reach(db, alert_id, change.reach, at)
         opened = await self._one_alert(db, "id = ?", (alert_id,))
         assert opened is not None
         counts.opened.append(opened)
@@ -182,7 +228,7 @@ class SqlAlerts(SqlBase):
             "ON CONFLICT (key) DO UPDATE SET last_at = excluded.last_at",
             (notice.key, at),
         )
-        await _queue(db, notice.notifications, to_epoch_ms(notice.queued_at))
+        await queue_drafts(db, notice.notifications, to_epoch_ms(notice.queued_at))
 
     async def _clear(self, db: Db, change: Clear, counts: AlertCounts) -> None:
         where = "kind = ? AND subject = ? AND state != 'resolved'"
@@ -190,22 +236,10 @@ class SqlAlerts(SqlBase):
         if found is None:
             return
         at = max(to_epoch_ms(change.at), to_epoch_ms(found.opened_at))
-        await self._close(db, found.id, at, "automatic", change.note)
+        await close_alert(db, found.id, at, by="automatic", note=change.note, outcome=None)
         resolved = await self._one_alert(db, "id = ?", (found.id,))
         assert resolved is not None
         counts.resolved.append(resolved)
-
-    @staticmethod
-    async def _close(db: Db, alert_id: int, at: int, by: str, note: str) -> None:
-        await db.execute(
-            "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, "
-            "resolve_note = ? WHERE id = ?",
-            (at, by, note, alert_id),
-        )
-        await db.execute(
-            "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? AND state = 'pending'",
-            (alert_id,),
-        )
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -223,109 +257,30 @@ class SqlAlerts(SqlBase):
         if not include_resolved:
             where.append("state != 'resolved'")
         rows = await self._query(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} "
+            f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} "
             "ORDER BY state = 'resolved', severity DESC, opened_at DESC LIMIT ?",
             [*params, limit],
         )
-        return [_alert(row) for row in rows]
+        return [alert_of(row) for row in rows]
 
     @serialized
     async def alert(self, alert_id: int) -> Alert | None:
-        rows = await self._query(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id])
-        return _alert(rows[0]) if rows else None
+        rows = await self._query(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?", [alert_id])
+        return alert_of(rows[0]) if rows else None
 
     @serialized
-    async def acknowledge_alert(
-        self, alert_id: int, by: str, note: str, now: datetime
+    async def resolve_alert(
+        self, alert_id: int, by: str, note: str, now: datetime, outcome: str | None = None
     ) -> Alert | None:
-        """Open -> acknowledged; every later escalation step is cancelled. None if not open."""
-        async with self._transaction("acknowledging an alert") as db:
-            changed = (
-                await db.execute(
-                    "UPDATE alerts SET state = 'acknowledged', acked_at = ?, acked_by = ?, "
-                    "ack_note = ? WHERE id = ? AND state = 'open'",
-                    (to_epoch_ms(now), by, note, alert_id),
-                )
-                == 1
-            )
-            if changed:
-                await db.execute(
-                    "UPDATE escalations SET state = 'cancelled' "
-                    "WHERE alert_id = ? AND state = 'pending'",
-                    (alert_id,),
-                )
-        return await self.alert(alert_id) if changed else None
-
-    @serialized
-    async def resolve_alert(self, alert_id: int, by: str, note: str, now: datetime) -> Alert | None:
-        """Open or acknowledged -> resolved. None if already resolved or unknown."""
+        """Open or acknowledged -> resolved, with how it ended. None if already
+        resolved or unknown."""
         async with self._transaction("resolving an alert") as db:
             found = await self._one_alert(
                 db, "id = ? AND state != 'resolved'", (alert_id,), self._dialect.for_update
             )
             if found is not None:
-                await self._close(db, alert_id, to_epoch_ms(now), by, note)
+                await close_alert(db, alert_id, to_epoch_ms(now), by=by, note=note, outcome=outcome)
         return await self.alert(alert_id) if found else None
-
-    # -- escalation -----------------------------------------------------------------------
-
-    @serialized
-    async def due_escalations(self, now: datetime, limit: int = 100) -> list[DueEscalation]:
-        rows = await self._query(
-            "SELECT x.id, x.step, x.round, x.due_at, x.recipients, "
-            + ", ".join(f"a.{c.strip()}" for c in _ALERT_COLUMNS.split(","))
-            + " FROM escalations x JOIN alerts a ON a.id = x.alert_id "
-            "WHERE x.state = 'pending' AND x.due_at <= ? ORDER BY x.due_at LIMIT ?",
-            [to_epoch_ms(now), limit],
-        )
-        return [
-            DueEscalation(
-                row[0],
-                _alert(row[5:]),
-                row[1],
-                row[2],
-                from_epoch_ms(row[3]),
-                tuple(json.loads(row[4])),
-            )
-            for row in rows
-        ]
-
-    @serialized
-    async def complete_escalation(
-        self,
-        escalation_id: int,
-        notifications: Sequence[NotificationDraft],
-        repeat_at: datetime | None,
-        now: datetime,
-    ) -> bool:
-        """Queue a step's notifications and mark it done, in one transaction; plan its
-        repeat. False (nothing done) when the step is no longer pending."""
-        async with self._transaction("completing an escalation step") as db:
-            # Locked (PostgreSQL): a second worker on the same step waits, then finds
-            # it done.
-            rows = await db.fetch(
-                "SELECT alert_id, step, round, recipients FROM escalations "
-                f"WHERE id = ? AND state = 'pending'{self._dialect.for_update}",
-                (escalation_id,),
-            )
-            if not rows:
-                return False
-            alert_id, step, rnd, recipients = rows[0]
-            await _queue(db, notifications, to_epoch_ms(now))
-            await db.execute("UPDATE escalations SET state = 'done' WHERE id = ?", (escalation_id,))
-            # A later step replaces the repeats of the earlier ones.
-            await db.execute(
-                "UPDATE escalations SET state = 'cancelled' WHERE alert_id = ? "
-                "AND state = 'pending' AND round > 0 AND step < ?",
-                (alert_id, step),
-            )
-            if repeat_at is not None:
-                await db.execute(
-                    "INSERT INTO escalations (alert_id, step, round, due_at, recipients, state) "
-                    "VALUES (?, ?, ?, ?, ?, 'pending')",
-                    (alert_id, step, rnd + 1, to_epoch_ms(repeat_at), recipients),
-                )
-        return True
 
     # -- the notification queue -------------------------------------------------------------
 
@@ -334,7 +289,7 @@ class SqlAlerts(SqlBase):
         self, notifications: Sequence[NotificationDraft], now: datetime
     ) -> None:
         async with self._transaction("queuing notifications") as db:
-            await _queue(db, notifications, to_epoch_ms(now))
+            await queue_drafts(db, notifications, to_epoch_ms(now))
 
     @serialized
     async def claim_notifications(

@@ -206,7 +206,7 @@ class SqlPrivacy(SqlBase):
             db, "notice_throttle", " OR ".join(["substr(key, 1, ?) = ?"] * len(throttles)),
             [x for key in throttles for x in (len(key), key)],
         )  # fmt: skip
-        for table in ("escalations", "alerts"):
+        for table in ("alert_answers", "escalations", "alerts"):
             column = "id" if table == "alerts" else "alert_id"
             removed[table] += await _delete(
                 db, table, f"{column} IN ({marks(alert_ids)})", alert_ids

@@ -23,6 +23,7 @@ from mimamori.hub.store.sql_audit import SqlAudit
 from mimamori.hub.store.sql_cases import SqlCases
 from mimamori.hub.store.sql_confirmations import SqlConfirmations
 from mimamori.hub.store.sql_eid import SqlEid
+from mimamori.hub.store.sql_escalation import SqlEscalation
 from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
@@ -65,6 +66,7 @@ class SqlStore(
     SqlCases,
     SqlConfirmations,
     SqlEid,
+    SqlEscalation,
     SqlFederation,
     SqlGateways,
     SqlLine,

@@ -28,9 +28,11 @@ from mimamori.hub.access.policy import (
     visible_households,
 )
 from mimamori.hub.alerts.messages import what_of
+from mimamori.hub.alerts.responses import respond
 from mimamori.hub.api.audit import record
 from mimamori.hub.households.summary import summary
 from mimamori.hub.model.alerts import Severity
+from mimamori.hub.model.escalation import Answer
 from mimamori.hub.web import household_view as view
 from mimamori.hub.web.context import PageContext, SignedIn
 
@@ -154,10 +156,11 @@ async def answer(
     scope = alert_scope(hub.registry, who)
     if action not in ("ack", "resolve") or alert is None or (scope and not scope.covers(alert)):
         return page.message("household_unknown_title", "household_unknown", 404)
-    now = hub.clock()
     await record(hub, who, f"alert.{action}", f"alert:{alert_id}", note)
-    if action == "ack":
-        await hub.store.acknowledge_alert(alert_id, who.name, note, now)
-    else:
-        await hub.store.resolve_alert(alert_id, who.name, note, now)
+    # "ack" is 対応します: the chain waits for the policy's handling timeout (issue 15).
+    answer: Answer = "handling" if action == "ack" else "resolve"
+    await respond(
+        hub.store, hub.registry, hub.clock, alert_id, answer, who=who.name, role=who.role,
+        note=note,
+    )  # fmt: skip
     return RedirectResponse("/dashboard", status_code=303)

@@ -34,6 +34,18 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): {
         "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
     },
+    ("POST", "/api/v1/alerts/{alert_id}/handling"): {
+        "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
+    },
+    ("POST", "/api/v1/alerts/{alert_id}/decline"): {
+        "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
+    },
+    ("POST", "/api/v1/alerts/{alert_id}/call"): {
+        "admin": 409, "staff": 409, "volunteer": 200, "family": 409,
+    },
+    ("GET", "/api/v1/alerts/{alert_id}/timeline"): {
+        "admin": 200, "staff": 200, "volunteer": 200, "family": 200,
+    },
     ("GET", "/api/v1/audit"): {"admin": 200, "staff": 403, "volunteer": 403, "family": 403},
     ("GET", "/api/v1/quarantine"): {
         "admin": 200, "staff": 403, "volunteer": 403, "family": 403,
@@ -113,12 +125,13 @@ def _register_rows() -> dict[tuple[str, str], dict[str, int]]:
 
 EXPECTED.update(_register_rows())
 BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/alerts/{alert_id}/call": {"result": "no_answer"},
     "/api/v1/searches": {"person_id": "p-tsuru"},
     "/api/v1/searches/{search_id}/close": {"outcome": "found"},
     "/api/v1/searches/{search_id}/shares": {"label": "宜野湾署"},
 }
-# The order the roles are walked in: the volunteer acknowledges and resolves alert 1
-# first; the others then find it already answered (409) — allowed, never forbidden.
+# The order the roles are walked in: the volunteer answers alert 1 every way and
+# resolves it first; the others then find it resolved (409) — allowed, never forbidden.
 ORDER = ("volunteer", "family", "staff", "admin")
 
 

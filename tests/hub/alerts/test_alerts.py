@@ -98,7 +98,7 @@ async def test_sos_consult_device_and_power_cut_alerts(tmp_path: Path, store: Sq
     ]
 
 
-async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement(
+async def test_escalation_goes_step_by_step_repeats_and_handling_pauses_it_until_resolved(
     tmp_path: Path, store: SqlStore
 ) -> None:
     alerts = await engine(tmp_path, store)
@@ -117,16 +117,27 @@ async def test_escalation_goes_step_by_step_repeats_and_stops_at_acknowledgement
     assert await alerts.escalate(T0 + 120 * MIN) == 2  # the volunteer, and the family again
     volunteer = [r for r, _ in await queued() if r == "r-volunteer"]
     assert len(volunteer) == 2
-    acked = await store.acknowledge_alert(
-        alert.id, "民生委員 山城", "電話で無事を確認", T0 + 130 * MIN
-    )
+    acked = await store.handle_alert(
+        alert.id, by="民生委員 山城", role="volunteer", note="向かいます",
+        now=T0 + 130 * MIN, until=T0 + 250 * MIN,
+    )  # fmt: skip
     assert acked is not None and acked.state == "acknowledged"
     before = len(await queued())
-    assert await alerts.escalate(T0 + 24 * 60 * MIN) == 0  # no repeat, no care center
+    assert await alerts.escalate(T0 + 249 * MIN) == 0  # no repeat while she handles it
     assert len(await queued()) == before
-    resolved = await store.resolve_alert(alert.id, "民生委員 山城", "訪問済み", T0 + 140 * MIN)
+    # Handling is not resolving: not resolved in her two hours, it escalates again.
+    assert await alerts.escalate(T0 + 250 * MIN) == 1
+    assert [r for r, _ in await queued()].count("r-center") == 2
+    resolved = await store.resolve_alert(
+        alert.id, "民生委員 山城", "訪問済み", T0 + 370 * MIN, "safe"
+    )
     assert resolved is not None and resolved.resolved_by == "民生委員 山城"
-    assert await store.acknowledge_alert(alert.id, "x", "", T0 + 150 * MIN) is None
+    assert resolved.outcome == "safe"
+    assert await alerts.escalate(T0 + 24 * 60 * MIN) == 0  # resolved: nothing more
+    late = await store.handle_alert(
+        alert.id, by="x", role="family", note="", now=T0 + 380 * MIN, until=T0 + 500 * MIN
+    )
+    assert late is None
 
 
 async def test_escalation_goes_step_by_step_as_the_hubs_clock_moves(
@@ -151,8 +162,13 @@ async def test_escalation_goes_step_by_step_as_the_hubs_clock_moves(
     recipients = [n["recipient_id"] for n in await store.notification_log(alert.id)]
     assert recipients.count("r-family") == 6 and recipients.count("r-volunteer") == 2
     clock.advance(24 * 60 * MIN)
-    await store.acknowledge_alert(alert.id, "民生委員 山城", "", clock())
-    assert await alerts.step() == 0  # acknowledged: the steps still due are dropped
+    until = clock() + 120 * MIN
+    await store.handle_alert(
+        alert.id, by="民生委員 山城", role="volunteer", note="", now=clock(), until=until
+    )
+    assert await alerts.step() == 0  # handled: the steps still due wait for the pause
+    clock.advance(120 * MIN)
+    assert await alerts.step() == 1  # then the care center, still unresolved
 
 
 async def test_a_running_hub_escalates_on_the_clock_it_was_given(

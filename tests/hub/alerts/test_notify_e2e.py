@@ -1,11 +1,11 @@
 """From an SOS at home to a message on a phone and back: event -> alert -> webhook ->
-one-tap link -> acknowledged, on a real hub with a real broker and a real receiver."""
+one-tap link -> 対応します, on a real hub with a real broker and a real receiver."""
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,7 @@ from tests.hub.helpers import Gateway, RunningHub, until
 from tests.hub.receivers import webhook
 
 
-async def test_an_sos_reaches_the_family_and_their_tap_stops_the_repeats(
+async def test_an_sos_reaches_the_family_and_their_tap_holds_the_repeats_while_handling(
     hub: RunningHub, home_gateway: Gateway, tmp_path: Path
 ) -> None:
     async with webhook() as hook:
@@ -38,8 +38,15 @@ async def test_an_sos_reaches_the_family_and_their_tap_stops_the_repeats(
         assert "受け付けました" in done.text
     alert = await hub.state.store.alert(1)
     assert alert is not None and (alert.state, alert.acked_by) == ("acknowledged", "宮城 花子")
-    pending = await hub.state.store.due_escalations(datetime(2100, 1, 1, tzinfo=UTC))
-    assert pending == []  # no repeat will ever be sent
+    assert alert.handling_until is not None
+    # Nothing while she handles it; then, unresolved, her step is asked again.
+    assert await hub.state.store.due_escalations(alert.handling_until - timedelta(seconds=1)) == []
+    [again] = await hub.state.store.due_escalations(datetime(2100, 1, 1, tzinfo=UTC))
+    assert (again.due_at, again.recipients, again.round) == (
+        alert.handling_until,
+        ("r-miyagi",),
+        1,
+    )
     async with hub.client(await hub.token(role="admin")) as admin:
         [sent] = (await admin.get("/api/v1/notifications")).json()
     assert (sent["recipient_id"], sent["state"], sent["attempts"]) == ("r-miyagi", "sent", 1)

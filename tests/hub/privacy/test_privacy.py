@@ -18,6 +18,7 @@ import yaml
 
 from mimamori.check import check_file
 from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.hub.model.alerts import Raise, Severity
 from mimamori.hub.privacy.admission import Admission
 from mimamori.hub.register.registry import Registry
 from mimamori.protocol import EventDraft, EventKind, new_event_id
@@ -331,3 +332,26 @@ async def test_export_writes_one_persons_records_as_json_for_their_eyes_only(
         await store.close()
     assert (log[0].action, log[0].subject) == ("person.export", "person:p-kama")
     assert log[0].who.startswith("cli:")
+
+
+async def test_an_export_holds_each_alerts_timeline(tmp_path: Path) -> None:
+    await seed(tmp_path)
+    now = datetime.now(UTC)
+    store = await open_test_store(tmp_path)
+    try:
+        raised = Raise("checkin_missed", "household:hh-1", "hh-1", Severity.WARNING, now)
+        [alert] = (await store.apply_alert_changes([raised], 0, {})).opened
+        await store.handle_alert(
+            alert.id, by="宮城 花子", role="family", note="向かいます", now=now,
+            until=now + timedelta(hours=2),
+        )  # fmt: skip
+    finally:
+        await store.close()
+    config = await write_hub_yaml(tmp_path)
+    run = cli("hub", "person", "export", "--config", str(config), "p-kama")
+    assert run.returncode == 0, run.stderr
+    [exported] = json.loads(run.stdout)["alerts"]
+    assert [(e["what"], e.get("detail"), e.get("note")) for e in exported["timeline"]] == [
+        ("opened", "checkin_missed", None),
+        ("answer", "handling", "向かいます"),
+    ]

@@ -117,7 +117,8 @@ async def test_an_open_alert_keeps_its_peoples_sightings_until_it_is_resolved(
     assert first.total == 3 + 3 + 3 and first.protected == 3
     assert await all_tags(store, TAG_TSURU) == []
     assert len(await all_tags(store, TAG_KAMA, TAG_KAMA_SPARE)) == 3
-    await store.acknowledge_alert(alert, "miyagi", "", NOW)  # acknowledged is still open
+    # someone handling it: still open
+    await store.handle_alert(alert, by="miyagi", role="family", note="", now=NOW, until=NOW + DAY)
     assert (await purge(store, registry(tmp_path), settings, NOW)).protected == 3
     await store.resolve_alert(alert, "miyagi", "found", NOW)
     last = await purge(store, registry(tmp_path), settings, NOW)

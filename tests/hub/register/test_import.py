@@ -49,7 +49,14 @@ def example_register(tmp_path: Path) -> Path:
     """configs/register.yaml, its channel files made here instead of in /etc."""
     channels = tmp_path / "channels"
     channels.mkdir()
-    for name in ("higa-family", "miyagi-family", "volunteer-0001", "care-center"):
+    for name in (
+        "higa-family",
+        "miyagi-family",
+        "volunteer-0001",
+        "care-center",
+        "on-call",
+        "technician",
+    ):
         (channels / name).write_text(f"# {name}\nmailto://{name}:pw@example.jp\n")
     text = (ROOT / "configs" / "register.yaml").read_text(encoding="utf-8")
     path = tmp_path / "register.yaml"
@@ -73,15 +80,15 @@ async def test_the_example_register_is_imported_once_and_a_second_run_changes_no
     assert "entries that name no area: in ginowan-1" in said[1]
     added = [line.split("\t")[1:] for line in said if line.startswith("  追加 / added")]
     assert ["person", "p-0001"] in added and ["household", "hh-0001"] in added
-    assert len(added) == 2 + 3 + 4 + 1 + 3 + 1 + 2  # areas ... families
+    assert len(added) == 2 + 3 + 6 + 1 + 3 + 1 + 2  # areas ... families
     assert dry.stdout.count("\n  追加 / added\t") == len(added)  # the dry run said the same
     again = mimamori("hub", "import", "--config", str(hub), "--register", str(register))
     assert again.returncode == 0, again.stderr
-    assert "追加 0、変更 0、変更なし 16 / added 0, changed 0, skipped 16" in again.stdout
+    assert "追加 0、変更 0、変更なし 18 / added 0, changed 0, skipped 18" in again.stdout
     rows = await query(
         tmp_path, "SELECT via, action, count(*) FROM register_audit GROUP BY via, action"
     )
-    assert rows == [("import", "add", 16)]
+    assert rows == [("import", "add", 18)]
     assert await dump(tmp_path) != empty
     store_rows = await query(tmp_path, "SELECT channels FROM contacts WHERE id = 'r-higa-family'")
     assert json.loads(store_rows[0][0]) == ["mailto://higa-family:pw@example.jp"]

@@ -54,6 +54,7 @@ async def test_every_page_and_json_route_sends_the_security_headers(
     values = {
         "person_id": "p-tsuru",
         "household_id": "hh-1",
+        "alert_id": "1",  # no alert here: the page of an unknown alert
         "entry_id": "hh-1",  # the desk's registers (a household; elsewhere a 404)
         "search_id": search_id,
         "token": shared.rsplit("/", 1)[1],
