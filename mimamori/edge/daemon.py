@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import fcntl
 import logging
 import os
+import sys
 from collections import ChainMap
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from mimamori.edge.rules.household import STATE_NAME, Household
 from mimamori.edge.rules.presence import PresenceTracker
 from mimamori.edge.rules.search import SearchWatch
 from mimamori.edge.rules.triage import AdvertTriage
-from mimamori.edge.tasks import run_to_end
+from mimamori.edge.tasks import log_pending_tasks, run_to_end
 from mimamori.edge.uplink import Uplink, subscriptions
 from mimamori.edge.watchdog import feed_watchdog
 from mimamori.errors import MimamoriError, ProtocolError
@@ -57,6 +59,9 @@ log = logging.getLogger(__name__)
 
 SWEEP_S = 1.0  # how often the leave timers are checked
 QUEUE_MAX = 20_000  # adverts waiting for the rules; beyond this, adverts are shed (counted)
+# A stop flushes, says "offline" (3 s at most) and ends within a second or two; past
+# this it says what it still waits for (systemd would kill it at TimeoutStopSec, silently).
+SLOW_STOP_S = 5.0
 STATUS_FILE = "status.json"  # the last status, in data_dir (read by `edge diagnose`)
 
 
@@ -90,6 +95,7 @@ class EdgeDaemon:
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
+        self._stop_watch: asyncio.TimerHandle | None = None  # armed on stop
         self._status_now = asyncio.Event()  # publish the status before the interval is up
         self.liveness = Liveness(
             receiver_limits(config),
@@ -307,6 +313,9 @@ class EdgeDaemon:
                 await self._run_tasks(outbox)
             finally:
                 await outbox.close()
+                if self._stop_watch is not None:
+                    self._stop_watch.cancel()
+                faulthandler.cancel_dump_traceback_later()
 
     async def _run_tasks(self, outbox: Outbox) -> None:
         async def announce() -> None:  # on every (re)connect: who we are, how we are
@@ -352,6 +361,7 @@ class EdgeDaemon:
                 outbox.depth,
             )
             await self._stop.wait()
+            self._watch_the_stop()
             self.notifier.stopping()
             log.info("stopping: flushing decisions, then going offline")
             for task in inputs:
@@ -371,6 +381,16 @@ class EdgeDaemon:
                 log.warning("could not say 'offline' in time; leaving with the last will")
             for task in others:
                 task.cancel()
+
+    def _watch_the_stop(self) -> None:
+        """A stop that takes long says why: which tasks still wait, and where, after
+        SLOW_STOP_S; every thread's stack after twice that (if the loop itself is stuck)."""
+        why = f"still stopping after {SLOW_STOP_S:g} s"
+        loop = asyncio.get_running_loop()
+        self._stop_watch = loop.call_later(SLOW_STOP_S, log_pending_tasks, log, why)
+        if sys.__stderr__ is not None:
+            with contextlib.suppress(ValueError, OSError):  # a stderr with no file behind it
+                faulthandler.dump_traceback_later(2 * SLOW_STOP_S, file=sys.__stderr__)
 
 
 class _exclusive:
