@@ -142,7 +142,13 @@ class SerialPortDriver(LinkDriver[PortConfigT]):
                 if (down := self._went_down(f"port lost: {lost}")) is not None:
                     yield down
             finally:
-                writer.close()
+                # abort, not close: close first drains the port (tcdrain, in a thread of
+                # the default executor); on a stuck port that thread can wait for ever,
+                # and asyncio.run waits for it before the process exits. Whatever is
+                # still unsent is for a device we are leaving anyway. (A port lost on a
+                # read is already closing: the library closed it itself.)
+                if not writer.transport.is_closing():
+                    writer.transport.abort()
                 with contextlib.suppress(OSError, TimeoutError):
                     await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_S)
 
