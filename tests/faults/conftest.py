@@ -9,6 +9,7 @@ from typing import Protocol
 
 import pytest
 
+from tests.conftest import TALLY
 from tests.e2e.conftest import Processes, http_port, procs
 from tests.faults.site import Site
 
@@ -19,18 +20,18 @@ class Line(Protocol):
     def line(self) -> str: ...
 
 
-_TALLIES: list[tuple[str, Line, str]] = []
-
-
 class Report:
-    """Where a test leaves its tally and what it did, for the end-of-run summary."""
+    """Where a test leaves its tally and what it did, for the end-of-run summary
+    (tests/conftest.py prints it; a user property reaches it from any worker)."""
 
-    def __init__(self, test: str) -> None:
-        self.test = test
+    def __init__(self, node: pytest.Item) -> None:
+        self.node = node
 
     def add(self, tally: Line, faults: str) -> None:
-        print(f"{self.test}: {tally.line()}; faults: {faults}")
-        _TALLIES.append((self.test, tally, faults))
+        print(f"{self.node.name}: {tally.line()}; faults: {faults}")
+        self.node.user_properties.append(
+            (TALLY, {"test": self.node.name, "line": tally.line(), "faults": faults})
+        )
 
 
 @pytest.fixture
@@ -47,16 +48,8 @@ def site(tmp_path: Path, procs: Processes, http_port: int) -> Site:
 
 @pytest.fixture
 def report(request: pytest.FixtureRequest) -> Report:
-    return Report(request.node.name)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _TALLIES:
-        return
-    terminalreporter.write_sep("-", "total-queue check: events accepted vs stored at the hub")
-    for test, tally, faults in _TALLIES:
-        terminalreporter.write_line(f"{test}: {tally.line()}")
-        terminalreporter.write_line(f"    faults: {faults}")
+    assert isinstance(request.node, pytest.Item)
+    return Report(request.node)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
