@@ -40,6 +40,10 @@ class AccountRefused(MimamoriError):
         self.en = en
 
 
+class AccountExists(AccountRefused):
+    """The gateway has an account already and no new password was asked for."""
+
+
 @dataclass(frozen=True)
 class GatewayAccount:
     """A gateway's new password, to be handed over once and never kept by the hub."""
@@ -111,7 +115,7 @@ def provision(config: HubConfig, gateway_id: str, *, renew: bool = False) -> Gat
         have = accounts(files.password_file)
         renewed = gateway_id in have
         if renewed and not renew:
-            raise AccountRefused(
+            raise AccountExists(
                 f"ゲートウェイ {gateway_id} のアカウントはすでにあります。"
                 "パスワードは変えていません。新しいパスワードにするときは --renew を付けてください"
                 "（古いパスワードは使えなくなります）。",

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 
 from mimamori.hub.broker.gateway_accounts import (
     GATEWAY_PASSWORD_FILE,
+    AccountExists,
     AccountRefused,
     GatewayAccount,
     has_account,
@@ -76,6 +77,20 @@ def _answer(
     return response
 
 
+async def _provision(page: PageContext, entry_id: str, *, renew: bool) -> GatewayAccount | Response:
+    """The account made (off the event loop: it hashes and fsyncs), or the page that
+    says why not."""
+    try:
+        return await asyncio.to_thread(provision, page.hub.config, entry_id, renew=renew)
+    except AccountExists:  # a second click, or another admin first: the page's own words
+        return _answer(page, entry_id, 409, problem=page.t("desk_broker_exists_already"))
+    except AccountRefused as exc:
+        return _answer(page, entry_id, 409, problem=exc.ja if page.lang == "ja" else exc.en)
+    except OSError as exc:
+        log.error("broker account for %s: cannot write the broker's files: %s", entry_id, exc)
+        return _answer(page, entry_id, 503, problem=page.t("desk_broker_unwritable"))
+
+
 @router.post("/desk/watch-points/{entry_id}/broker-account")
 async def make_account(page: SignedIn, entry_id: EntryId) -> Response:
     if (refused := desk_refusal(page)) is not None:
@@ -88,13 +103,9 @@ async def make_account(page: SignedIn, entry_id: EntryId) -> Response:
         return page.message("desk_broker_admins_title", "desk_broker_admins", 403)
     form = await page.request.form(max_files=0, max_fields=4)
     renew = form_value(form, "renew", 10) == "on"
-    try:
-        made = await asyncio.to_thread(provision, page.hub.config, entry_id, renew=renew)
-    except AccountRefused as exc:
-        return _answer(page, entry_id, 409, problem=exc.ja if page.lang == "ja" else exc.en)
-    except OSError as exc:
-        log.error("broker account for %s: cannot write the broker's files: %s", entry_id, exc)
-        return _answer(page, entry_id, 503, problem=page.t("desk_broker_unwritable"))
+    made = await _provision(page, entry_id, renew=renew)
+    if not isinstance(made, GatewayAccount):
+        return made  # refused, said on the page
     by = actor(page.who, "desk")
     await page.hub.store.audit(
         page.hub.clock(),

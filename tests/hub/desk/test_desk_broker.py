@@ -71,7 +71,7 @@ async def test_an_admin_makes_a_watch_points_account_that_the_broker_accepts(
         assert 'data-exists="yes"' in after.text and first not in after.text
 
         again = await post(hub, admin)  # a second click must not lock the gateway out
-        assert again.status_code == 409 and "すでにあります" in again.text
+        assert again.status_code == 409 and "パスワードは変えていません" in again.text
         assert 'id="broker-password"' not in again.text
 
         renewed = await post(hub, admin, renew=True)

@@ -98,6 +98,7 @@ async def test_photo_upload_change_log_masking_and_a_broker_account_in_the_brows
         admin = await sign_in_as_staff(hub, office, "root")
         await admin.goto(f"{hub.url}/desk/watch-points/gw-a")
         assert await admin.locator('#broker-state[data-exists="no"]').count() == 1
+        await admin.locator("#broker-form").scroll_into_view_if_needed()
         await shot(admin, "watch-point", tmp_path)
         await admin.click("#broker-make")
         password = (await admin.locator("#broker-password").inner_text()).strip()

@@ -179,6 +179,10 @@ TEXT: dict[str, str] = {
         "The broker's files could not be written; nothing changed. "
         "Ask an admin to check that the hub may write them."
     ),
+    "desk_broker_exists_already": (
+        "This watch point has an account already; its password is unchanged. For a new "
+        'one, use "Give it a new password" on the watch point\'s page.'
+    ),
     "desk_to_desk": "Desk",
     "confirm_title": "Your registration as an emergency contact",
     "confirm_text": (
