@@ -2,7 +2,8 @@
 function as ``hub gateway add``: an admin makes it, sees the password once, and a real
 Mosquitto reading the files lets the gateway in with it; the page never shows it
 again; making it twice is refused unless renewed (the old password then fails);
-every role but admin is refused and nothing is written; each made account is audited
+every role but admin is refused and nothing is written; broker files the hub cannot
+write are said on the page (no 500, nothing audited); each made account is audited
 without its password."""
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def matches(passwd: Path, user: str, password: str) -> bool:
     return password_hash(password, salt) == stored
 
 
-async def test_only_admins_make_broker_accounts_and_a_refusal_writes_nothing(
+async def test_only_admins_make_broker_accounts_and_a_refusal_or_a_failure_writes_nothing(
     own_broker: PrivateBroker, tmp_path: Path
 ) -> None:
     passwd = tmp_path / "broker" / "passwd"
@@ -122,13 +123,23 @@ async def test_only_admins_make_broker_accounts_and_a_refusal_writes_nothing(
             page = await client.get("/desk/watch-points/gw-a")
         assert 'data-exists="no"' in page.text and 'id="broker-make"' not in page.text
         assert not passwd.exists()
-        log = await hub.state.store.audit_log(datetime(2000, 1, 1, tzinfo=UTC), 100)
-        assert not [e for e in log if e.action.startswith("broker.account")]
         async with hub.client() as client:  # nobody signed in: the sign-in page
             anonymous = await client.post(ROUTE, headers={"Origin": hub.url})
         assert anonymous.status_code == 401
-        async with hub.client(await hub.token("admin")) as client:
+        admin = await hub.token("admin")
+        async with hub.client(admin) as client:
             missing = await client.post(
                 "/desk/watch-points/gw-nowhere/broker-account", headers={"Origin": hub.url}
             )
         assert missing.status_code == 404 and not passwd.exists()
+
+        # Files the hub may not write (a hardened hub's read-only /etc): said, not a 500.
+        (tmp_path / "broker").write_text("not a folder")
+        unwritable = await post(hub, admin)
+        assert unwritable.status_code == 503
+        assert "mimamori hub gateway add" in unwritable.text
+        assert 'id="broker-password"' not in unwritable.text
+        async with hub.client(admin) as client:  # the hub goes on
+            assert (await client.get("/desk/watch-points/gw-a")).status_code == 200
+        log = await hub.state.store.audit_log(datetime(2000, 1, 1, tzinfo=UTC), 100)
+        assert not [e for e in log if e.action.startswith("broker.account")]

@@ -176,8 +176,8 @@ TEXT: dict[str, str] = {
     "desk_broker_admins_title": "Admins only",
     "desk_broker_admins": "Broker accounts are made by admins.",
     "desk_broker_unwritable": (
-        "The broker's files could not be written; nothing changed. "
-        "Ask an admin to check that the hub may write them."
+        "The hub could not write the broker's files; nothing changed. Use "
+        "mimamori hub gateway add on the broker's machine (docs/desk.md)."
     ),
     "desk_broker_exists_already": (
         "This watch point has an account already; its password is unchanged. For a new "
