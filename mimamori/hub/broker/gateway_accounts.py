@@ -80,7 +80,7 @@ def has_account(config: HubConfig, gateway_id: str) -> bool:
 
 
 @contextmanager
-def _turn(password_file: Path) -> Iterator[None]:
+def one_writer(password_file: Path) -> Iterator[None]:
     """One writer of the broker's files at a time, across processes."""
     lock = password_file.with_name(password_file.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +105,7 @@ def provision(config: HubConfig, gateway_id: str, *, renew: bool = False) -> Gat
     Raises AccountRefused (and OSError when the broker's files cannot be written)."""
     files = mosquitto_files(config)
     hub = hub_user(config)
-    with _turn(files.password_file):
+    with one_writer(files.password_file):
         hubs = [*hub_accounts(files.acl_file), hub]
         if gateway_id in hubs:
             raise AccountRefused(

@@ -66,10 +66,19 @@ def _add(run: Invocation) -> None:
 
 
 def _hub_account(run: Invocation) -> None:
+    from mimamori.hub.broker.gateway_accounts import one_writer
+
+    config, files, hub_user = _files(run)
+    with one_writer(files.password_file):  # the desk may be making a gateway's meanwhile
+        _write_hub_account(run, config, files, hub_user)
+
+
+def _write_hub_account(
+    run: Invocation, config: HubConfig, files: MosquittoFiles, hub_user: str
+) -> None:
     from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
     from mimamori.hub.broker.gateway_accounts import write_secret
 
-    config, files, hub_user = _files(run)
     hub_file = config.hub.broker.password_file
     if config.hub.broker.username is None or hub_file is None:
         raise CommandError(
