@@ -1,4 +1,5 @@
-"""Broker accounts in Mosquitto's own files:
+"""Broker accounts in Mosquitto's own files (the gateway's made by
+``hub/broker/gateway_accounts.py``, as the desk's watch point page makes it):
 
     mimamori hub gateway add --config FILE ID [--renew]   one gateway's account
     mimamori hub broker-account --config FILE [--renew]   this hub's (or worker's) own
@@ -15,8 +16,6 @@ account to one client id.
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mimamori.hub.cli.common import CommandError, Invocation, an_id, command
@@ -24,68 +23,62 @@ from mimamori.hub.cli.common import CommandError, Invocation, an_id, command
 if TYPE_CHECKING:
     from mimamori.hub.config import HubConfig, MosquittoFiles
 
-DEFAULT_HUB_USER = "mimamori-hub"
-
 
 def _files(run: Invocation) -> tuple[HubConfig, MosquittoFiles, str]:
+    from mimamori.hub.broker.gateway_accounts import AccountRefused, hub_user, mosquitto_files
+
     config = run.config
-    files = config.hub.mosquitto
-    if files is None:
-        raise CommandError(
-            "設定に hub.mosquitto のファイルがありません", "the config has no hub.mosquitto files"
-        )
-    hub_user = config.hub.broker.account(config.hub.worker_id) or DEFAULT_HUB_USER
-    return config, files, hub_user
+    try:
+        files = mosquitto_files(config)
+    except AccountRefused as exc:
+        raise CommandError(exc.ja, exc.en) from exc
+    return config, files, hub_user(config)
 
 
 def _add(run: Invocation) -> None:
-    from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
+    from mimamori.hub.broker.gateway_accounts import (
+        GATEWAY_PASSWORD_FILE,
+        AccountRefused,
+        provision,
+    )
 
     args = run.args
-    config, files, hub_user = _files(run)
-    hubs = [*hub_accounts(files.acl_file), hub_user]
-    if args.id in hubs:
-        raise CommandError(
-            f"{args.id!r} はハブ自身のアカウントです",
-            f"{args.id!r} is one of the hub's own accounts",
-        )
-    have = accounts(files.password_file)
-    if args.id in have and not args.renew:
-        raise CommandError(
-            f"ゲートウェイ {args.id} のアカウントはすでにあります。"
-            f"パスワードは変えていません。新しいパスワードにするときは --renew を付けてください"
-            f"（古いパスワードは使えなくなります）。",
-            f"gateway {args.id!r} already has a broker account; its password is unchanged. "
-            f"To give it a new one (the old one stops working), add --renew.",
-        )
-    hub_file = config.hub.broker.password_file
-    if hub_file is not None and hub_user not in have:
-        _write_secret(hub_file, set_account(files.password_file, hub_user))
-        print(f"# the hub's broker account {hub_user!r}: password written to {hub_file}")
-    write_acl(files.acl_file, *hubs)
-    password = set_account(files.password_file, args.id)
-    renewed = args.id in have
+    try:
+        made = provision(run.config, args.id, renew=args.renew)
+    except AccountRefused as exc:
+        raise CommandError(exc.ja, exc.en) from exc
+    if made.hub_password_file is not None:
+        print(f"# the hub's broker account {made.hub_user!r}: password written to "
+              f"{made.hub_password_file}")  # fmt: skip
     print(
         (
             f"# Gateway {args.id}: its NEW password; the old one stops working at the reload.\n"
-            if renewed
+            if made.renewed
             else ""
         )
         + f"# Gateway {args.id}: put this password alone in its password file (chmod 600),\n"
-        f"# e.g. /etc/mimamori/broker.password. It is shown only this once.\n"
-        f"{password}\n"
+        f"# e.g. {GATEWAY_PASSWORD_FILE}. It is shown only this once.\n"
+        f"{made.password}\n"
         f"# ...and these lines in its gateway.yaml:\n"
-        f"broker:\n"
-        f"  username: {args.id}\n"
-        f"  password_file: /etc/mimamori/broker.password\n"
+        f"{made.gateway_yaml()}"
         f"# Then let the broker read its files again: systemctl reload mosquitto"
     )
 
 
 def _hub_account(run: Invocation) -> None:
-    from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
+    from mimamori.hub.broker.gateway_accounts import one_writer
 
     config, files, hub_user = _files(run)
+    with one_writer(files.password_file):  # the desk may be making a gateway's meanwhile
+        _write_hub_account(run, config, files, hub_user)
+
+
+def _write_hub_account(
+    run: Invocation, config: HubConfig, files: MosquittoFiles, hub_user: str
+) -> None:
+    from mimamori.hub.broker.accounts import accounts, hub_accounts, set_account, write_acl
+    from mimamori.hub.broker.gateway_accounts import write_secret
+
     hub_file = config.hub.broker.password_file
     if config.hub.broker.username is None or hub_file is None:
         raise CommandError(
@@ -106,19 +99,12 @@ def _hub_account(run: Invocation) -> None:
             f"its password (in {hub_file}) is unchanged. For a new one, add --renew.",
         )
     write_acl(files.acl_file, *hubs, hub_user)
-    _write_secret(hub_file, set_account(files.password_file, hub_user))
+    write_secret(hub_file, set_account(files.password_file, hub_user))
     print(
         f"# the hub's broker account {hub_user!r}: password written to {hub_file}\n"
         f"# (copy it to that path on the machine that runs this hub, owner-only).\n"
         f"# Then let the broker read its files again: systemctl reload mosquitto"
     )
-
-
-def _write_secret(path: Path, secret: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secret + "\n")
 
 
 def add_parser(actions: Any) -> None:

@@ -35,6 +35,7 @@ from mimamori.hub.web.alert_page import router as alert_page_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
+from mimamori.hub.web.desk_broker import router as desk_broker_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(desk_entries_router)
     app.include_router(desk_photos_router)
     app.include_router(desk_audit_router)
+    app.include_router(desk_broker_router)
     app.include_router(confirm_router)
     app.include_router(desk_partners_router)  # issue 16: partners report, cases
     app.include_router(desk_cases_router)

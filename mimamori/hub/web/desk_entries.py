@@ -23,6 +23,7 @@ from mimamori.hub.households.summary import summary
 from mimamori.hub.model.register import Entity
 from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.web.context import PageContext, SignedIn
+from mimamori.hub.web.desk_broker import BrokerView, broker_view
 from mimamori.hub.web.desk_common import (
     FormState,
     desk_refusal,
@@ -123,6 +124,7 @@ def _form(
     status: int = 200,
     channels: int | None = None,
     home: Home | None = None,
+    broker: BrokerView | None = None,
 ) -> Response:
     fields = FORMS[register.entity]
     base = f"/desk/{register.path}"
@@ -139,6 +141,7 @@ def _form(
         back=base,
         channels=channels,
         home=home,
+        broker=broker,
     )
 
 
@@ -170,9 +173,10 @@ async def _edit(page: PageContext, register: Register, entry_id: str) -> Respons
     values = form_values(FORMS[register.entity], entry)
     channels = len(entry.channels) if register.entity == Entity.CONTACT else None
     home = await _home(page, entry) if isinstance(entry, HouseholdEntry) else None
+    broker = broker_view(page, entry_id) if register.entity == Entity.WATCH_POINT else None
     return _form(
         page, register, entry_id, values, FormState(), version=version, channels=channels,
-        home=home,
+        home=home, broker=broker,
     )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 with consent, a tag, a household and two emergency contacts in order; the contacts'
 confirmation mail reaches a real SMTP server (aiosmtpd) and the link in it confirms;
 the family then sees that person on the map. No YAML is edited on the way. The
-screenshots are the staff guide's (docs/desk.md)."""
+screenshots are the staff guide's (docs/desk.md; ``shots.py``)."""
 
 from __future__ import annotations
 
@@ -12,23 +12,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
+from tests.hub.desk.shots import VIEWPORT, shot
 from tests.hub.helpers import RunningHub, until
 from tests.hub.receivers import smtp_server
 from tests.hub.web.browser import sign_in_as_staff
 
 pytestmark = pytest.mark.browser
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:9"
-SHOTS = Path(__file__).parents[3] / "docs" / "desk"
-
-
-async def shot(page: Page, name: str, tmp_path: Path) -> None:
-    """A screenshot for the staff guide (kept in docs/desk/ when MIMAMORI_SHOTS is set
-    by whoever refreshes the guide; in the test's folder otherwise)."""
-    import os
-
-    folder = SHOTS if os.environ.get("MIMAMORI_SHOTS") else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 async def fill(page: Page, values: dict[str, str]) -> None:
@@ -44,7 +34,7 @@ async def test_staff_register_a_person_and_the_family_sees_her_on_the_map(
     hub: RunningHub, browser: Browser, tmp_path: Path
 ) -> None:
     await hub.account("higa", "staff")
-    context = await browser.new_context(viewport={"width": 1200, "height": 900}, locale="ja-JP")
+    context = await browser.new_context(viewport=VIEWPORT, locale="ja-JP")
     with smtp_server() as box:
         page = await sign_in_as_staff(hub, context)
         mail = f"mailto://127.0.0.1:{box.port}?from=hub@example.jp&mode=insecure"
@@ -67,11 +57,14 @@ async def test_staff_register_a_person_and_the_family_sees_her_on_the_map(
         await page.goto(f"{hub.url}/desk/people/new")
         await fill(page, {"id": "p-uto", "name": "宇良 ウト", "reading": "うら うと",
                           "household": "hh-ura", "tags": TAG,
-                          "description": "身長150cm、白い帽子、ゆっくり話す"})  # fmt: skip
+                          "description": "身長150cm、白い帽子、ゆっくり話す",
+                          "review_on": hub.clock().date().isoformat()})  # fmt: skip
         await shot(page, "person-new", tmp_path)
         await page.click("#save")
         await page.wait_for_url("**/desk/people/p-uto")
         assert await page.locator("#no-consent").count() == 1
+        await page.locator("#consent-form").scroll_into_view_if_needed()
+        await shot(page, "consent", tmp_path)
         await page.select_option("#consent-form select[name=purpose]", "location")
         await page.fill("#consent-form input[name=by]", "宇良 一郎")
         await page.select_option("#consent-form select[name=relation]", "family")
@@ -86,6 +79,14 @@ async def test_staff_register_a_person_and_the_family_sees_her_on_the_map(
         names = await page.locator("#contacts li .name").all_inner_texts()
         assert names == ["宇良 一郎", "宇良 花子"]
         await shot(page, "person", tmp_path)
+        await page.goto(f"{hub.url}/desk/people")
+        await shot(page, "people", tmp_path)
+        await page.goto(f"{hub.url}/desk/reviews")
+        await page.wait_for_url("**/desk/people?review=month")
+        assert "宇良 ウト" in await page.locator("main").inner_text()  # her review is due
+        await shot(page, "reviews", tmp_path)
+        await page.goto(f"{hub.url}/desk/households/hh-ura")
+        await shot(page, "household", tmp_path)
 
         # Each contact is told, by mail, who registered them and for whom.
         await until(lambda: _two(box.messages), within=20)

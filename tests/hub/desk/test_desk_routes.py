@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.web import desk_audit, desk_entries, desk_people, desk_photos
+from mimamori.hub.web import desk_audit, desk_broker, desk_entries, desk_people, desk_photos
 from tests.hub.access.test_areas import NORTH, SOUTH, two_areas
 from tests.hub.helpers import RunningHub, running_hub
 
@@ -24,7 +24,8 @@ IDS = {
     "/desk/policies/": "default",
 }
 SOUTHERN = ("/desk/households/",)  # the others lie in the north, or in every area
-ADMIN_ONLY_WRITES = ("/desk/policies",)
+# Policies, and a watch point's broker account (this hub has no broker files: admins 409).
+ADMIN_ONLY_WRITES = ("/desk/policies", "/desk/watch-points/{entry_id}/broker-account")
 ALLOWED = {200, 303, 409, 422}  # shown, done, stale (no version sent), refused as invalid
 
 
@@ -38,6 +39,7 @@ def desk_routes() -> list[tuple[str, str]]:
             *desk_entries.router.routes,
             *desk_photos.router.routes,
             *desk_audit.router.routes,
+            *desk_broker.router.routes,
         ]
         if getattr(route, "path", "").startswith("/desk")
         for method in sorted(getattr(route, "methods", None) or ())

@@ -152,7 +152,37 @@ TEXT: dict[str, str] = {
     "kind_area": "Area",
     "desk_broker": "Broker account",
     "desk_broker_make": "Create its broker account",
-    "desk_broker_made": "Gateway {id}'s password (shown only this once): {password}",
+    "desk_broker_made": (
+        "Gateway {id}'s broker password. It is shown on this page only, this once "
+        "(the hub keeps no copy)."
+    ),
+    "desk_broker_renewed": (
+        "A NEW password: the old one stops working when the broker reads its files again."
+    ),
+    "desk_broker_where": (
+        "Put this password alone in the gateway's {path} (owner-only, chmod 600), "
+        "and these lines in its gateway.yaml:"
+    ),
+    "desk_broker_reload": "Then let the broker read its files again: systemctl reload mosquitto",
+    "desk_broker_exists": "It has an account (its password is never shown).",
+    "desk_broker_none": "It has no account yet.",
+    "desk_broker_unconfigured": (
+        "This hub's config has no hub.mosquitto (the broker's files): accounts cannot be made here."
+    ),
+    "desk_broker_renew": "Give it a new password",
+    "desk_broker_renew_note": (
+        "With a new password the gateway cannot connect until its own password file is changed too."
+    ),
+    "desk_broker_admins_title": "Admins only",
+    "desk_broker_admins": "Broker accounts are made by admins.",
+    "desk_broker_unwritable": (
+        "The hub could not write the broker's files; nothing changed. Use "
+        "mimamori hub gateway add on the broker's machine (docs/desk.md)."
+    ),
+    "desk_broker_exists_already": (
+        "This watch point has an account already; its password is unchanged. For a new "
+        'one, use "Give it a new password" on the watch point\'s page.'
+    ),
     "desk_to_desk": "Desk",
     "confirm_title": "Your registration as an emergency contact",
     "confirm_text": (

@@ -150,7 +150,42 @@ TEXT: dict[str, str] = {
     "kind_area": "地域",
     "desk_broker": "ブローカーのアカウント",
     "desk_broker_make": "ブローカーのアカウントを作る",
-    "desk_broker_made": "ゲートウェイ {id} のパスワード（一度だけ表示します）: {password}",
+    "desk_broker_made": (
+        "ゲートウェイ {id} のブローカーのパスワードです。"
+        "この画面でだけ、一度だけ表示します（ハブには残りません）。"
+    ),
+    "desk_broker_renewed": (
+        "新しいパスワードです。ブローカーがファイルを読み直すと、古いパスワードは使えなくなります。"
+    ),
+    "desk_broker_where": (
+        "このパスワードだけを、ゲートウェイの {path} に書きます"
+        "（所有者だけが読めるように chmod 600）。gateway.yaml には次の行を書きます:"
+    ),
+    "desk_broker_reload": (
+        "最後に、ブローカーにファイルを読み直させます: systemctl reload mosquitto"
+    ),
+    "desk_broker_exists": "アカウントがあります（パスワードは表示しません）。",
+    "desk_broker_none": "まだアカウントがありません。",
+    "desk_broker_unconfigured": (
+        "このハブの設定には hub.mosquitto（ブローカーのファイル）がないため、"
+        "ここではアカウントを作れません。"
+    ),
+    "desk_broker_renew": "新しいパスワードにする",
+    "desk_broker_renew_note": (
+        "新しいパスワードにすると、ゲートウェイのパスワードも書き換えるまで、"
+        "ゲートウェイはつながりません。"
+    ),
+    "desk_broker_admins_title": "管理者だけができます",
+    "desk_broker_admins": "ブローカーのアカウントは管理者が作ります。",
+    "desk_broker_unwritable": (
+        "ハブはブローカーのファイルを書けませんでした。何も変えていません。"
+        "ブローカーのある機械で mimamori hub gateway add を使ってください"
+        "（手引きの「見守りポイントのブローカーのアカウント」）。"
+    ),
+    "desk_broker_exists_already": (
+        "この見守りポイントにはアカウントがすでにあります。パスワードは変えていません。"
+        "新しいパスワードにするときは、見守りポイントのページの「新しいパスワードにする」を押してください。"
+    ),
     "desk_to_desk": "窓口",
     "confirm_title": "緊急連絡先の登録の確認",
     "confirm_text": (
