@@ -38,6 +38,7 @@ from mimamori.protocol.timefmt import format_ts
 log = logging.getLogger(__name__)
 
 EVERY_S = 30.0  # a fraction of the 15-minute grace: an alert is at most this late
+MIN_EVERY_S = 0.5  # a short grace (a test's) still costs a database read at most this often
 
 # The policy watch points followed before the default policy's ``device`` route did.
 OLD_TECHNICIAN_POLICY = "technician"
@@ -78,7 +79,13 @@ class WatchPoints:
             g.id for g in self.registry.gateways.values() if g.site != "home" and g.id not in homes
         )
 
-    async def run(self, every_s: float = EVERY_S) -> None:
+    def every_s(self) -> float:
+        """How often to look: ``EVERY_S``, or a tenth of a shorter grace (at least
+        ``MIN_EVERY_S``), so an alert is late by at most that."""
+        return max(MIN_EVERY_S, min(EVERY_S, self.settings.offline_grace_min * 60 / 10))
+
+    async def run(self, every_s: float | None = None) -> None:
+        every_s = self.every_s() if every_s is None else every_s
         self.warn_of_the_old_technician_policy()
         while True:
             await asyncio.sleep(every_s)  # a pause between looks, not a time: see check()
