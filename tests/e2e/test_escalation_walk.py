@@ -226,7 +226,7 @@ async def test_the_chain_follows_the_answers_end_to_end_and_a_dead_watch_point_t
             centre = one_tap(await notice_to(hook, "centre", within=PAUSE_MIN * 60 + 10))
             await answer(page, centre, answer="resolve", outcome="safe", note="本人と電話で話せた")
 
-            alerts = await poll_json(api, "/api/v1/alerts?state=all", _both_done, 20)
+            alerts = await poll_json(api, "/api/v1/alerts?state=all", _home_resolved, 20)
             [home] = [a for a in alerts if a["kind"] == "checkin_missed"]
             assert (home["state"], home["outcome"]) == ("resolved", "safe")
             timeline = (await api.get(f"/api/v1/alerts/{home['id']}/timeline")).json()
@@ -281,7 +281,7 @@ def _online(body: Any, *gateways: str) -> bool:
     return all(g in online for g in gateways)
 
 
-def _both_done(alerts: list[dict[str, Any]]) -> bool:
+def _home_resolved(alerts: list[dict[str, Any]]) -> bool:
     return any(a["kind"] == "checkin_missed" and a["state"] == "resolved" for a in alerts)
 
 

@@ -15,6 +15,7 @@ now, so a postback replayed or forged by someone else does nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, BadLink, read_token
 from mimamori.hub.alerts.responses import DEFAULT_HANDLING
 from mimamori.hub.line.client import Button
+from mimamori.hub.model.alerts import Alert
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -99,11 +101,11 @@ async def answer(
     now: datetime,
     *,
     name_of: dict[str, str],
-    handling: timedelta = DEFAULT_HANDLING,
+    handling: Callable[[Alert], timedelta] = lambda _: DEFAULT_HANDLING,
 ) -> Tapped:
     """Do what a postback asks, if the LINE user who tapped may; ``name_of`` gives the
     recipients' names for the alert's record of who answered, ``handling`` how long
-    対応します holds the chain."""
+    対応します holds an alert's chain (its policy's ``handling_timeout_min``)."""
     action, _, token = data.partition(":")
     if action not in (ACK, DECLINE):
         return Tapped("")
@@ -128,13 +130,14 @@ async def answer(
         outcome = "declined"
     else:
         await store.audit(now, who=who, role="line", action="alert.ack", subject=subject)
-        done = await store.handle_alert(
-            link.alert_id,
+        alert = await store.alert(link.alert_id)
+        done = alert and await store.handle_alert(
+            alert.id,
             by=who,
             role="line",
             note="LINE: 対応します",
             now=now,
-            until=now + handling,
+            until=now + handling(alert),
         )
         outcome = "acknowledged"
     return Tapped("already" if done is None else outcome, link.alert_id, link.recipient_id)

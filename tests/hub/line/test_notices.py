@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.line.linking import issue_code, redeem
 from mimamori.hub.model.alerts import LINE_CHANNEL
-from tests.hub.helpers import Gateway, RunningHub, open_alert, query, set_channels, until
+from tests.hub.helpers import (
+    Gateway,
+    RunningHub,
+    open_alert,
+    query,
+    running_hub,
+    set_channels,
+    until,
+)
+from tests.hub.line.conftest import with_line
 from tests.hub.receivers import Hook, webhook
 from tests.line_server import LocalLine, Sent, user_id
 
@@ -97,6 +108,28 @@ async def test_line_offers_the_one_tap_pages_answers_and_cant_go_tells_the_next_
     assert answers == [("宮城 花子", "decline", "LINE: 行けない・次の人へ")]
     alert = await line_hub.state.store.alert(alert_id)
     assert alert is not None and alert.state == "open"
+
+
+async def test_lines_handling_pauses_for_the_alerts_policy_as_the_one_tap_page_does(
+    own_broker: PrivateBroker, tmp_path: Path, line: LocalLine, home_gateway: Gateway
+) -> None:
+    """Not a fixed two hours: the policy's ``handling_timeout_min`` (45 min here)."""
+    add_line = with_line(tmp_path, line)
+
+    def edit(doc: dict[str, Any]) -> None:
+        add_line(doc)
+        doc["policies"][0]["handling_timeout_min"] = 45
+
+    async with running_hub(own_broker, tmp_path, edit) as hub:
+        user = await bind(hub)
+        alert_id = await open_alert(hub, home_gateway)
+        [push] = await pushed(line)
+        tapped = line.postback(user, push.buttons()[0]["data"])
+        assert (await line.webhook(hub.url + WEBHOOK, tapped)).status_code == 200
+        await until(lambda: _replies(line, user))
+        alert = await hub.state.store.alert(alert_id)
+    assert alert is not None and alert.acked_at is not None
+    assert alert.handling_until == alert.acked_at + timedelta(minutes=45)
 
 
 async def _replies(line: LocalLine, user: str) -> list[str]:
