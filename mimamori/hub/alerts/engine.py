@@ -24,7 +24,7 @@ from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
 from mimamori.hub.alerts.messages import plain, render
 from mimamori.hub.alerts.notices import Running, contacts, notices_for
 from mimamori.hub.alerts.people import person_changes
-from mimamori.hub.alerts.routing import route_key, steps_for
+from mimamori.hub.alerts.routing import homeless_steps, steps_for
 from mimamori.hub.alerts.rules import decide
 from mimamori.hub.config import HubConfig
 from mimamori.hub.model.alerts import (
@@ -163,11 +163,10 @@ class AlertEngine:
             return change
         policy = self.registry.policies.get(self._plans.policies.get(change.plan, ""))
         if policy is None:
-            # No home's policy (a watch point, a gateway's clock): the "default"
-            # policy's route for the kind, if it names one (the technician's).
-            policy = self.registry.policies.get("default")
-            if policy is None or route_key(policy, change.kind) is None:
-                return change
+            # No home's policy (a gateway's clock): the "default" policy's route for
+            # the kind, if it names one (the technician's).
+            steps = homeless_steps(self.registry.policies, change.kind, change.at)
+            return change if steps is None else replace(change, steps=steps)
         return replace(change, steps=steps_for(policy, change.kind, change.at))
 
     async def _apply(self, events: list[StoredEvent], since: int, cursor: int) -> AlertCounts:

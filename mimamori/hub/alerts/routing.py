@@ -12,6 +12,7 @@ chosen once, when the alert opens, and written with the alert (restart-safe).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from mimamori.hub.model.escalation import ROUTE_GROUPS
 from mimamori.hub.register.schema import EscalationStep, OfficeHours, Policy
 
 SATURDAY = 5
+DEFAULT_POLICY = "default"
 
 
 @lru_cache(maxsize=64)
@@ -68,3 +70,15 @@ def steps_for(policy: Policy, kind: str, at: datetime) -> tuple[PlanStep, ...]:
         PlanStep(i, step.after_min * 60, tuple(step.notify), step.action)
         for i, step in enumerate(chosen)
     )
+
+
+def homeless_steps(
+    policies: Mapping[str, Policy], kind: str, at: datetime
+) -> tuple[PlanStep, ...] | None:
+    """The steps of an alert that names no household (a watch point, a gateway's
+    clock): the ``default`` policy's route for its kind (``device``: the technician);
+    None when it names none (nobody is told). The one way to reach the technician."""
+    policy = policies.get(DEFAULT_POLICY)
+    if policy is None or route_key(policy, kind) is None:
+        return None
+    return steps_for(policy, kind, at)

@@ -9,7 +9,8 @@ or missed statuses: ``ingest/silent.py``) and decides with ``judge``:
 
 * offline for ``offline_grace_min`` -> raise ``watchpoint_offline`` (subject
   ``gateway:ID``), naming no household and no person, so no family ever sees it; the
-  register's policy named ``technician``, when there is one, says who is told;
+  ``default`` policy's route for it (its ``device`` group: the technician) says who
+  is told, as for every alert of no household (``routing.homeless_steps``);
 * online again for ``hold_down_min`` -> resolve it. A gateway that flaps (down, up,
   down...) inside the hold-down keeps its one alert open: one alert, not one per flap.
 
@@ -25,16 +26,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from mimamori.errors import StoreError
+from mimamori.hub.alerts.routing import homeless_steps
 from mimamori.hub.config import WatchPointSettings
-from mimamori.hub.model.alerts import (
-    AlertCounts,
-    AlertKind,
-    Change,
-    Clear,
-    PlanStep,
-    Raise,
-    Severity,
-)
+from mimamori.hub.model.alerts import AlertCounts, AlertKind, Change, Clear, Raise, Severity
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
 from mimamori.hub.register.registry import Registry
@@ -44,7 +38,10 @@ from mimamori.protocol.timefmt import format_ts
 log = logging.getLogger(__name__)
 
 EVERY_S = 30.0  # a fraction of the 15-minute grace: an alert is at most this late
-TECHNICIAN_POLICY = "technician"
+MIN_EVERY_S = 0.5  # a short grace (a test's) still costs a database read at most this often
+
+# The policy watch points followed before the default policy's ``device`` route did.
+OLD_TECHNICIAN_POLICY = "technician"
 
 Verdict = Literal["raise", "clear"] | None
 
@@ -82,13 +79,36 @@ class WatchPoints:
             g.id for g in self.registry.gateways.values() if g.site != "home" and g.id not in homes
         )
 
-    async def run(self, every_s: float = EVERY_S) -> None:
+    def every_s(self) -> float:
+        """How often to look: ``EVERY_S``, or a tenth of a shorter grace (at least
+        ``MIN_EVERY_S``), so an alert is late by at most that."""
+        return max(MIN_EVERY_S, min(EVERY_S, self.settings.offline_grace_min * 60 / 10))
+
+    async def run(self, every_s: float | None = None) -> None:
+        every_s = self.every_s() if every_s is None else every_s
+        self.warn_of_the_old_technician_policy()
         while True:
             await asyncio.sleep(every_s)  # a pause between looks, not a time: see check()
             try:
                 await self.check()
             except StoreError as exc:
                 log.warning("watch points: the database failed, trying again: %s", exc)
+
+    def warn_of_the_old_technician_policy(self) -> bool:
+        """A register from before issue 15 was finished may reach its technician through
+        a policy named ``technician``, which nothing follows any more: said once at
+        start, so the town moves its steps to the default policy's ``device`` route."""
+        policies = self.registry.policies
+        kind = AlertKind.WATCHPOINT_OFFLINE
+        if OLD_TECHNICIAN_POLICY not in policies or homeless_steps(policies, kind, self.clock()):
+            return False
+        log.warning(
+            "watch points: the policy %r is no longer followed; put its steps in the "
+            "default policy's routes.device (docs/alerts.md), or nobody is told when a "
+            "watch point goes offline",
+            OLD_TECHNICIAN_POLICY,
+        )
+        return True
 
     async def check(self) -> AlertCounts:
         """Raise and resolve what the last transitions call for, at the hub's now."""
@@ -112,10 +132,10 @@ class WatchPoints:
                     "gateway_name": entry.name,
                     "offline_since": format_ts(last.received_at),
                 }
+                kind = AlertKind.WATCHPOINT_OFFLINE
+                steps = homeless_steps(self.registry.policies, kind, now)
                 changes.append(
-                    Raise(
-                        AlertKind.WATCHPOINT_OFFLINE, subject, None, Severity.WARNING, now, detail
-                    )
+                    Raise(kind, subject, None, Severity.WARNING, now, detail, steps=steps or ())
                 )
             elif verdict == "clear":
                 changes.append(
@@ -125,20 +145,9 @@ class WatchPoints:
                 )
         if not changes:
             return AlertCounts([], [], [])
-        counts = await self.store.apply_alert_changes(changes, 0, {"": self._technician()})
+        counts = await self.store.apply_alert_changes(changes, 0, {})
         for alert in counts.opened:
             log.warning("alert %d opened: watch point %s offline", alert.id, alert.subject)
         for alert in counts.resolved:
             log.info("alert %d resolved: watch point %s back", alert.id, alert.subject)
         return counts
-
-    def _technician(self) -> list[PlanStep]:
-        """Who is told: the register's ``technician`` policy (an alert with neither a
-        household nor a person follows the plan named ``""``); nobody without one."""
-        policy = self.registry.policies.get(TECHNICIAN_POLICY)
-        if policy is None:
-            return []
-        return [
-            PlanStep(i, step.after_min * 60, tuple(step.notify))
-            for i, step in enumerate(policy.steps)
-        ]

@@ -29,6 +29,7 @@ from mimamori.hub.register.registry import Registry
 # evacuation-support flag (who needs help), not names, dates, phones or notes.
 SHOWN_ALWAYS = frozenset(
     {"id", "area", "site", "policy", "timezone", "lang", "steps", "repeat_min"}
+    | {"night_steps", "routes", "office_hours", "handling_timeout_min"}
 )
 MASK = "＊＊＊"
 LONGEST = 300  # characters of one value shown; the entry's page has the rest

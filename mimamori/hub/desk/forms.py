@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from mimamori.hub.desk.policy_lines import POLICY_FIELDS, policy_data, policy_text
 from mimamori.hub.model.register import Entity
 
 Kind = Literal["text", "textarea", "date", "number", "choice", "check", "lines", "secret", "id"]
@@ -102,10 +103,17 @@ WATCH_POINT = (
     _text("host"),
     Field("installed_on", "date"),
 )
+# A policy's form says all the engine reads (issue 15): steps with what each asks
+# (``policy_lines.py`` says the lines), night steps, routes per kind, office hours, the
+# handling timeout; saving it unchanged gives the same policy back.
 POLICY = (
     Field("id", "id", required=True),
-    Field("steps", "lines", required=True),  # "after_min: contact, contact" per line
+    Field("steps", "lines", required=True),  # "after_min [action]: contact, contact"
+    Field("night_steps", "lines"),
+    Field("routes", "lines"),  # "kind [night] after_min [action]: contact, ..."
+    _text("office_hours", 80),  # "08:30-17:15" (empty: every hour is a day hour)
     Field("repeat_min", "number"),
+    Field("handling_timeout_min", "number"),
 )
 FORMS: dict[Entity, tuple[Field, ...]] = {
     Entity.PERSON: PERSON,
@@ -132,8 +140,8 @@ def form_values(fields: tuple[Field, ...], entry: BaseModel | None) -> dict[str,
             values[f.name] = ""
         elif f.kind == "check":
             values[f.name] = "on" if value else ""
-        elif f.name == "steps":
-            values[f.name] = "\n".join(f"{s.after_min:g}: {', '.join(s.notify)}" for s in value)
+        elif f.name in POLICY_FIELDS:
+            values[f.name] = policy_text(f.name, value)
         elif f.kind == "lines":
             values[f.name] = "\n".join(str(v) for v in value)
         elif isinstance(value, date):
@@ -159,19 +167,6 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _steps(text: str) -> list[dict[str, Any]] | str:
-    """``after_min: contact, contact`` lines as a policy's steps (a line that is not
-    so is passed as written, for the model to refuse with the field named)."""
-    steps: list[dict[str, Any]] = []
-    for line in _lines(text):
-        after, sep, named = line.partition(":")
-        if not sep:
-            return line
-        notify = [n.strip() for n in named.replace("、", ",").split(",") if n.strip()]
-        steps.append({"after_min": after.strip(), "notify": notify})
-    return steps
-
-
 def entry_data(
     fields: tuple[Field, ...], values: Mapping[str, str], current: BaseModel | None
 ) -> dict[str, Any]:
@@ -187,8 +182,12 @@ def entry_data(
             data[f.name] = _lines(text) if text else None
         elif f.kind == "check":
             data[f.name] = bool(text)
-        elif f.name == "steps":
-            data[f.name] = _steps(text)
+        elif f.name in POLICY_FIELDS:
+            read = policy_data(f.name, text)
+            if read is None:
+                data.pop(f.name, None)  # not given: the model's default
+            else:
+                data[f.name] = read
         elif f.kind == "lines":
             data[f.name] = _lines(text)
         elif f.kind == "textarea":

@@ -1,9 +1,10 @@
 """The answers a LINE notice offers as quick-reply buttons, and what a tap does.
 
-Today there is one answer, the one-tap page's first: 対応します ("I'm on it": the chain
-waits for the handling timeout, then goes on if nobody resolved the alert; issue 15).
-行けない・次の人へ and 解決しました (with what happened) are on the page the notice links to;
-each could become one more entry in ``ANSWERS`` and one more branch in ``answer``.
+The same answers as the one-tap page (issue 15: acknowledging is not resolving):
+対応します ("I'm on it": the chain waits for the handling timeout, then goes on if nobody
+resolved the alert), 行けない・次の人へ (the next step at once), and 解決しました, which
+opens the one-tap page itself, because a resolve needs what happened (the outcome) and
+a quick reply can carry no form.
 
 A button's postback carries the action and the same signed token as the notice's
 acknowledge link (``alerts/links.py``): it names the alert and the recipient, and
@@ -14,6 +15,7 @@ now, so a postback replayed or forged by someone else does nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,16 +23,25 @@ from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import AckLink, BadLink, read_token
 from mimamori.hub.alerts.responses import DEFAULT_HANDLING
 from mimamori.hub.line.client import Button
+from mimamori.hub.model.alerts import Alert
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
 
 ACK = "ack"
+DECLINE = "decline"
+RESOLVE = "resolve"  # a link to the one-tap page, not a postback
 MAX_DATA = 300  # LINE's limit for a postback's data
+MAX_URI = 1000  # LINE's limit for a URI action's address
 
 # (label: at most 20 characters, what the chat shows as the user's answer) per language.
 ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
     ACK: {"ja": ("対応します", "対応します"), "en": ("I'm on it", "I'm on it")},
+    DECLINE: {
+        "ja": ("行けない・次の人へ", "行けません。次の人へお願いします"),
+        "en": ("Can't: next person", "I can't go: please ask the next person"),
+    },
+    RESOLVE: {"ja": ("解決しました", "解決しました"), "en": ("Resolved", "Resolved")},
 }
 
 # What the hub says back after a tap, per outcome and language.
@@ -40,6 +51,10 @@ REPLIES: dict[str, dict[str, str]] = {
         "解決したら、通知のリンクから「解決しました」を押してください。",
         "en": "Thank you: you are on it. The others wait for a while; when it is resolved, "
         "please press 'Resolved' on the notice's link.",
+    },
+    "declined": {
+        "ja": "「行けない」を受け付けました。次の方へすぐにお知らせします。",
+        "en": "Thank you: the next person is being told now.",
     },
     "already": {
         "ja": "このお知らせは、すでに解決済みです。",
@@ -56,14 +71,18 @@ REPLIES: dict[str, dict[str, str]] = {
 }
 
 
-def buttons(token: str, lang: str) -> list[Button]:
-    """The quick-reply buttons of a notice about an alert, for the holder of ``token``."""
+def buttons(token: str, lang: str, page: str | None = None) -> list[Button]:
+    """The quick-reply buttons of a notice about an alert, for the holder of ``token``;
+    ``page``: the one-tap page of the same token, which 解決しました opens."""
     lang = lang if lang in ("ja", "en") else "ja"
     found = []
     for action, words in ANSWERS.items():
         label, shown = words[lang]
         data = f"{action}:{token}"
-        if len(data) <= MAX_DATA:
+        if action == RESOLVE:
+            if page is not None and len(page) <= MAX_URI:
+                found.append(Button(label, "", shown, uri=page))
+        elif len(data) <= MAX_DATA:
             found.append(Button(label, data, shown))
     return found
 
@@ -82,13 +101,13 @@ async def answer(
     now: datetime,
     *,
     name_of: dict[str, str],
-    handling: timedelta = DEFAULT_HANDLING,
+    handling: Callable[[Alert], timedelta] = lambda _: DEFAULT_HANDLING,
 ) -> Tapped:
     """Do what a postback asks, if the LINE user who tapped may; ``name_of`` gives the
     recipients' names for the alert's record of who answered, ``handling`` how long
-    対応します holds the chain."""
+    対応します holds an alert's chain (its policy's ``handling_timeout_min``)."""
     action, _, token = data.partition(":")
-    if action != ACK:
+    if action not in (ACK, DECLINE):
         return Tapped("")
     try:
         link: AckLink = read_token(await store.secret(ACK_SECRET), token, now)
@@ -103,8 +122,22 @@ async def answer(
         return Tapped("not_yours", link.alert_id, link.recipient_id)
     who = name_of.get(link.recipient_id, link.recipient_id)
     subject = f"alert:{link.alert_id}"
-    await store.audit(now, who=who, role="line", action="alert.ack", subject=subject)
-    done = await store.handle_alert(
-        link.alert_id, by=who, role="line", note="LINE: 対応します", now=now, until=now + handling
-    )
-    return Tapped("already" if done is None else "acknowledged", link.alert_id, link.recipient_id)
+    if action == DECLINE:
+        await store.audit(now, who=who, role="line", action="alert.decline", subject=subject)
+        done = await store.decline_alert(
+            link.alert_id, by=who, role="line", note="LINE: 行けない・次の人へ", now=now
+        )
+        outcome = "declined"
+    else:
+        await store.audit(now, who=who, role="line", action="alert.ack", subject=subject)
+        alert = await store.alert(link.alert_id)
+        done = alert and await store.handle_alert(
+            alert.id,
+            by=who,
+            role="line",
+            note="LINE: 対応します",
+            now=now,
+            until=now + handling(alert),
+        )
+        outcome = "acknowledged"
+    return Tapped("already" if done is None else outcome, link.alert_id, link.recipient_id)

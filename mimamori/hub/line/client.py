@@ -29,6 +29,7 @@ from linebot.v3.messaging import (
     QuickReplyItem,
     ReplyMessageRequest,
     TextMessage,
+    URIAction,
 )
 from linebot.v3.messaging.exceptions import ApiException
 
@@ -43,11 +44,13 @@ _RETRY_KEYS = uuid.UUID("7a1f3c2e-5b1d-4e8a-9c6f-2d4b8e0a1c37")
 
 @dataclass(frozen=True)
 class Button:
-    """A quick-reply button whose tap comes back as a postback event with ``data``."""
+    """A quick-reply button whose tap comes back as a postback event with ``data``, or,
+    with a ``uri``, opens that page instead (nothing comes back)."""
 
     label: str  # at most 20 characters (LINE's limit)
     data: str  # at most 300 characters
     shown: str  # what appears in the chat as the user's answer
+    uri: str | None = None  # at most 1,000 characters (LINE's limit)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ def _message(text: str, buttons: list[Button]) -> TextMessage:
         quick = QuickReply(
             items=[
                 QuickReplyItem(
-                    action=PostbackAction(label=b.label, data=b.data, displayText=b.shown)
+                    action=URIAction(label=b.label, uri=b.uri)
+                    if b.uri
+                    else PostbackAction(label=b.label, data=b.data, displayText=b.shown)
                 )
                 for b in buttons
             ]

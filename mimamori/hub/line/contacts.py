@@ -8,8 +8,11 @@ kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
+from mimamori.hub.alerts.responses import handling_timeout
+from mimamori.hub.model.alerts import Alert
 from mimamori.hub.register.registry import Registry
 
 
@@ -27,6 +30,10 @@ class Contacts(Protocol):
         """Every contact's name by id."""
         ...
 
+    def handling(self, alert: Alert) -> timedelta:
+        """How long 対応します pauses ``alert``: its policy's, as on the one-tap page."""
+        ...
+
 
 class RegisterContacts:
     """The contacts of the registry as it stands (reloaded in place as the register
@@ -41,3 +48,6 @@ class RegisterContacts:
 
     async def names(self) -> dict[str, str]:
         return {r.id: r.name for r in self._registry.recipients.values()}
+
+    def handling(self, alert: Alert) -> timedelta:
+        return handling_timeout(self._registry, alert)

@@ -102,7 +102,12 @@ class LineEvents:
             await self._text(user, str(event.message.text), event.reply_token, now)
         elif isinstance(event, PostbackEvent):
             tapped = await answer(
-                self.store, str(event.postback.data), user, now, name_of=await self.contacts.names()
+                self.store,
+                str(event.postback.data),
+                user,
+                now,
+                name_of=await self.contacts.names(),
+                handling=self.contacts.handling,
             )
             if tapped.outcome:
                 lang = await self._lang(tapped.recipient_id)

@@ -43,8 +43,10 @@ class LinePush:
         *,
         allowance: int,
         clock: Clock,
+        public_url: str | None = None,
     ) -> None:
         self.client = client
+        self.public_url = public_url  # the hub's address: 解決しました opens its one-tap page
         self.store = store
         self.contacts = contacts
         self.allowance = allowance
@@ -66,7 +68,8 @@ class LinePush:
             contact = await self.contacts.contact(n.recipient_id)
             link = AckLink(n.alert_id, n.recipient_id, self.clock() + LINK_TTL)
             token = make_token(await self.store.secret(ACK_SECRET), link)
-            answers = buttons(token, contact.lang if contact else "ja")
+            page = f"{self.public_url.rstrip('/')}/ack?token={token}" if self.public_url else None
+            answers = buttons(token, contact.lang if contact else "ja", page)
         sent = await self.client.push(to, text_of(n.title, n.body), answers, key=n.dedupe_key)
         if sent.ok:
             if sent.status != 409:  # 409: accepted on an earlier try, counted then

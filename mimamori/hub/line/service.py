@@ -23,7 +23,13 @@ log = logging.getLogger(__name__)
 
 class LineService:
     def __init__(
-        self, settings: LineSettings, store: Store, contacts: Contacts, *, clock: Clock
+        self,
+        settings: LineSettings,
+        store: Store,
+        contacts: Contacts,
+        *,
+        clock: Clock,
+        public_url: str | None = None,
     ) -> None:
         """Reads the secret and the token from their files (OSError if it cannot)."""
         self.settings = settings
@@ -33,7 +39,12 @@ class LineService:
         self.client = LineClient(settings.api_url, settings.read_token())
         self.events = LineEvents(store, self.client, contacts, clock=clock)
         self.push = LinePush(
-            self.client, store, contacts, allowance=settings.monthly_allowance, clock=clock
+            self.client,
+            store,
+            contacts,
+            allowance=settings.monthly_allowance,
+            clock=clock,
+            public_url=public_url,
         )
         self.refused = 0  # webhook requests refused (unsigned, wrongly signed, malformed)
         self.replayed = 0  # events LINE (or someone) sent again: kept once

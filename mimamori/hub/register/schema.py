@@ -349,7 +349,9 @@ class Policy(Strict):
     repeat_min: float | None = Field(default=None, ge=1, le=60 * 24)
     # Two hours: long enough to drive to the home and look; short enough that a relative
     # who said "I'll handle it" and could not is followed up the same morning.
-    handling_timeout_min: float = Field(default=120, ge=5, le=60 * 24 * 3)
+    # The floor is low on purpose: a shorter pause only escalates sooner (the safe way),
+    # and the end-to-end test waits seconds, not minutes (tests/e2e/test_escalation_walk.py).
+    handling_timeout_min: float = Field(default=120, ge=0.1, le=60 * 24 * 3)
 
     def all_steps(self) -> list[EscalationStep]:
         """Every step of every route, by day and by night."""

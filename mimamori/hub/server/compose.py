@@ -81,7 +81,9 @@ async def assemble(
     line = None
     if config.hub.line is not None:  # the town's LINE account (docs/line.md)
         contacts = RegisterContacts(registry)
-        line = LineService(config.hub.line, store, contacts, clock=clock)
+        line = LineService(
+            config.hub.line, store, contacts, clock=clock, public_url=config.hub.http.public_url
+        )
 
     def state(
         after_commit: AfterCommit, ingest: Ingest | None = None, alerts: AlertEngine | None = None

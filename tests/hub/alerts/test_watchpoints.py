@@ -113,13 +113,18 @@ async def test_a_stopped_watch_point_raises_one_technician_alert_and_its_return_
     assert [a.state for a in await alerts()] == ["resolved"]
 
 
-async def test_the_technician_policy_says_who_is_told_and_families_never_are(
+async def test_the_default_policys_device_route_tells_the_technician_and_families_never(
     tmp_path: Path, store: SqlStore
 ) -> None:
+    """One way to reach the technician: the ``default`` policy's ``device`` route, as for
+    every alert of no household; a policy that happens to be named ``technician`` (the
+    old way) is an ordinary policy nobody follows for it."""
     doc = hub_document(tmp_path, 1883, 8080)
-    doc["recipients"].append({"id": "r-tech", "name": "技術担当", "channels_file": str(
-        tmp_path / "miyagi.channels")})  # fmt: skip
-    doc["policies"].append({"id": "technician", "steps": [{"after_min": 0, "notify": ["r-tech"]}]})
+    for rid in ("r-tech", "r-old"):
+        doc["recipients"].append({"id": rid, "name": "技術担当", "channels_file": str(
+            tmp_path / "miyagi.channels")})  # fmt: skip
+    doc["policies"][0]["routes"] = {"device": {"steps": [{"after_min": 0, "notify": ["r-tech"]}]}}
+    doc["policies"].append({"id": "technician", "steps": [{"after_min": 0, "notify": ["r-old"]}]})
     clock = HubClock(Y2031)
     await import_register_of(store, doc, clock)
     watch = WatchPoints(WatchPointSettings(), await load_registry(store), store, clock=clock)
@@ -131,3 +136,16 @@ async def test_the_technician_policy_says_who_is_told_and_families_never_are(
     steps = await query(tmp_path, "SELECT alert_id, recipients FROM escalations")
     assert steps == [(opened.id, '["r-tech"]')]
     assert opened.subject == "gateway:gw-b" and opened.detail["gateway_name"] == "市役所前 自販機"
+    assert not watch.warn_of_the_old_technician_policy()  # the route is there: all is well
+
+
+async def test_a_register_that_still_reaches_its_technician_by_the_old_policy_is_told(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    doc = hub_document(tmp_path, 1883, 8080)
+    step = {"after_min": 0, "notify": ["r-miyagi"]}
+    doc["policies"].append({"id": "technician", "steps": [step]})
+    clock = HubClock(Y2031)
+    await import_register_of(store, doc, clock)
+    watch = WatchPoints(WatchPointSettings(), await load_registry(store), store, clock=clock)
+    assert watch.warn_of_the_old_technician_policy()

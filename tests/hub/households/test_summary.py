@@ -45,10 +45,11 @@ async def test_a_missed_step_counts_whatever_offset_its_due_time_was_written_wit
 async def test_the_calendar_says_how_the_person_was_really_reminded(
     store: SqlStore, tmp_path: Path
 ) -> None:
-    """Not a fixed 「本人に通知」: the button, LINE, or that nothing could reach them."""
+    """Not a fixed 「本人に通知」: the button, LINE, that nothing could reach them, or that
+    the one way there was failed."""
     [home] = registry_of_doc(hub_document(tmp_path, 1883, 8080)).households.values()
     zone = ZoneInfo(home.timezone)
-    days = [DUE - timedelta(days=n) for n in (2, 1, 0)]
+    days = [DUE - timedelta(days=n) for n in (2, 1, 0, 3)]
     steps = [
         EventDraft(EventKind.CHECKIN_MISSED, day, {"level": 0, "due": format_ts(day)}).numbered(
             new_event_id(), n
@@ -66,14 +67,22 @@ async def test_the_calendar_says_how_the_person_was_really_reminded(
         # Today: the broker refused, her e-mail was queued.
         Reminder(steps[2].id, "button", home.id, "gw-home", days[2], "failed"),
         Reminder(steps[2].id, "mailto", home.id, "gw-home", days[2], "queued"),
+        # Three days ago: the button was the only way, and the broker refused it.
+        Reminder(steps[3].id, "button", home.id, "gw-home", days[3], "failed"),
     ]
     cursor = await store.reminder_cursor()
     assert await store.record_reminders(cursor, cursor, done, [], now)
     view = await detail(store, home, now)
-    assert [d.reminded for d in view.history[-3:]] == [["button", "line"], ["none"], ["mail"]]
-    assert view.history[-4].reminded == []
-    notes = [d.title for d in calendar(view, zone, texts("ja")).days[-3:]]
+    assert [d.reminded for d in view.history[-4:]] == [
+        ["failed"],
+        ["button", "line"],
+        ["none"],
+        ["mail"],
+    ]
+    assert view.history[-5].reminded == []
+    notes = [d.title for d in calendar(view, zone, texts("ja")).days[-4:]]
     assert notes == [
+        "連絡なし / お知らせを送れませんでした",
         "連絡なし / ボタンでお知らせ / LINEでお知らせ",
         "連絡なし / お知らせできる手段なし",
         "連絡なし / メールでお知らせ",

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.line.linking import issue_code, redeem
 from mimamori.hub.model.alerts import LINE_CHANNEL
-from tests.hub.helpers import Gateway, RunningHub, open_alert, query, set_channels, until
+from tests.hub.helpers import (
+    Gateway,
+    RunningHub,
+    open_alert,
+    query,
+    running_hub,
+    set_channels,
+    until,
+)
+from tests.hub.line.conftest import with_line
 from tests.hub.receivers import Hook, webhook
 from tests.line_server import LocalLine, Sent, user_id
 
@@ -45,7 +56,7 @@ async def test_a_bound_contact_gets_the_alert_in_line_and_its_button_acknowledge
     [push] = await pushed(line)
     assert push.to == user
     assert "宮城さん宅" in push.text and "/ack?token=" in push.text
-    [button] = push.buttons()
+    button, _decline, _resolve = push.buttons()
     assert (button["type"], button["label"]) == ("postback", "対応します")
     assert button["data"].startswith("ack:")
     assert push.retry_key is not None  # a push retried after a lost answer is shown once
@@ -67,6 +78,60 @@ async def test_a_bound_contact_gets_the_alert_in_line_and_its_button_acknowledge
     assert any(e.action == "alert.ack" and e.role == "line" for e in audit)
 
 
+async def test_line_offers_the_one_tap_pages_answers_and_cant_go_tells_the_next_step_at_once(
+    line_hub: RunningHub, line: LocalLine, home_gateway: Gateway
+) -> None:
+    user = await bind(line_hub)
+    alert_id = await open_alert(line_hub, home_gateway)
+    [push] = await pushed(line)
+    handling, decline, resolve = push.buttons()
+    assert [b["label"] for b in (handling, decline, resolve)] == [
+        "対応します",
+        "行けない・次の人へ",
+        "解決しました",
+    ]
+    assert decline["type"] == "postback" and decline["data"].startswith("decline:")
+    # 解決しました needs what happened: it opens the one-tap page of this alert and contact.
+    assert resolve["type"] == "uri" and "/ack?token=" in resolve["uri"]
+    async with line_hub.client() as browser:
+        page = await browser.get("/ack?" + resolve["uri"].split("?", 1)[1])
+    assert page.status_code == 200 and "宮城さん宅" in page.text and 'value="resolve"' in page.text
+
+    tapped = line.postback(user, decline["data"])
+    assert (await line.webhook(line_hub.url + WEBHOOK, tapped)).status_code == 200
+    [reply] = await until(lambda: _replies(line, user))
+    assert reply.startswith("「行けない」を受け付けました")
+    # The policy's only step is asked again at once (no step left after it), no clock moved.
+    await pushed(line, 2)
+    timeline = await line_hub.state.store.alert_timeline(alert_id)
+    answers = [(e.who, e.detail, e.note) for e in timeline if e.what == "answer"]
+    assert answers == [("宮城 花子", "decline", "LINE: 行けない・次の人へ")]
+    alert = await line_hub.state.store.alert(alert_id)
+    assert alert is not None and alert.state == "open"
+
+
+async def test_lines_handling_pauses_for_the_alerts_policy_as_the_one_tap_page_does(
+    own_broker: PrivateBroker, tmp_path: Path, line: LocalLine, home_gateway: Gateway
+) -> None:
+    """Not a fixed two hours: the policy's ``handling_timeout_min`` (45 min here)."""
+    add_line = with_line(tmp_path, line)
+
+    def edit(doc: dict[str, Any]) -> None:
+        add_line(doc)
+        doc["policies"][0]["handling_timeout_min"] = 45
+
+    async with running_hub(own_broker, tmp_path, edit) as hub:
+        user = await bind(hub)
+        alert_id = await open_alert(hub, home_gateway)
+        [push] = await pushed(line)
+        tapped = line.postback(user, push.buttons()[0]["data"])
+        assert (await line.webhook(hub.url + WEBHOOK, tapped)).status_code == 200
+        await until(lambda: _replies(line, user))
+        alert = await hub.state.store.alert(alert_id)
+    assert alert is not None and alert.acked_at is not None
+    assert alert.handling_until == alert.acked_at + timedelta(minutes=45)
+
+
 async def _replies(line: LocalLine, user: str) -> list[str]:
     return line.replies_to(user)
 
@@ -77,7 +142,7 @@ async def test_the_same_button_from_another_line_user_does_nothing(
     await bind(line_hub)
     alert_id = await open_alert(line_hub, home_gateway)
     [push] = await pushed(line)
-    [button] = push.buttons()
+    button = push.buttons()[0]
     stranger = user_id()  # a forwarded screenshot, a replayed request: not the contact
     forged = line.postback(stranger, button["data"])
     assert (await line.webhook(line_hub.url + WEBHOOK, forged)).status_code == 200

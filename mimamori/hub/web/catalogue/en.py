@@ -86,6 +86,7 @@ TEXT: dict[str, str] = {
     "reminded_mail": "reminded by e-mail",
     "reminded_other": "reminded on their own phone",
     "reminded_none": "no way to remind them",
+    "reminded_failed": "the reminder could not be sent",
     "day_none": "Nothing recorded",
     "day_problem": "Device problem",
     "problem_device.silent": "Button silent",

@@ -92,6 +92,7 @@ TEXT: dict[str, str] = {
     "reminded_mail": "メールでお知らせ",
     "reminded_other": "ご本人の連絡先へお知らせ",
     "reminded_none": "お知らせできる手段なし",
+    "reminded_failed": "お知らせを送れませんでした",
     "day_none": "記録なし",
     "day_problem": "機器の異常",
     "problem_device.silent": "ボタン応答なし",
