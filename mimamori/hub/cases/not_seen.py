@@ -113,6 +113,7 @@ class NotSeenRule:
             except Exception:  # one person's trouble is that person's
                 self.failures += 1
                 log.exception("not seen: checking %s failed", person.id)
+        log.debug("not seen: %d people swept, %d cases filed", len(self.registry.people), filed)
         return filed
 
     def _outdoor(self, sightings: list[Sighting]) -> list[Sighting]:

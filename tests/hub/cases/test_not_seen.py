@@ -5,10 +5,14 @@ points are not listening get none."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.cases.not_seen import DEFAULT_DAYS, NotSeenRule, days_for, has_daily_habit
 from mimamori.hub.model.cases import CaseState, Noticed, Step
 from mimamori.hub.store.port_cases import CaseChange
@@ -25,7 +29,9 @@ from tests.hub.helpers import (
     hub_document,
     open_test_store,
     registry_of_doc,
+    running_hub,
     sighting,
+    until,
 )
 
 DAY = timedelta(days=1)
@@ -158,3 +164,32 @@ async def test_no_case_without_a_daily_habit_consent_or_listening_watch_points(
         assert await NotSeenRule(store, registry_of_doc(kama_town(tmp_path)), clock).sweep() == 1
     finally:
         await store.close()
+
+
+async def test_the_hub_sweeps_at_start_and_a_restarted_hub_files_nothing_twice(
+    own_broker: PrivateBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="mimamori.hub.cases.not_seen")
+    clock = HubClock(WALK)
+    store = await open_test_store(tmp_path)
+    try:
+        await daily_walks(store, TAG_KAMA, WALK, 14)
+        clock.advance(3 * DAY + timedelta(hours=1))
+        await listening(store, clock)
+    finally:
+        await store.close()
+
+    def swept() -> int:
+        return sum("people swept" in r.getMessage() for r in caplog.records)
+
+    async def swept_again() -> bool:
+        return swept() > before
+
+    async with running_hub(own_broker, tmp_path, town, clock=clock) as hub:
+        cases = await until(lambda: hub.state.store.cases(None, 10))
+        assert [c.household_id for c in cases] == ["hh-1"]
+    before = swept()  # the restarted hub's own sweep comes after these
+    clock.advance(timedelta(hours=2))
+    async with running_hub(own_broker, tmp_path, town, clock=clock) as hub:
+        await until(swept_again)
+        assert len(await hub.state.store.cases(None, 10)) == 1
