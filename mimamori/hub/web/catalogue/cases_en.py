@@ -118,5 +118,6 @@ TEXT: dict[str, str] = {
     "step_triage": "Decision",
     "step_assign": "Assigned",
     "step_close": "Closed",
+    "step_route": "Routed",
     "case_unassigned": "(nobody yet)",
 }

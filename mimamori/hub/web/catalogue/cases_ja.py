@@ -126,5 +126,6 @@ TEXT: dict[str, str] = {
     "step_triage": "対応",
     "step_assign": "担当",
     "step_close": "終了",
+    "step_route": "経路",
     "case_unassigned": "（未定）",
 }
