@@ -43,6 +43,7 @@ from mimamori.hub.web.desk_photos import router as desk_photos_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
+from mimamori.hub.web.my_cases import router as my_cases_router
 from mimamori.hub.web.partner_report import router as partner_report_router
 from mimamori.hub.web.searches import router as search_pages_router
 from mimamori.hub.web.security import HubApp
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(desk_partners_router)  # issue 16: partners report, cases
     app.include_router(desk_cases_router)
     app.include_router(partner_report_router)
+    app.include_router(my_cases_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

@@ -100,9 +100,12 @@ class CaseStore(Protocol):
         """Residents' reports of this typed address since ``since``."""
         ...
 
-    async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:
+    async def cases(
+        self, areas: Sequence[str] | None, limit: int, *, assigned_to: str | None = None
+    ) -> list[Case]:
         """Cases of ``areas`` (None: all), new first, then triaged, then closed; the
-        newest first within each."""
+        newest first within each. ``assigned_to``: only the open ones assigned to
+        that account."""
         ...
 
     async def case(self, case_id: int) -> Case | None: ...

@@ -119,5 +119,11 @@ TEXT: dict[str, str] = {
     "step_assign": "Assigned",
     "step_close": "Closed",
     "step_route": "Routed",
+    # my cases (cases/mine.py)
+    "mine_title": "My cases",
+    "mine_noticed": "Noticed",
+    "mine_todo": "What to do",
+    "mine_todo_pending": "The centre has not decided yet",
+    "mine_none": "No case is assigned to you",
     "case_unassigned": "(nobody yet)",
 }

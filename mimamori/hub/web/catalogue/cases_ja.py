@@ -127,5 +127,11 @@ TEXT: dict[str, str] = {
     "step_assign": "担当",
     "step_close": "終了",
     "step_route": "経路",
+    # my cases (cases/mine.py)
+    "mine_title": "担当の案件",
+    "mine_noticed": "気づいたこと",
+    "mine_todo": "すること",
+    "mine_todo_pending": "センターが決めるまでお待ちください",
+    "mine_none": "担当の案件はありません",
     "case_unassigned": "（未定）",
 }
