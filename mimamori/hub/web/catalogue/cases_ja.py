@@ -78,6 +78,14 @@ TEXT: dict[str, str] = {
     "partner_link_lang": "言葉",
     "partner_link_issue": "リンクを作る",
     "partner_link_made": "新しいリンクです。この画面でしか表示されません。本人に渡してください:",
+    "card_title": "お知らせ用 QR カード",
+    "card_heading": "気づいたら、地域包括支援センターへ",
+    "card_how": "スマートフォンのカメラで読み取ると、お知らせの画面が開きます（1分で終わります）。",
+    "card_revoked": (
+        "このカードのリンクは停止されました。このカードは使えません。処分してください。"
+    ),
+    "card_print": "ブラウザの「印刷」で印刷してください（カードだけが印刷されます）。",
+    "partner_link_card": "QR カードを印刷する",
     "partner_link_revoke": "停止する",
     "partner_link_revoked": "停止済み",
     "partner_link_active": "使用中",
