@@ -37,6 +37,7 @@ from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
+from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
@@ -116,10 +117,14 @@ def create_app(
     app.include_router(desk_photos_router)
     app.include_router(desk_audit_router)
     app.include_router(confirm_router)
-    app.include_router(desk_partners_router)  # issue 16: partners report, cases
-    app.include_router(desk_cases_router)
-    app.include_router(partner_report_router)
-    app.include_router(my_cases_router)
+    for cases_router in (  # issue 16: partners report, cases, their figures
+        desk_partners_router,
+        desk_cases_router,
+        partner_report_router,
+        my_cases_router,
+        desk_figures_router,
+    ):
+        app.include_router(cases_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

@@ -25,6 +25,7 @@ from mimamori.hub.store.sql_confirmations import SqlConfirmations
 from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_escalation import SqlEscalation
 from mimamori.hub.store.sql_federation import SqlFederation
+from mimamori.hub.store.sql_figures import SqlFigures
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
 from mimamori.hub.store.sql_not_seen import SqlNotSeen
@@ -70,6 +71,7 @@ class SqlStore(
     SqlEid,
     SqlEscalation,
     SqlFederation,
+    SqlFigures,
     SqlGateways,
     SqlLine,
     SqlPhotos,

@@ -125,6 +125,25 @@ TEXT: dict[str, str] = {
     "step_assign": "Assigned",
     "step_close": "Closed",
     "step_route": "Routed",
+    # monthly figures (cases/figures.py)
+    "figures_title": "Cases by month",
+    "figures_month": "Month",
+    "figures_show": "Show",
+    "figures_hidden_note": (
+        'So that no home can be singled out, counts under {n} are shown as "{x}" '
+        '(when only one is hidden, the next smallest is shown as "{x}" too).'
+    ),
+    "figures_opened": "Cases opened",
+    "figures_decided": "Cases decided",
+    "figures_median": "Hours to a decision (median)",
+    "figures_p90": "Hours to a decision (90% of cases)",
+    "figures_by_kind": "Reports by reporter",
+    "figures_by_noticed": "Reports by what was noticed",
+    "figures_closed": "Cases closed",
+    "pkind_public": "Residents (public form)",
+    "pkind_not_seen": "Watch record (not seen for N days)",
+    "triage_none": "Closed without a decision",
+    "desk_figures": "Figures",
     # my cases (cases/mine.py)
     "mine_title": "My cases",
     "mine_noticed": "Noticed",

@@ -135,6 +135,25 @@ TEXT: dict[str, str] = {
     "step_assign": "担当",
     "step_close": "終了",
     "step_route": "経路",
+    # monthly figures (cases/figures.py)
+    "figures_title": "案件の集計（月ごと）",
+    "figures_month": "月",
+    "figures_show": "表示する",
+    "figures_hidden_note": (
+        "お宅が特定されないよう、{n}未満の数は「{x}」と表示します"
+        "（一つだけ隠れるときは、引き算でわからないよう次に小さい数も「{x}」にします）。"
+    ),
+    "figures_opened": "新しい案件",
+    "figures_decided": "対応を決めた案件",
+    "figures_median": "対応を決めるまで（中央値・時間）",
+    "figures_p90": "対応を決めるまで（90%の案件・時間）",
+    "figures_by_kind": "お知らせ（知らせた人）",
+    "figures_by_noticed": "お知らせ（気づいたこと）",
+    "figures_closed": "終了した案件",
+    "pkind_public": "住民（公開フォーム）",
+    "pkind_not_seen": "見守りの記録（N日見かけない）",
+    "triage_none": "対応を決めずに終了",
+    "desk_figures": "集計",
     # my cases (cases/mine.py)
     "mine_title": "担当の案件",
     "mine_noticed": "気づいたこと",
