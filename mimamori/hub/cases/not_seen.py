@@ -161,7 +161,7 @@ class NotSeenRule:
         first = last - timedelta(days=HABIT_DAYS)
         usual = {s.gateway_id for s in outdoor if s.seen_at >= first}
         if not _listening(states, usual, now):
-            log.info("not seen: %s, but their watch points are not listening", person.id)
+            log.debug("not seen: %s, but their watch points are not listening", person.id)
             return 0
         where = self.registry.place(max(outdoor, key=lambda s: s.seen_at).gateway_id).name
         local = last.astimezone(ZoneInfo(home.timezone))
