@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from mimamori.errors import ChangeRefused, FieldProblem
+from mimamori.hub.cases import routing
 from mimamori.hub.cases.reports import ADDRESS_MAX, NOTE_MAX, LinkBusy
 from mimamori.hub.model.cases import Noticed, ReportDraft
 from mimamori.hub.register.registry import Registry
@@ -86,4 +87,5 @@ async def file(hub: HubState, form: Mapping[str, object]) -> int:
         raise LinkBusy()
     case_id = await hub.store.file_public(report, area, typed, now)
     log.info("public form: report filed in case %d", case_id)
+    await routing.route_report(hub, case_id, report.noticed)
     return case_id

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from mimamori.errors import ChangeRefused, FieldProblem
-from mimamori.hub.cases import feedback
+from mimamori.hub.cases import feedback, routing
 from mimamori.hub.model.cases import CaseState, Noticed, Partner, PartnerLink, ReportDraft, Step
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import HouseholdEntry
@@ -109,6 +109,7 @@ async def file(hub: HubState, link: PartnerLink, partner: Partner, report: Repor
     area = home.area if home is not None else partner.areas[0]
     case_id = await hub.store.file_report(link, report, area, now)
     log.info("report from %s (link %d) filed in case %d", partner.id, link.id, case_id)
+    await routing.route_report(hub, case_id, report.noticed)
     case = await hub.store.case(case_id)
     if link.has_channel and case is not None and case.state is CaseState.TRIAGED:
         # The centre started before this report came: its reporter hears it now (once:

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 LIST_LIMIT = 500  # a centre's open cases fit many times over; closed ones age out
 TEXT_MAX = 1000  # a note or an outcome: a paragraph
+VOLUNTEER = "民生委員"
 
 
 ALERTS_SHOWN = 20  # the home's latest alerts beside the timeline
@@ -130,7 +131,7 @@ async def note(hub: HubState, who: Principal, case_id: int, text: object) -> Non
 
 
 async def staff_for(hub: HubState, area: str) -> list[tuple[str, str]]:
-    """Who a case of ``area`` may be assigned to: its area's staff, and admins."""
+    """Who a case of ``area`` may be assigned to among staff: its area's, and admins."""
     users = await hub.store.users()
     return [
         (u.id, u.name)
@@ -139,14 +140,35 @@ async def staff_for(hub: HubState, area: str) -> list[tuple[str, str]]:
     ]
 
 
+async def assignees(hub: HubState, case: Case) -> list[tuple[str, str]]:
+    """Who ``case`` may be assigned to: its area's staff and admins, and the 民生委員
+    of the people of its household (their contact's account, a volunteer's)."""
+    found = await staff_for(hub, case.area)
+    home = hub.registry.households.get(case.household_id or "")
+    people = (
+        [hub.registry.people[p] for p in home.people if p in hub.registry.people] if home else []
+    )
+    accounts = {
+        contact.user
+        for p in people
+        if p.minsei and (contact := hub.registry.recipients.get(p.minsei)) and contact.user
+    }
+    for user in await hub.store.users():
+        if user.id in accounts and user.role == "volunteer" and not user.disabled:
+            found.append((user.id, f"{user.name}（{VOLUNTEER}）"))
+    return found
+
+
 async def assign(hub: HubState, who: Principal, case_id: int, user_id: object) -> None:
     case = await _case(hub, who, case_id)
-    names = dict(await staff_for(hub, case.area))
+    names = dict(await assignees(hub, case))
     if not isinstance(user_id, str) or user_id not in names:
         raise ChangeRefused(
             [
                 FieldProblem(
-                    "assign", "この地域の職員から選んでください", "pick a staff member of the area"
+                    "assign",
+                    "この地域の職員か、この世帯の民生委員から選んでください",
+                    "pick a staff member of the area or the household's volunteer",
                 )
             ]
         )

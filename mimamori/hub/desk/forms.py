@@ -66,6 +66,7 @@ PERSON = (
     _text("key_holder", 200),
     Field("minsei", "choice"),  # choices: the contacts the caller may name
     Field("review_on", "date"),
+    Field("not_seen_days", "number"),  # "not seen for N days" (cases/not_seen.py)
     Field("notes", "textarea", max_length=4000),
 )
 HOUSEHOLD = (

@@ -65,6 +65,7 @@ class Step(StrEnum):
     TRIAGE = "triage"
     ASSIGN = "assign"
     CLOSE = "close"
+    ROUTE = "route"  # where a report went: the desk, or the night route (cases/routing.py)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,9 @@ class AreaEntry(Strict):
 
     id: Id
     name: Text
+    # "Not seen for N days" (hub/cases/not_seen.py): the centre's N for its people
+    # without their own; None: the rule's default (3 days).
+    not_seen_days: int | None = Field(default=None, ge=1, le=30)
 
 
 class GatewayEntry(Strict):
@@ -201,6 +204,7 @@ class PersonEntry(Strict):
     # The escalation policy of alerts about this person (outside the usual area);
     # default: their household's, else "default".
     policy: Id | None = None
+    not_seen_days: int | None = Field(default=None, ge=1, le=30)  # None: the area's N
 
     @model_validator(mode="after")
     def _each_once(self, info: ValidationInfo) -> PersonEntry:

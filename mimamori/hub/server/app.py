@@ -38,12 +38,14 @@ from mimamori.hub.web.desk_audit import router as desk_audit_router
 from mimamori.hub.web.desk_broker import router as desk_broker_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
+from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
+from mimamori.hub.web.my_cases import router as my_cases_router
 from mimamori.hub.web.partner_report import router as partner_report_router
 from mimamori.hub.web.searches import router as search_pages_router
 from mimamori.hub.web.security import HubApp
@@ -117,9 +119,14 @@ def create_app(
     app.include_router(desk_audit_router)
     app.include_router(desk_broker_router)
     app.include_router(confirm_router)
-    app.include_router(desk_partners_router)  # issue 16: partners report, cases
-    app.include_router(desk_cases_router)
-    app.include_router(partner_report_router)
+    for cases_router in (  # issue 16: partners report, cases, their figures
+        desk_partners_router,
+        desk_cases_router,
+        partner_report_router,
+        my_cases_router,
+        desk_figures_router,
+    ):
+        app.include_router(cases_router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

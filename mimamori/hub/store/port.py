@@ -20,6 +20,7 @@ from mimamori.hub.store.port_eid import EidStore
 from mimamori.hub.store.port_escalation import EscalationStore
 from mimamori.hub.store.port_events import EventStore
 from mimamori.hub.store.port_federation import FederationStore
+from mimamori.hub.store.port_figures import FigureStore
 from mimamori.hub.store.port_gateways import GatewayStore
 from mimamori.hub.store.port_line import LineStore
 from mimamori.hub.store.port_photos import PhotoStore
@@ -43,6 +44,7 @@ class Store(
     EscalationStore,
     EventStore,
     FederationStore,
+    FigureStore,
     GatewayStore,
     LineStore,
     PhotoStore,

@@ -100,9 +100,12 @@ class CaseStore(Protocol):
         """Residents' reports of this typed address since ``since``."""
         ...
 
-    async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:
+    async def cases(
+        self, areas: Sequence[str] | None, limit: int, *, assigned_to: str | None = None
+    ) -> list[Case]:
         """Cases of ``areas`` (None: all), new first, then triaged, then closed; the
-        newest first within each."""
+        newest first within each. ``assigned_to``: only the open ones assigned to
+        that account."""
         ...
 
     async def case(self, case_id: int) -> Case | None: ...
@@ -128,6 +131,17 @@ class CaseStore(Protocol):
     async def record_feedback(
         self, feedback_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
     ) -> None: ...
+
+    async def not_seen_marks(self) -> dict[str, datetime]:
+        """Each person's newest absence a case was opened for (their last sighting)."""
+        ...
+
+    async def file_not_seen(
+        self, person_id: str, last_seen: datetime, report: ReportDraft, area: str, at: datetime
+    ) -> int | None:
+        """File the rule's report of a person not seen since ``last_seen``, once: the
+        case's id, or None when this absence was filed already."""
+        ...
 
     async def feedback_sent(self, link_id: int) -> list[str]:
         """The titles sent to a link, oldest first (for the desk and the tests)."""

@@ -738,4 +738,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS alert_answers_alert ON alert_answers (alert_id, at);
     CREATE INDEX IF NOT EXISTS escalations_alert ON escalations (alert_id, state);
     """),
+    # 23: "not seen for N days" (issue 16, hub/cases/not_seen.py): each absence a case
+    # was opened for, by person and last sighting, written in the case's transaction,
+    # so neither the next sweep nor a restarted hub files the same absence again.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS not_seen_filed (
+        person_id TEXT NOT NULL,
+        last_seen {bigint} NOT NULL,
+        case_id   {bigint} REFERENCES cases (id),
+        filed_at  {bigint} NOT NULL,
+        PRIMARY KEY (person_id, last_seen)
+    );
+    """),
 )

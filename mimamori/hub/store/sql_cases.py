@@ -248,13 +248,19 @@ class SqlCases(SqlBase):
         return int(rows[0][0])
 
     @serialized
-    async def cases(self, areas: Sequence[str] | None, limit: int) -> list[Case]:
-        if areas is None:
-            where, params = "", []
-        else:
-            where, params = f"WHERE c.area IN ({marks(areas)})", list(areas)
+    async def cases(
+        self, areas: Sequence[str] | None, limit: int, *, assigned_to: str | None = None
+    ) -> list[Case]:
+        where, params = ["1 = 1"], []
+        if areas is not None:
+            where.append(f"c.area IN ({marks(areas)})")
+            params += list(areas)
+        if assigned_to is not None:
+            where.append("c.assigned_to = ? AND c.state != 'closed'")
+            params.append(assigned_to)
         rows = await self._query(
-            f"SELECT {_CASE} FROM cases c {where} ORDER BY {_ORDER} LIMIT ?", [*params, limit]
+            f"SELECT {_CASE} FROM cases c WHERE {' AND '.join(where)} ORDER BY {_ORDER} LIMIT ?",
+            [*params, limit],
         )
         return [_case(r) for r in rows]
 

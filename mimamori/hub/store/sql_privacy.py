@@ -221,6 +221,9 @@ class SqlPrivacy(SqlBase):
         for table, column in TAG_KEY_TABLES:
             removed[table] += await _delete(db, table, f"{column} IN ({marks(tags)})", tags)
         removed["photos"] += await _delete(db, "photos", "person_id = ?", [scope.person_id])
+        removed["not_seen_filed"] += await _delete(
+            db, "not_seen_filed", "person_id = ?", [scope.person_id]
+        )
         removed["contact_confirmations"] += await unname_person(db, scope.person_id)
         at = to_epoch_ms(now)
         await db.executemany(

@@ -25,8 +25,10 @@ from mimamori.hub.store.sql_confirmations import SqlConfirmations
 from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_escalation import SqlEscalation
 from mimamori.hub.store.sql_federation import SqlFederation
+from mimamori.hub.store.sql_figures import SqlFigures
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
+from mimamori.hub.store.sql_not_seen import SqlNotSeen
 from mimamori.hub.store.sql_photos import SqlPhotos
 from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
@@ -63,11 +65,13 @@ class SqlStore(
     SqlAcks,
     SqlAlerts,
     SqlAudit,
+    SqlNotSeen,  # before SqlCases, which it extends
     SqlCases,
     SqlConfirmations,
     SqlEid,
     SqlEscalation,
     SqlFederation,
+    SqlFigures,
     SqlGateways,
     SqlLine,
     SqlPhotos,

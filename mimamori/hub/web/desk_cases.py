@@ -53,7 +53,7 @@ async def _case(
         return refusal(page, exc)
     t, case = page.t, view.case
     timeline = [(e, t.date_time(e.at.astimezone(TOKYO))) for e in view.timeline]
-    staff = await service.staff_for(page.hub, case.area)
+    staff = await service.assignees(page.hub, case)
     alerts = [
         (
             a,

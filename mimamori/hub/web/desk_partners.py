@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from mimamori.errors import ChangeRefused
-from mimamori.hub.cases import anomalies, partners
+from mimamori.hub.cases import anomalies, cards, partners
 from mimamori.hub.desk.service import DeskRefused
 from mimamori.hub.model.cases import PartnerKind
 from mimamori.hub.web.context import PageContext, SignedIn
@@ -73,6 +73,7 @@ async def _partner(
     partner_id: str,
     *,
     token: str | None = None,
+    link_id: int | None = None,
     problems: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> Response:
@@ -89,6 +90,8 @@ async def _partner(
         kind=page.t(f"pkind_{partner.kind.value}"),
         links=links,
         made=f"{base}/report?token={token}" if token else None,
+        made_token=token,
+        made_link=link_id,
         problems=problems or {},
     )
 
@@ -104,13 +107,29 @@ async def issue_link(page: SignedIn, partner_id: PartnerId) -> Response:
     data = {"label": form_value(form, "label"), "lang": form_value(form, "lang", 2),
             "channel": form_value(form, "channel", 2000)}  # fmt: skip
     try:
-        _, token = await partners.issue_link(page.hub, page.who, partner_id, data)
+        link, token = await partners.issue_link(page.hub, page.who, partner_id, data)
     except DeskRefused as exc:
         return refusal(page, exc)
     except ChangeRefused as exc:
         return await _partner(page, partner_id, problems=failed(page, exc).problems, status=422)
     # Shown once, on this answer (not a redirect: the token would sit in the history).
-    return await _partner(page, partner_id, token=token)
+    return await _partner(page, partner_id, token=token, link_id=link.id)
+
+
+@router.get("/desk/partners/{partner_id}/links/{link_id}/card")
+async def link_card(
+    page: SignedIn,
+    partner_id: PartnerId,
+    link_id: int,
+    token: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The link's printable QR card (the token from the answer that made it); a
+    revoked link's says so (410)."""
+    try:
+        found = await cards.card(page.hub, page.who, partner_id, link_id, token)
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    return page.render("desk/card.html", status=410 if found.link.revoked else 200, card=found)
 
 
 @router.post("/desk/partners/{partner_id}/links/{link_id}/revoke")

@@ -108,3 +108,21 @@ async def test_emergency_contacts_keep_their_order_and_channels_are_never_shown(
     assert await hub.state.store.contact_channels("r-son") == [
         "mailto://127.0.0.1:9?to=r-son@example.jp"
     ]
+
+
+async def test_staff_set_a_persons_days_not_seen_before_a_case(hub: RunningHub) -> None:
+    token = await hub.account("kinjo", "staff")
+    async with browser(hub, token) as desk:
+        zero = await desk.post("/desk/people/new", data={**PERSON, "not_seen_days": "0"})
+        assert zero.status_code == 422 and 'id="error-not_seen_days"' in zero.text
+        made = await desk.post("/desk/people/new", data={**PERSON, "not_seen_days": "5"})
+        assert made.status_code == 303
+        assert hub.state.registry.people["p-uto"].not_seen_days == 5
+        form = await desk.get("/desk/people/p-uto/edit")
+        assert "「N日見かけない」の日数" in form.text and 'value="5"' in form.text
+        emptied = await desk.post(  # an empty field: the area's N, or the rule's default
+            "/desk/people/p-uto/edit",
+            data={**PERSON, "not_seen_days": "", "version": version(form.text)},
+        )
+        assert emptied.status_code == 303
+    assert hub.state.registry.people["p-uto"].not_seen_days is None

@@ -60,6 +60,7 @@ async def test_every_page_and_json_route_sends_the_security_headers(
         "token": shared.rsplit("/", 1)[1],
         "case_id": "1",  # cases and partners (issue 16): none yet, a 404
         "partner_id": "news",
+        "link_id": "1",  # a partner link's QR card: no token, a 404
     }
     gets = sorted(route.path for route in routes(hub.app.routes) if "GET" in (route.methods or ()))
     seen: set[str] = set()

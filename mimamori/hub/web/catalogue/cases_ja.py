@@ -78,6 +78,14 @@ TEXT: dict[str, str] = {
     "partner_link_lang": "言葉",
     "partner_link_issue": "リンクを作る",
     "partner_link_made": "新しいリンクです。この画面でしか表示されません。本人に渡してください:",
+    "card_title": "お知らせ用 QR カード",
+    "card_heading": "気づいたら、地域包括支援センターへ",
+    "card_how": "スマートフォンのカメラで読み取ると、お知らせの画面が開きます（1分で終わります）。",
+    "card_revoked": (
+        "このカードのリンクは停止されました。このカードは使えません。処分してください。"
+    ),
+    "card_print": "ブラウザの「印刷」で印刷してください（カードだけが印刷されます）。",
+    "partner_link_card": "QR カードを印刷する",
     "partner_link_revoke": "停止する",
     "partner_link_revoked": "停止済み",
     "partner_link_active": "使用中",
@@ -126,5 +134,31 @@ TEXT: dict[str, str] = {
     "step_triage": "対応",
     "step_assign": "担当",
     "step_close": "終了",
+    "step_route": "経路",
+    # monthly figures (cases/figures.py)
+    "figures_title": "案件の集計（月ごと）",
+    "figures_month": "月",
+    "figures_show": "表示する",
+    "figures_hidden_note": (
+        "お宅が特定されないよう、{n}未満の数は「{x}」と表示します"
+        "（一つだけ隠れるときは、引き算でわからないよう次に小さい数も「{x}」にします）。"
+    ),
+    "figures_opened": "新しい案件",
+    "figures_decided": "対応を決めた案件",
+    "figures_median": "対応を決めるまで（中央値・時間）",
+    "figures_p90": "対応を決めるまで（90%の案件・時間）",
+    "figures_by_kind": "お知らせ（知らせた人）",
+    "figures_by_noticed": "お知らせ（気づいたこと）",
+    "figures_closed": "終了した案件",
+    "pkind_public": "住民（公開フォーム）",
+    "pkind_not_seen": "見守りの記録（N日見かけない）",
+    "triage_none": "対応を決めずに終了",
+    "desk_figures": "集計",
+    # my cases (cases/mine.py)
+    "mine_title": "担当の案件",
+    "mine_noticed": "気づいたこと",
+    "mine_todo": "すること",
+    "mine_todo_pending": "センターが決めるまでお待ちください",
+    "mine_none": "担当の案件はありません",
     "case_unassigned": "（未定）",
 }

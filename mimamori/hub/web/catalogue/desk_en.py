@@ -88,6 +88,7 @@ TEXT: dict[str, str] = {
     "f_key_holder": "Key holder",
     "f_minsei": "Their 民生委員 (volunteer)",
     "f_review_on": "Next review",
+    "f_not_seen_days": "Days not seen before a case (empty: the area's, or 3)",
     "f_notes": "Notes",
     "f_gateways": "Gateway ids (one per line)",
     "f_evacuation_support": "Needs help to evacuate (避難行動要支援者)",

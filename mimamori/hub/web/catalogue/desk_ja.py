@@ -86,6 +86,7 @@ TEXT: dict[str, str] = {
     "f_key_holder": "鍵を預かっている人",
     "f_minsei": "担当の民生委員",
     "f_review_on": "次の見直し日",
+    "f_not_seen_days": "「N日見かけない」の日数（空欄: 地域の設定か3日）",
     "f_notes": "メモ",
     "f_gateways": "ゲートウェイ ID（1行に1つ）",
     "f_evacuation_support": "避難行動要支援者",

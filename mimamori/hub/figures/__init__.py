@@ -1,0 +1,1 @@
+"""Figures the town reads: counts over a month, by area, with small counts hidden."""
