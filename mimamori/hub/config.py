@@ -225,6 +225,27 @@ class WatchPointSettings(Strict):
     hold_down_min: float = Field(default=10.0, ge=0.0, le=24 * 60.0)
 
 
+class EnrollmentSettings(Strict):
+    """Gateways enrolled with a one-time code (``hub gateway enroll``, docs/install-pi.md)."""
+
+    # Where gateways reach the broker: the hub's own hub.broker.host is often
+    # 127.0.0.1, which means the Pi itself to a Pi.
+    broker_host: str = Field(min_length=1)
+    broker_port: int = Field(default=8883, ge=1, le=65535)
+    # The town's CA (``mimamori hub pki``): sent with the account, so the gateway's
+    # broker link speaks TLS and checks the broker. None: plain MQTT (a closed network).
+    ca_file: FilePath | None = None
+    # A gateway YAML (without gateway and broker) that every new gateway starts from:
+    # the town's tags, presence, receivers. Without receivers: one serial receiver at
+    # /dev/mimamori-receiver (the name the installer's udev rule gives it).
+    template: FilePath
+    # 30 minutes: the time to walk from the van to the machine, open it and plug in.
+    code_ttl_min: float = Field(default=30.0, ge=1.0, le=7 * 24 * 60.0)
+    # How Mosquitto is told to read its password file again after an account is made,
+    # run without a shell (``systemctl reload mosquitto``: SIGHUP, no restart).
+    reload_command: list[str] = Field(default_factory=list, max_length=32)
+
+
 class HubSection(Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     database: DatabaseSettings
@@ -242,6 +263,7 @@ class HubSection(Strict):
     line: LineSettings | None = None  # None: no LINE account (notices by apprise only)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     watch_points: WatchPointSettings = Field(default_factory=WatchPointSettings)
+    enrollment: EnrollmentSettings | None = None  # None: gateways are set up by hand
 
 
 class HubConfig(Strict):
