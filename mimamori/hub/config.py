@@ -223,6 +223,14 @@ class WatchPointSettings(Strict):
     offline_grace_min: float = Field(default=15.0, ge=1.0, le=7 * 24 * 60.0)
     # Back online this long closes it; a gateway that flaps within it keeps one alert.
     hold_down_min: float = Field(default=10.0, ge=0.0, le=24 * 60.0)
+    # A receiver is deaf after deaf_factor x its longest quiet of the past week, within
+    # [deaf_floor_min, deaf_cap_min], once it has been heard deaf_learn_min; back after
+    # adverts in deaf_recover_min minutes (alerts/hearing.py says why these numbers).
+    deaf_factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    deaf_floor_min: int = Field(default=30, ge=2, le=7 * 24 * 60)
+    deaf_cap_min: int = Field(default=24 * 60, ge=2, le=7 * 24 * 60)
+    deaf_learn_min: int = Field(default=24 * 60, ge=0, le=7 * 24 * 60)
+    deaf_recover_min: int = Field(default=3, ge=1, le=60)
 
 
 class EnrollmentSettings(Strict):

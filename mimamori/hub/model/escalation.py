@@ -42,6 +42,7 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
         AlertKind.HOME_OFFLINE,
         AlertKind.GATEWAY_CLOCK,
         "watchpoint_offline",
+        AlertKind.RECEIVER_DEAF,
     ),
 }
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from mimamori.hub.access.signin_guard import SigninGuard
 from mimamori.hub.alerts.channels import AppriseSender
+from mimamori.hub.alerts.deafness import DeafReceivers
 from mimamori.hub.alerts.delivery import DeliveryWorker
 from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.alerts.reminders import Reminders
@@ -147,6 +148,7 @@ async def assemble(
         "watch-gateways": lambda: watch_gateways(store, clock),
         "reminders": reminders.run,
         "watch-points": WatchPoints(config.hub.watch_points, registry, store, clock=clock).run,
+        "deaf-receivers": DeafReceivers(config.hub.watch_points, registry, store, clock=clock).run,
         "alerts": alerts.run,
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),

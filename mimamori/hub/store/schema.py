@@ -738,4 +738,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS alert_answers_alert ON alert_answers (alert_id, at);
     CREATE INDEX IF NOT EXISTS escalations_alert ON escalations (alert_id, state);
     """),
+    # 23 (issue 20): what the hub learned of each watch point's receiver from its
+    # statuses (alerts/hearing.py): its quiet run, its normal quiet by day, its rate.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS receiver_hearing (
+        gateway_id  TEXT NOT NULL,
+        receiver_id TEXT NOT NULL,
+        doc         TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, receiver_id)
+    );
+    """),
 )
