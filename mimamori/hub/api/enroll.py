@@ -22,7 +22,15 @@ from mimamori.protocol.timefmt import format_ts
 
 router = APIRouter(prefix="/api/v1", tags=["gateways"])
 
-STATUS = {"unknown": 404, "malformed": 404, "gone": 404, "used": 410, "expired": 410, "wait": 429}
+STATUS = {
+    "unknown": 404,
+    "malformed": 404,
+    "gone": 404,
+    "used": 410,
+    "expired": 410,
+    "wait": 429,
+    "broker": 503,
+}
 
 
 class CodeOut(BaseModel):

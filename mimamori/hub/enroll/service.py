@@ -43,7 +43,7 @@ CODE_CHARS = 12
 GUESSES = Rule(10, timedelta(minutes=1), timedelta(hours=1), timedelta(hours=1))
 _SEPARATORS = re.compile(r"[\s-]+")
 
-Refusal = Literal["unknown", "used", "expired", "malformed", "wait", "gone"]
+Refusal = Literal["unknown", "used", "expired", "malformed", "wait", "gone", "broker"]
 
 # What the gateway's technician reads, Japanese first.
 MESSAGES: dict[Refusal, tuple[str, str]] = {
@@ -70,6 +70,10 @@ MESSAGES: dict[Refusal, tuple[str, str]] = {
     "gone": (
         "このゲートウェイは登録簿から消されています",
         "this gateway is no longer in the register",
+    ),
+    "broker": (
+        "ハブがブローカーのアカウントを作れませんでした。管理者に連絡し、新しいコードをもらってください",
+        "the hub could not write the broker account: tell its admin, then ask for a new code",
     ),
 }
 
@@ -194,7 +198,12 @@ class Enrollment:
         if entry is None:
             await self._audit(now, "gateway.enroll_refused", f"gateway:{gateway_id}", "gone")
             return Refused("gone")
-        password = await asyncio.to_thread(set_account, self.files.password_file, gateway_id)
+        try:
+            password = await asyncio.to_thread(set_account, self.files.password_file, gateway_id)
+        except OSError as exc:  # the hub's user may not replace Mosquitto's file
+            log.error("gateway %s: cannot write its broker account: %s", gateway_id, exc)
+            await self._audit(now, "gateway.enroll_failed", f"gateway:{gateway_id}", str(exc))
+            return Refused("broker")
         reloaded = await reload_broker(self.settings.reload_command)
         config = await asyncio.to_thread(gateway_yaml, self.settings, entry)
         ca = await asyncio.to_thread(town_ca, self.settings)

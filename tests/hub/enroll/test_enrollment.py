@@ -152,3 +152,18 @@ async def test_a_hub_without_enrollment_settings_says_so(
     ):
         got = await anyone.post("/api/v1/enroll", json={"code": "2222-2222-2222"})
     assert got.status_code == 503 and "登録を受け付けていません" in got.json()["detail"]["ja"]
+
+
+async def test_a_broker_file_the_hub_cannot_write_is_a_clear_refusal_not_a_crash(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, enrolling(tmp_path), clock=HubClock()) as hub:
+        code = await code_for(hub, "gw-a")
+        (tmp_path / "broker").mkdir()
+        (tmp_path / "broker/passwd").mkdir()  # not a file: replacing it fails
+        async with hub.client() as anyone:
+            got = await anyone.post("/api/v1/enroll", json={"code": code})
+            again = await anyone.post("/api/v1/enroll", json={"code": code})
+    assert got.status_code == 503, got.text
+    assert "アカウントを作れませんでした" in got.json()["detail"]["ja"]
+    assert again.status_code == 410  # the hub goes on answering; the code is spent
