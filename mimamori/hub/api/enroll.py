@@ -6,7 +6,8 @@ this), and the gateway trades the code for its account, CA and YAML (``edge enro
 
 A refusal says why in both languages (``detail.ja``/``detail.en``): 404 unknown or
 malformed, 410 used or expired, 429 too many failures from this address (with
-Retry-After), 503 when this hub does not enroll (no ``hub.enrollment``/``mosquitto``).
+Retry-After), 503 when the hub cannot write the account; 404 when this hub does not
+enroll at all (no ``hub.enrollment``/``hub.mosquitto``: the route is as good as absent).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _enrollment(hub: Hub) -> Enrollment:
     settings, files = hub.config.hub.enrollment, hub.config.hub.mosquitto
     if settings is None or files is None:
         raise HTTPException(
-            status_code=503,
+            status_code=404,
             detail={
                 "ja": "このハブではゲートウェイの登録を受け付けていません",
                 "en": "this hub does not enroll gateways (no hub.enrollment or hub.mosquitto)",

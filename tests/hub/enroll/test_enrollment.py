@@ -151,7 +151,7 @@ async def test_a_hub_without_enrollment_settings_says_so(
         hub.client() as anyone,
     ):
         got = await anyone.post("/api/v1/enroll", json={"code": "2222-2222-2222"})
-    assert got.status_code == 503 and "登録を受け付けていません" in got.json()["detail"]["ja"]
+    assert got.status_code == 404 and "登録を受け付けていません" in got.json()["detail"]["ja"]
 
 
 async def test_a_broker_file_the_hub_cannot_write_is_a_clear_refusal_not_a_crash(
