@@ -231,6 +231,12 @@ class WatchPointSettings(Strict):
     deaf_cap_min: int = Field(default=24 * 60, ge=2, le=7 * 24 * 60)
     deaf_learn_min: int = Field(default=24 * 60, ge=0, le=7 * 24 * 60)
     deaf_recover_min: int = Field(default=3, ge=1, le=60)
+    # An online gateway's outbox this deep: its events are not confirmed (alert); back
+    # under outbox_clear_events: resolved (alerts/gateway_health.py says why).
+    outbox_alert_events: int = Field(default=1000, ge=10, le=10_000_000)
+    outbox_clear_events: int = Field(default=100, ge=0, le=10_000_000)
+    # This many comings online within an hour: it restarts (or reconnects) in a loop.
+    restarts_per_hour: int = Field(default=5, ge=2, le=1000)
 
 
 class EnrollmentSettings(Strict):

@@ -111,7 +111,7 @@ class DeafReceivers:
                     changes.append(Clear(KIND, subject, now, "the receiver hears adverts again"))
         if not changes:
             return AlertCounts([], [], [])
-        counts = await self.store.apply_alert_changes(changes, 0, {"": self._technician()})
+        counts = await self.store.apply_alert_changes(changes, 0, {"": self.technician()})
         for alert in counts.opened:
             log.warning("alert %d opened: %s is deaf", alert.id, alert.subject)
         for alert in counts.resolved:
@@ -131,13 +131,18 @@ class DeafReceivers:
         }
         if hearing.last_advert is not None:
             detail["last_advert"] = format_ts(hearing.last_advert)
-        policy = self.registry.policies.get("default")
-        steps = None
-        if policy is not None and route_key(policy, KIND) is not None:
-            steps = steps_for(policy, KIND, now)  # the default policy's device route
-        return Raise(KIND, subject, None, Severity.WARNING, now, detail, steps=steps)
+        return Raise(
+            KIND, subject, None, Severity.WARNING, now, detail, steps=self.steps(KIND, now)
+        )
 
-    def _technician(self) -> list[PlanStep]:
+    def steps(self, kind: str, now: datetime) -> tuple[PlanStep, ...] | None:
+        """The default policy's route for ``kind`` (its ``device`` group); None: none."""
+        policy = self.registry.policies.get("default")
+        if policy is None or route_key(policy, kind) is None:
+            return None
+        return steps_for(policy, kind, now)
+
+    def technician(self) -> list[PlanStep]:
         """Without a device route: the register's ``technician`` policy, else nobody."""
         policy = self.registry.policies.get(TECHNICIAN_POLICY)
         if policy is None:

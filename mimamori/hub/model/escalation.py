@@ -43,6 +43,8 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
         AlertKind.GATEWAY_CLOCK,
         "watchpoint_offline",
         AlertKind.RECEIVER_DEAF,
+        AlertKind.OUTBOX_GROWING,
+        AlertKind.GATEWAY_RESTARTS,
     ),
 }
 

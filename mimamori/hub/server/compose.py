@@ -19,6 +19,7 @@ from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.deafness import DeafReceivers
 from mimamori.hub.alerts.delivery import DeliveryWorker
 from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.alerts.gateway_health import GatewayHealth
 from mimamori.hub.alerts.reminders import Reminders
 from mimamori.hub.alerts.watchpoints import WatchPoints
 from mimamori.hub.cases.feedback import FeedbackWorker
@@ -149,6 +150,7 @@ async def assemble(
         "reminders": reminders.run,
         "watch-points": WatchPoints(config.hub.watch_points, registry, store, clock=clock).run,
         "deaf-receivers": DeafReceivers(config.hub.watch_points, registry, store, clock=clock).run,
+        "gateway-health": GatewayHealth(config.hub.watch_points, registry, store, clock=clock).run,
         "alerts": alerts.run,
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),
