@@ -20,6 +20,7 @@ async def _enroll(run: Invocation) -> None:
     from mimamori.protocol.timefmt import format_ts
 
     config = run.config.hub
+    registry = await run.registry()  # a database that cannot open is said first, as by all
     if config.enrollment is None or config.mosquitto is None:
         raise CommandError(
             "設定に hub.enrollment と hub.mosquitto が必要です（docs/install-pi.md）",
@@ -28,7 +29,7 @@ async def _enroll(run: Invocation) -> None:
     enrollment = Enrollment(
         config.enrollment,
         config.mosquitto,
-        await run.registry(),
+        registry,
         await run.store(),
         clock=lambda: datetime.now(UTC),  # a command's "now" is the system clock
     )
