@@ -69,7 +69,7 @@ def _enrollment(hub: Hub) -> Enrollment:
                 "en": "this hub does not enroll gateways (no hub.enrollment or hub.mosquitto)",
             },
         )
-    return Enrollment(settings, files, hub.registry, hub.store, clock=hub.clock)
+    return Enrollment(hub.config, settings, files, hub.registry, hub.store, clock=hub.clock)
 
 
 @router.post(

@@ -27,6 +27,7 @@ async def _enroll(run: Invocation) -> None:
             "the config needs hub.enrollment and hub.mosquitto (docs/install-pi.md)",
         )
     enrollment = Enrollment(
+        run.config,
         config.enrollment,
         config.mosquitto,
         registry,

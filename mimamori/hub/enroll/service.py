@@ -28,7 +28,7 @@ from typing import Literal
 from mimamori.hub.access.auth import token_hash
 from mimamori.hub.access.signin_guard import Rule, address_key
 from mimamori.hub.broker.accounts import set_account
-from mimamori.hub.config import EnrollmentSettings, MosquittoFiles
+from mimamori.hub.config import EnrollmentSettings, HubConfig, MosquittoFiles
 from mimamori.hub.enroll.bundle import gateway_yaml, reload_broker, town_ca
 from mimamori.hub.model.accounts import Attempts, Credential, CredentialKind, Redeemed
 from mimamori.hub.model.clock import Clock
@@ -136,6 +136,7 @@ def normalized(text: str) -> str | None:
 class Enrollment:
     def __init__(
         self,
+        config: HubConfig,
         settings: EnrollmentSettings,
         files: MosquittoFiles,
         registry: Registry,
@@ -143,6 +144,7 @@ class Enrollment:
         *,
         clock: Clock,
     ) -> None:
+        self.config = config
         self.settings = settings
         self.files = files
         self.registry = registry
@@ -199,7 +201,7 @@ class Enrollment:
             await self._audit(now, "gateway.enroll_refused", f"gateway:{gateway_id}", "gone")
             return Refused("gone")
         try:
-            password = await asyncio.to_thread(set_account, self.files.password_file, gateway_id)
+            password = await asyncio.to_thread(self._account, gateway_id)
         except OSError as exc:  # the hub's user may not replace Mosquitto's file
             log.error("gateway %s: cannot write its broker account: %s", gateway_id, exc)
             await self._audit(now, "gateway.enroll_failed", f"gateway:{gateway_id}", str(exc))
@@ -210,6 +212,10 @@ class Enrollment:
         await self._audit(now, "gateway.enroll", f"gateway:{gateway_id}", f"from {address}")
         log.info("gateway %s enrolled from %s", gateway_id, address)
         return Bundle(gateway_id, gateway_id, password, config, ca, reloaded)
+
+    def _account(self, gateway_id: str) -> str:
+        """The gateway's new broker password, written where Mosquitto reads it."""
+        return set_account(self.files.password_file, gateway_id)
 
     async def _audit(self, at: datetime, action: str, subject: str, detail: str) -> None:
         await self.store.audit(
