@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     from mimamori.edge.install.cli import add_parser as add_install_parser
 
     add_install_parser(edge_actions)
+    from mimamori.edge.enroll import add_parser as add_enroll_parser
+
+    add_enroll_parser(edge_actions)
 
     from mimamori.hub.cli.main import add_parser as add_hub_parser
 

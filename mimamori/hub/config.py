@@ -224,6 +224,41 @@ class WatchPointSettings(Strict):
     offline_grace_min: float = Field(default=15.0, ge=0.05, le=7 * 24 * 60.0)
     # Back online this long closes it; a gateway that flaps within it keeps one alert.
     hold_down_min: float = Field(default=10.0, ge=0.0, le=24 * 60.0)
+    # A receiver is deaf after deaf_factor x its longest quiet of the past week, within
+    # [deaf_floor_min, deaf_cap_min], once it has been heard deaf_learn_min; back after
+    # adverts in deaf_recover_min minutes (alerts/hearing.py says why these numbers).
+    deaf_factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    deaf_floor_min: int = Field(default=30, ge=2, le=7 * 24 * 60)
+    deaf_cap_min: int = Field(default=24 * 60, ge=2, le=7 * 24 * 60)
+    deaf_learn_min: int = Field(default=24 * 60, ge=0, le=7 * 24 * 60)
+    deaf_recover_min: int = Field(default=3, ge=1, le=60)
+    # An online gateway's outbox this deep: its events are not confirmed (alert); back
+    # under outbox_clear_events: resolved (alerts/gateway_health.py says why).
+    outbox_alert_events: int = Field(default=1000, ge=10, le=10_000_000)
+    outbox_clear_events: int = Field(default=100, ge=0, le=10_000_000)
+    # This many comings online within an hour: it restarts (or reconnects) in a loop.
+    restarts_per_hour: int = Field(default=5, ge=2, le=1000)
+
+
+class EnrollmentSettings(Strict):
+    """Gateways enrolled with a one-time code (``hub gateway enroll``, docs/install-pi.md)."""
+
+    # Where gateways reach the broker: the hub's own hub.broker.host is often
+    # 127.0.0.1, which means the Pi itself to a Pi.
+    broker_host: str = Field(min_length=1)
+    broker_port: int = Field(default=8883, ge=1, le=65535)
+    # The town's CA (``mimamori hub pki``): sent with the account, so the gateway's
+    # broker link speaks TLS and checks the broker. None: plain MQTT (a closed network).
+    ca_file: FilePath | None = None
+    # A gateway YAML (without gateway and broker) that every new gateway starts from:
+    # the town's tags, presence, receivers. Without receivers: one serial receiver at
+    # /dev/mimamori-receiver (the name the installer's udev rule gives it).
+    template: FilePath
+    # 30 minutes: the time to walk from the van to the machine, open it and plug in.
+    code_ttl_min: float = Field(default=30.0, ge=1.0, le=7 * 24 * 60.0)
+    # How Mosquitto is told to read its password file again after an account is made,
+    # run without a shell (``systemctl reload mosquitto``: SIGHUP, no restart).
+    reload_command: list[str] = Field(default_factory=list, max_length=32)
 
 
 class HubSection(Strict):
@@ -243,6 +278,7 @@ class HubSection(Strict):
     line: LineSettings | None = None  # None: no LINE account (notices by apprise only)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     watch_points: WatchPointSettings = Field(default_factory=WatchPointSettings)
+    enrollment: EnrollmentSettings | None = None  # None: gateways are set up by hand
 
 
 class HubConfig(Strict):

@@ -18,7 +18,6 @@ from mimamori.edge.install.model import (
     DEFAULT_PROGRAM,
     OK,
     REFUSED,
-    UNIT_NAME,
     USAGE,
     InstallError,
     Options,
@@ -126,10 +125,10 @@ def _install(args: argparse.Namespace, out: TextIO) -> int:
         say(
             out,
             "",
-            f"次は設定と秘密を置き（docs/install-pi.md の 3.）、"
-            f"sudo systemctl start {UNIT_NAME} で動かします",
-            f"next: the config and secrets (docs/install-pi.md, step 3), "
-            f"then sudo systemctl start {UNIT_NAME}",
+            "次は登録です: sudo mimamori edge enroll --hub URL --code コード"
+            "（docs/install-pi.md の 3.）",
+            "next: enroll, sudo mimamori edge enroll --hub URL --code CODE "
+            "(docs/install-pi.md, step 3)",
         )
     return code
 

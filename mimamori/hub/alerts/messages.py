@@ -41,6 +41,18 @@ _WHAT: dict[str, dict[str, str]] = {
         "ja": "見守りポイントの受信機と通信できません（技術担当へ）",
         "en": "A watch point is offline (for the technician)",
     },
+    AlertKind.RECEIVER_DEAF: {
+        "ja": "見守りポイントの受信機が電波を受信していません（技術担当へ）",
+        "en": "A watch point's receiver hears nothing (for the technician)",
+    },
+    AlertKind.OUTBOX_GROWING: {
+        "ja": "見守りポイントの未送信データがたまっています（技術担当へ）",
+        "en": "A watch point's unsent events are piling up (for the technician)",
+    },
+    AlertKind.GATEWAY_RESTARTS: {
+        "ja": "見守りポイントが再起動を繰り返しています（技術担当へ）",
+        "en": "A watch point keeps restarting (for the technician)",
+    },
 }
 _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}

@@ -73,12 +73,6 @@ class WatchPoints:
         self.store = store
         self.clock = clock
 
-    def watch_points(self) -> list[str]:
-        homes = self.registry.household_of_gateway
-        return sorted(
-            g.id for g in self.registry.gateways.values() if g.site != "home" and g.id not in homes
-        )
-
     def every_s(self) -> float:
         """How often to look: ``EVERY_S``, or a tenth of a shorter grace (at least
         ``MIN_EVERY_S``), so an alert is late by at most that."""
@@ -118,7 +112,7 @@ class WatchPoints:
         online = {g.gateway_id: g.online for g in await self.store.gateway_states()}
         open_ = await self.store.open_alert_subjects(AlertKind.WATCHPOINT_OFFLINE)
         changes: list[Change] = []
-        for gid in self.watch_points():
+        for gid in self.registry.watch_points():
             subject = f"gateway:{gid}"
             is_open = subject in open_
             if online.get(gid) is None or online[gid] != is_open:

@@ -119,6 +119,9 @@ def add_parser(actions: Any) -> None:
         "id", type=an_id("a gateway id"), metavar="ID", help="the gateway id (its broker user name)"
     )
     add.set_defaults(func=command("hub gateway add", _add))
+    from mimamori.hub.cli.enroll import add_enroll_parser
+
+    add_enroll_parser(gateway_actions)
     hub = actions.add_parser(
         "broker-account",
         help="this hub's own broker account (with hub.worker_id: this worker's)",

@@ -20,6 +20,7 @@ class CredentialKind(StrEnum):
     SIGNIN = "signin"  # a family's one-time link
     SESSION = "session"  # a browser's cookie
     TOKEN = "token"  # an API client's bearer token
+    ENROLL = "enroll"  # a gateway's one-time enrollment code (its name: the gateway id)
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,9 @@ class AlertKind:
     UNUSUAL_HOUR = "unusual_hour"  # ... or out at an hour they usually are not
     GATEWAY_CLOCK = "gateway_clock"  # a gateway's clock is off: its times are evidence only
     WATCHPOINT_OFFLINE = "watchpoint_offline"  # a watch point is down: for the technician
+    RECEIVER_DEAF = "receiver_deaf"  # a receiver hears nothing for too long (alerts/hearing.py)
+    OUTBOX_GROWING = "outbox_growing"  # a watch point's events wait unconfirmed (gateway_health)
+    GATEWAY_RESTARTS = "gateway_restarts"  # a watch point restarts (or reconnects) in a loop
 
 
 @dataclass(frozen=True)

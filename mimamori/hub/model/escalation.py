@@ -42,6 +42,9 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
         AlertKind.HOME_OFFLINE,
         AlertKind.GATEWAY_CLOCK,
         "watchpoint_offline",
+        AlertKind.RECEIVER_DEAF,
+        AlertKind.OUTBOX_GROWING,
+        AlertKind.GATEWAY_RESTARTS,
     ),
 }
 

@@ -112,6 +112,12 @@ class Registry:
         self.policies = other.policies
         self.version = other.version
 
+    def watch_points(self) -> list[str]:
+        """The town's watch points: its gateways that are not a home's, sorted."""
+        homes = self.household_of_gateway
+        points = (g.id for g in self.gateways.values() if g.site != "home" and g.id not in homes)
+        return sorted(points)
+
     def place(self, gateway_id: str) -> Place:
         """Name and position of a gateway: ours, or a peer's that a relayed sighting
         came from. Unknown ones show by their id, without a position."""

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from mimamori import __version__
 from mimamori.hub.api.alerts import router as alerts_router
 from mimamori.hub.api.audit import router as audit_router
+from mimamori.hub.api.enroll import router as enroll_router
 from mimamori.hub.api.federation import router as federation_router
 from mimamori.hub.api.line import router as line_router
 from mimamori.hub.api.people import router as api_router
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(shared_router)
     app.include_router(federation_router)
     app.include_router(quarantine_router)
+    app.include_router(enroll_router)
     app.include_router(line_router)
     app.include_router(register_people_router)
     app.include_router(register_router)

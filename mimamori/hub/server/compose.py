@@ -16,8 +16,10 @@ from collections.abc import Awaitable, Callable
 
 from mimamori.hub.access.signin_guard import SigninGuard
 from mimamori.hub.alerts.channels import AppriseSender
+from mimamori.hub.alerts.deafness import DeafReceivers
 from mimamori.hub.alerts.delivery import DeliveryWorker
 from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.alerts.gateway_health import GatewayHealth
 from mimamori.hub.alerts.reminders import Reminders
 from mimamori.hub.alerts.watchpoints import WatchPoints
 from mimamori.hub.cases.feedback import FeedbackWorker
@@ -150,6 +152,8 @@ async def assemble(
         "watch-gateways": lambda: watch_gateways(store, clock),
         "reminders": reminders.run,
         "watch-points": WatchPoints(config.hub.watch_points, registry, store, clock=clock).run,
+        "deaf-receivers": DeafReceivers(config.hub.watch_points, registry, store, clock=clock).run,
+        "gateway-health": GatewayHealth(config.hub.watch_points, registry, store, clock=clock).run,
         "alerts": alerts.run,
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),

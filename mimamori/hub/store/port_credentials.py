@@ -26,6 +26,13 @@ class CredentialStore(Protocol):
         """Use a one-time sign-in link: atomically, so two clicks cannot both win."""
         ...
 
+    async def redeem_once(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
+        """Use a one-time credential of ``kind`` (a gateway's enrollment code), as
+        ``redeem_signin`` does a link."""
+        ...
+
     async def delete_credential(self, kind: CredentialKind, token_hash: str) -> bool:
         """Revoke one credential; False if there was none."""
         ...

@@ -1,12 +1,32 @@
-"""The port the watch-point watch needs beyond events and gateways (``sql_watchpoints``
-implements it on both engines)."""
+"""The port the watch-point watches need beyond events and gateways: open alerts by
+subject, the gateways' last statuses, and what the hub learned of each receiver's
+hearing (``sql_watchpoints`` implements it on both engines)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+
+from mimamori.protocol.status import GatewayStatus
 
 
 class WatchPointStore(Protocol):
     async def open_alert_subjects(self, kind: str) -> set[str]:
         """The subjects of the alerts of ``kind`` that are not resolved."""
+        ...
+
+    async def online_statuses(self, gateway_ids: Sequence[str]) -> dict[str, GatewayStatus]:
+        """The last status of each of these gateways that is online now."""
+        ...
+
+    async def receiver_hearings(self) -> dict[tuple[str, str], str]:
+        """What was learned of each receiver, by (gateway, receiver): its JSON
+        (``alerts/hearing.py`` ``Hearing``)."""
+        ...
+
+    async def swap_receiver_hearing(
+        self, gateway_id: str, receiver_id: str, seen: str | None, new: str
+    ) -> bool:
+        """Compare and set: write ``new`` if the receiver's record is still ``seen``
+        (None: none yet); False when another hub worker wrote it first."""
         ...

@@ -750,4 +750,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (person_id, last_seen)
     );
     """),
+    # 24 (issue 20): what the hub learned of each watch point's receiver from its
+    # statuses (alerts/hearing.py): its quiet run, its normal quiet by day, its rate.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS receiver_hearing (
+        gateway_id  TEXT NOT NULL,
+        receiver_id TEXT NOT NULL,
+        doc         TEXT NOT NULL,
+        PRIMARY KEY (gateway_id, receiver_id)
+    );
+    """),
 )

@@ -161,18 +161,30 @@ class SqlUsers(SqlBase):
     async def redeem_signin(
         self, token_hash: str, now: datetime
     ) -> tuple[Redeemed, Credential | None]:
+        return await self._redeem(CredentialKind.SIGNIN, token_hash, now)
+
+    @serialized
+    async def redeem_once(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
+        return await self._redeem(kind, token_hash, now)
+
+    async def _redeem(
+        self, kind: CredentialKind, token_hash: str, now: datetime
+    ) -> tuple[Redeemed, Credential | None]:
         at = to_epoch_ms(now)
         # One UPDATE decides: of two simultaneous clicks, exactly one sees a row.
         rows = await self._query(
-            "UPDATE credentials SET used_at = ? WHERE token_hash = ? AND kind = 'signin' "
+            "UPDATE credentials SET used_at = ? WHERE token_hash = ? AND kind = ? "
             "AND used_at IS NULL AND expires_at > ? "
             "RETURNING kind, role, family_id, name, created_at, expires_at, user_id",
-            [at, token_hash, at],
+            [at, token_hash, kind.value, at],
         )
         if rows:
             return Redeemed.OK, _credential(rows[0])
         rows = await self._query(
-            "SELECT used_at FROM credentials WHERE token_hash = ? AND kind = 'signin'", [token_hash]
+            "SELECT used_at FROM credentials WHERE token_hash = ? AND kind = ?",
+            [token_hash, kind.value],
         )
         if not rows:
             return Redeemed.UNKNOWN, None

@@ -70,7 +70,7 @@ async def test_a_stopped_watch_point_raises_one_technician_alert_and_its_return_
     watch = WatchPoints(
         hub.state.config.hub.watch_points, hub.state.registry, hub.state.store, clock=hub.clock
     )
-    assert watch.watch_points() == ["gw-a", "gw-b"]  # not the home's gateway
+    assert watch.registry.watch_points() == ["gw-a", "gw-b"]  # not the home's gateway
 
     async def alerts() -> list[Any]:
         found = await hub.state.store.alerts(None, include_resolved=True)

@@ -28,6 +28,7 @@ def api_routes(hub: RunningHub) -> list[str]:
 
 
 PUBLIC = "/api/v1/shared/"  # a shared link's token is its own credential
+ENROLL = "/api/v1/enroll"  # a gateway's one-time code is its credential (docs/install-pi.md)
 
 
 async def test_every_api_route_refuses_a_stranger(hub: RunningHub) -> None:
@@ -40,6 +41,9 @@ async def test_every_api_route_refuses_a_stranger(hub: RunningHub) -> None:
                 response = await client.request(method, filled)
                 if path.startswith(PUBLIC):
                     assert response.status_code == 404, (method, path)
+                    continue
+                if path == ENROLL:  # no code: nothing to trade
+                    assert response.status_code == 422, (method, path)
                     continue
                 assert response.status_code == 401, (method, path)
                 # Peer hubs sign their requests (docs/searches.md#signed-requests).

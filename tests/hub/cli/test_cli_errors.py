@@ -43,6 +43,7 @@ CONFIG_COMMANDS: dict[str, list[str]] = {
     "hub quarantine list": ["quarantine", "list"],
     "hub quarantine show": ["quarantine", "show", "1"],
     "hub quarantine clear": ["quarantine", "clear", "--up-to", "1"],
+    "hub gateway enroll": ["gateway", "enroll", "gw-a"],
 }
 # ... and those that read it but never open the database.
 NO_STORE = {
@@ -144,7 +145,12 @@ def test_the_quarantine_is_listed_shown_and_cleared_and_a_missing_entry_is_refus
 
 
 @pytest.mark.parametrize(
-    "command", [["gateway", "add", "--config", "hub.yaml"], ["pki", "client", "--dir", "ca"]]
+    "command",
+    [
+        ["gateway", "add", "--config", "hub.yaml"],
+        ["gateway", "enroll", "--config", "hub.yaml"],
+        ["pki", "client", "--dir", "ca"],
+    ],
 )
 def test_a_gateway_id_the_wire_would_refuse_is_refused_before_anything_is_made(
     command: list[str], capsys: pytest.CaptureFixture[str]
