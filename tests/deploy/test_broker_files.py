@@ -24,6 +24,7 @@ from mimamori.demo.mosquitto import free_port, run_user, wait_for_port
 from mimamori.hub.broker.accounts import accounts, set_account
 from mimamori.hub.broker.gateway_accounts import provision
 from mimamori.hub.config import load_hub_config
+from mimamori.hub.web.catalogue.desk_en import TEXT
 from tests.deploy.test_broker_acl import connected
 
 as_root = pytest.mark.skipif(
@@ -170,3 +171,20 @@ def test_the_hubs_user_and_root_both_rewrite_the_files_and_mosquitto_reads_them(
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert b"Error" not in err, err.decode(errors="replace")
+
+
+def test_the_command_says_what_the_desk_page_says_about_the_reload(tmp_path: Path) -> None:
+    config = tmp_path / "hub.yaml"
+    broker = {"password_file": str(tmp_path / "passwd"), "acl_file": str(tmp_path / "acl")}
+    config.write_text(
+        yaml.safe_dump(
+            {"hub": {"database": {"path": "hub.sqlite3"}, "broker": {"host": "127.0.0.1"},
+                     "mosquitto": broker}}
+        )
+    )  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "mimamori", "hub", "gateway", "add", "--config", str(config), "gw"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "mimamori-broker-reload.path" in TEXT["desk_broker_reload"]
+    assert f"# {TEXT['desk_broker_reload']}" in out.stdout.splitlines()
