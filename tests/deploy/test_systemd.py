@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from mimamori.hub.broker.gateway_accounts import one_writer
+
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "systemd").glob("*.service")) + sorted((ROOT / "systemd").glob("*.path"))
 SERVICES = [unit for unit in UNITS if unit.suffix == ".service"]
@@ -146,3 +148,17 @@ def test_the_check_catches_a_path_unit_that_watches_nothing(tmp_path: Path) -> N
     result = verify(tmp_path / "root", broken)
     assert result.returncode != 0
     assert "Path unit lacks path setting" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("flock") is None, reason="util-linux flock is not installed")
+def test_the_reload_waits_until_the_writer_has_written_both_files(tmp_path: Path) -> None:
+    """The reload service's own command line, on a temporary directory and with
+    ``true`` for ``systemctl reload``: it cannot start while a writer holds the lock."""
+    passwd = tmp_path / "broker" / "passwd"
+    [command] = settings("mimamori-broker-reload.service", "ExecStart")
+    flock, wait, seconds = command.split()[:3]
+    assert (flock, wait) == ("/usr/bin/flock", "-w") and float(seconds) >= 30
+    reload = [flock, wait, "0.3", str(passwd.parent), "true"]  # bounded: 0.3 s
+    with one_writer(passwd):
+        assert subprocess.run(reload, check=False).returncode == 1  # timed out waiting
+    assert subprocess.run(reload, check=False).returncode == 0
