@@ -7,6 +7,7 @@ them: owner, group and the group-read bit, never a world bit."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import pwd
 import stat
@@ -30,7 +31,12 @@ from tests.deploy.test_broker_acl import connected
 as_root = pytest.mark.skipif(
     os.geteuid() != 0, reason="files of other users and groups need root (as ./run test runs)"
 )
-HUB_USER = pwd.getpwnam("nobody")  # stands in for the hub's user: in no group of the broker's
+# Stands in for the hub's user: in no group of the broker's, and its own group is not
+# the id an unmapped group shows as in a user namespace (65534), so the comparison of
+# ids under PrivateUsers=yes is not passed by chance.
+HUB_USER = pwd.getpwnam("daemon")
+CLONE_NEWUSER = 0x10000000  # <linux/sched.h>
+PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 
 
 def broker_gid() -> int:
@@ -66,7 +72,7 @@ def test_a_new_file_is_its_owners_only(tmp_path: Path) -> None:
 @pytest.fixture
 def installed() -> Iterator[Path]:
     """A town's broker directory made with docs/deploy.md's one-time commands (with
-    ``nobody`` as the hub's user), and a hub config naming it, readable by that user."""
+    ``daemon`` as the hub's user), and a hub config naming it, readable by that user."""
     with tempfile.TemporaryDirectory(prefix="mimamori-broker-") as name:
         root = Path(name)
         root.chmod(0o755)
@@ -105,7 +111,20 @@ def gateway_add(config: Path, gw: str) -> str:
     return next(line for line in out.stdout.splitlines() if line and not line.startswith("#"))
 
 
-def desk_add(config: Path, gw: str) -> str:
+def private_users() -> None:
+    """Enter a user namespace that maps the hub's user alone (as the hub's unit does
+    with PrivateUsers=yes, which maps root and the unit's user): every other owner and
+    group, ``mosquitto`` among them, then shows as the overflow id."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    # setuid() made the process undumpable, which gives /proc/self to root: undo it.
+    if libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 or libc.unshare(CLONE_NEWUSER) != 0:
+        raise OSError(ctypes.get_errno(), "prctl or unshare(CLONE_NEWUSER)")
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{HUB_USER.pw_uid} {HUB_USER.pw_uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{HUB_USER.pw_gid} {HUB_USER.pw_gid} 1")
+
+
+def desk_add(config: Path, gw: str, *, in_namespace: bool) -> str:
     """``provision`` as the desk calls it, in a process of the hub's user with no
     other group (forked: that user cannot reach this Python under /root)."""
     hub = load_hub_config(config)
@@ -117,6 +136,8 @@ def desk_add(config: Path, gw: str) -> str:
             os.setgroups([])
             os.setgid(HUB_USER.pw_gid)
             os.setuid(HUB_USER.pw_uid)
+            if in_namespace:
+                private_users()
             os.write(write, provision(hub, gw).password.encode())
             code = 0
         except BaseException:
@@ -138,14 +159,15 @@ async def connects(port: int, passwords: dict[str, str]) -> None:
 
 
 @as_root
+@pytest.mark.parametrize("in_namespace", [False, True], ids=["plain", "private-users"])
 def test_the_hubs_user_and_root_both_rewrite_the_files_and_mosquitto_reads_them(
-    installed: Path,
+    installed: Path, in_namespace: bool
 ) -> None:
     broker = installed.parent / "mosquitto"
     # Root first (it leaves nothing the hub's user cannot open), then the hub's user,
     # who cannot chown to the broker's group: the setgid bit gives it.
     passwords = {"gw-root": gateway_add(installed, "gw-root")}
-    passwords["gw-hub"] = desk_add(installed, "gw-hub")
+    passwords["gw-hub"] = desk_add(installed, "gw-hub", in_namespace=in_namespace)
     for file in ("passwd", "acl"):
         st = (broker / file).stat()
         assert (st.st_uid, st.st_gid, mode_of(broker / file)) == (
