@@ -219,8 +219,8 @@ async def test_the_example_broker_config_works_with_tls_and_gateway_accounts(
     certs.mkdir(parents=True)
     for name in ("ca.crt", "server.crt", "server.key"):
         (certs / name).write_bytes((town / name).read_bytes())
-    password = set_account(etc / "mimamori.passwd", "gw-tls")
-    write_acl(etc / "mimamori.acl", "mimamori-hub")
+    password = set_account(etc / "mimamori" / "passwd", "gw-tls")
+    write_acl(etc / "mimamori" / "acl", "mimamori-hub")
     port = free_port()
     example = (Path(__file__).parents[2] / "configs" / "mosquitto.conf").read_text()
     conf = example.replace("/etc/mosquitto", str(etc)).replace(

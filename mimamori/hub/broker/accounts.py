@@ -16,7 +16,9 @@ are told apart by their user name (``%u``), which is their gateway id.
 
 The ACL file is also the record of which accounts are the hub's: its ``user`` lines.
 Mosquitto reads both files as its own user (it drops root before opening them), so a
-file that exists keeps its owner and group when it is rewritten: ``chown`` them once.
+file that exists keeps its owner, group and group-read bit when it is rewritten: in
+an install they live in a setgid directory of group ``mosquitto`` owned by the hub's
+user, mode 0640 (docs/deploy.md), so the hub's process can write them too.
 After a change, Mosquitto reads the files again on SIGHUP (``systemctl reload mosquitto``).
 """
 
@@ -27,6 +29,7 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -66,27 +69,45 @@ _USER_LINE = re.compile(r"^user (\S+)$", re.MULTILINE)
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Replace ``path`` atomically, readable by its owner only; the owner and group
-    of the file it replaces are kept (Mosquitto's user must go on reading it)."""
+    """Replace ``path`` atomically. A new file is its owner's only (0600); a file that
+    is replaced keeps its owner, group and group-read bit (never more: no world bits),
+    so Mosquitto's user, whether owner or group, goes on reading it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a leftover of a crash, perhaps another user's
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
         out.flush()
         if path.exists():
-            before = path.stat()
-            if (before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
-                try:
-                    os.fchown(out.fileno(), before.st_uid, before.st_gid)
-                except PermissionError as exc:
-                    tmp.unlink()
-                    raise PermissionError(
-                        f"{path}: cannot keep its owner ({before.st_uid}:{before.st_gid}); "
-                        f"run this as root"
-                    ) from exc
+            try:
+                _keep_owner_and_mode(out.fileno(), path.stat())
+            except PermissionError as exc:
+                tmp.unlink()
+                raise PermissionError(f"{path}: {exc}") from exc
         os.fsync(out.fileno())
     tmp.replace(path)
+
+
+def _keep_owner_and_mode(fd: int, before: os.stat_result) -> None:
+    """Give the open new file ``fd`` the owner, group and group-read bit of ``before``.
+
+    Compared with the new file's own ids, not the process's: in a setgid directory
+    (docs/deploy.md) the kernel already gives the new file the directory's group, and
+    under the hub's unit (``PrivateUsers=yes``) both show that group as the same
+    unmapped id, so no chown is needed, nor allowed."""
+    now = os.fstat(fd)
+    uid = before.st_uid if before.st_uid != now.st_uid else -1
+    gid = before.st_gid if before.st_gid != now.st_gid else -1
+    if (uid, gid) != (-1, -1):
+        try:
+            os.fchown(fd, uid, gid)
+        except PermissionError as exc:
+            raise PermissionError(
+                f"cannot keep its owner ({before.st_uid}:{before.st_gid}); run this as root, "
+                f"or as the owner in a directory of that group with the setgid bit"
+            ) from exc
+    os.fchmod(fd, 0o600 | (stat.S_IMODE(before.st_mode) & 0o040))
 
 
 def accounts(password_file: Path) -> set[str]:

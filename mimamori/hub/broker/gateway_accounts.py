@@ -9,7 +9,7 @@ into ``hub.broker.password_file``), and rewrites the ACL (``accounts.py``).
 An id with an account already is refused unless ``renew`` asks for a new password: a
 typo must not silently lock a working gateway out. The hub's own accounts are never a
 gateway's. Two callers at once (two admins, or the page and the command) take turns
-on a lock file beside the password file, so neither loses the other's account (the
+on a lock on the password file's directory, so neither loses the other's account (the
 file is read, changed and replaced whole).
 """
 
@@ -81,10 +81,15 @@ def has_account(config: HubConfig, gateway_id: str) -> bool:
 
 @contextmanager
 def one_writer(password_file: Path) -> Iterator[None]:
-    """One writer of the broker's files at a time, across processes."""
-    lock = password_file.with_name(password_file.name + ".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+    """One writer of the broker's files at a time, across processes.
+
+    The lock is the directory that holds the password file, not a file of its own: a
+    lock file made by root (the command) could not be opened by the hub's user (the
+    desk), while both can read the directory. ``mimamori-broker-reload.service`` takes
+    the same lock, so the broker reads the files once the writer is done with them."""
+    folder = password_file.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

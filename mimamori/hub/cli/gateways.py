@@ -20,6 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from mimamori.hub.cli.common import CommandError, Invocation, an_id, command
 
+# What the desk's page says too (desk_broker_reload, hub/web/catalogue/desk_en.py).
+RELOAD_NOTE = (
+    "The broker reads its files again by itself where mimamori-broker-reload.path is "
+    "enabled (docs/deploy.md); elsewhere: systemctl reload mosquitto"
+)
+
 if TYPE_CHECKING:
     from mimamori.hub.config import HubConfig, MosquittoFiles
 
@@ -61,7 +67,7 @@ def _add(run: Invocation) -> None:
         f"{made.password}\n"
         f"# ...and these lines in its gateway.yaml:\n"
         f"{made.gateway_yaml()}"
-        f"# Then let the broker read its files again: systemctl reload mosquitto"
+        f"# {RELOAD_NOTE}"
     )
 
 
@@ -103,7 +109,7 @@ def _write_hub_account(
     print(
         f"# the hub's broker account {hub_user!r}: password written to {hub_file}\n"
         f"# (copy it to that path on the machine that runs this hub, owner-only).\n"
-        f"# Then let the broker read its files again: systemctl reload mosquitto"
+        f"# {RELOAD_NOTE}"
     )
 
 

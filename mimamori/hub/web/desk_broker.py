@@ -85,7 +85,7 @@ async def _provision(page: PageContext, entry_id: str, *, renew: bool) -> Gatewa
     except AccountExists:  # a second click, or another admin first: the page's own words
         return _answer(page, entry_id, 409, problem=page.t("desk_broker_exists_already"))
     except AccountRefused as exc:
-        return _answer(page, entry_id, 409, problem=exc.ja if page.lang == "ja" else exc.en)
+        return _answer(page, entry_id, 409, problem={"ja": exc.ja, "en": exc.en}[page.lang])
     except OSError as exc:
         log.error("broker account for %s: cannot write the broker's files: %s", entry_id, exc)
         return _answer(page, entry_id, 503, problem=page.t("desk_broker_unwritable"))

@@ -168,7 +168,10 @@ TEXT: dict[str, str] = {
         "Put this password alone in the gateway's {path} (owner-only, chmod 600), "
         "and these lines in its gateway.yaml:"
     ),
-    "desk_broker_reload": "Then let the broker read its files again: systemctl reload mosquitto",
+    "desk_broker_reload": (
+        "The broker reads its files again by itself where mimamori-broker-reload.path is "
+        "enabled (docs/deploy.md); elsewhere: systemctl reload mosquitto"
+    ),
     "desk_broker_exists": "It has an account (its password is never shown).",
     "desk_broker_none": "It has no account yet.",
     "desk_broker_unconfigured": (
@@ -182,7 +185,8 @@ TEXT: dict[str, str] = {
     "desk_broker_admins": "Broker accounts are made by admins.",
     "desk_broker_unwritable": (
         "The hub could not write the broker's files; nothing changed. Use "
-        "mimamori hub gateway add on the broker's machine (docs/desk.md)."
+        "mimamori hub gateway add on the broker's machine, or let the hub write the "
+        "broker's directory (docs/deploy.md, Broker files)."
     ),
     "desk_broker_exists_already": (
         "This watch point has an account already; its password is unchanged. For a new "

@@ -169,7 +169,8 @@ TEXT: dict[str, str] = {
         "（所有者だけが読めるように chmod 600）。gateway.yaml には次の行を書きます:"
     ),
     "desk_broker_reload": (
-        "最後に、ブローカーにファイルを読み直させます: systemctl reload mosquitto"
+        "ブローカーは、mimamori-broker-reload.path が有効ならファイルを自分で読み直します"
+        "（docs/deploy.md）。有効でないときは: systemctl reload mosquitto"
     ),
     "desk_broker_exists": "アカウントがあります（パスワードは表示しません）。",
     "desk_broker_none": "まだアカウントがありません。",
@@ -186,8 +187,8 @@ TEXT: dict[str, str] = {
     "desk_broker_admins": "ブローカーのアカウントは管理者が作ります。",
     "desk_broker_unwritable": (
         "ハブはブローカーのファイルを書けませんでした。何も変えていません。"
-        "ブローカーのある機械で mimamori hub gateway add を使ってください"
-        "（手引きの「見守りポイントのブローカーのアカウント」）。"
+        "ブローカーのある機械で mimamori hub gateway add を使うか、"
+        "ハブにブローカーのディレクトリを書かせてください（docs/deploy.md の Broker files）。"
     ),
     "desk_broker_exists_already": (
         "この見守りポイントにはアカウントがすでにあります。パスワードは変えていません。"
