@@ -80,7 +80,10 @@ async def test_a_command_older_than_its_expiry_is_never_delivered(
         async with connected(broker.port, HUB, hub_password) as (hub, _h):
             await hub.publish(command_topic("gw-a"), b"stale", expiry_s=1)
             await hub.publish(command_topic("gw-a"), b"fresh", expiry_s=600)
-        await asyncio.sleep(1.5)  # the broker's clock: the first one's expiry passes
+        # Mosquitto keeps expiry in whole seconds and delivers while the expiry second is
+        # the current one: published at t, "stale" may still go out at t + 1.9. 2.5 s
+        # puts the broker's clock at least two whole seconds past (1.5 s failed at load 6).
+        await asyncio.sleep(2.5)
         _, task = await session(broker.port)
         try:
             async with asyncio.timeout(5):
