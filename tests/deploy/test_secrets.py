@@ -23,6 +23,7 @@ from mimamori.hub.broker.pki import make_ca, make_client, make_server
 from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
 from tests.deploy.helpers import TAG, Process, gateway_doc, person_with, write_hub, write_yaml
+from tests.e2e.conftest import HUB_START_S
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +141,7 @@ async def test_no_secret_appears_in_logs_status_or_errors(tmp_path: Path) -> Non
         edge = Process(tmp_path / "edge.log", *debug, "edge", "--config", str(gw_config))
         stranger = Process(tmp_path / "wrong.log", *debug, "edge", "--config", str(wrong))
         try:
-            await asyncio.to_thread(wait_for_port, "127.0.0.1", http_port, 20)
+            await asyncio.to_thread(wait_for_port, "127.0.0.1", http_port, HUB_START_S)
             await asyncio.to_thread(edge.wait_for_log, "receiver vm up")
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as client:
                 async with asyncio.timeout(20):

@@ -25,6 +25,7 @@ from mimamori.hub.broker.pki import PkiError, make_ca, make_client, make_server
 from mimamori.mqtt import LinkSettings, Message, MqttLink
 from mimamori.settings import TlsSettings
 from tests.deploy.helpers import Process, person_with, write_hub
+from tests.e2e.conftest import HUB_START_S
 from tests.edge.helpers import ScriptedReceiver, eventually, gateway_config, tag_id
 
 
@@ -193,7 +194,7 @@ async def test_the_hub_ingests_over_tls(tmp_path: Path, town: Path) -> None:
         )
         hub = Process(tmp_path / "hub.log", "hub", "--config", str(config))
         try:
-            await asyncio.to_thread(wait_for_port, "127.0.0.1", http_port, 20)
+            await asyncio.to_thread(wait_for_port, "127.0.0.1", http_port, HUB_START_S)
             async with (
                 httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as client,
                 edge(tmp_path, broker.port, tls_for(town, "gw-tls")) as (_, receiver),

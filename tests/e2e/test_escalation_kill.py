@@ -16,7 +16,7 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
-from tests.e2e.conftest import Processes, hub_file
+from tests.e2e.conftest import HUB_START_S, Processes, hub_file
 from tests.hub.receivers import webhook
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ async def test_a_hub_killed_mid_escalation_neither_skips_nor_repeats_a_step(
             families=[{"id": "f-1", "name": "宮城家", "households": ["hh-1"]}],
         )  # fmt: skip
         hub = procs.start("hub", "hub", "--config", str(config))
-        wait_for_port("127.0.0.1", http_port, timeout=20)
+        wait_for_port("127.0.0.1", http_port, timeout=HUB_START_S)
         link = MqttLink(LinkSettings("127.0.0.1", own_broker.port, "e2e-gw-home"), name="gw")
         task = asyncio.create_task(link.run())
         await asyncio.wait_for(link.connected.wait(), 10)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
-from tests.e2e.conftest import CONSENT, GATEWAYS, TOWN, Processes, hub_file, write_yaml
+from tests.e2e.conftest import CONSENT, GATEWAYS, HUB_START_S, TOWN, Processes, hub_file, write_yaml
 from tests.faults.tally import (
     Outboxed,
     Tally,
@@ -146,7 +146,7 @@ class Site:
 
     async def start_hub(self, config: Path) -> None:
         self.procs.start("hub", "hub", "--config", str(config))
-        await asyncio.to_thread(wait_for_port, "127.0.0.1", self.http_port, 20)
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", self.http_port, HUB_START_S)
         await wait_until(self.hub_connected, 20, "the hub's broker session")
 
     def hub_connected(self) -> bool:

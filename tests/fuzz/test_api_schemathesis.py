@@ -23,6 +23,7 @@ from schemathesis import GenerationMode
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 from tests.deploy.helpers import TAG, Process, write_hub
+from tests.e2e.conftest import HUB_START_S
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +76,7 @@ def hub(own_broker: PrivateBroker, tmp_path: Path) -> Iterator[tuple[str, dict[s
     )
     process = Process(tmp_path / "hub.log", "hub", "--config", str(config))
     try:
-        wait_for_port("127.0.0.1", http_port, timeout=20)
+        wait_for_port("127.0.0.1", http_port, timeout=HUB_START_S)
         tokens = {"admin": token(config, "--admin"), "family": token(config, "--family", "f-1")}
         yield f"http://127.0.0.1:{http_port}", tokens
     finally:
