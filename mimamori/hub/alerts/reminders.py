@@ -144,8 +144,10 @@ class Reminders:
         if home is None:
             return
 
-        def record(channel: str, outcome: Outcome, detail: str) -> None:
-            reminder = Reminder(event.id, channel, home, event.gateway_id, now, outcome, detail)
+        def record(channel: str, outcome: Outcome, detail: str, notice: str | None = None) -> None:
+            reminder = Reminder(
+                event.id, channel, home, event.gateway_id, now, outcome, detail, notice
+            )
             out.reminders.append(reminder)
 
         late = now - min(event.ts, event.received_at)  # the gateway decided at ts
@@ -186,7 +188,7 @@ class Reminders:
         self,
         event: StoredEvent,
         recipient: Recipient,
-        record: Callable[[str, Outcome, str], None],
+        record: Callable[[str, Outcome, str, str], None],
         out: _Decided,
     ) -> None:
         title, body = _WORDS[recipient.lang]
@@ -197,7 +199,7 @@ class Reminders:
             kind = "line" if n == LINE_CHANNEL else recipient.channels[n].partition("://")[0]
             key = f"remind-{event.id}-{recipient.id}-{'line' if n == LINE_CHANNEL else n}"
             out.drafts.append(NotificationDraft(None, recipient.id, n, key, title, body))
-            record(kind, "queued", f"to {recipient.id}")
+            record(kind, "queued", f"to {recipient.id}", key)  # the calendar follows it
 
     async def _beep(self, event: StoredEvent, buttons: list[str]) -> None:
         assert self.send is not None

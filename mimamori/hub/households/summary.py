@@ -80,9 +80,10 @@ class DayOut(_Out):
     missed_level: int | None  # the highest ladder level sent that day
     problems: list[str]  # device and gateway event kinds, in order
     # How the person was reminded that day, as really done (hub/alerts/reminders.py):
-    # "button", "line", "mail", "other" (another of their own channels), "failed" when
-    # the ways tried all failed, or "none" when nothing could reach them. Empty: no
-    # reminder was decided that day.
+    # "button", "line", "mail", "other" (another of their own channels), the last three
+    # with "_delivered", "_trying" or "_failed" as their notification stands in the
+    # queue; "failed" when the ways tried all failed, or "none" when nothing could
+    # reach them. Empty: no reminder was decided that day.
     reminded: list[str] = []
 
 
@@ -157,10 +158,16 @@ async def summary(store: Store, home: HouseholdEntry, now: datetime) -> Househol
 
 
 def reminded_by(reminders: list[Reminder]) -> list[str]:
-    """The ways a day's reminders reached the person, each once; when none did,
-    ``["failed"]`` if one was tried and failed (a broker that refused), else
+    """The ways a day's reminders went to the person, each once, a queued one with
+    what became of its notification (``line_delivered``, ``line_trying``,
+    ``line_failed``; the bare way when its notification is not known); when none
+    went, ``["failed"]`` if one was tried and failed (a broker that refused), else
     ``["none"]`` (nothing could reach them): never a reminder that did not go."""
-    ways = [_WAYS.get(r.channel, "other") for r in reminders if r.reached]
+    ways = [
+        _WAYS.get(r.channel, "other") + (f"_{r.delivery}" if r.delivery else "")
+        for r in reminders
+        if r.reached or r.delivery == "failed"
+    ]
     if reminders and not ways:
         return ["failed"] if any(r.outcome == "failed" for r in reminders) else ["none"]
     return sorted(set(ways), key=ways.index)

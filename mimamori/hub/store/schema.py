@@ -760,4 +760,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (gateway_id, receiver_id)
     );
     """),
+    # 25 (issue 15): which notification each reminder queued (its dedupe key), so the
+    # household calendar says whether it reached the person, is still being tried, or
+    # failed for good (store/sql_reminders.py): one row per notification, as a person
+    # may have several channels of one kind.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS reminder_notices (
+        event_id   TEXT NOT NULL,
+        channel    TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        PRIMARY KEY (event_id, channel, dedupe_key)
+    );
+    """),
 )

@@ -5,13 +5,14 @@ never remind the person twice of one missed check-in."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
 from pydantic import ValidationError
 
 from mimamori.hub.model.alerts import NotificationDraft
-from mimamori.hub.model.reminders import Outcome, Reminder
+from mimamori.hub.model.reminders import Delivery, Outcome, Reminder
 from mimamori.hub.store.sql import marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
@@ -26,6 +27,16 @@ def _reminder(row: Sequence[Any]) -> Reminder:
     return Reminder(
         event_id, channel, household, gateway, from_epoch_ms(at), cast(Outcome, outcome), detail
     )
+
+
+def _delivery(states: set[str]) -> Delivery | None:
+    """A reminder's notifications as one: reached if any channel took one, still
+    being tried while any is pending, failed only when all were given up."""
+    if "sent" in states:
+        return "delivered"
+    if "pending" in states:
+        return "trying"
+    return "failed" if states else None
 
 
 class SqlReminders(SqlBase):
@@ -59,6 +70,11 @@ class SqlReminders(SqlBase):
                         for r in reminders
                     ],
                 )  # fmt: skip
+                await db.executemany(
+                    "INSERT INTO reminder_notices (event_id, channel, dedupe_key) "
+                    "VALUES (?, ?, ?) ON CONFLICT (event_id, channel, dedupe_key) DO NOTHING",
+                    [(r.event_id, r.channel, r.notice) for r in reminders if r.notice],
+                )
             if notifications:
                 await db.executemany(
                     "INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, "
@@ -88,12 +104,25 @@ class SqlReminders(SqlBase):
     ) -> list[Reminder]:
         if not household_ids:
             return []
+        # One query for the page, each reminder with its notifications' states (none
+        # for the button or a reminder recorded before the link was kept).
+        columns = ", ".join(f"r.{c}" for c in _COLUMNS.split(", "))
         rows = await self._query(
-            f"SELECT {_COLUMNS} FROM reminders WHERE household_id IN ({marks(household_ids)}) "
-            "AND at >= ? AND at <= ? ORDER BY at, event_id, channel",
+            f"SELECT {columns}, n.state FROM reminders r "
+            "LEFT JOIN reminder_notices k ON k.event_id = r.event_id AND k.channel = r.channel "
+            "LEFT JOIN notifications n ON n.dedupe_key = k.dedupe_key "
+            f"WHERE r.household_id IN ({marks(household_ids)}) "
+            "AND r.at >= ? AND r.at <= ? ORDER BY r.at, r.event_id, r.channel",
             [*household_ids, to_epoch_ms(since), to_epoch_ms(until)],
         )
-        return [_reminder(row) for row in rows]
+        found: dict[tuple[str, str], tuple[Reminder, set[str]]] = {}
+        for row in rows:
+            key = (row[0], row[1])  # event_id, channel
+            if key not in found:
+                found[key] = (_reminder(row[:-1]), set())
+            if row[-1] is not None:
+                found[key][1].add(row[-1])
+        return [replace(r, delivery=_delivery(states)) for r, states in found.values()]
 
     @serialized
     async def gateway_drivers(self, gateway_id: str) -> tuple[bool | None, dict[str, str]]:

@@ -9,15 +9,22 @@ and tests/e2e/test_reminders.py publish for real).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mimamori.errors import BrokerError
+from mimamori.hub.alerts.channels import AppriseSender
+from mimamori.hub.alerts.delivery import MAX_ATTEMPTS, DeliveryWorker, retry_delay
 from mimamori.hub.alerts.reminders import Reminders
 from mimamori.hub.config import ReminderSettings
+from mimamori.hub.households.summary import detail
 from mimamori.hub.model.alerts import LINE_CHANNEL
 from mimamori.hub.register.loading import load_registry
 from mimamori.hub.store.sql_store import SqlStore
+from mimamori.hub.web.household_view import calendar
+from mimamori.hub.web.i18n import texts
 from mimamori.protocol import GatewayStatus
 from mimamori.protocol.commands import RemindCommand, decode_command
 from tests.hub.helpers import (
@@ -31,6 +38,7 @@ from tests.hub.helpers import (
     missed,
     query,
 )
+from tests.hub.receivers import webhook
 
 
 @dataclass
@@ -46,12 +54,14 @@ class Sent:
         self.commands.append((topic, decode_command(payload), expiry_s))
 
 
-def town(tmp_path: Path, *, own_channels: bool = False) -> dict[str, Any]:
+def town(
+    tmp_path: Path, *, own_channels: bool = False, self_url: str = "json://127.0.0.1:9/self"
+) -> dict[str, Any]:
     """The alert engine's town, with a person living at hh-1 (and her own phone)."""
     doc = alerts_document(tmp_path)
     person: dict[str, Any] = {"id": "p-1", "name": "宮城 カマド", "consent": CONSENT}
     if own_channels:
-        (tmp_path / "self.channels").write_text("json://127.0.0.1:9/self\n")
+        (tmp_path / "self.channels").write_text(f"{self_url}\n")
         doc["recipients"].append(
             {
                 "id": "r-self",
@@ -177,9 +187,7 @@ async def test_the_persons_own_channels_get_the_reminder_and_the_family_does_not
     assert queued == [("r-self", None, "見守り：今日の連絡がまだです")]
 
 
-async def test_a_broker_that_refuses_is_recorded_as_failed(
-    tmp_path: Path, store: SqlStore
-) -> None:
+async def test_a_broker_that_refuses_is_recorded_as_failed(tmp_path: Path, store: SqlStore) -> None:
     sent, clock = Sent(fail=True), HubClock(T0 + MIN)
     remind = await reminders(tmp_path, store, sent, clock)
     await gateway_with(store, door="serial_button")
@@ -199,3 +207,53 @@ async def test_a_person_on_line_is_reminded_there(tmp_path: Path, store: SqlStor
     assert what(await remind.process()) == [("line", "queued")]
     queued = await query(tmp_path, "SELECT recipient_id, channel FROM notifications")
     assert queued == [("r-self", LINE_CHANNEL)]
+
+
+async def test_the_calendar_says_whether_the_reminder_reached_the_person(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    """Queued is not told: the calendar follows the reminder's notification through the
+    queue, 送信中 while her phone's service refuses it, できませんでした once the queue
+    gives up, 届きました the day the service takes it."""
+    clock = HubClock(T0 + MIN)
+    async with webhook() as phone:
+        phone.statuses = [500] * MAX_ATTEMPTS
+        remind = await reminders(tmp_path, store, Sent(), clock, own_channels=True,
+                                 self_url=phone.url)  # fmt: skip
+        home = remind.registry.households["hh-1"]
+        zone = ZoneInfo(home.timezone)
+
+        async def today(lang: str = "ja") -> tuple[list[str], str]:
+            view = await detail(store, home, clock())
+            day = next(d for d in view.history if d.reminded)
+            words = {d.date: d.title for d in calendar(view, zone, texts(lang)).days}
+            return day.reminded, words[day.date]
+
+        await ingest(store, missed(0, T0))
+        assert what(await remind.process()) == [("json", "queued")]
+        assert await today() == (["other_trying"], "連絡なし / ご本人の連絡先へお知らせ（送信中）")
+        worker = DeliveryWorker(store, AppriseSender(), clock=clock)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            assert await worker.deliver_due() == 1
+            if attempt < MAX_ATTEMPTS:
+                assert (await today())[0] == ["other_trying"]
+                clock.advance(timedelta(seconds=retry_delay(attempt)))
+        assert phone.requests == []
+        assert await today() == (
+            ["other_failed"],
+            "連絡なし / ご本人の連絡先へお知らせできませんでした",
+        )
+        assert (await today("en"))[1] == (
+            "Missed / the reminder to their own phone could not be delivered"
+        )
+
+        tomorrow = T0 + timedelta(days=1)
+        clock.advance(tomorrow + MIN - clock())
+        await store.ingest([("gw-home", missed(0, tomorrow))], [], tomorrow)
+        assert what(await remind.process()) == [("json", "queued")]
+        assert await worker.deliver_due() == 1
+        view = await detail(store, home, clock())
+        assert [d.reminded for d in view.history[-2:]] == [["other_failed"], ["other_delivered"]]
+        words = calendar(view, zone, texts("ja")).days[-1].title
+        assert words == "連絡なし / ご本人の連絡先へお知らせ（届きました）"
+        assert len(phone.requests) == 1
