@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 EXAMPLES = 25  # per operation, role and mode; bounded to tens of seconds
 KNOWN = {"person_id": "p-1", "household_id": "hh-1"}  # ids that exist, besides random ones
-# The register's 34 operations (the desk's, issue 14) as admin, with fewer cases each (five) so
+# The register's 37 operations (the desk's, issue 14) as admin, with fewer cases each (five) so
 # that the suite stays in time; a family's token is refused (403) on every one of them
 # before anything is read, which tests/hub/api/test_register_api.py walks route by route.
 REGISTER = "/api/v1/register/"

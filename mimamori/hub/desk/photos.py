@@ -24,7 +24,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from mimamori.errors import ChangeRefused, FieldProblem
 from mimamori.hub.access.auth import new_token
 from mimamori.hub.access.policy import Principal
-from mimamori.hub.desk.service import actor, person_to_change
+from mimamori.hub.desk import service
+from mimamori.hub.desk.service import DeskRefused, actor, person_to_change
 from mimamori.hub.model.photos import Photo
 from mimamori.hub.model.register import Entity
 from mimamori.hub.register.changes import Changed
@@ -41,6 +42,10 @@ MAX_SIDE = 1600  # enough to recognise a face on a printed bulletin; ~200-400 KB
 QUALITY = 85  # Pillow's documented sweet spot between size and visible artefacts
 FORMATS = ("JPEG", "PNG", "WEBP")
 MEDIA_TYPE = "image/jpeg"
+# The photo's 5 MB and the form around it (its boundary, the version): the routes that
+# take a photo (the desk's page and the API) are the only ones allowed past the hub's
+# MAX_BODY (web/security.py).
+FORM_BYTES = MAX_BYTES + 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -128,3 +133,13 @@ async def set_photo(
         raise
     await hub.store.drop_photos(person_id, keep=photo.id)
     return changed
+
+
+async def photo_of(hub: HubState, who: Principal, person_id: str) -> Photo:
+    """The person's photo, for the staff who may see the person (the desk's page and the
+    API): DeskRefused 403 for another area's person, 404 for no person or no photo."""
+    person, _ = await service.read(hub, who, Entity.PERSON, person_id)
+    found = await hub.store.photo(person.photo) if person.photo else None
+    if found is None or found.person_id != person_id:
+        raise DeskRefused(404, "no photo")
+    return found

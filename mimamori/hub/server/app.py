@@ -22,7 +22,9 @@ from mimamori.hub.api.line import router as line_router
 from mimamori.hub.api.people import router as api_router
 from mimamori.hub.api.quarantine import router as quarantine_router
 from mimamori.hub.api.register import router as register_router
+from mimamori.hub.api.register_changes import router as register_changes_router
 from mimamori.hub.api.register_people import router as register_people_router
+from mimamori.hub.api.register_photos import router as register_photos_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
@@ -105,8 +107,13 @@ def create_app(
     app.include_router(quarantine_router)
     app.include_router(enroll_router)
     app.include_router(line_router)
-    app.include_router(register_people_router)
-    app.include_router(register_router)
+    for register_part in (  # issue 14: the desk's register for API clients
+        register_people_router,
+        register_photos_router,
+        register_changes_router,
+        register_router,
+    ):
+        app.include_router(register_part)
     app.include_router(pages_router)
     app.include_router(signin_router)
     app.include_router(household_pages_router)

@@ -1,6 +1,7 @@
 """A person's photo at the desk (``desk/photos.py``): uploaded from the person's page
-(a form posting the file, the only route whose body may exceed the hub's 1 MiB) and
-shown to the staff who may see that person, never cached (``no-store``)."""
+(a form posting the file: with the API's, ``api/register_photos.py``, the only routes
+whose body may exceed the hub's 1 MiB) and shown to the staff who may see that
+person, never cached (``no-store``)."""
 
 from __future__ import annotations
 
@@ -20,20 +21,15 @@ from mimamori.hub.web.desk_people import person_view
 
 router = APIRouter(include_in_schema=False)
 PersonId = Annotated[str, Path(max_length=64)]
-# The photo's 5 MB and the form around it (its boundary, the version): the one route
-# allowed past the hub's MAX_BODY (web/security.py).
-PHOTO_BODY = photos.MAX_BYTES + 64 * 1024
+PHOTO_BODY = photos.FORM_BYTES  # past the hub's MAX_BODY: this route only (and the API's)
 
 
 @router.get("/desk/people/{person_id}/photo")
 async def photo(page: SignedIn, person_id: PersonId) -> Response:
     try:
-        person, _ = await service.read(page.hub, page.who, Entity.PERSON, person_id)
+        found = await photos.photo_of(page.hub, page.who, person_id)
     except DeskRefused as exc:
         return refusal(page, exc)
-    found = await page.hub.store.photo(person.photo) if person.photo else None
-    if found is None or found.person_id != person_id:
-        return refusal(page, DeskRefused(404, "no photo"))
     return Response(found.data, media_type=found.media_type)
 
 

@@ -3,17 +3,22 @@ care-centre areas: every route of the app's route table walked as every role (a
 family's or a volunteer's token 403 on each, and refused on every person route of
 the whole API for someone outside its scope; staff 403 for another area's entry;
 nothing refused writes anything), and staff registering a person end to end with
-versions, consent, contacts in order and the review, refusals naming each field."""
+versions, consent, contacts in order and the review, refusals naming each field; a
+person's photo (GPS gone) and the change log (masked for another area's staff)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from fastapi.routing import iter_route_contexts
+from PIL import Image
 
 from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.hub.desk.audit import MASK
 from tests.hub.access.test_areas import NORTH, SOUTH, two_areas
+from tests.hub.desk.test_desk_photos import GPS_IFD, phone_jpeg
 from tests.hub.helpers import HubClock, RunningHub, running_hub
 
 REGISTER = "/api/v1/register"
@@ -79,6 +84,14 @@ async def test_every_register_route_as_every_role_and_every_person_route_outside
         walked = routes(hub, REGISTER)
         writes = [r for r in walked if r[0] != "GET"]
         assert len(walked) >= 30 and len(writes) >= 20, walked
+        photo = f"{REGISTER}/people/{{person_id}}/photo"
+        assert {("GET", photo), ("POST", photo), ("GET", f"{REGISTER}/changes")} <= set(walked)
+        # Her photo, so that those who may see it get it (200) rather than "none" (404).
+        async with hub.client(tokens["admin"]) as client:
+            sent = await client.post(
+                concrete(photo), params={"version": 1}, files={"photo": ("a.jpg", phone_jpeg())}
+            )
+            assert sent.status_code == 200, sent.text
         for role, token in tokens.items():
             async with hub.client(token) as client:
                 for method, path in walked:
@@ -237,3 +250,94 @@ async def test_a_refused_change_names_each_field_and_channels_are_never_shown_ba
         )  # fmt: skip
         assert changed.status_code == 200, changed.text
         assert await hub.state.store.contact_channels("r-son") == [secret]
+
+
+async def test_a_photo_uploaded_through_the_api_comes_back_without_its_gps_to_her_area_only(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, two_areas, clock=HubClock()) as hub:
+        north = await hub.account("kinjo", "staff", areas=(NORTH,))
+        south = await hub.account("arakaki", "staff", areas=(SOUTH,))
+        async with hub.client(north) as client, hub.client(south) as other:
+            url = f"{REGISTER}/people/p-tsuru/photo"
+            assert (await client.get(url)).status_code == 404  # none yet
+            version = (await client.get(f"{REGISTER}/people/p-tsuru")).json()["version"]
+            sent = phone_jpeg()
+            with Image.open(io.BytesIO(sent)) as before:
+                assert before.getexif().get_ifd(GPS_IFD)  # the upload says where it was taken
+            refused = await other.post(
+                url, params={"version": version}, files={"photo": ("p.jpg", sent, "image/jpeg")}
+            )
+            assert refused.status_code == 403
+            saved = await client.post(
+                url, params={"version": version}, files={"photo": ("p.jpg", sent, "image/jpeg")}
+            )
+            assert saved.status_code == 200, saved.text
+            assert saved.json()["version"] == version + 1
+
+            got = await client.get(url)
+            assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+            with Image.open(io.BytesIO(got.content)) as after:
+                assert after.format == "JPEG" and after.size == (640, 480)
+                assert dict(after.getexif()) == {} and "exif" not in after.info
+            assert b"PhoneCo" not in got.content
+            assert (await other.get(url)).status_code == 403
+            # Not a photo: refused with the field named, nothing written; a stale version: 409.
+            text = await client.post(
+                url, params={"version": version + 1}, files={"photo": ("p.jpg", b"not a photo")}
+            )
+            assert text.status_code == 422 and text.json()["detail"][0]["field"] == "photo"
+            stale = await client.post(
+                url, params={"version": version}, files={"photo": ("p.jpg", sent)}
+            )
+            assert stale.status_code == 409, stale.text
+            assert (await client.get(url)).content == got.content
+            # Audited as the page's upload is, through the API.
+            log = (await client.get(f"{REGISTER}/changes", params={"person": "p-tsuru"})).json()
+            newest = log["changes"][0]
+            assert (newest["action"], newest["via"]) == ("photo.set", "api")
+
+
+async def test_the_change_log_through_the_api_masks_another_areas_person_and_pages(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, two_areas, clock=HubClock()) as hub:
+        north = await hub.account("kinjo", "staff", areas=(NORTH,))
+        south = await hub.account("arakaki", "staff", areas=(SOUTH,))
+        family = await hub.account("miyagi", "family", family="f-miyagi")
+        async with hub.client(north) as client, hub.client(south) as other:
+            url = f"{REGISTER}/people/p-tsuru"
+            for n, note in enumerate(("鍵は隣の家", "朝は散歩")):
+                read = (await client.get(url)).json()
+                entry = {**read["entry"], "notes": note}
+                changed = await client.put(url, params={"version": read["version"]}, json=entry)
+                assert changed.status_code == 200, (n, changed.text)
+
+            mine = await client.get(f"{REGISTER}/changes", params={"person": "p-tsuru"})
+            assert mine.status_code == 200, mine.text
+            [latest, earlier, *_] = mine.json()["changes"]
+            assert latest["entry_id"] == "p-tsuru" and not latest["masked"]
+            assert {"name": "notes", "before": "鍵は隣の家", "after": "朝は散歩"} in latest[
+                "fields"
+            ]
+
+            theirs = (await other.get(f"{REGISTER}/changes", params={"person": "p-tsuru"})).json()
+            seen = theirs["changes"][0]
+            assert seen["id"] == latest["id"] and seen["masked"] and seen["who"] == latest["who"]
+            assert {"name": "notes", "before": MASK, "after": MASK} in seen["fields"]
+            assert "散歩" not in str(theirs) and "鍵" not in str(theirs)
+
+            # Paged: one at a time, the next page from the cursor.
+            first = (await client.get(f"{REGISTER}/changes", params={"limit": 1})).json()
+            assert first["changes"][0]["id"] == latest["id"] and first["older"] == latest["id"]
+            nxt = await client.get(
+                f"{REGISTER}/changes", params={"limit": 1, "before": latest["id"]}
+            )
+            assert nxt.json()["changes"][0]["id"] == earlier["id"]
+            # A person's changes are of kind person; the change log is the care centre's.
+            odd = await client.get(
+                f"{REGISTER}/changes", params={"person": "p-tsuru", "kind": "household"}
+            )
+            assert odd.status_code == 422 and odd.json()["detail"][0]["field"] == "kind"
+        async with hub.client(family) as theirs_client:
+            assert (await theirs_client.get(f"{REGISTER}/changes")).status_code == 403
