@@ -47,6 +47,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "admin": 200, "staff": 200, "volunteer": 200, "family": 200,
     },
     ("GET", "/api/v1/audit"): {"admin": 200, "staff": 403, "volunteer": 403, "family": 403},
+    # Enrollment: codes for admins only (this hub has no enrollment settings: 404 says
+    # so); trading a code needs no sign-in, and no code at all is a 422 for anyone.
+    ("POST", "/api/v1/gateways/{gateway_id}/enrollment"): {
+        "admin": 404, "staff": 403, "volunteer": 403, "family": 403,
+    },
+    ("POST", "/api/v1/enroll"): {"admin": 422, "staff": 422, "volunteer": 422, "family": 422},
     ("GET", "/api/v1/quarantine"): {
         "admin": 200, "staff": 403, "volunteer": 403, "family": 403,
     },
@@ -161,7 +167,7 @@ async def test_every_route_as_every_role(hub: RunningHub, home_gateway: Gateway)
                 json=BODIES["/api/v1/searches/{search_id}/shares"],
             )
         ).json()
-    ids = {"search_id": search["id"], "share_id": str(share["id"])}
+    ids = {"search_id": search["id"], "share_id": str(share["id"]), "gateway_id": "gw-a"}
     ids["token"] = share["url"].rsplit("/", 1)[1]
     assert alert["id"] == 1
     operations = api_operations(hub)
