@@ -17,13 +17,12 @@ nothing, two hub workers take each minute in once, one alert per receiver is ope
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
 
-from mimamori.errors import StoreError
 from mimamori.hub.alerts.hearing import Hearing, Thresholds, judge, take_in
+from mimamori.hub.alerts.looks import look_every
 from mimamori.hub.alerts.routing import homeless_steps
 from mimamori.hub.config import WatchPointSettings
 from mimamori.hub.model.alerts import (
@@ -65,12 +64,7 @@ class DeafReceivers:
         self.clock = clock
 
     async def run(self, every_s: float = EVERY_S) -> None:
-        while True:
-            await asyncio.sleep(every_s)  # a pause between looks, not a time: see check()
-            try:
-                await self.check()
-            except StoreError as exc:
-                log.warning("deaf receivers: the database failed, trying again: %s", exc)
+        await look_every(every_s, self.check, "deaf receivers")
 
     async def check(self) -> AlertCounts:
         """Take in the new minutes; raise and resolve what they call for, at the hub's now."""

@@ -20,12 +20,11 @@ per kind and subject); routed like every device problem (``deafness.py``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from mimamori.errors import StoreError
+from mimamori.hub.alerts.looks import look_every
 from mimamori.hub.alerts.routing import homeless_steps
 from mimamori.hub.config import WatchPointSettings
 from mimamori.hub.model.alerts import AlertCounts, AlertKind, Change, Clear, Raise, Severity
@@ -50,12 +49,7 @@ class GatewayHealth:
         self.clock = clock
 
     async def run(self, every_s: float = EVERY_S) -> None:
-        while True:
-            await asyncio.sleep(every_s)  # a pause between looks, not a time: see check()
-            try:
-                await self.check()
-            except StoreError as exc:
-                log.warning("gateway health: the database failed, trying again: %s", exc)
+        await look_every(every_s, self.check, "gateway health")
 
     async def check(self) -> AlertCounts:
         now = self.clock()

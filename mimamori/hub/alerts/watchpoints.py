@@ -20,12 +20,11 @@ and raises nothing twice (one open alert per kind and subject).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Literal
 
-from mimamori.errors import StoreError
+from mimamori.hub.alerts.looks import look_every
 from mimamori.hub.alerts.routing import homeless_steps
 from mimamori.hub.config import WatchPointSettings
 from mimamori.hub.model.alerts import AlertCounts, AlertKind, Change, Clear, Raise, Severity
@@ -81,12 +80,7 @@ class WatchPoints:
     async def run(self, every_s: float | None = None) -> None:
         every_s = self.every_s() if every_s is None else every_s
         self.warn_of_the_old_technician_policy()
-        while True:
-            await asyncio.sleep(every_s)  # a pause between looks, not a time: see check()
-            try:
-                await self.check()
-            except StoreError as exc:
-                log.warning("watch points: the database failed, trying again: %s", exc)
+        await look_every(every_s, self.check, "watch points")
 
     def warn_of_the_old_technician_policy(self) -> bool:
         """A register from before issue 15 was finished may reach its technician through
