@@ -12,6 +12,7 @@ import contextlib
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,22 @@ from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
 # machine (importing line-bot-sdk's models is half of it), several times that on a
 # loaded one (20 s was passed at load 10). A bound for failing, not a timing.
 HUB_START_S = 60
+
+
+def wait_for_hub(http_port: int, timeout: float = HUB_START_S) -> None:
+    """The hub listens and has subscribed at its broker (``/healthz`` says "connected"):
+    an event a test publishes before that has nobody to go to on a broker that never
+    saw the hub's session, and is lost, as MQTT says it should be."""
+    wait_for_port("127.0.0.1", http_port, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    broker = "?"
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            broker = httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=5).json()["broker"]
+            if broker in ("connected", "off"):
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the hub on port {http_port} did not subscribe in {timeout} s: {broker}")
 
 TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG = f"ibeacon:{TOWN}:7:7"
@@ -176,7 +193,7 @@ def gateway_file(root: Path, gid: str, broker: PrivateBroker, port: Path, **pres
 
 def start_hub(procs: Processes, config: Path, http_port: int) -> str:
     procs.start("hub", "hub", "--config", str(config))
-    wait_for_port("127.0.0.1", http_port, timeout=HUB_START_S)
+    wait_for_hub(http_port)
     out = subprocess.run(
         [
             sys.executable,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
+from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
-from tests.e2e.conftest import HUB_START_S, Processes, hub_file
+from tests.e2e.conftest import Processes, hub_file, wait_for_hub
 from tests.hub.receivers import webhook
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ async def test_a_hub_killed_mid_escalation_neither_skips_nor_repeats_a_step(
             families=[{"id": "f-1", "name": "宮城家", "households": ["hh-1"]}],
         )  # fmt: skip
         hub = procs.start("hub", "hub", "--config", str(config))
-        wait_for_port("127.0.0.1", http_port, timeout=HUB_START_S)
+        await asyncio.to_thread(wait_for_hub, http_port)
         link = MqttLink(LinkSettings("127.0.0.1", own_broker.port, "e2e-gw-home"), name="gw")
         task = asyncio.create_task(link.run())
         await asyncio.wait_for(link.connected.wait(), 10)
@@ -72,6 +72,7 @@ async def test_a_hub_killed_mid_escalation_neither_skips_nor_repeats_a_step(
         assert len(hook.requests) == 1
 
         procs.start("hub", "hub", "--config", str(config))
+        await asyncio.to_thread(wait_for_hub, http_port)
         async with asyncio.timeout(20):
             while len(hook.requests) < 2:
                 await asyncio.sleep(0.05)

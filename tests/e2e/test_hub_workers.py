@@ -18,11 +18,11 @@ import asyncpg
 import httpx
 import pytest
 
-from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
+from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
 from mimamori.protocol.topics import events_topic
-from tests.e2e.conftest import CONSENT, HUB_START_S, TAG, Processes, import_register, write_yaml
+from tests.e2e.conftest import CONSENT, TAG, Processes, import_register, wait_for_hub, write_yaml
 from tests.hub.receivers import Hook, webhook
 from tests.pg import PgDatabases
 
@@ -147,7 +147,7 @@ async def test_two_hub_workers_store_every_event_once_and_send_every_notificatio
         for worker, config in configs.items():
             procs.start(f"hub-{worker}", "hub", "--config", str(config))
         for port in ports.values():
-            await asyncio.to_thread(wait_for_port, "127.0.0.1", port, HUB_START_S)
+            await asyncio.to_thread(wait_for_hub, port)
         async with gateway_link(own_broker) as link:
             published = await publish_all(link)
         await settled(hook, database, len(published))

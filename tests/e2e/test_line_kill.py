@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from mimamori.demo.mosquitto import PrivateBroker, wait_for_port
+from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.line.codes import read_code
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
-from tests.e2e.conftest import HUB_START_S, Processes, hub_file
+from tests.e2e.conftest import Processes, hub_file, wait_for_hub
 from tests.line_server import SECRET, TOKEN, LocalLine, local_line, user_id
 
 pytestmark = pytest.mark.slow
@@ -93,7 +93,7 @@ async def test_a_line_notice_waiting_for_its_retry_survives_a_hub_kill(
             encoding="utf-8",
         )
         hub = procs.start("hub", "hub", "--config", str(config))
-        wait_for_port("127.0.0.1", http_port, timeout=HUB_START_S)
+        await asyncio.to_thread(wait_for_hub, http_port)
 
         user = user_id()
         webhook = f"http://127.0.0.1:{http_port}/api/v1/line/webhook"

@@ -206,8 +206,15 @@ class SqlEscalation(SqlBase):
         repeat. False (nothing done) when the step is no longer pending."""
         at = to_epoch_ms(now)
         async with self._transaction("completing an escalation step") as db:
-            # Locked (PostgreSQL): a second worker on the same step waits, then finds
-            # it done.
+            # Locked (PostgreSQL), the alert first and then the step, the order every
+            # answer takes (they lock the alert, then change its steps): the other order
+            # deadlocked with an answer. A second worker on the same step waits, then
+            # finds it done.
+            await db.fetch(
+                "SELECT id FROM alerts WHERE id = (SELECT alert_id FROM escalations "
+                f"WHERE id = ?){self._dialect.for_update}",
+                (escalation_id,),
+            )
             rows = await db.fetch(
                 "SELECT alert_id, step, round, recipients, action FROM escalations "
                 f"WHERE id = ? AND state = 'pending'{self._dialect.for_update}",

@@ -194,6 +194,11 @@ class SqlPrivacy(SqlBase):
                 gateways,
             )
         alert_ids = await self._alerts_of(db, scope, scope.households)
+        if alert_ids:  # their alerts first, then their steps: the order of every answer
+            await db.fetch(
+                f"SELECT id FROM alerts WHERE id IN ({marks(alert_ids)}){self._dialect.for_update}",
+                alert_ids,
+            )
         search_ids = await self._searches_of(db, scope.person_id)
         notes, params = _their_notifications(scope.person_id, alert_ids, search_ids)
         removed["deliveries"] += await _delete(

@@ -19,8 +19,10 @@ from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
 from mimamori.hub.model.clock import system_clock
 from mimamori.hub.register.loading import load_registry
+from mimamori.hub.store.sql_alerts import close_alert
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import Event, EventDraft, EventKind, format_ts, new_event_id
+from mimamori.protocol.timefmt import to_epoch_ms
 from tests.hub.helpers import (
     MIN,
     T0,
@@ -128,3 +130,32 @@ async def test_a_worker_passes_the_others_sightings_to_its_live_pages_once(
     assert [item.point.gateway_id for item in got if item] == ["gw-b", "gw-a"]
     assert len(here.new_events) == len(elsewhere.new_events) == 1
     assert cursor == await a.last_seqno() and await follower.step(cursor) == cursor
+
+
+
+async def test_a_step_taken_while_an_answer_holds_its_alert_waits_for_the_answer(
+    tmp_path: Path, two: tuple[SqlStore, SqlStore]
+) -> None:
+    """One worker answers an alert (the alert locked first, then its steps changed: here
+    resolved, every step cancelled) while the other takes one of its steps: the step
+    waits for the alert too, then finds itself cancelled. Neither waits on the other.
+    (On PostgreSQL the step once locked itself first, then the alert: a deadlock, and a
+    500 for the person answering.)"""
+    a, b = two
+    doc = alerts_document(tmp_path)
+    await import_register_of(a, doc)
+    engine = AlertEngine(service_of(doc), await load_registry(b), b, clock=system_clock)
+    await a.ingest([("gw-home", missed(1, T0))], [], T0)
+    await engine.process_events()
+    [alert] = await a.alerts(None, include_resolved=False)
+    # Someone said 対応します until T0: taking a step then also takes the alert back.
+    await a.handle_alert(alert.id, by="higa", role="family", note="", now=T0, until=T0)
+    [first, *_] = await b.due_escalations(T0)
+    async with a._transaction("resolving, held open") as db:
+        assert await a._open_alert(db, alert.id) is not None  # the alert is locked
+        taking = asyncio.create_task(b.complete_escalation(first.id, [], None, T0))
+        await asyncio.sleep(0.5)  # the step goes as far as it can meanwhile
+        await close_alert(db, alert.id, to_epoch_ms(T0), by="yamashiro", note="", outcome=None)
+    assert await asyncio.wait_for(taking, 30) is False  # cancelled before it was taken
+    rows = await b._query("SELECT state FROM escalations WHERE id = ?", [first.id])
+    assert rows == [("cancelled",)]
