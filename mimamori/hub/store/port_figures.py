@@ -31,3 +31,48 @@ class FigureStore(Protocol):
         """(area, "opened" | "closed", triage or "" , count): cases opened in the
         window, and cases closed in it by what was decided (``none``: closed from new)."""
         ...
+
+    # -- the town's figures (issue 19; hub/figures/town.py). ``edges``: the month edges
+    # of a period (13 for a year); each count says which month (0..) it fell in. Areas:
+    # None for the whole town.
+
+    async def register_counts(self, areas: Sequence[str] | None) -> dict[str, int]:
+        """The register now: ``people``, of them with a ``tag`` and with a ``home``
+        gateway (a button) in their household, ``households``, ``watch_points``."""
+        ...
+
+    async def watch_point_spans(
+        self, since: datetime, until: datetime, areas: Sequence[str] | None, kinds: Sequence[str]
+    ) -> tuple[list[tuple[str, str | None, int | None]], list[tuple[str, int, str]]]:
+        """Each watch point as (id, the kind of its last transition before ``since``,
+        its online flag now), and its transitions (``kinds``: online/offline events)
+        in [since, until) as (id, epoch ms, kind), in time order."""
+        ...
+
+    async def alert_counts(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, str, int]]:
+        """Alerts opened, as (month, kind, how it ended, count): its outcome, else
+        ``cleared`` (ended by itself) or ``open``."""
+        ...
+
+    async def answer_times(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, float]]:
+        """Alerts opened and answered (any answer but a decline): (month of opening,
+        seconds to the first answer)."""
+        ...
+
+    async def search_rows(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, float | None]]:
+        """Searches started, by their person's area: (month, state, seconds to being
+        found or None)."""
+        ...
+
+    async def notice_counts(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, int, str, int]]:
+        """Alerts' notifications queued, as (month, recipient, channel number, state,
+        count): the channel's kind is the register's (``figures/notices.py``)."""
+        ...

@@ -1,5 +1,7 @@
 """Figures' counting queries (``port_figures``), mixed into the store on either
-engine: plain GROUP BY over the cases' tables, each bounded by a time window."""
+engine: plain GROUP BY over the cases' tables (issue 16) and over alerts, searches,
+notifications, the register and watch points' transitions (issue 19), each bounded by
+a time window."""
 
 from __future__ import annotations
 
@@ -18,7 +20,144 @@ def _in_areas(column: str, areas: Sequence[str] | None) -> tuple[str, list[objec
     return f" AND {column} IN ({marks(areas)})", list(areas)
 
 
-class SqlFigures(SqlBase):
+# Issue 19's town figures. Each query is bounded by the year's window and counts by
+# month in SQL: ``_month`` numbers a time by the window's month edges (12 or 13 of
+# them), the same CASE on both engines; GROUP BY by position, as PostgreSQL will not
+# match two copies of an expression with parameters.
+def _month(column: str, edges: Sequence[datetime]) -> tuple[str, list[object]]:
+    ms = [to_epoch_ms(e) for e in edges]
+    cases = " ".join(f"WHEN {column} < ? THEN {i}" for i in range(len(ms) - 1))
+    return f"CASE {cases} END", list(ms[1:])
+
+
+def _window(column: str, edges: Sequence[datetime]) -> tuple[str, list[object]]:
+    return f"{column} >= ? AND {column} < ?", [to_epoch_ms(edges[0]), to_epoch_ms(edges[-1])]
+
+
+# The care-centre area of an alert: its household's, else its person's
+# (``person:<id>``), else its watch point's (``gateway:<id>``); '' when none (a home
+# gateway's clock, say), which only the whole town's figures count.
+_ALERT_AREA = (
+    "SELECT a.*, coalesce(h.area_id, p.area_id, w.area_id, '') AS area FROM alerts a "
+    "LEFT JOIN households h ON h.id = a.household_id "
+    "LEFT JOIN people p ON a.subject LIKE 'person:%' AND p.id = substr(a.subject, 8) "
+    "LEFT JOIN watch_points w ON a.subject LIKE 'gateway:%' AND w.id = substr(a.subject, 9)"
+)
+
+
+class SqlTownFigures(SqlBase):
+    @serialized
+    async def register_counts(self, areas: Sequence[str] | None) -> dict[str, int]:
+        pa, pp = _in_areas("p.area_id", areas)
+        ha, hp = _in_areas("h.area_id", areas)
+        wa, wp = _in_areas("w.area_id", areas)
+        tagged = "EXISTS (SELECT 1 FROM person_tags t WHERE t.person_id = p.id)"
+        at_home = (
+            "EXISTS (SELECT 1 FROM household_gateways g WHERE g.household_id = p.household_id)"
+        )
+        people = await self._query(
+            f"SELECT count(*), coalesce(sum(CASE WHEN {tagged} THEN 1 ELSE 0 END), 0), "
+            f"coalesce(sum(CASE WHEN {at_home} THEN 1 ELSE 0 END), 0) "
+            f"FROM people p WHERE 1 = 1{pa}",
+            pp,
+        )
+        homes = await self._query(f"SELECT count(*) FROM households h WHERE 1 = 1{ha}", hp)
+        points = await self._query(f"SELECT count(*) FROM watch_points w WHERE 1 = 1{wa}", wp)
+        ((everyone, tag, home),) = people
+        return {
+            "people": int(everyone), "tag": int(tag), "home": int(home),
+            "households": int(homes[0][0]), "watch_points": int(points[0][0]),
+        }  # fmt: skip
+
+    @serialized
+    async def watch_point_spans(
+        self, since: datetime, until: datetime, areas: Sequence[str] | None, kinds: Sequence[str]
+    ) -> tuple[list[tuple[str, str | None, int | None]], list[tuple[str, int, str]]]:
+        where, params = _in_areas("w.area_id", areas)
+        start = await self._query(
+            "SELECT w.id, (SELECT e.kind FROM events e WHERE e.gateway_id = w.id "
+            f"AND e.kind IN ({marks(kinds)}) AND e.ts < ? ORDER BY e.ts DESC LIMIT 1), "
+            "g.online FROM watch_points w LEFT JOIN gateways g ON g.id = w.id "
+            f"WHERE 1 = 1{where}",
+            [*kinds, to_epoch_ms(since), *params],
+        )
+        moves = await self._query(
+            "SELECT e.gateway_id, e.ts, e.kind FROM events e "
+            "JOIN watch_points w ON w.id = e.gateway_id "
+            f"WHERE e.kind IN ({marks(kinds)}) AND e.ts >= ? AND e.ts < ?{where} "
+            "ORDER BY e.gateway_id, e.ts",
+            [*kinds, to_epoch_ms(since), to_epoch_ms(until), *params],
+        )
+        return (
+            [(str(g), None if k is None else str(k), None if o is None else int(o))
+             for g, k, o in start],
+            [(str(g), int(ts), str(k)) for g, ts, k in moves],
+        )  # fmt: skip
+
+    @serialized
+    async def alert_counts(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, str, int]]:
+        month, mp = _month("x.opened_at", edges)
+        within, wp = _window("x.opened_at", edges)
+        where, params = _in_areas("x.area", areas)
+        rows = await self._query(
+            f"SELECT {month}, x.kind, coalesce(x.outcome, CASE WHEN x.state = 'resolved' "
+            "THEN 'cleared' ELSE 'open' END), count(*) "
+            f"FROM ({_ALERT_AREA}) x WHERE {within}{where} GROUP BY 1, 2, 3",
+            [*mp, *wp, *params],
+        )
+        return [(int(m), str(k), str(o), int(n)) for m, k, o, n in rows]
+
+    @serialized
+    async def answer_times(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, float]]:
+        month, mp = _month("x.opened_at", edges)
+        within, wp = _window("x.opened_at", edges)
+        where, params = _in_areas("x.area", areas)
+        rows = await self._query(
+            f"SELECT {month}, min(r.at) - x.opened_at FROM ({_ALERT_AREA}) x "
+            "JOIN alert_answers r ON r.alert_id = x.id AND r.answer != 'decline' "
+            f"WHERE {within}{where} GROUP BY x.id, x.opened_at",
+            [*mp, *wp, *params],
+        )
+        return [(int(m), int(ms) / 1000) for m, ms in rows]
+
+    @serialized
+    async def search_rows(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, float | None]]:
+        month, mp = _month("s.started_at", edges)
+        within, wp = _window("s.started_at", edges)
+        where, params = _in_areas("p.area_id", areas)
+        rows = await self._query(
+            f"SELECT {month}, s.state, CASE WHEN s.state = 'found' "
+            "THEN s.ended_at - s.started_at END FROM searches s "
+            f"JOIN people p ON p.id = s.person_id WHERE {within}{where}",
+            [*mp, *wp, *params],
+        )
+        return [(int(m), str(s), None if ms is None else int(ms) / 1000) for m, s, ms in rows]
+
+    @serialized
+    async def notice_counts(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, int, str, int]]:
+        month, mp = _month("n.created_at", edges)
+        within, wp = _window("n.created_at", edges)
+        where, params = _in_areas("x.area", areas)
+        rows = await self._query(
+            f"SELECT {month}, n.recipient_id, n.channel, n.state, count(*) "
+            f"FROM notifications n JOIN ({_ALERT_AREA}) x ON x.id = n.alert_id "
+            f"WHERE {within}{where} GROUP BY 1, 2, 3, 4",
+            [*mp, *wp, *params],
+        )
+        return [(int(m), str(r), int(c), str(s), int(n)) for m, r, c, s, n in rows]
+
+
+class SqlFigures(SqlTownFigures):
+    """Issue 16's monthly figures of cases, and (inherited) the town's."""
+
     @serialized
     async def report_counts(
         self, since: datetime, until: datetime, areas: Sequence[str] | None

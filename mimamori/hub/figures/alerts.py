@@ -1,0 +1,50 @@
+"""Alerts in the town's figures (issue 19): opened by kind, how they ended, missed
+check-ins, and the time to the first answer (median, p90), each by the month the
+alert opened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from mimamori.hub.figures.table import MONTHS, Family, counted, timed
+from mimamori.hub.model.alerts import AlertKind
+from mimamori.hub.model.escalation import OUTCOMES
+from mimamori.hub.store.port_figures import FigureStore
+
+# How an alert ended: a person's outcome (model/escalation.py), ``cleared`` when it
+# closed by itself (the check-in came, the device was heard), ``open`` if not yet.
+ENDINGS = (*OUTCOMES, "cleared", "open")
+
+
+def _zeros() -> list[int]:
+    return [0] * MONTHS
+
+
+async def alert_families(
+    store: FigureStore, areas: Sequence[str] | None, edges: Sequence[datetime]
+) -> list[Family]:
+    by_kind: dict[str, list[int]] = {"total": _zeros()}
+    by_end: dict[str, list[int]] = {e: _zeros() for e in ENDINGS}
+    missed = {"checkin_missed": _zeros()}
+    for month, kind, ended, n in await store.alert_counts(edges, areas):
+        by_kind.setdefault(kind, _zeros())[month] += n
+        by_kind["total"][month] += n
+        by_end.setdefault(ended, _zeros())[month] += n
+        if kind == AlertKind.MISSED:
+            missed["checkin_missed"][month] += n
+    times: list[list[float]] = [[] for _ in range(MONTHS)]
+    for month, seconds in await store.answer_times(edges, areas):
+        times[month].append(seconds)
+    kinds = {"total": by_kind.pop("total"), **dict(sorted(by_kind.items()))}
+    return [
+        counted("alerts_by_kind", kinds, chart="total"),
+        counted("alerts_by_outcome", by_end, chart=None),
+        Family(
+            "answer_minutes",
+            "minutes",
+            tuple(timed("minutes", times, ("median", "p90"))),
+            chart="median",
+        ),
+        counted("missed_checkins", missed, chart="checkin_missed"),
+    ]

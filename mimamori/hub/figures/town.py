@@ -1,0 +1,77 @@
+"""The town's figures of one fiscal year (issue 19), for one care-centre area or
+several: the families of ``people``, ``alerts``, ``searches``, ``reports`` and
+``notices``, each counted in the store and shaped (small counts hidden) by
+``table.py``. Staff see their areas (all of them together, or one); admins the whole
+town or one area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from mimamori.errors import ChangeRefused, FieldProblem
+from mimamori.hub.access.policy import Principal
+from mimamori.hub.cases.access import check, scope
+from mimamori.hub.figures.alerts import alert_families
+from mimamori.hub.figures.cases import JAPAN
+from mimamori.hub.figures.notices import notice_families
+from mimamori.hub.figures.people import register_families, uptime_family
+from mimamori.hub.figures.reports import report_families
+from mimamori.hub.figures.searches import search_families
+from mimamori.hub.figures.table import Family, edges, fiscal_months, fiscal_year_of
+from mimamori.hub.server.state import HubState
+
+FIRST_YEAR = 2000  # no town's figures are older; bounds what a URL may ask
+
+
+@dataclass(frozen=True)
+class TownFigures:
+    fy: int  # 年度: April ``fy`` to March ``fy + 1``
+    area: str | None  # one area, or None: all the areas in scope
+    areas: tuple[str, ...] | None  # the areas counted (None: the whole town)
+    months: tuple[date, ...]
+    families: tuple[Family, ...]
+
+    def family(self, name: str) -> Family:
+        return next(f for f in self.families if f.name == name)
+
+
+def year_of(hub: HubState, text: str | None) -> int:
+    """The fiscal year asked for (``2031``), else this one in Japan."""
+    today = hub.clock().astimezone(JAPAN).date()
+    if not text:
+        return fiscal_year_of(today)
+    if not text.isdigit() or not FIRST_YEAR <= int(text) <= today.year + 1:
+        raise ChangeRefused([FieldProblem(
+            "fy", f"{FIRST_YEAR}〜{today.year + 1} の年度を数字で入れてください",
+            f"a fiscal year from {FIRST_YEAR} to {today.year + 1}",
+        )])  # fmt: skip
+    return int(text)
+
+
+def areas_of(who: Principal, area: str | None) -> list[str] | None:
+    """The areas ``who`` asks figures of: ``area`` if theirs (else DeskRefused), or
+    all of theirs (None for an admin: the whole town)."""
+    check(who, [], "figures")
+    if area:
+        check(who, [area], "area")
+        return [area]
+    return scope(who)
+
+
+async def town_figures(hub: HubState, who: Principal, fy: int, area: str | None) -> TownFigures:
+    areas = areas_of(who, area)
+    bounds = edges(fy)
+    channels = {r.id: r.channels for r in hub.registry.recipients.values()}
+    families = [
+        *await register_families(hub.store, areas),
+        await uptime_family(hub.store, areas, bounds, hub.clock()),
+        *await alert_families(hub.store, areas, bounds),
+        *await search_families(hub.store, areas, bounds),
+        *await report_families(hub.store, areas, fy),
+        *await notice_families(hub.store, areas, bounds, channels),
+    ]
+    return TownFigures(
+        fy, area or None, None if areas is None else tuple(areas),
+        tuple(fiscal_months(fy)), tuple(families),
+    )  # fmt: skip
