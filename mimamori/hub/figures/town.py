@@ -6,8 +6,9 @@ town or one area."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from mimamori.errors import ChangeRefused, FieldProblem
 from mimamori.hub.access.policy import Principal
@@ -20,6 +21,7 @@ from mimamori.hub.figures.reports import report_families
 from mimamori.hub.figures.searches import search_families
 from mimamori.hub.figures.table import Family, edges, fiscal_months, fiscal_year_of
 from mimamori.hub.server.state import HubState
+from mimamori.hub.store.port_figures import FigureStore
 
 FIRST_YEAR = 2000  # no town's figures are older; bounds what a URL may ask
 
@@ -59,19 +61,31 @@ def areas_of(who: Principal, area: str | None) -> list[str] | None:
     return scope(who)
 
 
-async def town_figures(hub: HubState, who: Principal, fy: int, area: str | None) -> TownFigures:
-    areas = areas_of(who, area)
+async def count_town(
+    store: FigureStore,
+    areas: Sequence[str] | None,
+    fy: int,
+    now: datetime,
+    channels: Mapping[str, Sequence[str]],
+) -> tuple[Family, ...]:
+    """Every family of 年度 ``fy`` in ``areas`` (None: the whole town), as shown."""
     bounds = edges(fy)
+    return (
+        *await register_families(store, areas),
+        await uptime_family(store, areas, bounds, now),
+        *await alert_families(store, areas, bounds),
+        *await search_families(store, areas, bounds),
+        *await report_families(store, areas, fy),
+        *await notice_families(store, areas, bounds, channels),
+    )
+
+
+async def town_figures(hub: HubState, who: Principal, fy: int, area: str | None) -> TownFigures:
+    """``who``'s figures of 年度 ``fy``: of ``area``, or of all their areas."""
+    areas = areas_of(who, area)
     channels = {r.id: r.channels for r in hub.registry.recipients.values()}
-    families = [
-        *await register_families(hub.store, areas),
-        await uptime_family(hub.store, areas, bounds, hub.clock()),
-        *await alert_families(hub.store, areas, bounds),
-        *await search_families(hub.store, areas, bounds),
-        *await report_families(hub.store, areas, fy),
-        *await notice_families(hub.store, areas, bounds, channels),
-    ]
+    families = await count_town(hub.store, areas, fy, hub.clock(), channels)
     return TownFigures(
         fy, area or None, None if areas is None else tuple(areas),
-        tuple(fiscal_months(fy)), tuple(families),
+        tuple(fiscal_months(fy)), families,
     )  # fmt: skip

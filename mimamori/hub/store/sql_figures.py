@@ -35,8 +35,13 @@ def _window(column: str, edges: Sequence[datetime]) -> tuple[str, list[object]]:
 
 
 # The care-centre area of an alert: its household's, else its person's
-# (``person:<id>``), else its watch point's (``gateway:<id>``); '' when none (a home
-# gateway's clock, say), which only the whole town's figures count.
+# (``person:<id>``), else its gateway's (``gateway:<id>``: a watch point, or a home's
+# whose clock is off); '' when none, which only the whole town's figures count.
+# A watch point is a gateway of the register that is not a home's (Registry.watch_points).
+_POINT = (
+    "w.site != 'home' AND NOT EXISTS (SELECT 1 FROM household_gateways hg "
+    "WHERE hg.gateway_id = w.id)"
+)
 _ALERT_AREA = (
     "SELECT a.*, coalesce(h.area_id, p.area_id, w.area_id, '') AS area FROM alerts a "
     "LEFT JOIN households h ON h.id = a.household_id "
@@ -62,7 +67,7 @@ class SqlTownFigures(SqlBase):
             pp,
         )
         homes = await self._query(f"SELECT count(*) FROM households h WHERE 1 = 1{ha}", hp)
-        points = await self._query(f"SELECT count(*) FROM watch_points w WHERE 1 = 1{wa}", wp)
+        points = await self._query(f"SELECT count(*) FROM watch_points w WHERE {_POINT}{wa}", wp)
         ((everyone, tag, home),) = people
         return {
             "people": int(everyone), "tag": int(tag), "home": int(home),
@@ -78,13 +83,13 @@ class SqlTownFigures(SqlBase):
             "SELECT w.id, (SELECT e.kind FROM events e WHERE e.gateway_id = w.id "
             f"AND e.kind IN ({marks(kinds)}) AND e.ts < ? ORDER BY e.ts DESC LIMIT 1), "
             "g.online FROM watch_points w LEFT JOIN gateways g ON g.id = w.id "
-            f"WHERE 1 = 1{where}",
+            f"WHERE {_POINT}{where}",
             [*kinds, to_epoch_ms(since), *params],
         )
         moves = await self._query(
             "SELECT e.gateway_id, e.ts, e.kind FROM events e "
             "JOIN watch_points w ON w.id = e.gateway_id "
-            f"WHERE e.kind IN ({marks(kinds)}) AND e.ts >= ? AND e.ts < ?{where} "
+            f"WHERE e.kind IN ({marks(kinds)}) AND e.ts >= ? AND e.ts < ? AND {_POINT}{where} "
             "ORDER BY e.gateway_id, e.ts",
             [*kinds, to_epoch_ms(since), to_epoch_ms(until), *params],
         )

@@ -1,0 +1,66 @@
+"""Issue 19's "done when" for the figures, on SQLite and PostgreSQL: a generated year
+of a town's events (``year.py``) counted by the hub's queries, every figure of the
+whole town and of one area checked against the test's own count (``expect.py``);
+and the parts of the counting that the year cannot show on its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from mimamori.hub.figures.chart import bars
+from mimamori.hub.figures.people import _spans
+from mimamori.hub.figures.table import Family, Row, counted, edges
+from mimamori.hub.figures.town import count_town
+from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE
+from mimamori.hub.store.sql_store import SqlStore
+from tests.hub.access.test_areas import NORTH
+from tests.hub.figures.expect import check_year
+from tests.hub.figures.year import FY, NOW, generate, month_starts, store_year, town
+from tests.hub.helpers import hub_document, import_register_of
+
+
+async def test_a_years_figures_match_an_independent_count_of_what_happened(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    doc = hub_document(tmp_path, 1883, 8080)
+    town(doc)
+    await import_register_of(store, doc, lambda: NOW - timedelta(days=400))
+    year = generate(doc)
+    await store_year(tmp_path, store, year)
+    channels = {"r-miyagi": ["mailto://…"]}
+    everywhere = await count_town(store, None, FY, NOW, channels)
+    check_year(everywhere, year, doc, None)
+    north = await count_town(store, [NORTH], FY, NOW, channels)
+    # One area's figures are smaller: some of its counts are 1 or 2, and hidden.
+    assert check_year(north, year, doc, [NORTH]) > 0
+
+
+def test_the_fiscal_year_runs_from_april_to_march_in_japan() -> None:
+    assert edges(FY) == month_starts()
+    assert edges(FY)[0].isoformat() == "2031-04-01T00:00:00+09:00"
+
+
+def test_a_watch_points_state_before_its_first_change_is_the_opposite_of_it() -> None:
+    # Came online at 30: it was down before (the hub records online only after offline).
+    assert _spans(None, [(30, GATEWAY_ONLINE)], 0, 100) == [(0, 30, False), (30, 100, True)]
+    assert _spans(None, [(30, GATEWAY_OFFLINE)], 0, 100) == [(0, 30, True), (30, 100, False)]
+    assert _spans(None, [], 0, 100) == []  # never heard of: not counted
+
+
+def test_a_lone_small_count_hides_its_partner_in_the_same_month() -> None:
+    family = counted("f", {"a": [1] + [0] * 11, "b": [5] + [0] * 11, "c": [9] + [0] * 11}, None)
+    assert [r.months[0] for r in family.rows] == [None, None, 9]
+    assert [r.year for r in family.rows] == [None, None, 9]
+
+
+def test_a_chart_draws_no_bar_for_a_hidden_month_and_says_x() -> None:
+    months = (None, 4, 10, *([0] * 9))
+    chart = bars(
+        Family("f", "count", (Row("total", months, None),), chart="total"),
+        [str(m) for m in range(12)],
+    )
+    assert chart is not None
+    assert [b.value for b in chart.bars[:3]] == ["x", "4", "10"]
+    assert chart.bars[0].height == 0 and chart.bars[2].height > chart.bars[1].height > 0
+    assert chart.top == 10
