@@ -42,12 +42,12 @@ _POINT = (
     "w.site != 'home' AND NOT EXISTS (SELECT 1 FROM household_gateways hg "
     "WHERE hg.gateway_id = w.id)"
 )
-_ALERT_AREA = (
-    "SELECT a.*, coalesce(h.area_id, p.area_id, w.area_id, '') AS area FROM alerts a "
-    "LEFT JOIN households h ON h.id = a.household_id "
-    "LEFT JOIN people p ON a.subject LIKE 'person:%' AND p.id = substr(a.subject, 8) "
-    "LEFT JOIN watch_points w ON a.subject LIKE 'gateway:%' AND w.id = substr(a.subject, 9)"
+_AREA_JOINS = (
+    " LEFT JOIN households h ON h.id = a.household_id"
+    " LEFT JOIN people p ON a.subject LIKE 'person:%' AND p.id = substr(a.subject, 8)"
+    " LEFT JOIN watch_points w ON a.subject LIKE 'gateway:%' AND w.id = substr(a.subject, 9)"
 )
+_AREA = "coalesce(h.area_id, p.area_id, w.area_id, '')"
 
 
 class SqlTownFigures(SqlBase):
@@ -103,13 +103,13 @@ class SqlTownFigures(SqlBase):
     async def alert_counts(
         self, edges: Sequence[datetime], areas: Sequence[str] | None
     ) -> list[tuple[int, str, str, int]]:
-        month, mp = _month("x.opened_at", edges)
-        within, wp = _window("x.opened_at", edges)
-        where, params = _in_areas("x.area", areas)
+        month, mp = _month("a.opened_at", edges)
+        within, wp = _window("a.opened_at", edges)
+        where, params = _in_areas(_AREA, areas)
         rows = await self._query(
-            f"SELECT {month}, x.kind, coalesce(x.outcome, CASE WHEN x.state = 'resolved' "
+            f"SELECT {month}, a.kind, coalesce(a.outcome, CASE WHEN a.state = 'resolved' "
             "THEN 'cleared' ELSE 'open' END), count(*) "
-            f"FROM ({_ALERT_AREA}) x WHERE {within}{where} GROUP BY 1, 2, 3",
+            f"FROM alerts a{_AREA_JOINS} WHERE {within}{where} GROUP BY 1, 2, 3",
             [*mp, *wp, *params],
         )
         return [(int(m), str(k), str(o), int(n)) for m, k, o, n in rows]
@@ -118,13 +118,13 @@ class SqlTownFigures(SqlBase):
     async def answer_times(
         self, edges: Sequence[datetime], areas: Sequence[str] | None
     ) -> list[tuple[int, float]]:
-        month, mp = _month("x.opened_at", edges)
-        within, wp = _window("x.opened_at", edges)
-        where, params = _in_areas("x.area", areas)
+        month, mp = _month("a.opened_at", edges)
+        within, wp = _window("a.opened_at", edges)
+        where, params = _in_areas(_AREA, areas)
         rows = await self._query(
-            f"SELECT {month}, min(r.at) - x.opened_at FROM ({_ALERT_AREA}) x "
-            "JOIN alert_answers r ON r.alert_id = x.id AND r.answer != 'decline' "
-            f"WHERE {within}{where} GROUP BY x.id, x.opened_at",
+            f"SELECT {month}, min(r.at) - a.opened_at FROM alerts a{_AREA_JOINS} "
+            "JOIN alert_answers r ON r.alert_id = a.id AND r.answer != 'decline' "
+            f"WHERE {within}{where} GROUP BY a.id, a.opened_at",
             [*mp, *wp, *params],
         )
         return [(int(m), int(ms) / 1000) for m, ms in rows]
@@ -150,10 +150,10 @@ class SqlTownFigures(SqlBase):
     ) -> list[tuple[int, str, int, str, int]]:
         month, mp = _month("n.created_at", edges)
         within, wp = _window("n.created_at", edges)
-        where, params = _in_areas("x.area", areas)
+        where, params = _in_areas(_AREA, areas)
         rows = await self._query(
             f"SELECT {month}, n.recipient_id, n.channel, n.state, count(*) "
-            f"FROM notifications n JOIN ({_ALERT_AREA}) x ON x.id = n.alert_id "
+            f"FROM notifications n JOIN alerts a ON a.id = n.alert_id{_AREA_JOINS} "
             f"WHERE {within}{where} GROUP BY 1, 2, 3, 4",
             [*mp, *wp, *params],
         )
