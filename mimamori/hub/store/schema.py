@@ -772,4 +772,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (event_id, channel, dedupe_key)
     );
     """),
+    # 26 (issue 19): the town's figures count a year of alerts, notifications and
+    # searches by when each began (store/sql_figures.py); without these indexes each
+    # count would read every row the hub ever kept.
+    Migration("""
+    CREATE INDEX IF NOT EXISTS alerts_opened ON alerts (opened_at);
+    CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at);
+    CREATE INDEX IF NOT EXISTS searches_started ON searches (started_at);
+    """),
 )
