@@ -1,7 +1,8 @@
 """Issue 19's figures at the desk, in a real headless Chromium at desktop size: staff
 of the north see their area's year as bars by month with the table of numbers under
 each chart, and download the same numbers as CSV (UTF-8 with a BOM) and XLSX, read
-back with the csv module and openpyxl; another area's figures are refused (403).
+back with the csv module and openpyxl; another area's figures are refused (403), a
+year that is not one gets 422 and a Japanese message.
 One browser test, on SQLite only: the counting itself is checked on both engines by
 ``test_town_store.py``."""
 
@@ -107,4 +108,9 @@ async def test_staff_see_their_areas_year_as_charts_and_download_the_same_number
 
         refused = await page.request.get(f"{hub.url}/desk/figures.csv?fy={FY}&area={SOUTH}")
         assert refused.status == 403
+        for bad in ("abc", "1999", "2099"):  # not a year, or none the hub can have
+            wrong = await page.request.get(f"{hub.url}/desk/figures.csv?fy={bad}")
+            assert wrong.status == 422
+        await page.goto(f"{hub.url}/desk/figures?fy=abc")
+        assert "年度を数字で" in await page.locator("#problems").inner_text()
         await context.close()
