@@ -3,7 +3,9 @@ ingesting from its own Mosquitto; plus a test-side gateway that publishes v1.
 
 Every test here that has a database runs twice, on SQLite and on PostgreSQL (the
 ``engine`` parameter; a fresh database of the session's cluster each time), but for
-those marked ``sqlite_only`` (SQLite's own files and migrations).
+those marked ``sqlite_only``: SQLite's own files and migrations, and browser walks of
+pages whose queries are tested on both engines by the store's tests (a page drawn from
+PostgreSQL is the same page).
 """
 
 from __future__ import annotations
