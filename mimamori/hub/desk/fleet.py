@@ -7,8 +7,9 @@ facts come from the store in a few queries for the whole town (``fleet_facts``),
 rest is worked out here in memory: 500 gateways are one page, not 500 queries.
 
 A gateway's **problems** are what a technician goes to fix: offline, never heard of,
-and each open technician alert about it or its receivers. The list shows those with
-problems first (the most first), then the rest by id; ``only`` keeps one kind of them.
+and each open technician alert about it or its receivers. The list shows the offline
+first, then those with alerts (the most first), then those never heard of, then the
+rest, each by id; ``only`` keeps one kind of problem.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from mimamori.hub.access.policy import Principal, may_use_desk
+from mimamori.hub.model.alerts import AlertKind
 from mimamori.hub.model.fleet import FleetFacts, GatewayRecord, OpenAlert
 from mimamori.hub.register.schema import GatewayEntry
 from mimamori.hub.store.port import Store
@@ -34,6 +36,15 @@ RESTARTS_OVER = timedelta(days=1)
 OFFLINE = "offline"
 NEVER = "never"  # registered, but the hub never had a status from it
 PROBLEMS = "problems"  # ``only``: any problem at all
+# The technician's alerts about a gateway or its receivers (the page filters by them).
+GATEWAY_KINDS = (
+    AlertKind.WATCHPOINT_OFFLINE,
+    AlertKind.RECEIVER_DEAF,
+    AlertKind.DISK_LOW,
+    AlertKind.OUTBOX_GROWING,
+    AlertKind.GATEWAY_RESTARTS,
+    AlertKind.GATEWAY_CLOCK,
+)
 
 
 @dataclass(frozen=True)
@@ -116,13 +127,24 @@ def visible(gateways: dict[str, GatewayEntry], who: Principal) -> list[GatewayEn
 
 
 def ordered(rows: list[FleetRow], only: str | None) -> list[FleetRow]:
-    """Problems first (the most first), then by id; ``only``: ``problems`` (any), or
+    """Problems first (offline, then alerts, the most first, then never heard of),
+    then by id; ``only``: ``problems`` (any), or
     one problem (``offline``, ``never`` or an alert's kind)."""
     if only == PROBLEMS:
         rows = [r for r in rows if r.problems]
     elif only:
         rows = [r for r in rows if only in r.problems]
-    return sorted(rows, key=lambda r: (not r.problems, -len(r.problems), r.entry.id))
+    return sorted(rows, key=lambda r: (_rank(r), -len(r.problems), r.entry.id))
+
+
+def _rank(row: FleetRow) -> int:
+    """Offline first (nothing is heard there), then open alerts, then gateways never
+    heard of (registered, maybe not installed yet), then the well."""
+    if row.online is False:
+        return 0
+    if row.alerts:
+        return 1
+    return 2 if row.online is None else 3
 
 
 async def fleet(
