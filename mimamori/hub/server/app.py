@@ -40,6 +40,7 @@ from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
 from mimamori.hub.web.desk_broker import router as desk_broker_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
+from mimamori.hub.web.desk_enroll import router as desk_enroll_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_fleet import router as desk_fleet_router
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(desk_audit_router)
     app.include_router(desk_broker_router)
     app.include_router(desk_fleet_router)
+    app.include_router(desk_enroll_router)
     app.include_router(confirm_router)
     for cases_router in (  # issue 16: partners report, cases, their figures
         desk_partners_router,

@@ -29,4 +29,24 @@ TEXT: dict[str, str] = {
     "fleet_last_advert": "最終受信 {ago}",
     "fleet_seconds": "{n} 秒",
     "fleet_disk_free": "{mb} MB（{pct} %）",
+    "enroll_title": "ゲートウェイの登録コード",
+    "enroll_section": "登録コード（QR）",
+    "enroll_note": (
+        "設置する Pi で 1 回だけ使えるコードと QR を作ります。"
+        "パスワードを人が書き写す必要はありません。"
+    ),
+    "enroll_make": "登録コードを作る",
+    "enroll_admins": "登録コードは管理者だけが作れます。",
+    "enroll_unconfigured": (
+        "このハブではゲートウェイの登録を受け付けていません"
+        "（hub.enrollment と hub.mosquitto の設定が必要です）。"
+    ),
+    "enroll_made": "{id} の登録コードを作りました。",
+    "enroll_expires": "有効期限: {when} まで（{min} 分間・1 回だけ）",
+    "enroll_qr": "スマートフォンで読み取ると、Pi で実行するコマンドになります",
+    "enroll_run": "設置する Pi で、次のコマンドを実行してください:",
+    "enroll_once": (
+        "このコードはこの画面にだけ表示されます。"
+        "使われたか期限が切れたら、新しいコードを作ってください。"
+    ),
 }
