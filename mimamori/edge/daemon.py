@@ -26,6 +26,7 @@ from mimamori.edge.build import build_drivers, build_household, presence_params,
 from mimamori.edge.clock import Clock, SystemClock
 from mimamori.edge.commands import Commands
 from mimamori.edge.config import GatewayConfig
+from mimamori.edge.disk import disk_of
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.liveness import Liveness, receiver_limits
 from mimamori.edge.observations import (
@@ -139,6 +140,7 @@ class EdgeDaemon:
             config_hash=self.config.digest(),
             drivers={d.id: d.status() for d in self.drivers},
             outbox=OutboxStatus(depth=outbox.depth, dropped=outbox.dropped) if outbox else None,
+            disk=disk_of(self.config.data_dir),
             counters=dict(self.counters),
             household=self.household.status(self.clock.now()) if self.household else None,
             interval_s=self.config.status_interval_s,

@@ -238,6 +238,23 @@ class WatchPointSettings(Strict):
     outbox_clear_events: int = Field(default=100, ge=0, le=10_000_000)
     # This many comings online within an hour: it restarts (or reconnects) in a loop.
     restarts_per_hour: int = Field(default=5, ge=2, le=1000)
+    # Its data dir's disk is low under either bound (10 %: room for a few days of a
+    # busy outbox and logs on a 16-32 GB card; 200 MB: a small card's floor); well
+    # again over both clear bounds (alerts/gateway_health.py says why).
+    disk_low_fraction: float = Field(default=0.10, gt=0.0, lt=1.0)
+    disk_low_mb: int = Field(default=200, ge=1, le=1_000_000)
+    disk_clear_fraction: float = Field(default=0.15, gt=0.0, lt=1.0)
+    disk_clear_mb: int = Field(default=300, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _disk_hysteresis(self) -> WatchPointSettings:
+        low, clear = (
+            (self.disk_low_fraction, self.disk_low_mb),
+            (self.disk_clear_fraction, self.disk_clear_mb),
+        )
+        if clear[0] < low[0] or clear[1] < low[1]:
+            raise ValueError("disk_clear_* must not be under disk_low_* (the hysteresis)")
+        return self
 
 
 class EnrollmentSettings(Strict):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, create_model, model_validator
 
 from mimamori.protocol.events import (
     DEVICE_FLAGS,
+    MAX_COUNT,
     WIRE,
     Card,
     Count,
@@ -77,6 +78,25 @@ class OutboxStatus(_Frozen):
     dropped: Counters = Field(default_factory=dict)  # by event kind, since install
 
 
+class DiskStatus(_Frozen):
+    """The room left on the file system of the gateway's data dir (its outbox, its
+    logs): a full disk loses the events the outbox could not write. Absent from
+    gateways older than this field; the hub accepts statuses with and without it."""
+
+    free_bytes: Count
+    total_bytes: Annotated[int, Field(gt=0, le=MAX_COUNT)]
+
+    @model_validator(mode="after")
+    def _within(self) -> DiskStatus:
+        if self.free_bytes > self.total_bytes:
+            raise ValueError("free_bytes cannot exceed total_bytes")
+        return self
+
+    @property
+    def free_fraction(self) -> float:
+        return self.free_bytes / self.total_bytes
+
+
 class DeviceHealthBase(_Frozen):
     """A check-in device's health: one bool per ``DeviceFlag``, named by its value
     (``{"silent": false, "mains_lost": true, ...}``), and the battery's last reading.
@@ -130,6 +150,7 @@ class GatewayStatus(_Frozen):
     config_hash: Name | None = None
     drivers: Annotated[dict[Name, DriverStatus], Field(max_length=64)] = Field(default_factory=dict)
     outbox: OutboxStatus | None = None
+    disk: DiskStatus | None = None  # the data dir's file system (absent: an older gateway)
     counters: Counters = Field(default_factory=dict)
     household: HouseholdStatus | None = None
     # How often an online gateway refreshes this message: the hub calls a gateway

@@ -1,6 +1,7 @@
-"""Watch points whose outbox grows or that restart in a loop: one technician alert each.
+"""Gateways whose outbox grows, that restart in a loop or whose disk fills: one
+technician alert each.
 
-Two things a technician must hear of before the town loses sightings (issue 20):
+Three things a technician must hear of before the town loses sightings (issue 20):
 
 * **the outbox grows** (``outbox_growing``, subject ``gateway:ID``): an online gateway
   keeps each event until the hub confirms it; with acknowledgements flowing its outbox
@@ -13,6 +14,15 @@ Two things a technician must hear of before the town loses sightings (issue 20):
   ``restarts_per_hour`` of them (5) within the last hour raises; an hour without one
   resolves (systemd restarts a crashing daemon within seconds, so a loop never waits an
   hour; a router that drops the line a few times a day stays under five).
+
+* **its disk fills** (``disk_low``): the status's ``disk`` (free space of the data dir's
+  file system, ``edge/disk.py``) under ``disk_low_fraction`` (10 %) *or* under
+  ``disk_low_mb`` (200 MB) raises: a card whose outbox cannot be written loses
+  events, and logs grow unseen. Over ``disk_clear_fraction`` (15 %) *and*
+  ``disk_clear_mb`` (300 MB) resolves; in between nothing changes (the hysteresis: a
+  log rotated every night makes the free space saw up and down). Every registered
+  gateway, homes too (a home's full card loses its check-ins); a gateway too old to
+  say its disk raises nothing.
 
 Read from the database each ``EVERY_S`` on the hub's clock (restart-safe, one open alert
 per kind and subject); routed like every device problem (``deafness.py``).
@@ -32,11 +42,13 @@ from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.events import GATEWAY_ONLINE
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port import Store
+from mimamori.protocol.status import DiskStatus
 
 log = logging.getLogger(__name__)
 
 EVERY_S = 60.0
 HOUR = timedelta(hours=1)
+MB = 1_000_000  # the settings' megabytes, as people and df -H count them
 
 
 class GatewayHealth:
@@ -54,10 +66,16 @@ class GatewayHealth:
     async def check(self) -> AlertCounts:
         now = self.clock()
         points = self.registry.watch_points()
-        statuses = await self.store.online_statuses(points)
+        statuses = await self.store.online_statuses(sorted(self.registry.gateways))
         growing = await self.store.open_alert_subjects(AlertKind.OUTBOX_GROWING)
         looping = await self.store.open_alert_subjects(AlertKind.GATEWAY_RESTARTS)
-        changes: list[Change] = []
+        filling = await self.store.open_alert_subjects(AlertKind.DISK_LOW)
+        changes: list[Change] = [
+            change
+            for gid, status in sorted(statuses.items())
+            if status.disk is not None
+            and (change := self._disk(gid, status.disk, f"gateway:{gid}" in filling, now))
+        ]
         for gid in points:
             subject = f"gateway:{gid}"
             outbox = statuses[gid].outbox if gid in statuses else None
@@ -84,6 +102,16 @@ class GatewayHealth:
         for alert in counts.resolved:
             log.info("alert %d resolved: %s %s", alert.id, alert.kind, alert.subject)
         return counts
+
+    def _disk(self, gid: str, disk: DiskStatus, is_open: bool, now: datetime) -> Change | None:
+        s, mb = self.settings, disk.free_bytes / MB
+        if not is_open and (disk.free_fraction < s.disk_low_fraction or mb < s.disk_low_mb):
+            detail = {"free_mb": round(mb), "free_pct": round(100 * disk.free_fraction, 1)}
+            return self._raise(AlertKind.DISK_LOW, gid, now, **detail)
+        if is_open and disk.free_fraction >= s.disk_clear_fraction and mb >= s.disk_clear_mb:
+            note = "the gateway's disk has room again"
+            return Clear(AlertKind.DISK_LOW, f"gateway:{gid}", now, note)
+        return None
 
     def _raise(self, kind: str, gid: str, now: datetime, **detail: Any) -> Raise:
         entry = self.registry.gateways[gid]

@@ -53,6 +53,10 @@ _WHAT: dict[str, dict[str, str]] = {
         "ja": "見守りポイントが再起動を繰り返しています（技術担当へ）",
         "en": "A watch point keeps restarting (for the technician)",
     },
+    AlertKind.DISK_LOW: {
+        "ja": "ゲートウェイの記憶領域（SD カード）の空きが少なくなっています（技術担当へ）",
+        "en": "A gateway's disk is nearly full (for the technician)",
+    },
 }
 _LEVEL = {"ja": "段階", "en": "level"}
 _SINCE = {"ja": "発生", "en": "since"}
@@ -73,6 +77,11 @@ _ASK = {
         "en": "Please visit the home and see how they are",
     },
 }
+
+
+def kind_words(kind: str, lang: str) -> str:
+    """An alert kind in words (its own name when it has none)."""
+    return _WHAT.get(kind, {}).get(lang if lang in ("ja", "en") else "ja", kind)
 
 
 def what_of(alert: Alert, lang: str) -> str:

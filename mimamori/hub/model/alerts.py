@@ -149,6 +149,7 @@ class AlertKind:
     RECEIVER_DEAF = "receiver_deaf"  # a receiver hears nothing for too long (alerts/hearing.py)
     OUTBOX_GROWING = "outbox_growing"  # a watch point's events wait unconfirmed (gateway_health)
     GATEWAY_RESTARTS = "gateway_restarts"  # a watch point restarts (or reconnects) in a loop
+    DISK_LOW = "disk_low"  # a gateway's data dir is filling up (gateway_health)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ ROUTE_GROUPS: dict[str, tuple[str, ...]] = {
         AlertKind.RECEIVER_DEAF,
         AlertKind.OUTBOX_GROWING,
         AlertKind.GATEWAY_RESTARTS,
+        AlertKind.DISK_LOW,
     ),
 }
 

@@ -40,8 +40,10 @@ from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
 from mimamori.hub.web.desk_broker import router as desk_broker_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
+from mimamori.hub.web.desk_enroll import router as desk_enroll_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_figures import router as desk_figures_router
+from mimamori.hub.web.desk_fleet import router as desk_fleet_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
@@ -127,6 +129,8 @@ def create_app(
     app.include_router(desk_photos_router)
     app.include_router(desk_audit_router)
     app.include_router(desk_broker_router)
+    app.include_router(desk_fleet_router)
+    app.include_router(desk_enroll_router)
     app.include_router(confirm_router)
     for cases_router in (  # issue 16: partners report, cases, their figures
         desk_partners_router,

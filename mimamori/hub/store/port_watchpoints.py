@@ -1,12 +1,15 @@
 """The port the watch-point watches need beyond events and gateways: open alerts by
 subject, the gateways' last statuses, and what the hub learned of each receiver's
-hearing (``sql_watchpoints`` implements it on both engines)."""
+hearing, and what the fleet page reads (``sql_watchpoints`` implements it on both
+engines)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
+from mimamori.hub.model.fleet import FleetFacts
 from mimamori.protocol.status import GatewayStatus
 
 
@@ -29,4 +32,10 @@ class WatchPointStore(Protocol):
     ) -> bool:
         """Compare and set: write ``new`` if the receiver's record is still ``seen``
         (None: none yet); False when another hub worker wrote it first."""
+        ...
+
+    async def fleet_facts(self, starts_since: datetime) -> FleetFacts:
+        """Every gateway's row, since when each is online or offline, how often each
+        came online since ``starts_since``, and the open alerts about gateways and
+        their receivers: one query each, for the whole town (the fleet page)."""
         ...

@@ -780,4 +780,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS notifications_created ON notifications (created_at);
     CREATE INDEX IF NOT EXISTS searches_started ON searches (started_at);
     """),
+    # 27 (issue 20, the fleet page): the events the hub itself records of its gateways
+    # (seq 0: online, offline, clock) by kind, gateway and time, so the page learns
+    # since when each gateway is online or offline, and its restarts of the day, in one
+    # query for the town instead of a scan of every sighting.
+    Migration("""
+    CREATE INDEX IF NOT EXISTS events_hub_kind ON events (kind, gateway_id, ts) WHERE seq = 0;
+    """),
 )

@@ -1,18 +1,23 @@
 """Watch points' alerts and receivers (mixed into the store, on either engine): open
 alerts of one kind by subject, read through the ``alerts_one_open`` index, so a town's
 watch points cost one lookup; the last statuses of online gateways; what was learned
-of each receiver's hearing, changed by compare-and-set (hub workers share it)."""
+of each receiver's hearing, changed by compare-and-set (hub workers share it); the
+fleet page's facts, a query per list."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from pydantic import ValidationError
 
+from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE
+from mimamori.hub.model.fleet import FleetFacts, GatewayRecord, OpenAlert
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.status import GatewayStatus
+from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +68,47 @@ class SqlWatchPoints(SqlBase):
                 (new, gateway_id, receiver_id, seen),
             )
         return changed > 0
+
+    @serialized
+    async def fleet_facts(self, starts_since: datetime) -> FleetFacts:
+        rows = await self._query(
+            "SELECT id, online, status, status_at, clock_offset_ms, clock_wrong FROM gateways",
+            [],
+        )
+        records = {
+            gid: GatewayRecord(
+                gid,
+                None if online is None else bool(online),
+                status,
+                from_epoch_ms_or_none(status_at),
+                None if offset is None else int(offset),
+                bool(wrong),
+            )
+            for gid, online, status, status_at, offset, wrong in rows
+        }
+        # The hub's own events have seq 0, written literally: SQLite uses a partial
+        # index (events_hub_kind) only when the query names its condition as written.
+        changes = await self._query(
+            "SELECT gateway_id, max(ts) FROM events WHERE seq = 0 AND kind IN (?, ?) "
+            "GROUP BY gateway_id",
+            [GATEWAY_ONLINE, GATEWAY_OFFLINE],
+        )
+        starts = await self._query(
+            "SELECT gateway_id, count(*) FROM events WHERE seq = 0 AND kind = ? AND ts >= ? "
+            "GROUP BY gateway_id",
+            [GATEWAY_ONLINE, to_epoch_ms(starts_since)],
+        )
+        alerts: dict[str, list[OpenAlert]] = {}
+        for aid, kind, subject in await self._query(
+            "SELECT id, kind, subject FROM alerts WHERE state != 'resolved' "
+            "AND (subject LIKE 'gateway:%' OR subject LIKE 'receiver:%') ORDER BY id",
+            [],
+        ):
+            gid = subject.split(":", 1)[1].split("/", 1)[0]
+            alerts.setdefault(gid, []).append(OpenAlert(int(aid), kind, subject))
+        return FleetFacts(
+            records,
+            {gid: from_epoch_ms(ts) for gid, ts in changes},
+            {gid: int(n) for gid, n in starts},
+            alerts,
+        )

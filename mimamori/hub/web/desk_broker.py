@@ -45,6 +45,7 @@ class BrokerView:
     configured: bool  # the hub knows the broker's files (hub.mosquitto)
     exists: bool
     may_make: bool  # the reader is an admin
+    enrolls: bool = False  # the hub hands out enrollment codes (web/desk_enroll.py)
 
 
 def broker_view(page: PageContext, gateway_id: str) -> BrokerView:
@@ -54,7 +55,8 @@ def broker_view(page: PageContext, gateway_id: str) -> BrokerView:
     except OSError as exc:  # an unreadable file: said as "none", and logged
         log.warning("broker accounts: cannot read the password file: %s", exc)
         exists = False
-    return BrokerView(config.hub.mosquitto is not None, exists, page.who.everywhere)
+    enrolls = config.hub.enrollment is not None and config.hub.mosquitto is not None
+    return BrokerView(config.hub.mosquitto is not None, exists, page.who.everywhere, enrolls)
 
 
 def _answer(

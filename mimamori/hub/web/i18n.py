@@ -24,6 +24,8 @@ from mimamori.hub.web.catalogue import (
     en,
     figures_en,
     figures_ja,
+    fleet_en,
+    fleet_ja,
     ja,
 )
 
@@ -32,8 +34,8 @@ LANGS: tuple[Lang, ...] = ("ja", "en")
 # The desk's texts (the register's pages) in files of their own: the pages' catalogue
 # would pass 400 lines with them.
 CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
-    "ja": {**ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT},
-    "en": {**en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT},
+    "ja": {**ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT},
+    "en": {**en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT},
 }
 
 

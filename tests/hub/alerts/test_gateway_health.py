@@ -73,3 +73,48 @@ async def test_a_gateway_restarting_in_a_loop_raises_one_alert_and_an_hour_of_ca
     clock.advance(2 * MIN)
     [resolved] = (await health.check()).resolved
     assert resolved.resolve_note == "no restart for an hour"
+
+
+GB = 1_000_000_000
+
+
+async def say_disk(store: SqlStore, clock: HubClock, gw: str, free: int, total: int) -> None:
+    status = {"gw": gw, "state": "online", "ts": clock(),
+              "disk": {"free_bytes": free, "total_bytes": total}}  # fmt: skip
+    await store.ingest([], [GatewayStatus.model_validate(status)], clock())
+
+
+async def test_a_filling_disk_raises_one_alert_and_resolves_only_with_room_to_spare(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    health, clock = await watch(tmp_path, store)
+    opened, resolved = [], []
+    # A 16 GB card: 10 % is 1.6 GB; it fills, wavers around the bound, is cleaned a
+    # little (12 %: still in the hysteresis), then well (20 %).
+    for free in (8.0, 2.0, 1.5, 1.7, 1.4, 1.9, 3.2):
+        clock.advance(MIN)
+        await say_disk(store, clock, "gw-a", int(free * GB), 16 * GB)
+        done = await health.check()
+        opened += [(free, a.kind, a.subject, a.detail["free_pct"]) for a in done.opened]
+        resolved += [(free, a.resolve_note) for a in done.resolved]
+    assert opened == [(1.5, AlertKind.DISK_LOW, "gateway:gw-a", 9.4)]
+    assert resolved == [(3.2, "the gateway's disk has room again")]
+    steps = await query(tmp_path, "SELECT recipients FROM escalations")
+    assert steps == [('["r-tech"]',)]  # the device route: the technician only
+
+
+async def test_a_small_disk_is_low_under_its_floor_in_bytes_a_home_too_and_an_old_gateway_never(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    health, clock = await watch(tmp_path, store)
+    await say_disk(store, clock, "gw-home", 150_000_000, 1 * GB)  # 15 %, but only 150 MB
+    await store.ingest([], [GatewayStatus(gw="gw-b", state="online", ts=clock())], clock())
+    [alert] = (await health.check()).opened  # gw-b, too old to say its disk: nothing
+    assert (alert.kind, alert.subject) == (AlertKind.DISK_LOW, "gateway:gw-home")
+    assert alert.detail["free_mb"] == 150 and alert.household_id is None
+    clock.advance(MIN)
+    await say_disk(store, clock, "gw-home", 250_000_000, 1 * GB)  # 25 %, 250 MB: in between
+    assert (await health.check()).resolved == []
+    clock.advance(MIN)
+    await say_disk(store, clock, "gw-home", 300_000_000, 1 * GB)
+    assert len((await health.check()).resolved) == 1

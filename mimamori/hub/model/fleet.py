@@ -1,0 +1,34 @@
+"""What the hub's database knows of its gateways, read for the technician's fleet
+page in a few queries for the whole town (``store.fleet_facts``), never one per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class GatewayRecord:
+    """One gateway's row of the ``gateways`` table."""
+
+    gateway_id: str
+    online: bool | None  # None: never sent a status
+    status: str | None  # its last status message, as JSON
+    status_at: datetime | None  # when the hub received it (the hub's clock)
+    clock_offset_ms: int | None  # how far its clock was last found off (+: behind)
+    clock_wrong: bool
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    id: int
+    kind: str
+    subject: str  # gateway:ID or receiver:ID/RECEIVER
+
+
+@dataclass(frozen=True)
+class FleetFacts:
+    records: dict[str, GatewayRecord] = field(default_factory=dict)
+    since: dict[str, datetime] = field(default_factory=dict)  # its last online/offline change
+    starts: dict[str, int] = field(default_factory=dict)  # gateway.online since the window
+    alerts: dict[str, list[OpenAlert]] = field(default_factory=dict)  # open, by gateway
