@@ -99,6 +99,8 @@ async def tell_family(hub: HubState, report: FoundReport) -> int:
         ]
     if drafts:
         await hub.store.queue_notifications(drafts, now)
+        if hub.alerts is not None and hub.alerts.on_queued is not None:
+            hub.alerts.on_queued()  # the delivery worker, at once (not at its next poll)
     else:
         log.error("found report %d: %s has no contact with a channel", report.id, report.person_id)
     log.warning("found report %d for %s: %d notices queued", report.id, report.person_id,

@@ -75,6 +75,7 @@ async def test_a_finder_scans_and_the_family_answers_then_marks_safe(
             answer = finder.locator("#messages li[data-side=family]")
             await answer.wait_for(timeout=15_000)  # the page follows the thread by itself
             assert "すぐ向かいます、そこにいてください" in await answer.inner_text()
+            await answer.scroll_into_view_if_needed()
             await shot(finder, "found-thread", tmp_path)
             await daughter.click("#mark-safe")
             await daughter.locator("#closed").wait_for()
