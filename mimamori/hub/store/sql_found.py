@@ -5,12 +5,13 @@ revokes the others in the same transaction); one thread per sheet is open at a t
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from mimamori.errors import StoreError
 from mimamori.hub.model.found import FoundMessage, FoundReport, Side, Sticker
-from mimamori.hub.store.sql import Db
+from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
@@ -227,3 +228,40 @@ async def _add(db: Db, report_id: int, side: Side, body: str, at_ms: int) -> Fou
         [report_id, at_ms, side, body],
     )
     return _message(rows[0])
+
+
+async def forget_found(db: Db, person_id: str, removed: Counter[str]) -> None:
+    """A forgotten person's sheets, scans, threads, the finders' places on a search's
+    trail and the notices that named them (``sql_privacy.forget_person``'s step)."""
+    rows = await db.fetch("SELECT id FROM found_reports WHERE person_id = ?", [person_id])
+    reports = [int(r[0]) for r in rows]
+    if reports:
+        keys = [f"found-{r}-" for r in reports]
+        notes = " OR ".join(["substr(dedupe_key, 1, ?) = ?"] * len(keys))
+        params = [x for k in keys for x in (len(k), k)]
+        removed["deliveries"] += await db.execute(
+            "DELETE FROM deliveries WHERE notification_id IN "
+            f"(SELECT id FROM notifications WHERE {notes})",
+            params,
+        )
+        removed["notifications"] += await db.execute(
+            f"DELETE FROM notifications WHERE {notes}", params
+        )
+        places = [f"found-{r}" for r in reports]
+        removed["found_places"] += await db.execute(
+            f"DELETE FROM peer_gateways WHERE id IN ({marks(places)})", places
+        )
+        removed["found_messages"] += await db.execute(
+            f"DELETE FROM found_messages WHERE report_id IN ({marks(reports)})", reports
+        )
+    removed["found_reports"] += await db.execute(
+        "DELETE FROM found_reports WHERE person_id = ?", [person_id]
+    )
+    removed["found_scans"] += await db.execute(
+        "DELETE FROM found_scans WHERE sticker_id IN "
+        "(SELECT id FROM found_stickers WHERE person_id = ?)",
+        [person_id],
+    )
+    removed["found_stickers"] += await db.execute(
+        "DELETE FROM found_stickers WHERE person_id = ?", [person_id]
+    )

@@ -28,9 +28,7 @@ ORIGIN_OF = "Origin"
 async def issue_sheet(hub: RunningHub, staff: str) -> str:
     """A new sheet for 宮城 カマ; the finder's URL printed on it."""
     async with hub.client(staff) as client:
-        made = await client.post(
-            "/desk/people/p-kama/stickers", headers={ORIGIN_OF: hub.url}
-        )
+        made = await client.post("/desk/people/p-kama/stickers", headers={ORIGIN_OF: hub.url})
     assert made.status_code == 200, made.text
     url = re.search(r'<code id="sheet-url">([^<]+)</code>', made.text)
     assert url is not None

@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from mimamori.hub.config import PrivacySettings
 from mimamori.hub.found.sweep import sweep
+from mimamori.hub.model.alerts import NotificationDraft
+from mimamori.hub.model.federation import PeerGateway
+from mimamori.hub.model.privacy import PersonScope
 from mimamori.hub.store.sql_store import SqlStore
 
 NOW = datetime(2031, 5, 12, 3, 0, tzinfo=UTC)
@@ -84,3 +87,29 @@ async def test_the_sweep_forgets_a_safe_threads_messages_after_n_days(store: Sql
     assert kept is not None and (kept.lat, kept.lon) == (None, None) and kept.state == "safe"
     # An open thread is never swept, however old.
     assert len(await store.found_messages(still_open.id, 0, 10)) == 1
+
+
+async def test_forgetting_a_person_takes_their_stickers_threads_and_notices(
+    store: SqlStore,
+) -> None:
+    sheet = await store.issue_sticker("p-kama", "hash-1", "staff-a", NOW)
+    other = await store.issue_sticker("p-tsuru", "hash-2", "staff-a", NOW)
+    await store.scan_sticker("hash-1", NOW)
+    report, _ = await store.open_found(sheet, 26.28, 127.77, "駅にいます", NOW)
+    kept, _ = await store.open_found(other, None, None, "公園", NOW)
+    drafts = [
+        NotificationDraft(None, "r-miyagi", 0, f"found-{report.id}-r-miyagi-0", "t", "b"),
+        NotificationDraft(None, "r-higa", 0, f"found-{kept.id}-r-higa-0", "t", "b"),
+    ]
+    await store.queue_notifications(drafts, NOW)
+    await store.add_peer_gateways([PeerGateway(f"found-{report.id}", "finder", "x", 26.28, 127.77)])
+    forgotten = await store.forget_person(PersonScope("p-kama", ()), NOW, by="test")
+    for what in ("found_stickers", "found_scans", "found_reports", "found_messages",
+                 "found_places", "notifications"):  # fmt: skip
+        assert forgotten.removed.get(what) == 1, (what, forgotten.removed)
+    assert await store.stickers_of("p-kama") == []
+    assert await store.found_report(report.id) is None
+    assert await store.found_report(kept.id) is not None  # someone else's stays
+    assert [p.id for p in await store.peer_gateways()] == []
+    claimed = await store.claim_notifications(NOW, 60)
+    assert [n.dedupe_key for n in claimed] == [f"found-{kept.id}-r-higa-0"]
