@@ -19,7 +19,6 @@ TINY = {
     "hub": ["--events", "3000", "--gateways", "7", "--batch", "10"],
     "e2e": ["--samples", "2"],
     "cases": ["--reports", "3"],
-    "found": ["--samples", "3"],
 }  # fmt: skip
 # Run after the others, alone: its import and requests are CPU-bound, and beside them
 # they slowed the others' hubs past their start-up timeouts on a loaded machine.
@@ -62,8 +61,6 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
 
     cases = results["cases"]
     assert cases["reports"] == 3 and cases["p99_ms"] > 0
-    found = results["found"]
-    assert found["notices"] == 3 and found["p99_ms"] > 0
     done = subprocess.run(
         [*BENCH, "desk", *DESK, "--json"], capture_output=True, text=True, timeout=90, check=False
     )
@@ -73,6 +70,15 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
     asked = desk["requests"]
     assert asked["admin: person page"]["n"] == 40 and asked["admin: person page"]["bytes"] > 0
     assert all(f["p99_ms"] > 0 for f in asked.values())
+    # Alone too: a hub with its loops and a broker of its own, beside the others it
+    # pushed the edge bench past its timeout on a loaded machine.
+    done = subprocess.run(
+        [*BENCH, "found", "--samples", "3", "--json"],
+        capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"bench found: {done.stderr}"
+    found = json.loads(done.stdout)
+    assert found["notices"] == 3 and found["p99_ms"] > 0
 
 def test_the_outage_bench_reports_how_late_every_step_was_taken() -> None:
     run = subprocess.run(
