@@ -80,6 +80,7 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
     found = json.loads(done.stdout)
     assert found["notices"] == 3 and found["p99_ms"] > 0
 
+
 def test_the_outage_bench_reports_how_late_every_step_was_taken() -> None:
     run = subprocess.run(
         [*BENCH, "alerts", "--outage", "20", "--json"],
