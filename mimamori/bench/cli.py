@@ -23,6 +23,12 @@ def _cases(args: argparse.Namespace) -> int:
     return main(args.reports, args.json)
 
 
+def _found(args: argparse.Namespace) -> int:
+    from mimamori.bench.found import main
+
+    return main(args.samples, args.json)
+
+
 def _sightings(args: argparse.Namespace) -> int:
     from mimamori.bench.sightings import main
 
@@ -282,6 +288,12 @@ def add_parser(sub: Any) -> None:
     cases.add_argument("--reports", type=int, default=200, help="reports, one per home")
     cases.add_argument("--json", action="store_true", help="one JSON object")
     cases.set_defaults(func=_cases)
+    found = kinds.add_parser(
+        "found", help="a finder's 保護しています -> the family's notice delivered, p50/p99"
+    )
+    found.add_argument("--samples", type=int, default=100, help="taps, one thread each")
+    found.add_argument("--json", action="store_true", help="one JSON object")
+    found.set_defaults(func=_found)
     eid = kinds.add_parser("eid", help="rotating tag ids: resolution cost as tags grow")
     eid.add_argument(
         "--tags", default="100,1000,10000", metavar="N,N,...", help="numbers of tags to try"

@@ -176,6 +176,10 @@ class PrivacySettings(Strict):
     # True: only people with a recorded consent to "location" are tracked; sightings
     # of anyone else's tags (and of tags nobody holds) are dropped at ingest, counted.
     require_consent: bool = True
+    # A found-person thread's messages and the finder's position (issue 18, hub/found/)
+    # are deleted this long after the family marked the person safe: long enough to
+    # thank the finder or answer the police, no longer (docs/found.md).
+    found_messages_days: float = Field(default=30.0, ge=1.0, le=365.0)
 
 
 class LineSettings(Strict):

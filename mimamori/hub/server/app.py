@@ -28,6 +28,7 @@ from mimamori.hub.api.register_photos import router as register_photos_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
+from mimamori.hub.found.limits import FinderLimits
 from mimamori.hub.model.clock import Clock, system_clock
 from mimamori.hub.server.compose import assemble
 from mimamori.hub.server.health import health
@@ -47,6 +48,9 @@ from mimamori.hub.web.desk_fleet import router as desk_fleet_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
+from mimamori.hub.web.found_desk import router as found_desk_router
+from mimamori.hub.web.found_family import router as found_family_router
+from mimamori.hub.web.found_finder import router as found_finder_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
@@ -140,6 +144,9 @@ def create_app(
         desk_figures_router,
     ):
         app.include_router(cases_router)
+    for found_router in (found_desk_router, found_finder_router, found_family_router):
+        app.include_router(found_router)  # issue 18: found-person QR stickers
+    app.state.found_limits = FinderLimits()  # the finder's pages' bounds, per process
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
         "/static/app",

@@ -28,6 +28,7 @@ from mimamori.hub.config import HubConfig
 from mimamori.hub.desk.confirmations import ContactConfirmations
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.federation.relay import FederationRelay
+from mimamori.hub.found.sweep import run_sweep
 from mimamori.hub.ingest.loop import Ingest
 from mimamori.hub.ingest.silent import watch_gateways
 from mimamori.hub.line.contacts import RegisterContacts
@@ -160,6 +161,7 @@ async def assemble(
         "retention": lambda: run_retention(store, registry, config.hub.privacy, clock),
         "case-feedback": FeedbackWorker(store, AppriseSender(), clock).run,  # issue 16
         "not-seen": NotSeenRule(store, registry, clock).run,  # issue 16
+        "found-sweep": lambda: run_sweep(store, config.hub.privacy, clock),  # issue 18
     }
     if line is not None:
         loops["line"] = line.events.run

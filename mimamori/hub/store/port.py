@@ -21,6 +21,7 @@ from mimamori.hub.store.port_escalation import EscalationStore
 from mimamori.hub.store.port_events import EventStore
 from mimamori.hub.store.port_federation import FederationStore
 from mimamori.hub.store.port_figures import FigureStore
+from mimamori.hub.store.port_found import FoundStore
 from mimamori.hub.store.port_gateways import GatewayStore
 from mimamori.hub.store.port_line import LineStore
 from mimamori.hub.store.port_photos import PhotoStore
@@ -44,6 +45,7 @@ class Store(
     EscalationStore,
     EventStore,
     FederationStore,
+    FoundStore,
     FigureStore,
     GatewayStore,
     LineStore,

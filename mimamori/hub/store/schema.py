@@ -787,4 +787,47 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("""
     CREATE INDEX IF NOT EXISTS events_hub_kind ON events (kind, gateway_id, ts) WHERE seq = 0;
     """),
+    # 28 (issue 18, hub/found/): found-person QR stickers (a sheet's token kept as its
+    # hash only), each scan (for the town's figures), a finder's 「保護しています」 with
+    # the position they chose to share, and the thread's messages (deleted N days
+    # after the person is safe: privacy.found_messages_days).
+    Migration("""
+    CREATE TABLE IF NOT EXISTS found_stickers (
+        id         {serial},
+        person_id  TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        issued_at  {bigint} NOT NULL,
+        issued_by  TEXT NOT NULL,
+        revoked_at {bigint},
+        scans      {bigint} NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS found_stickers_person ON found_stickers (person_id);
+    CREATE TABLE IF NOT EXISTS found_scans (
+        sticker_id {bigint} NOT NULL REFERENCES found_stickers (id),
+        at         {bigint} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS found_scans_at ON found_scans (at);
+    CREATE TABLE IF NOT EXISTS found_reports (
+        id         {serial},
+        sticker_id {bigint} NOT NULL REFERENCES found_stickers (id),
+        person_id  TEXT NOT NULL,
+        opened_at  {bigint} NOT NULL,
+        lat        {real},
+        lon        {real},
+        state      TEXT NOT NULL,
+        safe_at    {bigint},
+        phone      TEXT
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS found_reports_open ON found_reports (sticker_id)
+        WHERE state = 'open';
+    CREATE INDEX IF NOT EXISTS found_reports_person ON found_reports (person_id, opened_at);
+    CREATE TABLE IF NOT EXISTS found_messages (
+        id        {serial},
+        report_id {bigint} NOT NULL REFERENCES found_reports (id),
+        at        {bigint} NOT NULL,
+        side      TEXT NOT NULL,
+        body      TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS found_messages_report ON found_messages (report_id, id);
+    """),
 )

@@ -31,6 +31,7 @@ from mimamori.hub.model.register import Actor, RegisterWrite
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.hub.store.sql_confirmations import unname_person
+from mimamori.hub.store.sql_found import forget_found
 from mimamori.hub.store.sql_register import forget_audit, next_version, write_entry
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
@@ -230,6 +231,7 @@ class SqlPrivacy(SqlBase):
             db, "not_seen_filed", "person_id = ?", [scope.person_id]
         )
         removed["contact_confirmations"] += await unname_person(db, scope.person_id)
+        await forget_found(db, scope.person_id, removed)  # issue 18: stickers, threads
         at = to_epoch_ms(now)
         await db.executemany(
             "INSERT INTO forgotten_tags (tag, person_id, forgotten_at) VALUES (?, ?, ?) "

@@ -26,6 +26,7 @@ from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_escalation import SqlEscalation
 from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_figures import SqlFigures
+from mimamori.hub.store.sql_found import SqlFound
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
 from mimamori.hub.store.sql_not_seen import SqlNotSeen
@@ -72,6 +73,7 @@ class SqlStore(
     SqlEscalation,
     SqlFederation,
     SqlFigures,
+    SqlFound,
     SqlGateways,
     SqlLine,
     SqlPhotos,

@@ -26,6 +26,8 @@ from mimamori.hub.web.catalogue import (
     figures_ja,
     fleet_en,
     fleet_ja,
+    found_en,
+    found_ja,
     ja,
 )
 
@@ -34,8 +36,14 @@ LANGS: tuple[Lang, ...] = ("ja", "en")
 # The desk's texts (the register's pages) in files of their own: the pages' catalogue
 # would pass 400 lines with them.
 CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
-    "ja": {**ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT},
-    "en": {**en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT},
+    "ja": {
+        **ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT,
+        **found_ja.TEXT,
+    },
+    "en": {
+        **en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT,
+        **found_en.TEXT,
+    },
 }
 
 
