@@ -115,5 +115,5 @@ async def file(hub: HubState, link: PartnerLink, partner: Partner, report: Repor
         # The centre started before this report came: its reporter hears it now (once:
         # the message's key is the one a triage would have queued).
         started = feedback.drafts(case_id, Step.TRIAGE, [Reporter(link.id, link.lang, now)])
-        await hub.store.queue_feedback(started, now)
+        await hub.store.queue_notifications(started, now)
     return case_id

@@ -132,21 +132,19 @@ class TimelineEntry:
     partner_id: str | None = None  # a report's
 
 
-@dataclass(frozen=True)
-class FeedbackDraft:
-    """A message to a reporter, queued with the change that causes it."""
-
-    link_id: int
-    dedupe_key: str
-    title: str
-    body: str
+# Feedback to a reporter is a notification of the one queue (alerts/delivery.py) whose
+# recipient is the partner link: its channel is read from the link for each send.
+LINK_RECIPIENT = "partner-link:"
 
 
-@dataclass(frozen=True)
-class QueuedFeedback:
-    id: int
-    link_id: int
-    dedupe_key: str
-    title: str
-    body: str
-    attempts: int
+def link_recipient(link_id: int) -> str:
+    """The notification queue's recipient id of a partner link."""
+    return f"{LINK_RECIPIENT}{link_id}"
+
+
+def link_of_recipient(recipient_id: str) -> int | None:
+    """The partner link a recipient id names, or None (a contact of the register)."""
+    if not recipient_id.startswith(LINK_RECIPIENT):
+        return None
+    tail = recipient_id[len(LINK_RECIPIENT) :]
+    return int(tail) if tail.isdigit() else None

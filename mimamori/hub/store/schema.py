@@ -772,4 +772,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (event_id, channel, dedupe_key)
     );
     """),
+    # (issue 16) a reporter's feedback is a notification of the one queue (alerts/
+    # delivery.py), to the partner link's channel: what ``case_feedback`` held moves
+    # there (its states and attempts are the queue's own words) and the table goes.
+    Migration("""
+    INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, body,
+        state, attempts, next_at, last_error, created_at, sent_at)
+    SELECT NULL, 'partner-link:' || CAST(link_id AS TEXT), 0, dedupe_key, title, body,
+        state, attempts, next_at, error, next_at, sent_at
+    FROM case_feedback ORDER BY id;
+    DROP TABLE case_feedback;
+    """),
 )

@@ -14,19 +14,19 @@ from mimamori.errors import StoreError
 from mimamori.hub.model.cases import (
     Case,
     CaseState,
-    FeedbackDraft,
     Noticed,
     Partner,
     PartnerKind,
     PartnerLink,
-    QueuedFeedback,
     ReportDraft,
     Step,
     TimelineEntry,
     Triage,
+    link_recipient,
 )
 from mimamori.hub.store.port_cases import CaseChange, Reporter
 from mimamori.hub.store.sql import Db, marks
+from mimamori.hub.store.sql_alerts import queue_drafts
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
@@ -328,40 +328,8 @@ class SqlCases(SqlBase):
                 [case_id, at_ms, change.step.value, change.who, change.text],
             )
             if change.feedback:
-                await self._queue(db, change.feedback, at_ms)
+                await queue_drafts(db, change.feedback, at_ms)
         return True
-
-    async def _queue(self, db: Db, feedback: Sequence[FeedbackDraft], at_ms: int) -> None:
-        await db.executemany(
-            "INSERT INTO case_feedback (link_id, dedupe_key, title, body, state, next_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (dedupe_key) DO NOTHING",
-            [(f.link_id, f.dedupe_key, f.title, f.body, at_ms) for f in feedback],
-        )
-
-    @serialized
-    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
-        async with self._transaction("queueing feedback") as db:
-            await self._queue(db, feedback, to_epoch_ms(at))
-
-    @serialized
-    async def claim_feedback(
-        self, now: datetime, lease_s: float, limit: int = 20
-    ) -> list[QueuedFeedback]:
-        at = to_epoch_ms(now)
-        async with self._transaction("claiming feedback") as db:
-            # The lease is the next try's time: a worker that dies holding it leaves
-            # the message due again when the lease ends.
-            rows = await db.fetch(
-                "UPDATE case_feedback SET next_at = ? WHERE id IN (SELECT id FROM "
-                "case_feedback WHERE state = 'pending' AND next_at <= ? ORDER BY next_at "
-                f"LIMIT ?{self._dialect.skip_locked}) AND state = 'pending' AND next_at <= ? "
-                "RETURNING id, link_id, dedupe_key, title, body, attempts",
-                [at + int(lease_s * 1000), at, limit, at],
-            )
-        return [
-            QueuedFeedback(int(i), int(link), key, title, body, int(n))
-            for i, link, key, title, body, n in sorted(rows)
-        ]
 
     @serialized
     async def feedback_channel(self, link_id: int) -> str | None:
@@ -369,27 +337,9 @@ class SqlCases(SqlBase):
         return str(rows[0][0]) if rows and rows[0][0] else None
 
     @serialized
-    async def record_feedback(
-        self, feedback_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
-    ) -> None:
-        at = to_epoch_ms(now)
-        state = "sent" if ok else ("pending" if retry_at is not None else "failed")
-        await self._db.execute(
-            "UPDATE case_feedback SET state = ?, attempts = attempts + 1, error = ?, "
-            "next_at = ?, sent_at = ? WHERE id = ?",
-            [
-                state,
-                None if ok else error[:300],
-                to_epoch_ms(retry_at) if retry_at else at,
-                at if ok else None,
-                feedback_id,
-            ],
-        )
-
-    @serialized
     async def feedback_sent(self, link_id: int) -> list[str]:
         rows = await self._query(
-            "SELECT title FROM case_feedback WHERE link_id = ? AND state = 'sent' ORDER BY id",
-            [link_id],
+            "SELECT title FROM notifications WHERE recipient_id = ? AND state = 'sent' ORDER BY id",
+            [link_recipient(link_id)],
         )
         return [str(r[0]) for r in rows]
