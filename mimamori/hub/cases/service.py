@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from mimamori.errors import ChangeRefused, FieldProblem
 from mimamori.hub.access.policy import Principal
-from mimamori.hub.cases import feedback
+from mimamori.hub.cases import feedback, routing
 from mimamori.hub.cases.access import check, scope
 from mimamori.hub.desk.service import actor
 from mimamori.hub.model.alerts import Alert, AlertScope
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 500  # a centre's open cases fit many times over; closed ones age out
 TEXT_MAX = 1000  # a note or an outcome: a paragraph
 VOLUNTEER = "民生委員"
+TAKING = (Step.TRIAGE, Step.ASSIGN, Step.CLOSE)  # someone has the case: the night route ends
 
 
 ALERTS_SHOWN = 20  # the home's latest alerts beside the timeline
@@ -92,6 +93,8 @@ async def _change(hub: HubState, who: Principal, case_id: int, change: CaseChang
                           "the case changed meanwhile: reload it")]
         )  # fmt: skip
     log.info("case %d: %s by %s", case_id, change.step.value, who.name)
+    if change.step in TAKING:
+        await routing.taken(hub, case_id)  # the night route's steps end
 
 
 async def triage(hub: HubState, who: Principal, case_id: int, how: object, note: object) -> None:

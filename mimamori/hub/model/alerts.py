@@ -149,6 +149,9 @@ class AlertKind:
     RECEIVER_DEAF = "receiver_deaf"  # a receiver hears nothing for too long (alerts/hearing.py)
     OUTBOX_GROWING = "outbox_growing"  # a watch point's events wait unconfirmed (gateway_health)
     GATEWAY_RESTARTS = "gateway_restarts"  # a watch point restarts (or reconnects) in a loop
+    # A partner's report out of hours (issue 16, hub/cases/routing.py): it follows the
+    # night route until someone takes the case. Its detail names the case, never the home.
+    CASE_REPORT = "case_report"
 
 
 @dataclass(frozen=True)
