@@ -5,7 +5,11 @@ power-data frailty score reaches 58. Each valid line is a report of that partner
 joins or opens the case of its household, as a partner's report does, but only for a
 household whose people all consented to "meter" (their meter data may be used); the
 other lines are counted and named, never filed. Every bad line is said with its number
-and why, and the good ones go in all the same.
+and why, and the good ones go in all the same. A line is filed once per partner, ever:
+its key (``line_key``: a hash of the household, the date, the kind and the value as
+normalized) is kept with it, so a file uploaded twice (or a month's file holding the
+last week's lines again) files only what is new and says how many lines were filed
+already.
 
 The file: a header ``household,date,kind[,value]``; ``kind`` is ``water_still`` or
 ``power_score`` (with ``value``, the score 0-100); the date as ``2031-05-12`` or
@@ -16,6 +20,7 @@ municipal systems still write.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
@@ -28,6 +33,7 @@ from mimamori.hub.desk.service import actor
 from mimamori.hub.model.cases import Noticed, Partner, ReportDraft
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.server.state import HubState
+from mimamori.hub.store.port_cases import BatchLine
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,7 @@ class Imported:
     filed: int = 0  # lines filed as reports
     cases: set[int] = field(default_factory=set)  # the cases they joined or opened
     no_consent: list[int] = field(default_factory=list)  # line numbers, not filed
+    already: int = 0  # lines filed by an earlier upload (or twice in this one)
     problems: list[LineProblem] = field(default_factory=list)
 
 
@@ -75,9 +82,16 @@ def consents(registry: Registry, household_id: str) -> bool:
     return bool(people) and all(p.consents_to("meter") for p in people)
 
 
+def line_key(household_id: str, day: date, kind: str, value: str) -> str:
+    """The anomaly's stable key: the same in any upload, whatever the file's date
+    format, spacing or the score's spelling (61, 61.0)."""
+    normal = "\x1f".join((household_id, day.isoformat(), kind, value))
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
 def _line(
     registry: Registry, partner: Partner, row: dict[str, str], today: date
-) -> tuple[ReportDraft, str] | LineProblem | None:
+) -> BatchLine | LineProblem | None:
     """A line's report and area, or its problem (numbered by the caller); None: the
     household's people did not all consent to "meter"."""
     home_id = (row.get("household") or "").strip()
@@ -101,15 +115,17 @@ def _line(
             score = -1.0
         if not 0 <= score <= 100:
             return LineProblem(0, "スコアは 0〜100 の数です", "the score is a number 0-100")
+        value = f"{score:g}"
     if not consents(registry, home.id):
         return None
     note = f"{KINDS[kind]}（{day.isoformat()}{'、' + value if value else ''}）"
-    return ReportDraft(Noticed.METER_STILL, note, home.id, None), home.area
+    report = ReportDraft(Noticed.METER_STILL, note, home.id, None)
+    return BatchLine(report, home.area, line_key(home.id, day, kind, value))
 
 
 def parse(
     registry: Registry, partner: Partner, raw: bytes, today: date
-) -> tuple[list[tuple[int, tuple[ReportDraft, str]]], Imported]:
+) -> tuple[list[tuple[int, BatchLine]], Imported]:
     """The lines to file (with their numbers) and what the import says of the rest."""
     reader = csv.DictReader(io.StringIO(_text(raw), newline=""))
     missing = {"household", "date", "kind"} - set(reader.fieldnames or ())
@@ -142,16 +158,18 @@ async def import_csv(hub: HubState, who: Principal, partner_id: str, raw: bytes)
     good, result = parse(hub.registry, partner, raw, today)
     if good:
         label = f"CSV（{actor(who, 'desk').who}）"
-        cases = await hub.store.file_batch(partner.id, label, [g for _, g in good], hub.clock())
-        result.filed, result.cases = len(cases), set(cases)
+        filed = await hub.store.file_batch(partner.id, label, [g for _, g in good], hub.clock())
+        result.filed, result.cases = len(filed.cases), set(filed.cases)
+        result.already = filed.already
     by = actor(who, "desk")
     await hub.store.audit(
         hub.clock(), who=by.who, role=by.role, action="partner.anomalies",
         subject=f"partner:{partner.id}",
-        detail=f"{result.filed} filed, {len(result.no_consent)} without consent, "
+        detail=f"{result.filed} filed, {result.already} filed before, "
+        f"{len(result.no_consent)} without consent, "
         f"{len(result.problems)} refused",
     )  # fmt: skip
-    log.info("anomalies of %s: %d filed in %d cases, %d without consent, %d refused",
-             partner.id, result.filed, len(result.cases), len(result.no_consent),
-             len(result.problems))  # fmt: skip
+    log.info("anomalies of %s: %d filed in %d cases, %d filed before, %d without consent, "
+             "%d refused", partner.id, result.filed, len(result.cases), result.already,
+             len(result.no_consent), len(result.problems))  # fmt: skip
     return result

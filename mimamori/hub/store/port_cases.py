@@ -39,6 +39,22 @@ class CaseChange:
 
 
 @dataclass(frozen=True)
+class BatchLine:
+    """A line of a utility's batch: its report, its area, and its stable key (the same
+    anomaly has the same key in any upload: cases/anomalies.py ``line_key``)."""
+
+    report: ReportDraft
+    area: str
+    key: str
+
+
+@dataclass(frozen=True)
+class BatchFiled:
+    cases: list[int]  # the case of each line filed now
+    already: int  # lines this partner had filed before (an earlier upload, or this one)
+
+
+@dataclass(frozen=True)
 class Reporter:
     """A link that reported to a case and gave a channel: where feedback goes."""
 
@@ -83,10 +99,10 @@ class CaseStore(Protocol):
         ...
 
     async def file_batch(
-        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
-    ) -> list[int]:
+        self, partner_id: str, label: str, lines: Sequence[BatchLine], at: datetime
+    ) -> BatchFiled:
         """Reports of a partner without a link (a utility's upload), each with its area,
-        in one transaction; the case of each."""
+        in one transaction; each key is filed once per partner, ever."""
         ...
 
     async def reports_since(self, link_id: int, since: datetime) -> int: ...

@@ -783,4 +783,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     FROM case_feedback ORDER BY id;
     DROP TABLE case_feedback;
     """),
+    # (issue 16) each line of a utility's batch that was filed, by partner and the
+    # line's stable key (cases/anomalies.py): the same CSV uploaded twice files its
+    # reports once, and says how many were filed already.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS batch_lines (
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        line_key   TEXT NOT NULL,
+        case_id    {bigint} REFERENCES cases (id),
+        filed_at   {bigint} NOT NULL,
+        PRIMARY KEY (partner_id, line_key)
+    );
+    """),
 )

@@ -24,7 +24,7 @@ from mimamori.hub.model.cases import (
     Triage,
     link_recipient,
 )
-from mimamori.hub.store.port_cases import CaseChange, Reporter
+from mimamori.hub.store.port_cases import BatchFiled, BatchLine, CaseChange, Reporter
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_alerts import queue_drafts
 from mimamori.hub.store.sql_base import SqlBase
@@ -175,23 +175,37 @@ class SqlCases(SqlBase):
 
     @serialized
     async def file_batch(
-        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
-    ) -> list[int]:
+        self, partner_id: str, label: str, lines: Sequence[BatchLine], at: datetime
+    ) -> BatchFiled:
         try:
-            return await self._batch(partner_id, label, reports, at)
+            return await self._batch(partner_id, label, lines, at)
         except StoreError:  # a report of the same home opened its case first: join it
-            return await self._batch(partner_id, label, reports, at)
+            return await self._batch(partner_id, label, lines, at)
 
     async def _batch(
-        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
-    ) -> list[int]:
-        at_ms, cases = to_epoch_ms(at), []
+        self, partner_id: str, label: str, lines: Sequence[BatchLine], at: datetime
+    ) -> BatchFiled:
+        at_ms, cases, already = to_epoch_ms(at), [], 0
         async with self._transaction("filing a batch of reports") as db:
-            for report, area in reports:
-                case_id = await self._open_case(db, report, area, at_ms)
-                await self._report(db, case_id, at_ms, (partner_id, label, None), report)
+            for line in lines:
+                # The key first: a line filed before (or by a concurrent upload, which
+                # this insert waits for) is counted, not filed again.
+                claimed = await db.execute(
+                    "INSERT INTO batch_lines (partner_id, line_key, filed_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (partner_id, line_key) DO NOTHING",
+                    [partner_id, line.key, at_ms],
+                )
+                if claimed != 1:
+                    already += 1
+                    continue
+                case_id = await self._open_case(db, line.report, line.area, at_ms)
+                await self._report(db, case_id, at_ms, (partner_id, label, None), line.report)
+                await db.execute(
+                    "UPDATE batch_lines SET case_id = ? WHERE partner_id = ? AND line_key = ?",
+                    [case_id, partner_id, line.key],
+                )
                 cases.append(case_id)
-        return cases
+        return BatchFiled(cases, already)
 
     async def _open_case(self, db: Db, report: ReportDraft, area: str, at_ms: int) -> int:
         if report.household_id is not None:

@@ -92,6 +92,7 @@ TEXT: dict[str, str] = {
         "{filed} lines filed in {cases} cases. Households without consent: {no_consent} "
         "lines (not filed). Refused: {refused} lines."
     ),
+    "anomalies_already": "{already} lines were filed by an earlier upload (not filed again).",
     "anomalies_no_consent": "Lines of households without consent:",
     "anomalies_line": "Line",
     "desk_cases": "Cases",

@@ -101,6 +101,7 @@ TEXT: dict[str, str] = {
         "{filed}行を{cases}件の案件にしました。同意のない世帯: {no_consent}行"
         "（案件にしていません）。誤り: {refused}行。"
     ),
+    "anomalies_already": "{already}行は前に取り込み済みです（もう一度は案件にしていません）。",
     "anomalies_no_consent": "同意のない世帯の行:",
     "anomalies_line": "行",
     # the desk: cases
