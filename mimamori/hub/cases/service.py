@@ -20,7 +20,15 @@ from mimamori.hub.cases import feedback, routing
 from mimamori.hub.cases.access import check, scope
 from mimamori.hub.desk.service import actor
 from mimamori.hub.model.alerts import Alert, AlertScope
-from mimamori.hub.model.cases import Case, CaseState, Step, TimelineEntry, Triage
+from mimamori.hub.model.cases import (
+    Case,
+    CaseState,
+    Step,
+    TimelineEntry,
+    Triage,
+    case_photo_owner,
+)
+from mimamori.hub.model.photos import Photo
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port_cases import CaseChange
 
@@ -69,6 +77,18 @@ async def read(hub: HubState, who: Principal, case_id: int) -> CaseView:
         found = await hub.store.alerts(scope_, include_resolved=True, limit=ALERTS_SHOWN)
         alerts = sorted(found, key=lambda a: a.opened_at, reverse=True)
     return CaseView(case, await hub.store.case_timeline(case_id), alerts)
+
+
+async def photo(hub: HubState, who: Principal, case_id: int, photo_id: str) -> Photo | None:
+    """A report's photo of the case (None: not this case's); the read is audited."""
+    await _case(hub, who, case_id)
+    found = await hub.store.photo(photo_id)
+    if found is None or found.person_id != case_photo_owner(case_id):
+        return None
+    by = actor(who, "desk")
+    await hub.store.audit(hub.clock(), who=by.who, role=by.role, action="case.photo",
+                          subject=f"case:{case_id}", detail=photo_id)  # fmt: skip
+    return found
 
 
 def _text(value: object, field: str, *, required: bool) -> str:

@@ -795,4 +795,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (partner_id, line_key)
     );
     """),
+    # (issue 16) a report's photo (re-encoded, in ``photos``: owned by its case) and
+    # the pin of the reporter's phone; both for staff only (the case page).
+    Migration("""
+    ALTER TABLE case_timeline ADD COLUMN photo TEXT;
+    ALTER TABLE case_timeline ADD COLUMN lat {real};
+    ALTER TABLE case_timeline ADD COLUMN lon {real};
+    """),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +23,14 @@ from mimamori.hub.model.cases import (
     Step,
     TimelineEntry,
     Triage,
+    case_photo_owner,
     link_recipient,
 )
 from mimamori.hub.store.port_cases import BatchFiled, BatchLine, CaseChange, Reporter
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_alerts import queue_drafts
 from mimamori.hub.store.sql_base import SqlBase
+from mimamori.hub.store.sql_photos import insert_photo
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
@@ -167,11 +170,17 @@ class SqlCases(SqlBase):
         self, db: Db, case_id: int, at_ms: int, by: tuple[str, str, int | None], report: ReportDraft
     ) -> None:
         partner_id, label, link_id = by
+        photo = report.photo
+        if photo is not None:  # the report's photo, owned by its case, in its transaction
+            photo = replace(photo, person_id=case_photo_owner(case_id))
+            await insert_photo(db, photo)
+        lat, lon = report.pin if report.pin is not None else (None, None)
         await db.execute(
             "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
-            "link_id) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
-            [case_id, at_ms, label, report.note, report.noticed.value, partner_id, link_id],
-        )
+            "link_id, photo, lat, lon) VALUES (?, ?, 'report', ?, ?, ?, ?, ?, ?, ?, ?)",
+            [case_id, at_ms, label, report.note, report.noticed.value, partner_id, link_id,
+             photo.id if photo else None, lat, lon],
+        )  # fmt: skip
 
     @serialized
     async def file_batch(
@@ -286,7 +295,8 @@ class SqlCases(SqlBase):
     @serialized
     async def case_timeline(self, case_id: int) -> list[TimelineEntry]:
         rows = await self._query(
-            "SELECT id, case_id, at, step, who, text, noticed, partner_id FROM case_timeline "
+            "SELECT id, case_id, at, step, who, text, noticed, partner_id, photo, lat, lon "
+            "FROM case_timeline "
             "WHERE case_id = ? ORDER BY id",
             [case_id],
         )
@@ -300,8 +310,10 @@ class SqlCases(SqlBase):
                 text,
                 Noticed(noticed) if noticed else None,
                 partner,
+                photo,
+                (float(lat), float(lon)) if lat is not None and lon is not None else None,
             )
-            for tid, cid, at, step, who, text, noticed, partner in rows
+            for tid, cid, at, step, who, text, noticed, partner, photo, lat, lon in rows
         ]
 
     @serialized
