@@ -25,6 +25,7 @@ from typing import Protocol
 from mimamori.errors import StoreError
 from mimamori.hub.alerts.channels import Delivery, Sender
 from mimamori.hub.model.alerts import LINE_CHANNEL, NotificationDraft, QueuedNotification
+from mimamori.hub.model.cases import link_of_recipient
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.store.port import Store
 
@@ -69,7 +70,11 @@ class DeliveryWorker:
 
     async def _url(self, n: QueuedNotification) -> str | None:
         """The channel's URL as the register holds it now (read from the store for
-        this one notification: the secret is never kept in memory)."""
+        this one notification: the secret is never kept in memory). A reporter's
+        feedback (issue 16, ``cases/feedback.py``) goes to their partner link's channel."""
+        link_id = link_of_recipient(n.recipient_id)
+        if link_id is not None:
+            return await self.store.feedback_channel(link_id)
         channels = await self.store.contact_channels(n.recipient_id)
         if channels is None:
             return None

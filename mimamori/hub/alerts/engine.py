@@ -314,7 +314,9 @@ class AlertEngine:
                 for n in numbers
             ]
         plan = f"person:{alert.person_id}" if alert.person_id else (alert.household_id or "")
-        policy = self.registry.policies.get(self._plans.policies.get(plan, ""))
+        # An alert of no plan may name its policy (a partner's report: cases/routing.py).
+        name = self._plans.policies.get(plan) or str(alert.detail.get("policy", ""))
+        policy = self.registry.policies.get(name)
         repeat_min = policy.repeat_min if policy is not None else None
         repeat_at = now + timedelta(minutes=repeat_min) if repeat_min else None
         if not await self.store.complete_escalation(due.id, drafts, repeat_at, now):

@@ -49,6 +49,10 @@ _WHAT: dict[str, dict[str, str]] = {
         "ja": "見守りポイントの未送信データがたまっています（技術担当へ）",
         "en": "A watch point's unsent events are piling up (for the technician)",
     },
+    AlertKind.CASE_REPORT: {
+        "ja": "時間外に地域包括支援センターへのお知らせがありました",
+        "en": "A report to the care centre arrived out of hours",
+    },
     AlertKind.GATEWAY_RESTARTS: {
         "ja": "見守りポイントが再起動を繰り返しています（技術担当へ）",
         "en": "A watch point keeps restarting (for the technician)",
@@ -116,7 +120,9 @@ def render(  # noqa: PLR0917
     when = f"{since.month}月{since.day}日 {since:%H:%M}" if lang == "ja" else f"{since:%d %b %H:%M}"
     title = f"{_REPEAT[lang] if repeat else ''}みまもり: {name} — {what}"
     base = public_url.rstrip("/")
-    if alert.person_id:
+    if alert.detail.get("case_url"):  # a partner's report (issue 16): the case's page
+        link = str(alert.detail["case_url"])
+    elif alert.person_id:
         link = f"{base}/map?person={alert.person_id}"
     else:
         link = f"{base}/households/{alert.household_id}" if alert.household_id else ""

@@ -5,7 +5,11 @@ power-data frailty score reaches 58. Each valid line is a report of that partner
 joins or opens the case of its household, as a partner's report does, but only for a
 household whose people all consented to "meter" (their meter data may be used); the
 other lines are counted and named, never filed. Every bad line is said with its number
-and why, and the good ones go in all the same.
+and why, and the good ones go in all the same. A line is filed once per partner, ever:
+its key (``line_key``: a hash of the household, the date, the kind and the value as
+normalized) is kept with it, so a file uploaded twice (or a month's file holding the
+last week's lines again) files only what is new and says how many lines were filed
+already.
 
 The file: a header ``household,date,kind[,value]``; ``kind`` is ``water_still`` or
 ``power_score`` (with ``value``, the score 0-100); the date as ``2031-05-12`` or
@@ -16,8 +20,11 @@ municipal systems still write.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import itertools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -26,8 +33,10 @@ from mimamori.hub.access.policy import Principal
 from mimamori.hub.cases import partners
 from mimamori.hub.desk.service import actor
 from mimamori.hub.model.cases import Noticed, Partner, ReportDraft
+from mimamori.hub.model.register import Actor
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.server.state import HubState
+from mimamori.hub.store.port_cases import BatchLine
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,7 @@ class Imported:
     filed: int = 0  # lines filed as reports
     cases: set[int] = field(default_factory=set)  # the cases they joined or opened
     no_consent: list[int] = field(default_factory=list)  # line numbers, not filed
+    already: int = 0  # lines filed by an earlier upload (or twice in this one)
     problems: list[LineProblem] = field(default_factory=list)
 
 
@@ -75,9 +85,16 @@ def consents(registry: Registry, household_id: str) -> bool:
     return bool(people) and all(p.consents_to("meter") for p in people)
 
 
+def line_key(household_id: str, day: date, kind: str, value: str) -> str:
+    """The anomaly's stable key: the same in any upload, whatever the file's date
+    format, spacing or the score's spelling (61, 61.0)."""
+    normal = "\x1f".join((household_id, day.isoformat(), kind, value))
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
 def _line(
     registry: Registry, partner: Partner, row: dict[str, str], today: date
-) -> tuple[ReportDraft, str] | LineProblem | None:
+) -> BatchLine | LineProblem | None:
     """A line's report and area, or its problem (numbered by the caller); None: the
     household's people did not all consent to "meter"."""
     home_id = (row.get("household") or "").strip()
@@ -101,16 +118,35 @@ def _line(
             score = -1.0
         if not 0 <= score <= 100:
             return LineProblem(0, "スコアは 0〜100 の数です", "the score is a number 0-100")
+        value = f"{score:g}"
     if not consents(registry, home.id):
         return None
     note = f"{KINDS[kind]}（{day.isoformat()}{'、' + value if value else ''}）"
-    return ReportDraft(Noticed.METER_STILL, note, home.id, None), home.area
+    report = ReportDraft(Noticed.METER_STILL, note, home.id, None)
+    return BatchLine(report, home.area, line_key(home.id, day, kind, value))
+
+
+def check(
+    registry: Registry, partner: Partner, rows: Iterable[tuple[int, dict[str, str]]], today: date
+) -> tuple[list[BatchLine], Imported]:
+    """The numbered rows' lines to file, and what the import says of the rest (a CSV's
+    rows by line number; the department API's by index)."""
+    result, good = Imported(), []
+    for n, row in rows:
+        found = _line(registry, partner, row, today)
+        if found is None:
+            result.no_consent.append(n)
+        elif isinstance(found, LineProblem):
+            result.problems.append(LineProblem(n, found.ja, found.en))
+        else:
+            good.append(found)
+    return good, result
 
 
 def parse(
     registry: Registry, partner: Partner, raw: bytes, today: date
-) -> tuple[list[tuple[int, tuple[ReportDraft, str]]], Imported]:
-    """The lines to file (with their numbers) and what the import says of the rest."""
+) -> tuple[list[BatchLine], Imported]:
+    """A CSV's lines to file and what the import says of the rest."""
     reader = csv.DictReader(io.StringIO(_text(raw), newline=""))
     missing = {"household", "date", "kind"} - set(reader.fieldnames or ())
     if missing:
@@ -118,40 +154,40 @@ def parse(
             "file", "1行目は household,date,kind[,value] にしてください",
             "the first line must be household,date,kind[,value]",
         )])  # fmt: skip
-    result, good = Imported(), []
-    for row in reader:
+    rows = itertools.islice(((reader.line_num, row) for row in reader), MAX_LINES)
+    good, result = check(registry, partner, rows, today)
+    if next(reader, None) is not None:  # a line past the bound: said, not read
         n = reader.line_num
-        if n > MAX_LINES + 1:
-            ja = f"{MAX_LINES}行までです。ここから先は読んでいません"
-            result.problems.append(LineProblem(n, ja, f"at most {MAX_LINES} lines: not read on"))
-            break
-        found = _line(registry, partner, row, today)
-        if found is None:
-            result.no_consent.append(n)
-        elif isinstance(found, LineProblem):
-            result.problems.append(LineProblem(n, found.ja, found.en))
-        else:
-            good.append((n, found))
+        ja = f"{MAX_LINES}行までです。ここから先は読んでいません"
+        result.problems.append(LineProblem(n, ja, f"at most {MAX_LINES} lines: not read on"))
     return good, result
+
+
+async def file(
+    hub: HubState, partner: Partner, good: list[BatchLine], result: Imported, *, by: Actor, via: str
+) -> Imported:
+    """File the checked lines as ``partner``'s reports (each line once, ever), audited as
+    ``by``'s upload ``via`` (CSV, API)."""
+    if good:
+        label = f"{via}（{by.who}）"
+        filed = await hub.store.file_batch(partner.id, label, good, hub.clock())
+        result.filed, result.cases = len(filed.cases), set(filed.cases)
+        result.already = filed.already
+    await hub.store.audit(
+        hub.clock(), who=by.who, role=by.role, action="partner.anomalies",
+        subject=f"partner:{partner.id}",
+        detail=f"{via}: {result.filed} filed, {result.already} filed before, "
+        f"{len(result.no_consent)} without consent, "
+        f"{len(result.problems)} refused",
+    )  # fmt: skip
+    log.info("anomalies of %s (%s): %d filed in %d cases, %d filed before, %d without consent, "
+             "%d refused", partner.id, via, result.filed, len(result.cases), result.already,
+             len(result.no_consent), len(result.problems))  # fmt: skip
+    return result
 
 
 async def import_csv(hub: HubState, who: Principal, partner_id: str, raw: bytes) -> Imported:
     """Check and file a partner's anomalies (the caller may handle the partner)."""
     partner = await partners.partner_of(hub, who, partner_id)
-    today = hub.clock().date()
-    good, result = parse(hub.registry, partner, raw, today)
-    if good:
-        label = f"CSV（{actor(who, 'desk').who}）"
-        cases = await hub.store.file_batch(partner.id, label, [g for _, g in good], hub.clock())
-        result.filed, result.cases = len(cases), set(cases)
-    by = actor(who, "desk")
-    await hub.store.audit(
-        hub.clock(), who=by.who, role=by.role, action="partner.anomalies",
-        subject=f"partner:{partner.id}",
-        detail=f"{result.filed} filed, {len(result.no_consent)} without consent, "
-        f"{len(result.problems)} refused",
-    )  # fmt: skip
-    log.info("anomalies of %s: %d filed in %d cases, %d without consent, %d refused",
-             partner.id, result.filed, len(result.cases), len(result.no_consent),
-             len(result.problems))  # fmt: skip
-    return result
+    good, result = parse(hub.registry, partner, raw, hub.clock().date())
+    return await file(hub, partner, good, result, by=actor(who, "desk"), via="CSV")

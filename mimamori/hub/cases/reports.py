@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from mimamori.errors import ChangeRefused, FieldProblem
+from mimamori.hub.access.auth import new_token
 from mimamori.hub.cases import feedback, routing
+from mimamori.hub.desk import photos
 from mimamori.hub.model.cases import CaseState, Noticed, Partner, PartnerLink, ReportDraft, Step
+from mimamori.hub.model.photos import Photo
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import HouseholdEntry
 from mimamori.hub.server.state import HubState
@@ -31,6 +34,7 @@ ADDRESS_MAX = 200  # as a household's address in the register
 # that files more than this in an hour is a leaked or scripted one: refused for the
 # hour, each refusal logged (the reports already filed stay).
 MAX_PER_HOUR = 30
+PIN_DIGITS = 5  # 1e-5 degrees is about a metre: a door, not the phone's noise
 
 
 class LinkBusy(Exception):
@@ -60,8 +64,49 @@ def _text(form: Mapping[str, object], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def draft(registry: Registry, partner: Partner, form: Mapping[str, object]) -> ReportDraft:
-    """The report the form says; ChangeRefused with each field's problem."""
+def _pin(form: Mapping[str, object], problems: list[FieldProblem]) -> tuple[float, float] | None:
+    lat, lon = _text(form, "lat"), _text(form, "lon")
+    if not lat and not lon:
+        return None
+    try:
+        pin = (round(float(lat), PIN_DIGITS), round(float(lon), PIN_DIGITS))
+    except ValueError:
+        pin = (999.0, 999.0)
+    if not (-90 <= pin[0] <= 90 and -180 <= pin[1] <= 180):  # also NaN
+        problems.append(
+            FieldProblem(
+                "pin",
+                "位置を読み取れませんでした。もう一度押すか、住所を書いてください",
+                "the position could not be read",
+            )
+        )
+        return None
+    return pin
+
+
+def _photo(upload: bytes, at: datetime, problems: list[FieldProblem]) -> Photo | None:
+    if not upload:
+        return None
+    try:
+        encoded = photos.reencode(upload)
+    except ChangeRefused as exc:
+        problems.extend(exc.problems)
+        return None
+    # The owner is the case, set when the report is filed (store: case_photo_owner).
+    return Photo(f"ph-{new_token()[:32]}", "", photos.MEDIA_TYPE, encoded.width,
+                 encoded.height, encoded.data, at)  # fmt: skip
+
+
+def draft(
+    registry: Registry,
+    partner: Partner,
+    form: Mapping[str, object],
+    *,
+    upload: bytes = b"",
+    at: datetime | None = None,
+) -> ReportDraft:
+    """The report the form says (with the photo ``upload``ed at ``at``, if any);
+    ChangeRefused with each field's problem."""
     problems: list[FieldProblem] = []
     noticed = _text(form, "noticed")
     if noticed not in {n.value for n in Noticed}:
@@ -93,9 +138,11 @@ def draft(registry: Registry, partner: Partner, form: Mapping[str, object]) -> R
         problems.append(
             FieldProblem("address", f"{ADDRESS_MAX}文字までにしてください", "address too long")
         )
+    pin = _pin(form, problems)
+    photo = _photo(upload, at, problems) if at is not None else None
     if problems:
         raise ChangeRefused(problems)
-    return ReportDraft(Noticed(noticed), note, home_id, address)
+    return ReportDraft(Noticed(noticed), note, home_id, address, pin, photo)
 
 
 async def file(hub: HubState, link: PartnerLink, partner: Partner, report: ReportDraft) -> int:
@@ -115,5 +162,5 @@ async def file(hub: HubState, link: PartnerLink, partner: Partner, report: Repor
         # The centre started before this report came: its reporter hears it now (once:
         # the message's key is the one a triage would have queued).
         started = feedback.drafts(case_id, Step.TRIAGE, [Reporter(link.id, link.lang, now)])
-        await hub.store.queue_feedback(started, now)
+        await hub.store.queue_notifications(started, now)
     return case_id

@@ -16,11 +16,19 @@ from dataclasses import dataclass
 
 from mimamori.errors import ChangeRefused, FieldProblem
 from mimamori.hub.access.policy import Principal
-from mimamori.hub.cases import feedback
+from mimamori.hub.cases import feedback, routing
 from mimamori.hub.cases.access import check, scope
 from mimamori.hub.desk.service import actor
 from mimamori.hub.model.alerts import Alert, AlertScope
-from mimamori.hub.model.cases import Case, CaseState, Step, TimelineEntry, Triage
+from mimamori.hub.model.cases import (
+    Case,
+    CaseState,
+    Step,
+    TimelineEntry,
+    Triage,
+    case_photo_owner,
+)
+from mimamori.hub.model.photos import Photo
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port_cases import CaseChange
 
@@ -29,6 +37,7 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 500  # a centre's open cases fit many times over; closed ones age out
 TEXT_MAX = 1000  # a note or an outcome: a paragraph
 VOLUNTEER = "民生委員"
+TAKING = (Step.TRIAGE, Step.ASSIGN, Step.CLOSE)  # someone has the case: the night route ends
 
 
 ALERTS_SHOWN = 20  # the home's latest alerts beside the timeline
@@ -70,6 +79,18 @@ async def read(hub: HubState, who: Principal, case_id: int) -> CaseView:
     return CaseView(case, await hub.store.case_timeline(case_id), alerts)
 
 
+async def photo(hub: HubState, who: Principal, case_id: int, photo_id: str) -> Photo | None:
+    """A report's photo of the case (None: not this case's); the read is audited."""
+    await _case(hub, who, case_id)
+    found = await hub.store.photo(photo_id)
+    if found is None or found.person_id != case_photo_owner(case_id):
+        return None
+    by = actor(who, "desk")
+    await hub.store.audit(hub.clock(), who=by.who, role=by.role, action="case.photo",
+                          subject=f"case:{case_id}", detail=photo_id)  # fmt: skip
+    return found
+
+
 def _text(value: object, field: str, *, required: bool) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if required and not text:
@@ -92,6 +113,8 @@ async def _change(hub: HubState, who: Principal, case_id: int, change: CaseChang
                           "the case changed meanwhile: reload it")]
         )  # fmt: skip
     log.info("case %d: %s by %s", case_id, change.step.value, who.name)
+    if change.step in TAKING:
+        await routing.taken(hub, case_id)  # the night route's steps end
 
 
 async def triage(hub: HubState, who: Principal, case_id: int, how: object, note: object) -> None:

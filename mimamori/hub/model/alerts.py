@@ -150,6 +150,9 @@ class AlertKind:
     OUTBOX_GROWING = "outbox_growing"  # a watch point's events wait unconfirmed (gateway_health)
     GATEWAY_RESTARTS = "gateway_restarts"  # a watch point restarts (or reconnects) in a loop
     DISK_LOW = "disk_low"  # a gateway's data dir is filling up (gateway_health)
+    # A partner's report out of hours (issue 16, hub/cases/routing.py): it follows the
+    # night route until someone takes the case. Its detail names the case, never the home.
+    CASE_REPORT = "case_report"
 
 
 @dataclass(frozen=True)

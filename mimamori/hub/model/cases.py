@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from mimamori.hub.model.photos import Photo
+
 
 class PartnerKind(StrEnum):
     """Who a partner is (seed 000's list, 大館's meter readers, 黒部's shop)."""
@@ -103,6 +105,15 @@ class ReportDraft:
     note: str
     household_id: str | None
     address: str | None
+    pin: tuple[float, float] | None = None  # (lat, lon) of the reporter's phone
+    # Re-encoded (no metadata: desk/photos.py ``reencode``); stored with the report in
+    # the photos table, its owner the case (``case_photo_owner``); staff see it only.
+    photo: Photo | None = None
+
+
+def case_photo_owner(case_id: int) -> str:
+    """The owner the photos table names for a report's photo (a person's: their id)."""
+    return f"case:{case_id}"
 
 
 @dataclass(frozen=True)
@@ -130,23 +141,23 @@ class TimelineEntry:
     text: str
     noticed: Noticed | None = None  # a report's
     partner_id: str | None = None  # a report's
+    photo: str | None = None  # a report's photo (its id in the photos table)
+    pin: tuple[float, float] | None = None  # a report's (lat, lon)
 
 
-@dataclass(frozen=True)
-class FeedbackDraft:
-    """A message to a reporter, queued with the change that causes it."""
-
-    link_id: int
-    dedupe_key: str
-    title: str
-    body: str
+# Feedback to a reporter is a notification of the one queue (alerts/delivery.py) whose
+# recipient is the partner link: its channel is read from the link for each send.
+LINK_RECIPIENT = "partner-link:"
 
 
-@dataclass(frozen=True)
-class QueuedFeedback:
-    id: int
-    link_id: int
-    dedupe_key: str
-    title: str
-    body: str
-    attempts: int
+def link_recipient(link_id: int) -> str:
+    """The notification queue's recipient id of a partner link."""
+    return f"{LINK_RECIPIENT}{link_id}"
+
+
+def link_of_recipient(recipient_id: str) -> int | None:
+    """The partner link a recipient id names, or None (a contact of the register)."""
+    if not recipient_id.startswith(LINK_RECIPIENT):
+        return None
+    tail = recipient_id[len(LINK_RECIPIENT) :]
+    return int(tail) if tail.isdigit() else None

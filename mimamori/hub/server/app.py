@@ -19,6 +19,7 @@ from mimamori.hub.api.audit import router as audit_router
 from mimamori.hub.api.enroll import router as enroll_router
 from mimamori.hub.api.federation import router as federation_router
 from mimamori.hub.api.line import router as line_router
+from mimamori.hub.api.partner_anomalies import router as partner_anomalies_router
 from mimamori.hub.api.people import router as api_router
 from mimamori.hub.api.quarantine import router as quarantine_router
 from mimamori.hub.api.register import router as register_router
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(quarantine_router)
     app.include_router(enroll_router)
     app.include_router(line_router)
+    app.include_router(partner_anomalies_router)  # issue 16: a department's system
     for register_part in (  # issue 14: the desk's register for API clients
         register_people_router,
         register_photos_router,

@@ -22,7 +22,6 @@ from mimamori.hub.alerts.engine import AlertEngine
 from mimamori.hub.alerts.gateway_health import GatewayHealth
 from mimamori.hub.alerts.reminders import Reminders
 from mimamori.hub.alerts.watchpoints import WatchPoints
-from mimamori.hub.cases.feedback import FeedbackWorker
 from mimamori.hub.cases.not_seen import NotSeenRule
 from mimamori.hub.config import HubConfig
 from mimamori.hub.desk.confirmations import ContactConfirmations
@@ -159,7 +158,6 @@ async def assemble(
         "delivery": delivery.run,
         "searches": lambda: searches.run(ingest.link),
         "retention": lambda: run_retention(store, registry, config.hub.privacy, clock),
-        "case-feedback": FeedbackWorker(store, AppriseSender(), clock).run,  # issue 16
         "not-seen": NotSeenRule(store, registry, clock).run,  # issue 16
         "found-sweep": lambda: run_sweep(store, config.hub.privacy, clock),  # issue 18
     }

@@ -1,6 +1,6 @@
 """The port of partners and cases (issue 16; ``sql_cases`` implements it on both
 engines): partners and their report links, cases with their timelines, and the
-feedback queued for reporters."""
+channels of the reporters' feedback (queued as notifications)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.cases import (
     Case,
     CaseState,
-    FeedbackDraft,
     Partner,
     PartnerLink,
-    QueuedFeedback,
     ReportDraft,
     Step,
     TimelineEntry,
@@ -36,7 +35,23 @@ class CaseChange:
     triage: Triage | None = None
     outcome: str | None = None
     assigned_to: str | None = None
-    feedback: tuple[FeedbackDraft, ...] = ()
+    feedback: tuple[NotificationDraft, ...] = ()  # to reporters (cases/feedback.py)
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """A line of a utility's batch: its report, its area, and its stable key (the same
+    anomaly has the same key in any upload: cases/anomalies.py ``line_key``)."""
+
+    report: ReportDraft
+    area: str
+    key: str
+
+
+@dataclass(frozen=True)
+class BatchFiled:
+    cases: list[int]  # the case of each line filed now
+    already: int  # lines this partner had filed before (an earlier upload, or this one)
 
 
 @dataclass(frozen=True)
@@ -84,10 +99,10 @@ class CaseStore(Protocol):
         ...
 
     async def file_batch(
-        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
-    ) -> list[int]:
+        self, partner_id: str, label: str, lines: Sequence[BatchLine], at: datetime
+    ) -> BatchFiled:
         """Reports of a partner without a link (a utility's upload), each with its area,
-        in one transaction; the case of each."""
+        in one transaction; each key is filed once per partner, ever."""
         ...
 
     async def reports_since(self, link_id: int, since: datetime) -> int: ...
@@ -118,19 +133,9 @@ class CaseStore(Protocol):
         """False: no such case, or it is not in one of ``change.from_states``."""
         ...
 
-    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
-        """Queue messages outside a change (a dedupe key already queued: a no-op)."""
+    async def feedback_channel(self, link_id: int) -> str | None:
+        """Where a link's feedback goes (its apprise URL), read for each send."""
         ...
-
-    async def claim_feedback(
-        self, now: datetime, lease_s: float, limit: int = 20
-    ) -> list[QueuedFeedback]: ...
-
-    async def feedback_channel(self, link_id: int) -> str | None: ...
-
-    async def record_feedback(
-        self, feedback_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
-    ) -> None: ...
 
     async def not_seen_marks(self) -> dict[str, datetime]:
         """Each person's newest absence a case was opened for (their last sighting)."""

@@ -830,4 +830,34 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX IF NOT EXISTS found_messages_report ON found_messages (report_id, id);
     """),
+    # 29 (issue 16) a reporter's feedback is a notification of the one queue (alerts/
+    # delivery.py), to the partner link's channel: what ``case_feedback`` held moves
+    # there (its states and attempts are the queue's own words) and the table goes.
+    Migration("""
+    INSERT INTO notifications (alert_id, recipient_id, channel, dedupe_key, title, body,
+        state, attempts, next_at, last_error, created_at, sent_at)
+    SELECT NULL, 'partner-link:' || CAST(link_id AS TEXT), 0, dedupe_key, title, body,
+        state, attempts, next_at, error, next_at, sent_at
+    FROM case_feedback ORDER BY id;
+    DROP TABLE case_feedback;
+    """),
+    # 30 (issue 16) each line of a utility's batch that was filed, by partner and the
+    # line's stable key (cases/anomalies.py): the same CSV uploaded twice files its
+    # reports once, and says how many were filed already.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS batch_lines (
+        partner_id TEXT NOT NULL REFERENCES partners (id),
+        line_key   TEXT NOT NULL,
+        case_id    {bigint} REFERENCES cases (id),
+        filed_at   {bigint} NOT NULL,
+        PRIMARY KEY (partner_id, line_key)
+    );
+    """),
+    # 31 (issue 16) a report's photo (re-encoded, in ``photos``: owned by its case) and
+    # the pin of the reporter's phone; both for staff only (the case page).
+    Migration("""
+    ALTER TABLE case_timeline ADD COLUMN photo TEXT;
+    ALTER TABLE case_timeline ADD COLUMN lat {real};
+    ALTER TABLE case_timeline ADD COLUMN lon {real};
+    """),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,20 +15,22 @@ from mimamori.errors import StoreError
 from mimamori.hub.model.cases import (
     Case,
     CaseState,
-    FeedbackDraft,
     Noticed,
     Partner,
     PartnerKind,
     PartnerLink,
-    QueuedFeedback,
     ReportDraft,
     Step,
     TimelineEntry,
     Triage,
+    case_photo_owner,
+    link_recipient,
 )
-from mimamori.hub.store.port_cases import CaseChange, Reporter
+from mimamori.hub.store.port_cases import BatchFiled, BatchLine, CaseChange, Reporter
 from mimamori.hub.store.sql import Db, marks
+from mimamori.hub.store.sql_alerts import queue_drafts
 from mimamori.hub.store.sql_base import SqlBase
+from mimamori.hub.store.sql_photos import insert_photo
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_epoch_ms
 
@@ -167,31 +170,51 @@ class SqlCases(SqlBase):
         self, db: Db, case_id: int, at_ms: int, by: tuple[str, str, int | None], report: ReportDraft
     ) -> None:
         partner_id, label, link_id = by
+        photo = report.photo
+        if photo is not None:  # the report's photo, owned by its case, in its transaction
+            photo = replace(photo, person_id=case_photo_owner(case_id))
+            await insert_photo(db, photo)
+        lat, lon = report.pin if report.pin is not None else (None, None)
         await db.execute(
             "INSERT INTO case_timeline (case_id, at, step, who, text, noticed, partner_id, "
-            "link_id) VALUES (?, ?, 'report', ?, ?, ?, ?, ?)",
-            [case_id, at_ms, label, report.note, report.noticed.value, partner_id, link_id],
-        )
+            "link_id, photo, lat, lon) VALUES (?, ?, 'report', ?, ?, ?, ?, ?, ?, ?, ?)",
+            [case_id, at_ms, label, report.note, report.noticed.value, partner_id, link_id,
+             photo.id if photo else None, lat, lon],
+        )  # fmt: skip
 
     @serialized
     async def file_batch(
-        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
-    ) -> list[int]:
+        self, partner_id: str, label: str, lines: Sequence[BatchLine], at: datetime
+    ) -> BatchFiled:
         try:
-            return await self._batch(partner_id, label, reports, at)
+            return await self._batch(partner_id, label, lines, at)
         except StoreError:  # a report of the same home opened its case first: join it
-            return await self._batch(partner_id, label, reports, at)
+            return await self._batch(partner_id, label, lines, at)
 
     async def _batch(
-        self, partner_id: str, label: str, reports: Sequence[tuple[ReportDraft, str]], at: datetime
-    ) -> list[int]:
-        at_ms, cases = to_epoch_ms(at), []
+        self, partner_id: str, label: str, lines: Sequence[BatchLine], at: datetime
+    ) -> BatchFiled:
+        at_ms, cases, already = to_epoch_ms(at), [], 0
         async with self._transaction("filing a batch of reports") as db:
-            for report, area in reports:
-                case_id = await self._open_case(db, report, area, at_ms)
-                await self._report(db, case_id, at_ms, (partner_id, label, None), report)
+            for line in lines:
+                # The key first: a line filed before (or by a concurrent upload, which
+                # this insert waits for) is counted, not filed again.
+                claimed = await db.execute(
+                    "INSERT INTO batch_lines (partner_id, line_key, filed_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (partner_id, line_key) DO NOTHING",
+                    [partner_id, line.key, at_ms],
+                )
+                if claimed != 1:
+                    already += 1
+                    continue
+                case_id = await self._open_case(db, line.report, line.area, at_ms)
+                await self._report(db, case_id, at_ms, (partner_id, label, None), line.report)
+                await db.execute(
+                    "UPDATE batch_lines SET case_id = ? WHERE partner_id = ? AND line_key = ?",
+                    [case_id, partner_id, line.key],
+                )
                 cases.append(case_id)
-        return cases
+        return BatchFiled(cases, already)
 
     async def _open_case(self, db: Db, report: ReportDraft, area: str, at_ms: int) -> int:
         if report.household_id is not None:
@@ -272,7 +295,8 @@ class SqlCases(SqlBase):
     @serialized
     async def case_timeline(self, case_id: int) -> list[TimelineEntry]:
         rows = await self._query(
-            "SELECT id, case_id, at, step, who, text, noticed, partner_id FROM case_timeline "
+            "SELECT id, case_id, at, step, who, text, noticed, partner_id, photo, lat, lon "
+            "FROM case_timeline "
             "WHERE case_id = ? ORDER BY id",
             [case_id],
         )
@@ -286,8 +310,10 @@ class SqlCases(SqlBase):
                 text,
                 Noticed(noticed) if noticed else None,
                 partner,
+                photo,
+                (float(lat), float(lon)) if lat is not None and lon is not None else None,
             )
-            for tid, cid, at, step, who, text, noticed, partner in rows
+            for tid, cid, at, step, who, text, noticed, partner, photo, lat, lon in rows
         ]
 
     @serialized
@@ -328,40 +354,8 @@ class SqlCases(SqlBase):
                 [case_id, at_ms, change.step.value, change.who, change.text],
             )
             if change.feedback:
-                await self._queue(db, change.feedback, at_ms)
+                await queue_drafts(db, change.feedback, at_ms)
         return True
-
-    async def _queue(self, db: Db, feedback: Sequence[FeedbackDraft], at_ms: int) -> None:
-        await db.executemany(
-            "INSERT INTO case_feedback (link_id, dedupe_key, title, body, state, next_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (dedupe_key) DO NOTHING",
-            [(f.link_id, f.dedupe_key, f.title, f.body, at_ms) for f in feedback],
-        )
-
-    @serialized
-    async def queue_feedback(self, feedback: Sequence[FeedbackDraft], at: datetime) -> None:
-        async with self._transaction("queueing feedback") as db:
-            await self._queue(db, feedback, to_epoch_ms(at))
-
-    @serialized
-    async def claim_feedback(
-        self, now: datetime, lease_s: float, limit: int = 20
-    ) -> list[QueuedFeedback]:
-        at = to_epoch_ms(now)
-        async with self._transaction("claiming feedback") as db:
-            # The lease is the next try's time: a worker that dies holding it leaves
-            # the message due again when the lease ends.
-            rows = await db.fetch(
-                "UPDATE case_feedback SET next_at = ? WHERE id IN (SELECT id FROM "
-                "case_feedback WHERE state = 'pending' AND next_at <= ? ORDER BY next_at "
-                f"LIMIT ?{self._dialect.skip_locked}) AND state = 'pending' AND next_at <= ? "
-                "RETURNING id, link_id, dedupe_key, title, body, attempts",
-                [at + int(lease_s * 1000), at, limit, at],
-            )
-        return [
-            QueuedFeedback(int(i), int(link), key, title, body, int(n))
-            for i, link, key, title, body, n in sorted(rows)
-        ]
 
     @serialized
     async def feedback_channel(self, link_id: int) -> str | None:
@@ -369,27 +363,9 @@ class SqlCases(SqlBase):
         return str(rows[0][0]) if rows and rows[0][0] else None
 
     @serialized
-    async def record_feedback(
-        self, feedback_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
-    ) -> None:
-        at = to_epoch_ms(now)
-        state = "sent" if ok else ("pending" if retry_at is not None else "failed")
-        await self._db.execute(
-            "UPDATE case_feedback SET state = ?, attempts = attempts + 1, error = ?, "
-            "next_at = ?, sent_at = ? WHERE id = ?",
-            [
-                state,
-                None if ok else error[:300],
-                to_epoch_ms(retry_at) if retry_at else at,
-                at if ok else None,
-                feedback_id,
-            ],
-        )
-
-    @serialized
     async def feedback_sent(self, link_id: int) -> list[str]:
         rows = await self._query(
-            "SELECT title FROM case_feedback WHERE link_id = ? AND state = 'sent' ORDER BY id",
-            [link_id],
+            "SELECT title FROM notifications WHERE recipient_id = ? AND state = 'sent' ORDER BY id",
+            [link_recipient(link_id)],
         )
         return [str(r[0]) for r in rows]

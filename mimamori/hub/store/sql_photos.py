@@ -1,4 +1,6 @@
-"""People's photos (mixed into the store, on either engine): one row per photo, the
+"""People's photos (mixed into the store, on either engine), and the photos of
+partners' reports (issue 16: owned by their case, ``case:<id>``, written with the
+report: ``sql_cases``): one row per photo, the
 re-encoded JPEG's bytes in the row (a few hundred KiB each: 10,000 people's photos are
 a few GB, which either engine keeps well beside the rest, in its backups too)."""
 
@@ -8,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mimamori.hub.model.photos import Photo
+from mimamori.hub.store.sql import Db
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
@@ -23,17 +26,22 @@ def _photo(row: Sequence[Any]) -> Photo:
     )  # fmt: skip
 
 
+async def insert_photo(db: Db, photo: Photo) -> None:
+    """Store ``photo`` in the transaction ``db`` (a person's, or a report's with its case)."""
+    await db.execute(
+        f"INSERT INTO photos ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            photo.id, photo.person_id, photo.media_type, photo.width, photo.height,
+            photo.data, to_epoch_ms(photo.stored_at),
+        ],
+    )  # fmt: skip
+
+
 class SqlPhotos(SqlBase):
     @serialized
     async def put_photo(self, photo: Photo) -> None:
         async with self._transaction("storing a photo") as db:
-            await db.execute(
-                f"INSERT INTO photos ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    photo.id, photo.person_id, photo.media_type, photo.width, photo.height,
-                    photo.data, to_epoch_ms(photo.stored_at),
-                ],
-            )  # fmt: skip
+            await insert_photo(db, photo)
 
     @serialized
     async def photo(self, photo_id: str) -> Photo | None:

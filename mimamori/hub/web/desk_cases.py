@@ -5,8 +5,9 @@ which asks the access policy first and audits every read of a case."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import RedirectResponse, Response
 
 from mimamori.errors import ChangeRefused
@@ -82,6 +83,20 @@ async def _case(
 @router.get("/desk/cases/{case_id}")
 async def case_page(page: SignedIn, case_id: int) -> Response:
     return await _case(page, case_id)
+
+
+@router.get("/desk/cases/{case_id}/photos/{photo_id}")
+async def case_photo(
+    page: SignedIn, case_id: int, photo_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """A report's photo: to the staff who may read the case (the read audited)."""
+    try:
+        found = await service.photo(page.hub, page.who, case_id, photo_id)
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    if found is None:
+        return page.message("case_photo", "case_photo_gone", 404)
+    return Response(found.data, media_type=found.media_type)
 
 
 async def _act(

@@ -28,13 +28,13 @@ def metered(doc: dict[str, Any]) -> None:
 
 
 def anomalies(today: date) -> tuple[bytes, dict[int, str]]:
-    """1,000 lines of the last ten days: most for hh-1 and hh-2, some bad (the line
-    number: what is wrong)."""
+    """1,000 different lines of the last 500 days, half for hh-1 and half for hh-2,
+    some bad (the line number: what is wrong)."""
     lines, bad = ["household,date,kind,value"], {}
     for i in range(1000):
         n = i + 2  # the file's line number (the header is line 1)
         home = "hh-1" if i % 2 else "hh-2"
-        day = today - timedelta(days=i % 10)
+        day = today - timedelta(days=i // 2)
         row = f"{home},{day.isoformat()},water_still,"
         if i % 97 == 0:
             row, bad[n] = f"hh-9,{day},water_still,", "no such household"
@@ -86,8 +86,45 @@ async def test_a_csv_of_1000_anomalies_files_only_consented_homes_and_names_bad_
         assert result is not None
         assert tuple(map(int, result.groups())) == (hh1, 1, good - hh1)
         timeline = await hub.state.store.case_timeline(cases[0].id)
-        scored = (now.date() - timedelta(days=3)).isoformat()
+        scored = (now.date() - timedelta(days=1)).isoformat()  # line 5 (i = 3)
         assert any(f"電力データのスコア（{scored}、61）" in e.text for e in timeline)
+
+
+async def test_a_csv_uploaded_twice_files_its_reports_once_and_says_so(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path, metered) as hub:
+        now = hub.clock()
+        await hub.state.store.add_partner(
+            Partner("water", "上下水道課", PartnerKind.UTILITY, (SOUTH,), now)
+        )
+        staff = await hub.account("arakaki", "staff", areas=(SOUTH,))
+        day, before = now.date(), now.date() - timedelta(days=1)
+        first = (
+            f"household,date,kind,value\nhh-1,{day},water_still,\nhh-1,{before},power_score,61\n"
+        )
+        # The same two anomalies written another way, and one new line.
+        again = (f"household,date,kind,value\n hh-1 ,{before:%Y/%m/%d},power_score,61.0\n"
+                 f"hh-1,{day:%Y/%m/%d},water_still,\nhh-1,{day},power_score,64\n")  # fmt: skip
+
+        async def upload(text: str) -> tuple[int, int, str]:
+            files = {"file": ("anomalies.csv", text.encode(), "text/csv")}
+            async with hub.client(staff) as client:
+                answer = await client.post("/desk/partners/water/anomalies", files=files,
+                                           headers={"Origin": hub.url})  # fmt: skip
+            assert answer.status_code == 200, answer.text
+            found = re.search(r'data-filed="(\d+)".*data-already="(\d+)"', answer.text)
+            assert found is not None
+            return int(found[1]), int(found[2]), answer.text
+
+        assert (await upload(first))[:2] == (2, 0)
+        filed, already, page = await upload(first)
+        assert (filed, already) == (0, 2)
+        assert "2行は前に取り込み済みです" in page
+        filed, already, _ = await upload(again)
+        assert (filed, already) == (1, 2)
+        [case] = await hub.state.store.cases([SOUTH], 10)
+        assert case.reports == 3
 
 
 async def test_a_csv_without_its_header_is_refused_whole(

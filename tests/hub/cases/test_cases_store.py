@@ -1,16 +1,16 @@
 """The cases' store on both engines: a report joins the open case of its home or
 opens one; a closed case stays closed and the next report opens a new one; a change
 happens only from the states it names, with its timeline line and its feedback in the
-same transaction; feedback is claimed once and retried."""
+same transaction, as a notification of the one queue to the partner link."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.cases import (
     CaseState,
-    FeedbackDraft,
     Noticed,
     Partner,
     PartnerKind,
@@ -18,6 +18,8 @@ from mimamori.hub.model.cases import (
     ReportDraft,
     Step,
     Triage,
+    link_of_recipient,
+    link_recipient,
 )
 from mimamori.hub.store.port_cases import CaseChange
 from mimamori.hub.store.sql_store import SqlStore
@@ -81,26 +83,25 @@ async def test_new_cases_come_first_then_triaged_then_closed(store: SqlStore) ->
     assert [c.id for c in await store.cases(None, 10)] == [ids[1], ids[0], ids[2]]
 
 
-async def test_feedback_is_queued_with_its_change_once_and_retried(store: SqlStore) -> None:
+async def test_feedback_is_queued_with_its_change_once_to_the_link(store: SqlStore) -> None:
     carrier = await link(store)
     case_id = await store.file_report(carrier, HOME, "south", NOW)
     [reporter] = await store.case_reporters(case_id)
     assert reporter.link_id == carrier.id
-    message = FeedbackDraft(carrier.id, f"case:{case_id}:triage:{carrier.id}", "件名", "本文")
+    to = link_recipient(carrier.id)
+    message = NotificationDraft(None, to, 0, f"case:{case_id}:triage:{carrier.id}", "件名", "本文")
     triage = CaseChange(
         (CaseState.NEW, CaseState.TRIAGED), Step.TRIAGE, "staff", "visit",
         state=CaseState.TRIAGED, triage=Triage.VISIT, feedback=(message,),
     )  # fmt: skip
     assert await store.change_case(case_id, triage, NOW)
     assert await store.change_case(case_id, triage, NOW)  # triaged again: the same key
-    [due] = await store.claim_feedback(NOW, 120)
-    assert await store.claim_feedback(NOW, 120) == []  # leased
-    assert await store.feedback_channel(due.link_id) == "mailto://x"
-    await store.record_feedback(due.id, False, "down", NOW, NOW + timedelta(seconds=30))
-    assert await store.claim_feedback(NOW + timedelta(seconds=10), 120) == []
-    [retry] = await store.claim_feedback(NOW + timedelta(seconds=30), 120)
-    assert retry.attempts == 1
-    await store.record_feedback(retry.id, True, "", NOW, None)
+    [due] = await store.claim_notifications(NOW, 120)
+    assert await store.claim_notifications(NOW, 120) == []  # leased
+    assert (due.alert_id, due.recipient_id, due.title) == (None, to, "件名")
+    assert link_of_recipient(due.recipient_id) == carrier.id
+    assert await store.feedback_channel(carrier.id) == "mailto://x"
+    await store.record_delivery(due.id, True, "", NOW, None)
     assert await store.feedback_sent(carrier.id) == ["件名"]
 
 

@@ -1,9 +1,12 @@
 """Out of hours: a report arriving outside the care centre's office hours, on a
 weekend or on a public holiday goes to the night route of the escalation policy (the
-alerts' way of telling day from night), and the case says where it went."""
+alerts' way of telling day from night), and the case says where it went. It follows
+the route as an alert does (the next step if nobody answers, the policy's repeats),
+on the hub's virtual clock, until someone takes the case at the desk."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,14 @@ from mimamori.hub.cases.routing import route_of
 from mimamori.hub.model.cases import Step
 from tests.hub.cases.test_cases_routes import seed
 from tests.hub.cases.town import NORTH, SOUTH, town
-from tests.hub.helpers import HubClock, hub_document, registry_of_doc, running_hub
+from tests.hub.helpers import (
+    HubClock,
+    RunningHub,
+    hub_document,
+    registry_of_doc,
+    running_hub,
+    until,
+)
 
 WEDNESDAY_NOON = datetime(2031, 5, 14, 3, 0, tzinfo=UTC)  # 12:00 in Japan
 WEDNESDAY_NIGHT = WEDNESDAY_NOON + timedelta(hours=8)  # 20:00
@@ -86,7 +96,7 @@ async def test_a_report_at_night_reaches_the_night_route_and_the_case_says_so(
         case_id = ids[SOUTH][2]
         [route] = [e for e in await hub.state.store.case_timeline(case_id) if e.step is Step.ROUTE]
         assert "夜間の連絡先へ知らせました: 南センター 夜間当番" in route.text
-        told = [n["recipient_id"] for n in await hub.state.store.notification_log()]
+        told = await until(lambda: told_of(hub))
         assert told == ["r-night"]  # the on-call phone; never the family's r-miyagi
         async with hub.client(staff) as client:
             page = (await client.get(f"/desk/cases/{case_id}")).text
@@ -102,6 +112,74 @@ async def test_a_report_at_night_reaches_the_night_route_and_the_case_says_so(
             "受付時間内: センターのデスクへ"
         ]
         assert len(await hub.state.store.notification_log()) == 1
+
+
+async def told_of(hub: RunningHub) -> list[str]:
+    """Who was told so far, oldest first (each notification's recipient)."""
+    return [n["recipient_id"] for n in reversed(await hub.state.store.notification_log())]
+
+
+async def test_the_night_route_follows_through_until_someone_takes_the_case(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    def two_steps(doc: dict[str, Any]) -> None:
+        edit_night(town_of(doc), tmp_path)
+        doc["recipients"].append({"id": "r-lead", "name": "センター長",
+                                  "channels_file": str(tmp_path / "night.channels")})  # fmt: skip
+        policy = doc["policies"][0]
+        policy["night_steps"] = [*NIGHT, {"after_min": 30, "notify": ["r-lead"]}]
+        policy["repeat_min"] = 60
+
+    clock = HubClock(WEDNESDAY_NIGHT)
+    async with running_hub(own_broker, tmp_path, two_steps, clock=clock) as hub:
+        ids = await seed(hub.state)
+        staff = await hub.account("arakaki", "staff", areas=(SOUTH,))
+        case_id = ids[SOUTH][2]
+
+        async def report(noticed: str) -> None:
+            async with hub.client() as client:
+                sent = await client.post(
+                    "/report", params={"token": ids[SOUTH][3]}, headers={"Origin": hub.url},
+                    data={"noticed": noticed, "household": "hh-1"}, follow_redirects=False,
+                )  # fmt: skip
+            assert sent.status_code == 303
+
+        await report("mail_piling")
+        assert await until(lambda: told_of(hub)) == ["r-night"]
+        await report("no_light")  # joins the case and its alert: nobody is told twice
+        [alert] = await hub.state.store.alerts(None, include_resolved=False)
+        assert (alert.kind, alert.subject, alert.household_id) == (
+            "case_report",
+            f"case:{case_id}",
+            None,
+        )
+        assert alert.detail["case"] == case_id
+        clock.advance(timedelta(minutes=30))  # nobody answered: the next step
+        await until(lambda: _is(told_of(hub), ["r-night", "r-lead"]))
+        clock.advance(timedelta(minutes=60))  # still nobody: the policy's repeat
+        await until(lambda: _is(told_of(hub), ["r-night", "r-lead", "r-lead"]))
+        async with hub.client(staff) as client:
+            taken = await client.post(
+                f"/desk/cases/{case_id}/triage", data={"triage": "visit", "note": ""},
+                headers={"Origin": hub.url}, follow_redirects=False,
+            )  # fmt: skip
+        assert taken.status_code == 303
+        resolved = await hub.state.store.alert(alert.id)
+        assert resolved is not None and resolved.state == "resolved"
+        clock.advance(timedelta(hours=3))  # the repeats end with the alert
+        assert hub.state.alerts is not None
+        assert await hub.state.alerts.step() == 0
+        assert await told_of(hub) == ["r-night", "r-lead", "r-lead"]
+        # A later report at night on the case someone has: the desk's, nobody woken.
+        await report("unusual")
+        routes = [e.text for e in await hub.state.store.case_timeline(case_id)
+                  if e.step is Step.ROUTE]  # fmt: skip
+        assert "対応中のため" in routes[-1]
+        assert await hub.state.store.alerts(None, include_resolved=False) == []
+
+
+async def _is(found: Awaitable[list[str]], expected: list[str]) -> bool:
+    return await found == expected
 
 
 def town_of(doc: dict[str, Any]) -> dict[str, Any]:

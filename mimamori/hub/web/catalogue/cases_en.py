@@ -21,6 +21,14 @@ TEXT: dict[str, str] = {
     "report_household": "Pick the home",
     "report_household_none": "(not in the list: write the address below)",
     "report_address": "Address or landmark",
+    "report_pin": "Add where I am",
+    "report_pin_waiting": "Finding your position…",
+    "report_pin_done": "Position added",
+    "report_pin_failed": "Your position is unknown: please write the address",
+    "report_photo": "Photo (optional, up to 5 MB)",
+    "case_photo": "Photo",
+    "case_pin": "Position",
+    "case_photo_gone": "There is no such photo.",
     "report_send": "Send",
     "report_problems": "Please check what you entered.",
     "report_done_title": "Received",
@@ -92,6 +100,7 @@ TEXT: dict[str, str] = {
         "{filed} lines filed in {cases} cases. Households without consent: {no_consent} "
         "lines (not filed). Refused: {refused} lines."
     ),
+    "anomalies_already": "{already} lines were filed by an earlier upload (not filed again).",
     "anomalies_no_consent": "Lines of households without consent:",
     "anomalies_line": "Line",
     "desk_cases": "Cases",

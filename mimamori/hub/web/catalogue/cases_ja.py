@@ -22,6 +22,14 @@ TEXT: dict[str, str] = {
     "report_household": "お宅を選ぶ",
     "report_household_none": "（一覧にないとき：下に住所を書く）",
     "report_address": "住所・目印",
+    "report_pin": "今いる場所を付ける",
+    "report_pin_waiting": "位置を調べています…",
+    "report_pin_done": "位置を付けました",
+    "report_pin_failed": "位置がわかりませんでした。住所を書いてください",
+    "report_photo": "写真（なくてもかまいません・5 MB まで）",
+    "case_photo": "写真",
+    "case_pin": "位置",
+    "case_photo_gone": "この写真はありません。",
     "report_send": "知らせる",
     "report_problems": "入力を確かめてください。",
     "report_done_title": "受け付けました",
@@ -101,6 +109,7 @@ TEXT: dict[str, str] = {
         "{filed}行を{cases}件の案件にしました。同意のない世帯: {no_consent}行"
         "（案件にしていません）。誤り: {refused}行。"
     ),
+    "anomalies_already": "{already}行は前に取り込み済みです（もう一度は案件にしていません）。",
     "anomalies_no_consent": "同意のない世帯の行:",
     "anomalies_line": "行",
     # the desk: cases
