@@ -64,6 +64,26 @@ from mimamori.hub.web.signin import router as signin_router
 log = logging.getLogger(__name__)
 
 
+# Every route of the hub, by room: the API first, then the pages.
+ROUTERS = (
+    api_router, alerts_router, audit_router, searches_router, shared_router,
+    federation_router, quarantine_router, enroll_router, line_router,
+    partner_anomalies_router,  # issue 16: a department's system
+    # issue 14: the desk's register for API clients
+    register_people_router, register_photos_router, register_changes_router, register_router,
+    pages_router, signin_router, household_pages_router, ack_router, alert_page_router,
+    login_router, dashboard_router, search_pages_router,
+    # the desk (issue 14), its fleet (issue 20)
+    desk_people_router, desk_entries_router, desk_photos_router, desk_audit_router,
+    desk_broker_router, desk_fleet_router, desk_enroll_router, confirm_router,
+    # issue 16: partners report, cases, their figures (and the town's, issue 19)
+    desk_partners_router, desk_cases_router, partner_report_router, my_cases_router,
+    desk_figures_router,
+    # issue 18: found-person QR stickers
+    found_desk_router, found_finder_router, found_family_router,
+)  # fmt: skip
+
+
 def leaflet_dir() -> Path:
     """Leaflet 1.9.4, shipped as package data by django-js-lib-leaflet: no CDN."""
     return Path(str(resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"))
@@ -105,49 +125,8 @@ def create_app(
 
     # HubApp: security headers, same-origin changes, bounded bodies (docs/security.md).
     app = HubApp(config, title="mimamori hub", version=__version__, lifespan=lifespan)
-    app.include_router(api_router)
-    app.include_router(alerts_router)
-    app.include_router(audit_router)
-    app.include_router(searches_router)
-    app.include_router(shared_router)
-    app.include_router(federation_router)
-    app.include_router(quarantine_router)
-    app.include_router(enroll_router)
-    app.include_router(line_router)
-    app.include_router(partner_anomalies_router)  # issue 16: a department's system
-    for register_part in (  # issue 14: the desk's register for API clients
-        register_people_router,
-        register_photos_router,
-        register_changes_router,
-        register_router,
-    ):
-        app.include_router(register_part)
-    app.include_router(pages_router)
-    app.include_router(signin_router)
-    app.include_router(household_pages_router)
-    app.include_router(ack_router)
-    app.include_router(alert_page_router)
-    app.include_router(login_router)
-    app.include_router(dashboard_router)
-    app.include_router(search_pages_router)
-    app.include_router(desk_people_router)
-    app.include_router(desk_entries_router)
-    app.include_router(desk_photos_router)
-    app.include_router(desk_audit_router)
-    app.include_router(desk_broker_router)
-    app.include_router(desk_fleet_router)
-    app.include_router(desk_enroll_router)
-    app.include_router(confirm_router)
-    for cases_router in (  # issue 16: partners report, cases, their figures
-        desk_partners_router,
-        desk_cases_router,
-        partner_report_router,
-        my_cases_router,
-        desk_figures_router,
-    ):
-        app.include_router(cases_router)
-    for found_router in (found_desk_router, found_finder_router, found_family_router):
-        app.include_router(found_router)  # issue 18: found-person QR stickers
+    for router in ROUTERS:
+        app.include_router(router)
     app.state.found_limits = FinderLimits()  # the finder's pages' bounds, per process
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")
     app.mount(
