@@ -53,6 +53,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "admin": 404, "staff": 403, "volunteer": 403, "family": 403,
     },
     ("POST", "/api/v1/enroll"): {"admin": 422, "staff": 422, "volunteer": 422, "family": 422},
+    # A department's system signs in with a partner link's token, never a person's.
+    ("POST", "/api/v1/partner/anomalies"): {
+        "admin": 401, "staff": 401, "volunteer": 401, "family": 401,
+    },
     ("GET", "/api/v1/quarantine"): {
         "admin": 200, "staff": 403, "volunteer": 403, "family": 403,
     },
