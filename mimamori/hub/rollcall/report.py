@@ -13,11 +13,12 @@ KINDS = ("safe_button", "safe_link", "safe_visit", "help", "seen_only", "not_hom
 STATUS_ORDER = {"unanswered": 0, "seen": 1, "help": 2, "safe": 3}
 
 
-def list_order(row: Asked) -> tuple[bool, int, bool, str]:
-    """Not answered first (seen at a watch point is not an answer), then the support
-    list (避難行動要支援者) first, then who is not even seen, then by household."""
+def list_order(row: Asked) -> tuple[bool, bool, int, str]:
+    """Not answered first (seen at a watch point is not an answer), the support list
+    (避難行動要支援者) first among them, then who is not even seen; needing help before
+    safe among those who answered; then by household."""
     answered = row.answer is not None
-    return answered, STATUS_ORDER[row.status], not row.support, row.household_id
+    return answered, not row.support, STATUS_ORDER[row.status], row.household_id
 
 
 def _kind(row: Asked) -> str:
