@@ -20,7 +20,7 @@ from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import Household, Recipient
 
 TOKEN_BYTES = 24  # 192 bits from the OS's generator
-ANSWER_PATH = "/rollcall/answer/"  # the page of the one-time link (web/rollcall_answer.py)
+ANSWER_PATH = "/rollcall/answer?token="  # the one-time link's page (web/rollcall_answer.py)
 
 _TITLE = {"ja": "安否確認", "en": "Safety roll-call"}
 _ASK = {

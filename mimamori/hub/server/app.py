@@ -25,6 +25,7 @@ from mimamori.hub.api.register import router as register_router
 from mimamori.hub.api.register_changes import router as register_changes_router
 from mimamori.hub.api.register_people import router as register_people_router
 from mimamori.hub.api.register_photos import router as register_photos_router
+from mimamori.hub.api.rollcall import router as rollcall_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
@@ -45,11 +46,13 @@ from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
+from mimamori.hub.web.desk_rollcall import router as desk_rollcall_router
 from mimamori.hub.web.households import router as household_pages_router
 from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
 from mimamori.hub.web.my_cases import router as my_cases_router
 from mimamori.hub.web.partner_report import router as partner_report_router
+from mimamori.hub.web.rollcall_answer import router as rollcall_answer_router
 from mimamori.hub.web.searches import router as search_pages_router
 from mimamori.hub.web.security import HubApp
 from mimamori.hub.web.signin import router as signin_router
@@ -123,6 +126,9 @@ def create_app(
     app.include_router(dashboard_router)
     app.include_router(search_pages_router)
     app.include_router(desk_people_router)
+    # issue 19: the safety roll-call (its answer page before /rollcall/{id})
+    for rollcall_part in (rollcall_router, rollcall_answer_router, desk_rollcall_router):
+        app.include_router(rollcall_part)
     app.include_router(desk_entries_router)
     app.include_router(desk_photos_router)
     app.include_router(desk_audit_router)

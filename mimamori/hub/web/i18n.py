@@ -16,15 +16,24 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from mimamori.hub.web.catalogue import cases_en, cases_ja, desk_en, desk_ja, en, ja
+from mimamori.hub.web.catalogue import (
+    cases_en,
+    cases_ja,
+    desk_en,
+    desk_ja,
+    en,
+    ja,
+    rollcall_en,
+    rollcall_ja,
+)
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = ("ja", "en")
 # The desk's texts (the register's pages) in files of their own: the pages' catalogue
 # would pass 400 lines with them.
 CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
-    "ja": {**ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT},
-    "en": {**en.TEXT, **desk_en.TEXT, **cases_en.TEXT},
+    "ja": {**ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **rollcall_ja.TEXT},
+    "en": {**en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **rollcall_en.TEXT},
 }
 
 
