@@ -92,6 +92,12 @@ async def test_a_roll_call_over_http_survives_a_restart_and_ends_with_its_report
                 "unanswered", True, ["宮城 カマ"],
             )  # fmt: skip
             assert [p["number"] for p in line["phones"]] == ["098-000-0000", "090-1111-2222"]
+            # The desk's page of the same list: Japanese first, reloading itself.
+            page = await client.get(f"/rollcall/{rollcall_id}")
+            assert page.status_code == 200
+            assert 'data-household="hh-1" data-status="unanswered"' in page.text
+            assert "未回答" in page.text and 'http-equiv="refresh"' in page.text
+            assert 'href="tel:098-000-0000"' in page.text
         async with hub.client(family) as client:
             assert (await client.get(f"/api/v1/rollcalls/{rollcall_id}")).status_code == 404
         # The one-time link: GET only shows, the button POSTs.
@@ -131,6 +137,18 @@ async def test_a_roll_call_over_http_survives_a_restart_and_ends_with_its_report
                 json={"household_id": "hh-1", "visit": "safe"},
             )
             assert visit.status_code == 200, visit.text
+            # The same through the volunteer's page: the form posts back, the list follows.
+            form = await client.get(f"/rollcall/{rollcall_id}/visit", params={"household": "hh-1"})
+            assert form.status_code == 200 and 'id="rc-visit-not_home"' in form.text
+            posted = await client.post(
+                f"/rollcall/{rollcall_id}/visit", params={"household": "hh-1"},
+                data={"outcome": "not_home"}, headers={"Origin": hub.url},
+            )  # fmt: skip
+            assert posted.status_code == 303
+            [line] = (await listed(client, rollcall_id))["households"]
+            assert (line["visit"], line["visit_by"], line["status"]) == (
+                "not_home", "yamashiro さん", "safe",
+            )  # fmt: skip
             assert (await client.post(f"/api/v1/rollcalls/{rollcall_id}/end")).status_code == 403
         async with hub.client(north) as client:
             ended = await client.post(f"/api/v1/rollcalls/{rollcall_id}/end")
