@@ -12,6 +12,7 @@ twice, and a restart reads on from where the last commit left it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -87,38 +88,55 @@ class Follower:
             # else another worker took them: read on from its cursor
 
     async def tell_buttons(self) -> int:
-        """Tell the home buttons still waiting; the number told."""
+        """Tell the home buttons still waiting; the number of gateways told. A batch
+        at a time: one query for its gateways, the commands published side by side
+        (QoS 1: each waits for the broker's PUBACK), one transaction for the outcomes."""
         if self.send is None:
             return 0
         told = 0
         while claimed := await self.store.claim_rollcall_buttons(BUTTONS):
-            for rollcall_id, home in claimed:
-                told += await self._tell(rollcall_id, home)
+            told += await self._tell(claimed)
         return told
 
-    async def _tell(self, rollcall_id: int, home: str) -> int:
-        assert self.send is not None
-        household = self.registry.households.get(home)
-        command = encode_command(RemindCommand(ref=f"rollcall-{rollcall_id}", for_s=BEEP_FOR_S))
+    async def _tell(self, claimed: list[tuple[int, str]]) -> int:
+        homes = {home: self.registry.households.get(home) for _, home in claimed}
+        gateway_ids = sorted({g for h in homes.values() if h for g in h.gateways})
+        known = await self.store.button_gateways(gateway_ids)
+        targets: dict[tuple[int, str], list[str]] = {}
+        outcomes: dict[tuple[int, str], Button] = {}
+        for rollcall_id, home in claimed:
+            household = homes[home]
+            beeping = [
+                g for g in (household.gateways if household else [])
+                if any(kind in BUTTON_DRIVERS for kind in known.get(g, (None, {}))[1].values())
+            ]  # fmt: skip
+            online = [g for g in beeping if known[g][0]]
+            if online:
+                targets[(rollcall_id, home)] = online
+            else:
+                why = "offline" if beeping else "no button that can beep"
+                log.info(
+                    "roll-call %d: the button of %s cannot be told (%s)", rollcall_id, home, why
+                )
+                outcomes[(rollcall_id, home)] = "not_possible"
+        keys = [(key, g) for key, gateways in targets.items() for g in gateways]
+        results = await asyncio.gather(
+            *(self._send(key[0], g) for key, g in keys), return_exceptions=True
+        )
         told = 0
-        offline = False
-        for gateway_id in household.gateways if household else []:
-            online, drivers = await self.store.gateway_drivers(gateway_id)
-            if not any(kind in BUTTON_DRIVERS for kind in drivers.values()):
-                continue
-            if not online:
-                offline = True
-                continue
-            try:
-                await self.send(command_topic(gateway_id), command, EXPIRY_S)
+        for (key, gateway_id), result in zip(keys, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, BrokerError):
+                    raise result
+                log.warning("roll-call %d: %s could not be told: %s", key[0], gateway_id, result)
+                outcomes.setdefault(key, "failed")
+            else:
                 told += 1
-            except BrokerError as exc:
-                log.warning("roll-call %d: %s could not be told: %s", rollcall_id, gateway_id, exc)
-                await self.store.rollcall_button(rollcall_id, home, "failed")
-                return 0
-        outcome: Button = "sent" if told else "not_possible"
-        if not told:
-            why = "offline" if offline else "no button that can beep"
-            log.info("roll-call %d: the button of %s cannot be told (%s)", rollcall_id, home, why)
-        await self.store.rollcall_button(rollcall_id, home, outcome)
+                outcomes[key] = "sent"
+        await self.store.rollcall_buttons([(r, h, o) for (r, h), o in outcomes.items()])
         return told
+
+    async def _send(self, rollcall_id: int, gateway_id: str) -> None:
+        assert self.send is not None
+        command = RemindCommand(ref=f"rollcall-{rollcall_id}", for_s=BEEP_FOR_S)
+        await self.send(command_topic(gateway_id), encode_command(command), EXPIRY_S)

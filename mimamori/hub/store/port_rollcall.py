@@ -72,9 +72,16 @@ class RollCallStore(Protocol):
         roll-calls: (roll-call, household); a second worker gets the others."""
         ...
 
-    async def rollcall_button(
-        self, rollcall_id: int, household_id: str, outcome: Button
-    ) -> None: ...
+    async def rollcall_buttons(self, outcomes: Sequence[tuple[int, str, Button]]) -> None:
+        """What telling these buttons came to: (roll-call, household, outcome)."""
+        ...
+
+    async def button_gateways(
+        self, gateway_ids: Sequence[str]
+    ) -> dict[str, tuple[bool | None, dict[str, str]]]:
+        """For each of these gateways the hub has heard of: whether it is online and its
+        drivers by id with their kind, from its last status (one query for a batch)."""
+        ...
 
     async def end_rollcall(self, rollcall_id: int, by: str, at: datetime, report: str) -> bool:
         """End it and keep its report (JSON); False when it had already ended."""

@@ -4,15 +4,19 @@ once per household (``help`` may follow ``safe``, never the other way)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
+
+from pydantic import ValidationError
 
 from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.rollcall import Answer, Ask, Asked, Button, Heard, How, RollCall, Visit
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
+from mimamori.protocol.status import GatewayStatus
 from mimamori.protocol.timefmt import from_epoch_ms, to_epoch_ms
 
 _CALL = "id, area, message, started_by, started_at, ended_at, ended_by"
@@ -216,13 +220,35 @@ class SqlRollCall(SqlBase):
         return sorted((int(r), h) for r, h in rows)
 
     @serialized
-    async def rollcall_button(self, rollcall_id: int, household_id: str, outcome: Button) -> None:
-        async with self._transaction("recording a roll-call button") as db:
-            await db.execute(
+    async def rollcall_buttons(self, outcomes: Sequence[tuple[int, str, Button]]) -> None:
+        if not outcomes:
+            return
+        async with self._transaction("recording roll-call buttons") as db:
+            await db.executemany(
                 "UPDATE rollcall_households SET button = ? WHERE rollcall_id = ? "
                 "AND household_id = ?",
-                (outcome, rollcall_id, household_id),
+                [(outcome, rid, home) for rid, home, outcome in outcomes],
             )
+
+    @serialized
+    async def button_gateways(
+        self, gateway_ids: Sequence[str]
+    ) -> dict[str, tuple[bool | None, dict[str, str]]]:
+        if not gateway_ids:
+            return {}
+        rows = await self._query(
+            f"SELECT id, online, status FROM gateways WHERE id IN ({marks(gateway_ids)})",
+            list(gateway_ids),
+        )
+        found: dict[str, tuple[bool | None, dict[str, str]]] = {}
+        for gateway_id, online, status in rows:
+            drivers: dict[str, str] = {}
+            with contextlib.suppress(ValidationError):  # an older hub's status: no drivers
+                if status:
+                    parsed = GatewayStatus.model_validate_json(status)
+                    drivers = {name: d.driver for name, d in parsed.drivers.items()}
+            found[gateway_id] = (None if online is None else bool(online)), drivers
+        return found
 
     @serialized
     async def end_rollcall(self, rollcall_id: int, by: str, at: datetime, report: str) -> bool:
