@@ -220,9 +220,13 @@ class RollCalls:
     # -- the loop ------------------------------------------------------------------------
 
     async def process(self) -> int:
-        """Tell waiting buttons and read new events for every running roll-call."""
+        """Tell waiting buttons and read new events for every running roll-call (one
+        read, no write, while none runs: the loop looks every second)."""
+        running = await self.store.rollcalls(open_only=True)
+        if not running:
+            return 0
         told = await self.follower.tell_buttons()
-        for call in await self.store.rollcalls(open_only=True):
+        for call in running:
             await self.follower.follow(call.id)
         return told
 
