@@ -29,6 +29,12 @@ def _found(args: argparse.Namespace) -> int:
     return main(args.samples, args.json)
 
 
+def _rollcall(args: argparse.Namespace) -> int:
+    from mimamori.bench.rollcall import main
+
+    return main(args.households, args.answers, args.json)
+
+
 def _sightings(args: argparse.Namespace) -> int:
     from mimamori.bench.sightings import main
 
@@ -294,6 +300,11 @@ def add_parser(sub: Any) -> None:
     found.add_argument("--samples", type=int, default=100, help="taps, one thread each")
     found.add_argument("--json", action="store_true", help="one JSON object")
     found.set_defaults(func=_found)
+    rollcall = kinds.add_parser("rollcall", help="a town's safety roll-call: asked, answers")
+    rollcall.add_argument("--households", type=int, default=10_000, help="households asked")
+    rollcall.add_argument("--answers", type=int, default=100, help="link answers timed")
+    rollcall.add_argument("--json", action="store_true", help="one JSON object")
+    rollcall.set_defaults(func=_rollcall)
     eid = kinds.add_parser("eid", help="rotating tag ids: resolution cost as tags grow")
     eid.add_argument(
         "--tags", default="100,1000,10000", metavar="N,N,...", help="numbers of tags to try"

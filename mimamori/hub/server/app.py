@@ -26,6 +26,7 @@ from mimamori.hub.api.register import router as register_router
 from mimamori.hub.api.register_changes import router as register_changes_router
 from mimamori.hub.api.register_people import router as register_people_router
 from mimamori.hub.api.register_photos import router as register_photos_router
+from mimamori.hub.api.rollcall import router as rollcall_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
@@ -49,6 +50,7 @@ from mimamori.hub.web.desk_fleet import router as desk_fleet_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
+from mimamori.hub.web.desk_rollcall import router as desk_rollcall_router
 from mimamori.hub.web.found_desk import router as found_desk_router
 from mimamori.hub.web.found_family import router as found_family_router
 from mimamori.hub.web.found_finder import router as found_finder_router
@@ -57,6 +59,7 @@ from mimamori.hub.web.login import router as login_router
 from mimamori.hub.web.map import router as pages_router
 from mimamori.hub.web.my_cases import router as my_cases_router
 from mimamori.hub.web.partner_report import router as partner_report_router
+from mimamori.hub.web.rollcall_answer import router as rollcall_answer_router
 from mimamori.hub.web.searches import router as search_pages_router
 from mimamori.hub.web.security import HubApp
 from mimamori.hub.web.signin import router as signin_router
@@ -74,7 +77,10 @@ ROUTERS = (
     pages_router, signin_router, household_pages_router, ack_router, alert_page_router,
     login_router, dashboard_router, search_pages_router,
     # the desk (issue 14), its fleet (issue 20)
-    desk_people_router, desk_entries_router, desk_photos_router, desk_audit_router,
+    desk_people_router,
+    # issue 19: the safety roll-call (its answer page before /rollcall/{id})
+    rollcall_router, rollcall_answer_router, desk_rollcall_router,
+    desk_entries_router, desk_photos_router, desk_audit_router,
     desk_broker_router, desk_fleet_router, desk_enroll_router, confirm_router,
     # issue 16: partners report, cases, their figures (and the town's, issue 19)
     desk_partners_router, desk_cases_router, partner_report_router, my_cases_router,

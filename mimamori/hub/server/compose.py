@@ -41,6 +41,7 @@ from mimamori.hub.privacy.retention import run_retention
 from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.loading import load_registry
 from mimamori.hub.register.reload import RegistryReloader
+from mimamori.hub.rollcall.service import RollCalls
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port import Store
@@ -89,7 +90,10 @@ async def assemble(
         )
 
     def state(
-        after_commit: AfterCommit, ingest: Ingest | None = None, alerts: AlertEngine | None = None
+        after_commit: AfterCommit,
+        ingest: Ingest | None = None,
+        alerts: AlertEngine | None = None,
+        rollcall: RollCalls | None = None,
     ) -> HubState:
         return HubState(
             config=config,
@@ -105,6 +109,8 @@ async def assemble(
             ingest=ingest,
             alerts=alerts,
             line=line,
+            rollcall=rollcall
+            or RollCalls(registry, store, clock=clock, public_url=config.hub.http.public_url),
         )
 
     if not with_ingest:
@@ -129,9 +135,21 @@ async def assemble(
         line=line is not None,
         on_queued=delivery.wake.set,
     )
+    # The safety roll-call (issue 19): its buttons told through this worker's broker.
+    rollcall = RollCalls(
+        registry,
+        store,
+        clock=clock,
+        public_url=config.hub.http.public_url,
+        send=lambda topic, payload, expiry_s: ingest.link.publish(
+            topic, payload, qos=1, expiry_s=expiry_s
+        ),
+        line=line is not None,
+        on_queued=delivery.wake.set,
+    )
     # Whoever commits new events (ingest, a peer's sightings) hands them on the same way.
-    # The alert rules and the reminders follow at once.
-    after_commit = AfterCommit(live, wake=[alerts.wake, reminders.wake])
+    # The alert rules, the reminders and the roll-call follow at once.
+    after_commit = AfterCommit(live, wake=[alerts.wake, reminders.wake, rollcall.wake])
     ingest = Ingest(
         config.hub.broker,
         store,
@@ -151,6 +169,7 @@ async def assemble(
         "register": reloader.run,
         "watch-gateways": lambda: watch_gateways(store, clock),
         "reminders": reminders.run,
+        "rollcall": rollcall.run,
         "watch-points": WatchPoints(config.hub.watch_points, registry, store, clock=clock).run,
         "deaf-receivers": DeafReceivers(config.hub.watch_points, registry, store, clock=clock).run,
         "gateway-health": GatewayHealth(config.hub.watch_points, registry, store, clock=clock).run,
@@ -169,4 +188,4 @@ async def assemble(
         relay = FederationRelay(config.hub.federation, registry, store, searches.tags, clock=clock)
         searches.changed.append(relay.wake)
         loops["federation"] = relay.run
-    return state(after_commit, ingest, alerts), loops
+    return state(after_commit, ingest, alerts, rollcall), loops

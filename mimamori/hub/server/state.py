@@ -20,6 +20,7 @@ from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.rollcall.service import RollCalls
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.supervise import LoopHealth
 from mimamori.hub.store.port import Store
@@ -40,4 +41,5 @@ class HubState:
     ingest: Ingest | None = None  # None: the API alone
     alerts: AlertEngine | None = None
     line: LineService | None = None  # None: no ``hub.line`` (no LINE account)
+    rollcall: RollCalls | None = None  # the safety roll-call (issue 19)
     loops: LoopHealth = field(default_factory=LoopHealth)

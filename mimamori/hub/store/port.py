@@ -29,6 +29,7 @@ from mimamori.hub.store.port_privacy import PrivacyStore
 from mimamori.hub.store.port_quarantine import QuarantineStore
 from mimamori.hub.store.port_register import RegisterStore
 from mimamori.hub.store.port_reminders import ReminderStore
+from mimamori.hub.store.port_rollcall import RollCallStore
 from mimamori.hub.store.port_searches import SearchStore
 from mimamori.hub.store.port_users import UserStore
 from mimamori.hub.store.port_watchpoints import WatchPointStore
@@ -54,6 +55,7 @@ class Store(
     QuarantineStore,
     RegisterStore,
     ReminderStore,
+    RollCallStore,
     SearchStore,
     UserStore,
     WatchPointStore,

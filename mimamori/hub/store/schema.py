@@ -860,4 +860,41 @@ MIGRATIONS: tuple[Migration, ...] = (
     ALTER TABLE case_timeline ADD COLUMN lat {real};
     ALTER TABLE case_timeline ADD COLUMN lon {real};
     """),
+    # 32 (issue 19): the safety roll-call (hub/rollcall/): one row per roll-call (its
+    # cursor through the events, moved by compare-and-set, so presses and sightings
+    # after the start are read once across workers; its report kept at the end), one
+    # per household asked (its link's token as a SHA-256 hash, its answer, a visit).
+    Migration("""
+    CREATE TABLE IF NOT EXISTS rollcalls (
+        id         {serial},
+        area       TEXT,
+        message    TEXT NOT NULL,
+        started_by TEXT NOT NULL,
+        started_at {bigint} NOT NULL,
+        seqno      {bigint} NOT NULL,
+        ended_at   {bigint},
+        ended_by   TEXT,
+        report     TEXT
+    );
+    CREATE TABLE IF NOT EXISTS rollcall_households (
+        rollcall_id  {bigint} NOT NULL REFERENCES rollcalls (id),
+        household_id TEXT NOT NULL,
+        area         TEXT NOT NULL,
+        support      INTEGER NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        button       TEXT NOT NULL,
+        notices      INTEGER NOT NULL,
+        answer       TEXT,
+        how          TEXT,
+        answered_at  {bigint},
+        seen_at      {bigint},
+        seen_where   TEXT,
+        visit        TEXT,
+        visit_at     {bigint},
+        visit_by     TEXT,
+        PRIMARY KEY (rollcall_id, household_id)
+    );
+    CREATE INDEX IF NOT EXISTS rollcall_households_button
+        ON rollcall_households (button) WHERE button = 'pending';
+    """),
 )

@@ -35,6 +35,7 @@ from mimamori.hub.store.sql_privacy import SqlPrivacy
 from mimamori.hub.store.sql_quarantine import SqlQuarantine
 from mimamori.hub.store.sql_register import SqlRegister
 from mimamori.hub.store.sql_reminders import SqlReminders
+from mimamori.hub.store.sql_rollcall import SqlRollCall
 from mimamori.hub.store.sql_searches import SqlSearches
 from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.hub.store.sql_watchpoints import SqlWatchPoints
@@ -81,6 +82,7 @@ class SqlStore(
     SqlQuarantine,
     SqlRegister,
     SqlReminders,
+    SqlRollCall,
     SqlSearches,
     SqlUsers,
     SqlWatchPoints,

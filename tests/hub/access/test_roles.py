@@ -47,6 +47,22 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         "admin": 200, "staff": 200, "volunteer": 200, "family": 200,
     },
     ("GET", "/api/v1/audit"): {"admin": 200, "staff": 403, "volunteer": 403, "family": 403},
+    # The roll-call (issue 19): only admins start one for the whole town; roll-call 1
+    # exists only once the admin (walked last, posts last) has started it, and ends it.
+    ("GET", "/api/v1/rollcalls"): {"admin": 200, "staff": 200, "volunteer": 200, "family": 200},
+    ("POST", "/api/v1/rollcalls"): {"admin": 201, "staff": 403, "volunteer": 403, "family": 403},
+    ("GET", "/api/v1/rollcalls/{rollcall_id}"): {
+        "admin": 404, "staff": 404, "volunteer": 404, "family": 404,
+    },
+    ("GET", "/api/v1/rollcalls/{rollcall_id}/report"): {
+        "admin": 404, "staff": 404, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/rollcalls/{rollcall_id}/end"): {
+        "admin": 200, "staff": 404, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/rollcalls/{rollcall_id}/visits"): {
+        "admin": 409, "staff": 404, "volunteer": 404, "family": 404,
+    },
     # Enrollment: codes for admins only (this hub has no enrollment settings: 404 says
     # so); trading a code needs no sign-in, and no code at all is a 422 for anyone.
     ("POST", "/api/v1/gateways/{gateway_id}/enrollment"): {
@@ -143,6 +159,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/searches": {"person_id": "p-tsuru"},
     "/api/v1/searches/{search_id}/close": {"outcome": "found"},
     "/api/v1/searches/{search_id}/shares": {"label": "宜野湾署"},
+    "/api/v1/rollcalls": {"message": "震度6弱の地震がありました。ご無事ですか。"},
+    "/api/v1/rollcalls/{rollcall_id}/visits": {"household_id": "hh-1", "visit": "safe"},
 }
 # The order the roles are walked in: the volunteer answers alert 1 every way and
 # resolves it first; the others then find it resolved (409) — allowed, never forbidden.
@@ -172,6 +190,7 @@ async def test_every_route_as_every_role(hub: RunningHub, home_gateway: Gateway)
             )
         ).json()
     ids = {"search_id": search["id"], "share_id": str(share["id"]), "gateway_id": "gw-a"}
+    ids["rollcall_id"] = "1"
     ids["token"] = share["url"].rsplit("/", 1)[1]
     assert alert["id"] == 1
     operations = api_operations(hub)
