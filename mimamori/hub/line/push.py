@@ -3,7 +3,8 @@
 The text is the notice's (its title, then what the body adds to it: when, the
 acknowledge link, the link to the map or the home), and a notice about an alert gets
 the answers of ``answers.py`` as quick-reply buttons, each with a token bound to that
-alert and that recipient. Each message LINE accepts is counted in its month (Japan's
+alert and that recipient; a check-in's 「元気ですか？」 gets 元気だよ / 相談したい
+(``checkins/prompt.py``). Each message LINE accepts is counted in its month (Japan's
 calendar) against the plan's allowance; crossing 80 % is logged once a month, and
 ``/healthz`` shows the month's count.
 """
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from mimamori.hub.alerts.channels import Delivery
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
+from mimamori.hub.checkins import prompt
 from mimamori.hub.line.answers import buttons
 from mimamori.hub.line.client import LineClient
 from mimamori.hub.line.contacts import Contacts
@@ -70,6 +72,10 @@ class LinePush:
             token = make_token(await self.store.secret(ACK_SECRET), link)
             page = f"{self.public_url.rstrip('/')}/ack?token={token}" if self.public_url else None
             answers = buttons(token, contact.lang if contact else "ja", page)
+        elif (asked := prompt.asked_by(n.dedupe_key)) is not None:  # 「元気ですか？」
+            contact = await self.contacts.contact(n.recipient_id)
+            secret = await self.store.secret(prompt.SECRET)
+            answers = prompt.buttons(secret, asked, contact.lang if contact else "ja")
         sent = await self.client.push(to, text_of(n.title, n.body), answers, key=n.dedupe_key)
         if sent.ok:
             if sent.status != 409:  # 409: accepted on an earlier try, counted then
