@@ -125,6 +125,10 @@ async def summary(store: Store, home: HouseholdEntry, now: datetime) -> Househol
     dues = [s.next_due for s in statuses]
     if last is not None:
         dues.append(last.data_as(CheckinData).next_due)
+    # A home with no gateway status (check-ins by LINE) before its first check-in:
+    # the ladder's steps name the due time they escalate.
+    if step := await store.last_event_of(sources, [EventKind.CHECKIN_MISSED.value]):
+        dues.append(step.data_as(MissedData).due)
     open_due = max(dues, default=None)
     state: State = "unknown"
     level: int | None = None
