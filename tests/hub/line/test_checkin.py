@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.hub.checkins import prompt
 from mimamori.hub.checkins.line import LineCheckins
 from mimamori.hub.checkins.sources import line_source
 from mimamori.hub.line.linking import issue_code, redeem
@@ -224,3 +225,34 @@ async def test_two_hub_workers_decide_each_line_checkin_step_once(tmp_path: Path
     assert [k.rsplit(":", 1)[-1] for (k,) in keys] == ["r-kama", "again"]
     levels = [json.loads(data)["level"] for _, data in await line_events(tmp_path)]
     assert levels == [0, 1, 2]  # each step once, whichever worker took it
+
+
+async def test_a_worker_deciding_on_a_stale_state_cannot_undo_a_checkin(tmp_path: Path) -> None:
+    """Worker B read the state before worker A recorded 元気だよ; B's late step must not
+    write the old open period back (the ladder would then call the family)."""
+    doc = hub_document(tmp_path, 1883, 8080)
+    checkin_by_line(doc, tmp_path)
+    clock = HubClock(T0)
+    first, second = await open_test_store(tmp_path), await open_test_store(tmp_path)
+    try:
+        await import_register_of(first, doc, clock)
+        user = await bind(first, T0)
+        registry = await load_registry(first)
+        a, b = (
+            LineCheckins(registry, store, clock=clock, after_commit=AfterCommit(LiveHub(registry)))
+            for store in (first, second)
+        )
+        await a.step()  # started at T0
+        clock.now = DUE
+        await a.step()  # asked
+        stale = (await second.line_checkin_states())["p-kama"]
+        asked = prompt.Asked("p-kama", DUE, "r-kama")
+        genki = prompt.buttons(await first.secret(prompt.SECRET), asked, "ja")[0]
+        assert (await a.tap(genki.data, user) or "").startswith("ありがとうございます")
+        clock.now = DUE + timedelta(minutes=61)  # past the grace of the period B still sees
+        await b._step_one(registry.people["p-kama"], stale)
+        await b.step()
+    finally:
+        await first.close()
+        await second.close()
+    assert [kind for kind, _ in await line_events(tmp_path)] == ["checkin.done"]
