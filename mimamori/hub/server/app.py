@@ -42,6 +42,7 @@ from mimamori.hub.web.desk_broker import router as desk_broker_router
 from mimamori.hub.web.desk_cases import router as desk_cases_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_figures import router as desk_figures_router
+from mimamori.hub.web.desk_line import router as desk_line_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(dashboard_router)
     app.include_router(search_pages_router)
     app.include_router(desk_people_router)
+    app.include_router(desk_line_router)  # before the entries' /desk/contacts/{id}
     app.include_router(desk_entries_router)
     app.include_router(desk_photos_router)
     app.include_router(desk_audit_router)
