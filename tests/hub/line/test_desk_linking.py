@@ -16,7 +16,9 @@ from tests.hub.line.conftest import with_line
 from tests.hub.web.browser import sign_in_as_staff
 from tests.line_server import LocalLine, user_id
 
-pytestmark = pytest.mark.browser
+# The page and its SQL are the same on both engines (the bindings are tested on both in
+# test_linking.py): one browser walk is enough.
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 WEBHOOK = "/api/v1/line/webhook"
 
 
