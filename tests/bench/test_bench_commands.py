@@ -19,6 +19,7 @@ TINY = {
     "hub": ["--events", "3000", "--gateways", "7", "--batch", "10"],
     "e2e": ["--samples", "2"],
     "cases": ["--reports", "3"],
+    "line": ["--notices", "50"],
 }  # fmt: skip
 # Run after the others, alone: its import and requests are CPU-bound, and beside them
 # they slowed the others' hubs past their start-up timeouts on a loaded machine.
@@ -61,6 +62,9 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
 
     cases = results["cases"]
     assert cases["reports"] == 3 and cases["p99_ms"] > 0
+
+    line = results["line"]  # every push accepted once by the local LINE, none lost
+    assert (line["accepted"], line["failed"]) == (50, 0) and line["p99_ms"] > 0
     done = subprocess.run(
         [*BENCH, "desk", *DESK, "--json"], capture_output=True, text=True, timeout=90, check=False
     )
