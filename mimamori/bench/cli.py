@@ -35,6 +35,12 @@ def _rollcall(args: argparse.Namespace) -> int:
     return main(args.households, args.answers, args.json)
 
 
+def _line(args: argparse.Namespace) -> int:
+    from mimamori.bench.line import main
+
+    return main(args.notices, args.json)
+
+
 def _sightings(args: argparse.Namespace) -> int:
     from mimamori.bench.sightings import main
 
@@ -290,6 +296,10 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     alerts.add_argument("--json", action="store_true", help="one JSON object")
     alerts.set_defaults(func=_alerts)
+    line = kinds.add_parser("line", help="LINE fan-out: N pushes through the hub's client")
+    line.add_argument("--notices", type=_positive(int), default=10_000, help="pushes")
+    line.add_argument("--json", action="store_true", help="one JSON object")
+    line.set_defaults(func=_line)
     cases = kinds.add_parser("cases", help="partner report -> case on the desk, p50/p99")
     cases.add_argument("--reports", type=int, default=200, help="reports, one per home")
     cases.add_argument("--json", action="store_true", help="one JSON object")

@@ -184,12 +184,13 @@ def _default_ladder() -> list[LadderStep]:
     ]
 
 
-class HouseholdSection(Strict):
-    id: Id  # an opaque id: who lives there is known only at the hub
+class CheckinSection(Strict):
+    """When check-ins are due and how a missed one escalates: a home gateway's for its
+    buttons, and the hub's for a person who checks in by LINE (docs/line.md): one model."""
+
     timezone: TimeZone = "Asia/Tokyo"
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     ladder: list[LadderStep] = Field(default_factory=_default_ladder, min_length=1)
-    battery_low_pct: int = Field(default=20, ge=1, le=99)
 
     def build_schedule(self) -> Schedule:
         s = self.schedule
@@ -212,6 +213,11 @@ class HouseholdSection(Strict):
             if after.after_h <= before.after_h or after.level <= before.level:
                 raise ValueError("ladder steps must rise in both after_h and level")
         return value
+
+
+class HouseholdSection(CheckinSection):
+    id: Id  # an opaque id: who lives there is known only at the hub
+    battery_low_pct: int = Field(default=20, ge=1, le=99)
 
 
 # Eddystone-EID ids rotate and look random (protocol/eid.py): no list can name them in

@@ -228,7 +228,14 @@ class AlertEngine:
         running = await self._running()
         if not running and not self._plans.outings:
             return []  # a busy town's sightings cost no lookups
-        channels, now = self._channels(), self.clock()
+        counts, now = self._channels(), self.clock()
+        # Recipients bound to LINE hear there, as of alerts (their other channels are
+        # the queue's fallback).
+        on_line = await self.store.line_bound(list(counts)) if self.config.hub.line else set()
+        channels = {
+            rid: [LINE_CHANNEL] if rid in on_line else list(range(count))
+            for rid, count in counts.items()
+        }
         return [
             n
             for e in events

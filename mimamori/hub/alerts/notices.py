@@ -2,7 +2,9 @@
 searching, and opted-in "went out / came home". Pure logic over the event, the
 registry and what the engine looked up (running searches, channel counts).
 
-A notice goes to every channel of each recipient; its ``key`` throttles it in the
+A notice goes to each recipient's LINE when they are bound to it (the queue falls back
+on their other channels when LINE cannot take it), else to every channel they have;
+its ``key`` throttles it in the
 store (one per search and gateway per ``notify_every_min``; one per outing way per
 ``OUTING_EVERY_S``), in the same transaction as the alert cursor moves.
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mimamori.hub.alerts.messages import render_outing, render_sighting
-from mimamori.hub.model.alerts import Notice, NotificationDraft
+from mimamori.hub.model.alerts import LINE_CHANNEL, Notice, NotificationDraft
 from mimamori.hub.model.events import StoredEvent
 from mimamori.hub.model.searches import Participant, Search
 from mimamori.hub.register.registry import Registry
@@ -47,14 +49,18 @@ def _drafts(
     key: str,
     at_ms: int,
     recipients: Sequence[Recipient],
-    channels: Mapping[str, int],
+    channels: Mapping[str, Sequence[int]],
     text: dict[str, tuple[str, str]],
 ) -> tuple[NotificationDraft, ...]:
     return tuple(
-        NotificationDraft(None, r.id, n, f"notice-{key}-{at_ms}-{r.id}-{n}", *text[r.lang])
+        NotificationDraft(None, r.id, n, f"notice-{key}-{at_ms}-{r.id}-{_way(n)}", *text[r.lang])
         for r in recipients
-        for n in range(channels.get(r.id, 0))
+        for n in channels.get(r.id, ())
     )
+
+
+def _way(channel: int) -> str:
+    return "line" if channel == LINE_CHANNEL else str(channel)
 
 
 def notices_for(
@@ -62,7 +68,7 @@ def notices_for(
     registry: Registry,
     running: Mapping[str, Running],
     recipients: Mapping[str, Recipient],
-    channels: Mapping[str, int],
+    channels: Mapping[str, Sequence[int]],
     *,
     public_url: str,
     search_every_s: float,

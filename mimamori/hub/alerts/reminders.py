@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mimamori.errors import BrokerError, StoreError
+from mimamori.hub.checkins.sources import is_line_source
 from mimamori.hub.config import ReminderSettings
 from mimamori.hub.model.alerts import LINE_CHANNEL, NotificationDraft
 from mimamori.hub.model.clock import Clock
@@ -140,6 +141,8 @@ class Reminders:
     async def _decide(self, event: StoredEvent, now: datetime, out: _Decided) -> None:
         if event.kind != EventKind.CHECKIN_MISSED or event.data_as(MissedData).level != 0:
             return
+        if is_line_source(event.gateway_id):
+            return  # a LINE check-in asks again itself, with its buttons (checkins/line.py)
         home = self.registry.household_of_gateway.get(event.gateway_id)
         if home is None:
             return

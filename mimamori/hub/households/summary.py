@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from mimamori.hub.checkins.sources import line_source
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE, StoredEvent
 from mimamori.hub.model.reminders import Reminder
 from mimamori.hub.register.schema import HouseholdEntry
@@ -112,18 +113,28 @@ def _device(name: str, health: DeviceHealthStatus) -> DeviceOut:
     return DeviceOut(id=name, **health.model_dump())
 
 
+def _sources(home: HouseholdEntry) -> list[str]:
+    """Whose events are the home's: its gateways', and its check-ins by LINE."""
+    return [*home.gateways, line_source(home.id)]
+
+
 async def summary(store: Store, home: HouseholdEntry, now: datetime) -> HouseholdSummary:
-    last = await store.last_event_of(home.gateways, _CHECKINS)
+    sources = _sources(home)
+    last = await store.last_event_of(sources, _CHECKINS)
     statuses = await store.household_statuses(home.gateways)
     dues = [s.next_due for s in statuses]
     if last is not None:
         dues.append(last.data_as(CheckinData).next_due)
+    # A home with no gateway status (check-ins by LINE) before its first check-in:
+    # the ladder's steps name the due time they escalate.
+    if step := await store.last_event_of(sources, [EventKind.CHECKIN_MISSED.value]):
+        dues.append(step.data_as(MissedData).due)
     open_due = max(dues, default=None)
     state: State = "unknown"
     level: int | None = None
     if open_due is not None:
         missed = await store.events_of(
-            home.gateways, [EventKind.CHECKIN_MISSED.value], open_due, now + timedelta(days=1)
+            sources, [EventKind.CHECKIN_MISSED.value], open_due, now + timedelta(days=1)
         )
         steps = [e.data_as(MissedData) for e in missed]
         levels = [m.level for m in steps if m.due == open_due and m.level >= 1]
@@ -185,7 +196,7 @@ async def detail(store: Store, home: HouseholdEntry, now: datetime) -> Household
     zone = ZoneInfo(home.timezone)
     days = history_days(zone, now)
     since = datetime.combine(days[0], datetime.min.time(), tzinfo=zone).astimezone(UTC)
-    events = await store.events_of(home.gateways, _HISTORY_KINDS, since, now)
+    events = await store.events_of(_sources(home), _HISTORY_KINDS, since, now)
     by_day: dict[date, list[StoredEvent]] = defaultdict(list)
     for event in events:
         by_day[event.ts.astimezone(zone).date()].append(event)

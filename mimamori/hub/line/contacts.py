@@ -21,6 +21,7 @@ class Contact:
     id: str
     name: str
     lang: str  # "ja" | "en": the language of what the hub says to them
+    family: str | None = None  # the family they belong to: what a sign-in link shows
 
 
 class Contacts(Protocol):
@@ -44,7 +45,7 @@ class RegisterContacts:
 
     async def contact(self, recipient_id: str) -> Contact | None:
         found = self._registry.recipients.get(recipient_id)
-        return Contact(found.id, found.name, found.lang) if found else None
+        return Contact(found.id, found.name, found.lang, found.family) if found else None
 
     async def names(self) -> dict[str, str]:
         return {r.id: r.name for r in self._registry.recipients.values()}

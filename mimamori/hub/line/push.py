@@ -3,22 +3,28 @@
 The text is the notice's (its title, then what the body adds to it: when, the
 acknowledge link, the link to the map or the home), and a notice about an alert gets
 the answers of ``answers.py`` as quick-reply buttons, each with a token bound to that
-alert and that recipient. Each message LINE accepts is counted in its month (Japan's
-calendar) against the plan's allowance; crossing 80 % is logged once a month, and
-``/healthz`` shows the month's count.
+alert and that recipient; a check-in's 「元気ですか？」 gets 元気だよ / 相談したい
+(``checkins/prompt.py``); any other notice (went out / came home, a search's
+sightings) to a family's contact ends with a one-time sign-in link. Each message
+LINE accepts is counted in its month (Japan's calendar) against the plan's allowance;
+crossing 80 % is logged once a month, and ``/healthz`` shows the month's count.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from mimamori.hub.access.auth import issue
 from mimamori.hub.alerts.channels import Delivery
 from mimamori.hub.alerts.engine import ACK_SECRET
 from mimamori.hub.alerts.links import LINK_TTL, AckLink, make_token
+from mimamori.hub.checkins import prompt
 from mimamori.hub.line.answers import buttons
 from mimamori.hub.line.client import LineClient
 from mimamori.hub.line.contacts import Contacts
+from mimamori.hub.model.accounts import CredentialKind
 from mimamori.hub.model.alerts import QueuedNotification
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.line import WARN_PERCENT, LineUsage
@@ -27,6 +33,14 @@ from mimamori.hub.store.port import Store
 log = logging.getLogger(__name__)
 
 JAPAN = ZoneInfo("Asia/Tokyo")
+# A notice's sign-in link (went out / came home, a search's sightings) opens the map
+# signed in as the family, once, for this long: long enough to read the notice and
+# tap, short enough that a forwarded chat is of no use by the evening.
+SIGNIN_TTL = timedelta(minutes=30)
+_SIGNIN = {
+    "ja": "地図を見る（30分以内に1回だけ使えるログイン用リンク）: {url}",
+    "en": "See the map (a sign-in link for one use within 30 minutes): {url}",
+}
 
 
 def text_of(title: str, body: str) -> str:
@@ -70,7 +84,14 @@ class LinePush:
             token = make_token(await self.store.secret(ACK_SECRET), link)
             page = f"{self.public_url.rstrip('/')}/ack?token={token}" if self.public_url else None
             answers = buttons(token, contact.lang if contact else "ja", page)
-        sent = await self.client.push(to, text_of(n.title, n.body), answers, key=n.dedupe_key)
+        elif (asked := prompt.asked_by(n.dedupe_key)) is not None:  # 「元気ですか？」
+            contact = await self.contacts.contact(n.recipient_id)
+            secret = await self.store.secret(prompt.SECRET)
+            answers = prompt.buttons(secret, asked, contact.lang if contact else "ja")
+        text = text_of(n.title, n.body)
+        if n.alert_id is None and not answers:
+            text += await self._signin(n.recipient_id)
+        sent = await self.client.push(to, text, answers, key=n.dedupe_key)
         if sent.ok:
             if sent.status != 409:  # 409: accepted on an earlier try, counted then
                 await self._count()
@@ -84,6 +105,24 @@ class LinePush:
                 self.quota_refusals,
             )
         return Delivery(False, sent.error, refused=not sent.retry)
+
+    async def _signin(self, recipient_id: str) -> str:
+        """A notice for a family's contact: a one-time, short-lived link that signs the
+        family in (the map shows only their own people); "" for anyone else."""
+        contact = await self.contacts.contact(recipient_id)
+        if contact is None or contact.family is None or not self.public_url:
+            return ""
+        token = await issue(
+            self.store,
+            CredentialKind.SIGNIN,
+            role="family",
+            family_id=contact.family,
+            name=f"LINE notice to {recipient_id}",
+            ttl=SIGNIN_TTL,
+            now=self.clock(),
+        )
+        url = f"{self.public_url.rstrip('/')}/signin?token={token}"
+        return "\n" + _SIGNIN[contact.lang if contact.lang in _SIGNIN else "ja"].format(url=url)
 
     async def _count(self) -> None:
         usage, crossed = await self.store.count_line_push(self.month(), self.allowance)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mimamori.hub.checkins.sources import line_source
 from mimamori.hub.model.federation import PeerGateway
 from mimamori.hub.register.schema import (
     AreaEntry,
@@ -87,7 +88,10 @@ class Registry:
             gateways={g.id: g for g in gateways},
             person_of_tag=tags,
             households=homes,
-            household_of_gateway={g: h.id for h in homes.values() for g in h.gateways},
+            household_of_gateway={
+                **{line_source(h.id): h.id for h in homes.values()},  # check-ins by LINE
+                **{g: h.id for h in homes.values() for g in h.gateways},
+            },
             household_of_person={p: h.id for h in homes.values() for p in h.people},
             eid_tags=frozenset(t for t in tags if is_eid_tag(t)),
             areas={a.id: a for a in areas},

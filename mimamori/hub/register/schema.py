@@ -5,8 +5,9 @@ validates its entry with these models (``changes.py``), the YAML import as much 
 the desk's forms and the API; the database keeps each entry as its JSON
 (``records.py``) and ``registry.py`` builds the lookups the rest of the hub uses.
 
-Imports nothing beyond pydantic and ``protocol/``, so that ``mimamori check`` works on
-a gateway that has only ``mimamori[edge]``.
+Imports nothing beyond pydantic, ``protocol/`` and the gateway's check-in schedule
+(``edge/config.py``), so that ``mimamori check`` works on a gateway that has only
+``mimamori[edge]``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 from mimamori import configfile
+from mimamori.edge.config import CheckinSection
 from mimamori.hub.model.clock import system_clock
 from mimamori.protocol.tags import TagFormat, is_valid_tag_id
 from mimamori.settings import Id, Strict, TimeZone
@@ -205,6 +207,9 @@ class PersonEntry(Strict):
     # default: their household's, else "default".
     policy: Id | None = None
     not_seen_days: int | None = Field(default=None, ge=1, le=30)  # None: the area's N
+    # Check-in by LINE for someone with no button (docs/line.md): the same schedule and
+    # ladder as a home gateway's, kept by the hub; asked on their own contact's LINE.
+    line_checkin: CheckinSection | None = None
 
     @model_validator(mode="after")
     def _each_once(self, info: ValidationInfo) -> PersonEntry:

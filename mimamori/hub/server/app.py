@@ -47,6 +47,7 @@ from mimamori.hub.web.desk_enroll import router as desk_enroll_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_fleet import router as desk_fleet_router
+from mimamori.hub.web.desk_line import router as desk_line_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
 from mimamori.hub.web.desk_photos import router as desk_photos_router
@@ -80,6 +81,7 @@ ROUTERS = (
     desk_people_router,
     # issue 19: the safety roll-call (its answer page before /rollcall/{id})
     rollcall_router, rollcall_answer_router, desk_rollcall_router,
+    desk_line_router,  # issue 17: LINE linking, before the entries' /desk/contacts/{id}
     desk_entries_router, desk_photos_router, desk_audit_router,
     desk_broker_router, desk_fleet_router, desk_enroll_router, confirm_router,
     # issue 16: partners report, cases, their figures (and the town's, issue 19)

@@ -23,6 +23,7 @@ from mimamori.hub.alerts.gateway_health import GatewayHealth
 from mimamori.hub.alerts.reminders import Reminders
 from mimamori.hub.alerts.watchpoints import WatchPoints
 from mimamori.hub.cases.not_seen import NotSeenRule
+from mimamori.hub.checkins.line import LineCheckins
 from mimamori.hub.config import HubConfig
 from mimamori.hub.desk.confirmations import ContactConfirmations
 from mimamori.hub.eid.service import EidService
@@ -182,6 +183,14 @@ async def assemble(
     }
     if line is not None:
         loops["line"] = line.events.run
+        # Check-in by LINE for people with no button (issue 17): decided here, on the
+        # hub's clock; its events go the way a gateway's do.
+        checkins = LineCheckins(
+            registry, store, clock=clock, after_commit=after_commit, on_queued=delivery.wake.set
+        )
+        line.events.checkin = checkins.tap
+        reloader.after.append(_waking(checkins.wake))
+        loops["line-checkins"] = checkins.run
     if config.hub.worker_id is not None:  # several workers: the others' sightings, live here
         loops["live-follow"] = LiveFollower(store, live).run
     if config.hub.federation is not None:

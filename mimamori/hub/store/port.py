@@ -14,6 +14,7 @@ from typing import Protocol
 from mimamori.hub.store.port_acks import AckStore
 from mimamori.hub.store.port_alerts import AlertStore, AuditStore
 from mimamori.hub.store.port_cases import CaseStore
+from mimamori.hub.store.port_checkins import CheckinStore
 from mimamori.hub.store.port_confirmations import ConfirmationStore
 from mimamori.hub.store.port_credentials import CredentialStore
 from mimamori.hub.store.port_eid import EidStore
@@ -40,6 +41,7 @@ class Store(
     AlertStore,
     AuditStore,
     CaseStore,
+    CheckinStore,
     ConfirmationStore,
     CredentialStore,
     EidStore,

@@ -21,6 +21,7 @@ from mimamori.hub.store.sql_acks import SqlAcks
 from mimamori.hub.store.sql_alerts import SqlAlerts
 from mimamori.hub.store.sql_audit import SqlAudit
 from mimamori.hub.store.sql_cases import SqlCases
+from mimamori.hub.store.sql_checkins import SqlCheckins
 from mimamori.hub.store.sql_confirmations import SqlConfirmations
 from mimamori.hub.store.sql_eid import SqlEid
 from mimamori.hub.store.sql_escalation import SqlEscalation
@@ -69,6 +70,7 @@ class SqlStore(
     SqlAudit,
     SqlNotSeen,  # before SqlCases, which it extends
     SqlCases,
+    SqlCheckins,
     SqlConfirmations,
     SqlEid,
     SqlEscalation,

@@ -33,6 +33,7 @@ from mimamori.hub.web.desk_common import (
     shown,
     version_of,
 )
+from mimamori.hub.web.desk_line import LineView, line_view
 from mimamori.hub.web.desk_people import area_choices
 from mimamori.protocol.timefmt import from_iso
 
@@ -125,6 +126,7 @@ def _form(
     channels: int | None = None,
     home: Home | None = None,
     broker: BrokerView | None = None,
+    line: LineView | None = None,
 ) -> Response:
     fields = FORMS[register.entity]
     base = f"/desk/{register.path}"
@@ -142,6 +144,7 @@ def _form(
         channels=channels,
         home=home,
         broker=broker,
+        line=line,
     )
 
 
@@ -174,9 +177,10 @@ async def _edit(page: PageContext, register: Register, entry_id: str) -> Respons
     channels = len(entry.channels) if register.entity == Entity.CONTACT else None
     home = await _home(page, entry) if isinstance(entry, HouseholdEntry) else None
     broker = broker_view(page, entry_id) if register.entity == Entity.WATCH_POINT else None
+    line = await line_view(page, entry_id) if register.entity == Entity.CONTACT else None
     return _form(
         page, register, entry_id, values, FormState(), version=version, channels=channels,
-        home=home, broker=broker,
+        home=home, broker=broker, line=line,
     )  # fmt: skip
 
 

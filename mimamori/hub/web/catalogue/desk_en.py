@@ -122,6 +122,20 @@ TEXT: dict[str, str] = {
     "choice_site_home": "Home",
     "choice_site_other": "Other",
     "choice_none": "(none)",
+    "desk_line_none": "LINE: not linked yet",
+    "desk_line_bound": "LINE: linked",
+    "desk_line_unfollowed": "LINE: unlinked (blocked or unfollowed)",
+    "desk_line_code_issue": "Issue a LINE linking code",
+    "desk_line_code_title": "LINE linking code",
+    "desk_line_code_expires": "Valid once, until {at}. A newer code ends this one.",
+    "desk_line_code_link": "Link that opens the chat with the code typed in",
+    "desk_line_code_how": (
+        "Ask the person to add the town's LINE account "
+        "as a friend and send this code in the chat "
+        "(the QR code opens the chat with the code "
+        "typed in). Once linked, LINE confirms and "
+        "this contact's page shows it as linked."
+    ),
     "desk_channels_set": "Channels: {n} on record (never shown)",
     "desk_confirmation": "Confirmed as contact",
     "desk_confirmed": "Confirmed",

@@ -122,6 +122,22 @@ TEXT: dict[str, str] = {
     "choice_site_home": "お宅",
     "choice_site_other": "その他",
     "choice_none": "（なし）",
+    "desk_line_none": "LINE: まだ登録されていません",
+    "desk_line_bound": "LINE: 登録済み",
+    "desk_line_unfollowed": "LINE: 登録が外れました（ブロック・友だち削除）",
+    "desk_line_code_issue": "LINE 登録の番号を発行する",
+    "desk_line_code_title": "LINE 登録の番号",
+    "desk_line_code_expires": (
+        "{at} まで、1回だけ使えます。新しい番号を発行すると、この番号は使えなくなります。"
+    ),
+    "desk_line_code_link": "番号入りでトークを開くリンク",
+    "desk_line_code_how": (
+        "ご本人・ご家族に、町の LINE 公式アカウントを友だち追加して、"
+        "この番号をトークに送ってもらってください"
+        "（QR コードを読み取ると、番号が入った状態でトークが開きます）。"
+        "登録できると LINE で返信が届き、"
+        "この連絡先のページに「登録済み」と表示されます。"
+    ),
     "desk_channels_set": "通知先: {n}件登録済み（内容は表示しません）",
     "desk_confirmation": "登録の確認",
     "desk_confirmed": "確認済み",
