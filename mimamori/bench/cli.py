@@ -273,6 +273,30 @@ def _add_hub(kinds: Any) -> None:
     hub.set_defaults(func=_hub)
 
 
+def _add_people_side(kinds: Any) -> None:
+    """The benches of the people who run the network: LINE, partners' reports, finders,
+    roll-calls."""
+    line = kinds.add_parser("line", help="LINE fan-out: N pushes through the hub's client")
+    line.add_argument("--notices", type=_positive(int), default=10_000, help="pushes")
+    line.add_argument("--json", action="store_true", help="one JSON object")
+    line.set_defaults(func=_line)
+    cases = kinds.add_parser("cases", help="partner report -> case on the desk, p50/p99")
+    cases.add_argument("--reports", type=int, default=200, help="reports, one per home")
+    cases.add_argument("--json", action="store_true", help="one JSON object")
+    cases.set_defaults(func=_cases)
+    found = kinds.add_parser(
+        "found", help="a finder's 保護しています -> the family's notice delivered, p50/p99"
+    )
+    found.add_argument("--samples", type=int, default=100, help="taps, one thread each")
+    found.add_argument("--json", action="store_true", help="one JSON object")
+    found.set_defaults(func=_found)
+    rollcall = kinds.add_parser("rollcall", help="a town's safety roll-call: asked, answers")
+    rollcall.add_argument("--households", type=int, default=10_000, help="households asked")
+    rollcall.add_argument("--answers", type=int, default=100, help="link answers timed")
+    rollcall.add_argument("--json", action="store_true", help="one JSON object")
+    rollcall.set_defaults(func=_rollcall)
+
+
 def add_parser(sub: Any) -> None:
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
@@ -296,25 +320,7 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     alerts.add_argument("--json", action="store_true", help="one JSON object")
     alerts.set_defaults(func=_alerts)
-    line = kinds.add_parser("line", help="LINE fan-out: N pushes through the hub's client")
-    line.add_argument("--notices", type=_positive(int), default=10_000, help="pushes")
-    line.add_argument("--json", action="store_true", help="one JSON object")
-    line.set_defaults(func=_line)
-    cases = kinds.add_parser("cases", help="partner report -> case on the desk, p50/p99")
-    cases.add_argument("--reports", type=int, default=200, help="reports, one per home")
-    cases.add_argument("--json", action="store_true", help="one JSON object")
-    cases.set_defaults(func=_cases)
-    found = kinds.add_parser(
-        "found", help="a finder's 保護しています -> the family's notice delivered, p50/p99"
-    )
-    found.add_argument("--samples", type=int, default=100, help="taps, one thread each")
-    found.add_argument("--json", action="store_true", help="one JSON object")
-    found.set_defaults(func=_found)
-    rollcall = kinds.add_parser("rollcall", help="a town's safety roll-call: asked, answers")
-    rollcall.add_argument("--households", type=int, default=10_000, help="households asked")
-    rollcall.add_argument("--answers", type=int, default=100, help="link answers timed")
-    rollcall.add_argument("--json", action="store_true", help="one JSON object")
-    rollcall.set_defaults(func=_rollcall)
+    _add_people_side(kinds)
     eid = kinds.add_parser("eid", help="rotating tag ids: resolution cost as tags grow")
     eid.add_argument(
         "--tags", default="100,1000,10000", metavar="N,N,...", help="numbers of tags to try"

@@ -897,9 +897,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX IF NOT EXISTS rollcall_households_button
         ON rollcall_households (button) WHERE button = 'pending';
     """),
-    """),
     # 33 (issue 17) check-in by LINE: each person's check-in state as the hub keeps it
-    # 34 (hub/checkins/): the open period, the ladder steps sent, the prompt sent; moved
+    # (hub/checkins/): the open period, the ladder steps sent, the prompt sent; moved
     # by compare-and-set on ``version`` so one hub worker decides each step once.
     Migration("""
     CREATE TABLE IF NOT EXISTS line_checkins (
