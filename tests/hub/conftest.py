@@ -3,9 +3,9 @@ ingesting from its own Mosquitto; plus a test-side gateway that publishes v1.
 
 Every test here that has a database runs twice, on SQLite and on PostgreSQL (the
 ``engine`` parameter; a fresh database of the session's cluster each time), but for
-those marked ``sqlite_only``: SQLite's own files and migrations, and browser walks of
-pages whose queries are tested on both engines by the store's tests (a page drawn from
-PostgreSQL is the same page).
+those marked ``sqlite_only`` (SQLite's own files and migrations) and the walks in
+Chromium: a page's queries are the store's, tested on both engines by the store's and
+the API's tests, and a page drawn from PostgreSQL is the same page.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from tests.hub.helpers import (
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     uses_db = {"store", "hub", "tmp_path"} & set(metafunc.fixturenames)
-    if uses_db and metafunc.definition.get_closest_marker("sqlite_only") is None:
+    # A walk in Chromium runs once: its page's queries are the store's, tested on both.
+    once = "browser" in metafunc.fixturenames
+    if uses_db and not once and metafunc.definition.get_closest_marker("sqlite_only") is None:
         metafunc.parametrize("engine", ENGINES, indirect=True)
 
 
