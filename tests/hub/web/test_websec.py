@@ -61,6 +61,9 @@ async def test_every_page_and_json_route_sends_the_security_headers(
         "case_id": "1",  # cases and partners (issue 16): none yet, a 404
         "partner_id": "news",
         "link_id": "1",  # a partner link's QR card: no token, a 404
+        "photo_id": "1",  # a report's photo: none, a 404
+        "rollcall_id": "1",  # the roll-call (issue 19): none yet, a 404
+        "link": "x" * 43,  # a found-person thread's family link: unknown, refused
     }
     gets = sorted(route.path for route in routes(hub.app.routes) if "GET" in (route.methods or ()))
     seen: set[str] = set()
