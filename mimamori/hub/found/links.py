@@ -9,16 +9,14 @@ from the desk at any time.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from mimamori.hub.alerts.links import BadLink, make_signed, read_signed
 
 THREAD_SECRET = "found-thread"  # the name of the hub's secret (store.secret)
 LINK_TTL = timedelta(hours=24)
-_SIG_BYTES = 16  # 128 bits of HMAC-SHA256
+BadThreadLink = BadLink  # .reason: "invalid" or "expired"
 
 
 @dataclass(frozen=True)
@@ -28,40 +26,9 @@ class ThreadLink:
     expires: datetime
 
 
-class BadThreadLink(ValueError):
-    def __init__(self, reason: str) -> None:  # "invalid" or "expired"
-        self.reason = reason
-        super().__init__(reason)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _sign(secret: bytes, payload: bytes) -> bytes:
-    return hmac.new(secret, b"found:" + payload, hashlib.sha256).digest()[:_SIG_BYTES]
-
-
 def make_link(secret: bytes, link: ThreadLink) -> str:
-    payload = f"{link.report_id}.{link.recipient_id}.{int(link.expires.timestamp())}".encode()
-    return f"{_b64(payload)}.{_b64(_sign(secret, payload))}"
+    return make_signed(secret, "found", link.report_id, link.recipient_id, link.expires)
 
 
 def read_link(secret: bytes, token: str, now: datetime) -> ThreadLink:
-    try:
-        encoded, signature = token.split(".")
-        payload, given = _unb64(encoded), _unb64(signature)
-        report, rest = payload.decode("ascii").split(".", 1)
-        recipient, expires = rest.rsplit(".", 1)
-        link = ThreadLink(int(report), recipient, datetime.fromtimestamp(int(expires), UTC))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise BadThreadLink("invalid") from exc
-    if not hmac.compare_digest(given, _sign(secret, payload)):
-        raise BadThreadLink("invalid")
-    if now >= link.expires:
-        raise BadThreadLink("expired")
-    return link
+    return ThreadLink(*read_signed(secret, "found", token, now))

@@ -48,6 +48,20 @@ class BrokerView:
     enrolls: bool = False  # the hub hands out enrollment codes (web/desk_enroll.py)
 
 
+async def admins_only(page: PageContext, entry_id: str, why: str) -> Response | None:
+    """A watch point's broker actions (its account, its enrollment code) are the town
+    admins': the refusal for anyone else (``why``: the catalogue's reason), else None."""
+    if (refused := desk_refusal(page)) is not None:
+        return refused
+    try:
+        await service.read(page.hub, page.who, Entity.WATCH_POINT, entry_id)
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    if not page.who.everywhere:
+        return page.message("desk_broker_admins_title", why, 403)
+    return None
+
+
 def broker_view(page: PageContext, gateway_id: str) -> BrokerView:
     config = page.hub.config
     try:
@@ -95,14 +109,8 @@ async def _provision(page: PageContext, entry_id: str, *, renew: bool) -> Gatewa
 
 @router.post("/desk/watch-points/{entry_id}/broker-account")
 async def make_account(page: SignedIn, entry_id: EntryId) -> Response:
-    if (refused := desk_refusal(page)) is not None:
+    if (refused := await admins_only(page, entry_id, "desk_broker_admins")) is not None:
         return refused
-    try:
-        await service.read(page.hub, page.who, Entity.WATCH_POINT, entry_id)
-    except DeskRefused as exc:
-        return refusal(page, exc)
-    if not page.who.everywhere:
-        return page.message("desk_broker_admins_title", "desk_broker_admins", 403)
     form = await page.request.form(max_files=0, max_fields=4)
     renew = form_value(form, "renew", 10) == "on"
     made = await _provision(page, entry_id, renew=renew)

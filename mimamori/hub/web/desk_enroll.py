@@ -21,23 +21,15 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from mimamori.hub.cases.cards import qr_svg
-from mimamori.hub.desk import service
-from mimamori.hub.desk.service import DeskRefused, actor
+from mimamori.hub.desk.service import actor
 from mimamori.hub.enroll.service import Enrollment, EnrollmentError
-from mimamori.hub.model.register import Entity
-from mimamori.hub.web.context import PageContext, SignedIn
-from mimamori.hub.web.desk_common import desk_refusal, refusal
+from mimamori.hub.web.context import SignedIn
+from mimamori.hub.web.desk_broker import admins_only
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 EntryId = Annotated[str, Path(max_length=64)]
 ZONE = ZoneInfo("Asia/Tokyo")
-
-
-def enrolls(page: PageContext) -> bool:
-    """Whether this hub hands out enrollment codes (its enrollment and broker files)."""
-    hub = page.hub.config.hub
-    return hub.enrollment is not None and hub.mosquitto is not None
 
 
 def command(public_url: str, code: str) -> str:
@@ -47,14 +39,8 @@ def command(public_url: str, code: str) -> str:
 
 @router.post("/desk/watch-points/{entry_id}/enrollment")
 async def make_code(page: SignedIn, entry_id: EntryId) -> Response:
-    if (refused := desk_refusal(page)) is not None:
+    if (refused := await admins_only(page, entry_id, "enroll_admins")) is not None:
         return refused
-    try:
-        await service.read(page.hub, page.who, Entity.WATCH_POINT, entry_id)
-    except DeskRefused as exc:
-        return refusal(page, exc)
-    if not page.who.everywhere:
-        return page.message("desk_broker_admins_title", "enroll_admins", 403)
     hub, settings, files = page.hub, page.hub.config.hub.enrollment, page.hub.config.hub.mosquitto
     if settings is None or files is None:
         return page.message("enroll_title", "enroll_unconfigured", 404)
