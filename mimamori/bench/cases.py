@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 
 from mimamori.bench import hub_files
+from mimamori.bench.report import latencies_ms
 from mimamori.hub.access.auth import issue, new_token, token_hash
 from mimamori.hub.config import HubConfig, load_hub_config
 from mimamori.hub.model.accounts import CredentialKind, User
@@ -114,9 +114,7 @@ async def run(samples: int) -> dict[str, Any]:
     latencies.sort()
     return {
         "reports": samples,
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1),
-        "max_ms": round(latencies[-1], 1),
+        **latencies_ms(latencies),
         "target_p99_ms": 2000,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

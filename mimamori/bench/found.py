@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 
 from mimamori.bench import hub_files
+from mimamori.bench.report import latencies_ms
 from mimamori.bench.webhook import WebhookReceiver
 from mimamori.demo.mosquitto import PrivateBroker, free_port
 from mimamori.hub.access.policy import Principal
@@ -86,9 +86,7 @@ async def run(samples: int) -> dict[str, Any]:
     return {
         "notices": samples,
         "first_ms": round(first, 1),  # the first notice after the start: cold (see docs)
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1),
-        "max_ms": round(latencies[-1], 1),
+        **latencies_ms(latencies),
         "target_p99_ms": 5000,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

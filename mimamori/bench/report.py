@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,15 @@ class Row:
     value: str
     target: str = ""
     met: bool | None = None
+
+
+def latencies_ms(sorted_ms: list[float]) -> dict[str, float]:
+    """p50, p99 (nearest rank below) and max of latencies in ms, sorted ascending."""
+    return {
+        "p50_ms": round(statistics.median(sorted_ms), 1),
+        "p99_ms": round(sorted_ms[int(0.99 * (len(sorted_ms) - 1))], 1),
+        "max_ms": round(sorted_ms[-1], 1),
+    }
 
 
 def machine() -> dict[str, Any]:
