@@ -36,6 +36,7 @@ from mimamori.hub.model.rollcall import (
     Visit,
 )
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.rollcall import line as line_buttons
 from mimamori.hub.rollcall.asking import ask, households_of, token_hash
 from mimamori.hub.rollcall.follow import Follower, Send
 from mimamori.hub.rollcall.listing import found
@@ -238,6 +239,32 @@ class RollCalls:
             return None  # it ended meanwhile
         [row] = await self.store.rollcall_households(call.id, [row.household_id])
         return row
+
+    async def tap(self, data: str, line_user_id: str) -> str | None:
+        """A tap on 元気です / 助けが必要 in LINE (``line.py``): answered as the link
+        answers, if the LINE user is bound to the recipient the message went to; what
+        to reply. None when the postback is not a roll-call's."""
+        try:
+            tapped = line_buttons.read(await self.store.secret(line_buttons.SECRET), data)
+        except line_buttons.BadButton:
+            log.warning("roll-call: an altered LINE button was tapped: ignored")
+            return line_buttons.words("ja")["not_yours"]
+        if tapped is None:
+            return None
+        recipient = self.registry.recipients.get(tapped.recipient_id)
+        said = line_buttons.words(recipient.lang if recipient else "ja")
+        if tapped.recipient_id not in await self.store.line_recipients_of(line_user_id):
+            log.warning("roll-call: a LINE button of %s tapped by another", tapped.recipient_id)
+            return said["not_yours"]
+        row = await self.answer(tapped.token, tapped.answer)
+        if row is None:
+            return said["over"]
+        await self.store.audit(
+            self.clock(), who=recipient.name if recipient else tapped.recipient_id,
+            role="line", action=f"rollcall.{tapped.answer}",
+            subject=f"rollcall:{row.rollcall_id}/household:{row.household_id}",
+        )  # fmt: skip
+        return said["helping" if tapped.answer == "help" else "thanks"]
 
     async def _sos(self, call: RollCall, home: str) -> None:
         household = self.registry.households.get(home)
