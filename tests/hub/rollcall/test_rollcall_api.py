@@ -39,6 +39,25 @@ def town(tmp_path: Path) -> Any:
     return edit
 
 
+def two_homes(tmp_path: Path) -> Any:
+    """``town``'s north, and 比嘉さん宅 (hh-2, its own home gateway gw-2, her family
+    r-miyagi to message: her channel's URL answers nothing)."""
+    north = town(tmp_path)
+    (tmp_path / "miyagi.channels").write_text("json://127.0.0.1:9/miyagi\n")
+
+    def edit(doc: dict[str, Any]) -> None:
+        north(doc)
+        doc["gateways"].append({"id": "gw-2", "name": "比嘉さん宅", "lat": 26.28, "lon": 127.77,
+                                "site": "home", "area": "north"})  # fmt: skip
+        doc["households"].append(
+            {"id": "hh-2", "name": "比嘉さん宅", "area": "north", "gateways": ["gw-2"],
+             "people": ["p-tsuru"]}
+        )  # fmt: skip
+        doc["people"][0]["contacts"] = ["r-miyagi"]
+
+    return edit
+
+
 async def link_token(tmp_path: Path) -> str:
     [(body,)] = await query(
         tmp_path, "SELECT body FROM notifications WHERE dedupe_key LIKE 'rollcall-%'"

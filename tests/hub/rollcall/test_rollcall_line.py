@@ -17,8 +17,7 @@ from mimamori.hub.model.alerts import AlertKind
 from tests.hub.helpers import query, running_hub
 from tests.hub.line.conftest import with_line
 from tests.hub.line.test_checkin import bind, open_alerts, pushed, tap
-from tests.hub.rollcall.test_rollcall_api import MESSAGE, listed
-from tests.hub.rollcall.test_rollcall_api import town as api_town
+from tests.hub.rollcall.test_rollcall_api import MESSAGE, listed, two_homes
 from tests.line_server import LocalLine, local_line, user_id
 
 
@@ -29,25 +28,13 @@ async def line() -> AsyncIterator[LocalLine]:
 
 
 def town(tmp_path: Path, line: LocalLine) -> Any:
-    """The API test's north (宮城さん宅 hh-1, her own phone r-self) and 比嘉さん宅 (hh-2,
-    her family r-miyagi), on a hub with LINE."""
-    north, add_line = api_town(tmp_path), with_line(tmp_path, line)
+    """宮城さん宅 (hh-1, her own phone r-self) and 比嘉さん宅 (hh-2, her family r-miyagi),
+    on a hub with LINE."""
+    homes, add_line = two_homes(tmp_path), with_line(tmp_path, line)
 
     def edit(doc: dict[str, Any]) -> None:
-        north(doc)
+        homes(doc)
         add_line(doc)
-        doc["households"].append(
-            {
-                "id": "hh-2",
-                "name": "比嘉さん宅",
-                "area": "north",
-                "gateways": ["gw-2"],
-                "people": ["p-tsuru"],
-            }
-        )
-        doc["gateways"].append({"id": "gw-2", "name": "比嘉さん宅", "lat": 26.28, "lon": 127.77,
-                                "site": "home", "area": "north"})  # fmt: skip
-        doc["people"][0]["contacts"] = ["r-miyagi"]
 
     return edit
 
