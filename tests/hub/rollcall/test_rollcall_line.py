@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.model.alerts import AlertKind
+from mimamori.hub.rollcall import line as rollcall_line
 from tests.hub.helpers import query, running_hub
 from tests.hub.line.conftest import with_line
 from tests.hub.line.test_checkin import bind, open_alerts, pushed, tap
@@ -92,3 +95,24 @@ async def test_line_buttons_answer_as_the_link_for_the_bound_user_only(
         ("宮城 花子", "line", "rollcall.safe"),
         ("宮城 カマ", "line", "rollcall.help"),
     ]
+
+
+@given(st.text(max_size=400))
+def test_any_postback_is_a_roll_calls_answer_none_or_refused(data: str) -> None:
+    secret = b"s" * 32
+    for text in (data, f"rollcall:{data}", f"rollcall:safe:{data}"):
+        try:
+            found = rollcall_line.read(secret, text)
+        except rollcall_line.BadButton:
+            continue
+        assert found is None  # not a roll-call's, and never an answer unsigned
+
+
+def test_a_button_reads_back_as_its_answer_token_and_recipient() -> None:
+    secret, token = b"s" * 32, "tok_-123"
+    safe, help_ = rollcall_line.buttons(secret, token, "r-宮城", "ja")
+    assert (safe.label, help_.label) == ("元気です", "助けが必要")
+    assert rollcall_line.read(secret, safe.data) == rollcall_line.Tap("safe", token, "r-宮城")
+    assert rollcall_line.read(secret, help_.data) == rollcall_line.Tap("help", token, "r-宮城")
+    with pytest.raises(rollcall_line.BadButton):
+        rollcall_line.read(b"t" * 32, safe.data)  # signed by another hub
