@@ -37,7 +37,7 @@ _ASKED = (
     "rollcall_id, household_id, area, support, button, notices, answer, how, answered_at, "
     "seen_at, seen_where, visit, visit_at, visit_by"
 )
-# The live list's order, word for word the expression of the index of migration 34
+# The live list's order, word for word the expression of the index in schema.py
 # (``rollcall_households_rank``), so that the engines read a page from the index: not
 # answered first (0-3), the support list first (0-1, 4-5), then who is not even seen at
 # a watch point; among those who answered, help before safe.
