@@ -111,6 +111,16 @@ async def test_a_roll_call_over_http_survives_a_restart_and_ends_with_its_report
                 "unanswered", True, ["宮城 カマ"],
             )  # fmt: skip
             assert [p["number"] for p in line["phones"]] == ["098-000-0000", "090-1111-2222"]
+            whole = await listed(client, rollcall_id)
+            assert (whole["page"], whole["pages"], whole["matching"]) == (1, 1, 1)
+            assert whole["counts"] == {"unanswered": 1, "seen": 0, "help": 0, "safe": 0}
+            kept = await client.get(f"/api/v1/rollcalls/{rollcall_id}",
+                                    params={"status": "safe", "find": "宮城"})  # fmt: skip
+            assert (kept.json()["households"], kept.json()["matching"]) == ([], 0)
+            assert kept.json()["counts"] == whole["counts"]  # the filter aside
+            for bad in ({"page": 0}, {"status": "gone"}, {"find": "x" * 65}):
+                refused = await client.get(f"/api/v1/rollcalls/{rollcall_id}", params=bad)
+                assert refused.status_code == 422, bad
             # The desk's page of the same list: Japanese first, reloading itself.
             page = await client.get(f"/rollcall/{rollcall_id}")
             assert page.status_code == 200
