@@ -65,7 +65,8 @@ def test_each_bench_command_prints_its_figures_as_json() -> None:
     assert cases["reports"] == 3 and cases["p99_ms"] > 0
     rollcall = results["rollcall"]
     assert rollcall["households"] == 4 and rollcall["buttons_not_told"] == 0
-    assert rollcall["answers"] == 2 and rollcall["answer_p99_ms"] > 0
+    assert rollcall["answers"] == 2 and rollcall["first_page_p99_ms"] > 0
+    assert rollcall["lookup_p99_ms"] > 0
 
     line = results["line"]  # every push accepted once by the local LINE, none lost
     assert (line["accepted"], line["failed"]) == (50, 0) and line["p99_ms"] > 0

@@ -1,7 +1,8 @@
 """The safety roll-call in the API (issue 19; docs/rollcall.md): staff start one for
 their area (admins for any, or the whole town), read the live list (staff their
-areas, a volunteer their assigned households), record visits, and end it with its
-report. A family, or a roll-call the caller may not see, answers 404; staff asking
+areas, a volunteer their assigned households; 100 lines a page, with the counts of
+all, kept to one status or to the households a search finds), record visits, and end
+it with its report. A family, or a roll-call the caller may not see, answers 404; staff asking
 for another area's, 403.
 """
 
@@ -10,19 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Path
+from fastapi import APIRouter, Body, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from mimamori.hub.access.deps import Caller, Hub
-from mimamori.hub.model.rollcall import Visit
-from mimamori.hub.rollcall.listing import line_of
-from mimamori.hub.rollcall.service import MAX_MESSAGE, Refused, RollCalls
+from mimamori.hub.model.rollcall import Status, Visit
+from mimamori.hub.rollcall.listing import MAX_FIND, line_of
+from mimamori.hub.rollcall.service import MAX_MESSAGE, PAGE, Refused, RollCalls
 from mimamori.hub.server.state import HubState
 from mimamori.protocol.timefmt import format_ts
 
 router = APIRouter(prefix="/api/v1")
 RollCallId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 _STATUS = {"forbidden": 403, "missing": 404, "over": 409}
+MAX_PAGE = 10_000  # 100 lines a page: a million households
 
 
 def _service(hub: HubState) -> RollCalls:
@@ -85,8 +87,11 @@ class LineOut(BaseModel):
 
 class ListOut(BaseModel):
     rollcall: RollCallOut
-    households: list[LineOut]
-    counts: dict[str, int]
+    households: list[LineOut]  # this page's, in list order
+    counts: dict[str, int]  # all the caller's households by status, the filter aside
+    page: int
+    pages: int
+    matching: int  # households the filter (status, find) keeps
 
 
 class VisitIn(BaseModel):
@@ -134,16 +139,24 @@ async def rollcalls(hub: Hub, caller: Caller) -> list[RollCallOut]:
 
 
 @router.get("/rollcalls/{rollcall_id}", response_model=ListOut)
-async def live_list(hub: Hub, caller: Caller, rollcall_id: RollCallId) -> ListOut:
+async def live_list(
+    hub: Hub,
+    caller: Caller,
+    rollcall_id: RollCallId,
+    *,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    status: Annotated[Status | None, Query()] = None,
+    find: Annotated[str, Query(max_length=MAX_FIND)] = "",
+) -> ListOut:
     try:
-        call, rows = await _service(hub).rows(caller, rollcall_id)
+        call, found = await _service(hub).page(
+            caller, rollcall_id, page=page, status=status, find=find
+        )
     except Refused as exc:
         raise _refused(exc) from exc
     lines = []
-    counts: dict[str, int] = {"unanswered": 0, "seen": 0, "safe": 0, "help": 0}
-    for row in rows:
+    for row in found.rows:
         line = line_of(hub.registry, row)
-        counts[row.status] += 1
         lines.append(
             LineOut(
                 household_id=row.household_id, name=line.name, area=row.area,
@@ -158,7 +171,10 @@ async def live_list(hub: Hub, caller: Caller, rollcall_id: RollCallId) -> ListOu
         id=call.id, area=call.area, message=call.message, started_by=call.started_by,
         started_at=format_ts(call.started_at), ended_at=_ts(call.ended_at),
     )  # fmt: skip
-    return ListOut(rollcall=out, households=lines, counts=counts)
+    return ListOut(
+        rollcall=out, households=lines, counts=found.counts, page=page,
+        pages=max(1, -(-found.matching // PAGE)), matching=found.matching,
+    )  # fmt: skip
 
 
 @router.post("/rollcalls/{rollcall_id}/visits")

@@ -2,11 +2,11 @@
 
 Each kept event is leased (a second hub worker skips it), parsed by LINE's SDK and
 handled: a follow is welcomed, an unfollow (or a block) ends the user's bindings, a
-text may be a linking code, a postback is an answer to a notice or to a check-in
-(``checkins/line.py``). An event that cannot be handled is set aside like ingest's
-poison: counted, logged once with why, kept in the quarantine (source "line"), and
-the next one is handled. Handled events are kept for ``KEEP`` so that LINE's
-redelivery of one is recognised, then forgotten.
+text may be a linking code, a postback is an answer to a notice, to a check-in
+(``checkins/line.py``) or to a roll-call (``rollcall/service.py``). An event that
+cannot be handled is set aside like ingest's poison: counted, logged once with why,
+kept in the quarantine (source "line"), and the next one is handled. Handled events
+are kept for ``KEEP`` so that LINE's redelivery of one is recognised, then forgotten.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ class LineEvents:
         self.failures = 0  # events set aside
         self.replies_failed = 0
         self._purged_at: datetime | None = None
-        # A tap on a check-in's 元気だよ / 相談したい (``checkins/line.py``): the reply,
-        # or None when the postback is not a check-in's. Set when the hub runs them.
-        self.checkin: Callable[[str, str], Awaitable[str | None]] | None = None
+        # Taps on buttons of other rooms: a check-in's 元気だよ / 相談したい
+        # (``checkins/line.py``), a roll-call's 元気です / 助けが必要 (``rollcall/``).
+        # Each takes (postback data, LINE user) and gives the reply, or None when the
+        # postback is not its own. Added when the hub runs them.
+        self.taps: list[Callable[[str, str], Awaitable[str | None]]] = []
 
     async def handle_due(self) -> int:
         """Handle what is waiting now; how many events were taken."""
@@ -107,9 +109,10 @@ class LineEvents:
             await self._text(user, str(event.message.text), event.reply_token, now)
         elif isinstance(event, PostbackEvent):
             data = str(event.postback.data)
-            if self.checkin is not None and (said := await self.checkin(data, user)):
-                await self._reply(event.reply_token, said)
-                return
+            for tap in self.taps:
+                if said := await tap(data, user):
+                    await self._reply(event.reply_token, said)
+                    return
             tapped = await answer(
                 self.store,
                 data,

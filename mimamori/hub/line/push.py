@@ -4,7 +4,8 @@ The text is the notice's (its title, then what the body adds to it: when, the
 acknowledge link, the link to the map or the home), and a notice about an alert gets
 the answers of ``answers.py`` as quick-reply buttons, each with a token bound to that
 alert and that recipient; a check-in's 「元気ですか？」 gets 元気だよ / 相談したい
-(``checkins/prompt.py``); any other notice (went out / came home, a search's
+(``checkins/prompt.py``); a roll-call's 「ご無事ですか」 gets 元気です / 助けが必要
+(``rollcall/line.py``); any other notice (went out / came home, a search's
 sightings) to a family's contact ends with a one-time sign-in link. Each message
 LINE accepts is counted in its month (Japan's calendar) against the plan's allowance;
 crossing 80 % is logged once a month, and ``/healthz`` shows the month's count.
@@ -28,6 +29,7 @@ from mimamori.hub.model.accounts import CredentialKind
 from mimamori.hub.model.alerts import QueuedNotification
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.line import WARN_PERCENT, LineUsage
+from mimamori.hub.rollcall import line as rollcall_line
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,11 @@ class LinePush:
             contact = await self.contacts.contact(n.recipient_id)
             secret = await self.store.secret(prompt.SECRET)
             answers = prompt.buttons(secret, asked, contact.lang if contact else "ja")
+        elif (rc_token := rollcall_line.token_in(n.dedupe_key, n.body)) is not None:  # 安否確認
+            contact = await self.contacts.contact(n.recipient_id)
+            secret = await self.store.secret(rollcall_line.SECRET)
+            lang = contact.lang if contact else "ja"
+            answers = rollcall_line.buttons(secret, rc_token, n.recipient_id, lang)
         text = text_of(n.title, n.body)
         if n.alert_id is None and not answers:
             text += await self._signin(n.recipient_id)

@@ -98,3 +98,30 @@ class Report:
     median_s: float | None  # time to the first answer, of those who answered
     p90_s: float | None
     never_reached: list[str] = field(default_factory=list)  # household ids (staff only)
+
+
+STATUSES: tuple[Status, ...] = ("unanswered", "seen", "help", "safe")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a page of the live list asks for: whose households (``areas``: staff's,
+    None for all; ``households``: a volunteer's, None for all), which of them
+    (``status``; ``among``: the households a search found), which page."""
+
+    areas: tuple[str, ...] | None = None
+    households: tuple[str, ...] | None = None
+    status: Status | None = None
+    among: tuple[str, ...] | None = None
+    offset: int = 0
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A page of the live list, in list order, with the counts of all the caller's
+    households by status (the filter aside) and how many the filter matches."""
+
+    rows: list[Asked]
+    counts: dict[str, int]
+    matching: int

@@ -21,11 +21,18 @@ from mimamori.hub.register.schema import Household, Recipient
 
 TOKEN_BYTES = 24  # 192 bits from the OS's generator
 ANSWER_PATH = "/rollcall/answer?token="  # the one-time link's page (web/rollcall_answer.py)
+KEY_PREFIX = "rollcall-"  # a roll-call message's dedupe key in the notification queue
 
 _TITLE = {"ja": "安否確認", "en": "Safety roll-call"}
 _ASK = {
     "ja": "ご無事ですか。下のリンクから「元気です」か「助けが必要」を押してください。",
     "en": "Are you safe? Open the link below and press 'I am fine' or 'I need help'.",
+}
+# On LINE the message has the two answers as buttons (``line.py``); the link stays.
+_ASK_LINE = {
+    "ja": "ご無事ですか。下の「元気です」か「助けが必要」のボタンを押してください"
+    "（リンクからも答えられます）。",
+    "en": "Are you safe? Press 'I am fine' or 'I need help' below (or open the link).",
 }
 
 
@@ -74,12 +81,11 @@ def ask(
         notices = 0
         for recipient in contacts_of(registry, home):
             lang = recipient.lang
-            body = f"{message}\n\n{_ASK[lang]}\n{link}"
-            channels = (
-                [LINE_CHANNEL] if recipient.id in line_bound else range(len(recipient.channels))
-            )
+            on_line = recipient.id in line_bound
+            body = f"{message}\n\n{(_ASK_LINE if on_line else _ASK)[lang]}\n{link}"
+            channels = [LINE_CHANNEL] if on_line else range(len(recipient.channels))
             for n in channels:
-                key = f"rollcall-{start}-{home.id}-{recipient.id}-{n}"
+                key = f"{KEY_PREFIX}{start}-{home.id}-{recipient.id}-{n}"
                 out.drafts.append(NotificationDraft(None, recipient.id, n, key, _TITLE[lang], body))
                 notices += 1
         button: Button = "pending" if home.gateways else "none"

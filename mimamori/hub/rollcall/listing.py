@@ -39,3 +39,25 @@ def line_of(registry: Registry, row: Asked) -> Line:
         if all(u.number != phone.number for u in unique):
             unique.append(phone)
     return Line(row, home.name, [p.name for p in people], unique, home.address)
+
+
+MAX_FIND = 64  # characters of a search: a name, a reading, a phone number
+MAX_FOUND = 500  # households a search keeps: more is no search, the list's pages are there
+
+
+def found(registry: Registry, text: str) -> list[str]:
+    """The households a staff member's search names: its id, or a part of its name,
+    address, or of its people's names, readings or phone numbers (spaces ignored)."""
+    wanted = "".join(text.split())[:MAX_FIND]
+    if not wanted:
+        return []
+    hits: list[str] = []
+    for home in registry.households.values():
+        people = [p for pid in home.people if (p := registry.people.get(pid)) is not None]
+        words = [home.id, home.name, home.address or ""]
+        words += [w for p in people for w in (p.name, p.reading or "", p.phone or "")]
+        if home.id == wanted or any(wanted in "".join(w.split()) for w in words):
+            hits.append(home.id)
+            if len(hits) == MAX_FOUND:
+                break
+    return hits

@@ -1,4 +1,4 @@
-"""A roll-call's report and its live list's order: pure functions of its rows."""
+"""A roll-call's report: a pure function of its rows."""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from datetime import datetime
 from mimamori.hub.model.rollcall import Asked, Report
 
 KINDS = ("safe_button", "safe_link", "safe_visit", "help", "seen_only", "not_home", "none")
-STATUS_ORDER = {"unanswered": 0, "seen": 1, "help": 2, "safe": 3}
-
-
-def list_order(row: Asked) -> tuple[bool, bool, int, str]:
-    """Not answered first (seen at a watch point is not an answer), the support list
-    (避難行動要支援者) first among them, then who is not even seen; needing help before
-    safe among those who answered; then by household."""
-    answered = row.answer is not None
-    return answered, not row.support, STATUS_ORDER[row.status], row.household_id
 
 
 def _kind(row: Asked) -> str:

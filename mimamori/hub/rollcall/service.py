@@ -25,16 +25,28 @@ from mimamori.hub.alerts.engine import plans_of
 from mimamori.hub.alerts.routing import steps_for
 from mimamori.hub.model.alerts import AlertKind, Raise, Severity
 from mimamori.hub.model.clock import Clock
-from mimamori.hub.model.rollcall import Answer, Asked, Report, RollCall, Visit
+from mimamori.hub.model.rollcall import (
+    Answer,
+    Asked,
+    Listing,
+    ListPage,
+    Report,
+    RollCall,
+    Status,
+    Visit,
+)
 from mimamori.hub.register.registry import Registry
+from mimamori.hub.rollcall import line as line_buttons
 from mimamori.hub.rollcall.asking import ask, households_of, token_hash
 from mimamori.hub.rollcall.follow import Follower, Send
-from mimamori.hub.rollcall.report import list_order, report
+from mimamori.hub.rollcall.listing import found
+from mimamori.hub.rollcall.report import report
 from mimamori.hub.store.port import Store
 
 log = logging.getLogger(__name__)
 
 EVERY_S = 1.0  # how often presses and sightings are looked for when nobody wakes the loop
+PAGE = 100  # lines a page of the live list shows: a phone scrolls them; a read costs a page
 MAX_MESSAGE = 500  # characters: a message that fits a phone's screen and an SMS or two
 
 
@@ -110,7 +122,8 @@ class RollCalls:
         person = self.registry.people.get(person_id)
         return list(person.contacts) if person else []
 
-    async def _call(self, who: Principal, rollcall_id: int) -> RollCall:
+    async def rollcall(self, who: Principal, rollcall_id: int) -> RollCall:
+        """The roll-call if the caller may see it; Refused else."""
         found = await self.store.rollcall(rollcall_id)
         if found is None:
             raise Refused("missing")
@@ -131,21 +144,45 @@ class RollCalls:
             return row.household_id in who.households
         return who.in_area(row.area)
 
-    async def rows(self, who: Principal, rollcall_id: int) -> tuple[RollCall, list[Asked]]:
-        """The live list: the caller's households, not answered first, the support
-        list first among them."""
-        call = await self._call(who, rollcall_id)
-        only = list(who.households) if who.role == "volunteer" else None
-        rows = await self.store.rollcall_households(rollcall_id, only)
-        return call, sorted((r for r in rows if self._sees(who, r)), key=list_order)
+    async def page(
+        self,
+        who: Principal,
+        rollcall_id: int,
+        *,
+        page: int = 1,
+        status: Status | None = None,
+        find: str = "",
+    ) -> tuple[RollCall, ListPage]:
+        """A page of the live list (``PAGE`` lines, the first is 1): the caller's
+        households (staff their areas', a volunteer their assigned ones), not answered
+        first, the support list first among them; with the counts of all of them.
+        ``status`` keeps one status, ``find`` the households a search finds."""
+        call = await self.rollcall(who, rollcall_id)
+        among = tuple(found(self.registry, find)) if find.strip() else None
+        listing = Listing(
+            areas=None if who.everywhere or who.role == "volunteer" else who.areas,
+            households=who.households if who.role == "volunteer" else None,
+            status=status,
+            among=among,
+            offset=(max(1, page) - 1) * PAGE,
+            limit=PAGE,
+        )
+        return call, await self.store.rollcall_page(rollcall_id, listing)
+
+    async def row(
+        self, who: Principal, rollcall_id: int, household_id: str
+    ) -> tuple[RollCall, Asked]:
+        """One household's line, if the caller sees it (Refused ``missing`` else)."""
+        call = await self.rollcall(who, rollcall_id)
+        found_rows = await self.store.rollcall_households(rollcall_id, [household_id])
+        if not found_rows or not self._sees(who, found_rows[0]):
+            raise Refused("missing")
+        return call, found_rows[0]
 
     async def visit(
         self, who: Principal, rollcall_id: int, household_id: str, visit: Visit
     ) -> Asked:
-        call = await self._call(who, rollcall_id)
-        found = await self.store.rollcall_households(rollcall_id, [household_id])
-        if not found or not self._sees(who, found[0]):
-            raise Refused("missing")
+        call, _ = await self.row(who, rollcall_id, household_id)
         if not call.open:
             raise Refused("over")
         try:
@@ -158,7 +195,7 @@ class RollCalls:
         return row
 
     async def end(self, who: Principal, rollcall_id: int) -> Report:
-        call = await self._call(who, rollcall_id)
+        call = await self.rollcall(who, rollcall_id)
         if not who.sees_all_homes or (call.area is None and not who.everywhere):
             raise Refused("forbidden")  # a whole-town roll-call is ended by an admin
         await self.follower.follow(rollcall_id)  # what arrived until now still counts
@@ -173,7 +210,7 @@ class RollCalls:
 
     async def report(self, who: Principal, rollcall_id: int) -> Report | None:
         """The kept report (None while it runs); only staff see who was never reached."""
-        await self._call(who, rollcall_id)
+        await self.rollcall(who, rollcall_id)
         kept = await self.store.rollcall_report(rollcall_id)
         if kept is None:
             return None
@@ -202,6 +239,32 @@ class RollCalls:
             return None  # it ended meanwhile
         [row] = await self.store.rollcall_households(call.id, [row.household_id])
         return row
+
+    async def tap(self, data: str, line_user_id: str) -> str | None:
+        """A tap on 元気です / 助けが必要 in LINE (``line.py``): answered as the link
+        answers, if the LINE user is bound to the recipient the message went to; what
+        to reply. None when the postback is not a roll-call's."""
+        try:
+            tapped = line_buttons.read(await self.store.secret(line_buttons.SECRET), data)
+        except line_buttons.BadButton:
+            log.warning("roll-call: an altered LINE button was tapped: ignored")
+            return line_buttons.words("ja")["not_yours"]
+        if tapped is None:
+            return None
+        recipient = self.registry.recipients.get(tapped.recipient_id)
+        said = line_buttons.words(recipient.lang if recipient else "ja")
+        if tapped.recipient_id not in await self.store.line_recipients_of(line_user_id):
+            log.warning("roll-call: a LINE button of %s tapped by another", tapped.recipient_id)
+            return said["not_yours"]
+        row = await self.answer(tapped.token, tapped.answer)
+        if row is None:
+            return said["over"]
+        await self.store.audit(
+            self.clock(), who=recipient.name if recipient else tapped.recipient_id,
+            role="line", action=f"rollcall.{tapped.answer}",
+            subject=f"rollcall:{row.rollcall_id}/household:{row.household_id}",
+        )  # fmt: skip
+        return said["helping" if tapped.answer == "help" else "thanks"]
 
     async def _sos(self, call: RollCall, home: str) -> None:
         household = self.registry.households.get(home)

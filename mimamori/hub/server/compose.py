@@ -188,7 +188,8 @@ async def assemble(
         checkins = LineCheckins(
             registry, store, clock=clock, after_commit=after_commit, on_queued=delivery.wake.set
         )
-        line.events.checkin = checkins.tap
+        line.events.taps.append(checkins.tap)
+        line.events.taps.append(rollcall.tap)  # 元気です / 助けが必要 (issue 19)
         reloader.after.append(_waking(checkins.wake))
         loops["line-checkins"] = checkins.run
     if config.hub.worker_id is not None:  # several workers: the others' sightings, live here

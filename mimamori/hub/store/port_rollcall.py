@@ -9,7 +9,18 @@ from datetime import datetime
 from typing import Protocol
 
 from mimamori.hub.model.alerts import NotificationDraft
-from mimamori.hub.model.rollcall import Answer, Ask, Asked, Button, Heard, How, RollCall, Visit
+from mimamori.hub.model.rollcall import (
+    Answer,
+    Ask,
+    Asked,
+    Button,
+    Heard,
+    How,
+    Listing,
+    ListPage,
+    RollCall,
+    Visit,
+)
 
 
 class RollCallStore(Protocol):
@@ -39,6 +50,12 @@ class RollCallStore(Protocol):
         self, rollcall_id: int, household_ids: Sequence[str] | None = None
     ) -> list[Asked]:
         """Its households' rows (only these, when given)."""
+        ...
+
+    async def rollcall_page(self, rollcall_id: int, listing: Listing) -> ListPage:
+        """A page of the live list: the households ``listing`` names, in list order
+        (not answered first, the support list first, then who is not even seen; help
+        before safe; then by household), with the counts by status of all in its scope."""
         ...
 
     async def rollcall_of_token(self, token_hash: str) -> tuple[RollCall, Asked] | None:

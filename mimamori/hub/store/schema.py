@@ -908,4 +908,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         updated_at {bigint} NOT NULL
     );
     """),
+    # 34 (issue 19) the roll-call's list by page: its order (not answered first, the
+    # support list first, then who is not even seen; help before safe) as an expression
+    # the page's ORDER BY repeats word for word (``store/sql_rollcall.py``), so a page
+    # of a 10,000-household roll-call is read from the index, not sorted.
+    Migration("""
+    CREATE INDEX IF NOT EXISTS rollcall_households_rank ON rollcall_households (
+        rollcall_id,
+        (CASE WHEN answer IS NULL THEN 0 ELSE 4 END
+         + CASE WHEN support = 1 THEN 0 ELSE 2 END
+         + CASE WHEN answer = 'safe' OR (answer IS NULL AND seen_at IS NOT NULL)
+           THEN 1 ELSE 0 END),
+        household_id
+    );
+    """),
 )

@@ -5,6 +5,7 @@ once per household (``help`` may follow ``safe``, never the other way)."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -12,7 +13,19 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from mimamori.hub.model.alerts import NotificationDraft
-from mimamori.hub.model.rollcall import Answer, Ask, Asked, Button, Heard, How, RollCall, Visit
+from mimamori.hub.model.rollcall import (
+    STATUSES,
+    Answer,
+    Ask,
+    Asked,
+    Button,
+    Heard,
+    How,
+    Listing,
+    ListPage,
+    RollCall,
+    Visit,
+)
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
@@ -23,6 +36,20 @@ _CALL = "id, area, message, started_by, started_at, ended_at, ended_by"
 _ASKED = (
     "rollcall_id, household_id, area, support, button, notices, answer, how, answered_at, "
     "seen_at, seen_where, visit, visit_at, visit_by"
+)
+# The live list's order, word for word the expression of the index in schema.py
+# (``rollcall_households_rank``), so that the engines read a page from the index: not
+# answered first (0-3), the support list first (0-1, 4-5), then who is not even seen at
+# a watch point; among those who answered, help before safe.
+RANK = (
+    "(CASE WHEN answer IS NULL THEN 0 ELSE 4 END"
+    " + CASE WHEN support = 1 THEN 0 ELSE 2 END"
+    " + CASE WHEN answer = 'safe' OR (answer IS NULL AND seen_at IS NOT NULL)"
+    " THEN 1 ELSE 0 END)"
+)
+_STATUS = (
+    "CASE WHEN answer IS NOT NULL THEN answer WHEN seen_at IS NOT NULL THEN 'seen' "
+    "ELSE 'unanswered' END"
 )
 # A first answer, or help over safe: an answer that would say less is not written.
 _ANSWERS = "(answer IS NULL OR (? = 'help' AND answer = 'safe'))"
@@ -116,6 +143,48 @@ class SqlRollCall(SqlBase):
             [rollcall_id, *(household_ids or ())],
         )
         return [_asked(row) for row in rows]
+
+    @serialized
+    async def rollcall_page(self, rollcall_id: int, listing: Listing) -> ListPage:
+        scope, params = self._scope(listing)
+        where = f"WHERE rollcall_id = ?{scope}"
+        counted = await self._query(
+            f"SELECT {_STATUS}, count(*) FROM rollcall_households {where} GROUP BY {_STATUS}",
+            [rollcall_id, *params],
+        )
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        counts.update({status: int(n) for status, n in counted})
+        if listing.status is not None:
+            where += f" AND {_STATUS} = ?"
+            params.append(listing.status)
+        if listing.among is not None:
+            where += f" AND household_id IN ({self._dialect.json_values()})"
+            params.append(json.dumps(listing.among))
+        if listing.status is None and listing.among is None:
+            matching = sum(counts.values())
+        else:
+            [(n,)] = await self._query(
+                f"SELECT count(*) FROM rollcall_households {where}", [rollcall_id, *params]
+            )
+            matching = int(n)
+        rows = await self._query(
+            f"SELECT {_ASKED} FROM rollcall_households {where} "
+            f"ORDER BY rollcall_id, {RANK}, household_id LIMIT ? OFFSET ?",
+            [rollcall_id, *params, listing.limit, listing.offset],
+        )
+        return ListPage([_asked(row) for row in rows], counts, matching)
+
+    def _scope(self, listing: Listing) -> tuple[str, list[Any]]:
+        """The caller's households: their areas', a volunteer's own (one parameter each,
+        a JSON array: engines cap a statement's parameters)."""
+        sql, params = "", []
+        if listing.areas is not None:
+            sql += f" AND area IN ({self._dialect.json_values()})"
+            params.append(json.dumps(listing.areas))
+        if listing.households is not None:
+            sql += f" AND household_id IN ({self._dialect.json_values()})"
+            params.append(json.dumps(listing.households))
+        return sql, params
 
     @serialized
     async def rollcall_of_token(self, token_hash: str) -> tuple[RollCall, Asked] | None:

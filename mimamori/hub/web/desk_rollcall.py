@@ -2,7 +2,9 @@
 
 * ``/rollcall``: the roll-calls the caller may see, and (staff) the form to start one;
 * ``/rollcall/{id}``: the live list (not answered first, the support list first), the
-  phones to call; it has no form, so it reloads itself like the other live lists;
+  phones to call, 100 lines a page with the counts of all, kept to one status by a
+  link or to a search's households (``?find=``); it has no form, so it reloads itself
+  like the other live lists; ``/rollcall/{id}/find`` is the search's form;
 * ``/rollcall/{id}/visit?household=…``: the form that records a visit (無事 / 要支援 /
   不在), audited; and the end with its report (staff).
 
@@ -12,19 +14,21 @@ Plain forms that post back to these pages, no script, as the desk's other pages.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
-from mimamori.hub.model.rollcall import VISITS, Visit
-from mimamori.hub.rollcall.listing import line_of
-from mimamori.hub.rollcall.service import MAX_MESSAGE, Refused, RollCalls
+from mimamori.hub.model.rollcall import STATUSES, VISITS, Status, Visit
+from mimamori.hub.rollcall.listing import MAX_FIND, line_of
+from mimamori.hub.rollcall.service import MAX_MESSAGE, PAGE, Refused, RollCalls
 from mimamori.hub.web.context import PageContext, SignedIn
 
 router = APIRouter(include_in_schema=False)
 RollCallId = Annotated[int, Path(ge=1, le=2**62)]
 HouseholdId = Annotated[str, Query(min_length=1, max_length=64)]
 _STATUS = {"forbidden": 403, "missing": 404, "over": 409}
+MAX_PAGE = 10_000
 
 
 def _service(page: PageContext) -> RollCalls | Response:
@@ -73,21 +77,40 @@ async def start(
 
 
 @router.get("/rollcall/{rollcall_id:int}")
-async def live_list(page: SignedIn, rollcall_id: RollCallId) -> Response:
+async def live_list(
+    page: SignedIn,
+    rollcall_id: RollCallId,
+    n: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+    status: Annotated[Status | None, Query()] = None,
+    find: Annotated[str, Query(max_length=MAX_FIND)] = "",
+) -> Response:
     if isinstance(service := _service(page), Response):
         return service
     try:
-        call, rows = await service.rows(page.who, rollcall_id)
+        call, found = await service.page(page.who, rollcall_id, page=n, status=status, find=find)
     except Refused as exc:
         return _refused(page, exc)
-    counts = {"unanswered": 0, "seen": 0, "safe": 0, "help": 0}
-    for row in rows:
-        counts[row.status] += 1
     report = await service.report(page.who, rollcall_id) if not call.open else None
+    pages = max(1, -(-found.matching // PAGE))
+    kept = {k: v for k, v in (("status", status or ""), ("find", find)) if v}
     return page.render(
-        "desk/rollcall.html", call=call, lines=[line_of(page.hub.registry, r) for r in rows],
-        counts=counts, report=report, staff=page.who.sees_all_homes, live_list=call.open,
+        "desk/rollcall.html", call=call, lines=[line_of(page.hub.registry, r) for r in found.rows],
+        counts=found.counts, report=report, staff=page.who.sees_all_homes, live_list=call.open,
+        statuses=STATUSES, only=status, find=find, n=n, pages=pages, matching=found.matching,
+        at=lambda m: f"/rollcall/{call.id}?{urlencode({**kept, 'page': m})}",
     )  # fmt: skip
+
+
+@router.get("/rollcall/{rollcall_id:int}/find")
+async def find_form(page: SignedIn, rollcall_id: RollCallId) -> Response:
+    """The search for a household (a form: the live list has none, it reloads)."""
+    if isinstance(service := _service(page), Response):
+        return service
+    try:
+        call = await service.rollcall(page.who, rollcall_id)
+    except Refused as exc:
+        return _refused(page, exc)
+    return page.render("desk/rollcall_find.html", call=call, max_find=MAX_FIND)
 
 
 @router.get("/rollcall/{rollcall_id:int}/visit")
@@ -95,13 +118,10 @@ async def visit_form(page: SignedIn, rollcall_id: RollCallId, household: Househo
     if isinstance(service := _service(page), Response):
         return service
     try:
-        call, rows = await service.rows(page.who, rollcall_id)
+        call, row = await service.row(page.who, rollcall_id, household)
     except Refused as exc:
         return _refused(page, exc)
-    found = [r for r in rows if r.household_id == household]
-    if not found:
-        return page.message("rc_title", "rc_refused", 404)
-    line = line_of(page.hub.registry, found[0])
+    line = line_of(page.hub.registry, row)
     return page.render(
         "desk/rollcall_visit.html", call=call, line=line, visits=VISITS,
         staff=page.who.sees_all_homes,

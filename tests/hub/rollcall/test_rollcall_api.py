@@ -39,6 +39,25 @@ def town(tmp_path: Path) -> Any:
     return edit
 
 
+def two_homes(tmp_path: Path) -> Any:
+    """``town``'s north, and 比嘉さん宅 (hh-2, its own home gateway gw-2, her family
+    r-miyagi to message: her channel's URL answers nothing)."""
+    north = town(tmp_path)
+    (tmp_path / "miyagi.channels").write_text("json://127.0.0.1:9/miyagi\n")
+
+    def edit(doc: dict[str, Any]) -> None:
+        north(doc)
+        doc["gateways"].append({"id": "gw-2", "name": "比嘉さん宅", "lat": 26.28, "lon": 127.77,
+                                "site": "home", "area": "north"})  # fmt: skip
+        doc["households"].append(
+            {"id": "hh-2", "name": "比嘉さん宅", "area": "north", "gateways": ["gw-2"],
+             "people": ["p-tsuru"]}
+        )  # fmt: skip
+        doc["people"][0]["contacts"] = ["r-miyagi"]
+
+    return edit
+
+
 async def link_token(tmp_path: Path) -> str:
     [(body,)] = await query(
         tmp_path, "SELECT body FROM notifications WHERE dedupe_key LIKE 'rollcall-%'"
@@ -92,6 +111,16 @@ async def test_a_roll_call_over_http_survives_a_restart_and_ends_with_its_report
                 "unanswered", True, ["宮城 カマ"],
             )  # fmt: skip
             assert [p["number"] for p in line["phones"]] == ["098-000-0000", "090-1111-2222"]
+            whole = await listed(client, rollcall_id)
+            assert (whole["page"], whole["pages"], whole["matching"]) == (1, 1, 1)
+            assert whole["counts"] == {"unanswered": 1, "seen": 0, "help": 0, "safe": 0}
+            kept = await client.get(f"/api/v1/rollcalls/{rollcall_id}",
+                                    params={"status": "safe", "find": "宮城"})  # fmt: skip
+            assert (kept.json()["households"], kept.json()["matching"]) == ([], 0)
+            assert kept.json()["counts"] == whole["counts"]  # the filter aside
+            for bad in ({"page": 0}, {"status": "gone"}, {"find": "x" * 65}):
+                refused = await client.get(f"/api/v1/rollcalls/{rollcall_id}", params=bad)
+                assert refused.status_code == 422, bad
             # The desk's page of the same list: Japanese first, reloading itself.
             page = await client.get(f"/rollcall/{rollcall_id}")
             assert page.status_code == 200

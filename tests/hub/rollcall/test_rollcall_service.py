@@ -115,8 +115,8 @@ async def test_a_tag_at_a_watch_point_is_seen_alive_but_not_an_answer(
     await service.process()
     [hh1] = await store.rollcall_households(started.id, ["hh-1"])
     assert (hh1.status, hh1.answer, hh1.seen_where) == ("seen", None, "公民館前")
-    _, rows = await service.rows(ADMIN, started.id)
-    assert [(r.household_id, r.status) for r in rows] == [
+    _, page = await service.page(ADMIN, started.id)
+    assert [(r.household_id, r.status) for r in page.rows] == [
         ("hh-1", "seen"), ("hh-2", "unanswered"), ("hh-3", "unanswered"),
     ]  # fmt: skip
 
@@ -153,14 +153,22 @@ async def test_the_live_list_puts_the_unanswered_and_the_support_list_first_in_e
     service = await rollcalls(tmp_path, store, clock)
     started = await service.start(ADMIN, None, MESSAGE)
     await service.answer((await links(tmp_path))["r-family"], "safe")
-    _, rows = await service.rows(ADMIN, started.id)
-    assert [r.household_id for r in rows] == ["hh-1", "hh-3", "hh-2"]
-    _, rows = await service.rows(NORTH_STAFF, started.id)
-    assert [r.household_id for r in rows] == ["hh-1", "hh-2"]
-    _, rows = await service.rows(VOLUNTEER, started.id)
-    assert [r.household_id for r in rows] == ["hh-2"]
+    _, page = await service.page(ADMIN, started.id)
+    assert [r.household_id for r in page.rows] == ["hh-1", "hh-3", "hh-2"]
+    assert page.counts == {"unanswered": 2, "seen": 0, "help": 0, "safe": 1}
+    _, page = await service.page(NORTH_STAFF, started.id)
+    assert [r.household_id for r in page.rows] == ["hh-1", "hh-2"]
+    assert page.counts == {"unanswered": 1, "seen": 0, "help": 0, "safe": 1}
+    _, page = await service.page(VOLUNTEER, started.id)
+    assert [r.household_id for r in page.rows] == ["hh-2"] and page.matching == 1
+    _, page = await service.page(NORTH_STAFF, started.id, find="金城")  # the south's: not shown
+    assert (page.rows, page.matching) == ([], 0)
+    _, page = await service.page(ADMIN, started.id, find="比嘉 ツル")
+    assert [r.household_id for r in page.rows] == ["hh-2"]
+    _, page = await service.page(SOUTH_STAFF, started.id, status="unanswered")
+    assert [r.household_id for r in page.rows] == ["hh-3"]
     with pytest.raises(Refused, match="missing"):
-        await service.rows(FAMILY, started.id)
+        await service.page(FAMILY, started.id)
     with pytest.raises(Refused, match="missing"):
         await service.visit(VOLUNTEER, started.id, "hh-1", "safe")  # not theirs
 

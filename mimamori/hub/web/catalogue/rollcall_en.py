@@ -59,4 +59,12 @@ TEXT: dict[str, str] = {
     "rc_minutes": "{n} min",
     "rc_refused": "This roll-call cannot be shown.",
     "rc_over": "This roll-call has ended.",
+    "rc_all": "All",
+    "rc_find": "Find a household",
+    "rc_find_label": "Part of a household's or person's name, reading, phone or address",
+    "rc_find_go": "Find",
+    "rc_found": "Households for “{find}”: {n}",
+    "rc_page": "Page {n} of {pages}",
+    "rc_prev": "← Previous page",
+    "rc_next": "Next page →",
 }

@@ -59,4 +59,12 @@ TEXT: dict[str, str] = {
     "rc_minutes": "{n} 分",
     "rc_refused": "この安否確認は表示できません。",
     "rc_over": "この安否確認は終了しています。",
+    "rc_all": "すべて",
+    "rc_find": "世帯をさがす",
+    "rc_find_label": "世帯名・お名前・ふりがな・電話番号・住所の一部",
+    "rc_find_go": "さがす",
+    "rc_found": "「{find}」の世帯：{n} 件",
+    "rc_page": "{n} / {pages} ページ",
+    "rc_prev": "← 前のページ",
+    "rc_next": "次のページ →",
 }
