@@ -203,14 +203,19 @@ class SqlTownFigures(SqlBase):
     async def watch_point_activity(
         self, since: datetime, until: datetime, areas: Sequence[str] | None, kind: str
     ) -> list[tuple[str, str, str, float, float, int]]:
+        # The sightings still kept, and the counts the purge kept of those it removed
+        # (``gateway_arrivals``, by hour): a year is longer than sightings are kept.
         # By the gateway's time (``ts``): the (gateway_id, ts) index reads only the
         # year's rows of each point; a sighting's clock is checked for skew on arrival.
         where, params = _in_areas("w.area_id", areas)
+        window = [to_epoch_ms(since), to_epoch_ms(until)]
         rows = await self._query(
             "SELECT w.id, w.name, w.area_id, w.lat, w.lon, (SELECT count(*) FROM events e "
-            "WHERE e.gateway_id = w.id AND e.ts >= ? AND e.ts < ? AND e.kind = ?) "
+            "WHERE e.gateway_id = w.id AND e.ts >= ? AND e.ts < ? AND e.kind = ?) + "
+            "(SELECT coalesce(sum(g.arrivals), 0) FROM gateway_arrivals g "
+            "WHERE g.gateway_id = w.id AND g.hour >= ? AND g.hour < ?) "
             f"FROM watch_points w WHERE {_POINT}{where} ORDER BY w.id",
-            [to_epoch_ms(since), to_epoch_ms(until), kind, *params],
+            [*window, kind, *window, *params],
         )
         return [(str(i), str(n), str(a), float(la), float(lo), int(c))
                 for i, n, a, la, lo, c in rows]  # fmt: skip

@@ -46,6 +46,13 @@ async def test_a_years_figures_match_an_independent_count_of_what_happened(
     north_lists = await count_listings(store, [NORTH], FY, NOW)
     assert check_more(north, north_lists, year, more, [NORTH]) > 0
 
+    # Sightings are kept 30 days; the arrivals the map counts outlive them.
+    cutoff = NOW - timedelta(days=30)
+    purged = await store.purge_sightings(cutoff, [])
+    old = sum(1 for times in more.arrivals.values() for at in times if at < cutoff)
+    assert purged.removed["tag.arrived"] == old > 30
+    assert await count_listings(store, None, FY, NOW) == lists
+
 
 def test_the_fiscal_year_runs_from_april_to_march_in_japan() -> None:
     assert edges(FY) == month_starts()
