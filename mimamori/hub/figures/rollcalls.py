@@ -4,7 +4,11 @@ started in the year, from its households' rows and the roll-call's own report
 (the home button, the link, a visit; 助けが必要 by any way), seen alive at a watch
 point only, found not at home, never reached, and the minutes to answer (median and
 90th percentile of those who answered). An area's figures count only its own
-households, also of a roll-call of the whole town."""
+households, also of a roll-call of the whole town.
+
+Small counts: the report's kinds split the households asked, so they are hidden with
+their total by the one rule (``hide_small``); the sums shown beside them (answered,
+never reached) are hidden when one of their parts is, or the sum would give it away."""
 
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from mimamori.hub.store.port_rollcall import RollCallStore
 
 WHOLE_TOWN = "all"
 ANSWERS = ("safe_button", "safe_link", "safe_visit", "help")
-COUNTS = ("asked", "answered", *ANSWERS, "seen_only", "not_home", "never_reached")
+UNANSWERED = ("seen_only", "not_home", "none")  # none: not seen, not found out either
+SUMS = {"answered": ANSWERS, "never_reached": UNANSWERED}
+COUNTS = ("asked", "answered", *ANSWERS, "never_reached", *UNANSWERED)
 COLUMNS = (
     Column("started", "text"),
     Column("area", "text"),
@@ -55,12 +61,12 @@ async def rollcall_listing(
             continue
         got = report(call.started_at, rows)
         answered = sum(got.counts[k] for k in ANSWERS)
-        raw = {
-            "asked": got.asked, "answered": answered,
-            **{k: got.counts[k] for k in (*ANSWERS, "seen_only", "not_home")},
-            "never_reached": len(got.never_reached),
-        }  # fmt: skip
-        shown = hide_small(raw)
+        shown = hide_small(
+            {"asked": got.asked, **{k: got.counts[k] for k in (*ANSWERS, *UNANSWERED)}}
+        )
+        for total, parts in SUMS.items():
+            whole = sum(got.counts[k] for k in parts)
+            shown[total] = None if any(shown[k] is None for k in parts) else whole
         cells: tuple[Cell, ...] = (
             f"{call.started_at.astimezone(JAPAN):%Y-%m-%d %H:%M}",
             call.area or WHOLE_TOWN,

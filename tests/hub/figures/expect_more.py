@@ -80,19 +80,27 @@ def _check_calls(listing: Listing, more: More, areas: Sequence[str] | None) -> i
         item = next(i for i in listing.items if i.key == str(call.id))
         cells = dict(zip(keys, item.cells, strict=True))
         quiet = [a for a in mine if a.answer is None]
-        raw = {
-            "asked": len(mine),
-            "answered": len(mine) - len(quiet),
+        answers = {
             **{
                 f"safe_{how}": sum(1 for a in mine if a.answer == "safe" and a.how == how)
                 for how in ("button", "link", "visit")
             },
             "help": sum(1 for a in mine if a.answer == "help"),
+        }
+        unanswered = {
             "seen_only": sum(1 for a in quiet if a.seen),
             "not_home": sum(1 for a in quiet if not a.seen and a.visit == "not_home"),
-            "never_reached": len(quiet),
+            "none": sum(1 for a in quiet if not a.seen and a.visit != "not_home"),
         }
+        # The kinds split the households asked: hidden with their total by the rule.
+        raw = {"asked": len(mine), **answers, **unanswered}
         hidden += check_column({k: cells[k] for k in raw}, raw, ("rollcall", call.id))
+        # A sum beside them is hidden when a part is: else it would give the part away.
+        for total, parts, count in (("answered", answers, len(mine) - len(quiet)),
+                                    ("never_reached", unanswered, len(quiet))):  # fmt: skip
+            assert sum(parts.values()) == count
+            hides = any(cells[k] is None for k in parts)
+            assert cells[total] == (None if hides else count), (call.id, total)
         assert cells["started"] == f"{call.started.astimezone(JAPAN):%Y-%m-%d %H:%M}"
         assert cells["area"] == (call.area or "all")
         minutes = [(a.after or NOTHING).total_seconds() for a in mine if a.answer is not None]

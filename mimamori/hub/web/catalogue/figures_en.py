@@ -63,6 +63,7 @@ TEXT: dict[str, str] = {
     "fcol_help": "Needs help",
     "fcol_seen_only": "Only seen at a watch point",
     "fcol_not_home": "Visited, not at home",
+    "fcol_none": "Nothing else known",
     "fcol_never_reached": "Never reached",
     "fcol_median": "Minutes to answer (median)",
     "fcol_p90": "Minutes to answer (90%)",

@@ -63,6 +63,7 @@ TEXT: dict[str, str] = {
     "fcol_help": "助けが必要",
     "fcol_seen_only": "見守りポイントで確認のみ",
     "fcol_not_home": "訪問して不在",
+    "fcol_none": "ほかに何もわからない世帯",
     "fcol_never_reached": "連絡がつかなかった世帯",
     "fcol_median": "答えるまで（中央値・分）",
     "fcol_p90": "答えるまで（90%・分）",
