@@ -2,8 +2,9 @@
 started in the year, from its households' rows and the roll-call's own report
 (``hub/rollcall/report.py``): how many households were asked, answered and how
 (the home button, the link, a visit; 助けが必要 by any way), seen alive at a watch
-point only, found not at home, never reached, and the minutes to answer (median and
-90th percentile of those who answered). An area's figures count only its own
+point only, found not at home, never reached, the minutes to answer (median and
+90th percentile of those who answered) and until nine in ten of those asked had
+answered. An area's figures count only its own
 households, also of a roll-call of the whole town.
 
 Small counts: the report's kinds split the households asked, so they are hidden with
@@ -12,13 +13,14 @@ never reached) are hidden when one of their parts is, or the sum would give it a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
 from mimamori.hub.figures.cases import JAPAN
 from mimamori.hub.figures.suppression import MIN_SHOWN, hide_small
 from mimamori.hub.figures.table import Cell, Column, Item, Listing
-from mimamori.hub.model.rollcall import RollCall
+from mimamori.hub.model.rollcall import Asked, RollCall
 from mimamori.hub.rollcall.report import report
 from mimamori.hub.store.port_rollcall import RollCallStore
 
@@ -33,7 +35,16 @@ COLUMNS = (
     *(Column(k, "count") for k in COUNTS),
     Column("median", "minutes"),
     Column("p90", "minutes"),
+    Column("to_90pct", "minutes"),
 )
+
+
+def _nine_in_ten(started: datetime, rows: Sequence[Asked]) -> float | None:
+    """Seconds from the start until nine in ten of the households asked had answered;
+    None if they never did."""
+    times = sorted((r.answered_at - started).total_seconds() for r in rows if r.answered_at)
+    needed = math.ceil(0.9 * len(rows))
+    return times[needed - 1] if len(times) >= needed else None
 
 
 def _minutes(seconds: float | None, answered: int) -> Cell:
@@ -73,6 +84,7 @@ async def rollcall_listing(
             *(shown[k] for k in COUNTS),
             _minutes(got.median_s, answered),
             _minutes(got.p90_s, answered),
+            _minutes(_nine_in_ten(call.started_at, rows), answered),
         )
         items.append(Item(str(call.id), cells))
     return Listing("rollcalls", COLUMNS, tuple(items))

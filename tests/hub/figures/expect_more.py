@@ -106,6 +106,11 @@ def _check_calls(listing: Listing, more: More, areas: Sequence[str] | None) -> i
         minutes = [(a.after or NOTHING).total_seconds() for a in mine if a.answer is not None]
         assert cells["median"] == expected_stat(minutes, "median", 60), call.id
         assert cells["p90"] == expected_stat(minutes, "p90", 60), call.id
+        # Nine in ten of those asked answered by then (of 8 asked: the 8th answer).
+        enough = -(-len(mine) * 9 // 10)
+        nine = sorted(minutes)[enough - 1] if len(minutes) >= enough else None
+        shown = nine is not None and len(minutes) >= 3
+        assert cells["to_90pct"] == (round(nine / 60, 1) if shown else None), call.id
     assert [i.key for i in listing.items] == expected
     return hidden
 

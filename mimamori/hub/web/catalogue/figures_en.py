@@ -67,6 +67,7 @@ TEXT: dict[str, str] = {
     "fcol_never_reached": "Never reached",
     "fcol_median": "Minutes to answer (median)",
     "fcol_p90": "Minutes to answer (90%)",
+    "fcol_to_90pct": "Minutes until 9 in 10 answered",
     "fcol_name": "Name",
     "fcol_lat": "Latitude",
     "fcol_lon": "Longitude",

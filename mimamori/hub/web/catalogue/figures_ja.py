@@ -67,6 +67,7 @@ TEXT: dict[str, str] = {
     "fcol_never_reached": "連絡がつかなかった世帯",
     "fcol_median": "答えるまで（中央値・分）",
     "fcol_p90": "答えるまで（90%・分）",
+    "fcol_to_90pct": "9割の世帯が答えるまで（分）",
     "fcol_name": "名前",
     "fcol_lat": "緯度",
     "fcol_lon": "経度",
