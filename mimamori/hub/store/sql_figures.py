@@ -5,12 +5,15 @@ a time window."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from mimamori.hub.store.sql import marks
+from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
+from mimamori.protocol.events import EventKind
 from mimamori.protocol.timefmt import to_epoch_ms
 
 
@@ -48,6 +51,29 @@ _AREA_JOINS = (
     " LEFT JOIN watch_points w ON a.subject LIKE 'gateway:%' AND w.id = substr(a.subject, 9)"
 )
 _AREA = "coalesce(h.area_id, p.area_id, w.area_id, '')"
+
+
+HOUR_MS = 3_600_000
+
+
+async def keep_arrivals(db: Db, rows: Sequence[tuple[Any, ...]]) -> None:
+    """The town's figures count tags' arrivals at each watch point over a year
+    (hub/figures/points.py), longer than sightings are kept: of the events the purge
+    removes (``rows``: kind, ts, gateway), in its transaction ``db``, the arrivals are
+    kept as a count per gateway and hour (Japan's months begin on a UTC hour), which
+    names no one."""
+    hours = Counter(
+        (str(gateway), int(ts) - int(ts) % HOUR_MS)
+        for kind, ts, gateway in rows
+        if kind == EventKind.TAG_ARRIVED
+    )
+    if hours:
+        await db.executemany(
+            "INSERT INTO gateway_arrivals (gateway_id, hour, arrivals) VALUES (?, ?, ?) "
+            "ON CONFLICT (gateway_id, hour) DO UPDATE "
+            "SET arrivals = gateway_arrivals.arrivals + excluded.arrivals",
+            [(g, h, n) for (g, h), n in sorted(hours.items())],
+        )
 
 
 class SqlTownFigures(SqlBase):

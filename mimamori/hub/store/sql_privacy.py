@@ -31,10 +31,10 @@ from mimamori.hub.model.register import Actor, RegisterWrite
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.hub.store.sql_confirmations import unname_person
+from mimamori.hub.store.sql_figures import keep_arrivals
 from mimamori.hub.store.sql_found import forget_found
 from mimamori.hub.store.sql_register import forget_audit, next_version, write_entry
 from mimamori.locking import serialized
-from mimamori.protocol.events import EventKind
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
 
 # `mimamori bench purge` on the 2-core development machine: 30-45k rows/s, and an
@@ -46,27 +46,6 @@ _OUTSIDE_WINDOWS = (
     "e.tag IS NOT NULL AND e.ts >= ? AND e.ts < ? AND NOT EXISTS (SELECT 1 FROM "
     "purge_keep k WHERE k.tag = e.tag AND e.ts BETWEEN k.since AND k.until)"
 )
-
-
-HOUR_MS = 3_600_000
-
-
-async def _keep_arrivals(db: Db, rows: Sequence[tuple[Any, ...]]) -> None:
-    """The town's figures count tags' arrivals at each watch point over a year
-    (hub/figures/points.py): what the purge removes is kept as a count per gateway and
-    hour (Japan's months begin on a UTC hour), which names no one."""
-    hours = Counter(
-        (str(gateway), int(ts) - int(ts) % HOUR_MS)
-        for kind, ts, gateway in rows
-        if kind == EventKind.TAG_ARRIVED
-    )
-    if hours:
-        await db.executemany(
-            "INSERT INTO gateway_arrivals (gateway_id, hour, arrivals) VALUES (?, ?, ?) "
-            "ON CONFLICT (gateway_id, hour) DO UPDATE "
-            "SET arrivals = gateway_arrivals.arrivals + excluded.arrivals",
-            [(g, h, n) for (g, h), n in sorted(hours.items())],
-        )
 
 
 class _DryRun(Exception):
@@ -157,7 +136,7 @@ class SqlPrivacy(SqlBase):
                 f"{_OUTSIDE_WINDOWS} ORDER BY e.ts LIMIT ?) RETURNING kind, ts, gateway_id",
                 (start, cutoff, batch),
             )
-            await _keep_arrivals(db, rows)
+            await keep_arrivals(db, rows)  # counts for the town's figures, no one named
         if not rows:
             return None
         return Counter(kind for kind, *_ in rows), max(ts for _, ts, _ in rows)
