@@ -20,4 +20,10 @@ async def found_families(
     counts = {k: [0] * MONTHS for k in FOUND_KEYS}
     for month, what, n in await store.found_counts(edges, areas):
         counts[what][month] += n
-    return [counted("qr_scans", counts, chart="scans")]
+    # Two tables: a report is not a part of the scans (a finder may write on a scan of
+    # the month before), and a small count of one would hide the other.
+    return [
+        counted("qr_scans", {"scans": counts["scans"]}, chart="scans"),
+        counted("finder_reports", {"finder_reports": counts["finder_reports"]},
+                chart="finder_reports"),
+    ]  # fmt: skip

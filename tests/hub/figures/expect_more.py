@@ -56,13 +56,14 @@ def check_more(
         if within:
             periods["line_missed"][min(within)] += 1
     assert sum(periods["line_missed"]) > 0
-    hidden += check_counts(by["missed_checkins"], {**missed, **periods})
+    hidden += check_counts(by["missed_checkins"], missed)
+    hidden += check_counts(by["missed_line_checkins"], periods)
 
     scans = [s for s in more.scans if in_scope(s.area, areas)]
     found = [r for r in more.finder_reports if in_scope(r.area, areas)]
-    counts = tally(scans, lambda s: s.at, lambda s: ["scans"])
-    counts |= tally(found, lambda r: r.at, lambda r: ["finder_reports"])
-    hidden += check_counts(by["qr_scans"], counts)
+    hidden += check_counts(by["qr_scans"], tally(scans, lambda s: s.at, lambda s: ["scans"]))
+    reports = tally(found, lambda r: r.at, lambda r: ["finder_reports"])
+    hidden += check_counts(by["finder_reports"], reports)
 
     hidden += _check_calls(lists["rollcalls"], more, areas)
     hidden += _check_map(lists["watch_points_map"], year, more, areas)
