@@ -37,7 +37,7 @@ async def alert_families(
     by_kind: dict[str, list[int]] = {"total": _zeros()}
     by_end: dict[str, list[int]] = {e: _zeros() for e in ENDINGS}
     missed = {"checkin_missed": _zeros()}
-    on_line = {"line_missed": await _line_missed(store, areas, edges)}
+    on_line = {"line_missed": await line_missed_by_month(store, areas, edges)}
     for month, kind, ended, n in await store.alert_counts(edges, areas):
         by_kind.setdefault(kind, _zeros())[month] += n
         by_kind["total"][month] += n
@@ -62,7 +62,7 @@ async def alert_families(
     ]
 
 
-async def _line_missed(
+async def line_missed_by_month(
     store: FigureStore, areas: Sequence[str] | None, edges: Sequence[datetime]
 ) -> list[int]:
     """Missed LINE check-ins by month: each (household, due) period once, in the month
