@@ -14,9 +14,11 @@ import pytest
 from mimamori.hub.figures.chart import bars
 from mimamori.hub.figures.people import _spans
 from mimamori.hub.figures.points import COLUMNS, band_of, draw
+from mimamori.hub.figures.rollcalls import ANSWERS, UNANSWERED
 from mimamori.hub.figures.table import Family, Item, Listing, Row, counted, edges
 from mimamori.hub.figures.town import count_listings, count_town
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE
+from mimamori.hub.rollcall.report import KINDS
 from mimamori.hub.store.sql_store import SqlStore
 from tests.hub.access.test_areas import NORTH
 from tests.hub.figures.expect import check_year
@@ -106,3 +108,9 @@ def test_the_map_keeps_north_up_and_the_aspect_and_colours_by_the_years_uptime()
     one = draw(Listing("watch_points_map", columns, items[:1]))
     assert one is not None and 0 < one.dots[0].x < one.legend_x  # one point: drawn inside
     assert draw(Listing("watch_points_map", columns, ())) is None
+
+
+def test_a_roll_calls_line_has_every_kind_of_the_roll_calls_report() -> None:
+    # The figures split the households as the roll-call's report does; a kind added
+    # there must be a column here (or the sums would leave it out).
+    assert sorted((*ANSWERS, *UNANSWERED)) == sorted(KINDS)
