@@ -6,6 +6,7 @@ events the hub records when one comes or goes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from mimamori.hub.figures.suppression import hide_small
@@ -14,9 +15,9 @@ from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE
 from mimamori.hub.store.port_figures import FigureStore
 from mimamori.protocol.timefmt import to_epoch_ms
 
-# The people watched by a kind of device. The watched person has no LINE check-in of
-# their own (LINE reaches families and helpers: docs/line.md); the page says so.
-PEOPLE_KEYS = ("people", "tag", "home")
+# The people watched, and of them by a kind of watching: a tag, a home button (a home
+# gateway), a LINE check-in of their own that has started (hub/checkins/line.py).
+PEOPLE_KEYS = ("people", "tag", "home", "line_checkin")
 PLACE_KEYS = ("households", "watch_points")
 
 
@@ -51,11 +52,25 @@ def _spans(
     return spans
 
 
-async def uptime_family(
+@dataclass(frozen=True)
+class Uptime:
+    """One watch point's time up and time known (ms) in each month of the period."""
+
+    up: list[int]
+    known: list[int]
+
+    def year(self) -> Value:
+        return pct(sum(self.up), sum(self.known))
+
+
+def pct(up: int, known: int) -> Value:
+    return round(100 * up / known, 1) if known else None
+
+
+async def uptime_by_point(
     store: FigureStore, areas: Sequence[str] | None, edges: Sequence[datetime], now: datetime
-) -> Family:
-    """Each month's share of time the area's watch points were up, in percent (one
-    decimal), of the time each was known; none for months not begun."""
+) -> dict[str, Uptime]:
+    """Each watch point of ``areas``'s time up and known by month (none after ``now``)."""
     ms = [to_epoch_ms(e) for e in edges]
     until = min(ms[-1], to_epoch_ms(now))
     kinds = [GATEWAY_ONLINE, GATEWAY_OFFLINE]
@@ -64,8 +79,9 @@ async def uptime_family(
     for gid, at, kind in moves:
         if at < until:
             by_point.setdefault(gid, []).append((at, kind))
-    up, known = [0] * MONTHS, [0] * MONTHS
+    found = {}
     for gid, last, online_now in starts:
+        up, known = [0] * MONTHS, [0] * MONTHS
         start = None if last is None else last == GATEWAY_ONLINE
         if start is None and gid not in by_point and online_now is not None:
             start = bool(online_now)  # no change since before the year: as it is now
@@ -75,10 +91,18 @@ async def uptime_family(
                 if overlap > 0:
                     known[m] += overlap
                     up[m] += overlap if is_up else 0
+        found[gid] = Uptime(up, known)
+    return found
 
-    def pct(u: int, k: int) -> Value:
-        return round(100 * u / k, 1) if k else None
 
+async def uptime_family(
+    store: FigureStore, areas: Sequence[str] | None, edges: Sequence[datetime], now: datetime
+) -> Family:
+    """Each month's share of time the area's watch points were up, in percent (one
+    decimal), of the time each was known; none for months not begun."""
+    points = (await uptime_by_point(store, areas, edges, now)).values()
+    up = [sum(p.up[m] for p in points) for m in range(MONTHS)]
+    known = [sum(p.known[m] for p in points) for m in range(MONTHS)]
     months = tuple(pct(u, k) for u, k in zip(up, known, strict=True))
     row = Row("uptime", months, pct(sum(up), sum(known)))
     return Family("uptime", "percent", (row,), chart="uptime")

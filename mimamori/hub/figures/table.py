@@ -19,6 +19,8 @@ from mimamori.hub.figures.suppression import MIN_SHOWN, hide_small
 MONTHS = 12
 Value = int | float | None  # None: hidden (a small count), or not known
 Unit = Literal["count", "percent", "minutes", "hours"]
+ListUnit = Literal["count", "percent", "minutes", "text", "degrees"]
+Cell = int | float | str | None  # a listing's cell; None: hidden (a count) or not known
 Stat = Literal["median", "p90", "max"]
 
 
@@ -36,6 +38,31 @@ class Family:
     rows: tuple[Row, ...]
     chart: str | None = None  # the row drawn as bars by month
     monthly: bool = True  # False: a count of now (the register), the year column only
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # its id: the catalogue's ``fcol_<key>``, the CSV's key
+    unit: ListUnit
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str  # what the line is of (a roll-call's number, a watch point's id)
+    cells: tuple[Cell, ...]  # one per column
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Figures that are not by month: one line per thing of the year (a roll-call, a
+    watch point), a cell per column; counts hidden by the one rule, line by line."""
+
+    name: str  # its id: the catalogue's ``fam_<name>``, the CSV's family, the sheet
+    columns: tuple[Column, ...]
+    items: tuple[Item, ...]
+
+    def column(self, key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
 
 
 def fiscal_months(fy: int) -> list[date]:

@@ -1,8 +1,9 @@
 """The town's figures of one fiscal year (issue 19), for one care-centre area or
-several: the families of ``people``, ``alerts``, ``searches``, ``reports`` and
-``notices``, each counted in the store and shaped (small counts hidden) by
-``table.py``. Staff see their areas (all of them together, or one); admins the whole
-town or one area."""
+several: the families of ``people``, ``alerts``, ``searches``, ``reports``,
+``notices`` and ``found``, each counted in the store and shaped (small counts hidden)
+by ``table.py``; and the listings of the year's roll-calls (``rollcalls.py``) and of
+the watch points for the map (``points.py``). Staff see their areas (all of them
+together, or one); admins the whole town or one area."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ from mimamori.hub.access.policy import Principal
 from mimamori.hub.cases.access import check, scope
 from mimamori.hub.figures.alerts import alert_families
 from mimamori.hub.figures.cases import JAPAN
+from mimamori.hub.figures.found import found_families
 from mimamori.hub.figures.notices import notice_families
 from mimamori.hub.figures.people import register_families, uptime_family
+from mimamori.hub.figures.points import point_listing
 from mimamori.hub.figures.reports import report_families
+from mimamori.hub.figures.rollcalls import rollcall_listing
 from mimamori.hub.figures.searches import search_families
-from mimamori.hub.figures.table import Family, edges, fiscal_months, fiscal_year_of
+from mimamori.hub.figures.table import Family, Listing, edges, fiscal_months, fiscal_year_of
 from mimamori.hub.server.state import HubState
+from mimamori.hub.store.port import Store
 from mimamori.hub.store.port_figures import FigureStore
 
 FIRST_YEAR = 2000  # no town's figures are older; bounds what a URL may ask
@@ -33,9 +38,13 @@ class TownFigures:
     areas: tuple[str, ...] | None  # the areas counted (None: the whole town)
     months: tuple[date, ...]
     families: tuple[Family, ...]
+    listings: tuple[Listing, ...] = ()
 
     def family(self, name: str) -> Family:
         return next(f for f in self.families if f.name == name)
+
+    def listing(self, name: str) -> Listing:
+        return next(x for x in self.listings if x.name == name)
 
 
 def year_of(hub: HubState, text: str | None) -> int:
@@ -77,6 +86,18 @@ async def count_town(
         *await search_families(store, areas, bounds),
         *await report_families(store, areas, fy),
         *await notice_families(store, areas, bounds, channels),
+        *await found_families(store, areas, bounds),
+    )
+
+
+async def count_listings(
+    store: Store, areas: Sequence[str] | None, fy: int, now: datetime
+) -> tuple[Listing, ...]:
+    """The year's roll-calls and the watch points' map of ``areas``, as shown."""
+    bounds = edges(fy)
+    return (
+        await rollcall_listing(store, areas, bounds),
+        await point_listing(store, areas, bounds, now),
     )
 
 
@@ -84,8 +105,10 @@ async def town_figures(hub: HubState, who: Principal, fy: int, area: str | None)
     """``who``'s figures of 年度 ``fy``: of ``area``, or of all their areas."""
     areas = areas_of(who, area)
     channels = {r.id: r.channels for r in hub.registry.recipients.values()}
-    families = await count_town(hub.store, areas, fy, hub.clock(), channels)
+    now = hub.clock()
+    families = await count_town(hub.store, areas, fy, now, channels)
+    listings = await count_listings(hub.store, areas, fy, now)
     return TownFigures(
         fy, area or None, None if areas is None else tuple(areas),
-        tuple(fiscal_months(fy)), families,
+        tuple(fiscal_months(fy)), families, listings,
     )  # fmt: skip

@@ -37,8 +37,9 @@ class FigureStore(Protocol):
     # None for the whole town.
 
     async def register_counts(self, areas: Sequence[str] | None) -> dict[str, int]:
-        """The register now: ``people``, of them with a ``tag`` and with a ``home``
-        gateway (a button) in their household, ``households``, ``watch_points``."""
+        """The register now: ``people``, of them with a ``tag``, with a ``home``
+        gateway (a button) in their household and with a ``line_checkin`` that has
+        started (a row in ``line_checkins``), ``households``, ``watch_points``."""
         ...
 
     async def watch_point_spans(
@@ -75,4 +76,25 @@ class FigureStore(Protocol):
     ) -> list[tuple[int, str, int, str, int]]:
         """Alerts' notifications queued, as (month, recipient, channel number, state,
         count): the channel's kind is the register's (``figures/notices.py``)."""
+        ...
+
+    async def line_missed(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None, kind: str, prefix: str
+    ) -> list[tuple[int, str, str]]:
+        """Events of ``kind`` (missed check-ins) of households' LINE sources (gateway id
+        ``prefix`` + household) received in the period: (month, household, data JSON)."""
+        ...
+
+    async def found_counts(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, int]]:
+        """Found-sticker ``scans`` and finders' reports (``finder_reports``, 保護して
+        います) by their person's area: (month, which, count)."""
+        ...
+
+    async def watch_point_activity(
+        self, since: datetime, until: datetime, areas: Sequence[str] | None, kind: str
+    ) -> list[tuple[str, str, str, float, float, int]]:
+        """Each watch point as (id, name, area, lat, lon, events of ``kind`` (tag
+        arrivals) in [since, until) by the gateway's time), by id."""
         ...

@@ -922,4 +922,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         household_id
     );
     """),
+    # 35 (issue 19) the tags' arrivals at each gateway, by hour, kept when the purge
+    # removes the sightings (store/sql_privacy.py): the town's map of watch points by
+    # activity counts a year, and sightings are kept ``privacy.sightings_days`` only.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS gateway_arrivals (
+        gateway_id TEXT NOT NULL,
+        hour       {bigint} NOT NULL,
+        arrivals   {bigint} NOT NULL,
+        PRIMARY KEY (gateway_id, hour)
+    );
+    """),
 )

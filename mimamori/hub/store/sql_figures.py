@@ -5,12 +5,15 @@ a time window."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from mimamori.hub.store.sql import marks
+from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
+from mimamori.protocol.events import EventKind
 from mimamori.protocol.timefmt import to_epoch_ms
 
 
@@ -50,6 +53,29 @@ _AREA_JOINS = (
 _AREA = "coalesce(h.area_id, p.area_id, w.area_id, '')"
 
 
+HOUR_MS = 3_600_000
+
+
+async def keep_arrivals(db: Db, rows: Sequence[tuple[Any, ...]]) -> None:
+    """The town's figures count tags' arrivals at each watch point over a year
+    (hub/figures/points.py), longer than sightings are kept: of the events the purge
+    removes (``rows``: kind, ts, gateway), in its transaction ``db``, the arrivals are
+    kept as a count per gateway and hour (Japan's months begin on a UTC hour), which
+    names no one."""
+    hours = Counter(
+        (str(gateway), int(ts) - int(ts) % HOUR_MS)
+        for kind, ts, gateway in rows
+        if kind == EventKind.TAG_ARRIVED
+    )
+    if hours:
+        await db.executemany(
+            "INSERT INTO gateway_arrivals (gateway_id, hour, arrivals) VALUES (?, ?, ?) "
+            "ON CONFLICT (gateway_id, hour) DO UPDATE "
+            "SET arrivals = gateway_arrivals.arrivals + excluded.arrivals",
+            [(g, h, n) for (g, h), n in sorted(hours.items())],
+        )
+
+
 class SqlTownFigures(SqlBase):
     @serialized
     async def register_counts(self, areas: Sequence[str] | None) -> dict[str, int]:
@@ -60,17 +86,22 @@ class SqlTownFigures(SqlBase):
         at_home = (
             "EXISTS (SELECT 1 FROM household_gateways g WHERE g.household_id = p.household_id)"
         )
+        # LINE check-in has started for them (hub/checkins/line.py keeps a state once
+        # their own LINE is bound); a plan in the register that never started is not.
+        by_line = "EXISTS (SELECT 1 FROM line_checkins c WHERE c.person_id = p.id)"
         people = await self._query(
             f"SELECT count(*), coalesce(sum(CASE WHEN {tagged} THEN 1 ELSE 0 END), 0), "
-            f"coalesce(sum(CASE WHEN {at_home} THEN 1 ELSE 0 END), 0) "
+            f"coalesce(sum(CASE WHEN {at_home} THEN 1 ELSE 0 END), 0), "
+            f"coalesce(sum(CASE WHEN {by_line} THEN 1 ELSE 0 END), 0) "
             f"FROM people p WHERE 1 = 1{pa}",
             pp,
         )
         homes = await self._query(f"SELECT count(*) FROM households h WHERE 1 = 1{ha}", hp)
         points = await self._query(f"SELECT count(*) FROM watch_points w WHERE {_POINT}{wa}", wp)
-        ((everyone, tag, home),) = people
+        ((everyone, tag, home, line),) = people
         return {
             "people": int(everyone), "tag": int(tag), "home": int(home),
+            "line_checkin": int(line),
             "households": int(homes[0][0]), "watch_points": int(points[0][0]),
         }  # fmt: skip
 
@@ -158,6 +189,62 @@ class SqlTownFigures(SqlBase):
             [*mp, *wp, *params],
         )
         return [(int(m), str(r), int(c), str(s), int(n)) for m, r, c, s, n in rows]
+
+    @serialized
+    async def line_missed(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None, kind: str, prefix: str
+    ) -> list[tuple[int, str, str]]:
+        month, mp = _month("e.received_at", edges)
+        within, wp = _window("e.received_at", edges)
+        where, params = _in_areas("h.area_id", areas)
+        rows = await self._query(
+            f"SELECT {month}, h.id, e.data FROM households h JOIN events e "
+            f"ON e.gateway_id = CAST(? AS TEXT) || h.id AND e.kind = ? WHERE {within}{where}",
+            [*mp, prefix, kind, *wp, *params],
+        )
+        return [(int(m), str(h), str(d)) for m, h, d in rows]
+
+    @serialized
+    async def found_counts(
+        self, edges: Sequence[datetime], areas: Sequence[str] | None
+    ) -> list[tuple[int, str, int]]:
+        out: list[tuple[int, str, int]] = []
+        where, params = _in_areas("coalesce(p.area_id, '')", areas)
+        for what, table, column in (
+            ("scans", "found_scans", "at"),
+            ("finder_reports", "found_reports", "opened_at"),
+        ):
+            month, mp = _month(f"x.{column}", edges)
+            within, wp = _window(f"x.{column}", edges)
+            rows = await self._query(
+                f"SELECT {month}, count(*) FROM {table} x "
+                "JOIN found_stickers k ON k.id = x.sticker_id "
+                f"LEFT JOIN people p ON p.id = k.person_id WHERE {within}{where} GROUP BY 1",
+                [*mp, *wp, *params],
+            )
+            out += [(int(m), what, int(n)) for m, n in rows]
+        return out
+
+    @serialized
+    async def watch_point_activity(
+        self, since: datetime, until: datetime, areas: Sequence[str] | None, kind: str
+    ) -> list[tuple[str, str, str, float, float, int]]:
+        # The sightings still kept, and the counts the purge kept of those it removed
+        # (``gateway_arrivals``, by hour): a year is longer than sightings are kept.
+        # By the gateway's time (``ts``): the (gateway_id, ts) index reads only the
+        # year's rows of each point; a sighting's clock is checked for skew on arrival.
+        where, params = _in_areas("w.area_id", areas)
+        window = [to_epoch_ms(since), to_epoch_ms(until)]
+        rows = await self._query(
+            "SELECT w.id, w.name, w.area_id, w.lat, w.lon, (SELECT count(*) FROM events e "
+            "WHERE e.gateway_id = w.id AND e.ts >= ? AND e.ts < ? AND e.kind = ?) + "
+            "(SELECT coalesce(sum(g.arrivals), 0) FROM gateway_arrivals g "
+            "WHERE g.gateway_id = w.id AND g.hour >= ? AND g.hour < ?) "
+            f"FROM watch_points w WHERE {_POINT}{where} ORDER BY w.id",
+            [*window, kind, *window, *params],
+        )
+        return [(str(i), str(n), str(a), float(la), float(lo), int(c))
+                for i, n, a, la, lo, c in rows]  # fmt: skip
 
 
 class SqlFigures(SqlTownFigures):

@@ -31,6 +31,7 @@ from mimamori.hub.model.register import Actor, RegisterWrite
 from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.hub.store.sql_confirmations import unname_person
+from mimamori.hub.store.sql_figures import keep_arrivals
 from mimamori.hub.store.sql_found import forget_found
 from mimamori.hub.store.sql_register import forget_audit, next_version, write_entry
 from mimamori.locking import serialized
@@ -132,12 +133,13 @@ class SqlPrivacy(SqlBase):
         async with self._transaction("purging sightings") as db:
             rows = await db.fetch(
                 "DELETE FROM events WHERE seqno IN (SELECT e.seqno FROM events e WHERE "
-                f"{_OUTSIDE_WINDOWS} ORDER BY e.ts LIMIT ?) RETURNING kind, ts",
+                f"{_OUTSIDE_WINDOWS} ORDER BY e.ts LIMIT ?) RETURNING kind, ts, gateway_id",
                 (start, cutoff, batch),
             )
+            await keep_arrivals(db, rows)  # counts for the town's figures, no one named
         if not rows:
             return None
-        return Counter(kind for kind, _ in rows), max(ts for _, ts in rows)
+        return Counter(kind for kind, *_ in rows), max(ts for _, ts, _ in rows)
 
     # -- forget -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from mimamori.hub.figures.cases import HIDDEN, as_csv
 from mimamori.hub.figures.chart import bars
 from mimamori.hub.figures.export import as_csv as town_as_csv
 from mimamori.hub.figures.export import as_xlsx
+from mimamori.hub.figures.points import draw
 from mimamori.hub.figures.suppression import MIN_SHOWN
 from mimamori.hub.figures.town import TownFigures, town_figures, year_of
 from mimamori.hub.web.context import PageContext, SignedIn
@@ -98,15 +99,18 @@ async def town_page(page: SignedIn, fy: FiscalYear = None, area: Area = None) ->
     except ChangeRefused as exc:
         return page.render("desk/town.html", status=422, figures=None, charts={},
                            problems=failed(page, exc).problems, choices=[], query="",
+                           points=None, names={},
                            fy=fy or "", area=area or "", hidden=HIDDEN, min_shown=MIN_SHOWN,
                            label=lambda key: key)  # fmt: skip
     labels = [f"{m.month}" for m in figures.months]
     charts = {f.name: bars(f, labels) for f in figures.families}
+    points = draw(figures.listing("watch_points_map"))
     names = {a: e.name for a, e in page.hub.registry.areas.items()}
     mine = figures_areas(page.who) or list(names)
     query = urlencode({"fy": figures.fy, **({"area": figures.area} if figures.area else {})})
     return page.render(
-        "desk/town.html", figures=figures, charts=charts, problems={}, query=query,
+        "desk/town.html", figures=figures, charts=charts, points=points, names=names,
+        problems={}, query=query,
         choices=[(a, names.get(a, a)) for a in mine], fy=str(figures.fy),
         area=figures.area or "", area_name=names.get(figures.area or "", figures.area),
         hidden=HIDDEN, min_shown=MIN_SHOWN, label=lambda key: _key_label(page, key),
@@ -138,5 +142,6 @@ async def town_xlsx(page: SignedIn, fy: FiscalYear = None, area: Area = None) ->
         return refusal(page, exc)
     except ChangeRefused:
         return Response("fy: a fiscal year like 2031\n", status_code=422, media_type="text/plain")
-    titles = {f.name: page.t(f"fam_{f.name}") for f in figures.families}
+    names = [f.name for f in figures.families] + [x.name for x in figures.listings]
+    titles = {name: page.t(f"fam_{name}") for name in names}
     return Response(as_xlsx(figures, titles), media_type=XLSX, headers=_attachment(figures, "xlsx"))

@@ -31,6 +31,7 @@ END = datetime(2032, 4, 1, tzinfo=JAPAN)
 NOW = datetime(2032, 4, 10, 3, 0, tzinfo=UTC)  # the hub's clock: the year is over
 MS = 1000
 HOMES = 12  # per area
+POINTS_AT = {"n": (26.30, 127.76), "s": (26.26, 127.78)}  # the first watch point of a side
 
 
 def month_starts() -> list[datetime]:
@@ -51,9 +52,11 @@ def town(doc: dict[str, Any]) -> None:
     Path(doc["recipients"][0]["channels_file"]).write_text("mailto://hub@example.jp\n")
     place = {"lat": 26.28, "lon": 127.77}
     for side, area in (("n", NORTH), ("s", SOUTH)):
-        for i in range(3):
+        for i in range(3):  # each where it stands: the map draws them apart
+            lat, lon = POINTS_AT[side]
+            at = {"lat": round(lat + 0.004 * i, 4), "lon": round(lon + 0.003 * i, 4)}
             doc["gateways"].append({"id": f"wp-{side}{i}", "name": f"自販機 {side}{i}",
-                                    "area": area, **place})  # fmt: skip
+                                    "area": area, **at})  # fmt: skip
         for i in range(HOMES):
             person: dict[str, Any] = {"id": f"p-{side}{i}", "name": f"見守 {side}{i}",
                                       "area": area, "consent": CONSENT}  # fmt: skip

@@ -13,8 +13,16 @@ TEXT: dict[str, str] = {
         "identified; another small count of the same table may be hidden with it. Times "
         "and shares are shown from {n} cases."
     ),
-    "town_no_line": (
-        "The people watched have no LINE check-in of their own (LINE reaches families and helpers)."
+    "town_none": "None",
+    "town_whole": "Whole town",
+    "town_north": "North",
+    "town_rollcalls_note": (
+        "One line per roll-call started in the year. With an area chosen, only its "
+        "households are counted. Times are shown from 3 households that answered."
+    ),
+    "town_map_note": (
+        "The watch points where they stand, coloured by their uptime over the year (no "
+        "person is shown); numbered as in the table below. Arrivals: tags detected there."
     ),
     "town_now": "Now",
     "town_year": "Year",
@@ -36,6 +44,42 @@ TEXT: dict[str, str] = {
     "fam_reports_by_partner_kind": "Concern reports by partner kind",
     "fam_notices_by_channel": "Notices by channel",
     "fam_delivery_rate": "Notices delivered",
+    "fam_qr_scans": "Found-person QR stickers scanned",
+    "fam_finder_reports": "Finders' reports (保護しています)",
+    "fam_missed_line_checkins": "Missed LINE check-ins (each period)",
+    "fam_rollcalls": "Safety roll-calls (each)",
+    "fam_watch_points_map": "Map of watch points (uptime and activity)",
+    "fkey_line_checkin": "With a LINE check-in",
+    "fkey_line_missed": "Missed on LINE",
+    "fkey_scans": "Stickers scanned",
+    "fkey_finder_reports": "Finders' reports (保護しています)",
+    "fcol_key_rollcalls": "Roll-call",
+    "fcol_key_watch_points_map": "No.",
+    "fcol_started": "Started",
+    "fcol_area": "Area",
+    "fcol_asked": "Households asked",
+    "fcol_answered": "Answered",
+    "fcol_safe_button": "Safe (button)",
+    "fcol_safe_link": "Safe (LINE / link)",
+    "fcol_safe_visit": "Safe (visit)",
+    "fcol_help": "Needs help",
+    "fcol_seen_only": "Only seen at a watch point",
+    "fcol_not_home": "Visited, not at home",
+    "fcol_none": "Nothing else known",
+    "fcol_never_reached": "Never reached",
+    "fcol_median": "Minutes to answer (median)",
+    "fcol_p90": "Minutes to answer (90%)",
+    "fcol_to_90pct": "Minutes until 9 in 10 answered",
+    "fcol_name": "Name",
+    "fcol_lat": "Latitude",
+    "fcol_lon": "Longitude",
+    "fcol_uptime": "Uptime (%)",
+    "fcol_band": "Band",
+    "fcol_arrivals": "Arrivals",
+    "band_high": "99% or more",
+    "band_mid": "95 to 99%",
+    "band_low": "Under 95%",
+    "band_unknown": "No record",
     "fkey_people": "People watched",
     "fkey_tag": "With a tag",
     "fkey_home": "With a home button (gateway)",

@@ -13,9 +13,16 @@ TEXT: dict[str, str] = {
         "同じ表のもう一つの小さい数も隠すことがあります。"
         "時間・割合は {n} 件以上のときだけ出します。"
     ),
-    "town_no_line": (
-        "見守られる方ご本人の LINE での安否確認はありません（LINE はご家族・協力者への"
-        "通知に使います）。"
+    "town_none": "ありません",
+    "town_whole": "町全体",
+    "town_north": "北",
+    "town_rollcalls_note": (
+        "年度中に始めた安否確認ごとの数です。地域を選んだときは、その地域の世帯だけを"
+        "数えます。時間は答えた世帯が3件以上のときだけ出します。"
+    ),
+    "town_map_note": (
+        "見守りポイントの場所を、年度の稼働率で色分けしています（人は表示しません）。"
+        "番号は下の表の番号です。「到着」はタグがポイントで検知された回数です。"
     ),
     "town_now": "現在",
     "town_year": "年度計",
@@ -37,6 +44,42 @@ TEXT: dict[str, str] = {
     "fam_reports_by_partner_kind": "協力事業者などからの異変のお知らせ",
     "fam_notices_by_channel": "連絡（通知）の件数（手段別）",
     "fam_delivery_rate": "連絡が届いた割合",
+    "fam_qr_scans": "見つけたときの QR シールの読み取り",
+    "fam_finder_reports": "見つけた方からの「保護しています」",
+    "fam_missed_line_checkins": "LINE の安否確認の未応答（期間ごと）",
+    "fam_rollcalls": "災害時の安否確認（回ごと）",
+    "fam_watch_points_map": "見守りポイントの地図（稼働と活動）",
+    "fkey_line_checkin": "LINE で安否確認をしている方",
+    "fkey_line_missed": "LINE の安否確認の未応答",
+    "fkey_scans": "QR シールの読み取り",
+    "fkey_finder_reports": "「保護しています」の連絡",
+    "fcol_key_rollcalls": "回",
+    "fcol_key_watch_points_map": "番号",
+    "fcol_started": "開始",
+    "fcol_area": "地域",
+    "fcol_asked": "たずねた世帯",
+    "fcol_answered": "答えた世帯",
+    "fcol_safe_button": "無事（ボタン）",
+    "fcol_safe_link": "無事（LINE・リンク）",
+    "fcol_safe_visit": "無事（訪問）",
+    "fcol_help": "助けが必要",
+    "fcol_seen_only": "見守りポイントで確認のみ",
+    "fcol_not_home": "訪問して不在",
+    "fcol_none": "ほかに何もわからない世帯",
+    "fcol_never_reached": "連絡がつかなかった世帯",
+    "fcol_median": "答えるまで（中央値・分）",
+    "fcol_p90": "答えるまで（90%・分）",
+    "fcol_to_90pct": "9割の世帯が答えるまで（分）",
+    "fcol_name": "名前",
+    "fcol_lat": "緯度",
+    "fcol_lon": "経度",
+    "fcol_uptime": "稼働率（%）",
+    "fcol_band": "区分",
+    "fcol_arrivals": "到着",
+    "band_high": "99% 以上",
+    "band_mid": "95〜99%",
+    "band_low": "95% 未満",
+    "band_unknown": "記録なし",
     "fkey_people": "見守られている方",
     "fkey_tag": "見守りタグを持つ方",
     "fkey_home": "自宅のボタン（ゲートウェイ）がある方",
