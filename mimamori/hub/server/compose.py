@@ -32,6 +32,7 @@ from mimamori.hub.found.sweep import run_sweep
 from mimamori.hub.ingest.loop import Ingest
 from mimamori.hub.ingest.silent import watch_gateways
 from mimamori.hub.line.contacts import RegisterContacts
+from mimamori.hub.line.search import LineSearch
 from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
@@ -183,6 +184,10 @@ async def assemble(
     }
     if line is not None:
         loops["line"] = line.events.run
+        # 「さがす」: a family's contact starts a search from LINE (issue 17).
+        line.events.search = LineSearch(
+            registry, store, searches, clock=clock, public_url=config.hub.http.public_url
+        )
         # Check-in by LINE for people with no button (issue 17): decided here, on the
         # hub's clock; its events go the way a gateway's do.
         checkins = LineCheckins(
