@@ -120,6 +120,23 @@ class LinePush:
             )
         return Delivery(False, sent.error, refused=not sent.retry)
 
+    async def fallback_text(self, n: QueuedNotification) -> tuple[str, str]:
+        """The title and body of ``n`` for the recipient's other channels: the same,
+        but a 「元気ですか？」 (whose buttons mail and SMS cannot show) carries a link to
+        a page with the same two answers instead."""
+        asked = prompt.asked_by(n.dedupe_key)
+        if asked is None:
+            return n.title, n.body
+        contact = await self.contacts.contact(n.recipient_id)
+        said = prompt.words(contact.lang if contact else "ja")
+        if not self.public_url:
+            return n.title, said["no_link_body"]
+        secret = await self.store.secret(prompt.SECRET)
+        token = prompt.answer_link(secret, asked, self.clock() + prompt.LINK_TTL)
+        url = f"{self.public_url.rstrip('/')}/checkin?{urlencode({'token': token})}"
+        hours = int(prompt.LINK_TTL.total_seconds() // 3600)
+        return n.title, said["link_body"].format(hours=hours, url=url)
+
     async def _signin(self, recipient_id: str) -> str:
         """A notice for a family's contact: a one-time, short-lived link that signs the
         family in (the map shows only their own people); "" for anyone else."""

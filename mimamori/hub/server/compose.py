@@ -96,6 +96,7 @@ async def assemble(
         ingest: Ingest | None = None,
         alerts: AlertEngine | None = None,
         rollcall: RollCalls | None = None,
+        checkins: LineCheckins | None = None,
     ) -> HubState:
         return HubState(
             config=config,
@@ -113,6 +114,7 @@ async def assemble(
             line=line,
             rollcall=rollcall
             or RollCalls(registry, store, clock=clock, public_url=config.hub.http.public_url),
+            checkins=checkins,
         )
 
     if not with_ingest:
@@ -182,6 +184,7 @@ async def assemble(
         "not-seen": NotSeenRule(store, registry, clock).run,  # issue 16
         "found-sweep": lambda: run_sweep(store, config.hub.privacy, clock),  # issue 18
     }
+    checkins = None
     if line is not None:
         loops["line"] = line.events.run
         # 「さがす」: a family's contact starts a search from LINE (issue 17).
@@ -202,4 +205,4 @@ async def assemble(
         relay = FederationRelay(config.hub.federation, registry, store, searches.tags, clock=clock)
         searches.changed.append(relay.wake)
         loops["federation"] = relay.run
-    return state(after_commit, ingest, alerts, rollcall), loops
+    return state(after_commit, ingest, alerts, rollcall, checkins), loops
