@@ -15,4 +15,28 @@ TEXT: dict[str, str] = {
     "ci_link_invalid": "The link is not right. If you need help, please call your care centre.",
     "ci_link_expired_title": "This link has expired",
     "ci_link_expired": "This link has expired: please answer the latest message.",
+    # a person's check-in by LINE at the desk
+    "lc_title": "Check-in by LINE (How are you?)",
+    "lc_note": (
+        "For someone with no button: their own LINE is asked 'How are you?'. Their own "
+        "contact (relation: self) must be linked to LINE, and they must live in a household."
+    ),
+    "lc_on": "Check in by LINE",
+    "lc_by": "Time",
+    "lc_kind": "How often",
+    "lc_kind_daily": "Every day",
+    "lc_kind_every": "Every N days",
+    "lc_kind_weekly": "Weekly (choose the days)",
+    "lc_every_n_days": "Every how many days",
+    "lc_start": "First day",
+    "lc_days": "Days:",
+    "lc_day_mon": "Mon",
+    "lc_day_tue": "Tue",
+    "lc_day_wed": "Wed",
+    "lc_day_thu": "Thu",
+    "lc_day_fri": "Fri",
+    "lc_day_sat": "Sat",
+    "lc_day_sun": "Sun",
+    "lc_grace": "Grace (minutes)",
+    "lc_save": "Save the LINE check-in",
 }
