@@ -151,7 +151,8 @@ class ScheduleSection(Strict):
     counted from ``start`` (``every_n_days``).
     """
 
-    by: str = Field(default="10:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # "21:00"; seconds ("21:00:30") are allowed, for schedules only a test needs.
+    by: str = Field(default="10:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")
     days: list[Weekday] | None = Field(default=None, min_length=1)
     every_n_days: int | None = Field(default=None, ge=1, le=31)
     start: date | None = None
@@ -194,10 +195,10 @@ class CheckinSection(Strict):
 
     def build_schedule(self) -> Schedule:
         s = self.schedule
-        hour, minute = (int(part) for part in s.by.split(":"))
+        hour, minute, second = (int(part) for part in f"{s.by}:00".split(":")[:3])
         return Schedule(
             zone=ZoneInfo(self.timezone),
-            by=time(hour, minute),
+            by=time(hour, minute, second),
             weekdays=frozenset(WEEKDAYS.index(d) for d in s.days) if s.days else None,
             every_n_days=s.every_n_days,
             start=s.start,

@@ -59,6 +59,17 @@ def test_a_due_time_must_be_a_clock_time(tmp_path: Path) -> None:
     assert ":12:5: household.schedule.by: " in line
 
 
+def test_a_due_time_may_name_its_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "home.yaml"
+    path.write_text(HOME.replace('"09:30"', '"09:30:15"'), encoding="utf-8")
+    household = load_gateway_config(path).household
+    assert household is not None
+    assert household.build_schedule().due_after(datetime(2026, 11, 23, tzinfo=UTC)) == datetime(
+        2026, 11, 23, 0, 30, 15, tzinfo=UTC
+    )
+    assert lines(tmp_path, HOME.replace('"09:30"', '"09:30:60"')) != []
+
+
 def test_weekdays_and_every_n_days_do_not_mix(tmp_path: Path) -> None:
     text = HOME.replace('    by: "09:30"\n', "    days: [mon]\n    every_n_days: 2\n")
     [line] = lines(tmp_path, text)

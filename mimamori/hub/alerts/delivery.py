@@ -11,7 +11,8 @@ A notice on a recipient's LINE (``LINE_CHANNEL``) goes through the ``NoticeSende
 given (``hub/line/push.py``). When LINE refuses it for good (the month's allowance is
 used up, the user unfollowed), or it has failed ``LINE_FALLBACK_AFTER`` times, the same
 notice is queued on each of the recipient's other channels: never dropped, and each
-fallback at most once (its dedupe key).
+fallback at most once (its dedupe key); its text there is the sender's
+(``fallback_text``: a check-in's 「元気ですか？」 gets a link instead of buttons).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class NoticeSender(Protocol):
     """A channel that is not a URL: the LINE push (``hub/line/push.py``)."""
 
     async def deliver(self, n: QueuedNotification) -> Delivery: ...
+
+    async def fallback_text(self, n: QueuedNotification) -> tuple[str, str]:
+        """The title and body of ``n`` on the recipient's other channels."""
+        ...
 
 
 def retry_delay(attempts: int) -> float:
@@ -142,9 +147,10 @@ class DeliveryWorker:
                 n.recipient_id,
             )
             return
+        title, body = await self.line.fallback_text(n) if self.line else (n.title, n.body)
         drafts = [
             NotificationDraft(
-                n.alert_id, n.recipient_id, i, f"{n.dedupe_key}-fallback-{i}", n.title, n.body
+                n.alert_id, n.recipient_id, i, f"{n.dedupe_key}-fallback-{i}", title, body
             )
             for i in range(count)
         ]

@@ -221,7 +221,7 @@ class LineCheckins:
 
     # -- an answer -----------------------------------------------------------------------
 
-    async def tap(self, data: str, line_user_id: str) -> str | None:  # noqa: PLR0911 (replies)
+    async def tap(self, data: str, line_user_id: str) -> str | None:
         """Record a tap on 元気だよ / 相談したい if the LINE user may; what to reply.
         None when the postback is not a check-in's."""
         secret = await self.store.secret(prompt.SECRET)
@@ -238,18 +238,37 @@ class LineCheckins:
         if asked.recipient_id not in await self.store.line_recipients_of(line_user_id):
             log.warning("LINE check-in of %s: tapped by a LINE user not bound", asked.person_id)
             return said["not_yours"]
+        return said[await self.answer(asked, card)]
+
+    async def is_open(self, asked: prompt.Asked) -> str | None:
+        """None while the period ``asked`` is about still waits for its answer; else
+        why not: "already" (answered, or a later period runs) or "expired"."""
+        person = self.registry.people.get(asked.person_id)
+        saved = (await self.store.line_checkin_states()).get(asked.person_id)
+        if person is None or person.line_checkin is None or saved is None:
+            return "expired"
+        rule = self._rule(person, _Kept.from_json(saved[1]), self.clock())
+        if rule.state.due != asked.due:
+            return "already" if rule.state.due > asked.due else "expired"
+        return None
+
+    async def answer(self, asked: prompt.Asked, card: prompt.Answer) -> str:
+        """Record 元気だよ / 相談したい for the period ``asked`` is about, as a press of
+        the household's button; the outcome: "thanks", "consult", "already" (that
+        period was answered already) or "expired". The caller checked who answers
+        (a LINE user bound to the contact, or the contact's signed link)."""
         person = self.registry.people.get(asked.person_id)
         if person is None or person.line_checkin is None:
-            return said["expired"]
+            return "expired"
         for _ in range(_TRIES):
             saved = (await self.store.line_checkin_states()).get(person.id)
             if saved is None:
-                return said["expired"]
+                return "expired"
             now = self.clock()
             kept = _Kept.from_json(saved[1])
             rule = self._rule(person, kept, now)
             if rule.state.due != asked.due:
-                return said["already" if rule.state.due > asked.due else "expired"]
+                return "already" if rule.state.due > asked.due else "expired"
             decided = _Decided()
             for draft in rule.press(DEVICE, card, now):
                 kept.seq += 1
@@ -258,7 +277,7 @@ class LineCheckins:
             kept.checkin = rule.state
             if await self._save(person.id, saved[0], kept, decided, now):
                 log.info("LINE check-in of %s: %s", person.id, card)
-                return said["thanks" if card == "genki" else "consult"]
+                return "thanks" if card == "genki" else "consult"
         raise StoreError(f"LINE check-in of {person.id}: the state kept moving")
 
     async def run(self, every_s: float = EVERY_S) -> None:

@@ -6,6 +6,10 @@ A button's postback names the card and a token signed with a secret of the hub
 time of the period it asks about, and the contact it was sent to. A tap counts only
 when the LINE user who tapped is bound to that contact now, and only for that period:
 a forwarded or replayed button does nothing for anyone else, nor on another day.
+
+A prompt that cannot go by LINE goes to the contact's other channels (mail, SMS),
+which have no buttons: its text there carries a signed, expiring link to a page with
+the same two answers (``answer_link``; ``web/checkin_answer.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from mimamori.hub.alerts.links import make_signed, read_signed
 from mimamori.hub.line.client import Button
 
 SECRET = "line-checkin"  # the name of the hub's secret that signs the buttons
@@ -38,6 +43,9 @@ WORDS: dict[str, dict[str, str]] = {
         "already": "この日の確認は、もう受け付けています。ありがとうございます。",
         "expired": "このボタンは古くなっています。新しい「元気ですか？」にお答えください。",
         "not_yours": "このボタンは、お知らせを受け取ったご本人だけが使えます。",
+        "link_body": "見守りの確認です。次のリンクを開いて、「元気だよ」か「相談したい」を"
+        "押してください（{hours}時間有効）: {url}",
+        "no_link_body": "見守りの確認です。お元気でしたら、担当の方にお知らせください。",
     },
     "en": {
         "title": "How are you?",
@@ -50,6 +58,9 @@ WORDS: dict[str, dict[str, str]] = {
         "already": "This day's check-in is already recorded. Thank you.",
         "expired": "This button is old: please answer the latest 'How are you?'.",
         "not_yours": "Only the person this message was sent to can use this button.",
+        "link_body": "Your check-in: please open this link and press 'I'm fine' or "
+        "'I'd like to talk' (valid {hours} hours): {url}",
+        "no_link_body": "Your check-in: please tell your contact person that you are well.",
     },
 }
 
@@ -109,6 +120,29 @@ def buttons(secret: bytes, asked: Asked, lang: str) -> list[Button]:
     signed = token(secret, asked)
     cards = ("genki", "soudan")
     return [Button(said[card], f"{PREFIX}:{card}:{signed}", said[card]) for card in cards]
+
+
+# -- the answer link, for a prompt that went by mail or SMS instead (no buttons there) --
+
+LINK_TTL = timedelta(hours=24)  # a day's check-in; the next period has a link of its own
+_LINK = "checkin-link"  # the purpose it is signed for (with the person: see ``answer_link``)
+_SEP = "~"  # between the person and the token: in neither a register id nor base64url
+
+
+def answer_link(secret: bytes, asked: Asked, expires: datetime) -> str:
+    """The token of the answer page (``web/checkin_answer.py``) for ``asked``: signed
+    (``alerts/links.py``) for the purpose ``checkin-link:PERSON``, naming the period's
+    due time and the contact, until ``expires``."""
+    due = int(asked.due.timestamp())
+    signed = make_signed(secret, f"{_LINK}:{asked.person_id}", due, asked.recipient_id, expires)
+    return f"{asked.person_id}{_SEP}{signed}"
+
+
+def read_answer_link(secret: bytes, token: str, now: datetime) -> Asked:
+    """What an answer link asks; BadLink("invalid" | "expired") otherwise."""
+    person, _, signed = token.partition(_SEP)
+    due, recipient, _ = read_signed(secret, f"{_LINK}:{person}", signed, now)
+    return Asked(person, datetime.fromtimestamp(due, UTC), recipient)
 
 
 def prompt_key(asked: Asked, again: bool = False) -> str:

@@ -2,11 +2,12 @@
 
 Each kept event is leased (a second hub worker skips it), parsed by LINE's SDK and
 handled: a follow is welcomed, an unfollow (or a block) ends the user's bindings, a
-text may be a linking code, a postback is an answer to a notice, to a check-in
-(``checkins/line.py``) or to a roll-call (``rollcall/service.py``). An event that
-cannot be handled is set aside like ingest's poison: counted, logged once with why,
-kept in the quarantine (source "line"), and the next one is handled. Handled events
-are kept for ``KEEP`` so that LINE's redelivery of one is recognised, then forgotten.
+text may be a linking code or 「さがす」 (``search.py``), a postback is an answer to a
+notice, to a check-in (``checkins/line.py``), to a roll-call (``rollcall/``) or a
+search's button. An event that cannot be handled is set aside like ingest's poison:
+counted, logged once with why, kept in the quarantine (source "line"), and the next one
+is handled. Handled events are kept for ``KEEP`` so that LINE's redelivery of one is
+recognised, then forgotten.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from linebot.v3.webhooks import (
 
 from mimamori.errors import StoreError
 from mimamori.hub.line.answers import REPLIES, answer
-from mimamori.hub.line.client import LineClient
+from mimamori.hub.line.client import Button, LineClient
 from mimamori.hub.line.codes import looks_like_a_code, read_code
 from mimamori.hub.line.contacts import Contacts
 from mimamori.hub.line.linking import SAY, redeem
+from mimamori.hub.line.search import LineSearch, asks_for_menu
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.quarantine import Quarantined
 from mimamori.hub.store.port import Store
@@ -63,6 +65,8 @@ class LineEvents:
         # Each takes (postback data, LINE user) and gives the reply, or None when the
         # postback is not its own. Added when the hub runs them.
         self.taps: list[Callable[[str, str], Awaitable[str | None]]] = []
+        # 「さがす」 and its buttons (``line/search.py``): set when the hub runs searches.
+        self.search: LineSearch | None = None
 
     async def handle_due(self) -> int:
         """Handle what is waiting now; how many events were taken."""
@@ -126,6 +130,10 @@ class LineEvents:
                 await self._reply(event.reply_token, REPLIES[tapped.outcome][lang])
 
     async def _text(self, user: str, text: str, reply_token: str | None, now: datetime) -> None:
+        if self.search is not None and asks_for_menu(text):
+            said, choices = await self.search.menu(user)
+            await self._reply(reply_token, said, choices)
+            return
         code = read_code(text)
         if code is None and not looks_like_a_code(text):
             bound = await self.store.line_recipients_of(user)
@@ -146,12 +154,14 @@ class LineEvents:
         contact = await self.contacts.contact(recipient_id) if recipient_id else None
         return contact.lang if contact else "ja"
 
-    async def _reply(self, reply_token: str | None, text: str) -> None:
+    async def _reply(
+        self, reply_token: str | None, text: str, buttons: list[Button] | None = None
+    ) -> None:
         """Answer in the chat. A reply that fails is counted and logged, and changes
         nothing already done (the binding stands; the desk shows it)."""
         if not reply_token:
             return
-        sent = await self.client.reply(reply_token, text)
+        sent = await self.client.reply(reply_token, text, buttons)
         if not sent.ok:
             self.replies_failed += 1
             log.warning("LINE: a reply failed (%d so far): %s", self.replies_failed, sent.error)

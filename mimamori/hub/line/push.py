@@ -14,7 +14,8 @@ crossing 80 % is logged once a month, and ``/healthz`` shows the month's count.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from mimamori.hub.access.auth import issue
@@ -43,6 +44,19 @@ _SIGNIN = {
     "ja": "地図を見る（30分以内に1回だけ使えるログイン用リンク）: {url}",
     "en": "See the map (a sign-in link for one use within 30 minutes): {url}",
 }
+
+
+async def signin_url(
+    store: Store, public_url: str, family_id: str, *, name: str, now: datetime, to: str = ""
+) -> str:
+    """A one-time link, valid ``SIGNIN_TTL``, that signs ``family_id`` in and opens
+    ``to`` (a page of the hub; default: the map)."""
+    token = await issue(
+        store, CredentialKind.SIGNIN, role="family", family_id=family_id, name=name,
+        ttl=SIGNIN_TTL, now=now,
+    )  # fmt: skip
+    query = urlencode({"token": token, **({"next": to} if to else {})})
+    return f"{public_url.rstrip('/')}/signin?{query}"
 
 
 def text_of(title: str, body: str) -> str:
@@ -113,22 +127,33 @@ class LinePush:
             )
         return Delivery(False, sent.error, refused=not sent.retry)
 
+    async def fallback_text(self, n: QueuedNotification) -> tuple[str, str]:
+        """The title and body of ``n`` for the recipient's other channels: the same,
+        but a 「元気ですか？」 (whose buttons mail and SMS cannot show) carries a link to
+        a page with the same two answers instead."""
+        asked = prompt.asked_by(n.dedupe_key)
+        if asked is None:
+            return n.title, n.body
+        contact = await self.contacts.contact(n.recipient_id)
+        said = prompt.words(contact.lang if contact else "ja")
+        if not self.public_url:
+            return n.title, said["no_link_body"]
+        secret = await self.store.secret(prompt.SECRET)
+        token = prompt.answer_link(secret, asked, self.clock() + prompt.LINK_TTL)
+        url = f"{self.public_url.rstrip('/')}/checkin?{urlencode({'token': token})}"
+        hours = int(prompt.LINK_TTL.total_seconds() // 3600)
+        return n.title, said["link_body"].format(hours=hours, url=url)
+
     async def _signin(self, recipient_id: str) -> str:
         """A notice for a family's contact: a one-time, short-lived link that signs the
         family in (the map shows only their own people); "" for anyone else."""
         contact = await self.contacts.contact(recipient_id)
         if contact is None or contact.family is None or not self.public_url:
             return ""
-        token = await issue(
-            self.store,
-            CredentialKind.SIGNIN,
-            role="family",
-            family_id=contact.family,
-            name=f"LINE notice to {recipient_id}",
-            ttl=SIGNIN_TTL,
-            now=self.clock(),
-        )
-        url = f"{self.public_url.rstrip('/')}/signin?token={token}"
+        url = await signin_url(
+            self.store, self.public_url, contact.family,
+            name=f"LINE notice to {recipient_id}", now=self.clock(),
+        )  # fmt: skip
         return "\n" + _SIGNIN[contact.lang if contact.lang in _SIGNIN else "ja"].format(url=url)
 
     async def _count(self) -> None:

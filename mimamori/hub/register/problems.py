@@ -59,6 +59,11 @@ _JA_RULES: tuple[tuple[str, str], ...] = (
     ("not a channel URL", "通知先の URL（mailto:// など）ではありません"),
     ("a masked channel", "伏せ字の通知先です: 変えないときは通知先を送らないでください"),
     ("unknown time zone", "知らないタイムゾーンです（例: Asia/Tokyo）"),
+    # a check-in's schedule (a LINE check-in at the desk; edge/config.py)
+    ("use either 'days' or 'every_n_days'", "曜日か「○日ごと」のどちらかにしてください"),
+    ("'every_n_days' needs 'start'", "「○日ごと」には最初の日が必要です"),
+    ("'start' goes with 'every_n_days'", "最初の日は「○日ごと」のときだけ書きます"),
+    ("ladder steps must rise", "段階は時間とレベルの小さい順に書いてください"),
 )
 
 

@@ -87,7 +87,8 @@ class PersonItem(PersonEntry):
 
 class HouseholdItem(HouseholdEntry):
     area: Id | None = None  # type: ignore[assignment]
-    gateways: list[Id] = Field(min_length=1)  # the YAML's homes each have one
+    # A home's gateways; none for a home whose people check in by LINE (issue 17).
+    gateways: list[Id] = Field(default_factory=list, max_length=16)
     people: list[Id] = Field(default_factory=list)  # who lives there
 
 

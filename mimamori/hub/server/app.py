@@ -38,6 +38,7 @@ from mimamori.hub.server.supervise import supervised
 from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.alert_page import router as alert_page_router
+from mimamori.hub.web.checkin_answer import router as checkin_answer_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
@@ -89,6 +90,7 @@ ROUTERS = (
     desk_figures_router,
     # issue 18: found-person QR stickers
     found_desk_router, found_finder_router, found_family_router,
+    checkin_answer_router,  # issue 17: a LINE check-in's answer link (mail, SMS)
 )  # fmt: skip
 
 

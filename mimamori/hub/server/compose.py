@@ -32,6 +32,7 @@ from mimamori.hub.found.sweep import run_sweep
 from mimamori.hub.ingest.loop import Ingest
 from mimamori.hub.ingest.silent import watch_gateways
 from mimamori.hub.line.contacts import RegisterContacts
+from mimamori.hub.line.search import LineSearch
 from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
@@ -95,6 +96,7 @@ async def assemble(
         ingest: Ingest | None = None,
         alerts: AlertEngine | None = None,
         rollcall: RollCalls | None = None,
+        checkins: LineCheckins | None = None,
     ) -> HubState:
         return HubState(
             config=config,
@@ -112,6 +114,7 @@ async def assemble(
             line=line,
             rollcall=rollcall
             or RollCalls(registry, store, clock=clock, public_url=config.hub.http.public_url),
+            checkins=checkins,
         )
 
     if not with_ingest:
@@ -181,8 +184,14 @@ async def assemble(
         "not-seen": NotSeenRule(store, registry, clock).run,  # issue 16
         "found-sweep": lambda: run_sweep(store, config.hub.privacy, clock),  # issue 18
     }
+    checkins = None
     if line is not None:
         loops["line"] = line.events.run
+        # 「さがす」: a family's contact starts a search from LINE (issue 17).
+        line.events.search = LineSearch(
+            registry, store, searches, clock=clock, public_url=config.hub.http.public_url
+        )
+        line.events.taps.append(line.events.search.tap)  # its buttons
         # Check-in by LINE for people with no button (issue 17): decided here, on the
         # hub's clock; its events go the way a gateway's do.
         checkins = LineCheckins(
@@ -198,4 +207,4 @@ async def assemble(
         relay = FederationRelay(config.hub.federation, registry, store, searches.tags, clock=clock)
         searches.changed.append(relay.wake)
         loops["federation"] = relay.run
-    return state(after_commit, ingest, alerts, rollcall), loops
+    return state(after_commit, ingest, alerts, rollcall, checkins), loops

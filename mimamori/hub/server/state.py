@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from mimamori.hub.access.signin_guard import SigninGuard
 from mimamori.hub.alerts.engine import AlertEngine
+from mimamori.hub.checkins.line import LineCheckins
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.ingest.loop import Ingest
@@ -42,4 +43,5 @@ class HubState:
     alerts: AlertEngine | None = None
     line: LineService | None = None  # None: no ``hub.line`` (no LINE account)
     rollcall: RollCalls | None = None  # the safety roll-call (issue 19)
+    checkins: LineCheckins | None = None  # check-in by LINE: with ``line`` and the loops
     loops: LoopHealth = field(default_factory=LoopHealth)

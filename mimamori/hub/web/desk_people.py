@@ -1,6 +1,6 @@
 """The desk's people: the list (search and filters, paged, fast with 10,000 people: the
 store's indexed query), a person's page, the care-record form, consent per purpose,
-emergency contacts in order and the yearly review.
+emergency contacts in order, the yearly review and check-in by LINE.
 
 Every route asks the policy first (``desk.service``): families and volunteers get
 403 on every one of them, staff of another area 403 for a person of that area.
@@ -14,9 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
+from mimamori.edge.config import WEEKDAYS
 from mimamori.errors import ChangeRefused, StaleVersion
 from mimamori.hub.access.policy import Principal, visible_households
-from mimamori.hub.desk import service
+from mimamori.hub.desk import line_checkin, service
 from mimamori.hub.desk.forms import PERSON, entry_data, form_values, posted
 from mimamori.hub.desk.service import DeskRefused
 from mimamori.hub.model.register import Entity, PeopleQuery
@@ -206,6 +207,9 @@ async def _person_view(
         history=history,
         state=state,
         today=service.today(hub).isoformat(),
+        line_form=line_checkin.form_of(person) if hub.config.hub.line is not None else None,
+        line_kinds=line_checkin.KINDS,
+        weekdays=WEEKDAYS,
     )
 
 
@@ -308,6 +312,18 @@ async def order_contacts(page: SignedIn, person_id: PersonId) -> Response:
         await service.set_contacts(page.hub, page.who, person_id, order, version=version)
 
     return await _act(page, person_id, work())
+
+
+@router.post("/desk/people/{person_id}/line-checkin")
+async def set_line_checkin(page: SignedIn, person_id: PersonId) -> Response:
+    """Check-in by LINE on or off, its time and how often (``desk/line_checkin.py``)."""
+    form = await page.request.form()
+    days = [str(d) for d in form.getlist("days")][: len(WEEKDAYS)]
+    asked = line_checkin.posted(form, days)
+    version = version_of(form) or 0
+    return await _act(
+        page, person_id, line_checkin.save(page.hub, page.who, person_id, asked, version=version)
+    )
 
 
 @router.post("/desk/people/{person_id}/review")

@@ -29,6 +29,8 @@ from mimamori.hub.web.catalogue import (
     found_en,
     found_ja,
     ja,
+    line_en,
+    line_ja,
     rollcall_en,
     rollcall_ja,
 )
@@ -40,11 +42,11 @@ LANGS: tuple[Lang, ...] = ("ja", "en")
 CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
     "ja": {
         **ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT,
-        **found_ja.TEXT, **rollcall_ja.TEXT,
+        **found_ja.TEXT, **rollcall_ja.TEXT, **line_ja.TEXT,
     },
     "en": {
         **en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT,
-        **found_en.TEXT, **rollcall_en.TEXT,
+        **found_en.TEXT, **rollcall_en.TEXT, **line_en.TEXT,
     },
 }
 

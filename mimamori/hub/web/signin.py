@@ -1,10 +1,12 @@
-"""Signing in with a one-time link, and signing out (a POST from the hub's own page).
+"""Signing in with a one-time link (``next``: the page of this hub it opens), and
+signing out (a POST from the hub's own page).
 
 Password sign-in for accounts is ``login.py``.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,8 +20,17 @@ from mimamori.hub.web.context import Page, set_session_cookie
 router = APIRouter(include_in_schema=False)
 
 
+# Where a link may lead after signing in: a page of this hub, never another site
+# ("//host" and "/\\host" are other sites to a browser).
+_LOCAL = re.compile(r"^/[A-Za-z0-9._~-][A-Za-z0-9._~/-]*$")
+
+
 @router.get("/signin")
-async def signin(page: Page, token: Annotated[str, Query(max_length=200)] = "") -> Response:
+async def signin(
+    page: Page,
+    token: Annotated[str, Query(max_length=200)] = "",
+    to: Annotated[str, Query(alias="next", max_length=200)] = "",
+) -> Response:
     hub = page.hub
     now = hub.clock()
     outcome, credential = await hub.store.redeem_signin(token_hash(token), now)
@@ -40,6 +51,8 @@ async def signin(page: Page, token: Annotated[str, Query(max_length=200)] = "") 
     # Staff and admins start at the desk, families and volunteers at the map; a
     # language asked for on the link carries over (and is remembered there).
     start = "/desk" if credential.role in ("staff", "admin") and credential.user_id else "/map"
+    if _LOCAL.match(to):  # a link that leads to one page (LINE's search: its page)
+        start = to
     asked = page.asked == page.lang
     response = RedirectResponse(f"{start}?lang={page.lang}" if asked else start, status_code=303)
     set_session_cookie(response, hub, session, ttl)

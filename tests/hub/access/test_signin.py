@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -33,6 +34,20 @@ async def test_a_link_signs_in_once_and_the_session_reaches_the_api(hub: Running
         assert again.status_code == 410
         assert "このリンクは使用済みです" in again.text
         assert "mimamori_session" not in again.headers.get("set-cookie", "")
+
+
+async def test_a_link_opens_the_page_of_this_hub_it_names_and_never_another_site(
+    hub: RunningHub,
+) -> None:
+    async with hub.client() as browser:
+        link = await hub.signin_link()
+        to_page = await browser.get(link + "&" + urlencode({"next": "/searches/s-0123456789ab"}))
+        assert to_page.headers["location"] == "/searches/s-0123456789ab"
+        for elsewhere in ("//evil.example/x", "/\\evil.example", "https://evil.example/",
+                          "/map?x=//evil"):  # fmt: skip
+            link = await hub.signin_link()
+            response = await browser.get(link + "&" + urlencode({"next": elsewhere}))
+            assert response.status_code == 303 and response.headers["location"] == "/map"
 
 
 async def test_an_expired_link_shows_a_clear_page_and_no_data(hub: RunningHub) -> None:
