@@ -45,6 +45,7 @@ class LinkForm(Strict):
 _SAID = {
     "missing": ("入力してください", "required"),
     "string_too_long": ("長すぎます", "too long"),
+    "string_too_short": ("入力してください", "required"),
     "string_pattern_mismatch": (
         "半角の小文字・数字・「.」「_」「-」で書いてください",
         "lower-case letters, digits, '.', '_', '-'",

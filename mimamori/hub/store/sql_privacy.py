@@ -217,7 +217,10 @@ class SqlPrivacy(SqlBase):
             removed[table] += await _delete(
                 db, table, f"{column} IN ({marks(alert_ids)})", alert_ids
             )
-        for table in ("search_participants", "search_shares", "search_relays"):
+        for table in (
+            "search_participants", "search_shares", "search_relays",
+            "search_consents", "search_bulletins", "bulletin_sightings",
+        ):  # fmt: skip
             removed[table] += await _delete(
                 db, table, f"search_id IN ({marks(search_ids)})", search_ids
             )
