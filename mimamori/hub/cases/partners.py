@@ -127,6 +127,19 @@ async def revoke_link(hub: HubState, who: Principal, partner_id: str, link_id: i
     await _audit(hub, who, "partner.revoke", partner.id, f"link {link_id}")
 
 
+async def set_bulletins(
+    hub: HubState, who: Principal, partner_id: str, link_id: int, on: bool
+) -> None:
+    """Opt a link in to (or out of) the SOS network's search bulletins (issue 18): its
+    channel hears of searches in the partner's areas while the family agreed."""
+    partner = await partner_of(hub, who, partner_id)
+    if not await hub.store.set_link_bulletins(partner.id, link_id, on):
+        raise DeskRefused(404, "no such link, or revoked")
+    await _audit(
+        hub, who, "partner.bulletins", partner.id, f"link {link_id} {'on' if on else 'off'}"
+    )
+
+
 async def _audit(hub: HubState, who: Principal, action: str, partner_id: str, detail: str) -> None:
     by = actor(who, "desk")
     await hub.store.audit(
