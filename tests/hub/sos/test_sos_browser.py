@@ -17,7 +17,7 @@ from tests.hub.desk.shots import VIEWPORT, shot
 from tests.hub.found.town import SOUTH
 from tests.hub.helpers import running_hub, until
 from tests.hub.receivers import Mailbox, smtp_server
-from tests.hub.sos.town import PARTNERS, bulletin_in, partners, town
+from tests.hub.sos.town import PARTNERS, bulletin_in, partners, town, with_photo
 from tests.hub.web.browser import sign_in_as_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -42,7 +42,7 @@ async def test_a_bulletin_reaches_two_partners_one_sees_her_and_it_is_withdrawn(
         with smtp_server() as box:
             mail = f"mailto://127.0.0.1:{box.port}?from=hub@example.jp&mode=insecure"
             links = await partners(hub, {p: f"{mail}&to={p}@example.jp" for p, *_ in PARTNERS})
-            await hub.account("arakaki", "staff", areas=(SOUTH,))
+            await with_photo(hub, await hub.account("arakaki", "staff", areas=(SOUTH,)))
             desk = await browser.new_context(viewport=VIEWPORT, locale="ja-JP")
             staff = await sign_in_as_staff(hub, desk, "arakaki")
             for pid in ("news", "post"):
@@ -74,10 +74,13 @@ async def test_a_bulletin_reaches_two_partners_one_sees_her_and_it_is_withdrawn(
             link = bulletin_in(post)
             await partner.goto(link)
             assert "紺のジャンパー" in await partner.locator("#clothing").inner_text()
+            await partner.wait_for_function(
+                "document.getElementById('photo').naturalWidth > 0"
+            )  # the photo, through the bulletin's own link
+            await shot(partner, "sos-bulletin", tmp_path)
             await partner.click("#share-position")
             await partner.locator("#position-status[data-shared=yes]").wait_for()
             await partner.fill("#in-note", "郵便局の前を北へ歩いていきました")
-            await shot(partner, "sos-bulletin", tmp_path)
             await partner.click("#saw")
             await partner.locator("#thanks").wait_for()
 

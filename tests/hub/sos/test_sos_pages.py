@@ -19,7 +19,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from tests.hub.found.town import NORTH, SOUTH
 from tests.hub.helpers import RunningHub, running_hub, until
 from tests.hub.receivers import Hook, webhook
-from tests.hub.sos.town import PARTNERS, bulletin_in, partners, town
+from tests.hub.sos.town import PARTNERS, bulletin_in, partners, town, with_photo
 
 SHARE = {"agreed_by": "長女 宮城 花子", "shown_as": "80代の女性", "clothing": "紺のジャンパー"}
 
@@ -59,6 +59,7 @@ async def test_a_bulletin_reaches_the_areas_partners_and_is_withdrawn_at_the_end
         north = await hub.account("kinjo", "staff", areas=(NORTH,))
         await opt_in(hub, staff, links)
         await opt_in_north(hub, north, links)
+        await with_photo(hub, staff)
         family = await hub.token(role="family", family="f-miyagi")
         async with hub.client(family) as caller:
             made = await caller.post(
@@ -79,7 +80,9 @@ async def test_a_bulletin_reaches_the_areas_partners_and_is_withdrawn_at_the_end
             async with httpx.AsyncClient(base_url=hub.url, timeout=10) as phone:
                 page = await phone.get(link)
                 assert page.status_code == 200
-                for shown in ("80代の女性", "紺のジャンパー", "見かけた"):
+                photo = await phone.get(f"{link}/photo")
+                assert photo.status_code == 200 and photo.content.startswith(b"\xff\xd8")
+                for shown in ("80代の女性", "紺のジャンパー", "見かけた", "杖をついています"):
                     assert shown in page.text
                 for hidden in ("宮城", "カマ", "090-1234-5678"):
                     assert hidden not in page.text
@@ -111,7 +114,7 @@ async def test_a_bulletin_reaches_the_areas_partners_and_is_withdrawn_at_the_end
                 after = await phone.get(link)
                 assert after.status_code == 410
                 assert "見つかりました。ご協力ありがとうございました。" in after.text
-                for gone in ("80代の女性", "紺のジャンパー", "/photo", "seen-form"):
+                for gone in ("80代の女性", "紺のジャンパー", "杖", "/photo", "seen-form"):
                     assert gone not in after.text
                 assert (await phone.get(f"{link}/photo")).status_code == 410
                 forged = await phone.get(link[:-3] + "AAA")

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from mimamori.hub.model.cases import Partner, PartnerKind
+from tests.hub.desk.test_desk_photos import phone_jpeg
 from tests.hub.found.town import NORTH, SOUTH
 from tests.hub.found.town import town as found_town
 from tests.hub.helpers import RunningHub
@@ -26,6 +27,9 @@ def town(doc: dict[str, Any]) -> None:
     doc["recipients"].append(
         {"id": "r-centre", "name": "南地域包括支援センター", "channels_file": channels}
     )
+    for person in doc["people"]:
+        if person["id"] == "p-kama":
+            person["description"] = "身長150cmくらい、白髪、杖をついています"
     for area in doc["areas"]:
         if area["id"] == SOUTH:
             area["centre"] = "r-centre"
@@ -43,6 +47,17 @@ async def partners(hub: RunningHub, url_of: dict[str, str]) -> dict[str, int]:
         )
         links[pid] = link.id
     return links
+
+
+async def with_photo(hub: RunningHub, staff: str) -> None:
+    """宮城 カマ's photo, uploaded as the desk does it."""
+    files = {"photo": ("kama.jpg", phone_jpeg(), "image/jpeg")}
+    async with hub.client(staff) as desk:
+        sent = await desk.post(
+            "/desk/people/p-kama/photo", files=files, data={"version": "1"},
+            headers={"Origin": hub.url},
+        )  # fmt: skip
+    assert sent.status_code == 303, sent.text[:300]
 
 
 def bulletin_in(text: str) -> str:
