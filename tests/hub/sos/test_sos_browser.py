@@ -1,6 +1,7 @@
 """Issue 18's "done when" for the SOS network, in a real headless Chromium: staff of
 the south opt two partners' links in at the desk; the family starts a search and
-agrees to share it; the bulletin reaches both organisations by real SMTP (aiosmtpd);
+agrees on the phone and staff record it on the search page; the bulletin reaches
+both organisations by real SMTP (aiosmtpd);
 a partner on a phone-sized screen opens it, shares the phone's position and taps
 見かけた; the staff's search page shows it on the live trail; staff end the search
 (found) and the bulletin page shows only 「見つかりました」."""
@@ -55,15 +56,23 @@ async def test_a_bulletin_reaches_two_partners_one_sees_her_and_it_is_withdrawn(
 
             family = await hub.token(role="family", family="f-miyagi")
             async with hub.client(family) as caller:
-                made = await caller.post(
-                    "/api/v1/searches", json={"person_id": "p-kama", "share": SHARE}
-                )
+                made = await caller.post("/api/v1/searches", json={"person_id": "p-kama"})
                 assert made.status_code == 201, made.text
             search_id = made.json()["id"]
+            # The daughter agrees on the phone; staff record it on the search page.
+            await staff.goto(f"{hub.url}/searches/{search_id}")
+            await staff.locator("#not-shared").wait_for(timeout=10_000)
+            assert await staff.locator("#consent-shown-as").input_value() == "80代の方"
+            await staff.fill("#consent-agreed-by", SHARE["agreed_by"])
+            await staff.fill("#consent-shown-as", SHARE["shown_as"])
+            await staff.fill("#consent-clothing", SHARE["clothing"])
+            await staff.click("#give-consent")
+            await staff.locator("#consent-given").wait_for(timeout=10_000)
             news = await _mail_to(box, "news@example.jp")
             post = await _mail_to(box, "post@example.jp")
             assert "80代の女性" in news and "80代の女性" in post
-            await staff.goto(f"{hub.url}/searches/{search_id}")
+            sent = staff.locator("#bulletin-list li")
+            await sent.nth(1).wait_for(timeout=10_000)
             await staff.locator("#live.on").wait_for(timeout=10_000)
 
             phone = await browser.new_context(
@@ -86,6 +95,8 @@ async def test_a_bulletin_reaches_two_partners_one_sees_her_and_it_is_withdrawn(
 
             trail = staff.locator("#trail li").filter(has_text="見かけた: 宜野湾郵便局")
             await trail.wait_for(timeout=15_000)  # live, without a reload
+            await staff.locator("#sharing").scroll_into_view_if_needed()
+            await shot(staff, "sos-search", tmp_path)
             await staff.locator("#found").click()
             head = staff.locator("#search-head .search-state")
             await head.filter(has_text="見つかりました").wait_for(timeout=10_000)

@@ -26,6 +26,7 @@ TEXT: dict[str, str] = {
     "sos_shown_as": "How the bulletin names them (no name; e.g. a woman in her 80s)",
     "sos_clothing_in": "Clothing today (optional)",
     "sos_give": "Record the consent and send the bulletin",
+    "sos_consent_failed": "Not recorded: please check what you entered.",
     "sos_given": "Consent",
     "sos_sent_to": "Sent to",
     "sos_views": "views",

@@ -26,6 +26,7 @@ TEXT: dict[str, str] = {
     "sos_shown_as": "依頼での呼び方（名前は出しません。例: 80代の女性）",
     "sos_clothing_in": "今日の服装（任意）",
     "sos_give": "同意を記録して依頼を出す",
+    "sos_consent_failed": "記録できませんでした。入力を確かめてください。",
     "sos_given": "同意",
     "sos_sent_to": "依頼を出した先",
     "sos_views": "閲覧",
