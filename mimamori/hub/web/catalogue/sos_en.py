@@ -36,4 +36,8 @@ TEXT: dict[str, str] = {
     "partner_link_bulletins": "Search bulletins",
     "partner_link_bulletins_on": "receive",
     "partner_link_bulletins_off": "do not receive",
+    # the desk's view of a finder's thread (found_desk.py)
+    "found_desk_thread": "{name}: the finder's thread",
+    "found_desk_no_messages": "No messages (also when they were deleted some days after safe).",
+    "found_desk_read_only": "Read-only. The centre answers through the link in its own notice.",
 }

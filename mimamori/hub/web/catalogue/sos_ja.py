@@ -36,4 +36,10 @@ TEXT: dict[str, str] = {
     "partner_link_bulletins": "捜索依頼を受け取る",
     "partner_link_bulletins_on": "受け取る",
     "partner_link_bulletins_off": "受け取らない",
+    # the desk's view of a finder's thread (found_desk.py)
+    "found_desk_thread": "{name}さんの発見者とのやりとり",
+    "found_desk_no_messages": "メッセージはありません（無事の確認から日数がたち、消えた場合も）。",
+    "found_desk_read_only": (
+        "読むだけの画面です。センターからの返事は、センターに届いた知らせのリンクから書けます。"
+    ),
 }
