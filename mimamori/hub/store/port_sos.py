@@ -70,3 +70,8 @@ class SosStore(Protocol):
     ) -> int:
         """A 「見かけた」 as tapped (the bulletin's count goes up with it); its id."""
         ...
+
+    async def forget_bulletin_details(self, ended_before: datetime) -> int:
+        """Partners' notes and positions and today's clothing of searches that ended
+        before then; how many taps were deleted."""
+        ...

@@ -177,3 +177,21 @@ class SqlSos(SqlBase):
                 [search_id, link_id],
             )
         return int(rows[0][0])
+
+    @serialized
+    async def forget_bulletin_details(self, ended_before: datetime) -> int:
+        """What partners said and where (「見かけた」's notes and positions) and today's
+        clothing, for searches that ended before ``ended_before``; how many taps. Who
+        agreed, when, and the counts stay (the record of the consent and the figures)."""
+        before = to_epoch_ms(ended_before)
+        ended = "SELECT id FROM searches WHERE state <> 'active' AND ended_at < ?"
+        async with self._transaction("forgetting bulletins' details") as db:
+            gone = await db.execute(
+                f"DELETE FROM bulletin_sightings WHERE search_id IN ({ended})", [before]
+            )
+            await db.execute(
+                f"UPDATE search_consents SET clothing = '' WHERE clothing <> '' "
+                f"AND search_id IN ({ended})",
+                [before],
+            )
+        return gone

@@ -113,3 +113,26 @@ async def test_a_bulletin_is_sent_once_per_link_and_withdrawn_once_after_the_end
     assert await store.bulletins_to_withdraw() == []
     assert all(b.withdrawn_at == later for b in await store.bulletins_of(search.id))
     assert len(await _queued(store, "w:")) == 2
+
+
+async def test_partners_notes_and_the_clothing_go_n_days_after_the_search_ended(
+    store: SqlStore,
+) -> None:
+    news, _, _ = await _town(store)
+    search = await _search(store)
+    await store.record_consent(
+        ShareConsent(search.id, "長女 花子", "新垣", "staff", NOW, "80代の女性", "紺の上着")
+    )
+    await store.send_bulletins(search.id, [(news, "news")], [], NOW)
+    await store.add_bulletin_sighting(search.id, news, NOW, lat=26.2, lon=127.7, note="駅")
+    ended_at = NOW + timedelta(hours=2)
+    assert await store.forget_bulletin_details(ended_at) == 0  # still searching: kept
+    await store.end_search(search.id, "found", "花子", "", ended_at)
+    assert await store.forget_bulletin_details(ended_at) == 0  # not before the end
+    assert await store.forget_bulletin_details(ended_at + timedelta(days=30)) == 1
+    consent = await store.consent_of(search.id)
+    assert consent is not None and consent.clothing == "" and consent.agreed_by == "長女 花子"
+    rows = await store._query("SELECT count(*) FROM bulletin_sightings", [])
+    assert rows[0][0] == 0
+    bulletin = await store.bulletin(search.id, news)
+    assert bulletin is not None and bulletin.seen == 1  # the figures stay
