@@ -19,7 +19,7 @@ from mimamori.hub.access.auth import new_token, token_hash
 from mimamori.hub.access.policy import Principal
 from mimamori.hub.cases.access import check
 from mimamori.hub.desk.service import DeskRefused, actor
-from mimamori.hub.model.cases import Partner, PartnerKind, PartnerLink
+from mimamori.hub.model.cases import Partner, PartnerKind, PartnerLink, link_recipient
 from mimamori.hub.register.schema import Channel
 from mimamori.hub.server.state import HubState
 from mimamori.settings import Id, Strict
@@ -138,6 +138,17 @@ async def set_bulletins(
     await _audit(
         hub, who, "partner.bulletins", partner.id, f"link {link_id} {'on' if on else 'off'}"
     )
+
+
+async def opt_in_self(hub: HubState, link: PartnerLink, on: bool) -> bool:
+    """The link's holder opts in (or out) on their own report page; audited as theirs."""
+    done = await hub.store.set_link_bulletins(link.partner_id, link.id, on)
+    if done:
+        await hub.store.audit(
+            hub.clock(), who=link_recipient(link.id), role="partner", action="partner.bulletins",
+            subject=f"partner:{link.partner_id}", detail=f"link {link.id} {'on' if on else 'off'}",
+        )  # fmt: skip
+    return done
 
 
 async def _audit(hub: HubState, who: Principal, action: str, partner_id: str, detail: str) -> None:

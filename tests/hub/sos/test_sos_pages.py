@@ -16,10 +16,18 @@ from typing import Any
 import httpx
 
 from mimamori.demo.mosquitto import PrivateBroker
+from mimamori.hub.found.limits import PER_MINUTE
 from tests.hub.found.town import NORTH, SOUTH
 from tests.hub.helpers import RunningHub, running_hub, until
 from tests.hub.receivers import Hook, webhook
-from tests.hub.sos.town import PARTNERS, bulletin_in, partners, town, with_photo
+from tests.hub.sos.town import (
+    PARTNERS,
+    bulletin_in,
+    partners,
+    report_token,
+    town,
+    with_photo,
+)
 
 SHARE = {"agreed_by": "長女 宮城 花子", "shown_as": "80代の女性", "clothing": "紺のジャンパー"}
 
@@ -138,15 +146,19 @@ async def opt_in_north(hub: RunningHub, north: str, links: dict[str, int]) -> No
 async def test_without_the_familys_consent_no_bulletin_goes_out(
     own_broker: PrivateBroker, tmp_path: Path
 ) -> None:
+    """Also: a partner opts in on their own report page, and the bulletin page is
+    rate-limited as the finder's page is."""
     async with webhook() as hook, running_hub(own_broker, tmp_path, town) as hub:
-        links = await partners(hub, {pid: hook.url for pid, *_ in PARTNERS})
-        staff = await hub.account("arakaki", "staff", areas=(SOUTH,))
-        await opt_in(hub, staff, links)
-        volunteer = await hub.token(role="family", family="f-miyagi")
-        async with hub.client(volunteer) as caller:
+        await partners(hub, {pid: hook.url for pid, *_ in PARTNERS})
+        async with httpx.AsyncClient(base_url=hub.url, timeout=10) as partner:
+            own = f"/report/bulletins?token={report_token('news')}"
+            assert (await partner.post(own, data={"on": "1"})).status_code == 303
+            page = await partner.get(f"/report?token={report_token('news')}")
+            assert 'id="bulletins-form" class="note" data-on="yes"' in page.text
+        family = await hub.token(role="family", family="f-miyagi")
+        async with hub.client(family) as caller:
             made = await caller.post("/api/v1/searches", json={"person_id": "p-kama"})
             search_id = made.json()["id"]
-            assert hub.state.bulletins is not None
             await hub.state.bulletins.step()  # what the loop does, now
             assert await hub.state.store.bulletins_of(search_id) == []
             short: dict[str, Any] = {**SHARE, "shown_as": ""}
@@ -156,4 +168,10 @@ async def test_without_the_familys_consent_no_bulletin_goes_out(
             assert given.status_code == 201, given.text
             again = await caller.post(f"/api/v1/searches/{search_id}/consent", json=SHARE)
             assert again.status_code == 422  # the first consent stands
-            await _arrived(hook, 2)  # given after the start: sent then
+            [sent] = await _arrived(hook, 1)  # given after the start: sent then
+        link = bulletin_in(sent)
+        async with httpx.AsyncClient(timeout=10) as phone:
+            answers = [(await phone.get(link)).status_code for _ in range(PER_MINUTE)]
+            assert answers == [200] * PER_MINUTE
+            busy = await phone.get(link)
+            assert busy.status_code == 429 and "80代の女性" not in busy.text

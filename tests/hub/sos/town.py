@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from mimamori.hub.access.auth import token_hash
 from mimamori.hub.model.cases import Partner, PartnerKind
 from tests.hub.desk.test_desk_photos import phone_jpeg
 from tests.hub.found.town import NORTH, SOUTH
@@ -46,7 +47,12 @@ async def partners(hub: RunningHub, url_of: dict[str, str]) -> dict[str, int]:
     for pid, name, area, _ in PARTNERS:
         await store.add_partner(Partner(pid, name, PartnerKind.OTHER, (area,), now))
         link = await store.add_partner_link(
-            pid, f"{name} 担当", channel=url_of[pid], lang="ja", token_hash=f"h-{pid}", at=now
+            pid,
+            f"{name} 担当",
+            channel=url_of[pid],
+            lang="ja",
+            token_hash=token_hash(report_token(pid)),
+            at=now,
         )
         links[pid] = link.id
     return links
@@ -61,6 +67,11 @@ async def with_photo(hub: RunningHub, staff: str) -> None:
             headers={"Origin": hub.url},
         )  # fmt: skip
     assert sent.status_code == 303, sent.text[:300]
+
+
+def report_token(partner_id: str) -> str:
+    """The token of the partner's report link (its page: ``/report?token=``)."""
+    return f"report-link-of-{partner_id}"
 
 
 def bulletin_in(text: str) -> str:

@@ -40,4 +40,9 @@ TEXT: dict[str, str] = {
     "found_desk_thread": "{name}: the finder's thread",
     "found_desk_no_messages": "No messages (also when they were deleted some days after safe).",
     "found_desk_read_only": "Read-only. The centre answers through the link in its own notice.",
+    # the partner's own report page
+    "report_bulletins_on": "You receive missing-person bulletins at this link's address.",
+    "report_bulletins_off": (
+        "Receive missing-person bulletins (only when someone in the area is missing)?"
+    ),
 }

@@ -42,4 +42,9 @@ TEXT: dict[str, str] = {
     "found_desk_read_only": (
         "読むだけの画面です。センターからの返事は、センターに届いた知らせのリンクから書けます。"
     ),
+    # the partner's own report page
+    "report_bulletins_on": "行方不明の方の捜索依頼を、このリンクの連絡先で受け取っています。",
+    "report_bulletins_off": (
+        "行方不明の方の捜索依頼を受け取りますか（地域で捜索があるときだけ届きます）。"
+    ),
 }
