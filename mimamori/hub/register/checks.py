@@ -271,6 +271,7 @@ async def removal_problems(entity: Entity, entry_id: str, known: Known) -> list[
 
 
 _MODEL_OF: dict[Entity, type[BaseModel]] = {
+    Entity.AREA: AreaEntry,  # names its care centre's contact (issue 18)
     Entity.WATCH_POINT: GatewayEntry,
     Entity.HOUSEHOLD: HouseholdEntry,
     Entity.PERSON: PersonEntry,

@@ -2,7 +2,7 @@
 
 While the search runs: the photo, the description, what the family said of today's
 clothing, how the family chose to name the person, and where and when they were last
-seen (a home only as 「自宅など」: never an address). Nothing else: no name beyond
+seen (a home only as 「個人宅付近」: never an address). Nothing else: no name beyond
 what the family chose, no address, no number. Once the search ended the view holds
 no data at all (``Withdrawn``), whatever the link. Each view and each tap is counted
 and audited as the partner link's.
