@@ -7,12 +7,14 @@ are a withdrawal and its notice, so a crash between them neither loses nor repea
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.sos import Bulletin, BulletinLink, ShareConsent
+from mimamori.hub.store.sql import Db, marks
 from mimamori.hub.store.sql_alerts import queue_drafts
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
@@ -33,6 +35,22 @@ def _bulletin(row: Sequence[Any]) -> Bulletin:
         sid, int(lid), pid, from_epoch_ms(sent), int(views), int(seen),
         from_epoch_ms_or_none(withdrawn),
     )  # fmt: skip
+
+
+async def forget_bulletin_places(db: Db, search_ids: Sequence[str], removed: Counter[str]) -> None:
+    """The places partners' 「見かけた」 put on a forgotten person's searches' trails
+    (``sql_privacy.forget_person``'s step, before the taps themselves go)."""
+    if not search_ids:
+        return
+    rows = await db.fetch(
+        f"SELECT id FROM bulletin_sightings WHERE search_id IN ({marks(search_ids)})",
+        search_ids,
+    )
+    places = [f"bulletin-{int(r[0])}" for r in rows]
+    if places:
+        removed["bulletin_places"] += await db.execute(
+            f"DELETE FROM peer_gateways WHERE id IN ({marks(places)})", places
+        )
 
 
 class SqlSos(SqlBase):

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from mimamori.hub.model.alerts import NotificationDraft
 from mimamori.hub.model.cases import Partner, PartnerKind, link_recipient
+from mimamori.hub.model.federation import PeerGateway
+from mimamori.hub.model.privacy import PersonScope
 from mimamori.hub.model.searches import Participant, Search
 from mimamori.hub.model.sos import ShareConsent
 from mimamori.hub.store.sql_store import SqlStore
@@ -136,3 +138,26 @@ async def test_partners_notes_and_the_clothing_go_n_days_after_the_search_ended(
     assert rows[0][0] == 0
     bulletin = await store.bulletin(search.id, news)
     assert bulletin is not None and bulletin.seen == 1  # the figures stay
+
+
+async def test_forgetting_the_person_removes_consent_bulletins_taps_places_and_notices(
+    store: SqlStore,
+) -> None:
+    news, _, _ = await _town(store)
+    search = await _search(store)
+    await store.record_consent(
+        ShareConsent(search.id, "長女 花子", "新垣", "staff", NOW, "80代の女性", "紺の上着")
+    )
+    key = f"notice-search:{search.id}:bulletin:{news}"
+    await store.send_bulletins(search.id, [(news, "news")], [_draft(key, news)], NOW)
+    tap = await store.add_bulletin_sighting(search.id, news, NOW, lat=26.2, lon=127.7, note="駅")
+    await store.add_peer_gateways(
+        [PeerGateway(f"bulletin-{tap}", "partner", "見かけた", 26.2, 127.7)]
+    )
+    await store.end_search(search.id, "found", "花子", "", NOW + timedelta(hours=1))
+    report = await store.forget_person(PersonScope("p-kama", ()), NOW + timedelta(hours=2), by="t")
+    for table in ("search_consents", "search_bulletins", "bulletin_sightings", "bulletin_places"):
+        assert report.removed[table] == 1, report.removed
+    assert report.removed["notifications"] == 1
+    assert await store.peer_gateways() == []
+    assert await store.consent_of(search.id) is None
