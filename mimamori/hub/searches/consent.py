@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, ValidationError
+from pydantic import StringConstraints, ValidationError
 
 from mimamori.errors import ChangeRefused, FieldProblem
 from mimamori.hub.access.policy import Principal, can_see
@@ -26,9 +26,12 @@ MAY_RECORD = ("family", "staff", "admin")  # the family, or the care centre for 
 
 
 class ConsentForm(Strict):
-    agreed_by: Annotated[str, Field(min_length=1, max_length=100)]  # 「長女 宮城 花子」
-    shown_as: Annotated[str, Field(min_length=1, max_length=40)]  # 「80代の女性」
-    clothing: Annotated[str, Field(max_length=200)] = ""  # 「紺のジャンパー、白い帽子」
+    # Trimmed as they are read: a blank answer is a missing one (before a search starts).
+    agreed_by: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ]
+    shown_as: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    clothing: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 
 
 def suggested_name(person: PersonEntry | None, today: date) -> str:
@@ -49,9 +52,7 @@ async def record(
 ) -> ShareConsent:
     """ChangeRefused: a bad form, a search that ended, or a consent already given."""
     try:
-        form = ConsentForm.model_validate(
-            {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        )
+        form = ConsentForm.model_validate(data)
     except ValidationError as exc:
         raise refused(exc) from exc
     if not search.active:

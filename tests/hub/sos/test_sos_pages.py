@@ -157,11 +157,14 @@ async def test_without_the_familys_consent_no_bulletin_goes_out(
             assert 'id="bulletins-form" class="note" data-on="yes"' in page.text
         family = await hub.token(role="family", family="f-miyagi")
         async with hub.client(family) as caller:
+            blank = {"person_id": "p-kama", "share": {**SHARE, "agreed_by": "  "}}
+            assert (await caller.post("/api/v1/searches", json=blank)).status_code == 422
+            assert await hub.state.store.searches(["p-kama"], active_only=True) == []
             made = await caller.post("/api/v1/searches", json={"person_id": "p-kama"})
             search_id = made.json()["id"]
             await hub.state.bulletins.step()  # what the loop does, now
             assert await hub.state.store.bulletins_of(search_id) == []
-            short: dict[str, Any] = {**SHARE, "shown_as": ""}
+            short: dict[str, Any] = {**SHARE, "shown_as": "   "}  # blank is missing
             refused = await caller.post(f"/api/v1/searches/{search_id}/consent", json=short)
             assert refused.status_code == 422
             given = await caller.post(f"/api/v1/searches/{search_id}/consent", json=SHARE)
