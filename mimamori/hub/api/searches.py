@@ -22,6 +22,8 @@ from mimamori.hub.access.deps import Caller, Hub
 from mimamori.hub.access.policy import Principal, can_see, hidden_homes, person_scope
 from mimamori.hub.api.audit import record
 from mimamori.hub.model.searches import Search
+from mimamori.hub.searches import consent
+from mimamori.hub.searches.consent import ConsentForm
 from mimamori.hub.searches.live import follow
 from mimamori.hub.searches.service import SearchService, participant
 from mimamori.hub.searches.trail import (
@@ -43,6 +45,9 @@ class StartSearch(BaseModel):
 
     person_id: str = Field(max_length=64)
     hours: float | None = Field(default=None, gt=0, description="default: hub setting")
+    share: ConsentForm | None = Field(
+        default=None, description="the family's consent to send a bulletin to partners"
+    )
 
 
 class EndSearch(BaseModel):
@@ -99,6 +104,8 @@ async def start_search(hub: Hub, caller: Caller, body: StartSearch) -> SearchOut
     limit = hub.config.hub.search.max_hours
     if body.hours is not None and body.hours > limit:
         raise HTTPException(status_code=422, detail=f"a search may last at most {limit:g} hours")
+    if body.share is not None and caller.role not in consent.MAY_RECORD:
+        raise HTTPException(status_code=403, detail="the family or the care centre records it")
     try:
         search = await service(hub).start(body.person_id, caller, body.hours)
     except StoreError as exc:
@@ -109,6 +116,8 @@ async def start_search(hub: Hub, caller: Caller, body: StartSearch) -> SearchOut
             ) from exc
         raise
     await record(hub, caller, "search.start", f"search:{search.id}", body.person_id)
+    if body.share is not None:  # validated with the request: recorded as given
+        await consent.record(hub, caller, search, body.share.model_dump())
     return await _out(hub, caller, search)
 
 

@@ -19,7 +19,7 @@ from mimamori.hub.access.auth import new_token, token_hash
 from mimamori.hub.access.policy import Principal
 from mimamori.hub.cases.access import check
 from mimamori.hub.desk.service import DeskRefused, actor
-from mimamori.hub.model.cases import Partner, PartnerKind, PartnerLink
+from mimamori.hub.model.cases import Partner, PartnerKind, PartnerLink, link_recipient
 from mimamori.hub.register.schema import Channel
 from mimamori.hub.server.state import HubState
 from mimamori.settings import Id, Strict
@@ -45,6 +45,7 @@ class LinkForm(Strict):
 _SAID = {
     "missing": ("入力してください", "required"),
     "string_too_long": ("長すぎます", "too long"),
+    "string_too_short": ("入力してください", "required"),
     "string_pattern_mismatch": (
         "半角の小文字・数字・「.」「_」「-」で書いてください",
         "lower-case letters, digits, '.', '_', '-'",
@@ -124,6 +125,30 @@ async def revoke_link(hub: HubState, who: Principal, partner_id: str, link_id: i
     if not await hub.store.revoke_partner_link(partner.id, link_id, hub.clock()):
         raise DeskRefused(404, "no such link, or revoked already")
     await _audit(hub, who, "partner.revoke", partner.id, f"link {link_id}")
+
+
+async def set_bulletins(
+    hub: HubState, who: Principal, partner_id: str, link_id: int, on: bool
+) -> None:
+    """Opt a link in to (or out of) the SOS network's search bulletins (issue 18): its
+    channel hears of searches in the partner's areas while the family agreed."""
+    partner = await partner_of(hub, who, partner_id)
+    if not await hub.store.set_link_bulletins(partner.id, link_id, on):
+        raise DeskRefused(404, "no such link, or revoked")
+    await _audit(
+        hub, who, "partner.bulletins", partner.id, f"link {link_id} {'on' if on else 'off'}"
+    )
+
+
+async def opt_in_self(hub: HubState, link: PartnerLink, on: bool) -> bool:
+    """The link's holder opts in (or out) on their own report page; audited as theirs."""
+    done = await hub.store.set_link_bulletins(link.partner_id, link.id, on)
+    if done:
+        await hub.store.audit(
+            hub.clock(), who=link_recipient(link.id), role="partner", action="partner.bulletins",
+            subject=f"partner:{link.partner_id}", detail=f"link {link.id} {'on' if on else 'off'}",
+        )  # fmt: skip
+    return done
 
 
 async def _audit(hub: HubState, who: Principal, action: str, partner_id: str, detail: str) -> None:

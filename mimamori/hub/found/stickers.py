@@ -1,5 +1,6 @@
 """A person's sheet of found-person QR stickers: issued (and reissued, which revokes
-the sheet before) and revoked by staff of the person's area at the desk.
+the sheet before) and revoked by staff of the person's area at the desk, who also read the finders'
+threads there (``desk_thread``).
 
 The code holds only the URL of the finder's page with a random token of 256 bits
 (``secrets.token_urlsafe(32)``: issue 18 asks for at least 128, so a token cannot be
@@ -19,7 +20,8 @@ from markupsafe import Markup
 from mimamori.hub.access.auth import token_hash
 from mimamori.hub.access.policy import Principal
 from mimamori.hub.desk import service
-from mimamori.hub.model.found import Sticker
+from mimamori.hub.found.thread import MAX_SHOWN
+from mimamori.hub.model.found import FoundMessage, FoundReport, Sticker
 from mimamori.hub.model.register import Entity
 from mimamori.hub.server.state import HubState
 
@@ -84,3 +86,21 @@ async def revoke(hub: HubState, who: Principal, person_id: str) -> int:
 async def stickers_of(hub: HubState, who: Principal, person_id: str) -> list[Sticker]:
     service.check_entry(hub.registry, who, Entity.PERSON, person_id, write=False)
     return await hub.store.stickers_of(person_id)
+
+
+async def desk_thread(
+    hub: HubState, who: Principal, person_id: str, report_id: int
+) -> tuple[FoundReport, list[FoundMessage]] | None:
+    """A finder's thread as staff of the person's area read it at the desk (read-only:
+    the care centre answers through its own notice's link); audited. None: no such
+    thread of this person."""
+    service.check_entry(hub.registry, who, Entity.PERSON, person_id, write=False)
+    report = await hub.store.found_report(report_id)
+    if report is None or report.person_id != person_id:
+        return None
+    messages = await hub.store.found_messages(report.id, 0, MAX_SHOWN)
+    await hub.store.audit(
+        hub.clock(), who=who.name, role=who.role, action="found.desk.view",
+        subject=f"person:{person_id}", detail=f"found report {report.id}",
+    )  # fmt: skip
+    return report, messages

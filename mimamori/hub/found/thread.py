@@ -11,8 +11,10 @@ finder's page never shows a name or a number unless the family shows one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from mimamori.hub.found import centre
 from mimamori.hub.found.links import (
     LINK_TTL,
     THREAD_SECRET,
@@ -75,37 +77,54 @@ def _words(lang: str, name: str, report: FoundReport, url: str) -> tuple[str, st
     )
 
 
+async def notify(
+    hub: HubState,
+    recipients: list[Recipient],
+    key: str,
+    words: Callable[[Recipient], tuple[str, str]],
+) -> int:
+    """Queue ``words(r)`` (a title and a body) to every channel of each recipient (to
+    their LINE alone when they are bound to it: its other channels are LINE's
+    fallback), dedupe keys made from ``key``; the delivery worker woken. How many."""
+    on_line = (
+        await hub.store.line_bound([r.id for r in recipients]) if hub.config.hub.line else set()
+    )
+    drafts: list[NotificationDraft] = []
+    for r in recipients:
+        title, body = words(r)
+        numbers = [LINE_CHANNEL] if r.id in on_line else list(range(len(r.channels)))
+        drafts += [
+            NotificationDraft(None, r.id, n, f"{key}-{r.id}-{'line' if n < 0 else n}", title, body)
+            for n in numbers
+        ]
+    if drafts:
+        await hub.store.queue_notifications(drafts, hub.clock())
+        if hub.alerts is not None and hub.alerts.on_queued is not None:
+            hub.alerts.on_queued()  # the delivery worker, at once (not at its next poll)
+    return len(drafts)
+
+
 async def tell_family(hub: HubState, report: FoundReport) -> int:
     """Queue the notice to every recipient's every channel; how many were queued."""
     person = hub.registry.people.get(report.person_id)
     name = person.name if person else report.person_id
-    recipients = recipients_of(hub.registry, report.person_id)
     now = hub.clock()
     secret = await hub.store.secret(THREAD_SECRET)
-    on_line = (
-        await hub.store.line_bound([r.id for r in recipients]) if hub.config.hub.line else set()
-    )
     base = hub.config.hub.http.public_url.rstrip("/")
-    drafts: list[NotificationDraft] = []
-    for r in recipients:
+
+    def words(r: Recipient) -> tuple[str, str]:
         token = make_link(secret, ThreadLink(report.id, r.id, now + LINK_TTL))
-        title, body = _words(r.lang, name, report, f"{base}/found/thread/{token}")
-        numbers = [LINE_CHANNEL] if r.id in on_line else list(range(len(r.channels)))
-        drafts += [
-            NotificationDraft(
-                None, r.id, n, f"found-{report.id}-{r.id}-{'line' if n < 0 else n}", title, body
-            )
-            for n in numbers
-        ]
-    if drafts:
-        await hub.store.queue_notifications(drafts, now)
-        if hub.alerts is not None and hub.alerts.on_queued is not None:
-            hub.alerts.on_queued()  # the delivery worker, at once (not at its next poll)
-    else:
+        return _words(r.lang, name, report, f"{base}/found/thread/{token}")
+
+    recipients = [
+        *recipients_of(hub.registry, report.person_id),
+        *centre.recipients_of(hub.registry, report.person_id),  # the care centre's own
+    ]
+    count = await notify(hub, recipients, f"found-{report.id}", words)
+    if not count:
         log.error("found report %d: %s has no contact with a channel", report.id, report.person_id)
-    log.warning("found report %d for %s: %d notices queued", report.id, report.person_id,
-                len(drafts))  # fmt: skip
-    return len(drafts)
+    log.warning("found report %d for %s: %d notices queued", report.id, report.person_id, count)
+    return count
 
 
 async def family_view(hub: HubState, token: str) -> FamilyView:

@@ -91,6 +91,7 @@ class PartnerLink:
     lang: str
     created_at: datetime
     revoked_at: datetime | None
+    bulletins: bool = False  # opted in to search bulletins (issue 18, the SOS network)
 
     @property
     def revoked(self) -> bool:

@@ -19,6 +19,7 @@ from mimamori.errors import FieldProblem
 from mimamori.hub.model.register import Entity, RegisterWrite, StoredEntry
 from mimamori.hub.register.records import entry_of
 from mimamori.hub.register.schema import (
+    AreaEntry,
     FamilyEntry,
     GatewayEntry,
     HouseholdEntry,
@@ -154,6 +155,8 @@ async def reference_problems(entity: Entity, entry: BaseModel, known: Known) -> 
     found: list[FieldProblem] = []
     if isinstance(entry, GatewayEntry | HouseholdEntry | PersonEntry):
         wants.append(("area", Entity.AREA, [entry.area]))
+    if isinstance(entry, AreaEntry) and entry.centre:
+        wants.append(("centre", Entity.CONTACT, [entry.centre]))
     if isinstance(entry, HouseholdEntry):
         if await known.any(Entity.POLICY):  # none at all: alerts go nowhere, as before
             wants.append(("policy", Entity.POLICY, [entry.policy]))
@@ -215,6 +218,7 @@ _NAMED: dict[tuple[Entity, type[BaseModel]], Callable[[Any], Iterable[str | None
         *(p.outings.gateways if p.outings else []),
     ],
     (Entity.HOUSEHOLD, PersonEntry): lambda p: [p.household],
+    (Entity.CONTACT, AreaEntry): lambda a: [a.centre],
     (Entity.CONTACT, Policy): lambda p: [r for step in p.all_steps() for r in step.notify],
     (Entity.POLICY, HouseholdEntry): lambda h: [h.policy],
     (Entity.PERSON, FamilyEntry): lambda f: f.people,
@@ -236,7 +240,7 @@ def _names(entity: Entity, entry_id: str, other: Any) -> bool:
 # Which kinds of entry may name an entry of each kind.
 _NAMED_BY: dict[Entity, tuple[Entity, ...]] = {
     Entity.AREA: (Entity.WATCH_POINT, Entity.HOUSEHOLD, Entity.PERSON),
-    Entity.CONTACT: (Entity.POLICY, Entity.PERSON),
+    Entity.CONTACT: (Entity.POLICY, Entity.PERSON, Entity.AREA),
     Entity.POLICY: (Entity.HOUSEHOLD, Entity.PERSON),
     Entity.WATCH_POINT: (Entity.PERSON,),
     Entity.HOUSEHOLD: (Entity.PERSON, Entity.FAMILY),
@@ -267,6 +271,7 @@ async def removal_problems(entity: Entity, entry_id: str, known: Known) -> list[
 
 
 _MODEL_OF: dict[Entity, type[BaseModel]] = {
+    Entity.AREA: AreaEntry,  # names its care centre's contact (issue 18)
     Entity.WATCH_POINT: GatewayEntry,
     Entity.HOUSEHOLD: HouseholdEntry,
     Entity.PERSON: PersonEntry,

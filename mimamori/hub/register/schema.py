@@ -80,6 +80,9 @@ class AreaEntry(Strict):
     # "Not seen for N days" (hub/cases/not_seen.py): the centre's N for its people
     # without their own; None: the rule's default (3 days).
     not_seen_days: int | None = Field(default=None, ge=1, le=30)
+    # The care centre's own recipient (a contact: its channels are write-only, as every
+    # contact's), told of finders' scans and partners' sightings (issue 18).
+    centre: Id | None = None
 
 
 class GatewayEntry(Strict):

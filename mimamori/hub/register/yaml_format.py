@@ -237,12 +237,12 @@ class RegisterFile(Strict):
         area = self.default_area()
         homes = {p: h.id for h in self.households for p in h.people}
         areas = self.areas or [area]
-        return {
-            Entity.AREA: [a.model_dump() for a in areas],
+        return {  # contacts first: an area may name one as its care centre
             Entity.CONTACT: [
                 {**r.model_dump(exclude={"channels_file"}), "channels": r.read_channels()}
                 for r in self.recipients
             ],
+            Entity.AREA: [a.model_dump() for a in areas],
             Entity.POLICY: [p.model_dump() for p in self.policies],
             Entity.WATCH_POINT: [
                 {**g.model_dump(), "area": g.area or area.id} for g in self.gateways

@@ -27,6 +27,7 @@ from mimamori.hub.api.register_changes import router as register_changes_router
 from mimamori.hub.api.register_people import router as register_people_router
 from mimamori.hub.api.register_photos import router as register_photos_router
 from mimamori.hub.api.rollcall import router as rollcall_router
+from mimamori.hub.api.search_bulletins import router as search_bulletins_router
 from mimamori.hub.api.searches import router as searches_router
 from mimamori.hub.api.shared import router as shared_router
 from mimamori.hub.config import HubConfig
@@ -39,6 +40,7 @@ from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.alert_page import router as alert_page_router
 from mimamori.hub.web.checkin_answer import router as checkin_answer_router
+from mimamori.hub.web.bulletin import router as bulletin_page_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
@@ -91,6 +93,8 @@ ROUTERS = (
     # issue 18: found-person QR stickers
     found_desk_router, found_finder_router, found_family_router,
     checkin_answer_router,  # issue 17: a LINE check-in's answer link (mail, SMS)
+    # issue 18, part 2: the SOS network (consent and bulletins; the partner's page)
+    search_bulletins_router, bulletin_page_router,
 )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.loading import load_registry
 from mimamori.hub.register.reload import RegistryReloader
 from mimamori.hub.rollcall.service import RollCalls
+from mimamori.hub.searches.bulletins import Bulletins
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port import Store
@@ -71,6 +72,9 @@ async def assemble(
     eid = await EidService.open(config, registry, store, clock=clock)
     searches = SearchService(config.hub.search, registry, store, clock=clock)
     searches.eid = eid
+    # The SOS network (issue 18): woken at each start and end of a search, and consent.
+    bulletins = Bulletins(registry, store, clock=clock, public_url=config.hub.http.public_url)
+    searches.changed.append(bulletins.wake)
     await searches.refresh_relayed()  # before ingest takes its first message
     admission = Admission(
         registry,
@@ -107,6 +111,7 @@ async def assemble(
             live=live,
             after_commit=after_commit,
             searches=searches,
+            bulletins=bulletins,
             eid=eid,
             signin=SigninGuard(store),
             ingest=ingest,
@@ -183,7 +188,9 @@ async def assemble(
         "retention": lambda: run_retention(store, registry, config.hub.privacy, clock),
         "not-seen": NotSeenRule(store, registry, clock).run,  # issue 16
         "found-sweep": lambda: run_sweep(store, config.hub.privacy, clock),  # issue 18
+        "bulletins": bulletins.run,  # issue 18: the SOS network
     }
+    bulletins.on_queued = delivery.wake.set
     checkins = None
     if line is not None:
         loops["line"] = line.events.run

@@ -22,6 +22,7 @@ from mimamori.hub.model.clock import Clock
 from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.rollcall.service import RollCalls
+from mimamori.hub.searches.bulletins import Bulletins
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.supervise import LoopHealth
 from mimamori.hub.store.port import Store
@@ -37,6 +38,7 @@ class HubState:
     live: LiveHub
     after_commit: AfterCommit  # what follows a commit of new events, wherever made
     searches: SearchService
+    bulletins: Bulletins  # the SOS network's bulletins to partners (issue 18)
     eid: EidService | None  # None: the registry names no tag with rotating ids
     signin: SigninGuard
     ingest: Ingest | None = None  # None: the API alone

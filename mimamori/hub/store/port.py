@@ -32,6 +32,7 @@ from mimamori.hub.store.port_register import RegisterStore
 from mimamori.hub.store.port_reminders import ReminderStore
 from mimamori.hub.store.port_rollcall import RollCallStore
 from mimamori.hub.store.port_searches import SearchStore
+from mimamori.hub.store.port_sos import SosStore
 from mimamori.hub.store.port_users import UserStore
 from mimamori.hub.store.port_watchpoints import WatchPointStore
 
@@ -59,6 +60,7 @@ class Store(
     ReminderStore,
     RollCallStore,
     SearchStore,
+    SosStore,
     UserStore,
     WatchPointStore,
     Protocol,

@@ -932,5 +932,42 @@ MIGRATIONS: tuple[Migration, ...] = (
         arrivals   {bigint} NOT NULL,
         PRIMARY KEY (gateway_id, hour)
     );
+    );
+    """),
+    # 36 (issue 18, part 2) the town's SOS network (hub/searches/bulletins.py): a
+    # partner link may opt in to search bulletins; the family's consent to share, per
+    # search (who agreed, who recorded it, when, how the person is named); one bulletin
+    # per search and partner link (sent, viewed, 見かけた, withdrawn) and what was tapped.
+    Migration("""
+    ALTER TABLE partner_links ADD COLUMN bulletins INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE IF NOT EXISTS search_consents (
+        search_id   TEXT PRIMARY KEY REFERENCES searches (id),
+        agreed_by   TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        role        TEXT NOT NULL,
+        at          {bigint} NOT NULL,
+        shown_as    TEXT NOT NULL,
+        clothing    TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS search_bulletins (
+        search_id    TEXT NOT NULL REFERENCES searches (id),
+        link_id      {bigint} NOT NULL REFERENCES partner_links (id),
+        partner_id   TEXT NOT NULL,
+        sent_at      {bigint} NOT NULL,
+        views        {bigint} NOT NULL DEFAULT 0,
+        seen         {bigint} NOT NULL DEFAULT 0,
+        withdrawn_at {bigint},
+        PRIMARY KEY (search_id, link_id)
+    );
+    CREATE TABLE IF NOT EXISTS bulletin_sightings (
+        id        {serial},
+        search_id TEXT NOT NULL,
+        link_id   {bigint} NOT NULL,
+        at        {bigint} NOT NULL,
+        lat       {real},
+        lon       {real},
+        note      TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS bulletin_sightings_search ON bulletin_sightings (search_id);
     """),
 )

@@ -36,7 +36,7 @@ from mimamori.protocol.timefmt import from_epoch_ms, from_epoch_ms_or_none, to_e
 
 PUBLIC = "public"  # the town's public form: the reporter and the "partner" of its reports
 _PARTNER = "id, name, kind, areas, created_at"
-_LINK = "id, partner_id, label, channel IS NOT NULL, lang, created_at, revoked_at"
+_LINK = "id, partner_id, label, channel IS NOT NULL, lang, created_at, revoked_at, bulletins"
 _CASE = (
     "c.id, c.area, c.household_id, c.address, c.state, c.triage, c.outcome, c.assigned_to, "
     "c.opened_at, c.updated_at, "
@@ -51,7 +51,7 @@ def _partner(row: Sequence[Any]) -> Partner:
 
 
 def _link(row: Sequence[Any]) -> PartnerLink:
-    lid, pid, label, has, lang, created, revoked = row
+    lid, pid, label, has, lang, created, revoked, bulletins = row
     return PartnerLink(
         int(lid),
         pid,
@@ -60,6 +60,7 @@ def _link(row: Sequence[Any]) -> PartnerLink:
         lang,
         from_epoch_ms(created),
         from_epoch_ms_or_none(revoked),
+        bool(bulletins),
     )
 
 

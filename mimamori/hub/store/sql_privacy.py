@@ -34,6 +34,7 @@ from mimamori.hub.store.sql_confirmations import unname_person
 from mimamori.hub.store.sql_figures import keep_arrivals
 from mimamori.hub.store.sql_found import forget_found
 from mimamori.hub.store.sql_register import forget_audit, next_version, write_entry
+from mimamori.hub.store.sql_sos import forget_bulletin_places
 from mimamori.locking import serialized
 from mimamori.protocol.timefmt import format_ts, from_epoch_ms, to_epoch_ms
 
@@ -219,7 +220,11 @@ class SqlPrivacy(SqlBase):
             removed[table] += await _delete(
                 db, table, f"{column} IN ({marks(alert_ids)})", alert_ids
             )
-        for table in ("search_participants", "search_shares", "search_relays"):
+        await forget_bulletin_places(db, search_ids, removed)  # issue 18: the SOS network
+        for table in (
+            "search_participants", "search_shares", "search_relays",
+            "search_consents", "search_bulletins", "bulletin_sightings",
+        ):  # fmt: skip
             removed[table] += await _delete(
                 db, table, f"search_id IN ({marks(search_ids)})", search_ids
             )

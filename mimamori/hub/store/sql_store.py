@@ -38,6 +38,7 @@ from mimamori.hub.store.sql_register import SqlRegister
 from mimamori.hub.store.sql_reminders import SqlReminders
 from mimamori.hub.store.sql_rollcall import SqlRollCall
 from mimamori.hub.store.sql_searches import SqlSearches
+from mimamori.hub.store.sql_sos import SqlSos
 from mimamori.hub.store.sql_users import SqlUsers
 from mimamori.hub.store.sql_watchpoints import SqlWatchPoints
 from mimamori.locking import serialized
@@ -86,6 +87,7 @@ class SqlStore(
     SqlReminders,
     SqlRollCall,
     SqlSearches,
+    SqlSos,
     SqlUsers,
     SqlWatchPoints,
 ):

@@ -141,6 +141,19 @@ async def revoke_link(page: SignedIn, partner_id: PartnerId, link_id: int) -> Re
     return RedirectResponse(f"/desk/partners/{partner_id}", status_code=303)
 
 
+@router.post("/desk/partners/{partner_id}/links/{link_id}/bulletins")
+async def link_bulletins(page: SignedIn, partner_id: PartnerId, link_id: int) -> Response:
+    """Opt the link in to search bulletins (``on=1``) or out (issue 18)."""
+    form = await page.request.form()
+    try:
+        await partners.set_bulletins(
+            page.hub, page.who, partner_id, link_id, form_value(form, "on", 1) == "1"
+        )
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    return RedirectResponse(f"/desk/partners/{partner_id}", status_code=303)
+
+
 @router.post("/desk/partners/{partner_id}/anomalies")
 async def import_anomalies(page: SignedIn, partner_id: PartnerId) -> Response:
     """A utility's CSV of meter anomalies (``cases/anomalies.py``): the result, line

@@ -57,3 +57,23 @@ async def revoke_sheets(page: SignedIn, person_id: PersonId) -> Response:
     except DeskRefused as exc:
         return refusal(page, exc)
     return RedirectResponse(f"/desk/people/{person_id}/stickers", status_code=303)
+
+
+@router.get("/desk/people/{person_id}/found/{report_id}")
+async def thread_page(
+    page: SignedIn, person_id: PersonId, report_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> Response:
+    """A finder's thread, read-only (issue 18): the finder's and the family's messages."""
+    if (refused := desk_refusal(page)) is not None:
+        return refused
+    try:
+        found = await stickers.desk_thread(page.hub, page.who, person_id, report_id)
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    if found is None:
+        return refusal(page, DeskRefused(404, "no such thread"))
+    report, messages = found
+    person = page.hub.registry.people[person_id]
+    return page.render(
+        "found/desk_thread.html", person=person, report=report, messages=messages, at=format_ts
+    )

@@ -35,7 +35,7 @@ def _limits(request: Request) -> FinderLimits:
     return limits
 
 
-def _allowed(page: PageContext, token: str, *, poll: bool = False) -> bool:
+def allowed(page: PageContext, token: str, *, poll: bool = False) -> bool:
     address = page.request.client.host if page.request.client else "-"
     return _limits(page.request).allow(address, token, page.hub.clock(), poll=poll)
 
@@ -76,7 +76,7 @@ def _show(
 
 @router.get("/f/{token}")
 async def finder_page(page: Page, token: Token, r: ReportId = None) -> Response:
-    if not _allowed(page, token, poll=r is not None):
+    if not allowed(page, token, poll=r is not None):
         return _busy(page)
     if r is None:  # the first screen: a scan
         await finder.scan(page.hub, token)
@@ -92,7 +92,7 @@ async def _form(request: Request) -> dict[str, str]:
     }
 
 
-def _problems(page: PageContext, exc: ChangeRefused) -> dict[str, list[str]]:
+def problems_of(page: PageContext, exc: ChangeRefused) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for p in exc.problems:
         problems.setdefault(p.field, []).append(said(page, p))
@@ -101,7 +101,7 @@ def _problems(page: PageContext, exc: ChangeRefused) -> dict[str, list[str]]:
 
 @router.post("/f/{token}/protect")
 async def protect(page: Page, token: Token) -> Response:
-    if not _allowed(page, token):
+    if not allowed(page, token):
         return _busy(page)
     view = await finder.view(page.hub, token, None)
     if not view.valid or view.sticker is None:
@@ -111,14 +111,14 @@ async def protect(page: Page, token: Token) -> Response:
         lat, lon = finder.position(values.get("lat", ""), values.get("lon", ""))
         message = finder.message_of(values.get("message", ""))
     except ChangeRefused as exc:
-        return _show(page, token, view, problems=_problems(page, exc), status=422)
+        return _show(page, token, view, problems=problems_of(page, exc), status=422)
     report = await finder.protect(page.hub, view.sticker, lat, lon, message)
     return RedirectResponse(_here(token, report.id), status_code=303)
 
 
 @router.post("/f/{token}/say")
 async def say(page: Page, token: Token, r: ReportId = None) -> Response:
-    if not _allowed(page, token):
+    if not allowed(page, token):
         return _busy(page)
     view = await finder.view(page.hub, token, r)
     if not view.valid or view.report is None:
@@ -127,7 +127,7 @@ async def say(page: Page, token: Token, r: ReportId = None) -> Response:
     try:
         message = finder.message_of(values.get("message", ""))
     except ChangeRefused as exc:
-        return _show(page, token, view, problems=_problems(page, exc), status=422)
+        return _show(page, token, view, problems=problems_of(page, exc), status=422)
     await finder.say(page.hub, view.report, message)
     return RedirectResponse(_here(token, view.report.id), status_code=303)
 
@@ -146,7 +146,7 @@ def thread_json(view: FinderView, *, phone: bool = True) -> dict[str, Any]:
 
 @router.get("/f/{token}/thread.json")
 async def finder_thread(page: Page, token: Token, r: ReportId = None) -> Response:
-    if not _allowed(page, token, poll=True):
+    if not allowed(page, token, poll=True):
         return JSONResponse({"detail": "too many requests"}, status_code=429)
     view = await finder.view(page.hub, token, r)
     if not view.valid or view.report is None:

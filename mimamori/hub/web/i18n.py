@@ -33,6 +33,8 @@ from mimamori.hub.web.catalogue import (
     line_ja,
     rollcall_en,
     rollcall_ja,
+    sos_en,
+    sos_ja,
 )
 
 Lang = Literal["ja", "en"]
@@ -42,11 +44,11 @@ LANGS: tuple[Lang, ...] = ("ja", "en")
 CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
     "ja": {
         **ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT,
-        **found_ja.TEXT, **rollcall_ja.TEXT, **line_ja.TEXT,
+        **found_ja.TEXT, **rollcall_ja.TEXT, **line_ja.TEXT, **sos_ja.TEXT,
     },
     "en": {
         **en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT,
-        **found_en.TEXT, **rollcall_en.TEXT, **line_en.TEXT,
+        **found_en.TEXT, **rollcall_en.TEXT, **line_en.TEXT, **sos_en.TEXT,
     },
 }
 

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from mimamori.errors import ChangeRefused
 from mimamori.hub.access.auth import token_hash
-from mimamori.hub.cases import public, reports
+from mimamori.hub.cases import partners, public, reports
 from mimamori.hub.desk import photos
 from mimamori.hub.model.cases import Noticed, Partner, PartnerLink
 from mimamori.hub.web.context import Page, PageContext
@@ -61,6 +61,8 @@ def _form(
         homes=reports.homes_for(page.hub.registry, partner),
         values=values,
         problems=problems,
+        link=link,
+        bulletins_action=f"/report/bulletins?{urlencode({'token': token})}",
     )
 
 
@@ -102,6 +104,18 @@ async def report(page: Page, token: Token = "") -> Response:
     except reports.LinkBusy:
         return page.message("report_busy_title", "report_busy", 429, keep={"token": token})
     return RedirectResponse(f"/report?{urlencode({'token': token, 'done': 1})}", status_code=303)
+
+
+@router.post("/report/bulletins")
+async def bulletins(page: Page, token: Token = "") -> Response:
+    """The link's holder opts in to the SOS network's search bulletins, or out."""
+    found = await _link(page, token)
+    if isinstance(found, Response):
+        return found
+    link, _ = found
+    form = await page.request.form()
+    await partners.opt_in_self(page.hub, link, form.get("on") == "1")
+    return RedirectResponse(f"/report?{urlencode({'token': token})}", status_code=303)
 
 
 # The town's public form (``cases/public.py``): no token, no account.

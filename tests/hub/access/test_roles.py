@@ -104,6 +104,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/searches/{search_id}/shares/{share_id}/revoke"): {
         "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
     },
+    # The SOS network (issue 18): the consent and the bulletins sent; a consent to a
+    # search that ended is refused (422).
+    ("GET", "/api/v1/searches/{search_id}/sharing"): {
+        "admin": 200, "staff": 200, "volunteer": 404, "family": 404,
+    },
+    ("POST", "/api/v1/searches/{search_id}/consent"): {
+        "admin": 422, "staff": 422, "volunteer": 404, "family": 404,
+    },
     # A shared link needs no account: anyone holding it sees the search until revoked.
     ("GET", "/api/v1/shared/{token}"): {
         "admin": 410, "staff": 200, "volunteer": 200, "family": 200,
@@ -159,6 +167,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/searches": {"person_id": "p-tsuru"},
     "/api/v1/searches/{search_id}/close": {"outcome": "found"},
     "/api/v1/searches/{search_id}/shares": {"label": "宜野湾署"},
+    "/api/v1/searches/{search_id}/consent": {"agreed_by": "長女", "shown_as": "80代の方"},
     "/api/v1/rollcalls": {"message": "震度6弱の地震がありました。ご無事ですか。"},
     "/api/v1/rollcalls/{rollcall_id}/visits": {"household_id": "hh-1", "visit": "safe"},
 }

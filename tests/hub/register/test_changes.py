@@ -290,3 +290,25 @@ async def test_people_are_listed_by_reading_and_found_by_name_reading_tag_home_a
     assert await ids(areas=("ginowan-2",)) == []
     assert await ids(limit=1, offset=1) == ["p-0"]
     assert await store.count_people(PeopleQuery(areas=("ginowan-1",))) == 3
+
+
+async def test_an_area_names_an_existing_contact_as_its_centre_which_then_stays(
+    store: SqlStore,
+) -> None:
+    register = changes(store)
+    await town(register)
+    [area] = await store.register_entries(Entity.AREA, ["ginowan-1"])
+    with pytest.raises(ChangeRefused) as refused:
+        await register.update_area(
+            {"id": "ginowan-1", "name": "宜野湾市 第1地域", "centre": "c-nobody"},
+            area.version, STAFF,
+        )  # fmt: skip
+    assert refused.value.problems[0].field == "centre"
+    await register.add_contact({"id": "c-centre", "name": "第1地域包括支援センター"}, STAFF)
+    await register.update_area(
+        {"id": "ginowan-1", "name": "宜野湾市 第1地域", "centre": "c-centre"}, area.version, STAFF
+    )
+    [contact] = await store.register_entries(Entity.CONTACT, ["c-centre"])
+    with pytest.raises(ChangeRefused) as refused:
+        await register.remove(Entity.CONTACT, "c-centre", contact.version, STAFF)
+    assert refused.value.problems[0].en == "still named by area ginowan-1: change those first"

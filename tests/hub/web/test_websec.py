@@ -64,6 +64,7 @@ async def test_every_page_and_json_route_sends_the_security_headers(
         "photo_id": "1",  # a report's photo: none, a 404
         "rollcall_id": "1",  # the roll-call (issue 19): none yet, a 404
         "link": "x" * 43,  # a found-person thread's family link: unknown, refused
+        "report_id": "1",  # a found thread at the desk (issue 18): none, a 404
     }
     gets = sorted(route.path for route in routes(hub.app.routes) if "GET" in (route.methods or ()))
     seen: set[str] = set()

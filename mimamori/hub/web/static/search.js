@@ -127,6 +127,59 @@
     search.participants.forEach(function (p) { ul.appendChild(el("li", {}, p.who)); });
     people.appendChild(ul);
     call("GET", cfg.api + "/shares").then(renderShares);
+    loadSharing();
+  }
+
+  // The SOS network (issue 18): the family's consent to send a bulletin to the town's
+  // partners, recorded here (by the family, or by staff after asking them), and what
+  // was sent. The bulletins go out from the hub's loop just after the consent.
+  function loadSharing() { call("GET", cfg.api + "/sharing").then(renderSharing).catch(function () {}); }
+
+  function field(id, label, attrs) {
+    var box = el("div", { "class": "field" });
+    box.appendChild(el("label", { "for": id }, label));
+    attrs.id = id;
+    box.appendChild(el("input", attrs));
+    return box;
+  }
+
+  function renderSharing(data) {
+    var box = $("sharing");
+    box.textContent = "";
+    box.appendChild(el("h2", {}, S.sos_sharing));
+    var c = data.consent;
+    box.appendChild(c
+      ? el("p", { id: "consent-given" }, S.sos_given + ": " + c.agreed_by + "（" + when(c.at) + "、" +
+          c.recorded_by + "）「" + c.shown_as + "」" + (c.clothing ? " " + c.clothing : ""))
+      : el("p", { id: "not-shared" }, S.sos_not_shared));
+    if (data.bulletins.length) {
+      box.appendChild(el("h3", {}, S.sos_sent_to));
+      var ul = el("ul", { id: "bulletin-list" });
+      data.bulletins.forEach(function (b) {
+        ul.appendChild(el("li", {}, b.partner + "（" + when(b.sent_at) + "、" + S.sos_views + " " +
+          b.views + "、" + S.sos_seen_count + " " + b.seen + (b.withdrawn_at ? "、" + S.sos_withdrawn : "") + "）"));
+      });
+      box.appendChild(ul);
+    }
+    if (c || !data.may_record || search.state !== "active") return;
+    var form = el("form", { id: "consent-form" });
+    form.appendChild(field("consent-agreed-by", S.sos_agreed_by, { required: "required", maxlength: "100" }));
+    form.appendChild(field("consent-shown-as", S.sos_shown_as, { required: "required", maxlength: "40", value: data.suggested_name }));
+    form.appendChild(field("consent-clothing", S.sos_clothing_in, { maxlength: "200" }));
+    var failed = el("p", { id: "consent-failed", "class": "error", role: "alert", hidden: "hidden" }, S.sos_consent_failed);
+    form.appendChild(failed);
+    form.appendChild(el("button", { type: "submit", id: "give-consent" }, S.sos_give));
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      call("POST", cfg.api + "/consent", {
+        agreed_by: $("consent-agreed-by").value, shown_as: $("consent-shown-as").value,
+        clothing: $("consent-clothing").value
+      }).then(function () {
+        loadSharing();
+        window.setTimeout(loadSharing, 3000);  // the bulletins, once the hub sent them
+      }).catch(function () { failed.hidden = false; });
+    });
+    box.appendChild(form);
   }
 
   function end(outcome) {
