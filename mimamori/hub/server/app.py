@@ -39,8 +39,8 @@ from mimamori.hub.server.supervise import supervised
 from mimamori.hub.store.opening import open_store
 from mimamori.hub.web.ack import router as ack_router
 from mimamori.hub.web.alert_page import router as alert_page_router
-from mimamori.hub.web.checkin_answer import router as checkin_answer_router
 from mimamori.hub.web.bulletin import router as bulletin_page_router
+from mimamori.hub.web.checkin_answer import router as checkin_answer_router
 from mimamori.hub.web.confirm import router as confirm_router
 from mimamori.hub.web.dashboard import router as dashboard_router
 from mimamori.hub.web.desk_audit import router as desk_audit_router
