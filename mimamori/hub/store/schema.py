@@ -932,7 +932,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         arrivals   {bigint} NOT NULL,
         PRIMARY KEY (gateway_id, hour)
     );
-    );
     """),
     # 36 (issue 18, part 2) the town's SOS network (hub/searches/bulletins.py): a
     # partner link may opt in to search bulletins; the family's consent to share, per
