@@ -39,14 +39,10 @@ class VirtualTime:
 
 def most_in_one_second(starts: list[float]) -> int:
     starts = sorted(starts)
-    return max(
-        sum(1 for other in starts if start <= other < start + 1.0) for start in starts
-    )
+    return max(sum(1 for other in starts if start <= other < start + 1.0) for start in starts)
 
 
-async def test_pushes_in_a_burst_wait_their_turn_and_no_second_holds_more_than_the_rate() -> (
-    None
-):
+async def test_pushes_in_a_burst_wait_their_turn_and_no_second_holds_more_than_the_rate() -> None:
     time = VirtualTime()
     pace = time.pace()
     await asyncio.gather(*(pace.turn() for _ in range(100)))
