@@ -85,65 +85,47 @@ class DeliveryWorker:
         return channels[n.channel] if n.channel < len(channels) else None
 
     async def deliver_due(self) -> int:
-        """Send what is due now; returns how many were attempted.
-
-        LINE pushes to different recipients go side by side (each waits its turn under
-        LINE's rate limit: ``hub/line/pace.py``), one recipient's in the order queued (a
-        "came home" never overtakes its "went out"); the other channels one at a time,
-        as apprise sends (``channels.py``)."""
+        """Send what is due now; returns how many were attempted."""
         now = self.clock()
         batch = await self.store.claim_notifications(now, LEASE_S)
-        lanes: dict[str, list[QueuedNotification]] = {}
         for n in batch:
-            lane = f"line:{n.recipient_id}" if n.channel == LINE_CHANNEL else "channels"
-            lanes.setdefault(lane, []).append(n)
-        done = await asyncio.gather(
-            *(self._lane(ns) for ns in lanes.values()), return_exceptions=True
-        )
-        for failed in done:  # each lane ran to its end first: nothing is left half-done
-            if isinstance(failed, BaseException):
-                raise failed
-        return len(batch)
-
-    async def _lane(self, batch: list[QueuedNotification]) -> None:
-        for n in batch:
-            await self._deliver(n)
-
-    async def _deliver(self, n: QueuedNotification) -> None:
-        if n.channel == LINE_CHANNEL:
-            result = await self._via_line(n)
-            retryable = not result.refused
-        else:
-            url = await self._url(n)
-            retryable = url is not None
-            if url is None:
-                result = Delivery(False, "the recipient or channel is no longer configured")
+            if n.channel == LINE_CHANNEL:
+                result = await self._via_line(n)
+                retryable = not result.refused
             else:
-                try:
-                    result = await self.sender.send(url, n.title, n.body, dedupe_key=n.dedupe_key)
-                except Exception as exc:  # one channel's failure is that notification's
-                    log.exception("notification %d: the sender failed", n.id)
-                    result = Delivery(False, f"sending failed: {type(exc).__name__}")
-        attempts = n.attempts + 1
-        done = self.clock()
-        retry_at = None
-        if not result.ok and retryable and attempts < MAX_ATTEMPTS:
-            retry_at = done + timedelta(seconds=retry_delay(attempts))
-        gave_up = not retryable or retry_at is None or attempts == LINE_FALLBACK_AFTER
-        if n.channel == LINE_CHANNEL and not result.ok and gave_up:
-            await self._fall_back(n, done)  # before the record: a crash repeats it
-        await self.store.record_delivery(n.id, result.ok, result.error, done, retry_at)
-        if result.ok:
-            log.info("notification %d sent to %s", n.id, n.recipient_id)
-        else:
-            log.warning(
-                "notification %d to %s failed (attempt %d): %s%s",
-                n.id,
-                n.recipient_id,
-                attempts,
-                result.error,
-                "" if retry_at else "; giving up",
-            )
+                url = await self._url(n)
+                retryable = url is not None
+                if url is None:
+                    result = Delivery(False, "the recipient or channel is no longer configured")
+                else:
+                    try:
+                        result = await self.sender.send(
+                            url, n.title, n.body, dedupe_key=n.dedupe_key
+                        )
+                    except Exception as exc:  # one channel's failure is that notification's
+                        log.exception("notification %d: the sender failed", n.id)
+                        result = Delivery(False, f"sending failed: {type(exc).__name__}")
+            attempts = n.attempts + 1
+            done = self.clock()
+            retry_at = None
+            if not result.ok and retryable and attempts < MAX_ATTEMPTS:
+                retry_at = done + timedelta(seconds=retry_delay(attempts))
+            gave_up = not retryable or retry_at is None or attempts == LINE_FALLBACK_AFTER
+            if n.channel == LINE_CHANNEL and not result.ok and gave_up:
+                await self._fall_back(n, done)  # before the record: a crash repeats it
+            await self.store.record_delivery(n.id, result.ok, result.error, done, retry_at)
+            if result.ok:
+                log.info("notification %d sent to %s", n.id, n.recipient_id)
+            else:
+                log.warning(
+                    "notification %d to %s failed (attempt %d): %s%s",
+                    n.id,
+                    n.recipient_id,
+                    attempts,
+                    result.error,
+                    "" if retry_at else "; giving up",
+                )
+        return len(batch)
 
     async def _via_line(self, n: QueuedNotification) -> Delivery:
         if self.line is None:

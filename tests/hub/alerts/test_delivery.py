@@ -1,18 +1,15 @@
 """The delivery worker on a real store and real channels: sent, retried with backoff,
-given up after the last attempt, all in the delivery log; a killed hub's leases ended by
-the only worker as it starts; LINE pushes side by side, one person's in order."""
+given up after the last attempt, all in the delivery log."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mimamori.hub.alerts.channels import AppriseSender, Delivery
+from mimamori.hub.alerts.channels import AppriseSender
 from mimamori.hub.alerts.delivery import LEASE_S, MAX_ATTEMPTS, DeliveryWorker, retry_delay
-from mimamori.hub.model.alerts import LINE_CHANNEL, NotificationDraft, QueuedNotification
 from mimamori.hub.store.sql_store import SqlStore
-from tests.hub.helpers import T0, change_channels, engine, ingest, missed, until
+from tests.hub.helpers import T0, change_channels, engine, ingest, missed
 from tests.hub.receivers import webhook
 
 
@@ -99,48 +96,3 @@ async def test_the_only_worker_starting_sends_at_once_what_a_killed_hub_had_leas
         assert (n["id"], n["state"], n["attempts"]) == (leased.id, "sent", 1)
         assert len(hook.requests) == 1
         assert await store.release_notification_claims() == 0  # nothing pending is leased
-
-
-class GatedLine:
-    """The worker's LINE port (``NoticeSender``) as a slow LINE: each push waits at a
-    gate the test opens, so the test sees which pushes were under way at once."""
-
-    def __init__(self) -> None:
-        self.gate = asyncio.Event()
-        self.under_way: list[str] = []
-        self.most = 0
-        self.order: list[str] = []
-
-    async def deliver(self, n: QueuedNotification) -> Delivery:
-        self.under_way.append(n.dedupe_key)
-        self.most = max(self.most, len(self.under_way))
-        await self.gate.wait()
-        self.under_way.remove(n.dedupe_key)
-        self.order.append(n.dedupe_key)
-        return Delivery(True)
-
-
-async def test_line_pushes_to_different_people_go_side_by_side_and_one_persons_in_order(
-    store: SqlStore,
-) -> None:
-    drafts = [
-        NotificationDraft(None, f"r-{who}", LINE_CHANNEL, f"{who}-{n}", "みまもり", "")
-        for n in range(3)
-        for who in ("a", "b", "c", "d")
-    ]
-    await store.queue_notifications(drafts, T0)
-    line = GatedLine()
-    worker = DeliveryWorker(store, AppriseSender(), clock=Clock(), line=line)
-    sending = asyncio.create_task(worker.deliver_due())
-
-    async def four_under_way() -> bool:
-        return len(line.under_way) == 4
-
-    await until(four_under_way)
-    assert sorted(line.under_way) == ["a-0", "b-0", "c-0", "d-0"]  # each person's first
-    line.gate.set()
-    assert await sending == 12
-    assert line.most == 4  # never two of one person's at once
-    for who in "abcd":
-        assert [k for k in line.order if k[0] == who] == [f"{who}-{n}" for n in range(3)]
-    assert {n["state"] for n in await store.notification_log()} == {"sent"}
