@@ -8,6 +8,8 @@ practices for preventing HTTP status code 429 errors" asks for a limiter where t
 requests start, set below the limit with a margin, since requests reach LINE's side
 with their own delays: the hub's default is 90 % of it (``hub.line.push_per_s``, per
 hub worker: several workers share the limit, so each gets its part).
+(https://developers.line.biz/en/reference/messaging-api/#rate-limits,
+https://developers.line.biz/en/docs/messaging-api/preventing-http-429-errors/)
 
 The pace is the simplest limiter that keeps any one-second window under the limit
 however LINE counts it (a sliding window or a token bucket): starts at least
