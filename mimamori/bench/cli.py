@@ -38,7 +38,7 @@ def _rollcall(args: argparse.Namespace) -> int:
 def _line(args: argparse.Namespace) -> int:
     from mimamori.bench.line import main
 
-    return main(args.notices, args.json)
+    return main(args.notices, args.limit, args.kill_at, args.json)
 
 
 def _sightings(args: argparse.Namespace) -> int:
@@ -276,8 +276,17 @@ def _add_hub(kinds: Any) -> None:
 def _add_people_side(kinds: Any) -> None:
     """The benches of the people who run the network: LINE, partners' reports, finders,
     roll-calls."""
-    line = kinds.add_parser("line", help="LINE fan-out: N pushes through the hub's client")
-    line.add_argument("--notices", type=_positive(int), default=10_000, help="pushes")
+    line = kinds.add_parser(
+        "line", help="LINE fan-out: N queued notices to a rate-limited LINE across a hub SIGKILL"
+    )
+    line.add_argument("--notices", type=_positive(int), default=10_000, help="notices queued")
+    line.add_argument(
+        "--limit", type=_positive(int), default=2000,
+        help="pushes a second the local LINE accepts (LINE documents 2,000)",
+    )  # fmt: skip
+    line.add_argument(
+        "--kill-at", type=float, default=0.5, help="share of notices accepted at the hub's kill"
+    )
     line.add_argument("--json", action="store_true", help="one JSON object")
     line.set_defaults(func=_line)
     cases = kinds.add_parser("cases", help="partner report -> case on the desk, p50/p99")

@@ -199,6 +199,9 @@ class LineSettings(Strict):
     # How long a linking code may be used: a day covers "the desk hands it over, the
     # daughter adds the account that evening".
     code_ttl_h: float = Field(default=24.0, gt=0, le=24 * 14)
+    # Pushes a second this hub (worker) starts at most: 90 % of LINE's 2,000 a second per
+    # channel, the margin LINE asks for (hub/line/pace.py); several workers share it.
+    push_per_s: float = Field(default=1800.0, gt=0, le=2000.0)
 
     def read_secret(self) -> str:
         return self.channel_secret_file.read_text(encoding="utf-8").strip()

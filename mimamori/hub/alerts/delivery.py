@@ -5,7 +5,9 @@ Each due notification is leased (so a second worker skips it), sent through the
 with the reason and a retry time that backs off (30 s, 1 min, 2 min, ... up to an
 hour). After ``MAX_ATTEMPTS`` it stays failed and shows on the staff side. Delivery
 is at-least-once: a worker killed after sending but before recording sends again,
-with the same dedupe key, which the channels that support one use to drop it.
+with the same dedupe key, which the channels that support one use to drop it. The
+town's only worker (``sole``) ends such leases as it starts; beside other workers, a
+lease ends after ``LEASE_S``.
 
 A notice on a recipient's LINE (``LINE_CHANNEL``) goes through the ``NoticeSender``
 given (``hub/line/push.py``). When LINE refuses it for good (the month's allowance is
@@ -66,11 +68,13 @@ class DeliveryWorker:
         *,
         clock: Clock,
         line: NoticeSender | None = None,
+        sole: bool = False,
     ) -> None:
         self.store = store
         self.sender = sender
         self.clock = clock
         self.line = line
+        self.sole = sole  # the town's only delivery worker (a hub without hub.worker_id)
         self.wake = asyncio.Event()
 
     async def _url(self, n: QueuedNotification) -> str | None:
@@ -157,7 +161,21 @@ class DeliveryWorker:
         await self.store.queue_notifications(drafts, now)
         log.info("notification %d: also queued on %d other channels", n.id, count)
 
+    async def release_leases(self) -> None:
+        """The town's only worker, starting, ends the leases its killed predecessor
+        left: their notices go now, not after ``LEASE_S``. One sent just before the kill
+        goes again, with its dedupe key (LINE's retry key: LINE answers 409, shown once)."""
+        if not self.sole:
+            return  # another worker may hold them, alive
+        released = await self.store.release_notification_claims()
+        if released:
+            log.info("delivery: %d notifications leased before a restart are due again", released)
+
     async def run(self) -> None:
+        try:
+            await self.release_leases()
+        except StoreError as exc:
+            log.warning("delivery worker: leases not released (%s): they end by themselves", exc)
         while True:
             try:
                 while await self.deliver_due():

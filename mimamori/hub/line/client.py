@@ -33,6 +33,8 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
+from mimamori.hub.line.pace import Pace
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 20.0  # as the apprise channels (alerts/channels.py): a slow LINE is retried
@@ -101,11 +103,14 @@ def _refusal(exc: ApiException) -> Sent:
 
 class LineClient:
     """One connection pool to the Messaging API, opened on first use in the running
-    loop (the SDK's aiohttp session belongs to it) and closed with the hub."""
+    loop (the SDK's aiohttp session belongs to it) and closed with the hub. Pushes wait
+    their turn under LINE's rate limit (``pace``); replies answer one person's tap and
+    have an endpoint, and a limit, of their own."""
 
-    def __init__(self, api_url: str, access_token: str) -> None:
+    def __init__(self, api_url: str, access_token: str, pace: Pace) -> None:
         self._configuration = Configuration(host=api_url.rstrip("/"), access_token=access_token)
         self._client: AsyncApiClient | None = None
+        self.pace = pace
 
     def _api(self) -> AsyncMessagingApi:
         if self._client is None:
@@ -114,6 +119,7 @@ class LineClient:
 
     async def push(self, to: str, text: str, buttons: list[Button], *, key: str) -> Sent:
         request = PushMessageRequest(to=to, messages=[_message(text, buttons)])
+        await self.pace.turn()
         return await self._call(
             "push",
             self._api().push_message(

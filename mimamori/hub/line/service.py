@@ -12,6 +12,7 @@ from mimamori.hub.config import LineSettings
 from mimamori.hub.line.client import LineClient
 from mimamori.hub.line.contacts import Contacts
 from mimamori.hub.line.events import LineEvents
+from mimamori.hub.line.pace import Pace
 from mimamori.hub.line.push import LinePush
 from mimamori.hub.line.webhook import Refused, verify
 from mimamori.hub.model.clock import Clock
@@ -36,7 +37,9 @@ class LineService:
         self.store = store
         self.clock = clock
         self.parser = WebhookParser(settings.read_secret())
-        self.client = LineClient(settings.api_url, settings.read_token())
+        self.client = LineClient(
+            settings.api_url, settings.read_token(), Pace(settings.push_per_s)
+        )
         self.events = LineEvents(store, self.client, contacts, clock=clock)
         self.push = LinePush(
             self.client,
@@ -83,6 +86,7 @@ class LineService:
             "webhook_refused": self.refused,
             "events_set_aside": self.events.failures,
             "replies_failed": self.events.replies_failed,
+            "pushes_paced": self.client.pace.waited,
         }
 
     async def close(self) -> None:

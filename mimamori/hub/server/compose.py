@@ -130,6 +130,7 @@ async def assemble(
         AppriseSender(),
         clock=clock,
         line=line.push if line is not None else None,
+        sole=config.hub.worker_id is None,
     )
     alerts = AlertEngine(config, registry, store, clock=clock, on_queued=delivery.wake.set)
     # The person first (issue 15): level-0 missed check-ins beep the button, at once.

@@ -81,6 +81,11 @@ class AlertStore(Protocol):
         self, now: datetime, lease_s: float, limit: int = 20
     ) -> list[QueuedNotification]: ...
 
+    async def release_notification_claims(self) -> int:
+        """End every lease on a pending notification; returns how many. For the town's
+        only delivery worker as it starts: a hub killed mid-send left its leases."""
+        ...
+
     async def record_delivery(
         self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
     ) -> None: ...

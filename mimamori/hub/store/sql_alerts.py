@@ -311,6 +311,16 @@ class SqlAlerts(SqlBase):
         return [QueuedNotification(*row) for row in sorted(rows)]
 
     @serialized
+    async def release_notification_claims(self) -> int:
+        """End every lease on a pending notification (a hub killed mid-send left them);
+        returns how many. Only for the town's one delivery worker, as it starts."""
+        async with self._transaction("releasing notification claims") as db:
+            return await db.execute(
+                "UPDATE notifications SET claimed_until = NULL "
+                "WHERE state = 'pending' AND claimed_until IS NOT NULL"
+            )
+
+    @serialized
     async def record_delivery(
         self, notification_id: int, ok: bool, error: str, now: datetime, retry_at: datetime | None
     ) -> None:

@@ -33,7 +33,7 @@ from mimamori.hub.web.desk_common import (
     shown,
     version_of,
 )
-from mimamori.hub.web.desk_line import LineView, line_view
+from mimamori.hub.web.desk_line import LineView, line_usage, line_view
 from mimamori.hub.web.desk_people import area_choices
 from mimamori.protocol.timefmt import from_iso
 
@@ -152,12 +152,14 @@ async def _list(page: PageContext, register: Register) -> Response:
     if (refused := desk_refusal(page)) is not None:
         return refused
     confirmed = {c.contact_id: c for c in await page.hub.store.contact_confirmations()}
-    rows = _contacts_rows(page, confirmed) if register.entity == Entity.CONTACT else []
+    contacts = register.entity == Entity.CONTACT
+    rows = _contacts_rows(page, confirmed) if contacts else []
     return page.render(
         "desk/entries.html",
         kind=register.entity.value,
         path=register.path,
         rows=rows or register.rows(page),
+        line_usage=await line_usage(page) if contacts else None,
     )
 
 

@@ -1,7 +1,8 @@
 """A contact's LINE at the desk: whether they are linked (bound, or ended by an
 unfollow), and a one-time linking code with its QR for them to send to the town's
 account (``line/linking.py``). A new code ends the older unused one; the code is shown
-once, on the page that issued it (only its hash is kept)."""
+once, on the page that issued it (only its hash is kept). The contacts' list shows the
+month's count of LINE messages against the plan, with a warning from 80 %."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from mimamori.hub.desk import service
 from mimamori.hub.desk.service import DeskRefused
 from mimamori.hub.line.codes import chat_link, shown
 from mimamori.hub.line.linking import issue_code
+from mimamori.hub.model.line import LineUsage
 from mimamori.hub.model.register import Entity
 from mimamori.hub.web.context import PageContext, SignedIn
 from mimamori.hub.web.desk_common import desk_refusal, refusal
@@ -43,6 +45,11 @@ async def line_view(page: PageContext, contact_id: str) -> LineView | None:
     latest = max(found, key=lambda b: b.changed_at)
     since = latest.changed_at.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M")
     return LineView(latest.state, since)
+
+
+async def line_usage(page: PageContext) -> LineUsage | None:
+    """The month's LINE messages against the plan; None when the town has no LINE."""
+    return await page.hub.line.push.usage() if page.hub.line is not None else None
 
 
 @router.post("/desk/contacts/{contact_id}/line-code")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from mimamori.hub.alerts.channels import AppriseSender
-from mimamori.hub.alerts.delivery import MAX_ATTEMPTS, DeliveryWorker, retry_delay
+from mimamori.hub.alerts.delivery import LEASE_S, MAX_ATTEMPTS, DeliveryWorker, retry_delay
 from mimamori.hub.store.sql_store import SqlStore
 from tests.hub.helpers import T0, change_channels, engine, ingest, missed
 from tests.hub.receivers import webhook
@@ -72,3 +72,27 @@ async def test_after_the_last_attempt_it_stays_failed_for_staff_to_see(
         [n] = await store.notification_log()
         assert (n["state"], n["attempts"]) == ("failed", MAX_ATTEMPTS)
         assert hook.requests == []
+
+
+async def test_the_only_worker_starting_sends_at_once_what_a_killed_hub_had_leased(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    alerts = await engine(tmp_path, store)
+    async with webhook() as hook:
+        await change_channels(alerts, "r-family", hook.url)
+        await ingest(store, missed(1, T0))
+        await alerts.process_events()
+        await alerts.escalate(T0)
+        [leased] = await store.claim_notifications(T0, LEASE_S)  # then the hub was killed
+        clock = Clock()
+        clock.now = T0 + timedelta(seconds=5)
+        beside_others = DeliveryWorker(store, AppriseSender(), clock=clock)
+        await beside_others.release_leases()  # another worker may hold it: it waits
+        assert await beside_others.deliver_due() == 0
+        only = DeliveryWorker(store, AppriseSender(), clock=clock, sole=True)
+        await only.release_leases()
+        assert await only.deliver_due() == 1
+        [n] = await store.notification_log()
+        assert (n["id"], n["state"], n["attempts"]) == (leased.id, "sent", 1)
+        assert len(hook.requests) == 1
+        assert await store.release_notification_claims() == 0  # nothing pending is leased

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from tests.hub.helpers import RunningHub, running_hub
+from tests.hub.helpers import HubClock, RunningHub, running_hub
 from tests.line_server import SECRET, TOKEN, LocalLine, local_line
 
 
@@ -41,3 +42,17 @@ async def line_hub(
 ) -> AsyncIterator[RunningHub]:
     async with running_hub(own_broker, tmp_path, with_line(tmp_path, line)) as running:
         yield running
+
+
+# 23:30 on 31 May in Japan: still May there, though UTC says 14:30.
+END_OF_MAY = datetime(2031, 5, 31, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def small_plan(
+    own_broker: PrivateBroker, tmp_path: Path, line: LocalLine
+) -> AsyncIterator[RunningHub]:
+    """A hub on a plan of 5 messages a month, its clock at the end of May in Japan."""
+    edit = with_line(tmp_path, line, monthly_allowance=5)
+    async with running_hub(own_broker, tmp_path, edit, clock=HubClock(END_OF_MAY)) as hub:
+        yield hub

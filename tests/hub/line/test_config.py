@@ -1,5 +1,5 @@
-"""``hub.line`` in the hub's YAML: secrets only by file, LINE's API over https, and
-without the section the hub has no LINE at all."""
+"""``hub.line`` in the hub's YAML: secrets only by file, LINE's API over https, a push
+pace within LINE's limit, and without the section the hub has no LINE at all."""
 
 from __future__ import annotations
 
@@ -37,4 +37,15 @@ def test_line_over_plain_http_to_another_machine_is_warned_of(tmp_path: Path) ->
     path.write_text(HUB + "    api_url: http://127.0.0.1:8099\n")  # a test's local LINE
     assert check_file(path) == []
     path.write_text(HUB)  # LINE's own, https
+    assert check_file(path) == []
+
+
+def test_a_push_pace_over_lines_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "hub.yaml"
+    path.write_text(HUB + "    push_per_s: 2500\n")  # LINE allows 2,000 a second
+    problems = [str(p) for p in check_file(path)]
+    assert any("hub.line.push_per_s" in p for p in problems), problems
+    path.write_text(HUB + "    push_per_s: 0\n")
+    assert any("hub.line.push_per_s" in str(p) for p in check_file(path))
+    path.write_text(HUB + "    push_per_s: 500\n")  # one of four workers' share
     assert check_file(path) == []

@@ -4,30 +4,14 @@ allowance; admins are warned once when 80 % is used, in the log and in /healthz.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.model.alerts import LINE_CHANNEL, QueuedNotification
-from tests.hub.helpers import HubClock, RunningHub, running_hub
-from tests.hub.line.conftest import with_line
+from tests.hub.helpers import RunningHub
 from tests.hub.line.test_notices import bind
 from tests.line_server import LocalLine
-
-# 23:30 on 31 May in Japan: still May there, though UTC says 14:30.
-END_OF_MAY = datetime(2031, 5, 31, 14, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def small_plan(
-    own_broker: PrivateBroker, tmp_path: Path, line: LocalLine
-) -> AsyncIterator[RunningHub]:
-    edit = with_line(tmp_path, line, monthly_allowance=5)
-    async with running_hub(own_broker, tmp_path, edit, clock=HubClock(END_OF_MAY)) as hub:
-        yield hub
 
 
 def notice(n: int) -> QueuedNotification:

@@ -123,6 +123,11 @@ TEXT: dict[str, str] = {
     "choice_site_other": "Other",
     "choice_none": "(none)",
     "desk_line_none": "LINE: not linked yet",
+    "desk_line_usage": "LINE this month ({month}): {pushed} of {allowance} messages ({percent} %)",
+    "desk_line_usage_warning": (
+        "80 % of the plan's messages or more are used. Once they run out, LINE notices go to "
+        "the contacts' other channels: ask an admin to review the plan."
+    ),
     "desk_line_bound": "LINE: linked",
     "desk_line_unfollowed": "LINE: unlinked (blocked or unfollowed)",
     "desk_line_code_issue": "Issue a LINE linking code",

@@ -123,6 +123,11 @@ TEXT: dict[str, str] = {
     "choice_site_other": "その他",
     "choice_none": "（なし）",
     "desk_line_none": "LINE: まだ登録されていません",
+    "desk_line_usage": "LINE の今月（{month}）の通数: {pushed} / {allowance} 通（{percent} %）",
+    "desk_line_usage_warning": (
+        "プランの通数の 80 % に達しました。上限に達すると、LINE の通知はほかの連絡手段で"
+        "送られます。プランの見直しを管理者にご相談ください。"
+    ),
     "desk_line_bound": "LINE: 登録済み",
     "desk_line_unfollowed": "LINE: 登録が外れました（ブロック・友だち削除）",
     "desk_line_code_issue": "LINE 登録の番号を発行する",
