@@ -60,7 +60,7 @@ GATEWAY_KINDS = (
 @dataclass(frozen=True)
 class ReceiverRow:
     name: str
-    state: str  # starting, up, down
+    state: str | None  # starting, up, down; None: not in its last status (offline)
     per_min: float | None  # adverts per minute over the status's last minutes
     last_advert: datetime | None
     day: tuple[RateBucket, ...] = ()  # its quarter hours of the last day, oldest first
@@ -121,6 +121,20 @@ def _receiver(name: str, driver: DriverStatus, day: list[RateBucket]) -> Receive
     return ReceiverRow(name, driver.state, rate, heard.last_advert, tuple(day))
 
 
+def _receivers(
+    gid: str, drivers: dict[str, DriverStatus], facts: FleetFacts
+) -> tuple[ReceiverRow, ...]:
+    """Those of its last status, and those only its day remembers (an offline
+    gateway's last will names none: its day shows when it stopped)."""
+    names = set(drivers) | {rid for g, rid in facts.rates if g == gid}
+    return tuple(
+        _receiver(n, drivers[n], facts.rates.get((gid, n), []))
+        if n in drivers
+        else ReceiverRow(n, None, None, None, tuple(facts.rates[(gid, n)]))
+        for n in sorted(names)
+    )
+
+
 def row(entry: GatewayEntry, facts: FleetFacts) -> FleetRow:
     record = facts.records.get(entry.id)
     status = _status(record) if record else None
@@ -138,9 +152,7 @@ def row(entry: GatewayEntry, facts: FleetFacts) -> FleetRow:
         clock_offset_s=None if offset is None else offset / 1000,
         clock_wrong=bool(record and record.clock_wrong),
         disk=status.disk if status else None,
-        receivers=tuple(
-            _receiver(n, d, facts.rates.get((entry.id, n), [])) for n, d in sorted(drivers.items())
-        ),
+        receivers=_receivers(entry.id, drivers, facts),
         alerts=tuple(facts.alerts.get(entry.id, ())),
     )
 
