@@ -47,9 +47,7 @@ def layout(rows: list[FleetRow]) -> FleetMap:
     span_x = (max(lons) - min(lons)) * squeeze
     span_y = max(lats) - min(lats)
     room_x, room_y = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
-    scale = min(
-        room_x / span_x if span_x else math.inf, room_y / span_y if span_y else math.inf
-    )
+    scale = min(room_x / span_x if span_x else math.inf, room_y / span_y if span_y else math.inf)
     scale = 0.0 if math.isinf(scale) else scale  # one place: every dot in the middle
     # Centred: the fleet's box in the middle of the frame.
     left = (WIDTH - span_x * scale) / 2

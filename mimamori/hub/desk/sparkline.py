@@ -57,7 +57,9 @@ def sparkline(day: tuple[RateBucket, ...] | list[RateBucket], now: datetime) -> 
             continue
         x = i * STEP + STEP // 2
         rise = bucket.per_min / peak if peak else 0.0
-        points.append(f"{x},{HEIGHT - PAD - rise * (HEIGHT - 2 * PAD):.1f}")
+        # Whole pixels: a finer line is not seen at this height, and 500 rows of 96
+        # points are a large page already (measured: see docs/desk.md).
+        points.append(f"{x},{round(HEIGHT - PAD - rise * (HEIGHT - 2 * PAD))}")
         if bucket.adverts == 0:
             zeros.append(i * STEP)
     return Spark(tuple(segments), tuple(zeros), peak, len(slots))

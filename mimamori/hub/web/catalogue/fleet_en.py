@@ -29,9 +29,10 @@ TEXT: dict[str, str] = {
     "fleet_last_advert": "last heard {ago}",
     "fleet_seconds": "{n} s",
     "fleet_disk_free": "{mb} MB ({pct} %)",
-    "fleet_spark": (
-        "Adverts a minute over the last 24 hours (top: {peak} a minute; "
-        "red: a quarter hour with none)"
+    "fleet_spark": "Last 24 hours (top: {peak} a minute)",
+    "fleet_spark_note": (
+        "A receiver's line is its adverts a minute over the last 24 hours, by quarter hour: "
+        "red where it heard nothing, a gap where nothing was reported."
     ),
     "fleet_spark_none": "nothing from the last 24 hours",
     "fleet_view_list": "As a list",

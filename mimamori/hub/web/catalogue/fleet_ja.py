@@ -29,7 +29,11 @@ TEXT: dict[str, str] = {
     "fleet_last_advert": "最終受信 {ago}",
     "fleet_seconds": "{n} 秒",
     "fleet_disk_free": "{mb} MB（{pct} %）",
-    "fleet_spark": "過去 24 時間の毎分の受信件数（最大 毎分 {peak} 件。赤は受信ゼロの 15 分）",
+    "fleet_spark": "過去 24 時間（最大 毎分 {peak} 件）",
+    "fleet_spark_note": (
+        "受信機の線は過去 24 時間の毎分の受信件数です"
+        "（15 分ごと。赤は何も受信しなかった 15 分、途切れは記録のない時間）。"
+    ),
     "fleet_spark_none": "過去 24 時間の記録なし",
     "fleet_view_list": "一覧で見る",
     "fleet_view_map": "地図で見る",
