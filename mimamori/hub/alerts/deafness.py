@@ -43,7 +43,6 @@ from mimamori.protocol.timefmt import format_ts
 
 log = logging.getLogger(__name__)
 
-EVERY_S = 30.0  # statuses come every minute by default: each is looked at in time
 KIND = AlertKind.RECEIVER_DEAF
 
 
@@ -62,12 +61,13 @@ class DeafReceivers:
         self, settings: WatchPointSettings, registry: Registry, store: Store, *, clock: Clock
     ) -> None:
         self.thresholds = thresholds(settings)
+        self.every_s = settings.deaf_check_s
         self.registry = registry
         self.store = store
         self.clock = clock
 
-    async def run(self, every_s: float = EVERY_S) -> None:
-        await look_every(every_s, self.check, "deaf receivers")
+    async def run(self) -> None:
+        await look_every(self.every_s, self.check, "deaf receivers")
 
     async def check(self) -> AlertCounts:
         """Take in the new minutes; raise and resolve what they call for, at the hub's now."""
