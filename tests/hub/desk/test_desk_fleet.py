@@ -91,7 +91,9 @@ async def test_the_fleet_page_lists_500_gateways_problems_first_in_a_few_queries
     async with running_hub(broker, tmp_path, big_town) as hub:
         store, now = hub.state.store, hub.state.clock()
         full = {"disk": {"free_bytes": GB, "total_bytes": 16 * GB}}
-        statuses = [status(g, hub, **(full if g == "gw-f007" else {}))
+        button = {"drivers": {"door": {"driver": "serial_button", "state": "up"}}}
+        more = {"gw-f007": full, "gw-f005": button}  # a full disk; a gateway with a button only
+        statuses = [status(g, hub, **more.get(g, {}))
                     for g in sorted(hub.state.registry.gateways) if g != "gw-f496"]  # fmt: skip
         await store.ingest([], statuses, now)
         await a_day_of_rates(hub)
@@ -144,6 +146,9 @@ async def test_the_fleet_page_lists_500_gateways_problems_first_in_a_few_queries
         assert "1000 MB（6 %）" in row and "毎分 25.0 件" in row and "0.4.0" in row
         assert page.text.count('<svg class="spark" data-quarters="96" data-zeros="0"') == TOWN - 2
         assert 'data-quarters="96"' in offline  # its last will names no receiver: its day does
+        buttoned = page.text.split('data-gateway="gw-f005"')[1].split("</tr>")[0]
+        assert 'data-receiver="door"' in buttoned and buttoned.count('class="spark"') == 1
+        assert "記録なし" not in buttoned  # a button draws no line (vm's day is remembered)
         deaf_hour = page.text.split('data-gateway="gw-f011"')[1].split("</tr>")[0]
         assert 'data-quarters="96" data-zeros="4"' in deaf_hour
         assert "過去 24 時間（最大 毎分 25.0 件）" in deaf_hour
