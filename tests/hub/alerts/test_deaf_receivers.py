@@ -61,6 +61,16 @@ def test_each_minute_is_taken_in_once_from_overlapping_statuses() -> None:
     assert once.longest == {Y2031.date().isoformat(): 2}
 
 
+def test_minutes_shortened_for_a_test_are_lined_up_by_their_own_length() -> None:
+    def short(counts: list[int], until_s: int) -> HeardStatus:
+        return HeardStatus(last_min=counts[-1], per_min=counts, until=Y2031 +
+                           timedelta(seconds=until_s), minute_s=1.0)  # fmt: skip
+
+    once = take_in(Hearing(), short([3, 0, 0], 3), Y2031, T)
+    twice = take_in(once, short([0, 0, 5], 4), Y2031, T)  # one second later: one new minute
+    assert (twice.minutes, twice.adverts, twice.quiet_min) == (4, 8, 0)
+
+
 def test_nothing_is_judged_while_the_receiver_is_being_learned() -> None:
     learning = fed([0] * 119)
     assert learning.threshold(T) is None and judge(learning, False, T) is None
