@@ -9,7 +9,9 @@ has learned of it (``hearing.py``: the method and its numbers), and raises
 ``receiver_deaf`` (subject ``receiver:GATEWAY/RECEIVER``, no household, no person) when
 ``hearing.judge`` says so, or resolves it. The minutes it takes in also go to the
 receiver's rate by quarter hour (``receiver_rates``, the fleet page's sparkline of the
-day), in the same compare-and-set: each minute counts once.
+day), in the same compare-and-set: each minute counts once, in the quarter hour of the
+hub's clock it was taken in (a minute late with statuses every minute; up to the
+status's 15 minutes late after a gap it bridges).
 
 The alert follows the ``default`` policy's route for its kind (the ``device`` group,
 ``routing.homeless_steps``), as ``watchpoint_offline``'s: none, nobody is told.

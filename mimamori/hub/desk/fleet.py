@@ -126,12 +126,12 @@ def _receivers(
 ) -> tuple[ReceiverRow, ...]:
     """Those of its last status, and those only its day remembers (an offline
     gateway's last will names none: its day shows when it stopped)."""
-    names = set(drivers) | {rid for g, rid in facts.rates if g == gid}
+    days = facts.rates.get(gid, {})
     return tuple(
-        _receiver(n, drivers[n], facts.rates.get((gid, n), []))
+        _receiver(n, drivers[n], days.get(n, []))
         if n in drivers
-        else ReceiverRow(n, None, None, None, tuple(facts.rates[(gid, n)]))
-        for n in sorted(names)
+        else ReceiverRow(n, None, None, None, tuple(days[n]))
+        for n in sorted(set(drivers) | set(days))
     )
 
 

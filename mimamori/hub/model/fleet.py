@@ -58,5 +58,5 @@ class FleetFacts:
     since: dict[str, datetime] = field(default_factory=dict)  # its last online/offline change
     starts: dict[str, int] = field(default_factory=dict)  # gateway.online since the window
     alerts: dict[str, list[OpenAlert]] = field(default_factory=dict)  # open, by gateway
-    # (gateway, receiver) -> its quarter hours since the window, oldest first
-    rates: dict[tuple[str, str], list[RateBucket]] = field(default_factory=dict)
+    # gateway -> receiver -> its quarter hours since the window, oldest first
+    rates: dict[str, dict[str, list[RateBucket]]] = field(default_factory=dict)

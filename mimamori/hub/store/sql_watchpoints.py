@@ -129,13 +129,13 @@ class SqlWatchPoints(SqlBase):
         ):
             gid = subject.split(":", 1)[1].split("/", 1)[0]
             alerts.setdefault(gid, []).append(OpenAlert(int(aid), kind, subject))
-        rates: dict[tuple[str, str], list[RateBucket]] = {}
+        rates: dict[str, dict[str, list[RateBucket]]] = {}
         for bucket, gid, rid, minutes, adverts in await self._query(
             "SELECT bucket, gateway_id, receiver_id, minutes, adverts FROM receiver_rates "
             "WHERE bucket >= ? ORDER BY bucket",
             [to_epoch_ms(rates_since)],
         ):
-            rates.setdefault((gid, rid), []).append(
+            rates.setdefault(gid, {}).setdefault(rid, []).append(
                 RateBucket(from_epoch_ms(bucket), int(minutes), int(adverts))
             )
         return FleetFacts(

@@ -209,12 +209,12 @@ async def test_the_minutes_taken_in_make_each_quarter_hours_rate_once_until_the_
     await t.minutes([4] * 20 + [0] * 10)  # statuses at 03:10, 03:20 and 03:30
     await t.watch.check()  # asked again with nothing new: nothing added
     facts = await store.fleet_facts(Y2031, Y2031)
-    assert facts.rates == {("gw-a", "vm"): [
+    assert facts.rates == {"gw-a": {"vm": [
         RateBucket(Y2031, 10, 40),
         RateBucket(Y2031 + 15 * MIN, 10, 40),
         RateBucket(Y2031 + 30 * MIN, 10, 0),
-    ]}  # fmt: skip
-    assert (await store.fleet_facts(Y2031, Y2031 + 20 * MIN)).rates[("gw-a", "vm")] == [
+    ]}}  # fmt: skip
+    assert (await store.fleet_facts(Y2031, Y2031 + 20 * MIN)).rates["gw-a"]["vm"] == [
         RateBucket(Y2031 + 30 * MIN, 10, 0)
     ]
     # Another hub worker that read the receiver before this one wrote adds nothing.
@@ -230,6 +230,6 @@ async def test_the_minutes_taken_in_make_each_quarter_hours_rate_once_until_the_
     await purge(store, registry, PrivacySettings(), two_days_on, dry_run=True)
     assert len(await query(tmp_path, "SELECT bucket FROM receiver_rates")) == 3
     await purge(store, registry, PrivacySettings(), two_days_on)
-    assert list((await store.fleet_facts(Y2031, Y2031)).rates[("gw-a", "vm")]) == [
+    assert list((await store.fleet_facts(Y2031, Y2031)).rates["gw-a"]["vm"]) == [
         RateBucket(Y2031 + 30 * MIN, 10, 0)
     ]
