@@ -37,6 +37,9 @@ class SerialReceiver(Strict):
     # The firmware sends a heartbeat every 10 s; three missed ones mean it is gone.
     silent_after_s: float = Field(default=30.0, ge=2.0, le=3600.0)
     reopen_max_s: float = Field(default=30.0, ge=0.1, le=600.0)
+    # Adverts are counted per minute for the hub (drivers/hearing.py); an end-to-end
+    # test shortens the minute to see a deaf receiver in seconds. Leave it at 60.
+    hearing_minute_s: float = Field(default=60.0, ge=1.0, le=60.0)
 
 
 class BleReceiver(Strict):
@@ -50,6 +53,8 @@ class BleReceiver(Strict):
     mode: Literal["auto", "passive", "active"] = "auto"
     # BlueZ is known to stop delivering adverts without an error; restart it then.
     watchdog_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+    # As the serial receiver's: 60 but in end-to-end tests.
+    hearing_minute_s: float = Field(default=60.0, ge=1.0, le=60.0)
 
 
 class HciReceiver(Strict):
@@ -75,6 +80,8 @@ class HciReceiver(Strict):
     # looks the same as a stuck controller, and a restart costs a few milliseconds.
     watchdog_s: float = Field(default=60.0, ge=1.0, le=3600.0)
     reopen_max_s: float = Field(default=30.0, ge=0.1, le=600.0)
+    # As the serial receiver's: 60 but in end-to-end tests.
+    hearing_minute_s: float = Field(default=60.0, ge=1.0, le=60.0)
 
     @model_validator(mode="after")
     def _window_fits(self) -> HciReceiver:

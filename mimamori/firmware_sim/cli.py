@@ -40,7 +40,9 @@ def add_parser(sub: Any) -> Any:
     walk.set_defaults(func=_cmd_walk)
 
     receiver = commands.add_parser(
-        "receiver", help="one receiver on a pseudo-terminal, optionally with a tag nearby"
+        "receiver",
+        help="one receiver on a pseudo-terminal, optionally with a tag nearby",
+        epilog="SIGUSR1 makes its radio deaf (its heartbeats go on); SIGUSR2 makes it hear.",
     )
     _link_argument(receiver, "receiver")
     receiver.add_argument(
@@ -173,6 +175,14 @@ def _cmd_receiver(args: argparse.Namespace) -> int:
 
 async def _advertise(sim: SimReceiver, adv: bytes, rssi: int, every: float) -> None:
     address = "C0:FF:EE:00:00:01"  # a random static address (top bits 11)
+
+    def deaf(yes: bool) -> None:
+        sim.deaf = yes
+        print("receiver: deaf" if yes else "receiver: hears again", flush=True)
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, deaf, True)
+    loop.add_signal_handler(signal.SIGUSR2, deaf, False)
     while True:
         sim.advert(address, rssi, adv)
         await asyncio.sleep(every)

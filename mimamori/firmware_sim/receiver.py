@@ -41,14 +41,18 @@ class SimReceiver(SerialPty):
     ) -> None:
         super().__init__(link, firmware=firmware, heartbeat_s=heartbeat_s, clock=clock)
         self.dropped = 0  # adverts lost to a full buffer since boot (reported in $H)
+        # A deaf board: its radio hears nothing (an antenna knocked off), while the board
+        # itself lives on and sends its heartbeats: the gateway's link stays up.
+        self.deaf = False
 
     def _boot(self, reason: str) -> bytes:
         self.dropped = 0
         return encode_line("B", self.firmware, reason)
 
     def advert(self, addr: str, rssi: int, adv: bytes, *, random_address: bool = True) -> bool:
-        """Report one advert heard; False when it was dropped (buffer full or unplugged)."""
-        if not self.plugged:
+        """Report one advert heard; False when it was dropped (buffer full or unplugged)
+        or not heard at all (deaf)."""
+        if not self.plugged or self.deaf:
             return False
         if self._send(advert_line(addr, rssi, adv, random_address=random_address)):
             return True

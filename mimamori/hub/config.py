@@ -239,6 +239,9 @@ class WatchPointSettings(Strict):
     deaf_cap_min: int = Field(default=24 * 60, ge=2, le=7 * 24 * 60)
     deaf_learn_min: int = Field(default=24 * 60, ge=0, le=7 * 24 * 60)
     deaf_recover_min: int = Field(default=3, ge=1, le=60)
+    # How often the deaf watch reads the statuses: they come every minute by default, so
+    # each is looked at in time. End-to-end tests (seconds-long minutes) shorten it.
+    deaf_check_s: float = Field(default=30.0, ge=0.5, le=600.0)
     # An online gateway's outbox this deep: its events are not confirmed (alert); back
     # under outbox_clear_events: resolved (alerts/gateway_health.py says why).
     outbox_alert_events: int = Field(default=1000, ge=10, le=10_000_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, create_model, model_validator
@@ -50,6 +51,14 @@ class HeardStatus(_Frozen):
     )  # oldest first
     until: UtcDatetime | None = None  # when the newest whole minute ended
     last_advert: UtcDatetime | None = None  # any advert, tag or not; None: none yet
+    # The length of its "minute" when it is not 60 s: only end-to-end tests shorten it
+    # (the receiver's ``hearing_minute_s``), and the hub then counts the short minutes
+    # as minutes. Absent (None) on the wire otherwise, so older hubs read it as before.
+    minute_s: float | None = Field(default=None, ge=1.0, le=60.0)
+
+    @property
+    def minute(self) -> timedelta:
+        return timedelta(seconds=self.minute_s or 60.0)
 
     @model_validator(mode="after")
     def _consistent(self) -> HeardStatus:

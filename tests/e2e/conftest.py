@@ -44,6 +44,7 @@ def wait_for_hub(http_port: int, timeout: float = HUB_START_S) -> None:
         time.sleep(0.1)
     raise AssertionError(f"the hub on port {http_port} did not subscribe in {timeout} s: {broker}")
 
+
 TOWN = "fda50693-a4e2-4fb1-afcf-c6eb07647825"
 TAG = f"ibeacon:{TOWN}:7:7"
 CONSENT = {"by": "比嘉 太郎", "relation": "family", "at": "2026-10-01", "purposes": ["location"]}
@@ -214,6 +215,15 @@ def start_hub(procs: Processes, config: Path, http_port: int) -> str:
         check=True,
     )
     return out.stdout.strip()
+
+
+def admin_token(config: Path) -> str:
+    made = subprocess.run(
+        [sys.executable, "-m", "mimamori", "hub", "token", "create", "--config", str(config),
+         "--admin", "--name", "e2e-admin"],
+        capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    return made.stdout.strip()
 
 
 async def poll_json(client: httpx.AsyncClient, url: str, predicate: Any, within: float) -> Any:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from tests.e2e.conftest import (
     CONSENT,
     TAG,
     Processes,
+    admin_token,
     gateway_file,
     hub_file,
     poll_json,
@@ -122,15 +121,6 @@ def home_yaml(tmp_path: Path, broker: PrivateBroker, tty: Path) -> Path:
             "status_interval_s": 1,
         },
     )
-
-
-def admin_token(config: Path) -> str:
-    made = subprocess.run(
-        [sys.executable, "-m", "mimamori", "hub", "token", "create", "--config", str(config),
-         "--admin", "--name", "e2e-admin"],
-        capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    return made.stdout.strip()
 
 
 async def missed(broker: PrivateBroker, level: int, due: datetime, seq: int) -> None:

@@ -183,3 +183,22 @@ def test_a_stale_link_from_a_previous_run_is_replaced(tmp_path: Path) -> None:
 def test_an_address_that_is_not_six_bytes_is_refused(tmp_path: Path) -> None:
     with SimReceiver(tmp_path / "rx") as sim, pytest.raises(ValueError):
         sim.advert("C0:FF:EE", -60, b"")
+
+
+def test_a_deaf_board_hears_no_advert_but_keeps_sending_its_heartbeat(tmp_path: Path) -> None:
+    with SimReceiver(tmp_path / "rx") as sim:
+        fd = open_port(sim.link)
+        try:
+            read_available(fd)  # the boot line
+            sim.deaf = True
+            assert not sim.advert(ADDR, -64, adv_for_tag(TAG))
+            assert sim.heartbeat()
+            deaf = read_available(fd)
+            sim.deaf = False
+            assert sim.advert(ADDR, -64, adv_for_tag(TAG))
+            hearing = read_available(fd)
+        finally:
+            os.close(fd)
+    assert [type(parse_line(li)) for li in deaf.splitlines()] == [HeartbeatLine]
+    assert parse_line(deaf.splitlines()[0]) == HeartbeatLine(sim.uptime_s, "sim-1.0", 0)
+    assert [type(parse_line(li)) for li in hearing.splitlines()] == [AdvertLine]

@@ -67,6 +67,17 @@ def test_a_status_with_the_rate_round_trips_and_the_hub_takes_it() -> None:
     assert decoded.rejected == [] and decoded.statuses == [status]
 
 
+def test_a_shortened_minute_round_trips_and_the_usual_one_is_not_on_the_wire() -> None:
+    status = decode_status(
+        json.dumps(with_heard({**HEARD, "minute_s": 1.0})).encode(), topic_gateway="gw-1"
+    )
+    heard = status.drivers["vm"].heard
+    assert heard is not None and heard.minute_s == 1.0
+    assert json.loads(encode_status(status))["drivers"]["vm"]["heard"]["minute_s"] == 1.0
+    usual = decode_status(json.dumps(with_heard(HEARD)).encode(), topic_gateway="gw-1")
+    assert "minute_s" not in json.loads(encode_status(usual))["drivers"]["vm"]["heard"]
+
+
 def test_a_driver_without_a_rate_says_nothing_of_it_on_the_wire() -> None:
     status = GatewayStatus.model_validate(OLD_STATUS)
     assert "heard" not in json.loads(encode_status(status))["drivers"]["vm"]
@@ -86,6 +97,8 @@ def test_a_driver_without_a_rate_says_nothing_of_it_on_the_wire() -> None:
         ({"until": "2031-05-01T00:00:00"}, "a time without a zone"),
         ({"last_advert": "2200-01-01T00:00:00Z"}, "a time past 2200"),
         ({"loudness": 3}, "an unknown key"),
+        ({"minute_s": 0.5}, "a minute under a second"),
+        ({"minute_s": 61}, "a minute over 60 s"),
     ],
 )
 def test_the_rate_refuses_what_is_out_of_bounds(change: dict[str, Any], why: str) -> None:

@@ -141,7 +141,7 @@ class BleDriver:
         self._counters: Counter[str] = Counter()
         self._queue: asyncio.Queue[Advert] = asyncio.Queue(QUEUE_MAX)
         self._last_heard = 0.0  # loop time of the last advert of any device
-        self._hearing = HearingMeter(clock)
+        self._hearing = HearingMeter(clock, config.hearing_minute_s)
 
     @property
     def id(self) -> str:

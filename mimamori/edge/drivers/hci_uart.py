@@ -181,7 +181,7 @@ class HciUartDriver(SerialPortDriver[HciReceiver]):
         self._joiner = FragmentJoiner()
         self._extended_refused = False  # in auto: this controller said no to extended
         self._source = f"receiver {config.id} on {config.port}"
-        self._hearing = HearingMeter(clock)
+        self._hearing = HearingMeter(clock, config.hearing_minute_s)
 
     def status(self) -> DriverStatus:
         return self._link.status(self._hearing.status())

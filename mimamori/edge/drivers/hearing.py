@@ -34,11 +34,12 @@ class HearingMeter:
     """Counts the adverts of one receiver per whole minute, keeping the last
     ``HEARD_MINUTES``; ``status()`` says them on the wire."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, minute_s: float = MINUTE_S) -> None:
         self._clock = clock
+        self._minute_s = minute_s  # shorter only in end-to-end tests (HeardStatus.minute_s)
         self._start = clock.monotonic()
         self._minute = 0  # the open minute, counted from the start
-        self._minute_ends = self._start + MINUTE_S
+        self._minute_ends = self._start + minute_s
         self._count = 0  # adverts in the open minute
         self._whole: deque[int] = deque(maxlen=HEARD_MINUTES)
         self._last_advert: datetime | None = None
@@ -52,7 +53,7 @@ class HearingMeter:
 
     def _roll(self, at: float) -> None:
         """Close the open minute and any wholly quiet ones up to ``at``."""
-        minute = int((at - self._start) // MINUTE_S)
+        minute = int((at - self._start) // self._minute_s)
         if minute <= self._minute:
             return
         self._whole.append(self._count)
@@ -60,7 +61,7 @@ class HearingMeter:
         self._whole.extend([0] * quiet)
         self._count = 0
         self._minute = minute
-        self._minute_ends = self._start + (minute + 1) * MINUTE_S
+        self._minute_ends = self._start + (minute + 1) * self._minute_s
 
     def status(self) -> HeardStatus:
         now = self._clock.monotonic()
@@ -68,10 +69,11 @@ class HearingMeter:
         self._roll(now)
         if not self._whole:
             return HeardStatus(last_advert=self._last_advert)
-        ended = self._start + self._minute * MINUTE_S  # the newest whole minute's end
+        ended = self._start + self._minute * self._minute_s  # the newest whole minute's end
         return HeardStatus(
             last_min=self._whole[-1],
             per_min=list(self._whole),
             until=wall - timedelta(seconds=now - ended),
             last_advert=self._last_advert,
+            minute_s=None if self._minute_s == MINUTE_S else self._minute_s,
         )

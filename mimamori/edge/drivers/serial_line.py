@@ -48,7 +48,7 @@ class SerialLineDriver(SerialPortDriver[SerialReceiver]):
         self, config: SerialReceiver, clock: Clock, *, rng: random.Random | None = None
     ) -> None:
         super().__init__(config, clock, rng=rng)
-        self._hearing = HearingMeter(clock)
+        self._hearing = HearingMeter(clock, config.hearing_minute_s)
 
     def status(self) -> DriverStatus:
         return self._link.status(self._hearing.status())

@@ -7,7 +7,11 @@ this watch reads the last status of each online watch point (not homes: their bu
 have their own ``device_silent``), takes each receiver's new minutes into what the hub
 has learned of it (``hearing.py``: the method and its numbers), and raises
 ``receiver_deaf`` (subject ``receiver:GATEWAY/RECEIVER``, no household, no person) when
-``hearing.judge`` says so, or resolves it.
+``hearing.judge`` says so, or resolves it. The minutes it takes in also go to the
+receiver's rate by quarter hour (``receiver_rates``, the fleet page's sparkline of the
+day), in the same compare-and-set: each minute counts once, in the quarter hour of the
+hub's clock it was taken in (a minute late with statuses every minute; up to the
+status's 15 minutes late after a gap it bridges).
 
 The alert follows the ``default`` policy's route for its kind (the ``device`` group,
 ``routing.homeless_steps``), as ``watchpoint_offline``'s: none, nobody is told.
@@ -34,13 +38,13 @@ from mimamori.hub.model.alerts import (
     Severity,
 )
 from mimamori.hub.model.clock import Clock
+from mimamori.hub.model.fleet import RateBucket, rate_bucket
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port import Store
 from mimamori.protocol.timefmt import format_ts
 
 log = logging.getLogger(__name__)
 
-EVERY_S = 30.0  # statuses come every minute by default: each is looked at in time
 KIND = AlertKind.RECEIVER_DEAF
 
 
@@ -59,12 +63,13 @@ class DeafReceivers:
         self, settings: WatchPointSettings, registry: Registry, store: Store, *, clock: Clock
     ) -> None:
         self.thresholds = thresholds(settings)
+        self.every_s = settings.deaf_check_s
         self.registry = registry
         self.store = store
         self.clock = clock
 
-    async def run(self, every_s: float = EVERY_S) -> None:
-        await look_every(every_s, self.check, "deaf receivers")
+    async def run(self) -> None:
+        await look_every(self.every_s, self.check, "deaf receivers")
 
     async def check(self) -> AlertCounts:
         """Take in the new minutes; raise and resolve what they call for, at the hub's now."""
@@ -87,7 +92,12 @@ class DeafReceivers:
                     before = Hearing()
                 after = take_in(before, driver.heard, now, self.thresholds)
                 new = after.to_json()
-                if new != seen and not await self.store.swap_receiver_hearing(gid, rid, seen, new):
+                taken = RateBucket(
+                    rate_bucket(now), after.minutes - before.minutes, after.adverts - before.adverts
+                )
+                if new != seen and not await self.store.swap_receiver_hearing(
+                    gid, rid, seen, new, taken
+                ):
                     continue  # another hub worker took these minutes in, and judges them
                 subject = f"receiver:{gid}/{rid}"
                 verdict = judge(after, subject in open_, self.thresholds)

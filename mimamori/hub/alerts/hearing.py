@@ -35,7 +35,6 @@ from mimamori.protocol.status import HeardStatus
 from mimamori.protocol.timefmt import format_ts
 
 LEARN_DAYS = 7
-MINUTE = timedelta(minutes=1)
 
 Verdict = Literal["raise", "clear"] | None
 
@@ -108,9 +107,9 @@ def new_minutes(hearing: Hearing, heard: HeardStatus) -> list[int]:
     point's own offline alert covers them."""
     if heard.until is None or not heard.per_min:
         return []
-    if hearing.until is None or heard.until < hearing.until - MINUTE:
+    if hearing.until is None or heard.until < hearing.until - heard.minute:
         return list(heard.per_min)  # first seen, or its clock went back: start again here
-    fresh = round((heard.until - hearing.until) / MINUTE)
+    fresh = round((heard.until - hearing.until) / heard.minute)
     return list(heard.per_min[-fresh:]) if fresh > 0 else []
 
 

@@ -10,6 +10,12 @@ A gateway's **problems** are what a technician goes to fix: offline, never heard
 and each open technician alert about it or its receivers. The list shows the offline
 first, then those with alerts (the most first), then those never heard of, then the
 rest, each by id; ``only`` keeps one kind of problem.
+
+A gateway's **health** is the one word the map colours it by: offline, deaf (an open
+``receiver_deaf``), alert (any other technician alert), never, quiet (online and well,
+but a receiver heard nothing in its status's last minutes: a quiet street, or the
+start of a deafness the hub has not judged yet), ok. Each receiver carries its quarter
+hours of the last day (``receiver_rates``) for the sparkline (``sparkline.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pydantic import ValidationError
 
 from mimamori.hub.access.policy import Principal, may_use_desk
 from mimamori.hub.model.alerts import AlertKind
-from mimamori.hub.model.fleet import FleetFacts, GatewayRecord, OpenAlert
+from mimamori.hub.model.fleet import FleetFacts, GatewayRecord, OpenAlert, RateBucket
 from mimamori.hub.register.schema import GatewayEntry
 from mimamori.hub.store.port import Store
 from mimamori.protocol.status import DiskStatus, DriverStatus, GatewayStatus
@@ -32,10 +38,14 @@ log = logging.getLogger(__name__)
 # Restarts are counted over a day: the restart-loop alert looks at an hour
 # (alerts/gateway_health.py), the technician wants to see the slower loops too.
 RESTARTS_OVER = timedelta(days=1)
+DAY = timedelta(days=1)  # the sparkline's span
 
 OFFLINE = "offline"
 NEVER = "never"  # registered, but the hub never had a status from it
 PROBLEMS = "problems"  # ``only``: any problem at all
+# Health, worst first (the map's colours and its legend's order).
+DEAF, ALERT, QUIET, OK = "deaf", "alert", "quiet", "ok"
+HEALTHS = (OFFLINE, DEAF, ALERT, NEVER, QUIET, OK)
 # The technician's alerts about a gateway or its receivers (the page filters by them).
 GATEWAY_KINDS = (
     AlertKind.WATCHPOINT_OFFLINE,
@@ -50,9 +60,10 @@ GATEWAY_KINDS = (
 @dataclass(frozen=True)
 class ReceiverRow:
     name: str
-    state: str  # starting, up, down
+    state: str | None  # starting, up, down; None: not in its last status (offline)
     per_min: float | None  # adverts per minute over the status's last minutes
     last_advert: datetime | None
+    day: tuple[RateBucket, ...] = ()  # its quarter hours of the last day, oldest first
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,20 @@ class FleetRow:
         state = (OFFLINE,) if self.online is False else (NEVER,) if self.online is None else ()
         return state + tuple(dict.fromkeys(a.kind for a in self.alerts))
 
+    @property
+    def health(self) -> str:
+        """One of ``HEALTHS``: what the map colours it by."""
+        if self.online is False:
+            return OFFLINE
+        kinds = {a.kind for a in self.alerts}
+        if AlertKind.RECEIVER_DEAF in kinds:
+            return DEAF
+        if kinds:
+            return ALERT
+        if self.online is None:
+            return NEVER
+        return QUIET if any(r.per_min == 0 for r in self.receivers) else OK
+
 
 def _status(record: GatewayRecord) -> GatewayStatus | None:
     if record.status is None:
@@ -88,12 +113,26 @@ def _status(record: GatewayRecord) -> GatewayStatus | None:
         return None
 
 
-def _receiver(name: str, driver: DriverStatus) -> ReceiverRow:
+def _receiver(name: str, driver: DriverStatus, day: list[RateBucket]) -> ReceiverRow:
     heard = driver.heard
     if heard is None:
-        return ReceiverRow(name, driver.state, None, None)
+        return ReceiverRow(name, driver.state, None, None, tuple(day))
     rate = sum(heard.per_min) / len(heard.per_min) if heard.per_min else None
-    return ReceiverRow(name, driver.state, rate, heard.last_advert)
+    return ReceiverRow(name, driver.state, rate, heard.last_advert, tuple(day))
+
+
+def _receivers(
+    gid: str, drivers: dict[str, DriverStatus], facts: FleetFacts
+) -> tuple[ReceiverRow, ...]:
+    """Those of its last status, and those only its day remembers (an offline
+    gateway's last will names none: its day shows when it stopped)."""
+    days = facts.rates.get(gid, {})
+    return tuple(
+        _receiver(n, drivers[n], days.get(n, []))
+        if n in drivers
+        else ReceiverRow(n, None, None, None, tuple(days[n]))
+        for n in sorted(set(drivers) | set(days))
+    )
 
 
 def row(entry: GatewayEntry, facts: FleetFacts) -> FleetRow:
@@ -113,7 +152,7 @@ def row(entry: GatewayEntry, facts: FleetFacts) -> FleetRow:
         clock_offset_s=None if offset is None else offset / 1000,
         clock_wrong=bool(record and record.clock_wrong),
         disk=status.disk if status else None,
-        receivers=tuple(_receiver(n, d) for n, d in sorted(drivers.items())),
+        receivers=_receivers(entry.id, drivers, facts),
         alerts=tuple(facts.alerts.get(entry.id, ())),
     )
 
@@ -158,5 +197,5 @@ async def fleet(
     shown = visible(gateways, who)
     if not shown:
         return []
-    facts = await store.fleet_facts(now - RESTARTS_OVER)
+    facts = await store.fleet_facts(now - RESTARTS_OVER, now - DAY)
     return ordered([row(entry, facts) for entry in shown], only)

@@ -4,7 +4,19 @@ page in a few queries for the whole town (``store.fleet_facts``), never one per 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+
+# A receiver's rate is kept per quarter hour of the hub's clock: a day is 96 points,
+# fine enough to show a deaf half hour, and 500 gateways' day is ~50,000 small rows.
+RATE_BUCKET = timedelta(minutes=15)
+# Kept two days (the sparkline draws one): the purge runs every few hours.
+RATE_DAYS = 2
+
+
+def rate_bucket(at: datetime) -> datetime:
+    """The start of the quarter hour ``at`` is in (UTC)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + (at - epoch) // RATE_BUCKET * RATE_BUCKET
 
 
 @dataclass(frozen=True)
@@ -27,8 +39,24 @@ class OpenAlert:
 
 
 @dataclass(frozen=True)
+class RateBucket:
+    """What a receiver heard in one quarter hour: the whole minutes the hub took in from
+    its statuses then (fewer when the gateway was offline) and the adverts in them."""
+
+    start: datetime
+    minutes: int
+    adverts: int
+
+    @property
+    def per_min(self) -> float:
+        return self.adverts / self.minutes if self.minutes else 0.0
+
+
+@dataclass(frozen=True)
 class FleetFacts:
     records: dict[str, GatewayRecord] = field(default_factory=dict)
     since: dict[str, datetime] = field(default_factory=dict)  # its last online/offline change
     starts: dict[str, int] = field(default_factory=dict)  # gateway.online since the window
     alerts: dict[str, list[OpenAlert]] = field(default_factory=dict)  # open, by gateway
+    # gateway -> receiver -> its quarter hours since the window, oldest first
+    rates: dict[str, dict[str, list[RateBucket]]] = field(default_factory=dict)

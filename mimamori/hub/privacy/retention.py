@@ -6,6 +6,9 @@ stay until it is resolved; those of a searched person, from ``sightings_days``
 before the search started, while it runs (``search_windows``). The purge runs at
 the hub's start and every ``purge_every_h`` in the hub's TaskGroup, and on demand
 with ``mimamori hub purge``. More reasons to keep sightings are more windows.
+
+The same purge deletes the receivers' rates older than ``RATE_DAYS`` (the fleet page's
+sparkline draws the last day; they hold no personal data).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from mimamori.errors import StoreError
 from mimamori.hub.config import PrivacySettings
 from mimamori.hub.model.clock import Clock
+from mimamori.hub.model.fleet import RATE_DAYS
 from mimamori.hub.model.privacy import ProtectedWindow, PurgeReport
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.store.port import Store
@@ -86,7 +90,12 @@ async def purge(
     """Purge (or count, ``dry_run``) the sightings older than the retention, once."""
     max_age = timedelta(days=settings.sightings_days)
     windows = await protected_windows(store, registry, max_age, now)
-    return await store.purge_sightings(now - max_age, windows, dry_run=dry_run)
+    report = await store.purge_sightings(now - max_age, windows, dry_run=dry_run)
+    if not dry_run:
+        rates = await store.prune_receiver_rates(now - timedelta(days=RATE_DAYS))
+        if rates:
+            log.info("purge: removed %d receiver rate(s) older than %d days", rates, RATE_DAYS)
+    return report
 
 
 def describe(report: PurgeReport) -> str:

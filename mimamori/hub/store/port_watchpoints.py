@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from mimamori.hub.model.fleet import FleetFacts
+from mimamori.hub.model.fleet import FleetFacts, RateBucket
 from mimamori.protocol.status import GatewayStatus
 
 
@@ -28,14 +28,26 @@ class WatchPointStore(Protocol):
         ...
 
     async def swap_receiver_hearing(
-        self, gateway_id: str, receiver_id: str, seen: str | None, new: str
+        self,
+        gateway_id: str,
+        receiver_id: str,
+        seen: str | None,
+        new: str,
+        taken: RateBucket | None = None,
     ) -> bool:
         """Compare and set: write ``new`` if the receiver's record is still ``seen``
-        (None: none yet); False when another hub worker wrote it first."""
+        (None: none yet); False when another hub worker wrote it first. With it, in
+        the same transaction, ``taken`` (the new minutes) is added to its quarter hour's
+        rate: each minute counts once, whichever worker took it in."""
         ...
 
-    async def fleet_facts(self, starts_since: datetime) -> FleetFacts:
+    async def prune_receiver_rates(self, older_than: datetime) -> int:
+        """Delete the receivers' quarter hours before ``older_than`` (how many went)."""
+        ...
+
+    async def fleet_facts(self, starts_since: datetime, rates_since: datetime) -> FleetFacts:
         """Every gateway's row, since when each is online or offline, how often each
-        came online since ``starts_since``, and the open alerts about gateways and
-        their receivers: one query each, for the whole town (the fleet page)."""
+        came online since ``starts_since``, the open alerts about gateways and their
+        receivers, and each receiver's quarter hours since ``rates_since``: one query
+        each, for the whole town (the fleet page)."""
         ...

@@ -969,4 +969,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX IF NOT EXISTS bulletin_sightings_search ON bulletin_sightings (search_id);
     """),
+    # 37 (issue 20) each receiver's rate over the last day for the fleet page's sparkline:
+    # the minutes and adverts taken in (alerts/deafness.py) per quarter hour of the hub's
+    # clock; the purge (privacy/retention.py) deletes what is older than two days.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS receiver_rates (
+        bucket      {bigint} NOT NULL,
+        gateway_id  TEXT NOT NULL,
+        receiver_id TEXT NOT NULL,
+        minutes     {bigint} NOT NULL,
+        adverts     {bigint} NOT NULL,
+        PRIMARY KEY (bucket, gateway_id, receiver_id)
+    );
+    """),
 )

@@ -1,8 +1,8 @@
 """Watch points' alerts and receivers (mixed into the store, on either engine): open
 alerts of one kind by subject, read through the ``alerts_one_open`` index, so a town's
 watch points cost one lookup; the last statuses of online gateways; what was learned
-of each receiver's hearing, changed by compare-and-set (hub workers share it); the
-fleet page's facts, a query per list."""
+of each receiver's hearing, changed by compare-and-set (hub workers share it) with
+the quarter hour's rate its new minutes add; the fleet page's facts, a query per list."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from mimamori.hub.model.events import GATEWAY_OFFLINE, GATEWAY_ONLINE
-from mimamori.hub.model.fleet import FleetFacts, GatewayRecord, OpenAlert
+from mimamori.hub.model.fleet import FleetFacts, GatewayRecord, OpenAlert, RateBucket
 from mimamori.hub.store.sql_base import SqlBase
 from mimamori.locking import serialized
 from mimamori.protocol.status import GatewayStatus
@@ -53,24 +53,47 @@ class SqlWatchPoints(SqlBase):
 
     @serialized
     async def swap_receiver_hearing(
-        self, gateway_id: str, receiver_id: str, seen: str | None, new: str
+        self,
+        gateway_id: str,
+        receiver_id: str,
+        seen: str | None,
+        new: str,
+        taken: RateBucket | None = None,
     ) -> bool:
-        if seen is None:
-            changed = await self._db.execute(
-                "INSERT INTO receiver_hearing (gateway_id, receiver_id, doc) VALUES (?, ?, ?) "
-                "ON CONFLICT (gateway_id, receiver_id) DO NOTHING",
-                (gateway_id, receiver_id, new),
-            )
-        else:
-            changed = await self._db.execute(
-                "UPDATE receiver_hearing SET doc = ? "
-                "WHERE gateway_id = ? AND receiver_id = ? AND doc = ?",
-                (new, gateway_id, receiver_id, seen),
-            )
+        async with self._transaction("learning a receiver's hearing") as db:
+            if seen is None:
+                changed = await db.execute(
+                    "INSERT INTO receiver_hearing (gateway_id, receiver_id, doc) VALUES (?, ?, ?) "
+                    "ON CONFLICT (gateway_id, receiver_id) DO NOTHING",
+                    (gateway_id, receiver_id, new),
+                )
+            else:
+                changed = await db.execute(
+                    "UPDATE receiver_hearing SET doc = ? "
+                    "WHERE gateway_id = ? AND receiver_id = ? AND doc = ?",
+                    (new, gateway_id, receiver_id, seen),
+                )
+            if changed and taken is not None and taken.minutes > 0:
+                await db.execute(
+                    "INSERT INTO receiver_rates "
+                    "(bucket, gateway_id, receiver_id, minutes, adverts) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (bucket, gateway_id, receiver_id) DO UPDATE SET "
+                    "minutes = receiver_rates.minutes + excluded.minutes, "
+                    "adverts = receiver_rates.adverts + excluded.adverts",
+                    (to_epoch_ms(taken.start), gateway_id, receiver_id, taken.minutes,
+                     taken.adverts),
+                )  # fmt: skip
         return changed > 0
 
     @serialized
-    async def fleet_facts(self, starts_since: datetime) -> FleetFacts:
+    async def prune_receiver_rates(self, older_than: datetime) -> int:
+        async with self._transaction("pruning receivers' rates") as db:
+            return await db.execute(
+                "DELETE FROM receiver_rates WHERE bucket < ?", (to_epoch_ms(older_than),)
+            )
+
+    @serialized
+    async def fleet_facts(self, starts_since: datetime, rates_since: datetime) -> FleetFacts:
         rows = await self._query(
             "SELECT id, online, status, status_at, clock_offset_ms, clock_wrong FROM gateways",
             [],
@@ -106,9 +129,19 @@ class SqlWatchPoints(SqlBase):
         ):
             gid = subject.split(":", 1)[1].split("/", 1)[0]
             alerts.setdefault(gid, []).append(OpenAlert(int(aid), kind, subject))
+        rates: dict[str, dict[str, list[RateBucket]]] = {}
+        for bucket, gid, rid, minutes, adverts in await self._query(
+            "SELECT bucket, gateway_id, receiver_id, minutes, adverts FROM receiver_rates "
+            "WHERE bucket >= ? ORDER BY bucket",
+            [to_epoch_ms(rates_since)],
+        ):
+            rates.setdefault(gid, {}).setdefault(rid, []).append(
+                RateBucket(from_epoch_ms(bucket), int(minutes), int(adverts))
+            )
         return FleetFacts(
             records,
             {gid: from_epoch_ms(ts) for gid, ts in changes},
             {gid: int(n) for gid, n in starts},
             alerts,
+            rates,
         )

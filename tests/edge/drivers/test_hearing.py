@@ -99,3 +99,17 @@ def test_each_whole_minute_holds_exactly_the_adverts_heard_in_it(
     ]
     assert heard.per_min == expected
     assert heard.last_min == (expected[-1] if expected else 0)
+
+
+def test_a_shortened_minute_is_said_in_the_status_and_the_usual_one_is_not() -> None:
+    clock = VirtualClock()
+    start = clock.now()
+    short = HearingMeter(clock, minute_s=1.0)
+    usual = HearingMeter(clock)
+    for meter in (short, usual):
+        hear(meter, clock, 3)
+    clock.advance(2.5)
+    heard = short.status()
+    assert heard.per_min == [3, 0] and heard.minute_s == 1.0
+    assert heard.until == start + timedelta(seconds=2) and heard.minute == timedelta(seconds=1)
+    assert usual.status().minute_s is None and usual.status().minute == timedelta(minutes=1)

@@ -2,7 +2,9 @@
 per-minute counts in its statuses and raises one technician alert when a receiver is
 silent for longer (routed by the default policy's ``device`` route), resolves it when
 the receiver hears again, and never storms for a receiver that flaps. Statuses go
-into a real store (both engines) on a virtual clock; the watch is asked each minute."""
+into a real store (both engines) on a virtual clock; the watch is asked each minute.
+The minutes it takes in also make each receiver's rate by quarter hour (the fleet
+page's sparkline), once each, dropped by the purge after two days."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from typing import Any
 
 from mimamori.hub.alerts.deafness import DeafReceivers
 from mimamori.hub.alerts.hearing import Hearing, Thresholds, judge, take_in
-from mimamori.hub.config import WatchPointSettings
+from mimamori.hub.config import PrivacySettings, WatchPointSettings
 from mimamori.hub.model.alerts import Alert, AlertKind
+from mimamori.hub.model.fleet import RateBucket
+from mimamori.hub.privacy.retention import purge
 from mimamori.hub.register.loading import load_registry
 from mimamori.hub.store.sql_store import SqlStore
 from mimamori.protocol import GatewayStatus
@@ -55,6 +59,16 @@ def test_each_minute_is_taken_in_once_from_overlapping_statuses() -> None:
     again = take_in(once, heard([3, 0, 0, 5], 4), Y2031 + 5 * MIN, T)
     assert again == once  # the same status twice: nothing new
     assert once.longest == {Y2031.date().isoformat(): 2}
+
+
+def test_minutes_shortened_for_a_test_are_lined_up_by_their_own_length() -> None:
+    def short(counts: list[int], until_s: int) -> HeardStatus:
+        return HeardStatus(last_min=counts[-1], per_min=counts, until=Y2031 +
+                           timedelta(seconds=until_s), minute_s=1.0)  # fmt: skip
+
+    once = take_in(Hearing(), short([3, 0, 0], 3), Y2031, T)
+    twice = take_in(once, short([0, 0, 5], 4), Y2031, T)  # one second later: one new minute
+    assert (twice.minutes, twice.adverts, twice.quiet_min) == (4, 8, 0)
 
 
 def test_nothing_is_judged_while_the_receiver_is_being_learned() -> None:
@@ -186,3 +200,36 @@ async def test_what_was_learned_survives_a_restart_and_homes_are_not_watched(
     learned = await store.receiver_hearings()
     assert set(learned) == {("gw-a", "vm")}
     assert Hearing.from_json(learned[("gw-a", "vm")]).minutes == 210
+
+
+async def test_the_minutes_taken_in_make_each_quarter_hours_rate_once_until_the_purge(
+    tmp_path: Path, store: SqlStore
+) -> None:
+    t = await town(tmp_path, store)
+    await t.minutes([4] * 20 + [0] * 10)  # statuses at 03:10, 03:20 and 03:30
+    await t.watch.check()  # asked again with nothing new: nothing added
+    facts = await store.fleet_facts(Y2031, Y2031)
+    assert facts.rates == {"gw-a": {"vm": [
+        RateBucket(Y2031, 10, 40),
+        RateBucket(Y2031 + 15 * MIN, 10, 40),
+        RateBucket(Y2031 + 30 * MIN, 10, 0),
+    ]}}  # fmt: skip
+    assert (await store.fleet_facts(Y2031, Y2031 + 20 * MIN)).rates["gw-a"]["vm"] == [
+        RateBucket(Y2031 + 30 * MIN, 10, 0)
+    ]
+    # Another hub worker that read the receiver before this one wrote adds nothing.
+    late = RateBucket(Y2031 + 30 * MIN, 10, 99)
+    assert not await store.swap_receiver_hearing("gw-a", "vm", "{}", "{}", late)
+    assert await query(tmp_path, "SELECT minutes, adverts FROM receiver_rates "
+                                 "WHERE bucket = (SELECT max(bucket) FROM receiver_rates)") == [
+        (10, 0)
+    ]  # fmt: skip
+
+    registry = t.watch.registry
+    two_days_on = Y2031 + timedelta(days=2, minutes=20)
+    await purge(store, registry, PrivacySettings(), two_days_on, dry_run=True)
+    assert len(await query(tmp_path, "SELECT bucket FROM receiver_rates")) == 3
+    await purge(store, registry, PrivacySettings(), two_days_on)
+    assert list((await store.fleet_facts(Y2031, Y2031)).rates["gw-a"]["vm"]) == [
+        RateBucket(Y2031 + 30 * MIN, 10, 0)
+    ]

@@ -29,6 +29,25 @@ TEXT: dict[str, str] = {
     "fleet_last_advert": "last heard {ago}",
     "fleet_seconds": "{n} s",
     "fleet_disk_free": "{mb} MB ({pct} %)",
+    "fleet_spark": "Last 24 hours (top: {peak} a minute)",
+    "fleet_spark_note": (
+        "A receiver's line is its adverts a minute over the last 24 hours, by quarter hour: "
+        "red where it heard nothing, a gap where nothing was reported."
+    ),
+    "fleet_spark_none": "nothing from the last 24 hours",
+    "fleet_view_list": "As a list",
+    "fleet_view_map": "On a map",
+    "fleet_map_title": "Gateways on a map (technicians)",
+    "fleet_map_note": (
+        "Each gateway is a dot at its place, coloured by its health. A dot opens its watch "
+        "point's page. Reloads itself every minute."
+    ),
+    "fleet_health_offline": "Offline",
+    "fleet_health_deaf": "Receiver deaf",
+    "fleet_health_alert": "Other technician alert",
+    "fleet_health_never": "Never connected",
+    "fleet_health_quiet": "Quiet (nothing heard lately)",
+    "fleet_health_ok": "Well",
     "enroll_title": "Gateway enrollment code",
     "enroll_section": "Enrollment code (QR)",
     "enroll_note": (

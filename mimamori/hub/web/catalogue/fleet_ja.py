@@ -29,6 +29,25 @@ TEXT: dict[str, str] = {
     "fleet_last_advert": "最終受信 {ago}",
     "fleet_seconds": "{n} 秒",
     "fleet_disk_free": "{mb} MB（{pct} %）",
+    "fleet_spark": "過去 24 時間（最大 毎分 {peak} 件）",
+    "fleet_spark_note": (
+        "受信機の線は過去 24 時間の毎分の受信件数です"
+        "（15 分ごと。赤は何も受信しなかった 15 分、途切れは記録のない時間）。"
+    ),
+    "fleet_spark_none": "過去 24 時間の記録なし",
+    "fleet_view_list": "一覧で見る",
+    "fleet_view_map": "地図で見る",
+    "fleet_map_title": "ゲートウェイの地図（技術担当）",
+    "fleet_map_note": (
+        "ゲートウェイを置き場所に点で示し、状態で色分けします。点を押すと見守りポイントの"
+        "ページに移ります。1 分ごとに自動で更新されます。"
+    ),
+    "fleet_health_offline": "オフライン",
+    "fleet_health_deaf": "受信機が受信していない",
+    "fleet_health_alert": "ほかの技術アラート",
+    "fleet_health_never": "未接続",
+    "fleet_health_quiet": "静か（直近の受信なし）",
+    "fleet_health_ok": "正常",
     "enroll_title": "ゲートウェイの登録コード",
     "enroll_section": "登録コード（QR）",
     "enroll_note": (
