@@ -26,11 +26,16 @@ def gateway_doc(gw: str, port: int, data_dir: Path, receiver_port: str) -> dict[
     return {
         "gateway": {"id": gw, "name": "テスト自販機", "lat": 26.28, "lon": 127.78},
         "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5, "reconnect_max_s": 2},
-        "receivers": [{"id": "vm", "driver": "serial_line", "port": receiver_port,
-                       "reopen_max_s": 0.2}],  # fmt: skip
+        "receivers": [
+            {"id": "vm", "driver": "serial_line", "port": receiver_port, "reopen_max_s": 0.2}
+        ],
         "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
-        "presence": {"enter_rssi": -80, "exit_rssi": -90, "leave_after_s": 5,
-                     "report_interval_s": 2},  # fmt: skip
+        "presence": {
+            "enter_rssi": -80,
+            "exit_rssi": -90,
+            "leave_after_s": 5,
+            "report_interval_s": 2,
+        },
         "data_dir": str(data_dir),
         "status_interval_s": 1,
     }
@@ -132,9 +137,7 @@ async def test_a_config_that_fails_its_check_on_the_gateway_is_refused_with_its_
         async with listening(broker.port, unique_id) as listener, running(daemon):
             await eventually(lambda: daemon.link is not None and daemon.link.connected.is_set())
             bad = dict(doc, status_interval_s=0)
-            await publish_once(
-                broker.port, command_topic(unique_id), command(bad, 1), retain=False
-            )
+            await publish_once(broker.port, command_topic(unique_id), command(bad, 1), retain=False)
             await listener.wait_for(lambda: results(listener), within=10)
             [refused] = results(listener)
             assert refused["result"] == "refused"
