@@ -47,6 +47,7 @@ from mimamori.hub.web.desk_enroll import router as desk_enroll_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_fleet import router as desk_fleet_router
+from mimamori.hub.web.desk_gateway_config import router as desk_gateway_config_router
 from mimamori.hub.web.desk_line import router as desk_line_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
@@ -89,6 +90,7 @@ ROUTERS = (
     desk_figures_router,
     # issue 18: found-person QR stickers
     found_desk_router, found_finder_router, found_family_router,
+    desk_gateway_config_router,  # issue 20: a gateway's config from the hub
 )  # fmt: skip
 
 

@@ -28,6 +28,8 @@ from mimamori.hub.web.catalogue import (
     fleet_ja,
     found_en,
     found_ja,
+    gwconfig_en,
+    gwconfig_ja,
     ja,
     rollcall_en,
     rollcall_ja,
@@ -40,11 +42,11 @@ LANGS: tuple[Lang, ...] = ("ja", "en")
 CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
     "ja": {
         **ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT,
-        **found_ja.TEXT, **rollcall_ja.TEXT,
+        **found_ja.TEXT, **rollcall_ja.TEXT, **gwconfig_ja.TEXT,
     },
     "en": {
         **en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT,
-        **found_en.TEXT, **rollcall_en.TEXT,
+        **found_en.TEXT, **rollcall_en.TEXT, **gwconfig_en.TEXT,
     },
 }
 
