@@ -63,15 +63,16 @@ async def _page(
     )
 
 
-@router.get("/desk/fleet/{gateway_id}/config")
-async def editor(page: SignedIn, gateway_id: GatewayId) -> Response:
-    if (refused := _refusal(page, gateway_id)) is not None:
+@router.get("/desk/fleet/{entry_id}/config")
+async def editor(page: SignedIn, entry_id: GatewayId) -> Response:
+    if (refused := _refusal(page, entry_id)) is not None:
         return refused
-    return await _page(page, gateway_id)
+    return await _page(page, entry_id)
 
 
-@router.post("/desk/fleet/{gateway_id}/config")
-async def save(page: SignedIn, gateway_id: GatewayId) -> Response:
+@router.post("/desk/fleet/{entry_id}/config")
+async def save(page: SignedIn, entry_id: GatewayId) -> Response:
+    gateway_id = entry_id  # the watch point's id in the desk's URLs
     if (refused := _refusal(page, gateway_id)) is not None:
         return refused
     form = await page.request.form(max_files=0, max_fields=4)
