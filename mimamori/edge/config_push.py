@@ -154,6 +154,9 @@ class ConfigPush:
             outcome, reason = await self._apply(command)
         except OSError as exc:  # a full disk, a data_dir gone read-only
             outcome, reason = "refused", f"cannot write the config: {exc.strerror or exc}"
+        except Exception as exc:  # never the daemon's end: said to the hub, logged whole
+            log.exception("config %d from the hub failed", command.version)
+            outcome, reason = "refused", f"{type(exc).__name__}: {exc}"
         finally:
             self.busy = False
         result = ConfigResultData(version=command.version, sha256=command.sha256,
@@ -188,7 +191,13 @@ class ConfigPush:
                 staged.replace(pushed.with_name(pushed.name + ".failed"))
                 return "rolled_back", failed
         live = [k for k in changed_keys(old, new) if k in LIVE_KEYS | {"gateway"}]
-        _commit(pushed, command.yaml, self.running)
+        try:
+            _commit(pushed, command.yaml, self.running)
+        except OSError as exc:  # the new drivers run, the file cannot say so: go back
+            if drivers:
+                await self.daemon.stop_drivers()
+                self.daemon.start_drivers(old)
+            return "rolled_back" if drivers else "refused", f"cannot write {pushed}: {exc}"
         staged.unlink(missing_ok=True)
         self.running = pushed
         self.daemon.reconfigure(new)
@@ -200,7 +209,12 @@ class ConfigPush:
         daemon = self.daemon
         old = daemon.config
         await daemon.stop_drivers()
-        daemon.start_drivers(new)
+        try:
+            daemon.start_drivers(new)
+        except Exception as exc:  # a driver that cannot even be built (its library missing)
+            log.exception("config: the new drivers could not be built")
+            daemon.start_drivers(old)
+            return f"drivers not built: {type(exc).__name__}: {exc}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + trial_s
         while loop.time() < deadline:
