@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from mimamori.demo.mosquitto import PrivateBroker
@@ -145,3 +146,27 @@ async def test_a_config_that_fails_its_check_on_the_gateway_is_refused_with_its_
             assert refused["reason"].split(":")[0].isdigit()  # LINE:COL first
             assert not (tmp_path / "data" / "gateway.yaml").exists()
             assert daemon.drivers[0].status().state == "up"  # never stopped
+
+
+def test_a_hub_file_that_cannot_be_used_is_passed_over_for_the_installed_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    etc, data = tmp_path / "etc", tmp_path / "data"
+    etc.mkdir()
+    data.mkdir()
+    installed = etc / "gateway.yaml"
+    doc = gateway_doc("gw-1", 1883, data, "/dev/ttyUSB0")
+    installed.write_text(yaml.safe_dump(doc))
+    files = ConfigFiles(installed)
+    pushed = data / "gateway.yaml"
+    pushed.write_text("gateway: [\n")  # cut by a power loss, say
+    assert files.in_use()[0] == installed
+    pushed.write_text(yaml.safe_dump(dict(doc, gateway=dict(doc["gateway"], id="gw-2"))))
+    assert files.in_use()[0] == installed  # another gateway's
+    said = [r.getMessage() for r in caplog.records]
+    assert any("cannot be used" in m for m in said) and any("another gateway" in m for m in said)
+    relative = dict(doc, broker=dict(doc["broker"], username="gw-1", password_file="pw"))
+    pushed.write_text(yaml.safe_dump(relative))
+    running, config = files.in_use()
+    assert running == pushed
+    assert config.broker.password_file == etc / "pw"  # beside the installed file
