@@ -138,3 +138,20 @@ async def test_staff_edit_their_areas_gateways_only_and_families_not_at_all(
         assert ok.status_code == 200
         [(by,)] = await query(tmp_path, "SELECT created_by FROM gateway_configs")
         assert "kinjo" in by
+
+
+async def test_a_config_saved_while_the_broker_is_away_is_kept_and_said_not_sent(
+    own_broker: PrivateBroker, tmp_path: Path
+) -> None:
+    async with running_hub(own_broker, tmp_path) as hub:
+        admin = await hub.account("root", "admin")
+        assert hub.state.ingest is not None
+        own_broker.stop()
+        await asyncio.wait_for(hub.state.ingest.link.disconnected.wait(), 10)
+        kept = await post(hub, admin, gateway_yaml())
+        assert kept.status_code == 200 and 'data-sent="no"' in kept.text
+        assert "送れませんでした" in kept.text
+        assert await query(tmp_path, "SELECT version, state FROM gateway_configs") == [
+            (1, "proposed")
+        ]
+        own_broker.start()  # back for the fixture, which stops it
