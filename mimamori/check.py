@@ -4,10 +4,14 @@ without starting anything."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mimamori import configfile
 from mimamori.errors import ConfigError, Problem
 from mimamori.settings import context_for
+
+if TYPE_CHECKING:
+    from mimamori.edge.config import GatewayConfig
 
 
 def _hub_file(doc: configfile.YamlDocument, path: Path) -> list[Problem]:
@@ -74,3 +78,21 @@ def check_file(path: Path) -> list[Problem]:
 
 def check_files(paths: list[Path]) -> list[Problem]:
     return [problem for path in paths for problem in check_file(path)]
+
+
+def check_gateway_text(
+    text: str, file: str, base_dir: Path
+) -> tuple[list[Problem], GatewayConfig | None]:
+    """A gateway's YAML given as text (the hub's config editor): the problems
+    ``mimamori check`` would report for it as a file in ``base_dir``, and the config
+    when there is none. A file of another kind (a hub's) is a problem here."""
+    from mimamori.edge.config import GatewayConfig
+
+    try:
+        doc = configfile.parse_yaml(text, file)
+        if not isinstance(doc.data, dict) or "gateway" not in doc.data:
+            why = "not a gateway file: expected a top-level 'gateway:' key"
+            return [doc.problem((), why)], None
+        return [], configfile.validate(doc, GatewayConfig, {"base_dir": base_dir})
+    except ConfigError as exc:
+        return exc.problems, None

@@ -301,6 +301,15 @@ def read_yaml(path: Path) -> YamlDocument:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(file, 1, 1, "(file)", f"cannot read: {exc}")]) from exc
+    return parse_yaml(text, file)
+
+
+def parse_yaml(text: str, file: str) -> YamlDocument:
+    """Parse ``text`` (named ``file`` in problems) as ``read_yaml`` parses a file: the
+    hub checks a gateway's YAML typed in its editor so (``check.check_gateway_text``)."""
+    if len(text.encode()) > MAX_BYTES:
+        message = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: refused unread"
+        raise ConfigError([Problem(file, 1, 1, "(file)", message)])
     loader = _Loader(text)
     builder = _Builder(loader, file)
     try:

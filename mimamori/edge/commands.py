@@ -12,18 +12,24 @@ as for any late press.
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.drivers.serial_button import SerialButtonDriver
 from mimamori.errors import ProtocolError
-from mimamori.protocol.commands import RemindCommand, decode_command
+from mimamori.protocol.commands import ConfigCommand, RemindCommand, decode_command
 
 log = logging.getLogger(__name__)
 
 
 class Commands:
-    def __init__(self, drivers: Sequence[Driver], counters: MutableMapping[str, int]) -> None:
+    def __init__(
+        self,
+        drivers: Sequence[Driver],
+        counters: MutableMapping[str, int],
+        on_config: Callable[[ConfigCommand], None] | None = None,
+    ) -> None:
+        self.on_config = on_config
         self.buttons = [d for d in drivers if isinstance(d, SerialButtonDriver)]
         self.broadcast_only = [d.id for d in drivers if d.status().driver == "bthome"]
         self.counters = counters
@@ -36,6 +42,13 @@ class Commands:
         except ProtocolError as exc:
             self._count("commands_rejected")
             log.warning("command from the hub refused: %s", exc)
+            return 0
+        if isinstance(command, ConfigCommand):
+            if self.on_config is None:
+                self._count("commands_rejected")
+                log.warning("config %d from the hub refused: not taken here", command.version)
+            else:
+                self.on_config(command)
             return 0
         return self._remind(command)
 

@@ -5,7 +5,9 @@ SIGTERM/SIGINT stop it in order: inputs first, then the rules flush what they
 decided into the outbox, then a last "offline" status, then the link. SIGHUP reloads
 the config file (``reload.py`` says what may change while running). Under systemd
 it says when it is ready, reloading and stopping, and feeds the watchdog only while
-its receivers, rules and outbox are alive (``liveness.py``).
+its receivers, rules and outbox are alive (``liveness.py``). A ``config`` command
+from the hub is applied by ``config_push.py``, restarting the drivers in this process
+when it must, and rolled back if they do not come up.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mimamori.edge.build import build_drivers, build_household, presence_params,
 from mimamori.edge.clock import Clock, SystemClock
 from mimamori.edge.commands import Commands
 from mimamori.edge.config import GatewayConfig
+from mimamori.edge.config_push import ConfigFiles, ConfigPush
 from mimamori.edge.disk import disk_of
 from mimamori.edge.drivers.base import Driver
 from mimamori.edge.liveness import Liveness, receiver_limits
@@ -50,6 +53,7 @@ from mimamori.edge.watchdog import feed_watchdog
 from mimamori.errors import MimamoriError, ProtocolError
 from mimamori.mqtt import LinkSettings, Message, MqttLink, Will
 from mimamori.protocol.codec import encode_status
+from mimamori.protocol.commands import ConfigCommand
 from mimamori.protocol.events import EventDraft
 from mimamori.protocol.search import SEARCH_SUBSCRIPTION, decode_search, parse_search_topic
 from mimamori.protocol.status import GatewayStatus, OutboxStatus
@@ -75,8 +79,13 @@ class EdgeDaemon:
         drivers: list[Driver] | None = None,
         ble_backend: Any = None,
         notifier: Notifier | None = None,
+        files: ConfigFiles | None = None,
+        running: Path | None = None,
     ) -> None:
+        """``files``: where the config came from (``running``: the file read, the
+        installed one if not said); without them the hub's config commands are refused."""
         self.config = config
+        self._ble_backend = ble_backend
         self.clock = clock or SystemClock()
         self.notifier = notifier or Notifier(None)
         self.drivers = (
@@ -92,19 +101,18 @@ class EdgeDaemon:
             self.triage.counters,
         )
         self.household: Household | None = None  # resumed from the outbox in run()
-        self.commands = Commands(self.drivers, self.counters)  # what the hub tells us
+        self.commands = Commands(self.drivers, self.counters, self._config_command)
+        self.pushes = (
+            ConfigPush(self, files, running or files.installed) if files is not None else None
+        )
+        self._group: asyncio.TaskGroup | None = None  # while running: drivers join it
+        self._inputs: dict[str, asyncio.Task[None]] = {}  # each driver's pump
         self._queue: asyncio.Queue[Observation] = asyncio.Queue(QUEUE_MAX)
         self._late_orders: list[SearchChange] = []
         self._stop = asyncio.Event()
         self._stop_watch: asyncio.TimerHandle | None = None  # armed on stop
         self._status_now = asyncio.Event()  # publish the status before the interval is up
-        self.liveness = Liveness(
-            receiver_limits(config),
-            # A PUBACK takes milliseconds; a lost connection is noticed within 1.5
-            # keepalives, so this long connected without one means the uplink is stuck.
-            outbox_stall_s=max(60.0, 4.0 * config.broker.keepalive_s),
-            now=self.clock.monotonic(),
-        )
+        self.liveness = self._liveness(config)
         self.outbox: Outbox | None = None
         self.link: MqttLink | None = None
         self.uplink: Uplink | None = None
@@ -240,14 +248,63 @@ class EdgeDaemon:
             batches_sent=uplink.counters["batches_sent"] if uplink else 0,
         )
 
+    def _liveness(self, config: GatewayConfig) -> Liveness:
+        return Liveness(
+            receiver_limits(config),
+            # A PUBACK takes milliseconds; a lost connection is noticed within 1.5
+            # keepalives, so this long connected without one means the uplink is stuck.
+            outbox_stall_s=max(60.0, 4.0 * config.broker.keepalive_s),
+            now=self.clock.monotonic(),
+        )
+
     def reconfigure(self, new: GatewayConfig) -> None:
         """Run on ``new`` from now on; it differs only in what may change live
-        (``reload.LIVE_KEYS``, checked by the caller)."""
+        (``reload.LIVE_KEYS``, checked by the caller), or its drivers already run
+        (``start_drivers``, a config from the hub)."""
+        if new.household != self.config.household or new.buttons != self.config.buttons:
+            saved = self.household.state() if self.household else None
+            self.household = build_household(new, self.clock, saved)
         self.config = new
         self.presence.params = presence_params(new)
         self.search.min_interval_s = new.presence.search_interval_s
         self.triage.policy = tag_policy(new)
         self._status_now.set()  # tell the hub the new config hash now
+
+    # -- drivers and the hub's configs -------------------------------------------------
+
+    def start_drivers(self, config: GatewayConfig) -> None:
+        """Build ``config``'s drivers and pump them in the running task group."""
+        assert self._group is not None, "start_drivers while the daemon runs"
+        self.drivers = build_drivers(config, self.clock, self._ble_backend)
+        self.commands = Commands(self.drivers, self.counters, self._config_command)
+        self.liveness = self._liveness(config)
+        self._inputs = {
+            d.id: self._group.create_task(self._pump(d), name=f"driver-{d.id}")
+            for d in self.drivers
+        }
+
+    async def stop_drivers(self) -> None:
+        """Stop every driver's pump (closing its port or scanner) and wait for it."""
+        tasks = list(self._inputs.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        self._inputs = {}
+
+    def _config_command(self, command: ConfigCommand) -> None:
+        if self.pushes is None or self._group is None:
+            self.counters["commands_rejected"] += 1
+            log.warning("config %d from the hub refused: no config file here", command.version)
+            return
+        self.pushes.take(command, self._group)
+
+    async def commit(self, drafts: list[EventDraft]) -> None:
+        """Events decided outside the rules (a config's result) into the outbox."""
+        assert self.outbox is not None
+        await run_to_end(self.outbox.append(drafts, self._rule_state()))
+        self.counters["events"] += len(drafts)
+        self._status_now.set()
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -340,7 +397,10 @@ class EdgeDaemon:
         )
         self.link, self.uplink = link, uplink
         async with asyncio.TaskGroup() as tg:
-            inputs = [tg.create_task(self._pump(d), name=f"driver-{d.id}") for d in self.drivers]
+            self._group = tg
+            self._inputs = {
+                d.id: tg.create_task(self._pump(d), name=f"driver-{d.id}") for d in self.drivers
+            }
             rules = tg.create_task(self._rules(outbox), name="rules")
             others = [
                 tg.create_task(link.run(), name="link"),
@@ -366,10 +426,15 @@ class EdgeDaemon:
             self._watch_the_stop()
             self.notifier.stopping()
             log.info("stopping: flushing decisions, then going offline")
+            self._group = None  # a config being applied starts no drivers any more
+            pushes = [self.pushes.task] if self.pushes and self.pushes.task else []
+            for task in pushes:
+                task.cancel()
+            inputs = list(self._inputs.values())
             for task in inputs:
                 task.cancel()
             rules.cancel()
-            await asyncio.wait([rules, *inputs])
+            await asyncio.wait([rules, *inputs, *pushes])
             await self._flush(outbox)
             offline = self.status("offline")
             self._save_status(offline)

@@ -11,18 +11,20 @@ A reload is all or nothing: a file that is not valid, or that changes anything
 beyond ``LIVE_KEYS``, is refused with one error line naming why, and the running
 config is kept whole. The status's ``config_hash`` always names the config in use.
 Secrets read from files (the broker password, TLS keys) are read at start only.
+The file read is the one in use: the hub's copy in ``data_dir`` once the hub sent one
+(``config_push.py``).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mimamori.edge.config import GatewayConfig, load_gateway_config
+from mimamori.edge.config import GatewayConfig
 from mimamori.errors import ConfigError
 
 if TYPE_CHECKING:
+    from mimamori.edge.config_push import ConfigFiles
     from mimamori.edge.daemon import EdgeDaemon
 
 log = logging.getLogger(__name__)
@@ -41,13 +43,16 @@ def changed_keys(
     ]
 
 
-def reload_config(daemon: EdgeDaemon, path: Path) -> bool:
-    """Apply ``path`` to the running ``daemon`` if it can be; True when it is in use."""
+def reload_config(daemon: EdgeDaemon, files: ConfigFiles) -> bool:
+    """Apply the file in use to the running ``daemon`` if it can be; True when it is."""
     daemon.notifier.reloading()
     try:
         old = daemon.config
+        if daemon.pushes is not None and daemon.pushes.busy:
+            log.error("config reload refused: a config from the hub is being applied")
+            return False
         try:
-            new = load_gateway_config(path)
+            _, new = files.in_use()
         except ConfigError as exc:
             log.error(
                 "config reload refused, still running config %s: %s",

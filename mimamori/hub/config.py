@@ -19,6 +19,7 @@ from mimamori import configfile
 from mimamori.configfile import YamlDocument
 from mimamori.errors import ConfigError, Problem
 from mimamori.hub.register.yaml_format import REGISTER_KEYS
+from mimamori.protocol.commands import DEFAULT_TRIAL_S, MAX_TRIAL_S
 from mimamori.settings import BrokerSettings, FilePath, Id, Strict, context_for
 
 # 地理院タイル (GSI standard map): Japanese labels, free with attribution.
@@ -255,6 +256,9 @@ class WatchPointSettings(Strict):
     disk_low_mb: int = Field(default=200, ge=1, le=1_000_000)
     disk_clear_fraction: float = Field(default=0.15, gt=0.0, lt=1.0)
     disk_clear_mb: int = Field(default=300, ge=1, le=1_000_000)
+    # A config from the hub (issue 20): how long the gateway's drivers may take to come
+    # up before it rolls back by itself (protocol/commands.py DEFAULT_TRIAL_S says why).
+    config_trial_s: int = Field(default=DEFAULT_TRIAL_S, ge=1, le=MAX_TRIAL_S)
 
     @model_validator(mode="after")
     def _disk_hysteresis(self) -> WatchPointSettings:

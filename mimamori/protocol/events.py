@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     DEVICE_MAINS_BACK = "device.mains_back"
     RECEIVER_DOWN = "receiver.down"
     RECEIVER_UP = "receiver.up"
+    CONFIG_RESULT = "config.result"
 
 
 TAG_KINDS = frozenset({EventKind.TAG_ARRIVED, EventKind.TAG_SEEN, EventKind.TAG_LEFT})
@@ -191,7 +192,25 @@ class DeviceData(_Data):
     silent_s: Count | None = None  # device.silent: how long unheard
 
 
-EventData = TagData | ReceiverData | CheckinData | MissedData | DeviceData
+ConfigOutcome = Literal["applied", "rolled_back", "refused"]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ConfigResultData(_Data):
+    """``config.result``: what the gateway did with a ``config`` command from the hub
+    (protocol/commands.py): ``applied`` (now running it), ``rolled_back`` (it did not
+    start its drivers in time: the previous config runs again), ``refused`` (not
+    tried: invalid here, or a change that needs a restart). ``config_hash`` is the
+    config running afterwards (the status's ``config_hash``)."""
+
+    version: int = Field(ge=1, le=MAX_SEQ)
+    sha256: Sha256  # of the YAML the command carried
+    result: ConfigOutcome
+    reason: Annotated[str, BeforeValidator(printable(200))] = ""
+    config_hash: Name
+
+
+EventData = TagData | ReceiverData | CheckinData | MissedData | DeviceData | ConfigResultData
 D = TypeVar("D", bound=BaseModel)
 
 DATA_MODELS: dict[EventKind, type[EventData]] = {
@@ -205,6 +224,7 @@ DATA_MODELS: dict[EventKind, type[EventData]] = {
     EventKind.TAG_LEFT: TagData,
     EventKind.RECEIVER_DOWN: ReceiverData,
     EventKind.RECEIVER_UP: ReceiverData,
+    EventKind.CONFIG_RESULT: ConfigResultData,
 }
 
 

@@ -60,3 +60,24 @@ class FleetFacts:
     alerts: dict[str, list[OpenAlert]] = field(default_factory=dict)  # open, by gateway
     # gateway -> receiver -> its quarter hours since the window, oldest first
     rates: dict[str, dict[str, list[RateBucket]]] = field(default_factory=dict)
+
+
+# What became of a gateway's config: the hub's states, then the gateway's word.
+CONFIG_STATES = ("proposed", "sent", "applied", "rolled_back", "refused")
+
+
+@dataclass(frozen=True)
+class GatewayConfigVersion:
+    """One version of a gateway's YAML as the hub keeps it (``gateway_configs``)."""
+
+    gateway_id: str
+    version: int
+    yaml: str
+    sha256: str  # of the YAML's UTF-8 bytes, as the command carries it
+    created_by: str
+    created_at: datetime
+    state: str  # one of CONFIG_STATES
+    sent_at: datetime | None = None
+    reason: str | None = None  # the gateway's, with its result
+    config_hash: str | None = None  # the config the gateway runs after its result
+    result_at: datetime | None = None

@@ -50,6 +50,7 @@ from mimamori.hub.web.desk_enroll import router as desk_enroll_router
 from mimamori.hub.web.desk_entries import router as desk_entries_router
 from mimamori.hub.web.desk_figures import router as desk_figures_router
 from mimamori.hub.web.desk_fleet import router as desk_fleet_router
+from mimamori.hub.web.desk_gateway_config import router as desk_gateway_config_router
 from mimamori.hub.web.desk_line import router as desk_line_router
 from mimamori.hub.web.desk_partners import router as desk_partners_router
 from mimamori.hub.web.desk_people import router as desk_people_router
@@ -95,6 +96,7 @@ ROUTERS = (
     checkin_answer_router,  # issue 17: a LINE check-in's answer link (mail, SMS)
     # issue 18, part 2: the SOS network (consent and bulletins; the partner's page)
     search_bulletins_router, bulletin_page_router,
+    desk_gateway_config_router,  # issue 20: a gateway's config from the hub
 )  # fmt: skip
 
 

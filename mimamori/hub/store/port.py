@@ -23,6 +23,7 @@ from mimamori.hub.store.port_events import EventStore
 from mimamori.hub.store.port_federation import FederationStore
 from mimamori.hub.store.port_figures import FigureStore
 from mimamori.hub.store.port_found import FoundStore
+from mimamori.hub.store.port_gateway_configs import GatewayConfigStore
 from mimamori.hub.store.port_gateways import GatewayStore
 from mimamori.hub.store.port_line import LineStore
 from mimamori.hub.store.port_photos import PhotoStore
@@ -51,6 +52,7 @@ class Store(
     FederationStore,
     FoundStore,
     FigureStore,
+    GatewayConfigStore,
     GatewayStore,
     LineStore,
     PhotoStore,

@@ -982,4 +982,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRIMARY KEY (bucket, gateway_id, receiver_id)
     );
     """),
+    # 38 (issue 20) each gateway's YAML as the hub keeps it, one row per version: who
+    # wrote it and when, its SHA-256, and what became of it (proposed, sent, then the
+    # gateway's word: applied, rolled_back or refused, with its reason and the config
+    # hash it runs afterwards). No personal data: the gateway's config model has none.
+    Migration("""
+    CREATE TABLE IF NOT EXISTS gateway_configs (
+        gateway_id  TEXT NOT NULL,
+        version     {bigint} NOT NULL,
+        yaml        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        created_at  {bigint} NOT NULL,
+        state       TEXT NOT NULL,
+        sent_at     {bigint},
+        reason      TEXT,
+        config_hash TEXT,
+        result_at   {bigint},
+        PRIMARY KEY (gateway_id, version)
+    );
+    """),
 )

@@ -28,6 +28,7 @@ from mimamori.hub.store.sql_escalation import SqlEscalation
 from mimamori.hub.store.sql_federation import SqlFederation
 from mimamori.hub.store.sql_figures import SqlFigures
 from mimamori.hub.store.sql_found import SqlFound
+from mimamori.hub.store.sql_gateway_configs import SqlGatewayConfigs
 from mimamori.hub.store.sql_gateways import SqlGateways
 from mimamori.hub.store.sql_line import SqlLine
 from mimamori.hub.store.sql_not_seen import SqlNotSeen
@@ -78,6 +79,7 @@ class SqlStore(
     SqlFederation,
     SqlFigures,
     SqlFound,
+    SqlGatewayConfigs,
     SqlGateways,
     SqlLine,
     SqlPhotos,
@@ -167,6 +169,7 @@ class SqlStore(
                 f"DO UPDATE SET last_event_at = {latest}",
                 sorted(last_event.items()),
             )
+            await self._record_config_results(new)
             for status in statuses:
                 new += await self._store_status(status, received)
         return IngestResult(new, duplicates, forgotten)

@@ -28,6 +28,8 @@ from mimamori.hub.web.catalogue import (
     fleet_ja,
     found_en,
     found_ja,
+    gwconfig_en,
+    gwconfig_ja,
     ja,
     line_en,
     line_ja,
@@ -45,10 +47,12 @@ CATALOGUES: Mapping[Lang, Mapping[str, str]] = {
     "ja": {
         **ja.TEXT, **desk_ja.TEXT, **cases_ja.TEXT, **figures_ja.TEXT, **fleet_ja.TEXT,
         **found_ja.TEXT, **rollcall_ja.TEXT, **line_ja.TEXT, **sos_ja.TEXT,
+        **gwconfig_ja.TEXT,
     },
     "en": {
         **en.TEXT, **desk_en.TEXT, **cases_en.TEXT, **figures_en.TEXT, **fleet_en.TEXT,
         **found_en.TEXT, **rollcall_en.TEXT, **line_en.TEXT, **sos_en.TEXT,
+        **gwconfig_en.TEXT,
     },
 }
 
