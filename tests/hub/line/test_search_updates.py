@@ -2,8 +2,8 @@
 the local LINE (issue 17): a family contact bound to LINE hears there that the search
 started and that the person was found, with a one-time link that signs the family in
 on the search's page; the same update told again (a restart, a second worker) queues
-nothing new; a contact without LINE hears on their own channel, also when the search
-runs out."""
+nothing new; a contact without LINE hears on their own channel, in their language,
+also when the search runs out."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ from tests.line_server import LocalLine
 FAMILY = Principal("family", "f-miyagi", "宮城 花子")
 
 
-def family_contact(tmp_path: Path, line: LocalLine) -> Any:
+def family_contact(tmp_path: Path, line: LocalLine, lang: str = "ja") -> Any:
     add_line = with_line(tmp_path, line)
 
     def edit(doc: dict[str, Any]) -> None:
         add_line(doc)
         doc["recipients"][0]["family"] = "f-miyagi"  # 宮城 花子, who may see 宮城 カマ
+        doc["recipients"][0]["lang"] = lang
 
     return edit
 
@@ -81,16 +82,16 @@ async def test_a_contact_without_line_hears_on_their_channel_also_when_the_searc
 ) -> None:
     async with (
         webhook() as hook,
-        running_hub(own_broker, tmp_path, family_contact(tmp_path, line)) as hub,
+        running_hub(own_broker, tmp_path, family_contact(tmp_path, line, "en")) as hub,
     ):
         await hub.set_channels("r-miyagi", hook.url)
         search = await hub.state.searches.start("p-kama", FAMILY, 1)
         await until(lambda: _hooked(hook, 1))
         hub.clock.advance(timedelta(hours=1, minutes=1))  # the search runs out
         [(_, started), (_, ran_out)] = await until(lambda: _hooked(hook, 2))
-        assert "宮城 カマさんの捜索が始まりました" in started["title"]
+        assert "The search for 宮城 カマ has started" in started["title"]  # in their language
         assert f"/searches/{search.id}" in started["message"]
-        assert "期限で終わりました" in ran_out["title"]
-        assert "もう一度始めてください" in ran_out["message"]
+        assert "The search for 宮城 カマ ran out" in ran_out["title"]
+        assert "start it again" in ran_out["message"]
         assert [n["channel"] for n in await _log(hub)] == [0, 0]
     assert line.pushes == []
