@@ -182,3 +182,48 @@ def render_outing(
     title = f"みまもり: {person} — {what}"
     body = "\n".join([f"{person} {what}", f"{gateway} {_local(at, lang)}", f"{_MAP[lang]}: {link}"])
     return title, body
+
+
+_SEARCH_UPDATE = {
+    "active": {
+        "ja": (
+            "{person}さんの捜索が始まりました",
+            "{at}に始まりました。見かけた場所は捜索のページに出ます",
+        ),
+        "en": ("The search for {person} has started", "Started {at}. Sightings appear on its page"),
+    },
+    "found": {
+        "ja": (
+            "{person}さんが見つかりました",
+            "{at}、{person}さんが見つかりました。捜索は終わりました",
+        ),
+        "en": ("{person} has been found", "{person} was found ({at}). The search has ended"),
+    },
+    "cancelled": {
+        "ja": ("{person}さんの捜索は取りやめになりました", "{at}に取りやめになりました"),
+        "en": ("The search for {person} was called off", "Called off {at}"),
+    },
+    "expired": {
+        "ja": (
+            "{person}さんの捜索は期限で終わりました",
+            "{at}に期限が来て終わりました。まだ見つかっていなければ、もう一度始めてください",
+        ),
+        "en": (
+            "The search for {person} ran out",
+            "It ran out {at}. If they are still missing, start it again",
+        ),
+    },
+}
+_SEARCH_PAGE = {"ja": "捜索のページ", "en": "The search's page"}
+
+
+def render_search_update(
+    person: str, state: str, at: datetime, lang: str, link: str
+) -> tuple[str, str]:
+    """(title, body) of a search's start or end (found, called off, ran out) for the
+    people searching."""
+    lang = lang if lang in ("ja", "en") else "ja"
+    title, said = _SEARCH_UPDATE[state][lang]
+    words = {"person": person, "at": _local(at, lang)}
+    title = f"みまもり: {title.format(**words)}"
+    return title, "\n".join([said.format(**words), f"{_SEARCH_PAGE[lang]}: {link}"])

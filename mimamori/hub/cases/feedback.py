@@ -5,9 +5,10 @@ person's privacy is not theirs to share). Each message is a notification of the 
 one queue, queued in the transaction that triages or closes the case, once per
 reporter (its dedupe key), and sent by the alerts' delivery worker
 (``alerts/delivery.py``: leased, so sent once across workers; retried with its back-off)
-through the alert channels' sender (apprise: mail, LINE Notify, webhooks...). Its
-recipient is the partner link (``model.cases.link_recipient``): the channel's URL is
-read from the link for each send, never kept.
+through the alert channels' sender (apprise: mail, SMS, webhooks...; not LINE Notify,
+which ended on 2025-03-31 — the town's LINE account cannot reach a partner link yet,
+docs/line.md). Its recipient is the partner link (``model.cases.link_recipient``): the
+channel's URL is read from the link for each send, never kept.
 """
 
 from __future__ import annotations

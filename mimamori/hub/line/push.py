@@ -6,7 +6,8 @@ the answers of ``answers.py`` as quick-reply buttons, each with a token bound to
 alert and that recipient; a check-in's 「元気ですか？」 gets 元気だよ / 相談したい
 (``checkins/prompt.py``); a roll-call's 「ご無事ですか」 gets 元気です / 助けが必要
 (``rollcall/line.py``); any other notice (went out / came home, a search's
-sightings) to a family's contact ends with a one-time sign-in link. Each message
+sightings, a search's start and end) to a family's contact ends with a one-time
+sign-in link (to the map; a search's notice to the search's page). Each message
 LINE accepts is counted in its month (Japan's calendar) against the plan's allowance;
 crossing 80 % is logged once a month, and ``/healthz`` shows the month's count.
 """
@@ -44,6 +45,11 @@ _SIGNIN = {
     "ja": "地図を見る（30分以内に1回だけ使えるログイン用リンク）: {url}",
     "en": "See the map (a sign-in link for one use within 30 minutes): {url}",
 }
+_SIGNIN_SEARCH = {  # a search's notices (sightings, start, end) open the search's page
+    "ja": "捜索のページを見る（30分以内に1回だけ使えるログイン用リンク）: {url}",
+    "en": "See the search's page (a sign-in link for one use within 30 minutes): {url}",
+}
+_SEARCH_NOTICE = "notice-search:"  # the dedupe keys of a search's notices: "…:<id>:…"
 
 
 async def signin_url(
@@ -111,7 +117,7 @@ class LinePush:
             answers = rollcall_line.buttons(secret, rc_token, n.recipient_id, lang)
         text = text_of(n.title, n.body)
         if n.alert_id is None and not answers:
-            text += await self._signin(n.recipient_id)
+            text += await self._signin(n.recipient_id, n.dedupe_key)
         sent = await self.client.push(to, text, answers, key=n.dedupe_key)
         if sent.ok:
             if sent.status != 409:  # 409: accepted on an earlier try, counted then
@@ -144,17 +150,21 @@ class LinePush:
         hours = int(prompt.LINK_TTL.total_seconds() // 3600)
         return n.title, said["link_body"].format(hours=hours, url=url)
 
-    async def _signin(self, recipient_id: str) -> str:
+    async def _signin(self, recipient_id: str, key: str) -> str:
         """A notice for a family's contact: a one-time, short-lived link that signs the
-        family in (the map shows only their own people); "" for anyone else."""
+        family in (the map shows only their own people; a search's notice opens the
+        search's page); "" for anyone else."""
         contact = await self.contacts.contact(recipient_id)
         if contact is None or contact.family is None or not self.public_url:
             return ""
+        to, words = "", _SIGNIN
+        if key.startswith(_SEARCH_NOTICE):
+            to, words = f"/searches/{key.split(':')[1]}", _SIGNIN_SEARCH
         url = await signin_url(
             self.store, self.public_url, contact.family,
-            name=f"LINE notice to {recipient_id}", now=self.clock(),
+            name=f"LINE notice to {recipient_id}", now=self.clock(), to=to,
         )  # fmt: skip
-        return "\n" + _SIGNIN[contact.lang if contact.lang in _SIGNIN else "ja"].format(url=url)
+        return "\n" + words[contact.lang if contact.lang in words else "ja"].format(url=url)
 
     async def _count(self) -> None:
         usage, crossed = await self.store.count_line_push(self.month(), self.allowance)

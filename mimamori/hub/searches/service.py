@@ -25,6 +25,7 @@ from mimamori.hub.model.federation import ForeignSearch
 from mimamori.hub.model.searches import Outcome, Participant, Search
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import is_eid_tag
+from mimamori.hub.searches.updates import SearchUpdates
 from mimamori.hub.store.port import Store
 from mimamori.mqtt import MqttLink
 from mimamori.protocol.search import MAX_SEARCH_TAGS, SearchOrder, encode_search
@@ -51,6 +52,7 @@ class SearchService:
         store: Store,
         *,
         clock: Clock,
+        eid: EidService | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -62,7 +64,9 @@ class SearchService:
         # Wire tag ids of searches relayed from peers: ingest keeps their sightings
         # even when they are rotating ids we hold no key for.
         self.relayed: set[str] = set()  # the link's connection count when orders were last re-sent
-        self.eid: EidService | None = None  # tags with rotating ids (set once keys are open)
+        self.eid = eid  # tags with rotating ids (once their keys are open)
+        self.updates: SearchUpdates | None = None  # the people searching told (set by compose)
+        self.update_failures = 0  # updates that could not be told (logged, not retried)
 
     # -- what the callers do --------------------------------------------------------
 
@@ -138,6 +142,7 @@ class SearchService:
                 await self._publish_foreign(link, foreign)
             self._connects = connects
         for search in await self.store.unpublished_searches():
+            await self._tell(search)  # first: a notice queued twice is queued once
             await self._publish(link, search)
             await self.store.mark_published(search.id, search.state)
             log.info("gateways told: search %s is %s", search.id, search.state)
@@ -147,6 +152,17 @@ class SearchService:
             log.info(
                 "gateways told: %s's search %s is %s", foreign.origin, foreign.id, foreign.state
             )
+
+    async def _tell(self, search: Search) -> None:
+        if self.updates is None:
+            return
+        try:
+            await self.updates.tell(search)
+        except StoreError:
+            raise  # the database: the search stays untold and unpublished, tried again
+        except Exception as exc:  # one search's notice must not hold up the gateways
+            self.update_failures += 1
+            log.error("search %s: its update could not be told: %s", search.id, exc, exc_info=exc)
 
     async def _publish_foreign(self, link: MqttLink, search: ForeignSearch) -> None:
         payload = b""

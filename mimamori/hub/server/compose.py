@@ -46,6 +46,7 @@ from mimamori.hub.register.reload import RegistryReloader
 from mimamori.hub.rollcall.service import RollCalls
 from mimamori.hub.searches.bulletins import Bulletins
 from mimamori.hub.searches.service import SearchService
+from mimamori.hub.searches.updates import SearchUpdates
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port import Store
 
@@ -70,8 +71,7 @@ async def assemble(
     register = RegisterChanges(store, clock, changed=reloader.changed)
     live = LiveHub(registry)
     eid = await EidService.open(config, registry, store, clock=clock)
-    searches = SearchService(config.hub.search, registry, store, clock=clock)
-    searches.eid = eid
+    searches = SearchService(config.hub.search, registry, store, clock=clock, eid=eid)
     # The SOS network (issue 18): woken at each start and end of a search, and consent.
     bulletins = Bulletins(registry, store, clock=clock, public_url=config.hub.http.public_url)
     searches.changed.append(bulletins.wake)
@@ -192,6 +192,11 @@ async def assemble(
         "bulletins": bulletins.run,  # issue 18: the SOS network
     }
     bulletins.on_queued = delivery.wake.set
+    # Issue 17: the people searching told of a search's start and end (LINE first).
+    searches.updates = SearchUpdates(
+        registry, store, clock=clock, public_url=config.hub.http.public_url,
+        line=line is not None, on_queued=delivery.wake.set,
+    )  # fmt: skip
     checkins = None
     if line is not None:
         loops["line"] = line.events.run

@@ -49,22 +49,24 @@ async def test_the_people_searching_hear_of_each_new_place_once_per_window(
     async with running_hub(own_broker, tmp_path, with_higa_contact(channels)) as hub:
         async with hub.client(await hub.token()) as family:
             search = (await family.post("/api/v1/searches", json={"person_id": "p-tsuru"})).json()
+        [started] = await messages(hook, 1)  # the search's start (search_updates)
         now = datetime.now(UTC)
         async with (
             publishing_gateway(own_broker, "gw-a") as south,
             publishing_gateway(own_broker, "gw-b") as north,
         ):
             await hub.until_stored(await south.send(EventKind.TAG_SEEN, TAG_TSURU, now))
-            [first] = await messages(hook, 1)
+            [_, first] = await messages(hook, 2)
             # The same place a minute later: the family already knows.
             later = now + timedelta(minutes=1)
             await hub.until_stored(await south.send(EventKind.TAG_SEEN, TAG_TSURU, later))
             await hub.until_stored(await north.send(EventKind.TAG_SEEN, TAG_TSURU, later))
-            first, second = await messages(hook, 2)
+            _, first, second = await messages(hook, 3)
+    assert "比嘉 ツルさんの捜索が始まりました" in started["title"]
     assert "大山 自販機" in first["title"] and "比嘉 ツル" in first["title"]
     assert f"{hub.url}/searches/{search['id']}" in first["message"]
     assert "市役所前 自販機" in second["title"]
-    assert len(hook.requests) == 2
+    assert len(hook.requests) == 3
 
 
 async def test_a_sighting_outside_the_usual_area_raises_an_alert_that_closes_by_itself(
