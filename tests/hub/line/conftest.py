@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from tests.hub.helpers import HubClock, RunningHub, running_hub
+from tests.hub.helpers import HubClock, RunningHub, running_hub, until
 from tests.line_server import SECRET, TOKEN, LocalLine, local_line
 
 
@@ -56,3 +56,14 @@ async def small_plan(
     edit = with_line(tmp_path, line, monthly_allowance=5)
     async with running_hub(own_broker, tmp_path, edit, clock=HubClock(END_OF_MAY)) as hub:
         yield hub
+
+
+async def delivered(hub: RunningHub, count: int) -> list[dict[str, Any]]:
+    """The notification log once ``count`` notices are marked sent: the local LINE holds
+    a push a moment before the hub has recorded LINE's answer."""
+
+    async def done() -> list[dict[str, Any]]:
+        log = await hub.state.store.notification_log()
+        return log if len(log) >= count and all(n["state"] == "sent" for n in log) else []
+
+    return list(await until(done))

@@ -15,7 +15,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.model.alerts import LINE_CHANNEL
 from mimamori.protocol import EventKind
 from tests.hub.helpers import TAG_KAMA, TAG_TSURU, publishing_gateway, running_hub
-from tests.hub.line.conftest import with_line
+from tests.hub.line.conftest import delivered, with_line
 from tests.hub.line.test_checkin import bind, pushed
 from tests.line_server import LocalLine
 
@@ -46,7 +46,7 @@ async def test_a_family_bound_to_line_hears_went_out_there_with_a_one_time_signi
             assert first.status_code == 303 and first.headers["location"].startswith("/map")
             again = await browser.get(found.group(0))
             assert again.status_code == 410  # used: a forwarded chat signs nobody in
-        [n] = await hub.state.store.notification_log()
+        [n] = await delivered(hub, 1)
     assert n["channel"] == LINE_CHANNEL and n["state"] == "sent"
 
 
@@ -65,12 +65,13 @@ async def test_a_family_bound_to_line_hears_a_searchs_sighting_there(
         user = await bind(hub.state.store, hub.clock(), "r-higa")
         async with hub.client(await hub.token()) as family:
             search = (await family.post("/api/v1/searches", json={"person_id": "p-tsuru"})).json()
+        await pushed(line, 1)  # the search's start (searches/updates.py)
         async with publishing_gateway(own_broker, "gw-a") as south:
             await hub.until_stored(
                 await south.send(EventKind.TAG_SEEN, TAG_TSURU, datetime.now(UTC))
             )
-            [push] = await pushed(line, 1)
-        [n] = await hub.state.store.notification_log()
+            [_, push] = await pushed(line, 2)
+        [_, n] = await delivered(hub, 2)
     assert push.to == user and "比嘉 ツル" in push.text and "大山 自販機" in push.text
     assert f"{hub.url}/searches/{search['id']}" in push.text
     assert re.search(r"/signin\?token=\S+", push.text) is not None

@@ -18,7 +18,7 @@ from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.hub.access.policy import Principal
 from mimamori.hub.model.alerts import LINE_CHANNEL
 from tests.hub.helpers import RunningHub, running_hub, until
-from tests.hub.line.conftest import with_line
+from tests.hub.line.conftest import delivered, with_line
 from tests.hub.line.test_checkin import bind, pushed
 from tests.hub.receivers import Hook, webhook
 from tests.line_server import LocalLine
@@ -68,7 +68,7 @@ async def test_the_family_hears_in_line_that_the_search_started_and_that_she_was
         updates = hub.state.searches.updates
         assert updates is not None
         assert await updates.tell(ended) == 1
-        sent = await _log(hub)
+        sent = await delivered(hub, 2)
         assert [(n["channel"], n["state"]) for n in sent] == [(LINE_CHANNEL, "sent")] * 2
     assert len(line.pushes) == 2
 
