@@ -17,23 +17,17 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
-
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    PostbackAction,
-    PushMessageRequest,
-    QuickReply,
-    QuickReplyItem,
-    ReplyMessageRequest,
-    TextMessage,
-    URIAction,
-)
-from linebot.v3.messaging.exceptions import ApiException
+from typing import TYPE_CHECKING, Any
 
 from mimamori.hub.line.pace import Pace
+
+if TYPE_CHECKING:
+    from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, TextMessage
+    from linebot.v3.messaging.exceptions import ApiException
+
+# LINE's SDK is imported where it is called, not above: importing it takes about 0.9 s,
+# a third of the hub's start (python -X importtime), and a hub without ``hub.line``, or
+# a module that only needs ``Button``, never calls it.
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +73,14 @@ def retry_key(dedupe_key: str) -> str:
 
 
 def _message(text: str, buttons: list[Button]) -> TextMessage:
+    from linebot.v3.messaging import (
+        PostbackAction,
+        QuickReply,
+        QuickReplyItem,
+        TextMessage,
+        URIAction,
+    )
+
     quick = None
     if buttons:
         quick = QuickReply(
@@ -108,16 +110,22 @@ class LineClient:
     have an endpoint, and a limit, of their own."""
 
     def __init__(self, api_url: str, access_token: str, pace: Pace) -> None:
+        from linebot.v3.messaging import Configuration
+
         self._configuration = Configuration(host=api_url.rstrip("/"), access_token=access_token)
         self._client: AsyncApiClient | None = None
         self.pace = pace
 
     def _api(self) -> AsyncMessagingApi:
+        from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
+
         if self._client is None:
             self._client = AsyncApiClient(self._configuration)
         return AsyncMessagingApi(self._client)
 
     async def push(self, to: str, text: str, buttons: list[Button], *, key: str) -> Sent:
+        from linebot.v3.messaging import PushMessageRequest
+
         request = PushMessageRequest(to=to, messages=[_message(text, buttons)])
         await self.pace.turn()
         return await self._call(
@@ -128,6 +136,8 @@ class LineClient:
         )
 
     async def reply(self, reply_token: str, text: str, buttons: list[Button] | None = None) -> Sent:
+        from linebot.v3.messaging import ReplyMessageRequest
+
         request = ReplyMessageRequest(
             replyToken=reply_token, messages=[_message(text, buttons or [])]
         )
@@ -136,6 +146,8 @@ class LineClient:
         )
 
     async def _call(self, what: str, call: Any) -> Sent:
+        from linebot.v3.messaging.exceptions import ApiException
+
         try:
             await asyncio.wait_for(call, TIMEOUT_S + 5)
         except ApiException as exc:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.webhook import WebhookParser
+if TYPE_CHECKING:  # the SDK comes with the parser (client.py says why it is imported late)
+    from linebot.v3.webhook import WebhookParser
 
 # LINE sends a few events per request, each a few hundred bytes (a text message holds at
 # most 5,000 characters): 256 KiB is far above any real request.
@@ -38,6 +38,8 @@ class Verified:
 
 def verify(parser: WebhookParser, body: bytes, signature: str | None) -> Verified:
     """The events of a webhook request signed with the channel secret; Refused else."""
+    from linebot.v3.exceptions import InvalidSignatureError
+
     if not signature:
         raise Refused(401, "no X-Line-Signature")
     if len(body) > MAX_BODY:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from mimamori.hub.access.signin_guard import SigninGuard
 from mimamori.hub.alerts.channels import AppriseSender
@@ -33,7 +34,6 @@ from mimamori.hub.ingest.loop import Ingest
 from mimamori.hub.ingest.silent import watch_gateways
 from mimamori.hub.line.contacts import RegisterContacts
 from mimamori.hub.line.search import LineSearch
-from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.live.follow import LiveFollower
@@ -42,6 +42,7 @@ from mimamori.hub.privacy.admission import Admission, reconcile_forgotten, searc
 from mimamori.hub.privacy.retention import run_retention
 from mimamori.hub.register.changes import RegisterChanges
 from mimamori.hub.register.loading import load_registry
+from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.reload import RegistryReloader
 from mimamori.hub.rollcall.service import RollCalls
 from mimamori.hub.searches.bulletins import Bulletins
@@ -49,6 +50,9 @@ from mimamori.hub.searches.service import SearchService
 from mimamori.hub.searches.updates import SearchUpdates
 from mimamori.hub.server.state import HubState
 from mimamori.hub.store.port import Store
+
+if TYPE_CHECKING:
+    from mimamori.hub.line.service import LineService
 
 Loop = Callable[[], Awaitable[None]]
 
@@ -88,12 +92,7 @@ async def assemble(
     await admission.refresh_forgotten(store)
     reloader.before.append(lambda: admission.refresh_forgotten(store))
     reloader.after.append(lambda: reconcile_forgotten(store, registry))
-    line = None
-    if config.hub.line is not None:  # the town's LINE account (docs/line.md)
-        contacts = RegisterContacts(registry)
-        line = LineService(
-            config.hub.line, store, contacts, clock=clock, public_url=config.hub.http.public_url
-        )
+    line = _line(config, store, registry, clock)
 
     def state(
         after_commit: AfterCommit,
@@ -221,3 +220,19 @@ async def assemble(
         searches.changed.append(relay.wake)
         loops["federation"] = relay.run
     return state(after_commit, ingest, alerts, rollcall, checkins), loops
+
+
+def _line(config: HubConfig, store: Store, registry: Registry, clock: Clock) -> LineService | None:
+    """The town's LINE account (docs/line.md), or None without ``hub.line``. Its module
+    brings LINE's SDK, imported only here (line/client.py says why)."""
+    if config.hub.line is None:
+        return None
+    from mimamori.hub.line.service import LineService
+
+    return LineService(
+        config.hub.line,
+        store,
+        RegisterContacts(registry),
+        clock=clock,
+        public_url=config.hub.http.public_url,
+    )

@@ -8,6 +8,7 @@ tests of the API alone) there is no ingest and no alert engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mimamori.hub.access.signin_guard import SigninGuard
 from mimamori.hub.alerts.engine import AlertEngine
@@ -15,7 +16,6 @@ from mimamori.hub.checkins.line import LineCheckins
 from mimamori.hub.config import HubConfig
 from mimamori.hub.eid.service import EidService
 from mimamori.hub.ingest.loop import Ingest
-from mimamori.hub.line.service import LineService
 from mimamori.hub.live.after_commit import AfterCommit
 from mimamori.hub.live.fanout import LiveHub
 from mimamori.hub.model.clock import Clock
@@ -26,6 +26,9 @@ from mimamori.hub.searches.bulletins import Bulletins
 from mimamori.hub.searches.service import SearchService
 from mimamori.hub.server.supervise import LoopHealth
 from mimamori.hub.store.port import Store
+
+if TYPE_CHECKING:  # made only when the hub has a LINE account (compose.py)
+    from mimamori.hub.line.service import LineService
 
 
 @dataclass(frozen=True)
