@@ -22,6 +22,8 @@ import pytest
 import yaml
 
 from mimamori.demo.mosquitto import PrivateBroker, free_port, wait_for_port
+from mimamori.hub.line.codes import read_code
+from tests.line_server import SECRET, TOKEN, LocalLine
 
 # How long a hub may take to listen before the test calls it broken: ~4 s on an idle
 # machine (importing line-bot-sdk's models is half of it), several times that on a
@@ -290,3 +292,26 @@ async def start_town(
             await asyncio.sleep(0.05)
     for gid in GATEWAYS:
         procs.start(gid, "edge", "--config", str(gateway_file(root, gid, broker, ttys[gid])))
+
+
+def with_line_account(config: Path, line: LocalLine) -> None:
+    """Give the hub's config the town's LINE account, its API the local LINE."""
+    root = config.parent
+    (root / "line.secret").write_text(SECRET)
+    (root / "line.token").write_text(TOKEN)
+    doc = yaml.safe_load(config.read_text(encoding="utf-8"))
+    doc["hub"]["line"] = {"channel_secret_file": "line.secret",
+                          "access_token_file": "line.token", "api_url": line.url}  # fmt: skip
+    write_yaml(config, doc)
+
+
+def link_code(config: Path, recipient: str) -> str:
+    """The one-time LINE code ``mimamori hub line link`` prints for ``recipient``."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mimamori", "hub", "line", "link", recipient,
+         "--config", str(config)],
+        capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
+    ).stdout  # fmt: skip
+    code = read_code(out.splitlines()[0].split("番号: ")[1].split("（")[0])
+    assert code is not None, out
+    return code

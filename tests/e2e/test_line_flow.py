@@ -16,8 +16,6 @@ part runs meanwhile) and its ladder is seconds long.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ import pytest
 import yaml
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.line.codes import read_code
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, new_event_id
 from tests.e2e.conftest import (
@@ -37,11 +34,13 @@ from tests.e2e.conftest import (
     Processes,
     hub_file,
     import_register,
+    link_code,
     poll_json,
     start_hub,
+    with_line_account,
     write_yaml,
 )
-from tests.line_server import SECRET, TOKEN, LocalLine, Sent, local_line, user_id
+from tests.line_server import LocalLine, Sent, local_line, user_id
 
 pytestmark = pytest.mark.slow
 WEBHOOK = "/api/v1/line/webhook"
@@ -67,27 +66,6 @@ def register(tmp_path: Path) -> dict[str, Any]:
         "households": [{"id": "hh-2", "name": "宮城さん宅", "gateways": [], "people": ["p-2"]}],
         "families": [{"id": "f-1", "name": "比嘉家", "people": ["p-1"], "households": ["hh-2"]}],
     }
-
-
-def with_line(config: Path, line: LocalLine) -> None:
-    root = config.parent
-    (root / "line.secret").write_text(SECRET)
-    (root / "line.token").write_text(TOKEN)
-    doc = yaml.safe_load(config.read_text(encoding="utf-8"))
-    doc["hub"]["line"] = {"channel_secret_file": "line.secret",
-                          "access_token_file": "line.token", "api_url": line.url}  # fmt: skip
-    write_yaml(config, doc)
-
-
-def link_code(config: Path, recipient: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "mimamori", "hub", "line", "link", recipient,
-         "--config", str(config)],
-        capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
-    ).stdout  # fmt: skip
-    code = read_code(out.splitlines()[0].split("番号: ")[1].split("（")[0])
-    assert code is not None, out
-    return code
 
 
 async def linked(line: LocalLine, base: str, config: Path, recipient: str) -> str:
@@ -143,7 +121,7 @@ async def test_line_linking_a_notice_answered_in_line_and_a_missed_line_checkin(
     base = f"http://127.0.0.1:{http_port}"
     async with local_line() as line:
         config = hub_file(tmp_path, own_broker, http_port, **register(tmp_path))
-        with_line(config, line)
+        with_line_account(config, line)
         token = await asyncio.to_thread(start_hub, procs, config, http_port)
         kama = await linked(line, base, config, "r-self")
         checkin_register, due = checkin_due_soon(tmp_path)

@@ -9,32 +9,18 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mimamori.demo.mosquitto import PrivateBroker
-from mimamori.hub.line.codes import read_code
 from mimamori.mqtt import LinkSettings, MqttLink
 from mimamori.protocol import EventDraft, EventKind, encode_batch, format_ts, new_event_id
-from tests.e2e.conftest import Processes, hub_file, wait_for_hub
-from tests.line_server import SECRET, TOKEN, LocalLine, local_line, user_id
+from tests.e2e.conftest import Processes, hub_file, link_code, wait_for_hub, with_line_account
+from tests.line_server import LocalLine, local_line, user_id
 
 pytestmark = pytest.mark.slow
-
-
-def _code(config: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "mimamori", "hub", "line", "link", "r-family",
-         "--config", str(config)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    code = read_code(out.splitlines()[0].split("番号: ")[1].split("（")[0])
-    assert code is not None, out
-    return code
 
 
 async def _until(check: object, within: float) -> None:
@@ -66,8 +52,6 @@ async def test_a_line_notice_waiting_for_its_retry_survives_a_hub_kill(
     own_broker: PrivateBroker, procs: Processes, tmp_path: Path, http_port: int
 ) -> None:
     (tmp_path / "family.channels").write_text("")  # LINE is this contact's only channel
-    (tmp_path / "line.secret").write_text(SECRET)
-    (tmp_path / "line.token").write_text(TOKEN)
     line: LocalLine
     async with local_line() as line:
         config = hub_file(
@@ -82,22 +66,13 @@ async def test_a_line_notice_waiting_for_its_retry_survives_a_hub_kill(
             households=[{"id": "hh-1", "name": "宮城さん宅", "gateways": ["gw-home"]}],
             families=[{"id": "f-1", "name": "宮城家", "households": ["hh-1"]}],
         )  # fmt: skip
-        doc = config.read_text(encoding="utf-8")
-        config.write_text(
-            doc.replace(
-                "hub:\n",
-                "hub:\n  line:\n    channel_secret_file: line.secret\n"
-                f"    access_token_file: line.token\n    api_url: {line.url}\n",
-                1,
-            ),
-            encoding="utf-8",
-        )
+        with_line_account(config, line)
         hub = procs.start("hub", "hub", "--config", str(config))
         await asyncio.to_thread(wait_for_hub, http_port)
 
         user = user_id()
         webhook = f"http://127.0.0.1:{http_port}/api/v1/line/webhook"
-        answer = await line.webhook(webhook, line.text(user, _code(config)))
+        answer = await line.webhook(webhook, line.text(user, link_code(config, "r-family")))
         assert answer.status_code == 200, answer.text
         await _until(lambda: line.replies_to(user), 15)
         assert line.replies_to(user)[0].startswith("登録しました")

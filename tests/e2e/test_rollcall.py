@@ -34,8 +34,16 @@ import pytest
 from mimamori.demo.mosquitto import PrivateBroker
 from mimamori.firmware_sim.button import Reminder, SimButton
 from mimamori.hub.line.codes import read_code
-from tests.e2e.conftest import CONSENT, Processes, hub_file, poll_json, wait_for_hub, write_yaml
-from tests.line_server import SECRET, TOKEN, LocalLine, local_line, user_id
+from tests.e2e.conftest import (
+    CONSENT,
+    Processes,
+    hub_file,
+    poll_json,
+    wait_for_hub,
+    with_line_account,
+    write_yaml,
+)
+from tests.line_server import LocalLine, local_line, user_id
 
 pytestmark = pytest.mark.slow
 
@@ -65,18 +73,7 @@ def register(root: Path, broker: PrivateBroker, http_port: int, line: LocalLine)
                  "contacts": [f"r-{h}"] if h in LINE else []} for h in homes],
         families=[{"id": "f-1", "name": "家族", "households": ["hh-00"]}],
     )  # fmt: skip
-    (root / "line.secret").write_text(SECRET)
-    (root / "line.token").write_text(TOKEN)
-    doc = config.read_text(encoding="utf-8")
-    config.write_text(
-        doc.replace(
-            "hub:\n",
-            "hub:\n  line:\n    channel_secret_file: line.secret\n"
-            f"    access_token_file: line.token\n    api_url: {line.url}\n",
-            1,
-        ),
-        encoding="utf-8",
-    )
+    with_line_account(config, line)
     return config
 
 

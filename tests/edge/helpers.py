@@ -29,6 +29,11 @@ def tag_id(n: int) -> str:
 
 
 def gateway_config(gw: str, port: int, data_dir: Path, **overrides: Any) -> GatewayConfig:
+    return GatewayConfig.model_validate(gateway_doc(gw, port, data_dir, **overrides))
+
+
+def gateway_doc(gw: str, port: int, data_dir: Path, **overrides: Any) -> dict[str, Any]:
+    """A test gateway's config as its YAML holds it; ``overrides`` replace whole keys."""
     doc: dict[str, Any] = {
         "gateway": {"id": gw, "name": "テスト自販機", "lat": 26.28, "lon": 127.78},
         "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5, "reconnect_max_s": 2},
@@ -43,9 +48,8 @@ def gateway_config(gw: str, port: int, data_dir: Path, **overrides: Any) -> Gate
         "data_dir": str(data_dir),
         "status_interval_s": 1,
     }
-    for key, value in overrides.items():
-        doc[key] = value
-    return GatewayConfig.model_validate(doc)
+    doc.update(overrides)
+    return doc
 
 
 class _Scripted:

@@ -19,27 +19,14 @@ from mimamori.firmware_sim.frames import adv_for_tag
 from mimamori.firmware_sim.receiver import SimReceiver
 from mimamori.protocol.commands import ConfigCommand, encode_command, yaml_sha256
 from mimamori.protocol.topics import command_topic
-from tests.edge.helpers import TOWN, eventually, publish_once, tag_id
+from tests.edge import helpers
+from tests.edge.helpers import eventually, publish_once, tag_id
 from tests.edge.test_daemon import listening, running
 
 
 def gateway_doc(gw: str, port: int, data_dir: Path, receiver_port: str) -> dict[str, Any]:
-    return {
-        "gateway": {"id": gw, "name": "テスト自販機", "lat": 26.28, "lon": 127.78},
-        "broker": {"host": "127.0.0.1", "port": port, "keepalive_s": 5, "reconnect_max_s": 2},
-        "receivers": [
-            {"id": "vm", "driver": "serial_line", "port": receiver_port, "reopen_max_s": 0.2}
-        ],
-        "tags": {"allow": [f"ibeacon:{TOWN}:*"]},
-        "presence": {
-            "enter_rssi": -80,
-            "exit_rssi": -90,
-            "leave_after_s": 5,
-            "report_interval_s": 2,
-        },
-        "data_dir": str(data_dir),
-        "status_interval_s": 1,
-    }
+    receiver = {"id": "vm", "driver": "serial_line", "port": receiver_port, "reopen_max_s": 0.2}
+    return helpers.gateway_doc(gw, port, data_dir, receivers=[receiver])
 
 
 def command(doc: dict[str, Any], version: int, trial_s: int = 2) -> bytes:
