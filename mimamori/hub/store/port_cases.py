@@ -56,11 +56,13 @@ class BatchFiled:
 
 @dataclass(frozen=True)
 class Reporter:
-    """A link that reported to a case and gave a channel: where feedback goes."""
+    """A link that reported to a case and can be reached: on its apprise channel, or
+    on LINE when a LINE user is bound to it (``on_line``: feedback goes there first)."""
 
     link_id: int
     lang: str
     first_at: datetime
+    on_line: bool = False
 
 
 class CaseStore(Protocol):
@@ -84,6 +86,8 @@ class CaseStore(Protocol):
     ) -> PartnerLink: ...
 
     async def partner_links(self, partner_id: str) -> list[PartnerLink]: ...
+
+    async def partner_link(self, link_id: int) -> PartnerLink | None: ...
 
     async def partner_link_of(self, token_hash: str) -> PartnerLink | None: ...
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from mimamori.errors import StoreError
 from mimamori.hub.model.cases import (
+    LINK_RECIPIENT,
     Case,
     CaseState,
     Noticed,
@@ -132,6 +133,11 @@ class SqlCases(SqlBase):
             f"SELECT {_LINK} FROM partner_links WHERE partner_id = ? ORDER BY id", [partner_id]
         )
         return [_link(r) for r in rows]
+
+    @serialized
+    async def partner_link(self, link_id: int) -> PartnerLink | None:
+        rows = await self._query(f"SELECT {_LINK} FROM partner_links WHERE id = ?", [link_id])
+        return _link(rows[0]) if rows else None
 
     @serialized
     async def partner_link_of(self, token_hash: str) -> PartnerLink | None:
@@ -319,14 +325,22 @@ class SqlCases(SqlBase):
 
     @serialized
     async def case_reporters(self, case_id: int) -> list[Reporter]:
+        # A link is reached on its apprise channel, or on the LINE user bound to it
+        # (``line_bindings`` names it by its queue recipient id, ``link_recipient``).
         rows = await self._query(
-            "SELECT l.id, l.lang, min(t.at) FROM case_timeline t "
+            "SELECT l.id, l.lang, min(t.at), count(b.recipient_id) FROM case_timeline t "
             "JOIN partner_links l ON l.id = t.link_id "
-            "WHERE t.case_id = ? AND t.step = 'report' AND l.channel IS NOT NULL "
+            "LEFT JOIN line_bindings b ON b.state = 'bound' "
+            f"AND b.recipient_id = '{LINK_RECIPIENT}' || CAST(l.id AS TEXT) "
+            "WHERE t.case_id = ? AND t.step = 'report' "
+            "AND (l.channel IS NOT NULL OR b.recipient_id IS NOT NULL) "
             "GROUP BY l.id, l.lang ORDER BY l.id",
             [case_id],
         )
-        return [Reporter(int(lid), lang, from_epoch_ms(first)) for lid, lang, first in rows]
+        return [
+            Reporter(int(lid), lang, from_epoch_ms(first), on_line=int(bound) > 0)
+            for lid, lang, first, bound in rows
+        ]
 
     @serialized
     async def change_case(self, case_id: int, change: CaseChange, at: datetime) -> bool:
