@@ -170,6 +170,7 @@ async def link_line_code(page: SignedIn, partner_id: PartnerId, link_id: int) ->
         return refused
     settings = page.hub.config.hub.line
     try:
+        await partners.partner_of(page.hub, page.who, partner_id)  # the area, first
         if settings is None:
             raise DeskRefused(404, "the town has no LINE account (hub.line)")
         ttl = timedelta(hours=settings.code_ttl_h)
