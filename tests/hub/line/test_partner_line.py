@@ -130,10 +130,15 @@ async def test_a_refusal_for_the_months_allowance_goes_to_the_links_own_channel(
         [(_, body)] = await until(lambda: hooked(hook))
         assert "対応を始めました" in body["message"]
     assert line.pushes == []
-    by_channel = {n["channel"]: n for n in await line_hub.state.store.notification_log()}
+
+    async def recorded() -> dict[object, dict[str, object]]:
+        """The log once the hub recorded the receiver's answer (a moment after it)."""
+        log = {n["channel"]: n for n in await line_hub.state.store.notification_log()}
+        return log if 0 in log and log[0]["state"] == "sent" else {}
+
+    by_channel = await until(recorded)
     assert by_channel[LINE_CHANNEL]["state"] == "failed"
     assert "monthly limit" in str(by_channel[LINE_CHANNEL]["last_error"])
-    assert by_channel[0]["state"] == "sent"
 
 
 async def test_an_unfollow_unbinds_and_the_feedback_goes_to_the_links_channel(
