@@ -92,7 +92,8 @@ class CaseStore(Protocol):
     async def partner_link_of(self, token_hash: str) -> PartnerLink | None: ...
 
     async def revoke_partner_link(self, partner_id: str, link_id: int, at: datetime) -> bool:
-        """False: no such link of this partner, or revoked already."""
+        """False: no such link of this partner, or revoked already. The link's LINE
+        binding and unused LINE code end with it, in the same transaction."""
         ...
 
     async def file_report(

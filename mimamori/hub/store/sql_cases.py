@@ -148,11 +148,18 @@ class SqlCases(SqlBase):
 
     @serialized
     async def revoke_partner_link(self, partner_id: str, link_id: int, at: datetime) -> bool:
-        changed = await self._db.execute(
-            "UPDATE partner_links SET revoked_at = ? "
-            "WHERE id = ? AND partner_id = ? AND revoked_at IS NULL",
-            [to_epoch_ms(at), link_id, partner_id],
-        )
+        async with self._transaction("revoking a partner link") as db:
+            changed = await db.execute(
+                "UPDATE partner_links SET revoked_at = ? "
+                "WHERE id = ? AND partner_id = ? AND revoked_at IS NULL",
+                [to_epoch_ms(at), link_id, partner_id],
+            )
+            if changed == 1:  # its LINE goes with it: a stopped link reaches no one
+                recipient = [link_recipient(link_id)]
+                await db.execute("DELETE FROM line_bindings WHERE recipient_id = ?", recipient)
+                await db.execute(
+                    "DELETE FROM line_codes WHERE recipient_id = ? AND used_at IS NULL", recipient
+                )
         return changed == 1
 
     @serialized

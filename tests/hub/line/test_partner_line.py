@@ -181,3 +181,29 @@ async def test_staff_of_another_area_get_no_code_for_the_link(line_hub: RunningH
     with pytest.raises(DeskRefused):  # a stopped link is bound to no one any more
         await partners.line_code(line_hub.state, STAFF, "news", link.id, timedelta(hours=1))
     assert await line_hub.state.store.line_bindings() == []
+
+
+async def test_stopping_a_link_ends_its_line_and_its_unused_code(
+    line_hub: RunningHub, line: LocalLine
+) -> None:
+    bound, waiting = await a_link(line_hub), await a_link(line_hub)
+    await bind_by_code(line_hub, line, bound)
+    _, code = await partners.line_code(
+        line_hub.state, STAFF, "news", waiting.id, timedelta(hours=1)
+    )
+    case_id = await line_hub.state.store.file_report(bound, REPORT, "default", line_hub.clock())
+    for link in (bound, waiting):
+        await partners.revoke_link(line_hub.state, STAFF, "news", link.id)
+    assert await line_hub.state.store.line_bindings() == []
+    assert await line_hub.state.store.case_reporters(case_id) == []  # LINE only: no one to tell
+    user = user_id()  # the unused code of the stopped link binds nothing
+    assert (
+        await line.webhook(line_hub.url + WEBHOOK, line.text(user, code.code))
+    ).status_code == 200
+
+    async def answered() -> list[str]:
+        return line.replies_to(user)
+
+    [reply] = await until(answered)
+    assert reply.startswith("番号が違います")
+    assert await line_hub.state.store.line_bindings() == []
