@@ -12,7 +12,8 @@ lease ends after ``LEASE_S``.
 A notice on a recipient's LINE (``LINE_CHANNEL``) goes through the ``NoticeSender``
 given (``hub/line/push.py``). When LINE refuses it for good (the month's allowance is
 used up, the user unfollowed), or it has failed ``LINE_FALLBACK_AFTER`` times, the same
-notice is queued on each of the recipient's other channels: never dropped, and each
+notice is queued on each of the recipient's other channels (a partner link's: its own
+apprise channel): never dropped, and each
 fallback at most once (its dedupe key); its text there is the sender's
 (``fallback_text``: a check-in's 「元気ですか？」 gets a link instead of buttons).
 """
@@ -141,9 +142,17 @@ class DeliveryWorker:
             log.exception("notification %d: the LINE push failed", n.id)
             return Delivery(False, f"sending failed: {type(exc).__name__}")
 
+    async def _other_channels(self, recipient_id: str) -> int:
+        """How many channels a recipient has besides LINE: a contact's channels file,
+        or a partner link's own apprise channel (one, or none)."""
+        link_id = link_of_recipient(recipient_id)
+        if link_id is not None:
+            return 1 if await self.store.feedback_channel(link_id) else 0
+        return len(await self.store.contact_channels(recipient_id) or [])
+
     async def _fall_back(self, n: QueuedNotification, now: datetime) -> None:
         """Queue a LINE notice on each of the recipient's other channels (once each)."""
-        count = len(await self.store.contact_channels(n.recipient_id) or [])
+        count = await self._other_channels(n.recipient_id)
         if count == 0:
             log.warning(
                 "notification %d: %s has no channel besides LINE to fall back on",

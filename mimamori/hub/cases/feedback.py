@@ -5,17 +5,19 @@ person's privacy is not theirs to share). Each message is a notification of the 
 one queue, queued in the transaction that triages or closes the case, once per
 reporter (its dedupe key), and sent by the alerts' delivery worker
 (``alerts/delivery.py``: leased, so sent once across workers; retried with its back-off)
-through the alert channels' sender (apprise: mail, SMS, webhooks...; not LINE Notify,
-which ended on 2025-03-31 — the town's LINE account cannot reach a partner link yet,
-docs/line.md). Its recipient is the partner link (``model.cases.link_recipient``): the
-channel's URL is read from the link for each send, never kept.
+to the partner link (``model.cases.link_recipient``): in LINE first when a LINE user is
+bound to the link (the desk's one-time code, ``line/linking.py``), else on the link's
+own apprise channel (mail, SMS, webhooks...; not LINE Notify, which ended on
+2025-03-31), whose URL is read from the link for each send, never kept. A LINE push
+refused for good (the month's allowance, an unknown user) goes to that apprise channel
+(the delivery worker's fallback).
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from mimamori.hub.model.alerts import NotificationDraft
+from mimamori.hub.model.alerts import LINE_CHANNEL, NotificationDraft
 from mimamori.hub.model.cases import Step, link_recipient
 from mimamori.hub.store.port_cases import Reporter
 
@@ -48,7 +50,8 @@ TEXTS = {
 
 
 def drafts(case_id: int, step: Step, reporters: list[Reporter]) -> tuple[NotificationDraft, ...]:
-    """The messages a triage or a closing sends: one per reporter with a channel."""
+    """The messages a triage or a closing sends: one per reporter that can be reached
+    (in LINE when bound there)."""
     out = []
     for r in reporters:
         text = TEXTS.get(r.lang, TEXTS["ja"])
@@ -56,5 +59,6 @@ def drafts(case_id: int, step: Step, reporters: list[Reporter]) -> tuple[Notific
         body = str(text["body"]).format(when=when, what=text[step])
         key = f"case:{case_id}:{step.value}:{r.link_id}"
         recipient = link_recipient(r.link_id)
-        out.append(NotificationDraft(None, recipient, 0, key, str(text["title"]), body))
+        channel = LINE_CHANNEL if r.on_line else 0
+        out.append(NotificationDraft(None, recipient, channel, key, str(text["title"]), body))
     return tuple(out)

@@ -3,13 +3,15 @@ organisations whose people pass older people's homes every day, and give each pe
 or branch a personal link: no password to forget in a van, long-lived, revocable one
 by one. Only the token's hash is kept; the link is shown once, when it is made. The
 link's channel (an apprise URL, e.g. ``mailto://``) is where the reporter hears that
-their report was handled; it is written, never shown back.
+their report was handled; it is written, never shown back. A link may also be bound
+to its holder's LINE by a one-time code (``line_code``): feedback then goes there first.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError
@@ -19,7 +21,9 @@ from mimamori.hub.access.auth import new_token, token_hash
 from mimamori.hub.access.policy import Principal
 from mimamori.hub.cases.access import check
 from mimamori.hub.desk.service import DeskRefused, actor
+from mimamori.hub.line.linking import issue_code
 from mimamori.hub.model.cases import Partner, PartnerKind, PartnerLink, link_recipient
+from mimamori.hub.model.line import LinkCode
 from mimamori.hub.register.schema import Channel
 from mimamori.hub.server.state import HubState
 from mimamori.settings import Id, Strict
@@ -138,6 +142,21 @@ async def set_bulletins(
     await _audit(
         hub, who, "partner.bulletins", partner.id, f"link {link_id} {'on' if on else 'off'}"
     )
+
+
+async def line_code(
+    hub: HubState, who: Principal, partner_id: str, link_id: int, ttl: timedelta
+) -> tuple[PartnerLink, LinkCode]:
+    """A one-time LINE code for a partner's link (``line/linking.py``, as for a
+    contact): the link's holder sends it to the town's account and hears the feedback
+    on their reports in LINE. For staff of the partner's areas; audited."""
+    partner = await partner_of(hub, who, partner_id)
+    link = await hub.store.partner_link(link_id)
+    if link is None or link.partner_id != partner.id or link.revoked:
+        raise DeskRefused(404, "no such link, or revoked")
+    code = await issue_code(hub.store, link_recipient(link.id), hub.clock(), ttl)
+    await _audit(hub, who, "line.code", partner.id, f"link {link.id}")
+    return link, code
 
 
 async def opt_in_self(hub: HubState, link: PartnerLink, on: bool) -> bool:

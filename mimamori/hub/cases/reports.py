@@ -19,7 +19,15 @@ from mimamori.errors import ChangeRefused, FieldProblem
 from mimamori.hub.access.auth import new_token
 from mimamori.hub.cases import feedback, routing
 from mimamori.hub.desk import photos
-from mimamori.hub.model.cases import CaseState, Noticed, Partner, PartnerLink, ReportDraft, Step
+from mimamori.hub.model.cases import (
+    CaseState,
+    Noticed,
+    Partner,
+    PartnerLink,
+    ReportDraft,
+    Step,
+    link_recipient,
+)
 from mimamori.hub.model.photos import Photo
 from mimamori.hub.register.registry import Registry
 from mimamori.hub.register.schema import HouseholdEntry
@@ -158,9 +166,11 @@ async def file(hub: HubState, link: PartnerLink, partner: Partner, report: Repor
     log.info("report from %s (link %d) filed in case %d", partner.id, link.id, case_id)
     await routing.route_report(hub, case_id, report.noticed)
     case = await hub.store.case(case_id)
-    if link.has_channel and case is not None and case.state is CaseState.TRIAGED:
+    on_line = await hub.store.line_user_of(link_recipient(link.id)) is not None
+    if (link.has_channel or on_line) and case is not None and case.state is CaseState.TRIAGED:
         # The centre started before this report came: its reporter hears it now (once:
         # the message's key is the one a triage would have queued).
-        started = feedback.drafts(case_id, Step.TRIAGE, [Reporter(link.id, link.lang, now)])
+        reporter = Reporter(link.id, link.lang, now, on_line=on_line)
+        started = feedback.drafts(case_id, Step.TRIAGE, [reporter])
         await hub.store.queue_notifications(started, now)
     return case_id

@@ -1,13 +1,13 @@
 """The webhook's events, handled one at a time after LINE got its answer.
 
 Each kept event is leased (a second hub worker skips it), parsed by LINE's SDK and
-handled: a follow is welcomed, an unfollow (or a block) ends the user's bindings, a
-text may be a linking code or 「さがす」 (``search.py``), a postback is an answer to a
-notice, to a check-in (``checkins/line.py``), to a roll-call (``rollcall/``) or a
-search's button. An event that cannot be handled is set aside like ingest's poison:
-counted, logged once with why, kept in the quarantine (source "line"), and the next one
-is handled. Handled events are kept for ``KEEP`` so that LINE's redelivery of one is
-recognised, then forgotten.
+handled: a follow is welcomed, an unfollow (or a block) ends the user's bindings (a
+partner link's too), a text may be a linking code (a contact's or a partner link's) or
+「さがす」 (``search.py``), a postback is an answer to a notice, to a check-in
+(``checkins/line.py``), to a roll-call (``rollcall/``) or a search's button. An event
+that cannot be handled is set aside like ingest's poison: counted, logged once with why,
+kept in the quarantine (source "line"), and the next one is handled. Handled events are
+kept for ``KEEP`` so that LINE's redelivery of one is recognised, then forgotten.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from mimamori.hub.line.codes import looks_like_a_code, read_code
 from mimamori.hub.line.contacts import Contacts
 from mimamori.hub.line.linking import SAY, redeem
 from mimamori.hub.line.search import LineSearch, asks_for_menu
+from mimamori.hub.model.cases import link_of_recipient
 from mimamori.hub.model.clock import Clock
 from mimamori.hub.model.quarantine import Quarantined
 from mimamori.hub.store.port import Store
@@ -144,10 +145,17 @@ class LineEvents:
             log.info("LINE: a linking code was refused (%s)", done.outcome)
             await self._reply(reply_token, SAY[done.outcome]["ja"])
             return
+        log.info("LINE: %s is bound to a LINE user", done.recipient_id)
+        link_id = link_of_recipient(done.recipient_id or "")
+        if link_id is not None:  # a partner's report link: its label, not a contact's name
+            link = await self.store.partner_link(link_id)
+            lang = link.lang if link and link.lang in SAY["bound_partner"] else "ja"
+            label = link.label if link else ""
+            await self._reply(reply_token, SAY["bound_partner"][lang].format(label=label))
+            return
         contact = await self.contacts.contact(done.recipient_id or "")
         lang = contact.lang if contact else "ja"
         name = contact.name if contact else (done.recipient_id or "")
-        log.info("LINE: %s is bound to a LINE user", done.recipient_id)
         await self._reply(reply_token, SAY["bound"][lang].format(name=name))
 
     async def _lang(self, recipient_id: str | None) -> str:

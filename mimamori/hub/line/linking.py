@@ -1,4 +1,5 @@
-"""Binding a LINE user to a contact without anyone typing an id.
+"""Binding a LINE user to a contact (or a partner's report link) without anyone typing
+an id.
 
 The desk (or ``mimamori hub line link``) issues a one-time code for a recipient; the
 contact adds the town's account as a friend and sends the code; the hub binds that
@@ -31,6 +32,12 @@ SAY: dict[str, dict[str, str]] = {
     "bound": {
         "ja": "登録しました。{name} さんあての見守りの通知を、このLINEでお送りします。",
         "en": "Done: watch-over notices for {name} will come to this LINE.",
+    },
+    "bound_partner": {  # a partner's report link (cases/feedback.py): named by its label
+        "ja": "登録しました（{label}）。お知らせいただいた件について、地域包括支援センターの"
+        "対応の状況を、このLINEでお送りします。",
+        "en": "Done ({label}): news of what the care centre does about what you report "
+        "will come to this LINE.",
     },
     "wrong": {
         "ja": "番号が違います。担当者からお知らせした8けたの番号を、もう一度お確かめください。",

@@ -56,11 +56,13 @@ class BatchFiled:
 
 @dataclass(frozen=True)
 class Reporter:
-    """A link that reported to a case and gave a channel: where feedback goes."""
+    """A link that reported to a case and can be reached: on its apprise channel, or
+    on LINE when a LINE user is bound to it (``on_line``: feedback goes there first)."""
 
     link_id: int
     lang: str
     first_at: datetime
+    on_line: bool = False
 
 
 class CaseStore(Protocol):
@@ -85,10 +87,13 @@ class CaseStore(Protocol):
 
     async def partner_links(self, partner_id: str) -> list[PartnerLink]: ...
 
+    async def partner_link(self, link_id: int) -> PartnerLink | None: ...
+
     async def partner_link_of(self, token_hash: str) -> PartnerLink | None: ...
 
     async def revoke_partner_link(self, partner_id: str, link_id: int, at: datetime) -> bool:
-        """False: no such link of this partner, or revoked already."""
+        """False: no such link of this partner, or revoked already. The link's LINE
+        binding and unused LINE code end with it, in the same transaction."""
         ...
 
     async def file_report(

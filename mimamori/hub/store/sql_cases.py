@@ -13,6 +13,7 @@ from typing import Any
 
 from mimamori.errors import StoreError
 from mimamori.hub.model.cases import (
+    LINK_RECIPIENT,
     Case,
     CaseState,
     Noticed,
@@ -134,6 +135,11 @@ class SqlCases(SqlBase):
         return [_link(r) for r in rows]
 
     @serialized
+    async def partner_link(self, link_id: int) -> PartnerLink | None:
+        rows = await self._query(f"SELECT {_LINK} FROM partner_links WHERE id = ?", [link_id])
+        return _link(rows[0]) if rows else None
+
+    @serialized
     async def partner_link_of(self, token_hash: str) -> PartnerLink | None:
         rows = await self._query(
             f"SELECT {_LINK} FROM partner_links WHERE token_hash = ?", [token_hash]
@@ -142,11 +148,18 @@ class SqlCases(SqlBase):
 
     @serialized
     async def revoke_partner_link(self, partner_id: str, link_id: int, at: datetime) -> bool:
-        changed = await self._db.execute(
-            "UPDATE partner_links SET revoked_at = ? "
-            "WHERE id = ? AND partner_id = ? AND revoked_at IS NULL",
-            [to_epoch_ms(at), link_id, partner_id],
-        )
+        async with self._transaction("revoking a partner link") as db:
+            changed = await db.execute(
+                "UPDATE partner_links SET revoked_at = ? "
+                "WHERE id = ? AND partner_id = ? AND revoked_at IS NULL",
+                [to_epoch_ms(at), link_id, partner_id],
+            )
+            if changed == 1:  # its LINE goes with it: a stopped link reaches no one
+                recipient = [link_recipient(link_id)]
+                await db.execute("DELETE FROM line_bindings WHERE recipient_id = ?", recipient)
+                await db.execute(
+                    "DELETE FROM line_codes WHERE recipient_id = ? AND used_at IS NULL", recipient
+                )
         return changed == 1
 
     @serialized
@@ -319,14 +332,22 @@ class SqlCases(SqlBase):
 
     @serialized
     async def case_reporters(self, case_id: int) -> list[Reporter]:
+        # A link is reached on its apprise channel, or on the LINE user bound to it
+        # (``line_bindings`` names it by its queue recipient id, ``link_recipient``).
         rows = await self._query(
-            "SELECT l.id, l.lang, min(t.at) FROM case_timeline t "
+            "SELECT l.id, l.lang, min(t.at), count(b.recipient_id) FROM case_timeline t "
             "JOIN partner_links l ON l.id = t.link_id "
-            "WHERE t.case_id = ? AND t.step = 'report' AND l.channel IS NOT NULL "
+            "LEFT JOIN line_bindings b ON b.state = 'bound' "
+            f"AND b.recipient_id = '{LINK_RECIPIENT}' || CAST(l.id AS TEXT) "
+            "WHERE t.case_id = ? AND t.step = 'report' "
+            "AND (l.channel IS NOT NULL OR b.recipient_id IS NOT NULL) "
             "GROUP BY l.id, l.lang ORDER BY l.id",
             [case_id],
         )
-        return [Reporter(int(lid), lang, from_epoch_ms(first)) for lid, lang, first in rows]
+        return [
+            Reporter(int(lid), lang, from_epoch_ms(first), on_line=int(bound) > 0)
+            for lid, lang, first, bound in rows
+        ]
 
     @serialized
     async def change_case(self, case_id: int, change: CaseChange, at: datetime) -> bool:

@@ -19,7 +19,7 @@ from mimamori.hub.desk import service
 from mimamori.hub.desk.service import DeskRefused
 from mimamori.hub.line.codes import chat_link, shown
 from mimamori.hub.line.linking import issue_code
-from mimamori.hub.model.line import LineUsage
+from mimamori.hub.model.line import LineBinding, LineUsage
 from mimamori.hub.model.register import Entity
 from mimamori.hub.web.context import PageContext, SignedIn
 from mimamori.hub.web.desk_common import desk_refusal, refusal
@@ -35,16 +35,27 @@ class LineView:
     since: str | None  # local time of the last change
 
 
-async def line_view(page: PageContext, contact_id: str) -> LineView | None:
-    """The contact's LINE for its page; None when the town has no LINE account."""
+async def line_views(page: PageContext, recipient_ids: list[str]) -> dict[str, LineView] | None:
+    """The LINE of each recipient (a contact, or a partner link's ``link_recipient``);
+    None when the town has no LINE account."""
     if page.hub.config.hub.line is None:
         return None
-    found = [b for b in await page.hub.store.line_bindings() if b.recipient_id == contact_id]
-    if not found:
-        return LineView("none", None)
-    latest = max(found, key=lambda b: b.changed_at)
-    since = latest.changed_at.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M")
-    return LineView(latest.state, since)
+    views = {rid: LineView("none", None) for rid in recipient_ids}
+    latest: dict[str, LineBinding] = {}
+    for b in await page.hub.store.line_bindings():
+        if b.recipient_id in views and (
+            b.recipient_id not in latest or b.changed_at >= latest[b.recipient_id].changed_at
+        ):
+            latest[b.recipient_id] = b
+    for rid, b in latest.items():
+        views[rid] = LineView(b.state, b.changed_at.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M"))
+    return views
+
+
+async def line_view(page: PageContext, contact_id: str) -> LineView | None:
+    """The contact's LINE for its page; None when the town has no LINE account."""
+    views = await line_views(page, [contact_id])
+    return None if views is None else views[contact_id]
 
 
 async def line_usage(page: PageContext) -> LineUsage | None:

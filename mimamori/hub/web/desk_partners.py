@@ -1,9 +1,12 @@
 """The desk's partners (issue 16): the organisations whose people report what they
 notice, each with its areas, and their personal report links: made here (shown once),
-stopped here. Through ``cases.partners``, which asks the access policy first."""
+stopped here, each with its LINE (a one-time code binds its holder's LINE; the page
+shows 連携済み once bound). Through ``cases.partners``, which asks the access policy
+first."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -12,10 +15,13 @@ from starlette.datastructures import UploadFile
 
 from mimamori.errors import ChangeRefused
 from mimamori.hub.cases import anomalies, cards, partners
+from mimamori.hub.cases.cards import qr_svg
 from mimamori.hub.desk.service import DeskRefused
-from mimamori.hub.model.cases import PartnerKind
+from mimamori.hub.line.codes import chat_link, shown
+from mimamori.hub.model.cases import PartnerKind, link_recipient
 from mimamori.hub.web.context import PageContext, SignedIn
-from mimamori.hub.web.desk_common import failed, form_value, refusal
+from mimamori.hub.web.desk_common import desk_refusal, failed, form_value, refusal
+from mimamori.hub.web.desk_line import JAPAN, line_views
 
 router = APIRouter(include_in_schema=False)
 PartnerId = Annotated[str, Path(max_length=64)]
@@ -82,6 +88,7 @@ async def _partner(
     except DeskRefused as exc:
         return refusal(page, exc)
     links = await page.hub.store.partner_links(partner.id)
+    on_line = await line_views(page, [link_recipient(link.id) for link in links])
     base = page.hub.config.hub.http.public_url.rstrip("/")
     return page.render(
         "desk/partner.html",
@@ -89,6 +96,7 @@ async def _partner(
         partner=partner,
         kind=page.t(f"pkind_{partner.kind.value}"),
         links=links,
+        line={link.id: on_line[link_recipient(link.id)] for link in links} if on_line else None,
         made=f"{base}/report?token={token}" if token else None,
         made_token=token,
         made_link=link_id,
@@ -152,6 +160,33 @@ async def link_bulletins(page: SignedIn, partner_id: PartnerId, link_id: int) ->
     except DeskRefused as exc:
         return refusal(page, exc)
     return RedirectResponse(f"/desk/partners/{partner_id}", status_code=303)
+
+
+@router.post("/desk/partners/{partner_id}/links/{link_id}/line-code")
+async def link_line_code(page: SignedIn, partner_id: PartnerId, link_id: int) -> Response:
+    """A one-time code binding the link's holder's LINE (shown once, here; as a
+    contact's, ``desk_line.py``): the feedback on their reports then comes in LINE."""
+    if (refused := desk_refusal(page)) is not None:
+        return refused
+    settings = page.hub.config.hub.line
+    try:
+        await partners.partner_of(page.hub, page.who, partner_id)  # the area, first
+        if settings is None:
+            raise DeskRefused(404, "the town has no LINE account (hub.line)")
+        ttl = timedelta(hours=settings.code_ttl_h)
+        link, code = await partners.line_code(page.hub, page.who, partner_id, link_id, ttl)
+    except DeskRefused as exc:
+        return refusal(page, exc)
+    chat = chat_link(settings.basic_id, code.code) if settings.basic_id else None
+    return page.render(
+        "desk/line_code.html",
+        contact={"name": link.label},
+        code=shown(code.code),
+        expires=code.expires_at.astimezone(JAPAN).strftime("%Y-%m-%d %H:%M"),
+        link=chat,
+        qr=qr_svg(chat or code.code),
+        back=f"/desk/partners/{partner_id}",
+    )
 
 
 @router.post("/desk/partners/{partner_id}/anomalies")

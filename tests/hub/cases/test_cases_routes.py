@@ -74,8 +74,9 @@ def expected(role: str, path: str, area: str) -> int | None:
     if role == "admin" and path.endswith(("/revoke", "/bulletins")) and area == SOUTH:
         return 404  # south's staff revoked that link before: gone is gone
     # No token: no card (test_cards.py prints one); no such photo of the case
-    # (test_report_photos.py shows one).
-    if path.endswith(("/card", "/photos/{photo_id}")):
+    # (test_report_photos.py shows one); no LINE in this town: no LINE code
+    # (tests/hub/line/test_desk_partner_line.py issues one).
+    if path.endswith(("/card", "/photos/{photo_id}", "/line-code")):
         return 404
     return None
 
@@ -103,7 +104,8 @@ async def test_every_case_and_partner_route_as_every_role(
             "admin": await hub.account("root", "admin"),
         }
         desk = [(m, p) for m, p in routes() if p.startswith("/desk")]
-        assert len(desk) == 20, desk  # with the town's figures (issue 19), bulletins (18)
+        # with the town's figures (issue 19), bulletins (18), a link's LINE code (17)
+        assert len(desk) == 21, desk
         for role, token in tokens.items():
             for area in (NORTH, SOUTH):
                 await _walk(hub, role, token, desk, area=area, ids=ids)

@@ -89,6 +89,10 @@ TEXT: dict[str, str] = {
     "partner_link_revoked": "stopped",
     "partner_link_active": "in use",
     "partner_link_feedback": "hears the outcome",
+    "partner_line_none": "LINE: not linked",
+    "partner_line_bound": "LINE: linked",
+    "partner_line_unfollowed": "LINE: unlinked (blocked or unfollowed)",
+    "partner_line_code_issue": "Issue a LINE linking code",
     "anomalies_title": "Meter anomalies (CSV)",
     "anomalies_help": (
         "First line household,date,kind,value; kind is water_still (the water meter is "

@@ -98,6 +98,10 @@ TEXT: dict[str, str] = {
     "partner_link_revoked": "停止済み",
     "partner_link_active": "使用中",
     "partner_link_feedback": "結果の連絡先あり",
+    "partner_line_none": "LINE: 未連携",
+    "partner_line_bound": "LINE: 連携済み",
+    "partner_line_unfollowed": "LINE: 連携が外れました（ブロック・友だち削除）",
+    "partner_line_code_issue": "LINE 連携の番号を発行する",
     "anomalies_title": "検針データの異常（CSV）",
     "anomalies_help": (
         "1行目は household,date,kind,value。kind は water_still（水道メーターが動いていない）"
