@@ -93,12 +93,14 @@ class Thief:
                 )  # fmt: skip
                 link = MqttLink(settings, name="thief")
                 task = asyncio.create_task(link.run())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(link.connected.wait(), 2)
-                    self.connects[client_id] += 1
-                    await asyncio.sleep(HOLD_S)
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(link.connected.wait(), 2)
+                        self.connects[client_id] += 1
+                        await asyncio.sleep(HOLD_S)
+                finally:  # the thief's own cancellation leaves no connection behind
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
 
 
 def rows(db: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
@@ -158,7 +160,8 @@ async def test_a_gateway_using_another_clients_id_takes_over_no_session_and_no_w
                     data = {"tag": TAG, "receiver": "vm", "rssi": -60, "adverts": 1}
                     draft = EventDraft(EventKind.TAG_SEEN, datetime.now(UTC), data)
                     event = draft.numbered(new_event_id(), seq)
-                    await gw.publish(events_topic("gw-two"), encode_batch("gw-two", [event]))
+                    async with asyncio.timeout(10):  # a lost PUBACK fails here, not at 300 s
+                        await gw.publish(events_topic("gw-two"), encode_batch("gw-two", [event]))
                     await asyncio.sleep(0.1)
                 await asyncio.sleep(1.0)
             finally:
