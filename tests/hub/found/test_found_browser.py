@@ -77,6 +77,12 @@ async def test_a_finder_scans_and_the_family_answers_then_marks_safe(
             assert "すぐ向かいます、そこにいてください" in await answer.inner_text()
             await answer.scroll_into_view_if_needed()
             await shot(finder, "found-thread", tmp_path)
+            # The care centre's staff read the same thread at the desk, from the stickers page.
+            await staff.goto(f"{hub.url}/desk/people/p-kama/stickers")
+            await staff.click("a.thread-link")
+            read = await staff.locator("#desk-thread #messages").inner_text()
+            assert "駅の前のベンチで休んでいます" in read and "すぐ向かいます" in read
+            assert await staff.locator("#desk-thread form").count() == 0  # read-only
             await daughter.click("#mark-safe")
             await daughter.locator("#closed").wait_for()
             await finder.locator("#closed").wait_for(timeout=15_000)
